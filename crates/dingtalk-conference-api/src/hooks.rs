@@ -1,0 +1,180 @@
+//! The seam between the generated [`Client`](crate::Client) and whoever drives it.
+//!
+//! Progenitor builds each request and decodes each response; these hooks run in between: they
+//! add the access token, keep undocumented headers off the wire, bound the response body and
+//! record what the response looked like, so that a caller can still report the status of an
+//! error whose body was not JSON.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::{Bytes, BytesMut};
+use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, InvalidHeaderValue};
+
+use crate::{ACCESS_TOKEN_HEADER, Client, UNAUTHENTICATED_OPERATIONS};
+
+/// The largest response body read by default. A conference answer is a few KiB; anything near
+/// this is not DingTalk, and reading it whole would let a broken proxy exhaust memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// Per-request context for the generated client: the access token to send, the body limit,
+/// and a slot where the hooks record what the response looked like.
+///
+/// Clones share the record slot, so a caller keeps one clone and reads
+/// [`RequestContext::response_meta`] after the call. Its `Debug` output never shows the token.
+#[derive(Clone)]
+pub struct RequestContext {
+    token: Option<HeaderValue>,
+    max_response_bytes: usize,
+    record: Arc<Mutex<Option<ResponseMeta>>>,
+}
+
+/// What a response looked like before the generated client decoded it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ResponseMeta {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The response headers (DingTalk's `x-acs-request-id`, `Retry-After`, …).
+    pub headers: HeaderMap,
+    /// Set when the body was larger than the limit and was not read; the limit in bytes.
+    pub body_limit_exceeded: Option<usize>,
+}
+
+impl RequestContext {
+    /// A context with no token and the default body limit.
+    pub fn new() -> Self {
+        Self {
+            token: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            record: Arc::default(),
+        }
+    }
+
+    /// Sends `token` in the `x-acs-dingtalk-access-token` header of operations that need it.
+    ///
+    /// The header value is marked sensitive, so HTTP-level logging does not print it. Fails if
+    /// the token contains characters a header cannot carry.
+    pub fn with_access_token(mut self, token: &str) -> Result<Self, InvalidHeaderValue> {
+        let mut value = HeaderValue::from_str(token)?;
+        value.set_sensitive(true);
+        self.token = Some(value);
+        Ok(self)
+    }
+
+    /// Like [`with_access_token`](Self::with_access_token), for a header value already built
+    /// (it is marked sensitive here in any case).
+    pub fn with_access_token_header(mut self, mut value: HeaderValue) -> Self {
+        value.set_sensitive(true);
+        self.token = Some(value);
+        self
+    }
+
+    /// Refuses response bodies longer than `limit` bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// What the last response seen through this context (or a clone of it) looked like.
+    pub fn response_meta(&self) -> Option<ResponseMeta> {
+        self.record
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_response_meta(&self, meta: ResponseMeta) {
+        *self.record.lock().unwrap_or_else(PoisonError::into_inner) = Some(meta);
+    }
+}
+
+impl Default for RequestContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("access_token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientHooks<RequestContext> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        let headers = request.headers_mut();
+        // Progenitor adds `api-version: <info.version>` to every request. DingTalk documents
+        // no such header; keep the wire to exactly what DingTalk documents, so a gateway
+        // change on its side cannot start rejecting or misrouting our calls.
+        headers.remove("api-version");
+        if let Some(token) = &self.inner().token
+            && !UNAUTHENTICATED_OPERATIONS.contains(&info.operation_id)
+        {
+            headers.insert(HeaderName::from_static(ACCESS_TOKEN_HEADER), token.clone());
+        }
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client().execute(request).await?;
+        read_bounded(response, self.inner()).await
+    }
+}
+
+/// Reads the body up to the context's limit and hands the generated code a response whose body
+/// is already in memory. Over the limit, the body is dropped unread and the generated code sees
+/// an empty body; the record says why.
+async fn read_bounded(
+    mut response: reqwest::Response,
+    context: &RequestContext,
+) -> reqwest::Result<reqwest::Response> {
+    let limit = context.max_response_bytes;
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+
+    let declared = response.content_length();
+    let mut exceeded = declared.is_some_and(|len| len > limit as u64);
+    let mut body = BytesMut::with_capacity(declared.map_or(0, |len| len as usize).min(limit));
+    if !exceeded {
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > limit {
+                exceeded = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+    }
+
+    context.set_response_meta(ResponseMeta {
+        status,
+        headers: headers.clone(),
+        body_limit_exceeded: exceeded.then_some(limit),
+    });
+
+    let body = if exceeded {
+        Bytes::new()
+    } else {
+        body.freeze()
+    };
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(reqwest::Response::from(rebuilt))
+}

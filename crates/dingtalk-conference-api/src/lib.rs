@@ -1,0 +1,55 @@
+//! The low-level DingTalk video conference client, **generated** by progenitor from
+//! `spec/dingtalk-conference.yaml` with `cargo xtask codegen`.
+//!
+//! Most applications want the [`dingtalk-conference`] facade instead: it fetches and caches
+//! access tokens, retries throttled calls, and turns DingTalk's raw integers and strings into
+//! typed enums, times and errors. This crate is its engine room and its escape hatch.
+//!
+//! - [`Client`] and the [`types`] are generated (`src/generated.rs`, never edited by hand).
+//! - [`hooks`] is hand-written: the per-request [`RequestContext`] through which a caller
+//!   supplies the access token, bounds the response size and reads back the response's status
+//!   and headers.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use dingtalk_conference_api::{Client, RequestContext};
+//!
+//! let context = RequestContext::new().with_access_token("<access token>")?;
+//! let client = Client::new_with_client("https://api.dingtalk.io", reqwest::Client::new(), context);
+//! let info = client.query_conference_info("6323d7568777190142ab9d10").await?;
+//! println!("{:?}", info.into_inner().conf_info);
+//! # Ok(()) }
+//! ```
+//!
+//! [`dingtalk-conference`]: https://docs.rs/dingtalk-conference
+
+#![forbid(unsafe_code)]
+
+// The generated file is exempt from documentation and style lints only: its shape is
+// progenitor's, and it is guarded by `cargo xtask codegen --check` and snapshot tests instead.
+// `unreachable_patterns`: progenitor sorts the `4XX` range arm before the `403`/`404` arms;
+// all of them decode the same `ErrorBody`, so the order changes nothing.
+#[allow(
+    missing_docs,
+    unreachable_pub,
+    unreachable_patterns,
+    clippy::style,
+    clippy::unwrap_used
+)]
+mod generated;
+
+pub mod hooks;
+
+pub use generated::*;
+pub use hooks::{RequestContext, ResponseMeta};
+
+/// The header that carries the access token (the spec's `accessToken` security scheme).
+pub const ACCESS_TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
+
+/// The header in which DingTalk returns the request id.
+pub const REQUEST_ID_HEADER: &str = "x-acs-request-id";
+
+/// Operations that must never carry the access token: the token endpoints themselves
+/// (`security: []` in the spec), by the snake_case name progenitor gives them; a test keeps
+/// this list in step with the spec.
+pub const UNAUTHENTICATED_OPERATIONS: &[&str] = &["get_access_token", "get_corp_access_token"];
