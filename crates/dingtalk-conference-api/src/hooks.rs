@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
@@ -27,6 +28,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct RequestContext {
     token: Option<HeaderValue>,
+    timeout: Option<Duration>,
     max_response_bytes: usize,
     record: Arc<Mutex<Option<ResponseMeta>>>,
 }
@@ -48,6 +50,7 @@ impl RequestContext {
     pub fn new() -> Self {
         Self {
             token: None,
+            timeout: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             record: Arc::default(),
         }
@@ -69,6 +72,13 @@ impl RequestContext {
     pub fn with_access_token_header(mut self, mut value: HeaderValue) -> Self {
         value.set_sensitive(true);
         self.token = Some(value);
+        self
+    }
+
+    /// Sets the timeout of the whole request, body included; it overrides the
+    /// `reqwest::Client`'s own, so it holds whatever client the caller brings.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -102,6 +112,7 @@ impl fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestContext")
             .field("access_token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("timeout", &self.timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
@@ -113,6 +124,9 @@ impl ClientHooks<RequestContext> for Client {
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> Result<(), Error<E>> {
+        if let Some(timeout) = self.inner().timeout {
+            *request.timeout_mut() = Some(timeout);
+        }
         let headers = request.headers_mut();
         // Progenitor adds `api-version: <info.version>` to every request. DingTalk documents
         // no such header; keep the wire to exactly what DingTalk documents, so a gateway

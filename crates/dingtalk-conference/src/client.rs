@@ -1,0 +1,721 @@
+//! The [`Client`], its [`ClientBuilder`], and the one place that makes calls: token, request,
+//! classification, replay and retry.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use dingtalk_conference_api::RequestContext;
+use reqwest::Url;
+use tracing::{Instrument as _, field::Empty};
+
+use crate::auth::{
+    AppTokenProvider, CachedToken, StaticToken, SuiteTokenProvider, TokenCache, TokenProvider,
+};
+use crate::{AccessToken, ConferenceInfo, Error, RetryPolicy, Secret};
+
+/// Default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default timeout for a whole request, body included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default refresh margin: a token is replaced this long before it expires.
+pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+/// The default `User-Agent`.
+pub const DEFAULT_USER_AGENT: &str =
+    concat!("dingtalk-conference-rust/", env!("CARGO_PKG_VERSION"));
+
+/// Which DingTalk edition to call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Edition {
+    /// The international edition, `https://api.dingtalk.io` (the endpoint documentation's host).
+    #[default]
+    International,
+    /// The China edition, `https://api.dingtalk.com`.
+    China,
+}
+
+impl Edition {
+    /// The edition's API base URL.
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Self::International => "https://api.dingtalk.io",
+            Self::China => "https://api.dingtalk.com",
+        }
+    }
+}
+
+impl std::str::FromStr for Edition {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "international" | "intl" | "io" => Ok(Self::International),
+            "china" | "cn" | "com" => Ok(Self::China),
+            other => Err(Error::Config(format!(
+                "unknown edition {other:?}: use \"international\" (api.dingtalk.io) or \"china\" (api.dingtalk.com)"
+            ))),
+        }
+    }
+}
+
+/// The credentials a client authenticates with.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// A fixed access token.
+    StaticToken(Secret),
+    /// An internal app's `appKey`/`appSecret`.
+    App {
+        /// The app key.
+        app_key: String,
+        /// The app secret.
+        app_secret: Secret,
+    },
+    /// A third-party app's credentials for one authorised organisation.
+    Suite {
+        /// The suite key.
+        suite_key: String,
+        /// The suite secret.
+        suite_secret: Secret,
+        /// corpId of the organisation that authorised the app.
+        auth_corp_id: String,
+        /// The latest suite ticket (replace it later with [`Client::set_suite_ticket`]).
+        suite_ticket: Secret,
+    },
+    /// Your own token source.
+    Provider(Arc<dyn TokenProvider>),
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::StaticToken(_) => f.write_str("StaticToken([redacted])"),
+            Self::App { app_key, .. } => f
+                .debug_struct("App")
+                .field("app_key", app_key)
+                .field("app_secret", &"[redacted]")
+                .finish(),
+            Self::Suite {
+                suite_key,
+                auth_corp_id,
+                ..
+            } => f
+                .debug_struct("Suite")
+                .field("suite_key", suite_key)
+                .field("suite_secret", &"[redacted]")
+                .field("auth_corp_id", auth_corp_id)
+                .field("suite_ticket", &"[redacted]")
+                .finish(),
+            Self::Provider(p) => write!(f, "Provider({:?})", p.name()),
+        }
+    }
+}
+
+/// Builds a [`Client`]. Start with [`Client::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    credentials: Option<Credentials>,
+    edition: Edition,
+    base_url: Option<String>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry: RetryPolicy,
+    user_agent: String,
+    http_client: Option<reqwest::Client>,
+    allow_insecure_http: bool,
+    token_refresh_margin: Duration,
+    max_response_bytes: usize,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            credentials: None,
+            edition: Edition::default(),
+            base_url: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            http_client: None,
+            allow_insecure_http: false,
+            token_refresh_margin: DEFAULT_TOKEN_REFRESH_MARGIN,
+            max_response_bytes: dingtalk_conference_api::hooks::DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Authenticates as an internal app (`appKey`/`appSecret`).
+    pub fn app_credentials(
+        mut self,
+        app_key: impl Into<String>,
+        app_secret: impl Into<Secret>,
+    ) -> Self {
+        self.credentials = Some(Credentials::App {
+            app_key: app_key.into(),
+            app_secret: app_secret.into(),
+        });
+        self
+    }
+
+    /// Authenticates as a third-party app acting in the organisation `auth_corp_id`. DingTalk
+    /// pushes a new suite ticket about every 5 hours: hand it over with
+    /// [`Client::set_suite_ticket`].
+    pub fn suite_credentials(
+        mut self,
+        suite_key: impl Into<String>,
+        suite_secret: impl Into<Secret>,
+        auth_corp_id: impl Into<String>,
+        suite_ticket: impl Into<Secret>,
+    ) -> Self {
+        self.credentials = Some(Credentials::Suite {
+            suite_key: suite_key.into(),
+            suite_secret: suite_secret.into(),
+            auth_corp_id: auth_corp_id.into(),
+            suite_ticket: suite_ticket.into(),
+        });
+        self
+    }
+
+    /// Uses a fixed access token.
+    pub fn static_token(mut self, token: impl Into<Secret>) -> Self {
+        self.credentials = Some(Credentials::StaticToken(token.into()));
+        self
+    }
+
+    /// Gets tokens from your own [`TokenProvider`].
+    pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
+        self.credentials = Some(Credentials::Provider(Arc::new(provider)));
+        self
+    }
+
+    /// Sets the credentials.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Calls this edition (default: international, `api.dingtalk.io`).
+    pub fn edition(mut self, edition: Edition) -> Self {
+        self.edition = edition;
+        self
+    }
+
+    /// Calls this base URL instead of an edition's (a proxy, or the fake server). It must be
+    /// `https://`, except for loopback hosts or with [`allow_insecure_http`](Self::allow_insecure_http).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Allows a plain `http://` base URL on a non-loopback host. Tokens then cross the network
+    /// in clear text: only for a trusted network.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Connect timeout (default 5 s). Ignored with [`http_client`](Self::http_client).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Timeout of each request, body included (default 10 s); applies to every attempt.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The retry policy (default: [`RetryPolicy::default`]; [`RetryPolicy::none`] turns
+    /// retries off).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The `User-Agent` header (default `dingtalk-conference-rust/<version>`). Ignored with
+    /// [`http_client`](Self::http_client).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Uses your own `reqwest::Client` (connection pool, proxy, TLS roots). Its redirect policy
+    /// must not follow redirects to other hosts, or the access token would go with them: build
+    /// it with `redirect(reqwest::redirect::Policy::none())`.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// How long before its expiry a token is replaced (default 5 min; at most half its lifetime).
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.token_refresh_margin = margin;
+        self
+    }
+
+    /// The largest response body read (default 1 MiB).
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Reads credentials and host from `DINGTALK_*` environment variables (see
+    /// [`Client::from_env`]); other settings stay as they are.
+    pub fn from_env(self) -> Result<Self, Error> {
+        crate::env::apply(self, |name| std::env::var(name).ok())
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let credentials = self.credentials.clone().ok_or_else(|| {
+            Error::Config(
+                "no credentials: call app_credentials(), suite_credentials(), static_token() \
+                 or token_provider() on the builder, or use Client::from_env()"
+                    .to_string(),
+            )
+        })?;
+        check_credentials(&credentials)?;
+        let base_url = self.checked_base_url()?;
+        let http = match &self.http_client {
+            Some(client) => client.clone(),
+            None => self.build_http_client()?,
+        };
+        let endpoint = Endpoint {
+            base_url: Arc::from(base_url),
+            http,
+            timeout: self.timeout,
+            max_response_bytes: self.max_response_bytes,
+        };
+
+        let mut suite = None;
+        let provider: Arc<dyn TokenProvider> = match credentials {
+            Credentials::StaticToken(token) => Arc::new(StaticToken(token)),
+            Credentials::App {
+                app_key,
+                app_secret,
+            } => Arc::new(AppTokenProvider {
+                endpoint: endpoint.clone(),
+                app_key,
+                app_secret,
+            }),
+            Credentials::Suite {
+                suite_key,
+                suite_secret,
+                auth_corp_id,
+                suite_ticket,
+            } => {
+                let provider = Arc::new(SuiteTokenProvider {
+                    endpoint: endpoint.clone(),
+                    suite_key,
+                    suite_secret,
+                    auth_corp_id,
+                    suite_ticket: RwLock::new(suite_ticket),
+                });
+                suite = Some(Arc::clone(&provider));
+                provider
+            }
+            Credentials::Provider(provider) => provider,
+        };
+
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                endpoint,
+                tokens: TokenCache::new(provider, self.token_refresh_margin),
+                retry: self.retry,
+                suite,
+            }),
+        })
+    }
+
+    fn checked_base_url(&self) -> Result<String, Error> {
+        let raw = self
+            .base_url
+            .clone()
+            .unwrap_or_else(|| self.edition.base_url().to_string());
+        let url = Url::parse(raw.trim())
+            .map_err(|e| Error::Config(format!("base URL {raw:?} is not a URL: {e}")))?;
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::Config(format!(
+                "base URL {raw:?} must not have a query or fragment"
+            )));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::Config(
+                "base URL must not carry a user name or password".to_string(),
+            ));
+        }
+        match url.scheme() {
+            "https" => {}
+            "http" if self.allow_insecure_http || is_loopback(&url) => {}
+            "http" => {
+                return Err(Error::Config(format!(
+                    "base URL {raw:?} is plain http on a non-loopback host: the access token \
+                     would cross the network unencrypted; use https, or call \
+                     allow_insecure_http(true) for a trusted network"
+                )));
+            }
+            other => {
+                return Err(Error::Config(format!(
+                    "base URL {raw:?} has scheme {other:?}; use https"
+                )));
+            }
+        }
+        Ok(url.as_str().trim_end_matches('/').to_string())
+    }
+
+    fn build_http_client(&self) -> Result<reqwest::Client, Error> {
+        reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(self.user_agent.clone())
+            // The token travels in a custom header, which reqwest does not strip on a
+            // cross-host redirect: follow same-origin redirects only.
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let same_origin = attempt
+                    .previous()
+                    .first()
+                    .is_some_and(|first| first.origin() == attempt.url().origin());
+                if same_origin && attempt.previous().len() < 5 {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
+            .build()
+            .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))
+    }
+}
+
+fn check_credentials(credentials: &Credentials) -> Result<(), Error> {
+    let blank = |what: &str| Err(Error::Config(format!("{what} is empty")));
+    match credentials {
+        Credentials::StaticToken(token) if token.is_blank() => blank("the access token"),
+        Credentials::App { app_key, .. } if app_key.trim().is_empty() => blank("the app key"),
+        Credentials::App { app_secret, .. } if app_secret.is_blank() => blank("the app secret"),
+        Credentials::Suite { suite_key, .. } if suite_key.trim().is_empty() => {
+            blank("the suite key")
+        }
+        Credentials::Suite { suite_secret, .. } if suite_secret.is_blank() => {
+            blank("the suite secret")
+        }
+        Credentials::Suite { auth_corp_id, .. } if auth_corp_id.trim().is_empty() => {
+            blank("the authorised corp id")
+        }
+        Credentials::Suite { suite_ticket, .. } if suite_ticket.is_blank() => {
+            blank("the suite ticket")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    url.host_str().is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
+}
+
+/// Where and how requests are sent; shared by the client and the token providers.
+#[derive(Clone)]
+pub(crate) struct Endpoint {
+    base_url: Arc<str>,
+    http: reqwest::Client,
+    timeout: Duration,
+    max_response_bytes: usize,
+}
+
+impl Endpoint {
+    /// A request context with this endpoint's limits and no token.
+    pub(crate) fn context(&self) -> RequestContext {
+        RequestContext::new()
+            .with_timeout(self.timeout)
+            .with_max_response_bytes(self.max_response_bytes)
+    }
+
+    /// The generated client, for one call with `context`.
+    pub(crate) fn api(&self, context: RequestContext) -> dingtalk_conference_api::Client {
+        dingtalk_conference_api::Client::new_with_client(&self.base_url, self.http.clone(), context)
+    }
+}
+
+/// A DingTalk video conference client.
+///
+/// Cheap to clone; clones share one connection pool and one token cache. `Send + Sync`.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), dingtalk_conference::Error> {
+/// use dingtalk_conference::{Client, ConferenceStatus};
+///
+/// let client = Client::builder()
+///     .app_credentials("dingxxxxxxxx", "app secret")
+///     .build()?;
+/// let info = client.conference_info("6323d7568777190142ab9d10").await?;
+/// if info.status == Some(ConferenceStatus::Ended) {
+///     println!("{:?} lasted {:?}", info.title, info.duration);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    endpoint: Endpoint,
+    tokens: TokenCache,
+    retry: RetryPolicy,
+    suite: Option<Arc<SuiteTokenProvider>>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &&*self.inner.endpoint.base_url)
+            .field("credentials", &self.inner.tokens.provider_name())
+            .field("timeout", &self.inner.endpoint.timeout)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failed attempt and the token it used, so that a rejection evicts exactly that token.
+struct Failure {
+    error: Error,
+    token: Option<CachedToken>,
+}
+
+impl Client {
+    /// A builder; see [`ClientBuilder`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from environment variables:
+    ///
+    /// | variable | meaning |
+    /// |---|---|
+    /// | `DINGTALK_ACCESS_TOKEN` | a fixed access token, or |
+    /// | `DINGTALK_APP_KEY`, `DINGTALK_APP_SECRET` | an internal app, or |
+    /// | `DINGTALK_SUITE_KEY`, `DINGTALK_SUITE_SECRET`, `DINGTALK_AUTH_CORP_ID`, `DINGTALK_SUITE_TICKET` | a third-party app |
+    /// | `DINGTALK_EDITION` | `international` (default) or `china` |
+    /// | `DINGTALK_BASE_URL` | a base URL instead of the edition's |
+    ///
+    /// Exactly one kind of credentials must be set; errors name the missing variable.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::builder().from_env()?.build()
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.endpoint.base_url
+    }
+
+    /// Queries a conference by id.
+    ///
+    /// The id is sent as one percent-encoded path segment; an empty or blank id (or `.`/`..`)
+    /// is refused before any request. Tokens are fetched and refreshed as needed; a rejected
+    /// token is replaced and the call replayed once; throttling, 5xx and transport failures are
+    /// retried per the [`RetryPolicy`].
+    pub async fn conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
+        check_conference_id(conference_id)?;
+        let span = tracing::info_span!(
+            "dingtalk.conference_info",
+            conference_id = %conference_id,
+            attempt = Empty,
+            http.status = Empty,
+            request_id = Empty,
+        );
+        self.call(|context| async move {
+            let api = self.inner.endpoint.api(context);
+            api.query_conference_info(conference_id).await
+        })
+        .instrument(span)
+        .await
+        .and_then(|response| {
+            let request_id = crate::error::request_id_header(response.headers());
+            let status = response.status();
+            let answer = response.into_inner();
+            let raw = answer.conf_info.ok_or_else(|| Error::Decode {
+                status,
+                request_id: request_id.clone(),
+                message: "the answer has no confInfo".to_string(),
+                snippet: String::new(),
+            })?;
+            ConferenceInfo::from_wire(raw).map_err(|e| match e {
+                Error::Decode { message, .. } => Error::Decode {
+                    status,
+                    request_id,
+                    message,
+                    snippet: String::new(),
+                },
+                other => other,
+            })
+        })
+    }
+
+    /// Runs one operation with token handling, replay and retries; the single call path.
+    async fn call<T, F, Fut>(&self, operation: F) -> Result<T, Error>
+    where
+        F: Fn(RequestContext) -> Fut,
+        Fut: Future<
+            Output = Result<T, progenitor_client::Error<dingtalk_conference_api::types::ErrorBody>>,
+        >,
+    {
+        let span = tracing::Span::current();
+        let mut attempt = 0u32;
+        let mut retries = 1u32;
+        let mut replayed = false;
+        loop {
+            attempt += 1;
+            span.record("attempt", attempt);
+            let failure = match self.attempt(&operation).await {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            };
+            let Failure { error, token } = failure;
+            if let Some(status) = error.status() {
+                span.record("http.status", status.as_u16());
+            }
+            if let Some(id) = error.request_id() {
+                span.record("request_id", id);
+            }
+
+            // DingTalk answers 400 InvalidAuthentication (not 401) for an expired token:
+            // replace the token and replay once, never in a loop.
+            if error.is_token_rejected() && !replayed {
+                if let Some(token) = &token {
+                    self.inner.tokens.invalidate(token);
+                }
+                replayed = true;
+                tracing::info!(attempt, error = %error, "access token rejected; replaying with a new token");
+                continue;
+            }
+            match self.inner.retry.next_delay(retries, &error) {
+                Some(delay) => {
+                    retries += 1;
+                    tracing::warn!(
+                        attempt,
+                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        error = %error,
+                        "retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+                None => return Err(error),
+            }
+        }
+    }
+
+    async fn attempt<T, F, Fut>(&self, operation: &F) -> Result<T, Failure>
+    where
+        F: Fn(RequestContext) -> Fut,
+        Fut: Future<
+            Output = Result<T, progenitor_client::Error<dingtalk_conference_api::types::ErrorBody>>,
+        >,
+    {
+        let token = self
+            .inner
+            .tokens
+            .get()
+            .await
+            .map_err(|error| Failure { error, token: None })?;
+        let context = self
+            .inner
+            .endpoint
+            .context()
+            .with_access_token_header(token.header.clone());
+        match operation(context.clone()).await {
+            Ok(value) => {
+                if let Some(meta) = context.response_meta() {
+                    tracing::Span::current().record("http.status", meta.status.as_u16());
+                    if let Some(id) = crate::error::request_id_header(&meta.headers) {
+                        tracing::Span::current().record("request_id", id.as_str());
+                    }
+                }
+                Ok(value)
+            }
+            Err(e) => Err(Failure {
+                error: Error::from_api(e, context.response_meta(), false).await,
+                token: Some(token),
+            }),
+        }
+    }
+
+    /// The current access token (fetching one if needed) and when it expires.
+    pub async fn access_token(&self) -> Result<AccessToken, Error> {
+        let token = self.inner.tokens.get().await?;
+        let expires_in = token.expires_at.map(|at| {
+            at.duration_since(std::time::SystemTime::now())
+                .unwrap_or_default()
+        });
+        Ok(AccessToken::new(token.secret, expires_in))
+    }
+
+    /// Replaces the suite ticket of a third-party app client. DingTalk pushes a new ticket
+    /// about every 5 hours; the next token fetch uses it.
+    pub fn set_suite_ticket(&self, ticket: impl Into<Secret>) -> Result<(), Error> {
+        let ticket = ticket.into();
+        if ticket.is_blank() {
+            return Err(Error::InvalidInput("the suite ticket is empty".to_string()));
+        }
+        match &self.inner.suite {
+            Some(provider) => {
+                provider.set_suite_ticket(ticket);
+                Ok(())
+            }
+            None => Err(Error::Config(
+                "set_suite_ticket needs a client built with suite_credentials()".to_string(),
+            )),
+        }
+    }
+
+    /// The escape hatch: the generated low-level client, with the current access token
+    /// attached, for calls this crate does not wrap. No retries or replays happen there.
+    pub async fn api(&self) -> Result<dingtalk_conference_api::Client, Error> {
+        let token = self.inner.tokens.get().await?;
+        Ok(self.inner.endpoint.api(
+            self.inner
+                .endpoint
+                .context()
+                .with_access_token_header(token.header),
+        ))
+    }
+
+    /// The underlying `reqwest::Client` (shared connection pool).
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.endpoint.http
+    }
+}
+
+/// Refuses ids that cannot be a conference id or cannot travel as one path segment.
+fn check_conference_id(id: &str) -> Result<(), Error> {
+    if id.trim().is_empty() {
+        return Err(Error::InvalidInput(
+            "the conference id is empty; pass the id returned when the conference was created"
+                .to_string(),
+        ));
+    }
+    // URL parsing resolves `.` and `..` segments (even percent-encoded), so they would call
+    // another path.
+    if id == "." || id == ".." {
+        return Err(Error::InvalidInput(format!(
+            "{id:?} is not a conference id"
+        )));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(Error::InvalidInput(
+            "the conference id contains control characters".to_string(),
+        ));
+    }
+    Ok(())
+}

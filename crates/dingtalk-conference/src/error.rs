@@ -1,0 +1,752 @@
+//! The one error type of the crate, and the single place where responses become errors.
+//!
+//! Every failure, whether DingTalk's, the network's or the caller's, is an [`Error`] that says
+//! what happened, what to do, and (where DingTalk gave one) the request id for its support.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dingtalk_conference_api::{REQUEST_ID_HEADER, ResponseMeta, types::ErrorBody};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER};
+
+/// How many bytes of an unexpected body an error keeps, for a person to read.
+const SNIPPET_BYTES: usize = 256;
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input was refused before any request was made.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    /// The client is misconfigured (builder or environment).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// DingTalk answered with its error body.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+
+    /// The answer was not DingTalk's: an error status whose body is not DingTalk's error body
+    /// (DingTalk's IP-ban page is HTML), a redirect, or a status the API does not use.
+    #[error(
+        "unexpected HTTP {status} response{}{}: {snippet:?}{}",
+        content_type.as_deref().map(|c| format!(" ({c})")).unwrap_or_default(),
+        request_id.as_deref().map(|r| format!(", request id {r}")).unwrap_or_default(),
+        hint_for_unexpected(*status, location.as_deref())
+    )]
+    UnexpectedResponse {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The `Content-Type` header, if any.
+        content_type: Option<String>,
+        /// The request id header, if any.
+        request_id: Option<String>,
+        /// The redirect target, for 3xx answers.
+        location: Option<String>,
+        /// The start of the body (lossy UTF-8).
+        snippet: String,
+    },
+
+    /// A success status whose body does not decode as the API's answer.
+    #[error(
+        "DingTalk's HTTP {status} answer does not match the API{}: {message}; body starts {snippet:?}",
+        request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default()
+    )]
+    Decode {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The request id header, if any.
+        request_id: Option<String>,
+        /// What did not match.
+        message: String,
+        /// The start of the body (lossy UTF-8).
+        snippet: String,
+    },
+
+    /// The response body was larger than the configured limit and was not read.
+    #[error(
+        "HTTP {status} response body is larger than the {limit}-byte limit and was not read{}",
+        request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default()
+    )]
+    BodyTooLarge {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The limit in bytes.
+        limit: usize,
+        /// The request id header, if any.
+        request_id: Option<String>,
+    },
+
+    /// The request did not complete: connect failure, timeout, reset, truncated body.
+    #[error("{0}")]
+    Transport(TransportError),
+
+    /// No access token could be had; `source` says why (DingTalk's code is on it).
+    #[error("could not get an access token from {provider}: {source}")]
+    Auth {
+        /// Where the token was to come from, e.g. `getAccessToken`.
+        provider: Cow<'static, str>,
+        /// The failure of the token request.
+        source: Box<Error>,
+    },
+
+    /// [`Client::wait_for_status`](crate::Client::wait_for_status) ran out of time.
+    #[error("gave up waiting after {waited:?}; the conference's last status was {last_status:?}")]
+    WaitTimedOut {
+        /// How long it waited.
+        waited: Duration,
+        /// The status at the last successful poll.
+        last_status: Option<crate::ConferenceStatus>,
+    },
+
+    /// A failure inside a user-supplied [`TokenProvider`](crate::TokenProvider).
+    #[error("{0}")]
+    Custom(Arc<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    /// Wraps an error from your own [`TokenProvider`](crate::TokenProvider) or hook.
+    pub fn custom(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Custom(Arc::from(error.into()))
+    }
+
+    /// DingTalk's error, if this is one, looking through [`Error::Auth`].
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Self::Api(api) => Some(api),
+            Self::Auth { source, .. } => source.api_error(),
+            _ => None,
+        }
+    }
+
+    /// DingTalk's error code, if any (also for token endpoint failures).
+    pub fn code(&self) -> Option<&ErrorCode> {
+        self.api_error().map(|api| &api.code)
+    }
+
+    /// The HTTP status of the answer, if there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Api(api) => Some(api.status),
+            Self::UnexpectedResponse { status, .. }
+            | Self::Decode { status, .. }
+            | Self::BodyTooLarge { status, .. } => Some(*status),
+            Self::Auth { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+
+    /// DingTalk's request id, from the body's `requestid` or the `x-acs-request-id` header.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Api(api) => api.request_id.as_deref(),
+            Self::UnexpectedResponse { request_id, .. }
+            | Self::Decode { request_id, .. }
+            | Self::BodyTooLarge { request_id, .. } => request_id.as_deref(),
+            Self::Auth { source, .. } => source.request_id(),
+            _ => None,
+        }
+    }
+
+    /// Whether the same call may succeed if made again later: throttling, 5xx, timeouts and
+    /// connection failures. Other 4xx answers, quota, permission and whitelist errors are final.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Api(api) => api.is_retryable(),
+            Self::UnexpectedResponse { status, .. } => is_retryable_status(*status),
+            Self::Transport(t) => t.is_retryable(),
+            Self::Auth { source, .. } => source.is_retryable(),
+            Self::InvalidInput(_)
+            | Self::Config(_)
+            | Self::Decode { .. }
+            | Self::BodyTooLarge { .. }
+            | Self::WaitTimedOut { .. }
+            | Self::Custom(_) => false,
+        }
+    }
+
+    /// Whether DingTalk throttled the call (403 `Forbidden.AccessDenied.Qps*`/`Qpm*`, 429).
+    pub fn is_throttled(&self) -> bool {
+        match self {
+            Self::Api(api) => {
+                api.code.is_throttling() || api.status == StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::UnexpectedResponse { status, .. } => *status == StatusCode::TOO_MANY_REQUESTS,
+            Self::Auth { source, .. } => source.is_throttled(),
+            _ => false,
+        }
+    }
+
+    /// Whether DingTalk reported no such conference (404 `roomNotFound`).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.code(), Some(ErrorCode::RoomNotFound))
+    }
+
+    /// How long DingTalk asked us to wait (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Api(api) => api.retry_after,
+            Self::Auth { source, .. } => source.retry_after(),
+            _ => None,
+        }
+    }
+
+    /// Whether the access token was rejected (400 `InvalidAuthentication`, or 401).
+    pub(crate) fn is_token_rejected(&self) -> bool {
+        match self {
+            Self::Api(api) => {
+                api.code == ErrorCode::InvalidAuthentication
+                    || api.status == StatusCode::UNAUTHORIZED
+            }
+            Self::UnexpectedResponse { status, .. } => *status == StatusCode::UNAUTHORIZED,
+            _ => false,
+        }
+    }
+
+    /// Turns what the generated client returned into an [`Error`]. `meta` is what the hooks
+    /// recorded of the response; `withhold_body` keeps success bodies out of messages (a token
+    /// endpoint's body may hold a token).
+    pub(crate) async fn from_api(
+        error: progenitor_client::Error<ErrorBody>,
+        meta: Option<ResponseMeta>,
+        withhold_body: bool,
+    ) -> Self {
+        use progenitor_client::Error as E;
+
+        if let Some(meta) = &meta
+            && let Some(limit) = meta.body_limit_exceeded
+        {
+            return Self::BodyTooLarge {
+                status: meta.status,
+                limit,
+                request_id: request_id_header(&meta.headers),
+            };
+        }
+        match error {
+            E::ErrorResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                Self::Api(Box::new(ApiError::new(
+                    status,
+                    &headers,
+                    response.into_inner(),
+                )))
+            }
+            E::InvalidResponsePayload(body, serde_error) => {
+                // Without a record (a caller's own hooks) the status is unknown; 200 is the
+                // only status whose body is decoded as a success.
+                let (status, headers) = meta
+                    .map(|m| (m.status, m.headers))
+                    .unwrap_or((StatusCode::OK, HeaderMap::new()));
+                let snippet = if withhold_body && status.is_success() {
+                    "[withheld: the body may hold a token]".to_string()
+                } else {
+                    snippet(&body)
+                };
+                if status.is_success() {
+                    Self::Decode {
+                        status,
+                        request_id: request_id_header(&headers),
+                        message: serde_error.to_string(),
+                        snippet,
+                    }
+                } else {
+                    Self::UnexpectedResponse {
+                        status,
+                        content_type: header_string(&headers, CONTENT_TYPE.as_str()),
+                        request_id: request_id_header(&headers),
+                        location: None,
+                        snippet,
+                    }
+                }
+            }
+            E::UnexpectedResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                // The hooks have already read the body into memory: this cannot wait on the
+                // network.
+                let body = response.bytes().await.unwrap_or_default();
+                Self::UnexpectedResponse {
+                    status,
+                    content_type: header_string(&headers, CONTENT_TYPE.as_str()),
+                    request_id: request_id_header(&headers),
+                    location: header_string(&headers, LOCATION.as_str()),
+                    snippet: if withhold_body && status.is_success() {
+                        "[withheld: the body may hold a token]".to_string()
+                    } else {
+                        snippet(&body)
+                    },
+                }
+            }
+            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
+                Self::Transport(TransportError::new(e))
+            }
+            E::InvalidRequest(message) => Self::InvalidInput(message),
+            E::Custom(message) => Self::Custom(Arc::from(
+                Box::<dyn std::error::Error + Send + Sync>::from(message),
+            )),
+        }
+    }
+}
+
+/// DingTalk's answer to a failed call, decoded from its error body.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The error code, typed.
+    pub code: ErrorCode,
+    /// The human-readable message, as DingTalk wrote it.
+    pub message: Option<String>,
+    /// The request id: the body's `requestid`, or else the `x-acs-request-id` header.
+    pub request_id: Option<String>,
+    /// Extra detail on some 403 answers (e.g. `requiredScopes`).
+    pub access_denied_detail: Option<serde_json::Map<String, serde_json::Value>>,
+    /// How long DingTalk asked us to wait (`Retry-After` header), if it did.
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, headers: &HeaderMap, body: ErrorBody) -> Self {
+        Self {
+            status,
+            code: ErrorCode::from_wire(&body.code),
+            message: body.message,
+            request_id: body
+                .requestid
+                .filter(|id| !id.is_empty())
+                .or_else(|| request_id_header(headers)),
+            access_denied_detail: (!body.accessdenieddetail.is_empty())
+                .then_some(body.accessdenieddetail),
+            retry_after: retry_after_header(headers),
+        }
+    }
+
+    /// Whether the same call may succeed later (throttling, 429, 5xx).
+    pub fn is_retryable(&self) -> bool {
+        if self.code.is_final() {
+            return false;
+        }
+        self.code.is_throttling() || is_retryable_status(self.status)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "DingTalk answered HTTP {} {}",
+            self.status.as_u16(),
+            self.code
+        )?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        if let Some(hint) = self.code.hint() {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// DingTalk's error codes, typed. The wire value is in each variant's doc; codes this crate does
+/// not know arrive as [`ErrorCode::Other`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `missingRoomId` (400): the conference id is missing.
+    MissingRoomId,
+    /// `paramError` (400): a parameter is invalid.
+    ParamError,
+    /// `noPermission` (403): the app may not query this conference.
+    NoPermission,
+    /// `roomNotFound` (404): no such conference.
+    RoomNotFound,
+    /// `systemError` (500): an internal error at DingTalk.
+    SystemError,
+    /// `InvalidAuthentication` (400): the access token is missing, invalid or expired.
+    InvalidAuthentication,
+    /// `Forbidden.AccessDenied.QpsLimitForApi` (403): the API's overall rate limit.
+    QpsLimitForApi,
+    /// `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi` (403): this app's per-second limit.
+    QpsLimitForAppkeyAndApi,
+    /// `Forbidden.AccessDenied.QpmLimitForAppkeyAndApi` (403): this app's per-minute limit.
+    QpmLimitForAppkeyAndApi,
+    /// `Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi` (403): per-second limit of a
+    /// third-party app in one organisation.
+    QpsLimitForSuitekeyAndOrgAndApi,
+    /// `Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi` (403): per-minute limit of a
+    /// third-party app in one organisation.
+    QpmLimitForSuitekeyAndOrgAndApi,
+    /// `Forbidden.AccessDenied.ApiCountLimitForOrg` (403): the organisation's monthly quota is
+    /// spent.
+    ApiCountLimitForOrg,
+    /// `Forbidden.AccessDenied.AccessTokenPermissionDenied` (403): the app lacks the permission.
+    AccessTokenPermissionDenied,
+    /// `Forbidden.AccessDenied.IpNotInWhiteList` (403): the caller's IP is not whitelisted.
+    IpNotInWhiteList,
+    /// `system.busy` or `systemBusy` (429): DingTalk is overloaded.
+    SystemBusy,
+    /// `invalidClientIdOrSecret` (400, token endpoint): wrong app key or secret.
+    InvalidClientIdOrSecret,
+    /// `invalidSuiteKey` (400, token endpoint): wrong suite key or secret.
+    InvalidSuiteKey,
+    /// `invalidSuiteTicket` (400, token endpoint): the suite ticket is stale.
+    InvalidSuiteTicket,
+    /// `invalidAuthInfo` (400, token endpoint): the organisation has not authorised the app.
+    InvalidAuthInfo,
+    /// `Missingbody` (400, token endpoint): the body was missing or not JSON.
+    MissingBody,
+    /// Any other code, as sent.
+    Other(String),
+}
+
+const THROTTLE_PREFIX: &str = "Forbidden.AccessDenied.";
+
+impl ErrorCode {
+    /// Parses a wire code. Never fails: unknown codes become [`ErrorCode::Other`].
+    pub fn from_wire(code: &str) -> Self {
+        match code {
+            "missingRoomId" => Self::MissingRoomId,
+            "paramError" => Self::ParamError,
+            "noPermission" => Self::NoPermission,
+            "roomNotFound" => Self::RoomNotFound,
+            "systemError" => Self::SystemError,
+            "InvalidAuthentication" => Self::InvalidAuthentication,
+            "system.busy" | "systemBusy" => Self::SystemBusy,
+            "invalidClientIdOrSecret" => Self::InvalidClientIdOrSecret,
+            "invalidSuiteKey" => Self::InvalidSuiteKey,
+            "invalidSuiteTicket" => Self::InvalidSuiteTicket,
+            "invalidAuthInfo" => Self::InvalidAuthInfo,
+            "Missingbody" | "MissingBody" | "missingBody" => Self::MissingBody,
+            other => match other.strip_prefix(THROTTLE_PREFIX) {
+                Some("QpsLimitForApi") => Self::QpsLimitForApi,
+                Some("QpsLimitForAppkeyAndApi") => Self::QpsLimitForAppkeyAndApi,
+                Some("QpmLimitForAppkeyAndApi") => Self::QpmLimitForAppkeyAndApi,
+                Some("QpsLimitForSuitekeyAndOrgAndApi") => Self::QpsLimitForSuitekeyAndOrgAndApi,
+                Some("QpmLimitForSuitekeyAndOrgAndApi") => Self::QpmLimitForSuitekeyAndOrgAndApi,
+                Some("ApiCountLimitForOrg") => Self::ApiCountLimitForOrg,
+                Some("AccessTokenPermissionDenied") => Self::AccessTokenPermissionDenied,
+                Some("IpNotInWhiteList") => Self::IpNotInWhiteList,
+                _ => Self::Other(other.to_string()),
+            },
+        }
+    }
+
+    /// The wire value (for [`ErrorCode::SystemBusy`], `system.busy`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::MissingRoomId => "missingRoomId",
+            Self::ParamError => "paramError",
+            Self::NoPermission => "noPermission",
+            Self::RoomNotFound => "roomNotFound",
+            Self::SystemError => "systemError",
+            Self::InvalidAuthentication => "InvalidAuthentication",
+            Self::QpsLimitForApi => "Forbidden.AccessDenied.QpsLimitForApi",
+            Self::QpsLimitForAppkeyAndApi => "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+            Self::QpmLimitForAppkeyAndApi => "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi",
+            Self::QpsLimitForSuitekeyAndOrgAndApi => {
+                "Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi"
+            }
+            Self::QpmLimitForSuitekeyAndOrgAndApi => {
+                "Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi"
+            }
+            Self::ApiCountLimitForOrg => "Forbidden.AccessDenied.ApiCountLimitForOrg",
+            Self::AccessTokenPermissionDenied => {
+                "Forbidden.AccessDenied.AccessTokenPermissionDenied"
+            }
+            Self::IpNotInWhiteList => "Forbidden.AccessDenied.IpNotInWhiteList",
+            Self::SystemBusy => "system.busy",
+            Self::InvalidClientIdOrSecret => "invalidClientIdOrSecret",
+            Self::InvalidSuiteKey => "invalidSuiteKey",
+            Self::InvalidSuiteTicket => "invalidSuiteTicket",
+            Self::InvalidAuthInfo => "invalidAuthInfo",
+            Self::MissingBody => "Missingbody",
+            Self::Other(code) => code,
+        }
+    }
+
+    /// Whether the code means "throttled: back off and retry".
+    pub fn is_throttling(&self) -> bool {
+        match self {
+            Self::QpsLimitForApi
+            | Self::QpsLimitForAppkeyAndApi
+            | Self::QpmLimitForAppkeyAndApi
+            | Self::QpsLimitForSuitekeyAndOrgAndApi
+            | Self::QpmLimitForSuitekeyAndOrgAndApi
+            | Self::SystemBusy => true,
+            // A throttling code DingTalk adds later still follows its naming scheme.
+            Self::Other(code) => code
+                .strip_prefix(THROTTLE_PREFIX)
+                .is_some_and(|rest| rest.starts_with("QpsLimit") || rest.starts_with("QpmLimit")),
+            _ => false,
+        }
+    }
+
+    /// Whether retrying can never help, whatever the status says.
+    fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::ApiCountLimitForOrg
+                | Self::AccessTokenPermissionDenied
+                | Self::IpNotInWhiteList
+                | Self::NoPermission
+        )
+    }
+
+    /// What a person should do about it.
+    fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::MissingRoomId => "pass a conference id",
+            Self::RoomNotFound => {
+                "check the conference id and that it belongs to this organisation"
+            }
+            Self::NoPermission => "the app may not read this conference",
+            Self::SystemError => "an error inside DingTalk; try again later",
+            Self::InvalidAuthentication => {
+                "the access token was rejected; check the credentials and the edition (api.dingtalk.io vs api.dingtalk.com)"
+            }
+            code if code.is_throttling() => "DingTalk throttled the call; slow down and retry",
+            Self::ApiCountLimitForOrg => "the organisation's monthly API quota is spent",
+            Self::AccessTokenPermissionDenied => {
+                "grant the app the permission VideoConference.Conference.Read in the developer console"
+            }
+            Self::IpNotInWhiteList => "add this machine's public IP to the app's IP whitelist",
+            Self::InvalidClientIdOrSecret => "check the app key and app secret (and the edition)",
+            Self::InvalidSuiteKey => "check the suite key and suite secret",
+            Self::InvalidSuiteTicket => "hand over the latest suite ticket DingTalk pushed",
+            Self::InvalidAuthInfo => "the organisation has not authorised the app",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A request that did not complete.
+#[derive(Debug, Clone)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    source: Arc<reqwest::Error>,
+}
+
+/// What kind of transport failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection could not be made (refused, DNS, TLS handshake).
+    Connect,
+    /// The connect or request timeout ran out.
+    Timeout,
+    /// The response body broke off (connection reset, truncated body).
+    Body,
+    /// Anything else (e.g. a redirect loop, a malformed response).
+    Other,
+}
+
+impl TransportError {
+    pub(crate) fn new(error: reqwest::Error) -> Self {
+        let kind = if error.is_timeout() {
+            TransportErrorKind::Timeout
+        } else if error.is_connect() {
+            TransportErrorKind::Connect
+        } else if error.is_body() || error.is_decode() {
+            TransportErrorKind::Body
+        } else {
+            TransportErrorKind::Other
+        };
+        Self {
+            kind,
+            source: Arc::new(error.without_url()),
+        }
+    }
+
+    /// What kind of failure it was.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether the call may succeed if made again.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self.kind, TransportErrorKind::Other) || self.source.is_request()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TransportErrorKind::Connect => {
+                "could not connect to DingTalk; check the network, proxy and base URL"
+            }
+            TransportErrorKind::Timeout => {
+                "the request timed out; DingTalk or the network is slow (timeouts are configurable)"
+            }
+            TransportErrorKind::Body => "the response broke off before it was complete",
+            TransportErrorKind::Other => "the request failed",
+        };
+        write!(f, "{what}: {}", error_chain(&*self.source))
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+/// An error and its causes on one line (reqwest's top-level message hides the useful part).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn is_retryable_status(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+fn hint_for_unexpected(status: StatusCode, location: Option<&str>) -> String {
+    if status.is_redirection() {
+        match location {
+            Some(to) => format!(
+                "; refused to follow a redirect to {to}: the access token must not leave the API host"
+            ),
+            None => "; DingTalk's API does not redirect: check the base URL".to_string(),
+        }
+    } else if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
+        "; this is not DingTalk's error body: the caller's IP may be banned for making too many calls (wait 5 minutes)".to_string()
+    } else {
+        String::new()
+    }
+}
+
+pub(crate) fn request_id_header(headers: &HeaderMap) -> Option<String> {
+    header_string(headers, REQUEST_ID_HEADER)
+}
+
+fn header_string(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .filter(|v| !v.is_empty())
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by DingTalk and is ignored).
+fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// The start of a body, lossy UTF-8, cut at a character boundary.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let mut cut = body.len().min(SNIPPET_BYTES);
+    if let Err(e) = std::str::from_utf8(&body[..cut])
+        && e.error_len().is_none()
+    {
+        // The cut fell inside a character: end before it rather than print U+FFFD.
+        cut = e.valid_up_to();
+    }
+    let mut text = String::from_utf8_lossy(&body[..cut]).into_owned();
+    if body.len() > cut {
+        text.push('…');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_code_round_trips_through_its_wire_value() {
+        let codes = [
+            ErrorCode::MissingRoomId,
+            ErrorCode::ParamError,
+            ErrorCode::NoPermission,
+            ErrorCode::RoomNotFound,
+            ErrorCode::SystemError,
+            ErrorCode::InvalidAuthentication,
+            ErrorCode::QpsLimitForApi,
+            ErrorCode::QpsLimitForAppkeyAndApi,
+            ErrorCode::QpmLimitForAppkeyAndApi,
+            ErrorCode::QpsLimitForSuitekeyAndOrgAndApi,
+            ErrorCode::QpmLimitForSuitekeyAndOrgAndApi,
+            ErrorCode::ApiCountLimitForOrg,
+            ErrorCode::AccessTokenPermissionDenied,
+            ErrorCode::IpNotInWhiteList,
+            ErrorCode::SystemBusy,
+            ErrorCode::InvalidClientIdOrSecret,
+            ErrorCode::InvalidSuiteKey,
+            ErrorCode::InvalidSuiteTicket,
+            ErrorCode::InvalidAuthInfo,
+            ErrorCode::MissingBody,
+        ];
+        for code in codes {
+            assert_eq!(ErrorCode::from_wire(code.as_str()), code);
+        }
+        assert_eq!(ErrorCode::from_wire("systemBusy"), ErrorCode::SystemBusy);
+        assert_eq!(
+            ErrorCode::from_wire("brandNew"),
+            ErrorCode::Other("brandNew".into())
+        );
+    }
+
+    #[test]
+    fn throttling_codes_retry_and_quota_permission_whitelist_do_not() {
+        let api = |status: u16, code: &str| ApiError {
+            status: StatusCode::from_u16(status).expect("valid status"),
+            code: ErrorCode::from_wire(code),
+            message: None,
+            request_id: None,
+            access_denied_detail: None,
+            retry_after: None,
+        };
+        assert!(api(403, "Forbidden.AccessDenied.QpsLimitForApi").is_retryable());
+        assert!(api(403, "Forbidden.AccessDenied.QpmLimitForNewThing").is_retryable());
+        assert!(api(429, "system.busy").is_retryable());
+        assert!(api(500, "systemError").is_retryable());
+        assert!(api(503, "whatever").is_retryable());
+        assert!(!api(403, "Forbidden.AccessDenied.ApiCountLimitForOrg").is_retryable());
+        assert!(!api(403, "Forbidden.AccessDenied.AccessTokenPermissionDenied").is_retryable());
+        assert!(!api(403, "Forbidden.AccessDenied.IpNotInWhiteList").is_retryable());
+        assert!(!api(403, "noPermission").is_retryable());
+        assert!(!api(404, "roomNotFound").is_retryable());
+        assert!(!api(400, "paramError").is_retryable());
+    }
+
+    #[test]
+    fn snippet_is_cut_at_a_character_boundary() {
+        let body = "钉".repeat(200);
+        let s = snippet(body.as_bytes());
+        assert!(s.ends_with('…'));
+        assert!(s.len() <= SNIPPET_BYTES + '…'.len_utf8());
+    }
+}

@@ -1,0 +1,62 @@
+//! A DingTalk video conference API client.
+//!
+//! [`Client::conference_info`] queries a conference (`GET
+//! /v1.0/conference/videoConferences/{conferenceId}`) and returns a typed [`ConferenceInfo`].
+//! The client takes care of the rest:
+//!
+//! - **Tokens**: give it app credentials once; it fetches the access token lazily, caches it
+//!   until shortly before it expires, fetches it once however many calls wait, and replaces it
+//!   and replays the call once when DingTalk rejects it.
+//! - **Types**: status, business type, recording states and auto-open modes are enums with an
+//!   `Unknown(raw)` variant; times are [`chrono::DateTime`]s and durations [`Duration`]s.
+//! - **Errors**: one [`Error`] with DingTalk's code ([`ErrorCode`]), message and request id.
+//! - **Retries**: throttling, 5xx and network failures are retried with jittered backoff.
+//! - **Safety**: HTTPS only (except loopback), secrets never printed, ids percent-encoded.
+//!
+//! ```no_run
+//! use dingtalk_conference::{Client, Error};
+//!
+//! # async fn run() -> Result<(), Error> {
+//! let client = Client::builder()
+//!     .app_credentials("dingxxxxxxxx", "app secret")
+//!     .build()?;
+//! match client.conference_info("6323d7568777190142ab9d10").await {
+//!     Ok(info) => println!("{:?}: {:?}", info.title, info.status),
+//!     Err(e) if e.is_not_found() => println!("no such conference"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The low-level generated client is reachable through [`Client::api`] and the
+//! [`dingtalk_conference_api`] re-export.
+//!
+//! [`Duration`]: std::time::Duration
+
+#![forbid(unsafe_code)]
+
+mod auth;
+mod client;
+pub mod env;
+mod error;
+mod model;
+mod retry;
+mod secret;
+mod wait;
+
+pub use auth::{AccessToken, DEFAULT_TOKEN_LIFETIME, TokenFuture, TokenProvider};
+pub use client::{
+    Client, ClientBuilder, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    DEFAULT_TOKEN_REFRESH_MARGIN, DEFAULT_USER_AGENT, Edition,
+};
+pub use error::{ApiError, Error, ErrorCode, TransportError, TransportErrorKind};
+pub use model::{
+    AutoOpenMode, BizType, CloudRecordStatus, ConferenceInfo, ConferenceStatus,
+    ExtensionAppSetting, MinutesStatus,
+};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
+pub use wait::{WaitEvent, WaitOptions, WaitUntil};
+
+/// The generated low-level client this crate is built on.
+pub use dingtalk_conference_api;

@@ -1,0 +1,218 @@
+//! Polling a conference until its status reaches a target: what `dingtalk-conference watch`
+//! runs, for library users too.
+
+use std::time::Duration;
+
+use tracing::Instrument as _;
+
+use crate::{Client, ConferenceInfo, ConferenceStatus, Error};
+
+/// What [`Client::wait_for_status`] waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitUntil {
+    /// The conference has ended (status 1).
+    Ended,
+    /// The conference has started: it is in progress (2) or already over (1).
+    Started,
+    /// The status differs from the status at the first poll.
+    Change,
+    /// Exactly this status.
+    Status(ConferenceStatus),
+}
+
+impl WaitUntil {
+    fn is_met(self, first: Option<ConferenceStatus>, now: Option<ConferenceStatus>) -> bool {
+        match self {
+            Self::Ended => now == Some(ConferenceStatus::Ended),
+            Self::Started => matches!(
+                now,
+                Some(ConferenceStatus::Started | ConferenceStatus::Ended)
+            ),
+            Self::Change => now != first,
+            Self::Status(target) => now == Some(target),
+        }
+    }
+}
+
+/// How [`Client::wait_for_status`] polls.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub struct WaitOptions {
+    interval: Duration,
+    max_interval: Duration,
+    timeout: Option<Duration>,
+    max_consecutive_failures: u32,
+}
+
+impl Default for WaitOptions {
+    /// Polls every 5 s (DingTalk allows about 20 calls per second per app, so this is far
+    /// below any limit), backs off up to 60 s when throttled, no overall timeout, and gives up
+    /// after 5 failed polls in a row.
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(5),
+            max_interval: Duration::from_secs(60),
+            timeout: None,
+            max_consecutive_failures: 5,
+        }
+    }
+}
+
+impl WaitOptions {
+    /// The time between polls (default 5 s; at least 10 ms).
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval.max(Duration::from_millis(10));
+        self.max_interval = self.max_interval.max(self.interval);
+        self
+    }
+
+    /// The longest time between polls while backing off (default 60 s).
+    pub fn max_interval(mut self, max_interval: Duration) -> Self {
+        self.max_interval = max_interval.max(self.interval);
+        self
+    }
+
+    /// Gives up with [`Error::WaitTimedOut`] after this long (default: never).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Gives up after this many failed polls in a row (default 5); throttling does not count.
+    pub fn max_consecutive_failures(mut self, failures: u32) -> Self {
+        self.max_consecutive_failures = failures.max(1);
+        self
+    }
+}
+
+/// Progress of [`Client::wait_for_status_with`], for showing it to a person.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WaitEvent<'a> {
+    /// A poll answered; the condition is not met yet (or is met: the last event).
+    Polled {
+        /// The conference as just polled.
+        info: &'a ConferenceInfo,
+        /// How many polls so far, this one included.
+        polls: u32,
+    },
+    /// A poll failed with a retryable error (throttling, 5xx, network); waiting longer.
+    BackingOff {
+        /// The error.
+        error: &'a Error,
+        /// How long until the next poll.
+        delay: Duration,
+    },
+}
+
+impl Client {
+    /// Polls the conference until `until` holds, then returns it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: dingtalk_conference::Client) -> Result<(), dingtalk_conference::Error> {
+    /// use dingtalk_conference::{WaitOptions, WaitUntil};
+    /// use std::time::Duration;
+    ///
+    /// let info = client
+    ///     .wait_for_status("6323d7568777190142ab9d10", WaitUntil::Ended, WaitOptions::default())
+    ///     .await?;
+    /// println!("ended after {:?}", info.duration);
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_status(
+        &self,
+        conference_id: &str,
+        until: WaitUntil,
+        options: WaitOptions,
+    ) -> Result<ConferenceInfo, Error> {
+        self.wait_for_status_with(conference_id, until, options, |_| {})
+            .await
+    }
+
+    /// Like [`wait_for_status`](Self::wait_for_status), reporting each poll and back-off to
+    /// `on_event`.
+    pub async fn wait_for_status_with(
+        &self,
+        conference_id: &str,
+        until: WaitUntil,
+        options: WaitOptions,
+        mut on_event: impl FnMut(WaitEvent<'_>),
+    ) -> Result<ConferenceInfo, Error> {
+        let span = tracing::info_span!("dingtalk.wait_for_status", conference_id = %conference_id, until = ?until);
+        async move {
+            let started = tokio::time::Instant::now();
+            let deadline = options.timeout.map(|t| started + t);
+            let mut first: Option<Option<ConferenceStatus>> = None;
+            let mut last_status = None;
+            let mut polls = 0u32;
+            let mut failures = 0u32;
+            let mut interval = options.interval;
+            loop {
+                let delay = match self.conference_info(conference_id).await {
+                    Ok(info) => {
+                        polls += 1;
+                        failures = 0;
+                        interval = options.interval;
+                        let baseline = *first.get_or_insert(info.status);
+                        last_status = info.status;
+                        on_event(WaitEvent::Polled { info: &info, polls });
+                        if until.is_met(baseline, info.status) {
+                            return Ok(info);
+                        }
+                        interval
+                    }
+                    Err(error) if error.is_retryable() => {
+                        if !error.is_throttled() {
+                            failures += 1;
+                            if failures >= options.max_consecutive_failures {
+                                return Err(error);
+                            }
+                        }
+                        interval = (interval * 2).min(options.max_interval);
+                        let delay = error.retry_after().map_or(interval, |r| r.max(interval));
+                        on_event(WaitEvent::BackingOff {
+                            error: &error,
+                            delay,
+                        });
+                        delay
+                    }
+                    Err(error) => return Err(error),
+                };
+                let wake = tokio::time::Instant::now() + delay;
+                if let Some(deadline) = deadline
+                    && wake >= deadline
+                {
+                    tokio::time::sleep_until(deadline).await;
+                    return Err(Error::WaitTimedOut {
+                        waited: started.elapsed(),
+                        last_status,
+                    });
+                }
+                tokio::time::sleep_until(wake).await;
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ConferenceStatus::*;
+
+    #[test]
+    fn started_also_holds_for_a_conference_that_already_ended() {
+        assert!(WaitUntil::Started.is_met(Some(Initialised), Some(Started)));
+        assert!(WaitUntil::Started.is_met(Some(Initialised), Some(Ended)));
+        assert!(!WaitUntil::Started.is_met(Some(Initialised), Some(Initialised)));
+    }
+
+    #[test]
+    fn change_compares_with_the_first_poll() {
+        assert!(!WaitUntil::Change.is_met(Some(Started), Some(Started)));
+        assert!(WaitUntil::Change.is_met(Some(Started), Some(Ended)));
+        assert!(WaitUntil::Status(Unknown(7)).is_met(None, Some(Unknown(7))));
+    }
+}
