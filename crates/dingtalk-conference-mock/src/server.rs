@@ -1,0 +1,698 @@
+//! The HTTP side: the accept loop, one task per connection, routing, the three operations and
+//! the faults.
+
+use std::convert::Infallible;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use dingtalk_conference_api::types::{AccessTokenResponse, ErrorBody, QueryConferenceInfoResponse};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Map, Value};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+use tokio::time::Sleep;
+
+use crate::RecordedRequest;
+use crate::fault::{Fault, RouteKind};
+use crate::state::{Shared, TokenError};
+
+/// How long in-flight requests may still run once shutdown has begun.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
+/// Request bodies larger than this are refused with `413`.
+const MAX_REQUEST_BODY: usize = 1024 * 1024;
+
+/// How long a truncated body waits after its partial data before the connection is cut, so the
+/// partial data is flushed to the client first.
+const TRUNCATE_PAUSE: Duration = Duration::from_millis(20);
+
+const JSON: &str = "application/json;charset=utf-8";
+const CONFERENCE_PREFIX: &str = "/v1.0/conference/videoConferences/";
+const ACCESS_TOKEN_PATH: &str = "/v1.0/oauth2/accessToken";
+const CORP_ACCESS_TOKEN_PATH: &str = "/v1.0/oauth2/corpAccessToken";
+const ACCESS_TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
+
+/// Accepts connections until shutdown is signalled (or the sender is dropped), then lets every
+/// connection finish (within [`SHUTDOWN_GRACE`]).
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    // Small JSON answers: do not let Nagle hold them back.
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(serve_connection(stream, Arc::clone(&shared), shutdown.clone()));
+                }
+                // Transient (a peer that gave up, or out of file descriptors under load):
+                // keep serving after a breath.
+                Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            },
+            _ = shutdown.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
+/// Serves one connection (HTTP/1.1 with keep-alive) until the client closes it, a
+/// [`Fault::DropConnection`] kills it, or shutdown closes it.
+async fn serve_connection(
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let kill = Arc::new(Notify::new());
+    let service_kill = Arc::clone(&kill);
+    let service =
+        service_fn(move |request| handle(Arc::clone(&shared), Arc::clone(&service_kill), request));
+    let connection = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    let mut connection = std::pin::pin!(connection);
+    let mut grace: Option<Pin<Box<Sleep>>> = None;
+    loop {
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            // Dropping the connection closes the socket without another byte.
+            () = kill.notified() => return,
+            _ = shutdown.changed(), if grace.is_none() => {
+                connection.as_mut().graceful_shutdown();
+                grace = Some(Box::pin(tokio::time::sleep(SHUTDOWN_GRACE)));
+            }
+            () = async {
+                if let Some(grace) = grace.as_mut() {
+                    grace.await;
+                }
+            }, if grace.is_some() => return,
+        }
+    }
+}
+
+/// Which operation a request asks for.
+#[derive(Debug)]
+enum Route {
+    AccessToken,
+    CorpAccessToken,
+    Conference(String),
+    NotFound,
+}
+
+impl Route {
+    fn of(method: &Method, path: &str) -> Self {
+        match (method, path) {
+            (&Method::POST, ACCESS_TOKEN_PATH) => Self::AccessToken,
+            (&Method::POST, CORP_ACCESS_TOKEN_PATH) => Self::CorpAccessToken,
+            (&Method::GET, _) => match path.strip_prefix(CONFERENCE_PREFIX) {
+                Some(segment) if !segment.contains('/') => {
+                    Self::Conference(percent_decode(segment))
+                }
+                _ => Self::NotFound,
+            },
+            _ => Self::NotFound,
+        }
+    }
+
+    fn kind(&self) -> RouteKind {
+        match self {
+            Self::AccessToken | Self::CorpAccessToken => RouteKind::Token,
+            Self::Conference(id) => RouteKind::Conference(id.clone()),
+            Self::NotFound => RouteKind::Other,
+        }
+    }
+}
+
+/// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it is, and bytes that
+/// are not UTF-8 become U+FFFD.
+pub(crate) fn percent_decode(segment: &str) -> String {
+    fn hex(byte: u8) -> Option<u8> {
+        match byte {
+            b'0'..=b'9' => Some(byte - b'0'),
+            b'a'..=b'f' => Some(byte - b'a' + 10),
+            b'A'..=b'F' => Some(byte - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = segment.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        if byte == b'%'
+            && let (Some(high), Some(low)) = (
+                bytes.get(index + 1).copied().and_then(hex),
+                bytes.get(index + 2).copied().and_then(hex),
+            )
+        {
+            decoded.push(high << 4 | low);
+            index += 3;
+        } else {
+            decoded.push(byte);
+            index += 1;
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+/// A response before faults shape how it is sent.
+#[derive(Debug)]
+struct Reply {
+    status: StatusCode,
+    content_type: Option<String>,
+    headers: Vec<(HeaderName, String)>,
+    body: Bytes,
+    /// Whether to add `x-acs-request-id` and `x-acs-trace-id`.
+    acs_headers: bool,
+}
+
+impl Reply {
+    fn json(status: StatusCode, body: Vec<u8>) -> Self {
+        Self {
+            status,
+            content_type: Some(JSON.to_owned()),
+            headers: Vec::new(),
+            body: Bytes::from(body),
+            acs_headers: true,
+        }
+    }
+
+    fn raw(status: u16, content_type: &str, body: impl Into<Bytes>) -> Self {
+        Self {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            content_type: Some(content_type.to_owned()),
+            headers: Vec::new(),
+            body: body.into(),
+            acs_headers: true,
+        }
+    }
+
+    /// DingTalk's error body with this request's id.
+    fn error(status: StatusCode, code: &str, message: &str, request_id: &str) -> Self {
+        Self::error_with_detail(status, code, message, request_id, Map::new())
+    }
+
+    fn error_with_detail(
+        status: StatusCode,
+        code: &str,
+        message: &str,
+        request_id: &str,
+        accessdenieddetail: Map<String, Value>,
+    ) -> Self {
+        let body = ErrorBody {
+            accessdenieddetail,
+            code: code.to_owned(),
+            message: Some(message.to_owned()),
+            requestid: Some(request_id.to_owned()),
+        };
+        Self::json(status, to_json(&body))
+    }
+
+    fn header(mut self, name: HeaderName, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// Serializes one of the generated types; they cannot fail to serialize, but a network-facing
+/// server does not panic on "cannot".
+fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value)
+        .unwrap_or_else(|_| br#"{"code":"systemError","message":"SYSTEM ERROR"}"#.to_vec())
+}
+
+/// How the body of a response is sent.
+#[derive(Debug)]
+pub(crate) enum MockBody {
+    /// All at once.
+    Full(Option<Bytes>),
+    /// After a pause.
+    Slow {
+        delay: Pin<Box<Sleep>>,
+        data: Option<Bytes>,
+    },
+    /// Part of it, then a short pause (so it is flushed), then an error that makes hyper close
+    /// the connection short of the declared `Content-Length`.
+    Truncated {
+        data: Option<Bytes>,
+        pause: Pin<Box<Sleep>>,
+    },
+}
+
+impl Body for MockBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        match self.get_mut() {
+            Self::Full(data) => Poll::Ready(data.take().map(|data| Ok(Frame::data(data)))),
+            Self::Slow { delay, data } => {
+                if data.is_some() {
+                    ready!(delay.as_mut().poll(cx));
+                }
+                Poll::Ready(data.take().map(|data| Ok(Frame::data(data))))
+            }
+            Self::Truncated { data, pause } => {
+                if let Some(data) = data.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                ready!(pause.as_mut().poll(cx));
+                Poll::Ready(Some(Err(io::Error::other(
+                    "body truncated on purpose (Fault::TruncatedBody)",
+                ))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Full(data) | Self::Slow { data, .. } => data.is_none(),
+            Self::Truncated { .. } => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Full(data) | Self::Slow { data, .. } => {
+                SizeHint::with_exact(data.as_ref().map_or(0, |data| data.len() as u64))
+            }
+            // Unknown: the explicit `Content-Length` header then decides what hyper promises.
+            Self::Truncated { .. } => SizeHint::default(),
+        }
+    }
+}
+
+/// The ids that go into this request's response headers and error body.
+struct Ids {
+    request_id: String,
+    trace_id: String,
+}
+
+/// Handles one request: record it, count it, serve a fault if one is due, else the operation.
+async fn handle(
+    shared: Arc<Shared>,
+    kill: Arc<Notify>,
+    request: Request<Incoming>,
+) -> Result<Response<MockBody>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) => Err(error.downcast_ref::<LengthLimitError>().is_some()),
+    };
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let route = Route::of(&parts.method, parts.uri.path());
+    let recorded = RecordedRequest {
+        method: parts.method.as_str().to_owned(),
+        path,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: body
+            .as_ref()
+            .map(|bytes| bytes.to_vec())
+            .unwrap_or_default(),
+    };
+
+    let (ids, fault) = {
+        let mut state = shared.lock();
+        state.record(recorded);
+        let counters = state.counters_mut();
+        match route {
+            Route::AccessToken => counters.token_requests += 1,
+            Route::CorpAccessToken => counters.corp_token_requests += 1,
+            Route::Conference(_) => counters.conference_requests += 1,
+            Route::NotFound => {}
+        }
+        let fault = state.take_fault(&route.kind());
+        let (request_id, trace_id) = state.request_ids();
+        (
+            Ids {
+                request_id,
+                trace_id,
+            },
+            fault,
+        )
+    };
+
+    let body = match body {
+        Ok(body) => body,
+        Err(too_large) => {
+            let reply = if too_large {
+                Reply::error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "RequestEntityTooLarge",
+                    "request body is too large",
+                    &ids.request_id,
+                )
+            } else {
+                Reply::error(
+                    StatusCode::BAD_REQUEST,
+                    "paramError",
+                    "the request body could not be read",
+                    &ids.request_id,
+                )
+            };
+            return Ok(respond(reply, &ids, Shape::Normal));
+        }
+    };
+
+    let Some(fault) = fault else {
+        let reply = operate(&shared, &route, &parts.headers, &body, &ids);
+        return Ok(respond(reply, &ids, Shape::Normal));
+    };
+
+    let reply = match fault {
+        Fault::Error {
+            status,
+            code,
+            message,
+        } => Reply::error(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            &code,
+            &message,
+            &ids.request_id,
+        ),
+        Fault::Throttle(code) => throttle(&code, &ids.request_id),
+        Fault::TooManyRequests { retry_after } => {
+            let reply = Reply::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "system.busy",
+                "系统繁忙",
+                &ids.request_id,
+            );
+            match retry_after {
+                Some(seconds) => reply.header(RETRY_AFTER, seconds.to_string()),
+                None => reply,
+            }
+        }
+        Fault::IpBanHtml => Reply {
+            acs_headers: false,
+            ..Reply::raw(403, "text/html;charset=utf-8", IP_BAN_HTML)
+        },
+        Fault::IpBanJson => Reply {
+            acs_headers: false,
+            ..Reply::raw(403, "application/json;charset=utf-8", IP_BAN_JSON)
+        },
+        Fault::NonJson200 => Reply::raw(200, JSON, NON_JSON_BODY),
+        Fault::TruncatedBody => {
+            let reply = operate(&shared, &route, &parts.headers, &body, &ids);
+            return Ok(respond(reply, &ids, Shape::Truncated));
+        }
+        Fault::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            let reply = operate(&shared, &route, &parts.headers, &body, &ids);
+            return Ok(respond(reply, &ids, Shape::Normal));
+        }
+        Fault::SlowBody(delay) => {
+            let reply = operate(&shared, &route, &parts.headers, &body, &ids);
+            return Ok(respond(reply, &ids, Shape::Slow(delay)));
+        }
+        Fault::DropConnection => {
+            // The connection task drops the connection (and with it the socket); this request
+            // never gets an answer.
+            kill.notify_one();
+            let never: Infallible = std::future::pending().await;
+            match never {}
+        }
+        Fault::RedirectTo(location) => Reply {
+            content_type: None,
+            ..Reply::raw(302, JSON, Bytes::new())
+        }
+        .header(LOCATION, location),
+        Fault::Body {
+            status,
+            content_type,
+            body,
+        } => Reply::raw(status, &content_type, body),
+    };
+    Ok(respond(reply, &ids, Shape::Normal))
+}
+
+const IP_BAN_HTML: &str = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>访问被拒绝</title></head>\
+<body><h1>访问被拒绝 Access Denied</h1><p>您的IP访问过于频繁，已被暂时限制访问，请5分钟后再试。</p>\
+<p>Your IP has sent too many requests and is temporarily blocked. Try again in 5 minutes.</p></body></html>\n";
+
+const IP_BAN_JSON: &str = r#"{"status":1111,"wait":5,"msg":"ip is blocked, please retry later"}"#;
+
+const NON_JSON_BODY: &str = "<html><body>upstream OK</body></html>";
+
+/// A gateway throttling answer for `code`.
+fn throttle(code: &str, request_id: &str) -> Reply {
+    let message = match code.strip_prefix("Forbidden.AccessDenied.") {
+        Some("ApiCountLimitForOrg") => "the organisation's monthly API quota is used up",
+        Some("AccessTokenPermissionDenied") => "the app lacks the permission for this API",
+        Some("IpNotInWhiteList") => "the caller's IP is not in the app's white list",
+        Some(limit) if limit.starts_with("Qpm") => "too many calls this minute: slow down",
+        _ => "too many calls per second: slow down",
+    };
+    let mut detail = Map::new();
+    if code == "Forbidden.AccessDenied.AccessTokenPermissionDenied" {
+        detail.insert(
+            "requiredScopes".to_owned(),
+            Value::from(vec!["VideoConference.Conference.Read"]),
+        );
+    }
+    Reply::error_with_detail(StatusCode::FORBIDDEN, code, message, request_id, detail)
+}
+
+/// The normal answer to a request.
+fn operate(
+    shared: &Shared,
+    route: &Route,
+    headers: &http::HeaderMap,
+    body: &[u8],
+    ids: &Ids,
+) -> Reply {
+    let request_id = ids.request_id.as_str();
+    match route {
+        Route::AccessToken => {
+            let fields = match json_fields(headers, body, &["appKey", "appSecret"], request_id) {
+                Ok(fields) => fields,
+                Err(reply) => return reply,
+            };
+            let [key, secret] = fields.as_slice() else {
+                return system_error(request_id);
+            };
+            let mut state = shared.lock();
+            let lifetime = state.token_lifetime();
+            match state.app_token(key, secret) {
+                Ok(token) => token_reply(token, lifetime),
+                Err(error) => token_error(error, request_id),
+            }
+        }
+        Route::CorpAccessToken => {
+            let names = ["suiteKey", "suiteSecret", "authCorpId", "suiteTicket"];
+            let fields = match json_fields(headers, body, &names, request_id) {
+                Ok(fields) => fields,
+                Err(reply) => return reply,
+            };
+            let [key, secret, corp, ticket] = fields.as_slice() else {
+                return system_error(request_id);
+            };
+            let mut state = shared.lock();
+            let lifetime = state.token_lifetime();
+            match state.corp_token(key, secret, corp, ticket) {
+                Ok(token) => token_reply(token, lifetime),
+                Err(error) => token_error(error, request_id),
+            }
+        }
+        Route::Conference(id) => {
+            let token = headers
+                .get(ACCESS_TOKEN_HEADER)
+                .and_then(|value| value.to_str().ok());
+            let mut state = shared.lock();
+            if !token.is_some_and(|token| state.token_is_valid(token)) {
+                return Reply::error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidAuthentication",
+                    "不合法的access_token",
+                    request_id,
+                );
+            }
+            if id.is_empty() {
+                return Reply::error(
+                    StatusCode::BAD_REQUEST,
+                    "missingRoomId",
+                    "MISSING ROOM ID",
+                    request_id,
+                );
+            }
+            match state.conference(id) {
+                Some(info) => Reply::json(
+                    StatusCode::OK,
+                    to_json(&QueryConferenceInfoResponse {
+                        conf_info: Some(info),
+                    }),
+                ),
+                None => Reply::error(
+                    StatusCode::NOT_FOUND,
+                    "roomNotFound",
+                    "ROOM NOT FOUND",
+                    request_id,
+                ),
+            }
+        }
+        Route::NotFound => Reply::error(
+            StatusCode::NOT_FOUND,
+            "InvalidAction.NotFound",
+            "Specified api is not found, please check your url and method.",
+            request_id,
+        ),
+    }
+}
+
+fn system_error(request_id: &str) -> Reply {
+    Reply::error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "systemError",
+        "SYSTEM ERROR",
+        request_id,
+    )
+}
+
+/// Reads the string fields `names` from a JSON object body, the way DingTalk's gateway checks
+/// it: a body that is not JSON (wrong content type, a form, not an object) is `Missingbody`, a
+/// missing field is `Missing<name>`, a field that is not a string is `paramError`.
+fn json_fields(
+    headers: &http::HeaderMap,
+    body: &[u8],
+    names: &[&str],
+    request_id: &str,
+) -> Result<Vec<String>, Reply> {
+    let missing_body = || {
+        Reply::error(
+            StatusCode::BAD_REQUEST,
+            "Missingbody",
+            "body is mandatory for this action.",
+            request_id,
+        )
+    };
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(missing_body());
+    }
+    let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
+        return Err(missing_body());
+    };
+    names
+        .iter()
+        .map(|name| match object.get(*name) {
+            None | Some(Value::Null) => Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                &format!("Missing{name}"),
+                &format!("{name} is mandatory for this action."),
+                request_id,
+            )),
+            Some(Value::String(value)) => Ok(value.clone()),
+            Some(_) => Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                "paramError",
+                &format!("{name} must be a string"),
+                request_id,
+            )),
+        })
+        .collect()
+}
+
+fn token_reply(token: String, lifetime: Duration) -> Reply {
+    let body = AccessTokenResponse {
+        access_token: Some(token),
+        expire_in: Some(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX)),
+    };
+    Reply::json(StatusCode::OK, to_json(&body))
+}
+
+fn token_error(error: TokenError, request_id: &str) -> Reply {
+    let (code, message) = match error {
+        TokenError::ClientIdOrSecret => {
+            ("invalidClientIdOrSecret", "无效的clientId或者clientSecret")
+        }
+        TokenError::SuiteKey => ("invalidSuiteKey", "suiteKey or suiteSecret is invalid"),
+        TokenError::SuiteTicket => ("invalidSuiteTicket", "suiteTicket is invalid"),
+        TokenError::AuthInfo => (
+            "invalidAuthInfo",
+            "the organisation has not authorised this app",
+        ),
+    };
+    Reply::error(StatusCode::BAD_REQUEST, code, message, request_id)
+}
+
+/// How a reply's body goes on the wire.
+enum Shape {
+    Normal,
+    Slow(Duration),
+    Truncated,
+}
+
+fn respond(reply: Reply, ids: &Ids, shape: Shape) -> Response<MockBody> {
+    let full_length = reply.body.len();
+    let body = match shape {
+        Shape::Normal => MockBody::Full((!reply.body.is_empty()).then_some(reply.body)),
+        Shape::Slow(delay) => MockBody::Slow {
+            delay: Box::pin(tokio::time::sleep(delay)),
+            data: Some(reply.body),
+        },
+        Shape::Truncated => MockBody::Truncated {
+            data: Some(reply.body.slice(..full_length / 2)),
+            pause: Box::pin(tokio::time::sleep(TRUNCATE_PAUSE)),
+        },
+    };
+    let is_truncated = matches!(body, MockBody::Truncated { .. });
+    let mut response = Response::new(body);
+    *response.status_mut() = reply.status;
+    let headers = response.headers_mut();
+    if let Some(content_type) = reply.content_type
+        && let Ok(value) = HeaderValue::try_from(content_type)
+    {
+        headers.insert(CONTENT_TYPE, value);
+    }
+    if reply.acs_headers {
+        if let Ok(value) = HeaderValue::try_from(ids.request_id.as_str()) {
+            headers.insert(HeaderName::from_static("x-acs-request-id"), value);
+        }
+        if let Ok(value) = HeaderValue::try_from(ids.trace_id.as_str()) {
+            headers.insert(HeaderName::from_static("x-acs-trace-id"), value);
+        }
+    }
+    for (name, value) in reply.headers {
+        // A value that cannot be a header (e.g. a redirect target with a newline) is left out.
+        if let Ok(value) = HeaderValue::try_from(value) {
+            headers.append(name, value);
+        }
+    }
+    if is_truncated {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(full_length));
+    }
+    response
+}

@@ -1,0 +1,384 @@
+//! The server's shared state: credentials, tokens, conferences, status scripts, faults, and the
+//! request log. Everything lives behind one `std::sync::Mutex` that is never held across an
+//! `.await`.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dingtalk_conference_api::types::ConferenceInfo;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::time::Instant;
+
+use crate::fault::{Fault, FaultScope, RouteKind};
+use crate::{Counters, MockConfig, RecordedRequest, seed};
+
+/// How many requests the log keeps; older ones are dropped first. Large enough for any test
+/// (a 10,000-call load test fits ten times over), small enough that a long-running binary does
+/// not grow without bound.
+pub(crate) const LOG_CAPACITY: usize = 100_000;
+
+/// Expired tokens are forgotten once this many tokens are on record (they would be refused
+/// either way: an unknown token and an expired one get the same answer).
+const TOKEN_PRUNE_THRESHOLD: usize = 10_000;
+
+/// A registered third-party (suite) app.
+#[derive(Debug)]
+struct Suite {
+    secret: String,
+    ticket: String,
+    corps: HashSet<String>,
+}
+
+/// One step of a status script.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    at: Instant,
+    status: i32,
+}
+
+/// Why a token request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenError {
+    /// `invalidClientIdOrSecret`.
+    ClientIdOrSecret,
+    /// `invalidSuiteKey`.
+    SuiteKey,
+    /// `invalidSuiteTicket`.
+    SuiteTicket,
+    /// `invalidAuthInfo`.
+    AuthInfo,
+}
+
+/// The state behind the mutex.
+#[derive(Debug)]
+pub(crate) struct State {
+    token_lifetime: Duration,
+    apps: HashMap<String, String>,
+    /// The current token of each internal app, by app key.
+    app_tokens: HashMap<String, String>,
+    suites: HashMap<String, Suite>,
+    /// Every issued token and when it expires.
+    tokens: HashMap<String, Instant>,
+    conferences: BTreeMap<String, ConferenceInfo>,
+    scripts: HashMap<String, VecDeque<Step>>,
+    faults: VecDeque<(FaultScope, Fault)>,
+    log: VecDeque<RecordedRequest>,
+    counters: Counters,
+    rng: StdRng,
+}
+
+/// The state, shared between the [`MockServer`](crate::MockServer) handle and the connections.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<State>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: &MockConfig) -> Self {
+        let mut state = State {
+            token_lifetime: config.token_lifetime,
+            apps: HashMap::new(),
+            app_tokens: HashMap::new(),
+            suites: HashMap::new(),
+            tokens: HashMap::new(),
+            conferences: BTreeMap::new(),
+            scripts: HashMap::new(),
+            faults: VecDeque::new(),
+            log: VecDeque::new(),
+            counters: Counters::default(),
+            rng: StdRng::from_os_rng(),
+        };
+        state.add_app(crate::DEFAULT_APP_KEY, crate::DEFAULT_APP_SECRET);
+        state.add_suite(
+            crate::DEFAULT_SUITE_KEY,
+            crate::DEFAULT_SUITE_SECRET,
+            crate::DEFAULT_CORP_ID,
+            crate::DEFAULT_SUITE_TICKET,
+        );
+        if config.seed {
+            for info in seed::conferences() {
+                state.upsert(info);
+            }
+        }
+        Self {
+            state: Mutex::new(state),
+        }
+    }
+
+    /// Locks the state; a panic elsewhere while it was locked does not make it unusable.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl State {
+    pub(crate) fn add_app(&mut self, key: &str, secret: &str) {
+        self.apps.insert(key.to_owned(), secret.to_owned());
+    }
+
+    pub(crate) fn add_suite(&mut self, key: &str, secret: &str, corp: &str, ticket: &str) {
+        let suite = self.suites.entry(key.to_owned()).or_insert_with(|| Suite {
+            secret: String::new(),
+            ticket: String::new(),
+            corps: HashSet::new(),
+        });
+        secret.clone_into(&mut suite.secret);
+        ticket.clone_into(&mut suite.ticket);
+        suite.corps.insert(corp.to_owned());
+    }
+
+    pub(crate) fn set_suite_ticket(&mut self, key: &str, ticket: &str) {
+        if let Some(suite) = self.suites.get_mut(key) {
+            ticket.clone_into(&mut suite.ticket);
+        }
+    }
+
+    pub(crate) fn token_lifetime(&self) -> Duration {
+        self.token_lifetime
+    }
+
+    pub(crate) fn set_token_lifetime(&mut self, lifetime: Duration) {
+        self.token_lifetime = lifetime;
+    }
+
+    pub(crate) fn expire_all_tokens(&mut self) {
+        let now = Instant::now();
+        for expiry in self.tokens.values_mut() {
+            *expiry = now;
+        }
+    }
+
+    fn expiry_from(&self, now: Instant) -> Instant {
+        // A lifetime too large for the clock is as good as forever.
+        now.checked_add(self.token_lifetime)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+    }
+
+    /// Mints a new random token valid for the current lifetime.
+    pub(crate) fn mint_token(&mut self) -> String {
+        let now = Instant::now();
+        if self.tokens.len() >= TOKEN_PRUNE_THRESHOLD {
+            self.tokens.retain(|_, expiry| *expiry > now);
+        }
+        let token = format!("{:032x}", self.rng.random::<u128>());
+        let expiry = self.expiry_from(now);
+        self.tokens.insert(token.clone(), expiry);
+        token
+    }
+
+    /// Whether `token` was issued and has not expired.
+    pub(crate) fn token_is_valid(&self, token: &str) -> bool {
+        self.tokens
+            .get(token)
+            .is_some_and(|expiry| *expiry > Instant::now())
+    }
+
+    /// An internal app's token: the current one (its expiry extended) while it is valid, else a
+    /// new one.
+    pub(crate) fn app_token(&mut self, key: &str, secret: &str) -> Result<String, TokenError> {
+        if self.apps.get(key).is_none_or(|known| known != secret) {
+            return Err(TokenError::ClientIdOrSecret);
+        }
+        if let Some(current) = self.app_tokens.get(key).cloned()
+            && self.token_is_valid(&current)
+        {
+            let expiry = self.expiry_from(Instant::now());
+            self.tokens.insert(current.clone(), expiry);
+            return Ok(current);
+        }
+        let token = self.mint_token();
+        self.app_tokens.insert(key.to_owned(), token.clone());
+        Ok(token)
+    }
+
+    /// A third-party app's token for one organisation: a new one every time.
+    pub(crate) fn corp_token(
+        &mut self,
+        key: &str,
+        secret: &str,
+        corp: &str,
+        ticket: &str,
+    ) -> Result<String, TokenError> {
+        let Some(suite) = self.suites.get(key).filter(|suite| suite.secret == secret) else {
+            return Err(TokenError::SuiteKey);
+        };
+        if suite.ticket != ticket {
+            return Err(TokenError::SuiteTicket);
+        }
+        if !suite.corps.contains(corp) {
+            return Err(TokenError::AuthInfo);
+        }
+        Ok(self.mint_token())
+    }
+
+    /// Stores `info` under `id`.
+    pub(crate) fn upsert_at(&mut self, id: &str, info: ConferenceInfo) {
+        self.conferences.insert(id.to_owned(), info);
+    }
+
+    /// Stores `info` under its own `conference_id`; without one, it is ignored.
+    pub(crate) fn upsert(&mut self, info: ConferenceInfo) {
+        if let Some(id) = info.conference_id.clone() {
+            self.conferences.insert(id, info);
+        }
+    }
+
+    pub(crate) fn remove_conference(&mut self, id: &str) {
+        self.conferences.remove(id);
+        self.scripts.remove(id);
+    }
+
+    /// The conference `id` as it is now: scripted status changes whose time has come are
+    /// applied first.
+    pub(crate) fn conference(&mut self, id: &str) -> Option<ConferenceInfo> {
+        self.apply_script(id);
+        self.conferences.get(id).cloned()
+    }
+
+    pub(crate) fn conference_ids(&self) -> Vec<String> {
+        self.conferences.keys().cloned().collect()
+    }
+
+    /// Replaces the status script of `id`; each delay counts from the previous step.
+    pub(crate) fn script_status(&mut self, id: &str, steps: Vec<(Duration, i32)>) {
+        let mut at = Instant::now();
+        let mut script = VecDeque::with_capacity(steps.len());
+        for (delay, status) in steps {
+            at = at.checked_add(delay).unwrap_or(at);
+            script.push_back(Step { at, status });
+        }
+        self.scripts.insert(id.to_owned(), script);
+    }
+
+    fn apply_script(&mut self, id: &str) {
+        let Some(script) = self.scripts.get_mut(id) else {
+            return;
+        };
+        let now = Instant::now();
+        let wall_now = epoch_millis(SystemTime::now());
+        while let Some(step) = script.front().copied() {
+            if step.at > now {
+                break;
+            }
+            script.pop_front();
+            let ago = i64::try_from(now.duration_since(step.at).as_millis()).unwrap_or(0);
+            if let Some(info) = self.conferences.get_mut(id) {
+                transition(info, step.status, wall_now.saturating_sub(ago));
+            }
+        }
+        if script.is_empty() {
+            self.scripts.remove(id);
+        }
+    }
+
+    pub(crate) fn push_fault(&mut self, scope: FaultScope, fault: Fault) {
+        if scope.remaining() != Some(0) {
+            self.faults.push_back((scope, fault));
+        }
+    }
+
+    pub(crate) fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
+    /// The first queued fault whose scope selects `route`, used up by one request.
+    pub(crate) fn take_fault(&mut self, route: &RouteKind) -> Option<Fault> {
+        let index = self
+            .faults
+            .iter()
+            .position(|(scope, _)| scope.matches(route))?;
+        let (scope, fault) = self.faults.get_mut(index)?;
+        let fault = fault.clone();
+        if scope.consume() {
+            self.faults.remove(index);
+        }
+        self.counters.faults_served += 1;
+        Some(fault)
+    }
+
+    pub(crate) fn record(&mut self, request: RecordedRequest) {
+        if self.log.len() >= LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(request);
+    }
+
+    pub(crate) fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+
+    pub(crate) fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        self.log.iter().cloned().collect()
+    }
+
+    pub(crate) fn reset_log(&mut self) {
+        self.log.clear();
+        self.counters = Counters::default();
+    }
+
+    /// A fresh request id in DingTalk's format (`8B1C0D3E-4F5A-6B7C-8D9E-0F1A2B3C4D5E`) and a
+    /// trace id (32 lowercase hex digits).
+    pub(crate) fn request_ids(&mut self) -> (String, String) {
+        let id: u128 = self.rng.random();
+        let hex = format!("{id:032X}");
+        let request_id = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        );
+        let trace_id = format!("{:032x}", self.rng.random::<u128>());
+        (request_id, trace_id)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+fn epoch_millis(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Moves `info` to `status` at `at_ms` (epoch milliseconds), keeping the other fields
+/// consistent the way DingTalk reports them.
+fn transition(info: &mut ConferenceInfo, status: i32, at_ms: i64) {
+    info.status = Some(status);
+    match status {
+        // Ended: the end time and the duration appear, nobody is left in it, a running
+        // cloud recording is finished.
+        1 => {
+            let start = *info.start_time.get_or_insert(at_ms);
+            let end = at_ms.max(start);
+            info.end_time = Some(end);
+            info.conf_duration = Some(end - start);
+            info.active_num = Some(0);
+            if matches!(info.cloud_record_status, Some(1 | 2)) {
+                info.cloud_record_status = Some(3);
+            }
+        }
+        // Started: it has a start time and at least one person in it; no end yet.
+        2 => {
+            info.start_time.get_or_insert(at_ms);
+            info.end_time = None;
+            info.conf_duration = None;
+            let active = info.active_num.unwrap_or(0).max(1);
+            info.active_num = Some(active);
+            info.attend_num = Some(info.attend_num.unwrap_or(0).max(active));
+        }
+        // Initialised again: no end yet.
+        0 => {
+            info.end_time = None;
+            info.conf_duration = None;
+        }
+        // Any other value is served as is (clients must cope with values DingTalk adds).
+        _ => {}
+    }
+}

@@ -1,0 +1,295 @@
+//! The server as a whole: request log, counters, status scripting, shutdown and the binary.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use dingtalk_conference_mock::{
+    Counters, DEFAULT_APP_KEY, DEFAULT_APP_SECRET, Fault, FaultScope, MockServer, seeded,
+};
+use serde_json::{Value, json};
+
+const TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("a reqwest client")
+}
+
+async fn get_conference(
+    client: &reqwest::Client,
+    base_url: &str,
+    id: &str,
+    token: &str,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .get(format!("{base_url}/v1.0/conference/videoConferences/{id}"))
+        .header(TOKEN_HEADER, token)
+        .send()
+        .await
+}
+
+async fn status_of(server: &MockServer, id: &str, token: &str) -> Option<i64> {
+    let response = get_conference(&client(), &server.base_url(), id, token)
+        .await
+        .expect("a response");
+    let body: Value = response.json().await.expect("JSON");
+    body["confInfo"]["status"].as_i64()
+}
+
+#[tokio::test]
+async fn request_log_records_method_raw_path_headers_and_body() {
+    let server = MockServer::start().await.expect("server");
+    let token = server.issue_token();
+    client()
+        .post(format!("{}/v1.0/oauth2/accessToken", server.base_url()))
+        .json(&json!({"appKey": DEFAULT_APP_KEY, "appSecret": DEFAULT_APP_SECRET}))
+        .send()
+        .await
+        .expect("a response");
+    client()
+        .get(format!(
+            "{}/v1.0/conference/videoConferences/x%2Fy?trace=1",
+            server.base_url()
+        ))
+        .header(TOKEN_HEADER, &token)
+        .header("X-Custom", "Value")
+        .send()
+        .await
+        .expect("a response");
+
+    let log = server.requests();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].method, "POST");
+    assert_eq!(log[0].path, "/v1.0/oauth2/accessToken");
+    let body: Value = serde_json::from_slice(&log[0].body).expect("JSON body");
+    assert_eq!(body["appKey"], DEFAULT_APP_KEY);
+    assert_eq!(log[0].header("Content-Type"), Some("application/json"));
+
+    assert_eq!(log[1].method, "GET");
+    assert_eq!(
+        log[1].path,
+        "/v1.0/conference/videoConferences/x%2Fy?trace=1"
+    );
+    assert_eq!(log[1].header(TOKEN_HEADER), Some(token.as_str()));
+    assert!(
+        log[1]
+            .headers
+            .iter()
+            .any(|(name, value)| name == "x-custom" && value == "Value")
+    );
+    assert!(log[1].body.is_empty());
+}
+
+#[tokio::test]
+async fn counters_count_each_route_and_every_fault() {
+    let server = MockServer::start().await.expect("server");
+    let token = server.issue_token();
+    server.push_fault(
+        FaultScope::NextConferenceRequests(1),
+        Fault::TooManyRequests { retry_after: None },
+    );
+    for _ in 0..3 {
+        get_conference(&client(), &server.base_url(), seeded::STARTED, &token)
+            .await
+            .expect("a response");
+    }
+    client()
+        .post(format!("{}/v1.0/oauth2/corpAccessToken", server.base_url()))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(
+        server.counters(),
+        Counters {
+            token_requests: 0,
+            corp_token_requests: 1,
+            conference_requests: 3,
+            faults_served: 1,
+        }
+    );
+}
+
+#[tokio::test]
+async fn reset_log_clears_requests_and_counters() {
+    let server = MockServer::start().await.expect("server");
+    let token = server.issue_token();
+    get_conference(&client(), &server.base_url(), seeded::STARTED, &token)
+        .await
+        .expect("a response");
+    server.reset_log();
+    assert!(server.requests().is_empty());
+    assert_eq!(server.counters(), Counters::default());
+}
+
+#[tokio::test]
+async fn status_script_starts_then_ends_a_conference() {
+    let server = MockServer::start().await.expect("server");
+    let token = server.issue_token();
+    server.script_status(
+        seeded::INITIALISED,
+        vec![
+            (Duration::from_millis(100), 2),
+            (Duration::from_millis(100), 1),
+        ],
+    );
+    assert_eq!(
+        status_of(&server, seeded::INITIALISED, &token).await,
+        Some(0)
+    );
+
+    tokio::time::sleep(Duration::from_millis(130)).await;
+    let started = server.conference(seeded::INITIALISED).expect("present");
+    if started.status == Some(2) {
+        // Only checked if the machine was quick enough to look inside the window.
+        assert!(started.active_num.is_some_and(|n| n > 0));
+        assert_eq!(started.end_time, None);
+    }
+
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        status_of(&server, seeded::INITIALISED, &token).await,
+        Some(1)
+    );
+    let ended = server.conference(seeded::INITIALISED).expect("present");
+    let (start, end) = (
+        ended.start_time.expect("a start time"),
+        ended.end_time.expect("an end time"),
+    );
+    assert_eq!(ended.conf_duration, Some(end - start));
+    assert_eq!(ended.active_num, Some(0));
+}
+
+#[tokio::test]
+async fn status_script_sets_start_time_when_unset() {
+    let server = MockServer::start().await.expect("server");
+    server.upsert_conference(dingtalk_conference_api::types::ConferenceInfo {
+        conference_id: Some("no-start".into()),
+        status: Some(0),
+        ..Default::default()
+    });
+    server.script_status("no-start", vec![(Duration::from_millis(50), 2)]);
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let info = server.conference("no-start").expect("present");
+    assert_eq!(info.status, Some(2));
+    assert!(info.start_time.is_some_and(|ms| ms > 1_700_000_000_000));
+}
+
+#[tokio::test]
+async fn shutdown_releases_the_port() {
+    let server = MockServer::start().await.expect("server");
+    let addr = server.addr();
+    server.shutdown().await;
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    std::net::TcpListener::bind(addr).expect("the port is free again");
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_keep_alive_connections() {
+    let server = MockServer::start().await.expect("server");
+    let token = server.issue_token();
+    let base_url = server.base_url();
+    // One pooled client: its connection is idle and kept alive after this request.
+    let client = client();
+    let response = get_conference(&client, &base_url, seeded::STARTED, &token)
+        .await
+        .expect("a response");
+    response.bytes().await.expect("body");
+    server.shutdown().await;
+    let after = get_conference(&client, &base_url, seeded::STARTED, &token).await;
+    assert!(after.is_err(), "{after:?}");
+}
+
+#[tokio::test]
+async fn shutdown_does_not_wait_for_a_long_delay_fault() {
+    let server = MockServer::start().await.expect("server");
+    let token = server.issue_token();
+    server.push_fault(
+        FaultScope::NextRequests(1),
+        Fault::Delay(Duration::from_secs(3600)),
+    );
+    let base_url = server.base_url();
+    let pending =
+        tokio::spawn(
+            async move { get_conference(&client(), &base_url, seeded::STARTED, &token).await },
+        );
+    while server.counters().conference_requests == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::timeout(Duration::from_secs(60), server.shutdown())
+        .await
+        .expect("shutdown cuts the delayed request off");
+    let outcome = pending.await.expect("the client task");
+    assert!(outcome.is_err());
+}
+
+#[test]
+fn binary_prints_its_address_serves_and_stops_on_sigterm() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dingtalk-conference-mock"))
+        .args(["--port", "0", "--token-lifetime", "60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("one line");
+    let base_url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("`listening on URL`")
+        .to_owned();
+    assert!(base_url.starts_with("http://127.0.0.1:"));
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let body: Value = runtime.block_on(async {
+        client()
+            .post(format!("{base_url}/v1.0/oauth2/accessToken"))
+            .json(&json!({"appKey": DEFAULT_APP_KEY, "appSecret": DEFAULT_APP_SECRET}))
+            .send()
+            .await
+            .expect("a response")
+            .json()
+            .await
+            .expect("JSON")
+    });
+    assert_eq!(body["expireIn"], 60);
+
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(terminated.success());
+    let status = child.wait().expect("the binary exits");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn binary_rejects_bad_arguments_with_exit_code_2() {
+    for args in [&["--port", "http"][..], &["--bogus"], &["--port"]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_dingtalk-conference-mock"))
+            .args(args)
+            .output()
+            .expect("the binary runs");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("error:"));
+    }
+}
+
+#[test]
+fn binary_help_exits_0() {
+    let output = Command::new(env!("CARGO_BIN_EXE_dingtalk-conference-mock"))
+        .arg("--help")
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("--token-lifetime"));
+}
