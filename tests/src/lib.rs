@@ -1,1 +1,17 @@
-//! Cross-crate tests live in `tests/tests/`; this library is empty on purpose.
+//! Helpers shared by the cross-crate tests in `tests/tests/`.
+//!
+//! - [`spec`] loads the hand-written OpenAPI document and finds every example in it.
+//! - [`schema`] validates a JSON value against the subset of OpenAPI 3.0 schemas the spec uses.
+//! - [`capture`] is a one-request-at-a-time HTTP/1.1 server on 127.0.0.1 that records exactly
+//!   what a client put on the wire and answers with a canned response.
+//! - [`scratch`] is a temporary directory that removes itself.
+
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod schema;
+pub mod scratch;
+pub mod spec;
+
+/// The error type of these helpers: they are test support, and every failure ends a test.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
