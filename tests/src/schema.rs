@@ -136,15 +136,16 @@ impl<'a> Validator<'a> {
         }
 
         if let Some(expected) = schema.get("type") {
-            let matches = match expected.as_str() {
-                Some("object") => instance.is_object(),
-                Some("array") => instance.is_array(),
-                Some("string") => instance.is_string(),
-                Some("boolean") => instance.is_boolean(),
-                Some("number") => instance.is_number(),
+            let kind = expected.as_str().unwrap_or_default();
+            let matches = match kind {
+                "object" => instance.is_object(),
+                "array" => instance.is_array(),
+                "string" => instance.is_string(),
+                "boolean" => instance.is_boolean(),
+                "number" => instance.is_number(),
                 // JSON has one number type; an integer is one with no fractional part that
                 // serde_json could read as a whole number.
-                Some("integer") => instance.is_i64() || instance.is_u64(),
+                "integer" => instance.is_i64() || instance.is_u64(),
                 _ => {
                     fail(out, format!("unsupported `type: {expected}`"));
                     return;
@@ -153,7 +154,7 @@ impl<'a> Validator<'a> {
             if !matches {
                 fail(
                     out,
-                    format!("expected {expected}, found {}", describe(instance)),
+                    format!("expected {kind}, found {}", describe(instance)),
                 );
                 return;
             }

@@ -59,7 +59,8 @@ const METHODS: &[&str] = &[
 ];
 
 /// Every example in the spec: request bodies, parameters, responses (inline and under
-/// `components/responses`), and `example` keywords inside schemas, in document order.
+/// `components/responses`), and `example` keywords inside schemas. Paths, status codes and
+/// component names come in sorted order (the YAML is read into sorted JSON maps).
 ///
 /// A response that is a `$ref` is not walked at its use site: the component it points to is
 /// walked once under `components`.

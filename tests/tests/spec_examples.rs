@@ -1,0 +1,332 @@
+//! Every example in the spec is an instance of its schema, declares no key the schema lacks,
+//! and the list of unauthenticated operations agrees with the spec's `security: []`.
+
+use std::collections::BTreeSet;
+
+use dingtalk_conference_tests::BoxError;
+use dingtalk_conference_tests::schema::Validator;
+use dingtalk_conference_tests::spec::{SpecExample, all_example_pointers, examples, load_spec};
+use serde_json::{Value, json};
+
+fn spec_examples() -> Result<(Value, Vec<SpecExample>), BoxError> {
+    let spec = load_spec()?;
+    let found = examples(&spec);
+    Ok((spec, found))
+}
+
+/// `(label, violations)` for every example that breaks its schema under `validator`.
+fn failures(validator: Validator<'_>, found: &[SpecExample]) -> Vec<String> {
+    found
+        .iter()
+        .filter_map(|example| {
+            let violations = validator.validate(&example.schema, &example.value);
+            (!violations.is_empty()).then(|| {
+                let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+                format!("{}: {}", example.label, list.join("; "))
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn every_example_in_the_spec_is_found_and_checked() -> Result<(), BoxError> {
+    let (spec, found) = spec_examples()?;
+    let checked: BTreeSet<&str> = found.iter().map(|e| e.pointer.as_str()).collect();
+    let present = all_example_pointers(&spec);
+    let missed: Vec<&String> = present
+        .iter()
+        .filter(|p| !checked.contains(p.as_str()))
+        .collect();
+    assert!(missed.is_empty(), "examples not validated: {missed:#?}");
+    let labels: Vec<&str> = found.iter().map(|e| e.label.as_str()).collect();
+    insta::assert_snapshot!(labels.join("\n"));
+    Ok(())
+}
+
+/// The completeness check above can fail: an example where the walker does not look (here, a
+/// response header) is found by the plain key search and reported as unchecked.
+#[test]
+fn an_example_the_walker_does_not_reach_is_noticed() {
+    let document = json!({
+        "paths": { "/x": { "get": { "responses": { "200": {
+            "description": "ok",
+            "headers": { "x-acs-request-id": {
+                "schema": { "type": "string" },
+                "example": "8B1C0D3E"
+            } }
+        } } } } }
+    });
+    let checked: Vec<String> = examples(&document).into_iter().map(|e| e.pointer).collect();
+    assert_eq!(checked, Vec::<String>::new());
+    assert_eq!(
+        all_example_pointers(&document),
+        ["/paths/~1x/get/responses/200/headers/x-acs-request-id/example"]
+    );
+}
+
+#[test]
+fn every_example_in_the_spec_validates_against_its_schema() -> Result<(), BoxError> {
+    let (spec, found) = spec_examples()?;
+    let failed = failures(Validator::new(&spec), &found);
+    assert!(failed.is_empty(), "{failed:#?}");
+    Ok(())
+}
+
+/// DingTalk's field table is the source of truth: a key in an example that the schema does not
+/// declare means the schema lost a field or the example invented one.
+#[test]
+fn every_example_key_is_a_declared_property() -> Result<(), BoxError> {
+    let (spec, found) = spec_examples()?;
+    let failed = failures(
+        Validator::new(&spec).rejecting_undeclared_properties(),
+        &found,
+    );
+    assert!(failed.is_empty(), "{failed:#?}");
+    Ok(())
+}
+
+/// The seed's 200 example, which the negative tests below spoil one way each.
+fn seed_example(spec: &Value) -> Result<Value, BoxError> {
+    spec.pointer(
+        "/paths/~1v1.0~1conference~1videoConferences~1{conferenceId}/get/responses/200/content/application~1json/example",
+    )
+    .cloned()
+    .ok_or_else(|| "the spec has no 200 example for queryConferenceInfo".into())
+}
+
+fn schema(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn messages(spec: &Value, schema_name: &str, instance: &Value) -> Vec<String> {
+    Validator::new(spec)
+        .validate(&schema(schema_name), instance)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn validator_accepts_the_unspoiled_seed_example() -> Result<(), BoxError> {
+    let spec = load_spec()?;
+    let example = seed_example(&spec)?;
+    assert_eq!(
+        messages(&spec, "QueryConferenceInfoResponse", &example),
+        Vec::<String>::new()
+    );
+    Ok(())
+}
+
+#[test]
+fn validator_rejects_a_wrong_type() -> Result<(), BoxError> {
+    let spec = load_spec()?;
+    let mut example = seed_example(&spec)?;
+    example["confInfo"]["activeNum"] = json!("10");
+    assert_eq!(
+        messages(&spec, "QueryConferenceInfoResponse", &example),
+        ["at /confInfo/activeNum: expected integer, found string \"10\""]
+    );
+    Ok(())
+}
+
+#[test]
+fn validator_rejects_a_wrong_type_inside_an_array_item() -> Result<(), BoxError> {
+    let spec = load_spec()?;
+    let mut example = seed_example(&spec)?;
+    example["confInfo"]["extensionAppSettings"][0]["autoOpenMode"] = json!(true);
+    assert_eq!(
+        messages(&spec, "QueryConferenceInfoResponse", &example),
+        ["at /confInfo/extensionAppSettings/0/autoOpenMode: expected integer, found boolean true"]
+    );
+    Ok(())
+}
+
+#[test]
+fn validator_rejects_a_fraction_where_an_integer_is_required() -> Result<(), BoxError> {
+    let spec = load_spec()?;
+    let mut example = seed_example(&spec)?;
+    example["confInfo"]["status"] = json!(1.5);
+    assert_eq!(
+        messages(&spec, "QueryConferenceInfoResponse", &example),
+        ["at /confInfo/status: expected integer, found number 1.5"]
+    );
+    Ok(())
+}
+
+#[test]
+fn validator_rejects_a_missing_required_field() -> Result<(), BoxError> {
+    let spec = load_spec()?;
+    let body = json!({ "requestid": "x", "message": "no code" });
+    assert_eq!(
+        messages(&spec, "ErrorBody", &body),
+        ["at /: missing required property `code`"]
+    );
+    Ok(())
+}
+
+#[test]
+fn validator_rejects_an_out_of_range_int32() -> Result<(), BoxError> {
+    let spec = load_spec()?;
+    let mut example = seed_example(&spec)?;
+    example["confInfo"]["invitedNum"] = json!(i64::from(i32::MAX) + 1);
+    assert_eq!(
+        messages(&spec, "QueryConferenceInfoResponse", &example),
+        ["at /confInfo/invitedNum: 2147483648 is out of range for int32"]
+    );
+    Ok(())
+}
+
+#[test]
+fn validator_rejects_an_out_of_range_int64() -> Result<(), BoxError> {
+    let spec = load_spec()?;
+    let mut example = seed_example(&spec)?;
+    example["confInfo"]["startTime"] = json!(u64::MAX);
+    assert_eq!(
+        messages(&spec, "QueryConferenceInfoResponse", &example),
+        ["at /confInfo/startTime: 18446744073709551615 is out of range for int64"]
+    );
+    Ok(())
+}
+
+#[test]
+fn validator_rejects_an_undeclared_key_only_when_asked_to() -> Result<(), BoxError> {
+    let spec = load_spec()?;
+    let mut example = seed_example(&spec)?;
+    example["confInfo"]["meetingNotes"] = json!("not in DingTalk's field table");
+    let lenient = Validator::new(&spec).validate(&schema("QueryConferenceInfoResponse"), &example);
+    assert_eq!(lenient, []);
+    let strict: Vec<String> = Validator::new(&spec)
+        .rejecting_undeclared_properties()
+        .validate(&schema("QueryConferenceInfoResponse"), &example)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        strict,
+        ["at /confInfo/meetingNotes: property `meetingNotes` is not declared in the schema"]
+    );
+    Ok(())
+}
+
+#[test]
+fn validator_allows_any_key_where_the_schema_says_additional_properties_true()
+-> Result<(), BoxError> {
+    let spec = load_spec()?;
+    let body = json!({
+        "code": "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+        "accessdenieddetail": { "requiredScopes": ["VideoConference.Conference.Read"] }
+    });
+    let violations = Validator::new(&spec)
+        .rejecting_undeclared_properties()
+        .validate(&schema("ErrorBody"), &body);
+    assert_eq!(violations, []);
+    Ok(())
+}
+
+#[test]
+fn validator_rejects_undeclared_keys_where_additional_properties_is_false() {
+    let document = json!({});
+    let schema = json!({
+        "type": "object",
+        "properties": { "a": { "type": "string" } },
+        "additionalProperties": false
+    });
+    let violations: Vec<String> = Validator::new(&document)
+        .validate(&schema, &json!({ "a": "x", "b": 1 }))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        violations,
+        ["at /b: property `b` is not declared and `additionalProperties` is false"]
+    );
+}
+
+#[test]
+fn validator_reports_keywords_it_does_not_understand_instead_of_passing_them() {
+    let document = json!({});
+    let schema = json!({ "type": "string", "maxLength": 3 });
+    let violations: Vec<String> = Validator::new(&document)
+        .validate(&schema, &json!("abcdef"))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(violations, ["at /: unsupported schema keyword `maxLength`"]);
+}
+
+#[test]
+fn validator_reports_an_unresolvable_ref() {
+    let document = json!({ "components": { "schemas": {} } });
+    let violations: Vec<String> = Validator::new(&document)
+        .validate(&schema("Nowhere"), &json!({}))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        violations,
+        [
+            "at /: cannot resolve `$ref: \"#/components/schemas/Nowhere\"` (only `#/components/schemas/...` is supported)"
+        ]
+    );
+}
+
+/// progenitor names methods (and `OperationInfo::operation_id`) by snake-casing the
+/// `operationId`.
+fn snake_case(operation_id: &str) -> String {
+    let mut out = String::with_capacity(operation_id.len() + 4);
+    for (i, c) in operation_id.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The snake_case operationIds whose effective security is empty: the operation's own
+/// `security`, or the document's when the operation has none.
+fn unauthenticated_operations_in_spec() -> Result<BTreeSet<String>, BoxError> {
+    let spec: openapiv3::OpenAPI = serde_json::from_value(load_spec()?)?;
+    let mut names = BTreeSet::new();
+    for (route, method, operation) in spec.operations() {
+        let security = operation.security.as_ref().or(spec.security.as_ref());
+        if security.is_none_or(Vec::is_empty) {
+            let id = operation
+                .operation_id
+                .as_deref()
+                .ok_or_else(|| format!("{method} {route} has no operationId"))?;
+            names.insert(snake_case(id));
+        }
+    }
+    Ok(names)
+}
+
+#[test]
+fn unauthenticated_operations_are_exactly_those_with_empty_security_in_the_spec()
+-> Result<(), BoxError> {
+    let listed: BTreeSet<String> = dingtalk_conference_api::UNAUTHENTICATED_OPERATIONS
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(listed, unauthenticated_operations_in_spec()?);
+    Ok(())
+}
+
+/// The hooks compare against `OperationInfo::operation_id`; a name progenitor does not emit
+/// would silently send the token after all.
+#[test]
+fn unauthenticated_operations_are_operation_ids_the_generated_client_emits() -> Result<(), BoxError>
+{
+    let generated = std::fs::read_to_string(xtask::workspace_root().join(xtask::OUTPUT_PATH))?;
+    for name in dingtalk_conference_api::UNAUTHENTICATED_OPERATIONS {
+        assert!(
+            generated.contains(&format!("operation_id: \"{name}\"")),
+            "the generated client has no operation `{name}`"
+        );
+    }
+    Ok(())
+}
