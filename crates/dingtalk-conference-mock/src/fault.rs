@@ -27,6 +27,7 @@ pub enum FaultScope {
 
 /// What the fake server does to a request that a [`FaultScope`] selected.
 ///
+/// A `status` that is not a valid HTTP status code (outside 100–999) is sent as `500`.
 /// Unless said otherwise, a fault's response carries the usual `x-acs-request-id` and
 /// `x-acs-trace-id` headers, and a DingTalk error body carries the same id as `requestid`.
 /// Faults are served before normal handling: a request answered by an error fault issues no

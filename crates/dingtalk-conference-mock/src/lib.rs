@@ -28,7 +28,8 @@
 //! Every response carries `x-acs-request-id` (DingTalk's format, unique per request) and
 //! `x-acs-trace-id`; error bodies are DingTalk's `{"code","requestid","message"}` with the same
 //! request id. The crate also builds the `dingtalk-conference-mock` binary, which serves the same
-//! on a port of your choice until Ctrl-C.
+//! on a port of your choice until Ctrl-C, and `conformance/run.sh` checks every answer the server
+//! gives against the spec with schemathesis.
 //!
 //! ```
 //! use std::time::Duration;

@@ -696,3 +696,25 @@ fn respond(reply: Reply, ids: &Ids, shape: Shape) -> Response<MockBody> {
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn percent_decode_decodes_escapes_of_either_case() {
+        assert_eq!(percent_decode("a%2Fb%2fc%20d"), "a/b/c d");
+        assert_eq!(percent_decode("%E4%BC%9A"), "会");
+    }
+
+    #[test]
+    fn percent_decode_keeps_malformed_escapes_literally() {
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn percent_decode_replaces_invalid_utf8() {
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+    }
+}

@@ -136,8 +136,11 @@ async fn status_script_starts_then_ends_a_conference() {
             (Duration::from_millis(100), 1),
         ],
     );
+    // Nothing changes before the first step is due.
     assert_eq!(
-        status_of(&server, seeded::INITIALISED, &token).await,
+        server
+            .conference(seeded::INITIALISED)
+            .and_then(|info| info.status),
         Some(0)
     );
 
@@ -292,4 +295,46 @@ fn binary_help_exits_0() {
         .expect("the binary runs");
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("--token-lifetime"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_requests_are_all_answered() {
+    let server = MockServer::start().await.expect("server");
+    let token = server.issue_token();
+    let client = client();
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..500 {
+        let (client, base_url, token) = (client.clone(), server.base_url(), token.clone());
+        calls.spawn(async move {
+            get_conference(&client, &base_url, seeded::STARTED, &token)
+                .await
+                .map(|response| response.status().as_u16())
+        });
+    }
+    let mut answered = 0;
+    while let Some(outcome) = calls.join_next().await {
+        assert_eq!(outcome.expect("task").expect("a response"), 200);
+        answered += 1;
+    }
+    assert_eq!(answered, 500);
+    assert_eq!(server.counters().conference_requests, 500);
+}
+
+#[tokio::test]
+async fn dropping_the_handle_stops_the_server() {
+    let server = MockServer::start().await.expect("server");
+    let addr = server.addr();
+    drop(server);
+    let mut refused = false;
+    for _ in 0..500 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        refused,
+        "the listener is closed soon after the handle is dropped"
+    );
 }
