@@ -36,6 +36,8 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
 pub mod env;
 mod error;

@@ -1,0 +1,88 @@
+//! Shared set-up: a fake server and a client pointed at it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dingtalk_conference::{Client, ClientBuilder, RetryPolicy};
+use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockServer};
+
+/// A fast retry policy: the same decisions as the default, without the waiting.
+pub(crate) fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(5))
+}
+
+/// A builder for an internal-app client of `mock`, with fast retries.
+pub(crate) fn app_builder(mock: &MockServer) -> ClientBuilder {
+    Client::builder()
+        .base_url(mock.base_url())
+        .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+        .retry_policy(fast_retries())
+}
+
+/// An internal-app client of `mock`, with fast retries.
+pub(crate) fn app_client(mock: &MockServer) -> Client {
+    app_builder(mock).build().expect("valid client")
+}
+
+/// A started fake server.
+pub(crate) async fn mock() -> MockServer {
+    MockServer::start().await.expect("fake server starts")
+}
+
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<Arc<Mutex<Vec<u8>>>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes to this thread's capture buffer, if one is active.
+struct ThreadWriter;
+
+impl std::io::Write for ThreadWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURE.with(|c| {
+            if let Some(buffer) = &*c.borrow() {
+                buffer.lock().expect("not poisoned").extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One global TRACE subscriber whose output goes to the capturing thread's buffer.
+///
+/// A global subscriber with a per-thread filter, rather than `set_default` per test: tracing
+/// caches each callsite's interest across threads, and scoped subscribers coming and going in
+/// parallel tests make that cache race.
+fn install_global_capture() {
+    use tracing_subscriber::prelude::*;
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let layer = tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(|| ThreadWriter)
+            .with_filter(tracing_subscriber::filter::filter_fn(|_| {
+                CAPTURE.with(|c| c.borrow().is_some())
+            }));
+        tracing_subscriber::registry()
+            .with(layer)
+            .try_init()
+            .expect("no other global subscriber in this test binary");
+    });
+}
+
+/// Runs `body` (on this thread: use a current-thread runtime) capturing everything `tracing`
+/// emits at TRACE level, and returns it.
+pub(crate) async fn with_trace_capture<F: Future>(body: F) -> (F::Output, String) {
+    install_global_capture();
+    let buffer = Arc::new(Mutex::new(Vec::new()));
+    CAPTURE.with(|c| *c.borrow_mut() = Some(Arc::clone(&buffer)));
+    let output = body.await;
+    CAPTURE.with(|c| *c.borrow_mut() = None);
+    let text = String::from_utf8_lossy(&buffer.lock().expect("not poisoned")).into_owned();
+    (output, text)
+}

@@ -1,0 +1,11 @@
+//! The facade's behaviour, proven over real HTTP against the fake DingTalk server on 127.0.0.1.
+//!
+//! One test binary with a module per concern (linking one binary is much cheaper than many).
+
+mod client;
+mod common;
+mod errors;
+mod model;
+mod retries;
+mod safety;
+mod tokens;

@@ -1,0 +1,199 @@
+//! Retries: bounded, on throttling, 5xx and transport failures only; Retry-After honoured.
+
+use std::time::Duration;
+
+use dingtalk_conference::{ErrorCode, RetryPolicy};
+use dingtalk_conference_mock::{Fault, FaultScope, seeded};
+
+use crate::common::{app_builder, app_client, fast_retries, mock, with_trace_capture};
+
+const THROTTLE_CODES: [&str; 5] = [
+    "Forbidden.AccessDenied.QpsLimitForApi",
+    "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+    "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi",
+    "Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi",
+    "Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi",
+];
+
+#[tokio::test]
+async fn each_throttling_code_is_retried_and_then_succeeds() {
+    for code in THROTTLE_CODES {
+        let mock = mock().await;
+        mock.push_fault(
+            FaultScope::NextConferenceRequests(1),
+            Fault::Throttle(code.into()),
+        );
+        let info = app_client(&mock)
+            .conference_info(seeded::STARTED)
+            .await
+            .unwrap_or_else(|e| panic!("{code}: {e}"));
+        assert_eq!(info.conference_id.as_deref(), Some(seeded::STARTED));
+        assert_eq!(mock.counters().conference_requests, 2, "{code}");
+    }
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_up_to_the_bound_then_returned() {
+    for status in [500u16, 502, 503, 504] {
+        let mock = mock().await;
+        mock.push_fault(
+            FaultScope::NextConferenceRequests(10),
+            Fault::Error {
+                status,
+                code: "systemError".into(),
+                message: "SYSTEM ERROR".into(),
+            },
+        );
+        let error = app_client(&mock)
+            .conference_info(seeded::STARTED)
+            .await
+            .expect_err("always failing");
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(mock.counters().conference_requests, 3, "HTTP {status}");
+    }
+}
+
+#[tokio::test]
+async fn other_4xx_quota_permission_and_whitelist_errors_are_never_retried() {
+    let faults = [
+        Fault::Error {
+            status: 400,
+            code: "paramError".into(),
+            message: "PARAM ERROR".into(),
+        },
+        Fault::Error {
+            status: 403,
+            code: "noPermission".into(),
+            message: "NO PERMISSION".into(),
+        },
+        Fault::Throttle("Forbidden.AccessDenied.ApiCountLimitForOrg".into()),
+        Fault::Throttle("Forbidden.AccessDenied.AccessTokenPermissionDenied".into()),
+        Fault::Throttle("Forbidden.AccessDenied.IpNotInWhiteList".into()),
+    ];
+    for fault in faults {
+        let mock = mock().await;
+        mock.push_fault(FaultScope::NextConferenceRequests(10), fault.clone());
+        let error = app_client(&mock)
+            .conference_info(seeded::STARTED)
+            .await
+            .expect_err("final");
+        assert!(!error.is_retryable(), "{fault:?}");
+        assert_eq!(mock.counters().conference_requests, 1, "{fault:?}");
+    }
+    let mock = mock().await;
+    app_client(&mock)
+        .conference_info("unknown-id")
+        .await
+        .expect_err("404");
+    assert_eq!(mock.counters().conference_requests, 1, "404");
+}
+
+#[tokio::test]
+async fn a_429_is_retried_without_retry_after() {
+    let mock = mock().await;
+    mock.push_fault(
+        FaultScope::NextConferenceRequests(1),
+        Fault::TooManyRequests { retry_after: None },
+    );
+    app_client(&mock)
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("retried");
+    assert_eq!(mock.counters().conference_requests, 2);
+}
+
+#[tokio::test]
+async fn retry_after_is_read_and_a_wait_longer_than_allowed_is_not_taken() {
+    let mock = mock().await;
+    mock.push_fault(
+        FaultScope::NextConferenceRequests(1),
+        Fault::TooManyRequests {
+            retry_after: Some(120),
+        },
+    );
+    let error = app_builder(&mock)
+        .retry_policy(fast_retries().with_max_retry_after(Duration::from_secs(30)))
+        .build()
+        .expect("valid")
+        .conference_info(seeded::STARTED)
+        .await
+        .expect_err("asked to wait too long");
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(120)));
+    assert_eq!(error.code(), Some(&ErrorCode::SystemBusy));
+    assert!(error.is_throttled());
+    assert_eq!(mock.counters().conference_requests, 1);
+}
+
+#[tokio::test]
+async fn a_short_retry_after_is_waited_out_and_retried() {
+    let mock = mock().await;
+    mock.push_fault(
+        FaultScope::NextConferenceRequests(1),
+        Fault::TooManyRequests {
+            retry_after: Some(0),
+        },
+    );
+    app_client(&mock)
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("retried");
+    assert_eq!(mock.counters().conference_requests, 2);
+}
+
+#[tokio::test]
+async fn retries_can_be_turned_off() {
+    let mock = mock().await;
+    mock.push_fault(
+        FaultScope::NextConferenceRequests(1),
+        Fault::Throttle(THROTTLE_CODES[1].into()),
+    );
+    let error = app_builder(&mock)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("valid")
+        .conference_info(seeded::STARTED)
+        .await
+        .expect_err("no retry");
+    assert!(error.is_throttled());
+    assert_eq!(mock.counters().conference_requests, 1);
+}
+
+#[tokio::test]
+async fn transport_failures_are_retried() {
+    let mock = mock().await;
+    let client = app_client(&mock);
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("warm-up");
+    mock.push_fault(FaultScope::NextConferenceRequests(1), Fault::DropConnection);
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("retried");
+    assert_eq!(mock.counters().conference_requests, 3);
+}
+
+#[tokio::test]
+async fn every_retry_is_traced_with_the_call_span() {
+    let mock = mock().await;
+    mock.push_fault(
+        FaultScope::NextConferenceRequests(2),
+        Fault::Throttle(THROTTLE_CODES[0].into()),
+    );
+    let client = app_client(&mock);
+    let (result, trace) =
+        with_trace_capture(async { client.conference_info(seeded::STARTED).await }).await;
+    result.expect("third attempt succeeds");
+    let retries: Vec<&str> = trace.lines().filter(|l| l.contains("retrying")).collect();
+    assert_eq!(retries.len(), 2, "{trace}");
+    for line in retries {
+        assert!(line.contains("dingtalk.conference_info"), "{line}");
+        assert!(
+            line.contains(&format!("conference_id={}", seeded::STARTED)),
+            "{line}"
+        );
+        assert!(line.contains("http.status=403"), "{line}");
+        assert!(line.contains("request_id="), "{line}");
+    }
+}
