@@ -1,0 +1,54 @@
+//! The blocking client, against the fake server running on its own runtime.
+#![cfg(feature = "blocking")]
+
+use dingtalk_conference::{Client, ConferenceStatus, Error, WaitOptions, WaitUntil, blocking};
+use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockServer, seeded};
+
+fn start_mock() -> (tokio::runtime::Runtime, MockServer) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mock = runtime
+        .block_on(MockServer::start())
+        .expect("fake server starts");
+    (runtime, mock)
+}
+
+fn client(mock: &MockServer) -> blocking::Client {
+    blocking::Client::new(
+        Client::builder()
+            .base_url(mock.base_url())
+            .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET),
+    )
+    .expect("valid")
+}
+
+#[test]
+fn the_blocking_client_queries_a_conference_from_plain_code() {
+    let (_runtime, mock) = start_mock();
+    let client = client(&mock);
+    let info = client.conference_info(seeded::ENDED).expect("found");
+    assert_eq!(info.status, Some(ConferenceStatus::Ended));
+    let error = client.conference_info("").expect_err("refused");
+    assert!(matches!(error, Error::InvalidInput(_)));
+    let waited = client
+        .wait_for_status(seeded::ENDED, WaitUntil::Ended, WaitOptions::default())
+        .expect("already ended");
+    assert!(waited.has_ended());
+    assert_eq!(mock.counters().token_requests, 1);
+}
+
+#[test]
+fn the_blocking_client_can_be_used_and_dropped_inside_an_async_runtime() {
+    let (_runtime, mock) = start_mock();
+    let other = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let found = other.block_on(async {
+        let client = client(&mock);
+        let info = client.conference_info(seeded::STARTED);
+        drop(client);
+        info
+    });
+    assert!(found.is_ok(), "{found:?}");
+}
