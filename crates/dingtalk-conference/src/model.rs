@@ -5,6 +5,7 @@
 //! `serde` writes the model back in DingTalk's own JSON form.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -254,13 +255,13 @@ fn duration_millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Integer-coded enums: known variants, an `Unknown(raw)` catch-all, `raw()`, and serde and
-/// JSON Schema in DingTalk's integer form.
+/// Integer-coded enums: known variants, an `Unknown(raw)` catch-all, `raw()`, a `Display` word
+/// for people (each variant's label), and serde and JSON Schema in DingTalk's integer form.
 macro_rules! int_enum {
     (
         $(#[$meta:meta])*
         $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $value:literal, )+
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal => $label:literal, )+
         }
         schema: $schema_desc:literal
     ) => {
@@ -279,6 +280,16 @@ macro_rules! int_enum {
                 match self {
                     $( Self::$variant => $value, )+
                     Self::Unknown(raw) => raw,
+                }
+            }
+        }
+
+        /// A word for people: the variant's meaning, or `unknown (N)`.
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $( Self::$variant => f.write_str($label), )+
+                    Self::Unknown(raw) => write!(f, "unknown ({raw})"),
                 }
             }
         }
@@ -325,11 +336,11 @@ int_enum! {
     /// **1 ended**, 2 started.
     ConferenceStatus {
         /// `0`: created, not started yet.
-        Initialised = 0,
+        Initialised = 0 => "initialised",
         /// `1`: ended.
-        Ended = 1,
+        Ended = 1 => "ended",
         /// `2`: in progress.
-        Started = 2,
+        Started = 2 => "started",
     }
     schema: "0 initialised, 1 ended, 2 started; other values may appear"
 }
@@ -338,13 +349,13 @@ int_enum! {
     /// The state of a conference's cloud recording.
     CloudRecordStatus {
         /// `0`: not recording.
-        NotRecording = 0,
+        NotRecording = 0 => "not recording",
         /// `1`: recording.
-        Recording = 1,
+        Recording = 1 => "recording",
         /// `2`: paused.
-        Paused = 2,
+        Paused = 2 => "paused",
         /// `3`: finished.
-        Finished = 3,
+        Finished = 3 => "finished",
     }
     schema: "0 not recording, 1 recording, 2 paused, 3 finished; other values may appear"
 }
@@ -354,13 +365,13 @@ int_enum! {
     /// field is no longer returned, so expect `None`.
     MinutesStatus {
         /// `0`: off.
-        Off = 0,
+        Off = 0 => "off",
         /// `1`: recording.
-        Recording = 1,
+        Recording = 1 => "recording",
         /// `2`: paused.
-        Paused = 2,
+        Paused = 2 => "paused",
         /// `3`: finished.
-        Finished = 3,
+        Finished = 3 => "finished",
     }
     schema: "Deprecated. 0 off, 1 recording, 2 paused, 3 finished; other values may appear"
 }
@@ -369,11 +380,11 @@ int_enum! {
     /// When an extension app opens by itself in the conference.
     AutoOpenMode {
         /// `0`: never.
-        Never = 0,
+        Never = 0 => "never",
         /// `1`: for hosts and co-hosts only.
-        HostsOnly = 1,
+        HostsOnly = 1 => "hosts and co-hosts only",
         /// `2`: for everyone.
-        Everyone = 2,
+        Everyone = 2 => "everyone",
     }
     schema: "0 never, 1 hosts and co-hosts only, 2 everyone; other values may appear"
 }
@@ -400,6 +411,18 @@ impl BizType {
             Self::Scheduled => "3",
             Self::Audio => "audio_conf",
             Self::Unknown(raw) => raw,
+        }
+    }
+}
+
+/// A word for people: `instant`, `scheduled`, `voice`, or `unknown (raw)`.
+impl fmt::Display for BizType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Instant => f.write_str("instant"),
+            Self::Scheduled => f.write_str("scheduled"),
+            Self::Audio => f.write_str("voice"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
         }
     }
 }
@@ -510,6 +533,20 @@ mod tests {
         assert_eq!(ConferenceStatus::from(2), ConferenceStatus::Started);
         assert_eq!(ConferenceStatus::from(9), ConferenceStatus::Unknown(9));
         assert_eq!(ConferenceStatus::Unknown(9).raw(), 9);
+    }
+
+    #[test]
+    fn enums_display_as_words_for_people() {
+        assert_eq!(ConferenceStatus::Ended.to_string(), "ended");
+        assert_eq!(ConferenceStatus::Unknown(7).to_string(), "unknown (7)");
+        assert_eq!(CloudRecordStatus::NotRecording.to_string(), "not recording");
+        assert_eq!(MinutesStatus::Off.to_string(), "off");
+        assert_eq!(
+            AutoOpenMode::HostsOnly.to_string(),
+            "hosts and co-hosts only"
+        );
+        assert_eq!(BizType::Audio.to_string(), "voice");
+        assert_eq!(BizType::from("webinar").to_string(), "unknown (webinar)");
     }
 
     #[test]
