@@ -551,6 +551,8 @@ pub enum TransportErrorKind {
     Connect,
     /// The connect or request timeout ran out.
     Timeout,
+    /// The connection closed or was reset before the answer arrived.
+    Closed,
     /// The response body broke off (connection reset, truncated body).
     Body,
     /// Anything else (e.g. a redirect loop, a malformed response).
@@ -565,6 +567,8 @@ impl TransportError {
             TransportErrorKind::Connect
         } else if error.is_body() || error.is_decode() {
             TransportErrorKind::Body
+        } else if error.is_request() {
+            TransportErrorKind::Closed
         } else {
             TransportErrorKind::Other
         };
@@ -581,7 +585,9 @@ impl TransportError {
 
     /// Whether the call may succeed if made again.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self.kind, TransportErrorKind::Other) || self.source.is_request()
+        // Only GETs and idempotent token requests go through here, so replaying a request
+        // that may have reached DingTalk is safe.
+        !matches!(self.kind, TransportErrorKind::Other)
     }
 }
 
@@ -593,6 +599,9 @@ impl fmt::Display for TransportError {
             }
             TransportErrorKind::Timeout => {
                 "the request timed out; DingTalk or the network is slow (timeouts are configurable)"
+            }
+            TransportErrorKind::Closed => {
+                "the connection closed before DingTalk answered (reset by a proxy or the server)"
             }
             TransportErrorKind::Body => "the response broke off before it was complete",
             TransportErrorKind::Other => "the request failed",
