@@ -96,7 +96,13 @@ pub enum Error {
     },
 
     /// [`Client::wait_for_status`](crate::Client::wait_for_status) ran out of time.
-    #[error("gave up waiting after {waited:?}; the conference's last status was {last_status:?}")]
+    #[error(
+        "gave up waiting after {waited:.1?}; {}",
+        last_status.map_or_else(
+            || "no poll succeeded".to_string(),
+            |status| format!("the conference's last status was {status}")
+        )
+    )]
     WaitTimedOut {
         /// How long it waited.
         waited: Duration,
