@@ -1,0 +1,286 @@
+//! The command line as clap sees it: global options, credentials, and the three commands.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use dingtalk_conference::{Edition, Secret, WaitUntil, env};
+
+const ABOUT: &str = "Query DingTalk video conferences: show one, watch it until it ends, or \
+                     check the access token.";
+
+const LONG_ABOUT: &str = "\
+Query DingTalk video conferences: show one, watch it until it ends, or check the access token.
+
+No DingTalk account? Add --mock: the fake DingTalk server bundled with this tool starts inside the
+process, with seeded conferences and its own app credentials, e.g.
+
+    dingtalk-conference --mock info 65c6f2a1e4b0c7d93a1f0e27
+
+Against the real API, give an internal app's key and secret, a third-party app's suite
+credentials, or a ready access token, as flags or DINGTALK_* variables (flags win).";
+
+/// The whole command line.
+#[derive(Parser)]
+#[command(
+    name = "dingtalk-conference",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = crate::exit::help_text(),
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+
+    #[command(flatten)]
+    pub(crate) credentials: CredentialArgs,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes, before or after the command's name.
+#[derive(Args)]
+pub(crate) struct GlobalArgs {
+    /// Use the bundled fake DingTalk server: no account needed
+    ///
+    /// It starts inside this process on 127.0.0.1, with seeded conferences and its own app.
+    /// DINGTALK_* variables are ignored; credential flags still apply, and what they leave out
+    /// is the fake server's app (try --app-secret wrong).
+    #[arg(long, global = true, help_heading = "Connection", verbatim_doc_comment)]
+    pub(crate) mock: bool,
+
+    /// Which DingTalk edition to call [default: international]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "EDITION",
+        env = env::EDITION,
+        help_heading = "Connection"
+    )]
+    pub(crate) edition: Option<EditionArg>,
+
+    /// Call this base URL instead of the edition's host
+    ///
+    /// A proxy, or a fake server. https://, or http:// on a loopback host only.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        verbatim_doc_comment,
+        env = env::BASE_URL,
+        help_heading = "Connection"
+    )]
+    pub(crate) base_url: Option<String>,
+
+    /// Give up after SECS seconds, retries and polling included
+    ///
+    /// Fractions are allowed (0.5). Each single request also times out after 10 s at most.
+    /// For watch, running out means the condition did not hold in time (exit code 8).
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECS",
+        verbatim_doc_comment,
+        value_parser = parse_seconds,
+        help_heading = "Connection"
+    )]
+    pub(crate) timeout: Option<Duration>,
+
+    /// Print JSON on stdout instead of text
+    ///
+    /// info and watch: the conference in DingTalk's JSON form (the confInfo object);
+    /// token: {"credentials", "expiresIn", "expiresAt"}.
+    #[arg(long, global = true, help_heading = "Output", verbatim_doc_comment)]
+    pub(crate) json: bool,
+}
+
+/// Credentials: one kind, from flags or `DINGTALK_*` variables. Secrets are wrapped at once, so
+/// nothing that prints this struct can show them, and clap never prints their variables' values.
+#[derive(Args)]
+pub(crate) struct CredentialArgs {
+    /// Internal app: its AppKey.
+    #[arg(long, global = true, value_name = "KEY", env = env::APP_KEY, hide_env_values = true, help_heading = "Credentials")]
+    pub(crate) app_key: Option<String>,
+
+    /// Internal app: its AppSecret.
+    #[arg(long, global = true, value_name = "SECRET", env = env::APP_SECRET, hide_env_values = true, value_parser = secret, help_heading = "Credentials")]
+    pub(crate) app_secret: Option<Secret>,
+
+    /// Third-party app: its SuiteKey.
+    #[arg(long, global = true, value_name = "KEY", env = env::SUITE_KEY, hide_env_values = true, help_heading = "Credentials")]
+    pub(crate) suite_key: Option<String>,
+
+    /// Third-party app: its SuiteSecret.
+    #[arg(long, global = true, value_name = "SECRET", env = env::SUITE_SECRET, hide_env_values = true, value_parser = secret, help_heading = "Credentials")]
+    pub(crate) suite_secret: Option<Secret>,
+
+    /// Third-party app: the corpId of the organisation it acts in.
+    #[arg(long, global = true, value_name = "CORP_ID", env = env::AUTH_CORP_ID, hide_env_values = true, help_heading = "Credentials")]
+    pub(crate) auth_corp_id: Option<String>,
+
+    /// Third-party app: the latest suite ticket DingTalk pushed.
+    #[arg(long, global = true, value_name = "TICKET", env = env::SUITE_TICKET, hide_env_values = true, value_parser = secret, help_heading = "Credentials")]
+    pub(crate) suite_ticket: Option<Secret>,
+
+    /// A ready access token, used as is (no expiry known).
+    #[arg(long, global = true, value_name = "TOKEN", env = env::ACCESS_TOKEN, hide_env_values = true, value_parser = secret, help_heading = "Credentials")]
+    pub(crate) access_token: Option<Secret>,
+}
+
+/// The commands.
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Show a conference: title, status, times, people, creator, link, recording.
+    #[command(long_about = "\
+Show a conference: title, id, status, type, start and end (local time and UTC), duration, people
+(active, attended, invited), creator, room code, join link, cloud recording and extension apps.
+Fields DingTalk did not send print as '-'. With --json, prints the conference in DingTalk's JSON
+form (the confInfo object) and nothing else.")]
+    Info {
+        /// The conference id, e.g. 6323d7568777190142ab9d10.
+        #[arg(value_parser = conference_id, value_name = "CONFERENCE_ID")]
+        conference_id: String,
+    },
+
+    /// Poll a conference until it ends (or starts, or changes), then show it.
+    #[command(long_about = "\
+Poll a conference until it ends (or starts, or changes), then show it as info does.
+
+Progress goes to stderr: one line per poll with the time and status, and a line for each back-off
+when DingTalk throttles or a poll fails. The final conference goes to stdout (JSON with --json).
+--timeout SECS gives up after SECS seconds (exit code 8).
+
+With --mock, a seeded conference that has not ended is scripted to change on its own: an
+initialised one starts after 2 s and ends 3 s later, a started one ends after 3 s; and the
+default interval is 1 s.")]
+    Watch {
+        /// The conference id, e.g. 6323d7568777190142ab9d10.
+        #[arg(value_parser = conference_id, value_name = "CONFERENCE_ID")]
+        conference_id: String,
+
+        /// What to wait for
+        #[arg(long, value_enum, default_value_t = UntilArg::Ended)]
+        until: UntilArg,
+
+        /// Seconds between polls [default: 5, or 1 with --mock]
+        ///
+        /// Fractions are allowed. When DingTalk throttles or a poll fails, the wait doubles,
+        /// up to 60 s.
+        #[arg(long, value_name = "SECS", value_parser = parse_seconds, verbatim_doc_comment)]
+        interval: Option<Duration>,
+    },
+
+    /// Show which credentials are used and when the access token expires.
+    #[command(long_about = "\
+Fetch (or reuse) an access token and show which kind of credentials got it and when it expires,
+in local time and UTC. The token itself is printed only with --show-token. With --json, prints
+{\"credentials\", \"expiresIn\" (seconds), \"expiresAt\" (RFC 3339), and \"token\" only with
+--show-token}.")]
+    Token {
+        /// Also print the token itself
+        ///
+        /// Anyone who sees it can act as the app until it expires.
+        #[arg(long, verbatim_doc_comment)]
+        show_token: bool,
+    },
+}
+
+/// `--edition`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EditionArg {
+    /// api.dingtalk.io
+    #[value(alias = "intl")]
+    International,
+    /// api.dingtalk.com
+    #[value(alias = "cn")]
+    China,
+}
+
+impl From<EditionArg> for Edition {
+    fn from(edition: EditionArg) -> Self {
+        match edition {
+            EditionArg::International => Edition::International,
+            EditionArg::China => Edition::China,
+        }
+    }
+}
+
+/// `watch --until`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum UntilArg {
+    /// The conference has ended.
+    Ended,
+    /// The conference is in progress or already over.
+    Started,
+    /// The status differs from the first one seen.
+    Change,
+}
+
+impl From<UntilArg> for WaitUntil {
+    fn from(until: UntilArg) -> Self {
+        match until {
+            UntilArg::Ended => WaitUntil::Ended,
+            UntilArg::Started => WaitUntil::Started,
+            UntilArg::Change => WaitUntil::Change,
+        }
+    }
+}
+
+fn secret(value: &str) -> Result<Secret, Infallible> {
+    Ok(Secret::new(value))
+}
+
+fn conference_id(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        Err(
+            "the conference id is empty; pass the id DingTalk returned when the conference \
+             was created"
+                .to_string(),
+        )
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+/// Seconds as a positive, finite number (fractions allowed), e.g. `5` or `0.5`.
+fn parse_seconds(value: &str) -> Result<Duration, String> {
+    let seconds: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number of seconds"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err(format!("{value:?}: give a positive number of seconds"));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{value:?} seconds is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds_accept_fractions_and_refuse_nonsense() {
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds("5"), Ok(Duration::from_secs(5)));
+        for bad in ["0", "-1", "NaN", "inf", "five", ""] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn blank_conference_id_is_refused() {
+        assert!(conference_id("").is_err());
+        assert!(conference_id("  ").is_err());
+        assert_eq!(conference_id("abc"), Ok("abc".to_string()));
+    }
+}

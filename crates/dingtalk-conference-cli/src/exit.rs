@@ -1,0 +1,435 @@
+//! The process's exit codes, and the one place where an error becomes one.
+//!
+//! Scripts branch on these codes, so they are part of the interface: `--help` prints
+//! [`help_text`], built from the same table as the codes themselves.
+
+use dingtalk_conference::{Error, ErrorCode};
+
+/// What a run of `dingtalk-conference` ended with, as its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Exit {
+    /// 0: the command did what was asked.
+    Success = 0,
+    /// 1: anything else, e.g. missing or contradictory configuration.
+    Other = 1,
+    /// 2: bad input or usage: unknown flag, empty conference id, or DingTalk's
+    /// `missingRoomId`/`paramError`.
+    Usage = 2,
+    /// 3: no such conference (DingTalk's `roomNotFound`).
+    NotFound = 3,
+    /// 4: authentication or permission refused.
+    Auth = 4,
+    /// 5: throttled, still after retries, or a quota spent.
+    Throttled = 5,
+    /// 6: network: no connection, a timeout, a connection that broke off.
+    Network = 6,
+    /// 7: any other answer from DingTalk, or an answer that is not DingTalk's.
+    Api = 7,
+    /// 8: `watch` gave up at `--timeout` before the condition held.
+    WaitTimedOut = 8,
+    /// 130: interrupted with Ctrl-C (the shell convention, 128 + SIGINT).
+    Interrupted = 130,
+}
+
+/// Every exit code with what it means to a person, in the order `--help` lists them.
+pub(crate) const EXIT_CODES: [(Exit, &str); 10] = [
+    (Exit::Success, "success"),
+    (
+        Exit::Other,
+        "other failure, e.g. missing or contradictory configuration",
+    ),
+    (
+        Exit::Usage,
+        "bad input or usage: unknown flag, empty conference id, DingTalk's missingRoomId or \
+         paramError",
+    ),
+    (Exit::NotFound, "no such conference (roomNotFound)"),
+    (
+        Exit::Auth,
+        "authentication or permission: the token endpoint refused the credentials \
+         (invalidClientIdOrSecret, invalidSuiteKey, invalidSuiteTicket, invalidAuthInfo), the \
+         token was rejected (InvalidAuthentication, HTTP 401), or the app may not do this \
+         (noPermission, AccessTokenPermissionDenied, IpNotInWhiteList)",
+    ),
+    (
+        Exit::Throttled,
+        "throttled (Forbidden.AccessDenied.Qps*/Qpm*, 429 system.busy) even after retries, or \
+         the organisation's monthly quota is spent (ApiCountLimitForOrg)",
+    ),
+    (
+        Exit::Network,
+        "network: could not connect, a request or --timeout ran out, or the answer broke off",
+    ),
+    (
+        Exit::Api,
+        "any other DingTalk error (e.g. 500 systemError), or an answer that is not DingTalk's \
+         (not JSON, an HTML page, a redirect)",
+    ),
+    (
+        Exit::WaitTimedOut,
+        "watch: --timeout ran out before the condition held",
+    ),
+    (Exit::Interrupted, "interrupted (Ctrl-C)"),
+];
+
+impl Exit {
+    /// The numeric code.
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> Self {
+        Self::from(exit.code())
+    }
+}
+
+/// The exit code for a failure of the facade.
+pub(crate) fn exit_for(error: &Error) -> Exit {
+    match error {
+        Error::InvalidInput(_) => Exit::Usage,
+        Error::Config(_) => Exit::Other,
+        Error::Api(api) => exit_for_code(&api.code, api.status.as_u16(), error.is_throttled()),
+        Error::UnexpectedResponse { status, .. } if status.as_u16() == 401 => Exit::Auth,
+        Error::UnexpectedResponse { .. } if error.is_throttled() => Exit::Throttled,
+        Error::UnexpectedResponse { .. } | Error::Decode { .. } | Error::BodyTooLarge { .. } => {
+            Exit::Api
+        }
+        Error::Transport(_) => Exit::Network,
+        // The token endpoint's own refusals are auth failures; but a token request that could
+        // not get through (network, throttling) or met a DingTalk outage says nothing about the
+        // credentials, and is reported as what it is.
+        Error::Auth { source, .. } => match exit_for(source) {
+            exit @ (Exit::Network | Exit::Throttled | Exit::Other) => exit,
+            _ if source.status().is_some_and(|s| s.is_client_error()) => Exit::Auth,
+            exit => exit,
+        },
+        Error::WaitTimedOut { .. } => Exit::WaitTimedOut,
+        _ => Exit::Other,
+    }
+}
+
+fn exit_for_code(code: &ErrorCode, status: u16, throttled: bool) -> Exit {
+    match code {
+        ErrorCode::RoomNotFound => Exit::NotFound,
+        ErrorCode::MissingRoomId | ErrorCode::ParamError => Exit::Usage,
+        ErrorCode::InvalidAuthentication
+        | ErrorCode::InvalidClientIdOrSecret
+        | ErrorCode::InvalidSuiteKey
+        | ErrorCode::InvalidSuiteTicket
+        | ErrorCode::InvalidAuthInfo
+        | ErrorCode::NoPermission
+        | ErrorCode::AccessTokenPermissionDenied
+        | ErrorCode::IpNotInWhiteList => Exit::Auth,
+        ErrorCode::ApiCountLimitForOrg => Exit::Throttled,
+        _ if throttled => Exit::Throttled,
+        _ if status == 401 => Exit::Auth,
+        _ => Exit::Api,
+    }
+}
+
+/// The exit code table for `--help`, wrapped by hand (clap wraps only with a terminal-size
+/// dependency this tool does without).
+pub(crate) fn help_text() -> String {
+    const WIDTH: usize = 92;
+    const INDENT: &str = "       ";
+    let mut text = String::from("Exit codes:\n");
+    for (exit, meaning) in EXIT_CODES {
+        let mut line = format!("  {:>3} ", exit.code());
+        for word in meaning.split(' ') {
+            if line.len() + 1 + word.len() > WIDTH {
+                text.push_str(&line);
+                text.push('\n');
+                line = INDENT.to_string();
+            } else {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    //! The mapping is tested on errors the facade really produces, from the fake server, so a
+    //! change in how the facade classifies an answer shows up here.
+
+    use std::time::Duration;
+
+    use dingtalk_conference::{Client, ConferenceStatus, RetryPolicy};
+    use dingtalk_conference_mock::{
+        DEFAULT_APP_KEY, DEFAULT_APP_SECRET, Fault, FaultScope, MockServer, seeded,
+    };
+
+    use super::*;
+
+    fn client(server: &MockServer) -> Client {
+        Client::builder()
+            .base_url(server.base_url())
+            .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .expect("valid client")
+    }
+
+    /// The exit code for a query of `id` after `fault` was queued for `scope`.
+    async fn exit_after(scope: FaultScope, fault: Fault, id: &str) -> Exit {
+        let server = MockServer::start().await.expect("mock starts");
+        server.push_fault(scope, fault);
+        let error = client(&server)
+            .conference_info(id)
+            .await
+            .expect_err("the call fails");
+        exit_for(&error)
+    }
+
+    async fn exit_for_conference_error(status: u16, code: &str) -> Exit {
+        exit_after(
+            // Every request: a 401 makes the client fetch a new token and replay once.
+            FaultScope::Conference(seeded::STARTED.to_string()),
+            Fault::Error {
+                status,
+                code: code.into(),
+                message: "message".into(),
+            },
+            seeded::STARTED,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn unknown_conference_is_not_found() {
+        let server = MockServer::start().await.expect("mock starts");
+        let error = client(&server)
+            .conference_info("no-such-conference")
+            .await
+            .expect_err("not found");
+        assert_eq!(exit_for(&error), Exit::NotFound);
+    }
+
+    #[tokio::test]
+    async fn dingtalks_input_errors_are_usage_errors() {
+        assert_eq!(
+            exit_for_conference_error(400, "missingRoomId").await,
+            Exit::Usage
+        );
+        assert_eq!(
+            exit_for_conference_error(400, "paramError").await,
+            Exit::Usage
+        );
+    }
+
+    #[tokio::test]
+    async fn permission_errors_are_auth_errors() {
+        for (status, code) in [
+            (403, "noPermission"),
+            (403, "Forbidden.AccessDenied.AccessTokenPermissionDenied"),
+            (403, "Forbidden.AccessDenied.IpNotInWhiteList"),
+            (401, "somethingNew"),
+        ] {
+            assert_eq!(
+                exit_for_conference_error(status, code).await,
+                Exit::Auth,
+                "{code}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn rejected_token_is_an_auth_error() {
+        let server = MockServer::start().await.expect("mock starts");
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .static_token("not-a-token-the-server-issued")
+            .build()
+            .expect("valid client");
+        let error = client
+            .conference_info(seeded::STARTED)
+            .await
+            .expect_err("rejected");
+        assert_eq!(error.code(), Some(&ErrorCode::InvalidAuthentication));
+        assert_eq!(exit_for(&error), Exit::Auth);
+    }
+
+    #[tokio::test]
+    async fn wrong_app_secret_is_an_auth_error() {
+        let server = MockServer::start().await.expect("mock starts");
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .app_credentials(DEFAULT_APP_KEY, "wrong secret")
+            .build()
+            .expect("valid client");
+        let error = client
+            .conference_info(seeded::STARTED)
+            .await
+            .expect_err("refused");
+        assert_eq!(error.code(), Some(&ErrorCode::InvalidClientIdOrSecret));
+        assert_eq!(exit_for(&error), Exit::Auth);
+    }
+
+    #[tokio::test]
+    async fn throttling_and_spent_quota_are_throttled() {
+        assert_eq!(
+            exit_after(
+                FaultScope::NextConferenceRequests(1),
+                Fault::Throttle("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into()),
+                seeded::STARTED,
+            )
+            .await,
+            Exit::Throttled
+        );
+        assert_eq!(
+            exit_after(
+                FaultScope::NextConferenceRequests(1),
+                Fault::TooManyRequests {
+                    retry_after: Some(1)
+                },
+                seeded::STARTED,
+            )
+            .await,
+            Exit::Throttled
+        );
+        assert_eq!(
+            exit_for_conference_error(403, "Forbidden.AccessDenied.ApiCountLimitForOrg").await,
+            Exit::Throttled
+        );
+    }
+
+    #[tokio::test]
+    async fn throttled_token_request_is_throttled_not_auth() {
+        assert_eq!(
+            exit_after(
+                FaultScope::NextTokenRequests(1),
+                Fault::Throttle("Forbidden.AccessDenied.QpsLimitForApi".into()),
+                seeded::STARTED,
+            )
+            .await,
+            Exit::Throttled
+        );
+    }
+
+    #[tokio::test]
+    async fn dingtalk_outage_is_an_api_error_even_at_the_token_endpoint() {
+        assert_eq!(
+            exit_for_conference_error(500, "systemError").await,
+            Exit::Api
+        );
+        assert_eq!(
+            exit_after(
+                FaultScope::NextTokenRequests(1),
+                Fault::Error {
+                    status: 500,
+                    code: "systemError".into(),
+                    message: "system error".into(),
+                },
+                seeded::STARTED,
+            )
+            .await,
+            Exit::Api
+        );
+    }
+
+    #[tokio::test]
+    async fn answers_that_are_not_dingtalks_are_api_errors() {
+        for fault in [Fault::NonJson200, Fault::IpBanHtml, Fault::IpBanJson] {
+            assert_eq!(
+                exit_after(
+                    FaultScope::NextConferenceRequests(1),
+                    fault.clone(),
+                    seeded::STARTED
+                )
+                .await,
+                Exit::Api,
+                "{fault:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn closed_port_and_dropped_connection_are_network_errors() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            listener.local_addr().expect("addr").port()
+        };
+        let client = Client::builder()
+            .base_url(format!("http://127.0.0.1:{port}"))
+            .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .expect("valid client");
+        let error = client
+            .conference_info(seeded::STARTED)
+            .await
+            .expect_err("refused");
+        assert!(matches!(error, Error::Auth { .. }), "{error:?}");
+        assert_eq!(exit_for(&error), Exit::Network);
+
+        assert_eq!(
+            exit_after(
+                FaultScope::NextConferenceRequests(1),
+                Fault::DropConnection,
+                seeded::STARTED
+            )
+            .await,
+            Exit::Network
+        );
+    }
+
+    #[tokio::test]
+    async fn request_timeout_is_a_network_error() {
+        let server = MockServer::start().await.expect("mock starts");
+        server.push_fault(
+            FaultScope::NextConferenceRequests(1),
+            Fault::Delay(Duration::from_secs(5)),
+        );
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+            .retry_policy(RetryPolicy::none())
+            .timeout(Duration::from_millis(200))
+            .build()
+            .expect("valid client");
+        let error = client
+            .conference_info(seeded::STARTED)
+            .await
+            .expect_err("times out");
+        assert_eq!(exit_for(&error), Exit::Network);
+    }
+
+    #[test]
+    fn errors_before_any_request_are_usage_or_other() {
+        assert_eq!(
+            exit_for(&Error::InvalidInput("empty id".into())),
+            Exit::Usage
+        );
+        assert_eq!(
+            exit_for(&Error::Config("no credentials".into())),
+            Exit::Other
+        );
+        assert_eq!(exit_for(&Error::custom("a provider failed")), Exit::Other);
+    }
+
+    #[test]
+    fn watch_timeout_has_its_own_code() {
+        let error = Error::WaitTimedOut {
+            waited: Duration::from_secs(3),
+            last_status: Some(ConferenceStatus::Started),
+        };
+        assert_eq!(exit_for(&error), Exit::WaitTimedOut);
+    }
+
+    #[test]
+    fn codes_are_distinct_and_all_listed_in_the_help() {
+        let help = help_text();
+        let mut seen = std::collections::HashSet::new();
+        for (exit, _) in EXIT_CODES {
+            assert!(seen.insert(exit.code()), "{exit:?} repeats a code");
+            assert!(help.contains(&format!(" {}  ", exit.code())), "{help}");
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! `dingtalk-conference`: query DingTalk video conferences from the command line, against the
+//! real API or, with `--mock`, against the fake server started inside the process.
+//!
+//! `info` shows a conference, `watch` polls it until it ends (or starts, or changes), `token`
+//! shows the access token's expiry. Exit codes are in [`exit`]; `--help` lists them.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod connect;
+mod exit;
+mod render;
+
+use std::fmt;
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::parser::ValueSource;
+use clap::{CommandFactory as _, FromArgMatches as _};
+
+use crate::cli::Cli;
+use crate::exit::{Exit, exit_for};
+
+/// Why a run failed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The facade failed: DingTalk's answer, the network, configuration the builder refused.
+    Dingtalk(dingtalk_conference::Error),
+    /// The command line contradicts itself.
+    Usage(String),
+    /// Configuration is missing (credentials).
+    Config(String),
+    /// `--timeout` ran out.
+    TimedOut(Duration),
+    /// Ctrl-C.
+    Interrupted,
+    /// Anything else: the runtime or the fake server could not start, output failed.
+    Other(String),
+}
+
+impl Failure {
+    fn exit(&self) -> Exit {
+        match self {
+            Self::Dingtalk(error) => exit_for(error),
+            Self::Usage(_) => Exit::Usage,
+            Self::Config(_) | Self::Other(_) => Exit::Other,
+            Self::TimedOut(_) => Exit::Network,
+            Self::Interrupted => Exit::Interrupted,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Dingtalk(error) => write!(f, "{error}"),
+            Self::Usage(message) | Self::Config(message) | Self::Other(message) => {
+                f.write_str(message)
+            }
+            Self::TimedOut(limit) => write!(
+                f,
+                "gave up after {} (--timeout)",
+                render::short_delay(*limit)
+            ),
+            Self::Interrupted => f.write_str("interrupted"),
+        }
+    }
+}
+
+/// Writes a line to stderr. A closed stderr is no reason to fail (or panic, as `eprintln!`
+/// would).
+pub(crate) fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+fn main() -> ExitCode {
+    // clap prints help, version and usage errors itself, with exit code 0 or 2.
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let on_command_line = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+
+    let result = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run(&cli, &on_command_line)),
+        Err(e) => Err(Failure::Other(format!(
+            "could not start the async runtime: {e}"
+        ))),
+    };
+    let failure = match result {
+        Ok(output) => match write_stdout(&output) {
+            Ok(()) => return Exit::Success.into(),
+            Err(failure) => failure,
+        },
+        Err(failure) => failure,
+    };
+    report(&failure);
+    failure.exit().into()
+}
+
+async fn run(cli: &Cli, on_command_line: &dyn Fn(&str) -> bool) -> Result<String, Failure> {
+    let interrupted = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No Ctrl-C handler on this platform: never "interrupted".
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = async {
+            let connection = connect::connect(&cli.global, &cli.credentials, on_command_line).await?;
+            commands::run(&cli.command, &cli.global, &connection).await
+        } => result,
+        () = interrupted => Err(Failure::Interrupted),
+    }
+}
+
+fn write_stdout(output: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // The reader went away (`| head`): nothing left to tell it.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::Other(format!("could not write the output: {e}"))),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// `error: ...`, then DingTalk's code and request id when there are. Error texts never hold a
+/// secret; text that came from the network is escaped before it reaches the terminal.
+fn report(failure: &Failure) {
+    say(&format!("error: {}", render::clean(&failure.to_string())));
+    if let Failure::Dingtalk(error) = failure {
+        if let Some(code) = error.code() {
+            say(&format!("code: {}", render::clean(code.as_str())));
+        }
+        if let Some(id) = error.request_id() {
+            say(&format!("request id: {}", render::clean(id)));
+        }
+    }
+}

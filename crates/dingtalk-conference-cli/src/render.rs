@@ -1,0 +1,312 @@
+//! Text for people: the conference summary, times in local time and UTC, durations.
+//!
+//! Everything here is a pure function of its input and a time zone, so it is tested with a fixed
+//! offset; the commands pass [`chrono::Local`].
+
+use std::fmt::{self, Write as _};
+use std::time::Duration;
+
+use chrono::{DateTime, Offset as _, TimeZone, Utc};
+use dingtalk_conference::{ConferenceInfo, ConferenceStatus, ExtensionAppSetting};
+
+/// What a field DingTalk did not send prints as.
+const ABSENT: &str = "-";
+
+/// A duration as `45s`, `3m 05s`, `1h 23m 05s` or `2d 03h 00m 10s` (whole seconds, rounded
+/// down).
+pub(crate) fn human_duration(duration: Duration) -> String {
+    let total = duration.as_secs();
+    let (days, hours, minutes, seconds) = (
+        total / 86_400,
+        total / 3_600 % 24,
+        total / 60 % 60,
+        total % 60,
+    );
+    if days > 0 {
+        format!("{days}d {hours:02}h {minutes:02}m {seconds:02}s")
+    } else if hours > 0 {
+        format!("{hours}h {minutes:02}m {seconds:02}s")
+    } else if minutes > 0 {
+        format!("{minutes}m {seconds:02}s")
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+/// A wait, short or long: `250ms`, `1.5s`, `4s`, `1m 00s`.
+pub(crate) fn short_delay(delay: Duration) -> String {
+    if delay < Duration::from_secs(1) {
+        format!("{}ms", delay.as_millis())
+    } else if delay < Duration::from_secs(60) && delay.subsec_millis() >= 100 {
+        format!("{:.1}s", delay.as_secs_f64())
+    } else {
+        human_duration(delay)
+    }
+}
+
+/// A time in `tz` and in UTC: `2026-03-02 10:00:00 +08:00 (02:00:00 UTC)`; the UTC date is
+/// repeated only when it differs, and a zone that is UTC prints once.
+pub(crate) fn time_in<Tz: TimeZone>(time: DateTime<Utc>, tz: &Tz) -> String
+where
+    Tz::Offset: fmt::Display,
+{
+    let local = time.with_timezone(tz);
+    if local.offset().fix().local_minus_utc() == 0 {
+        return time.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    }
+    let utc = if local.date_naive() == time.date_naive() {
+        time.format("%H:%M:%S UTC")
+    } else {
+        time.format("%Y-%m-%d %H:%M:%S UTC")
+    };
+    format!("{} ({utc})", local.format("%Y-%m-%d %H:%M:%S %:z"))
+}
+
+/// A clock time for progress lines: `10:00:01`.
+pub(crate) fn clock<Tz: TimeZone>(time: DateTime<Utc>, tz: &Tz) -> String
+where
+    Tz::Offset: fmt::Display,
+{
+    time.with_timezone(tz).format("%H:%M:%S").to_string()
+}
+
+/// Text from the network made safe for a terminal: control characters (escape sequences, line
+/// breaks) are shown escaped instead of acting on the terminal.
+pub(crate) fn clean(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The summary `info` and `watch` print: one `label  value` row per field, aligned.
+///
+/// The rows every conference has always appear, with `-` for what DingTalk did not send; rows
+/// for what only some conferences have (a scheduled conference's id, the deprecated minutes,
+/// extension apps) appear only when present.
+pub(crate) fn conference_summary<Tz: TimeZone>(
+    info: &ConferenceInfo,
+    tz: &Tz,
+    now: DateTime<Utc>,
+) -> String
+where
+    Tz::Offset: fmt::Display,
+{
+    let text = |value: &Option<String>| value.as_deref().map_or(ABSENT.to_string(), clean);
+    let word = |value: Option<String>| value.unwrap_or_else(|| ABSENT.to_string());
+    let time = |value: Option<DateTime<Utc>>| word(value.map(|t| time_in(t, tz)));
+    let count = |value: Option<i32>| word(value.map(|n| n.to_string()));
+
+    let mut rows: Vec<(&str, String)> = vec![
+        ("title", text(&info.title)),
+        ("conference id", text(&info.conference_id)),
+        ("status", word(info.status.map(|s| s.to_string()))),
+        (
+            "type",
+            word(info.biz_type.as_ref().map(|b| clean(&b.to_string()))),
+        ),
+    ];
+    if let Some(id) = &info.schedule_conference_id {
+        rows.push(("scheduled as", clean(id)));
+    }
+    rows.extend([
+        ("start", time(info.start_time)),
+        ("end", time(info.end_time)),
+        ("duration", duration(info, now)),
+        (
+            "people",
+            format!(
+                "{} active, {} attended, {} invited",
+                count(info.active_count),
+                count(info.attended_count),
+                count(info.invited_count)
+            ),
+        ),
+        (
+            "creator",
+            person(info.creator_nick.as_deref(), info.creator_id.as_deref()),
+        ),
+        ("room code", text(&info.room_code)),
+        ("join link", text(&info.join_url)),
+        (
+            "cloud recording",
+            state_and_owner(
+                info.cloud_record_status.map(|s| s.to_string()),
+                info.cloud_record_owner_union_id.as_deref(),
+            ),
+        ),
+    ]);
+    if info.minutes_status.is_some() || info.minutes_owner_union_id.is_some() {
+        rows.push((
+            "minutes",
+            format!(
+                "{} (deprecated by DingTalk)",
+                state_and_owner(
+                    info.minutes_status.map(|s| s.to_string()),
+                    info.minutes_owner_union_id.as_deref()
+                )
+            ),
+        ));
+    }
+    if !info.extension_app_settings.is_empty() {
+        rows.push((
+            "extension apps",
+            info.extension_app_settings.len().to_string(),
+        ));
+    }
+
+    let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (label, value) in rows {
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "{label:<width$}  {value}");
+    }
+    for app in &info.extension_app_settings {
+        let _ = writeln!(out, "  - {}", extension_app(app));
+    }
+    out
+}
+
+/// The duration DingTalk reported; for a conference in progress, how long it has run so far.
+fn duration(info: &ConferenceInfo, now: DateTime<Utc>) -> String {
+    if let Some(duration) = info.duration {
+        return human_duration(duration);
+    }
+    match (info.status, info.start_time) {
+        (Some(ConferenceStatus::Started), Some(start)) if start <= now => {
+            (now - start).to_std().map_or(ABSENT.to_string(), |d| {
+                format!("{} so far", human_duration(d))
+            })
+        }
+        _ => ABSENT.to_string(),
+    }
+}
+
+fn person(nick: Option<&str>, id: Option<&str>) -> String {
+    match (nick, id) {
+        (Some(nick), Some(id)) => format!("{} ({})", clean(nick), clean(id)),
+        (Some(one), None) | (None, Some(one)) => clean(one),
+        (None, None) => ABSENT.to_string(),
+    }
+}
+
+fn state_and_owner(state: Option<String>, owner: Option<&str>) -> String {
+    match (state, owner) {
+        (Some(state), Some(owner)) => format!("{state}, owner {}", clean(owner)),
+        (Some(state), None) => state,
+        (None, Some(owner)) => format!("owner {}", clean(owner)),
+        (None, None) => ABSENT.to_string(),
+    }
+}
+
+fn extension_app(app: &ExtensionAppSetting) -> String {
+    let mut parts = vec![format!(
+        "app {}",
+        app.app_id.as_deref().map_or(ABSENT.to_string(), clean)
+    )];
+    if let Some(code) = &app.app_code {
+        parts.push(format!("code {}", clean(code)));
+    }
+    if let Some(mode) = app.auto_open_mode {
+        parts.push(format!("opens by itself: {mode}"));
+    }
+    if let Some(data) = &app.biz_data {
+        parts.push(format!("data {}", clean(data)));
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::FixedOffset;
+    use dingtalk_conference::{BizType, CloudRecordStatus};
+
+    use super::*;
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(rfc3339)
+            .expect("valid time")
+            .with_timezone(&Utc)
+    }
+
+    fn beijing() -> FixedOffset {
+        FixedOffset::east_opt(8 * 3600).expect("valid offset")
+    }
+
+    #[test]
+    fn durations_read_like_a_person_writes_them() {
+        assert_eq!(human_duration(Duration::from_secs(45)), "45s");
+        assert_eq!(human_duration(Duration::from_secs(185)), "3m 05s");
+        assert_eq!(human_duration(Duration::from_secs(5025)), "1h 23m 45s");
+        assert_eq!(
+            human_duration(Duration::from_millis(7_198_900)),
+            "1h 59m 58s"
+        );
+        assert_eq!(
+            human_duration(Duration::from_secs(183_610)),
+            "2d 03h 00m 10s"
+        );
+        assert_eq!(short_delay(Duration::from_millis(250)), "250ms");
+        assert_eq!(short_delay(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(short_delay(Duration::from_secs(4)), "4s");
+    }
+
+    #[test]
+    fn times_show_local_and_utc() {
+        let time = at("2026-03-02T02:00:00Z");
+        assert_eq!(
+            time_in(time, &beijing()),
+            "2026-03-02 10:00:00 +08:00 (02:00:00 UTC)"
+        );
+        assert_eq!(
+            time_in(at("2026-03-02T20:00:00Z"), &beijing()),
+            "2026-03-03 04:00:00 +08:00 (2026-03-02 20:00:00 UTC)"
+        );
+        assert_eq!(time_in(time, &Utc), "2026-03-02 02:00:00 UTC");
+    }
+
+    #[test]
+    fn control_characters_from_the_network_are_escaped() {
+        assert_eq!(clean("ok 钉钉"), "ok 钉钉");
+        assert_eq!(clean("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+    }
+
+    #[test]
+    fn absent_fields_print_as_a_dash_and_optional_rows_are_left_out() {
+        let summary = conference_summary(&ConferenceInfo::default(), &beijing(), Utc::now());
+        assert!(summary.contains("title            -\n"), "{summary}");
+        assert!(summary.contains("people           - active, - attended, - invited\n"));
+        assert!(summary.contains("cloud recording  -\n"));
+        assert!(!summary.contains("extension apps"));
+        assert!(!summary.contains("minutes"));
+        assert!(!summary.contains("scheduled as"));
+    }
+
+    #[test]
+    fn a_conference_in_progress_shows_how_long_it_has_run() {
+        let mut info = ConferenceInfo::default();
+        info.status = Some(ConferenceStatus::Started);
+        info.biz_type = Some(BizType::Audio);
+        info.start_time = Some(at("2026-03-02T02:00:00Z"));
+        info.cloud_record_status = Some(CloudRecordStatus::Recording);
+        let summary = conference_summary(&info, &beijing(), at("2026-03-02T03:02:03Z"));
+        assert!(
+            summary.contains("duration         1h 02m 03s so far\n"),
+            "{summary}"
+        );
+        assert!(summary.contains("type             voice\n"), "{summary}");
+        assert!(
+            summary.contains("cloud recording  recording\n"),
+            "{summary}"
+        );
+        assert!(summary.contains("end              -\n"), "{summary}");
+    }
+}
