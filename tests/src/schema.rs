@@ -2,7 +2,8 @@
 //! uses.
 //!
 //! Supported: `type` (`object`, `array`, `string`, `integer`, `number`, `boolean`), `format`
-//! `int32`/`int64` (range-checked) and `float`/`double`, `properties`, `required`,
+//! `int32`/`int64` (range-checked) and `float`/`double`, `minimum`/`maximum` (inclusive),
+//! `properties`, `required`,
 //! `additionalProperties` (`true`, `false` or a schema), `items`, `enum`, `nullable`, and `$ref`
 //! to `#/components/schemas/...`. The annotations `description`, `title`, `example` and
 //! `deprecated` are ignored.
@@ -27,6 +28,8 @@ const CHECKED: &[&str] = &[
     "items",
     "enum",
     "nullable",
+    "minimum",
+    "maximum",
     "$ref",
 ];
 /// Keywords that carry no validation meaning.
@@ -165,6 +168,22 @@ impl<'a> Validator<'a> {
             .and_then(|format| check_format(format, instance))
         {
             fail(out, message);
+        }
+
+        for (keyword, too_far) in [
+            ("minimum", std::cmp::Ordering::Less),
+            ("maximum", std::cmp::Ordering::Greater),
+        ] {
+            let (Some(bound), Some(n)) = (schema.get(keyword), instance.as_number()) else {
+                continue;
+            };
+            match (bound.as_f64(), n.as_f64()) {
+                (Some(bound), Some(n)) if n.partial_cmp(&bound) == Some(too_far) => {
+                    fail(out, format!("{instance} breaks `{keyword}: {bound}`"));
+                }
+                (None, _) => fail(out, format!("`{keyword}` must be a number, found {bound}")),
+                _ => {}
+            }
         }
 
         if let Some(allowed) = schema.get("enum") {

@@ -97,6 +97,7 @@ fn fixture_document() -> Value {
                 "code": { "type": "string" },
                 "activeNum": { "type": "integer", "format": "int32" },
                 "startTime": { "type": "integer", "format": "int64" },
+                "duration": { "type": "integer", "format": "int64", "minimum": 0, "maximum": 100 },
                 "settings": { "type": "array", "items": { "$ref": "#/components/schemas/Setting" } },
                 "detail": { "type": "object", "additionalProperties": true }
             }
@@ -206,6 +207,23 @@ fn validator_rejects_an_out_of_range_int64() {
         info_violations(lenient, &info),
         ["at /startTime: 18446744073709551615 is out of range for int64"]
     );
+}
+
+#[test]
+fn validator_rejects_values_outside_minimum_and_maximum() {
+    let mut info = valid_info();
+    info["duration"] = json!(-1);
+    assert_eq!(
+        info_violations(lenient, &info),
+        ["at /duration: -1 breaks `minimum: 0`"]
+    );
+    info["duration"] = json!(101);
+    assert_eq!(
+        info_violations(lenient, &info),
+        ["at /duration: 101 breaks `maximum: 100`"]
+    );
+    info["duration"] = json!(100);
+    assert_eq!(info_violations(lenient, &info), Vec::<String>::new());
 }
 
 #[test]

@@ -107,10 +107,11 @@ pub mod types {
         ///Extension apps configured for this conference.
         #[serde(
             rename = "extensionAppSettings",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub extension_app_settings: ::std::vec::Vec<ExtensionAppSetting>,
+        pub extension_app_settings: ::std::option::Option<
+            ::std::vec::Vec<ExtensionAppSetting>,
+        >,
         ///Link to join the conference.
         #[serde(
             rename = "externalLinkUrl",

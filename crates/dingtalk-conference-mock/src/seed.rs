@@ -171,7 +171,7 @@ pub(crate) fn conferences() -> Vec<ConferenceInfo> {
             invited_num: Some(10),
             cloud_record_status: Some(2),
             cloud_record_owner_union_id: s("Gw1ZuC6hNr8bXs3jKd5tEfiE"),
-            extension_app_settings: vec![
+            extension_app_settings: Some(vec![
                 ExtensionAppSetting {
                     app_id: s("2913574608"),
                     app_code: s("COOLAPP-1-102D5A3F0B7E4C91"),
@@ -184,7 +184,7 @@ pub(crate) fn conferences() -> Vec<ConferenceInfo> {
                     auto_open_mode: Some(2),
                     extension_app_biz_data: s("vote:round-1"),
                 },
-            ],
+            ]),
             ..ConferenceInfo::default()
         },
         ConferenceInfo {

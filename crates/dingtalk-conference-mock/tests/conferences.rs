@@ -94,6 +94,7 @@ async fn seeded_conferences_cover_the_documented_variety() {
     let modes: Vec<_> = apps
         .extension_app_settings
         .iter()
+        .flatten()
         .map(|app| app.auto_open_mode)
         .collect();
     assert_eq!(modes, [Some(1), Some(2)]);

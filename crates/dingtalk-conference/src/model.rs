@@ -104,8 +104,12 @@ pub struct ConferenceInfo {
     /// unionId of the minutes' owner. **Deprecated by DingTalk: no longer returned.**
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minutes_owner_union_id: Option<String>,
-    /// Extension (cool) apps configured for the conference.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Extension (cool) apps configured for the conference (`null` on the wire reads as empty).
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub extension_app_settings: Vec<ExtensionAppSetting>,
 }
 
@@ -172,6 +176,7 @@ impl ConferenceInfo {
             minutes_owner_union_id: raw.minutes_owner_union_id,
             extension_app_settings: raw
                 .extension_app_settings
+                .unwrap_or_default()
                 .into_iter()
                 .map(ExtensionAppSetting::from)
                 .collect(),
@@ -191,11 +196,12 @@ impl ConferenceInfo {
             creator_id: self.creator_id.clone(),
             creator_nick: self.creator_nick.clone(),
             end_time: self.end_time.map(|t| t.timestamp_millis()),
-            extension_app_settings: self
-                .extension_app_settings
-                .iter()
-                .map(ExtensionAppSetting::to_wire)
-                .collect(),
+            extension_app_settings: (!self.extension_app_settings.is_empty()).then(|| {
+                self.extension_app_settings
+                    .iter()
+                    .map(ExtensionAppSetting::to_wire)
+                    .collect()
+            }),
             external_link_url: self.join_url.clone(),
             invited_num: self.invited_count,
             minutes_owner_union_id: self.minutes_owner_union_id.clone(),
@@ -249,6 +255,12 @@ fn duration(field: &str, millis: i64) -> Result<Duration, Error> {
             message: format!("{field} {millis} is negative; a duration cannot be"),
             snippet: String::new(),
         })
+}
+
+fn null_as_empty<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ExtensionAppSetting>, D::Error> {
+    Ok(Option::<Vec<ExtensionAppSetting>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 fn duration_millis(d: Duration) -> i64 {
