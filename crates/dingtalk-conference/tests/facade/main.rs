@@ -5,6 +5,7 @@
 mod client;
 mod common;
 mod errors;
+mod matrix;
 mod model;
 mod retries;
 mod safety;
