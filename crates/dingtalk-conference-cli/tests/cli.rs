@@ -376,3 +376,75 @@ fn flags_override_environment_variables() {
     );
     assert_eq!(exit_code(&flag_wins), 0, "{}", stderr(&flag_wins));
 }
+
+#[test]
+fn timeout_bounds_a_slow_answer_and_exits_6() {
+    let fake = Fake::start();
+    fake.server.push_fault(
+        FaultScope::Conference(seeded::ENDED.to_string()),
+        Fault::Delay(std::time::Duration::from_secs(30)),
+    );
+    let started = std::time::Instant::now();
+    let output = fake.run(&["--timeout", "0.5", "info", seeded::ENDED]);
+    let err = stderr(&output);
+    assert_eq!(exit_code(&output), 6, "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn watch_reports_throttling_on_stderr_and_carries_on() {
+    let fake = Fake::start();
+    // Enough to outlast one poll's own retries (3 attempts), so that watch backs off.
+    fake.server.push_fault(
+        FaultScope::ConferenceTimes(seeded::ENDED.to_string(), 3),
+        Fault::Throttle("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into()),
+    );
+    let output = fake.run(&["watch", seeded::ENDED, "--interval", "0.2"]);
+    let err = stderr(&output);
+    assert_eq!(exit_code(&output), 0, "{err}");
+    assert!(err.contains("throttled, waiting"), "{err}");
+    assert!(err.contains("poll 1: ended"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_watch_with_exit_130() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+
+    /// Kills the watch if the test fails before it exits, so that it cannot run on forever.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    // An ended conference never "changes": this watch runs until it is interrupted.
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_dingtalk-conference"))
+            .args(["--mock", "watch", seeded::ENDED, "--until", "change"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts"),
+    );
+    let mut lines = BufReader::new(child.0.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while !line.contains("poll 1") {
+        line.clear();
+        assert!(lines.read_line(&mut line).expect("reads") > 0, "no poll");
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = child.0.wait().expect("exits");
+    assert_eq!(status.code(), Some(130));
+}
