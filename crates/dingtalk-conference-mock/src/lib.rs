@@ -24,6 +24,9 @@
 //!   that are not JSON or cut short, slow headers, slow bodies, dropped connections, redirects and
 //!   any raw body, each for a chosen set of requests ([`FaultScope`], [`Fault`]).
 //! - **A log.** Every request as received ([`MockServer::requests`]) and [`Counters`].
+//! - **Control from another process.** Outside DingTalk's API, `GET /__mock/counters` returns the
+//!   [`Counters`] as JSON and `POST /__mock/expire-tokens` expires every token; these requests
+//!   are not logged, counted or faulted.
 //!
 //! Every response carries `x-acs-request-id` (DingTalk's format, unique per request) and
 //! `x-acs-trace-id`; error bodies are DingTalk's `{"code","requestid","message"}` with the same
@@ -81,6 +84,8 @@ use dingtalk_conference_api::types::ConferenceInfo;
 use tokio::net::TcpSocket;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+pub mod cli;
 
 pub use fault::{Fault, FaultScope};
 pub use seed::seeded;
@@ -182,7 +187,10 @@ impl RecordedRequest {
 ///
 /// Every request to a route counts, whether it was answered normally, refused, or answered by a
 /// fault. Requests to unknown routes count only in [`MockServer::requests`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+///
+/// The binary serves the same numbers as JSON at `GET /__mock/counters` (with the field names
+/// below), for tests that run it as a separate process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counters {
     /// Requests to `POST /v1.0/oauth2/accessToken` (internal app tokens).
     pub token_requests: u64,

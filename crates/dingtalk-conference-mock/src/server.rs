@@ -41,6 +41,9 @@ const JSON: &str = "application/json;charset=utf-8";
 const CONFERENCE_PREFIX: &str = "/v1.0/conference/videoConferences/";
 const ACCESS_TOKEN_PATH: &str = "/v1.0/oauth2/accessToken";
 const CORP_ACCESS_TOKEN_PATH: &str = "/v1.0/oauth2/corpAccessToken";
+/// Control routes for driving the binary from another process (outside DingTalk's API).
+pub(crate) const ADMIN_COUNTERS_PATH: &str = "/__mock/counters";
+pub(crate) const ADMIN_EXPIRE_TOKENS_PATH: &str = "/__mock/expire-tokens";
 const ACCESS_TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
 
 /// Accepts connections until shutdown is signalled (or the sender is dropped), then lets every
@@ -112,11 +115,17 @@ enum Route {
     CorpAccessToken,
     Conference(String),
     NotFound,
+    /// `GET /__mock/counters`: the counters as JSON.
+    AdminCounters,
+    /// `POST /__mock/expire-tokens`: every issued token stops working.
+    AdminExpireTokens,
 }
 
 impl Route {
     fn of(method: &Method, path: &str) -> Self {
         match (method, path) {
+            (&Method::GET, ADMIN_COUNTERS_PATH) => Self::AdminCounters,
+            (&Method::POST, ADMIN_EXPIRE_TOKENS_PATH) => Self::AdminExpireTokens,
             (&Method::POST, ACCESS_TOKEN_PATH) => Self::AccessToken,
             (&Method::POST, CORP_ACCESS_TOKEN_PATH) => Self::CorpAccessToken,
             (&Method::GET, _) => match path.strip_prefix(CONFERENCE_PREFIX) {
@@ -133,7 +142,7 @@ impl Route {
         match self {
             Self::AccessToken | Self::CorpAccessToken => RouteKind::Token,
             Self::Conference(id) => RouteKind::Conference(id.clone()),
-            Self::NotFound => RouteKind::Other,
+            Self::NotFound | Self::AdminCounters | Self::AdminExpireTokens => RouteKind::Other,
         }
     }
 }
@@ -321,6 +330,18 @@ async fn handle(
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
     let route = Route::of(&parts.method, parts.uri.path());
+    // Control requests are not DingTalk traffic: not logged, not counted, never faulted.
+    match route {
+        Route::AdminCounters => {
+            let counters = shared.lock().counters();
+            return Ok(admin_reply(StatusCode::OK, to_json(&counters)));
+        }
+        Route::AdminExpireTokens => {
+            shared.lock().expire_all_tokens();
+            return Ok(admin_reply(StatusCode::OK, b"{}".to_vec()));
+        }
+        _ => {}
+    }
     let recorded = RecordedRequest {
         method: parts.method.as_str().to_owned(),
         path,
@@ -348,7 +369,7 @@ async fn handle(
             Route::AccessToken => counters.token_requests += 1,
             Route::CorpAccessToken => counters.corp_token_requests += 1,
             Route::Conference(_) => counters.conference_requests += 1,
-            Route::NotFound => {}
+            Route::NotFound | Route::AdminCounters | Route::AdminExpireTokens => {}
         }
         let fault = state.take_fault(&route.kind());
         let (request_id, trace_id) = state.request_ids();
@@ -559,13 +580,29 @@ fn operate(
                 ),
             }
         }
-        Route::NotFound => Reply::error(
+        Route::NotFound | Route::AdminCounters | Route::AdminExpireTokens => Reply::error(
             StatusCode::NOT_FOUND,
             "InvalidAction.NotFound",
             "Specified api is not found, please check your url and method.",
             request_id,
         ),
     }
+}
+
+/// The answer to a control request: plain JSON, none of DingTalk's headers.
+fn admin_reply(status: StatusCode, body: Vec<u8>) -> Response<MockBody> {
+    let ids = Ids {
+        request_id: String::new(),
+        trace_id: String::new(),
+    };
+    respond(
+        Reply {
+            acs_headers: false,
+            ..Reply::json(status, body)
+        },
+        &ids,
+        Shape::Normal,
+    )
 }
 
 fn system_error(request_id: &str) -> Reply {

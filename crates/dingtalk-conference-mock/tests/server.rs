@@ -338,3 +338,52 @@ async fn dropping_the_handle_stops_the_server() {
         "the listener is closed soon after the handle is dropped"
     );
 }
+
+#[tokio::test]
+async fn control_routes_expire_tokens_and_report_counters_without_counting_themselves() {
+    let server = MockServer::start().await.expect("server starts");
+    let http = reqwest::Client::new();
+    let token = server.issue_token();
+    let url = format!(
+        "{}/v1.0/conference/videoConferences/{}",
+        server.base_url(),
+        dingtalk_conference_mock::seeded::STARTED
+    );
+    let ok = http
+        .get(&url)
+        .header("x-acs-dingtalk-access-token", &token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(ok.status(), 200);
+
+    let expired = http
+        .post(format!("{}/__mock/expire-tokens", server.base_url()))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(expired.status(), 200);
+    let rejected = http
+        .get(&url)
+        .header("x-acs-dingtalk-access-token", &token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(rejected.status(), 400);
+
+    let counters: dingtalk_conference_mock::Counters = http
+        .get(format!("{}/__mock/counters", server.base_url()))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("counters as JSON");
+    assert_eq!(counters, server.counters());
+    assert_eq!(counters.conference_requests, 2);
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "control requests are not logged"
+    );
+}
