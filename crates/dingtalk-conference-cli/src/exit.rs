@@ -161,67 +161,66 @@ mod tests {
 
     use std::time::Duration;
 
-    use dingtalk_conference::{Client, ConferenceStatus, RetryPolicy};
+    use dingtalk_conference::{Client, ClientBuilder, ConferenceStatus, RetryPolicy};
     use dingtalk_conference_mock::{
         DEFAULT_APP_KEY, DEFAULT_APP_SECRET, Fault, FaultScope, MockServer, seeded,
     };
 
     use super::*;
 
-    fn client(server: &MockServer) -> Client {
-        Client::builder()
-            .base_url(server.base_url())
+    /// The error of one query of `id` at `base_url`, by a client with the fake server's app and
+    /// no retries, changed by `configure`.
+    async fn query_error(
+        base_url: &str,
+        id: &str,
+        configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+    ) -> Error {
+        let builder = Client::builder()
+            .base_url(base_url)
             .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
-            .retry_policy(RetryPolicy::none())
+            .retry_policy(RetryPolicy::none());
+        configure(builder)
             .build()
             .expect("valid client")
-    }
-
-    /// The exit code for a query of `id` after `fault` was queued for `scope`.
-    async fn exit_after(scope: FaultScope, fault: Fault, id: &str) -> Exit {
-        let server = MockServer::start().await.expect("mock starts");
-        server.push_fault(scope, fault);
-        let error = client(&server)
             .conference_info(id)
             .await
-            .expect_err("the call fails");
-        exit_for(&error)
+            .expect_err("the call fails")
     }
 
+    /// The exit code for a query after `fault` was queued for `scope`.
+    async fn exit_after(scope: FaultScope, fault: Fault) -> Exit {
+        let server = MockServer::start().await.expect("mock starts");
+        server.push_fault(scope, fault);
+        exit_for(&query_error(&server.base_url(), seeded::STARTED, |b| b).await)
+    }
+
+    /// The exit code for DingTalk's error body with `status` and `code` on every query.
     async fn exit_for_conference_error(status: u16, code: &str) -> Exit {
-        exit_after(
-            // Every request: a 401 makes the client fetch a new token and replay once.
-            FaultScope::Conference(seeded::STARTED.to_string()),
-            Fault::Error {
-                status,
-                code: code.into(),
-                message: "message".into(),
-            },
-            seeded::STARTED,
-        )
-        .await
+        let fault = Fault::Error {
+            status,
+            code: code.into(),
+            message: "message".into(),
+        };
+        // Every request: a 401 makes the client fetch a new token and replay once.
+        exit_after(FaultScope::Conference(seeded::STARTED.to_string()), fault).await
+    }
+
+    fn throttle(code: &str) -> Fault {
+        Fault::Throttle(format!("Forbidden.AccessDenied.{code}"))
     }
 
     #[tokio::test]
     async fn unknown_conference_is_not_found() {
         let server = MockServer::start().await.expect("mock starts");
-        let error = client(&server)
-            .conference_info("no-such-conference")
-            .await
-            .expect_err("not found");
+        let error = query_error(&server.base_url(), "no-such-conference", |b| b).await;
         assert_eq!(exit_for(&error), Exit::NotFound);
     }
 
     #[tokio::test]
     async fn dingtalks_input_errors_are_usage_errors() {
-        assert_eq!(
-            exit_for_conference_error(400, "missingRoomId").await,
-            Exit::Usage
-        );
-        assert_eq!(
-            exit_for_conference_error(400, "paramError").await,
-            Exit::Usage
-        );
+        for code in ["missingRoomId", "paramError"] {
+            assert_eq!(exit_for_conference_error(400, code).await, Exit::Usage);
+        }
     }
 
     #[tokio::test]
@@ -232,68 +231,36 @@ mod tests {
             (403, "Forbidden.AccessDenied.IpNotInWhiteList"),
             (401, "somethingNew"),
         ] {
-            assert_eq!(
-                exit_for_conference_error(status, code).await,
-                Exit::Auth,
-                "{code}"
-            );
+            let exit = exit_for_conference_error(status, code).await;
+            assert_eq!(exit, Exit::Auth, "{code}");
         }
     }
 
     #[tokio::test]
-    async fn rejected_token_is_an_auth_error() {
+    async fn rejected_token_and_refused_credentials_are_auth_errors() {
         let server = MockServer::start().await.expect("mock starts");
-        let client = Client::builder()
-            .base_url(server.base_url())
-            .static_token("not-a-token-the-server-issued")
-            .build()
-            .expect("valid client");
-        let error = client
-            .conference_info(seeded::STARTED)
-            .await
-            .expect_err("rejected");
+        let url = server.base_url();
+        let error = query_error(&url, seeded::STARTED, |b| b.static_token("not issued")).await;
         assert_eq!(error.code(), Some(&ErrorCode::InvalidAuthentication));
         assert_eq!(exit_for(&error), Exit::Auth);
-    }
 
-    #[tokio::test]
-    async fn wrong_app_secret_is_an_auth_error() {
-        let server = MockServer::start().await.expect("mock starts");
-        let client = Client::builder()
-            .base_url(server.base_url())
-            .app_credentials(DEFAULT_APP_KEY, "wrong secret")
-            .build()
-            .expect("valid client");
-        let error = client
-            .conference_info(seeded::STARTED)
-            .await
-            .expect_err("refused");
+        let wrong_secret = |b: ClientBuilder| b.app_credentials(DEFAULT_APP_KEY, "wrong");
+        let error = query_error(&url, seeded::STARTED, wrong_secret).await;
         assert_eq!(error.code(), Some(&ErrorCode::InvalidClientIdOrSecret));
         assert_eq!(exit_for(&error), Exit::Auth);
     }
 
     #[tokio::test]
     async fn throttling_and_spent_quota_are_throttled() {
+        let once = || FaultScope::NextConferenceRequests(1);
+        let too_many = Fault::TooManyRequests {
+            retry_after: Some(1),
+        };
         assert_eq!(
-            exit_after(
-                FaultScope::NextConferenceRequests(1),
-                Fault::Throttle("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into()),
-                seeded::STARTED,
-            )
-            .await,
+            exit_after(once(), throttle("QpsLimitForAppkeyAndApi")).await,
             Exit::Throttled
         );
-        assert_eq!(
-            exit_after(
-                FaultScope::NextConferenceRequests(1),
-                Fault::TooManyRequests {
-                    retry_after: Some(1)
-                },
-                seeded::STARTED,
-            )
-            .await,
-            Exit::Throttled
-        );
+        assert_eq!(exit_after(once(), too_many).await, Exit::Throttled);
         assert_eq!(
             exit_for_conference_error(403, "Forbidden.AccessDenied.ApiCountLimitForOrg").await,
             Exit::Throttled
@@ -302,13 +269,9 @@ mod tests {
 
     #[tokio::test]
     async fn throttled_token_request_is_throttled_not_auth() {
+        let scope = FaultScope::NextTokenRequests(1);
         assert_eq!(
-            exit_after(
-                FaultScope::NextTokenRequests(1),
-                Fault::Throttle("Forbidden.AccessDenied.QpsLimitForApi".into()),
-                seeded::STARTED,
-            )
-            .await,
+            exit_after(scope, throttle("QpsLimitForApi")).await,
             Exit::Throttled
         );
     }
@@ -319,17 +282,13 @@ mod tests {
             exit_for_conference_error(500, "systemError").await,
             Exit::Api
         );
+        let outage = Fault::Error {
+            status: 500,
+            code: "systemError".into(),
+            message: "system error".into(),
+        };
         assert_eq!(
-            exit_after(
-                FaultScope::NextTokenRequests(1),
-                Fault::Error {
-                    status: 500,
-                    code: "systemError".into(),
-                    message: "system error".into(),
-                },
-                seeded::STARTED,
-            )
-            .await,
+            exit_after(FaultScope::NextTokenRequests(1), outage).await,
             Exit::Api
         );
     }
@@ -337,13 +296,9 @@ mod tests {
     #[tokio::test]
     async fn answers_that_are_not_dingtalks_are_api_errors() {
         for fault in [Fault::NonJson200, Fault::IpBanHtml, Fault::IpBanJson] {
+            let scope = FaultScope::NextConferenceRequests(1);
             assert_eq!(
-                exit_after(
-                    FaultScope::NextConferenceRequests(1),
-                    fault.clone(),
-                    seeded::STARTED
-                )
-                .await,
+                exit_after(scope, fault.clone()).await,
                 Exit::Api,
                 "{fault:?}"
             );
@@ -351,66 +306,36 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn closed_port_and_dropped_connection_are_network_errors() {
-        let port = {
+    async fn closed_port_dropped_connection_and_timeout_are_network_errors() {
+        let closed_port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
             listener.local_addr().expect("addr").port()
         };
-        let client = Client::builder()
-            .base_url(format!("http://127.0.0.1:{port}"))
-            .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
-            .retry_policy(RetryPolicy::none())
-            .build()
-            .expect("valid client");
-        let error = client
-            .conference_info(seeded::STARTED)
-            .await
-            .expect_err("refused");
+        let url = format!("http://127.0.0.1:{closed_port}");
+        let error = query_error(&url, seeded::STARTED, |b| b).await;
         assert!(matches!(error, Error::Auth { .. }), "{error:?}");
         assert_eq!(exit_for(&error), Exit::Network);
 
+        let scope = FaultScope::NextConferenceRequests(1);
         assert_eq!(
-            exit_after(
-                FaultScope::NextConferenceRequests(1),
-                Fault::DropConnection,
-                seeded::STARTED
-            )
-            .await,
+            exit_after(scope, Fault::DropConnection).await,
             Exit::Network
         );
-    }
 
-    #[tokio::test]
-    async fn request_timeout_is_a_network_error() {
         let server = MockServer::start().await.expect("mock starts");
-        server.push_fault(
-            FaultScope::NextConferenceRequests(1),
-            Fault::Delay(Duration::from_secs(5)),
-        );
-        let client = Client::builder()
-            .base_url(server.base_url())
-            .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
-            .retry_policy(RetryPolicy::none())
-            .timeout(Duration::from_millis(200))
-            .build()
-            .expect("valid client");
-        let error = client
-            .conference_info(seeded::STARTED)
-            .await
-            .expect_err("times out");
+        let slow = Fault::Delay(Duration::from_secs(5));
+        server.push_fault(FaultScope::NextConferenceRequests(1), slow);
+        let short = |b: ClientBuilder| b.timeout(Duration::from_millis(200));
+        let error = query_error(&server.base_url(), seeded::STARTED, short).await;
         assert_eq!(exit_for(&error), Exit::Network);
     }
 
     #[test]
     fn errors_before_any_request_are_usage_or_other() {
-        assert_eq!(
-            exit_for(&Error::InvalidInput("empty id".into())),
-            Exit::Usage
-        );
-        assert_eq!(
-            exit_for(&Error::Config("no credentials".into())),
-            Exit::Other
-        );
+        let empty_id = Error::InvalidInput("empty id".into());
+        assert_eq!(exit_for(&empty_id), Exit::Usage);
+        let no_credentials = Error::Config("no credentials".into());
+        assert_eq!(exit_for(&no_credentials), Exit::Other);
         assert_eq!(exit_for(&Error::custom("a provider failed")), Exit::Other);
     }
 
