@@ -1,4 +1,4 @@
-//! The seam between the generated [`Client`](crate::Client) and whoever drives it.
+//! The seam between the generated [`Client`] and whoever drives it.
 //!
 //! Progenitor builds each request and decodes each response; these hooks run in between: they
 //! add the access token, keep undocumented headers off the wire, bound the response body and
@@ -43,6 +43,17 @@ pub struct ResponseMeta {
     pub headers: HeaderMap,
     /// Set when the body was larger than the limit and was not read; the limit in bytes.
     pub body_limit_exceeded: Option<usize>,
+}
+
+impl ResponseMeta {
+    /// A record of a response with this status and these headers, whose body was read.
+    pub fn new(status: StatusCode, headers: HeaderMap) -> Self {
+        Self {
+            status,
+            headers,
+            body_limit_exceeded: None,
+        }
+    }
 }
 
 impl RequestContext {

@@ -541,26 +541,7 @@ impl Client {
         })
         .instrument(span)
         .await
-        .and_then(|response| {
-            let request_id = crate::error::request_id_header(response.headers());
-            let status = response.status();
-            let answer = response.into_inner();
-            let raw = answer.conf_info.ok_or_else(|| Error::Decode {
-                status,
-                request_id: request_id.clone(),
-                message: "the answer has no confInfo".to_string(),
-                snippet: String::new(),
-            })?;
-            ConferenceInfo::from_wire(raw).map_err(|e| match e {
-                Error::Decode { message, .. } => Error::Decode {
-                    status,
-                    request_id,
-                    message,
-                    snippet: String::new(),
-                },
-                other => other,
-            })
-        })
+        .and_then(conference_from_answer)
     }
 
     /// Runs one operation with token handling, replay and retries; the single call path.
@@ -695,6 +676,34 @@ impl Client {
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.endpoint.http
     }
+}
+
+/// Turns the generated client's answer into the typed model.
+pub(crate) fn conference_from_answer(
+    response: dingtalk_conference_api::ResponseValue<
+        dingtalk_conference_api::types::QueryConferenceInfoResponse,
+    >,
+) -> Result<ConferenceInfo, Error> {
+    let request_id = crate::error::request_id_header(response.headers());
+    let status = response.status();
+    let raw = response
+        .into_inner()
+        .conf_info
+        .ok_or_else(|| Error::Decode {
+            status,
+            request_id: request_id.clone(),
+            message: "the answer has no confInfo".to_string(),
+            snippet: String::new(),
+        })?;
+    ConferenceInfo::from_wire(raw).map_err(|e| match e {
+        Error::Decode { message, .. } => Error::Decode {
+            status,
+            request_id,
+            message,
+            snippet: String::new(),
+        },
+        other => other,
+    })
 }
 
 /// Refuses ids that cannot be a conference id or cannot travel as one path segment.

@@ -41,6 +41,9 @@ pub mod blocking;
 mod client;
 pub mod env;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod model;
 mod retry;
 mod secret;

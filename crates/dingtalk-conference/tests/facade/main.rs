@@ -4,6 +4,7 @@
 
 mod client;
 mod common;
+mod conformance;
 mod errors;
 mod matrix;
 mod model;
