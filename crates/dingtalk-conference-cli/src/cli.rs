@@ -143,6 +143,11 @@ form (the confInfo object) and nothing else.")]
         /// The conference id, e.g. 6323d7568777190142ab9d10.
         #[arg(value_parser = conference_id, value_name = "CONFERENCE_ID")]
         conference_id: String,
+
+        /// Query this many times and show the last answer (for measuring the client's
+        /// footprint; see BENCHMARKS.md).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), hide = true)]
+        repeat: u32,
     },
 
     /// Poll a conference until it ends (or starts, or changes), then show it.

@@ -28,13 +28,19 @@ pub(crate) async fn run(
     connection: &Connection,
 ) -> Result<String, Failure> {
     match command {
-        Command::Info { conference_id } => {
-            let info = within(
-                global.timeout,
-                connection.client.conference_info(conference_id),
-            )
-            .await?
-            .map_err(Failure::Dingtalk)?;
+        Command::Info {
+            conference_id,
+            repeat,
+        } => {
+            let query = async {
+                for _ in 1..*repeat {
+                    connection.client.conference_info(conference_id).await?;
+                }
+                connection.client.conference_info(conference_id).await
+            };
+            let info = within(global.timeout, query)
+                .await?
+                .map_err(Failure::Dingtalk)?;
             conference(&info, global.json)
         }
         Command::Watch {

@@ -448,3 +448,16 @@ fn ctrl_c_stops_watch_with_exit_130() {
     let status = child.0.wait().expect("exits");
     assert_eq!(status.code(), Some(130));
 }
+
+#[test]
+fn info_repeat_makes_that_many_calls_with_one_token() {
+    let fake = Fake::start();
+    let output = fake.run(&["info", "--repeat", "25", seeded::ENDED]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    assert_eq!(fake.server.counters().conference_requests, 25);
+    assert_eq!(fake.server.counters().token_requests, 1);
+    assert_eq!(
+        exit_code(&fake.run(&["info", "--repeat", "0", seeded::ENDED])),
+        2
+    );
+}

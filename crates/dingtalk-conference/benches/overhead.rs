@@ -1,0 +1,412 @@
+//! What the facade adds to a call, measured against a floor in the same run.
+//!
+//! The floor is a hand-written `reqwest` + `serde_json` call of the same endpoint, on the same
+//! keep-alive connection pool (the facade's own `reqwest::Client`), into a plain struct. Both
+//! talk to the fake DingTalk server on 127.0.0.1, which runs on a runtime of its own. Rounds
+//! alternate facade and floor so that drift in the machine's load hits both alike.
+//!
+//! ```text
+//! cargo bench -p dingtalk-conference --bench overhead
+//! ```
+//!
+//! Prints a Markdown table for `BENCHMARKS.md`. `BENCH_QUICK=1` runs a few iterations only (CI
+//! compiles and smoke-runs it; CI machines are too noisy for the figures to mean anything).
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use dingtalk_conference::dingtalk_conference_api::types as wire;
+use dingtalk_conference::{Client, ConferenceInfo, RetryPolicy};
+use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockServer, seeded};
+use serde::Deserialize;
+
+/// The floor's model: the same fields, plain types, no conversion.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct PlainResponse {
+    conf_info: Option<PlainInfo>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct PlainInfo {
+    active_num: Option<i32>,
+    attend_num: Option<i32>,
+    conf_duration: Option<i64>,
+    conference_id: Option<String>,
+    creator_id: Option<String>,
+    creator_nick: Option<String>,
+    external_link_url: Option<String>,
+    invited_num: Option<i32>,
+    start_time: Option<i64>,
+    status: Option<i32>,
+    title: Option<String>,
+    room_code: Option<String>,
+    end_time: Option<i64>,
+    schedule_conference_id: Option<String>,
+    biz_type: Option<String>,
+    cloud_record_status: Option<i32>,
+    cloud_record_owner_union_id: Option<String>,
+    minutes_status: Option<i32>,
+    minutes_owner_union_id: Option<String>,
+    extension_app_settings: Option<Vec<PlainSetting>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct PlainSetting {
+    app_id: Option<String>,
+    app_code: Option<String>,
+    auto_open_mode: Option<i32>,
+    extension_app_biz_data: Option<String>,
+}
+
+/// The seed's example answer (shared/seeds), as DingTalk sends it.
+const SEED_BODY: &str = r#"{"confInfo":{"activeNum":10,"attendNum":15,"confDuration":1000000,"conferenceId":"6323dxxxxx","creatorId":"2iPOLxxxxx","creatorNick":"小钉","externalLinkUrl":"https://meeting.dingtalk.io/app?roomCode=42726xxx&token=1_7ac9xxx","invitedNum":20,"startTime":1664175001000,"status":1,"title":"标题","roomCode":"4272xxxxx","endTime":1663294270000,"scheduleConferenceId":"4331d******","bizType":"0","cloudRecordStatus":0,"cloudRecordOwnerUnionId":"A***EiE","minutesStatus":0,"minutesOwnerUnionId":"A***EiE","extensionAppSettings":[{"appId":"29****","appCode":"Coo*****","autoOpenMode":0,"extensionAppBizData":"****"}]}}"#;
+
+struct Setup {
+    client: Client,
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Setup {
+    async fn facade(&self) {
+        let info = self
+            .client
+            .conference_info(seeded::STARTED)
+            .await
+            .expect("facade call");
+        black_box(info);
+    }
+
+    async fn floor(&self) {
+        let body = self
+            .http
+            .get(&self.url)
+            .header("x-acs-dingtalk-access-token", &self.token)
+            .send()
+            .await
+            .expect("floor call")
+            .bytes()
+            .await
+            .expect("floor body");
+        let answer: PlainResponse = serde_json::from_slice(&body).expect("floor decode");
+        black_box(answer);
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Facade,
+    Floor,
+}
+
+async fn call(setup: &Setup, side: Side) {
+    match side {
+        Side::Facade => setup.facade().await,
+        Side::Floor => setup.floor().await,
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+struct Sequential {
+    calls_per_s: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Sequential calls, alternating sides per round.
+async fn sequential(setup: &Setup, rounds: usize, per_round: usize) -> (Sequential, Sequential) {
+    let mut latencies = [Vec::new(), Vec::new()];
+    let mut busy = [Duration::ZERO, Duration::ZERO];
+    for round in 0..rounds {
+        let order = if round % 2 == 0 {
+            [Side::Facade, Side::Floor]
+        } else {
+            [Side::Floor, Side::Facade]
+        };
+        for side in order {
+            let slot = usize::from(side == Side::Floor);
+            for _ in 0..per_round {
+                let start = Instant::now();
+                call(setup, side).await;
+                let took = start.elapsed();
+                latencies[slot].push(took);
+                busy[slot] += took;
+            }
+        }
+    }
+    let summarise = |slot: usize, latencies: &mut Vec<Duration>| {
+        latencies.sort();
+        Sequential {
+            calls_per_s: latencies.len() as f64 / busy[slot].as_secs_f64(),
+            p50: percentile(latencies, 0.50),
+            p99: percentile(latencies, 0.99),
+        }
+    };
+    let [mut facade, mut floor] = latencies;
+    (summarise(0, &mut facade), summarise(1, &mut floor))
+}
+
+/// Throughput with `in_flight` calls at all times, `total` calls per measurement.
+async fn concurrent(setup: &Arc<Setup>, side: Side, in_flight: usize, total: usize) -> f64 {
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..in_flight)
+        .map(|_| {
+            let setup = Arc::clone(setup);
+            let next = Arc::clone(&next);
+            tokio::spawn(async move {
+                while next.fetch_add(1, Ordering::Relaxed) < total {
+                    call(&setup, side).await;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.expect("worker ran");
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Nanoseconds per call of `f`, median of `rounds` rounds of `iterations`.
+fn time_per_op(rounds: usize, iterations: usize, mut f: impl FnMut()) -> f64 {
+    let mut samples: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..iterations {
+                f();
+            }
+            start.elapsed().as_nanos() as f64 / iterations as f64
+        })
+        .collect();
+    median(&mut samples)
+}
+
+fn main() {
+    let quick = std::env::var_os("BENCH_QUICK").is_some();
+    let scale = |full: usize, small: usize| if quick { small } else { full };
+
+    // The fake server gets a runtime (and thread) of its own.
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let mock = server_runtime
+        .block_on(MockServer::start())
+        .expect("fake server");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("client runtime");
+
+    let client = Client::builder()
+        .base_url(mock.base_url())
+        .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let token = runtime
+        .block_on(client.access_token())
+        .expect("token")
+        .secret()
+        .expose()
+        .to_string();
+    let setup = Arc::new(Setup {
+        http: client.http_client().clone(),
+        url: format!(
+            "{}/v1.0/conference/videoConferences/{}",
+            mock.base_url(),
+            seeded::STARTED
+        ),
+        client,
+        token,
+    });
+
+    println!("| measure | facade | floor | facade / floor |");
+    println!("|---|---|---|---|");
+
+    // (a) Sequential calls.
+    runtime.block_on(async {
+        for _ in 0..scale(200, 5) {
+            setup.facade().await;
+            setup.floor().await;
+        }
+        let (facade, floor) = sequential(&setup, scale(20, 2), scale(500, 10)).await;
+        println!(
+            "| (a) sequential throughput | {:.0} calls/s | {:.0} calls/s | {:.3} |",
+            facade.calls_per_s,
+            floor.calls_per_s,
+            facade.calls_per_s / floor.calls_per_s
+        );
+        println!(
+            "| (a) sequential p50 latency | {:.1} µs | {:.1} µs | {:.3} |",
+            facade.p50.as_secs_f64() * 1e6,
+            floor.p50.as_secs_f64() * 1e6,
+            facade.p50.as_secs_f64() / floor.p50.as_secs_f64()
+        );
+        println!(
+            "| (a) sequential p99 latency | {:.1} µs | {:.1} µs | {:.3} |",
+            facade.p99.as_secs_f64() * 1e6,
+            floor.p99.as_secs_f64() * 1e6,
+            facade.p99.as_secs_f64() / floor.p99.as_secs_f64()
+        );
+    });
+
+    // (b) Concurrent calls.
+    runtime.block_on(async {
+        for in_flight in [1usize, 16, 256] {
+            let total = scale(in_flight.max(16) * 200, in_flight * 2).min(scale(20_000, 600));
+            // Untimed: opens the connections this level needs, for both sides alike.
+            concurrent(&setup, Side::Facade, in_flight, in_flight * 2).await;
+            concurrent(&setup, Side::Floor, in_flight, in_flight * 2).await;
+            let (mut facade, mut floor) = (Vec::new(), Vec::new());
+            for round in 0..scale(5, 1) {
+                if round % 2 == 0 {
+                    facade.push(concurrent(&setup, Side::Facade, in_flight, total).await);
+                    floor.push(concurrent(&setup, Side::Floor, in_flight, total).await);
+                } else {
+                    floor.push(concurrent(&setup, Side::Floor, in_flight, total).await);
+                    facade.push(concurrent(&setup, Side::Facade, in_flight, total).await);
+                }
+            }
+            let (facade, floor) = (median(&mut facade), median(&mut floor));
+            println!(
+                "| (b) {in_flight} in flight | {facade:.0} calls/s | {floor:.0} calls/s | {:.3} |",
+                facade / floor
+            );
+        }
+    });
+
+    // (c) Decoding the seed's answer.
+    let body = SEED_BODY.as_bytes();
+    let (rounds, iterations) = (scale(15, 2), scale(20_000, 100));
+    let facade_ns = time_per_op(rounds, iterations, || {
+        let answer: wire::QueryConferenceInfoResponse =
+            serde_json::from_slice(black_box(body)).expect("wire decode");
+        let info = answer
+            .conf_info
+            .map(ConferenceInfo::from_wire)
+            .transpose()
+            .expect("typed");
+        black_box(info);
+    });
+    let floor_ns = time_per_op(rounds, iterations, || {
+        let answer: PlainResponse = serde_json::from_slice(black_box(body)).expect("plain decode");
+        black_box(answer);
+    });
+    println!(
+        "| (c) decode the seed's answer | {:.0} ns | {:.0} ns | {:.3} |",
+        facade_ns,
+        floor_ns,
+        facade_ns / floor_ns
+    );
+
+    // (d) Tokens: a cache hit, and a refresh while 256 calls wait.
+    let hit_ns = runtime.block_on(async {
+        let mut samples = Vec::new();
+        for _ in 0..rounds {
+            let start = Instant::now();
+            for _ in 0..iterations {
+                black_box(setup.client.access_token().await.expect("cached"));
+            }
+            samples.push(start.elapsed().as_nanos() as f64 / iterations as f64);
+        }
+        median(&mut samples)
+    });
+    println!("| (d) token cache hit (`access_token()`) | {hit_ns:.0} ns | - | - |");
+
+    let refresh = runtime.block_on(refresh_under_load(&mock, scale(5, 1)));
+    println!(
+        "| (d) refresh while 256 calls wait: token requests per refresh | {} | - | - |",
+        refresh.token_requests_per_refresh
+    );
+    println!(
+        "| (d) refresh while 256 calls wait: batch time, fresh vs refreshing cache | {:.2} ms refreshing | {:.2} ms fresh | {:.3} |",
+        refresh.refreshing_ms,
+        refresh.fresh_ms,
+        refresh.refreshing_ms / refresh.fresh_ms
+    );
+    drop(setup);
+    server_runtime.block_on(mock.shutdown());
+}
+
+struct Refresh {
+    token_requests_per_refresh: String,
+    refreshing_ms: f64,
+    fresh_ms: f64,
+}
+
+/// 256 concurrent calls on a cache that is due for refresh, against 256 on a fresh cache.
+async fn refresh_under_load(mock: &MockServer, rounds: usize) -> Refresh {
+    // A 2 s lifetime with a 1 s margin: the cached token is due for refresh after 1 s.
+    mock.set_token_lifetime(Duration::from_secs(2));
+    let client = Client::builder()
+        .base_url(mock.base_url())
+        .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+        .token_refresh_margin(Duration::from_secs(1))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let batch = |client: Client| async move {
+        let start = Instant::now();
+        let calls: Vec<_> = (0..256)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move { client.conference_info(seeded::STARTED).await })
+            })
+            .collect();
+        for call in calls {
+            call.await.expect("ran").expect("call");
+        }
+        start.elapsed().as_secs_f64() * 1e3
+    };
+    client.conference_info(seeded::STARTED).await.expect("warm");
+    let (mut refreshing, mut fresh, mut per_refresh) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let before = mock.counters().token_requests;
+        refreshing.push(batch(client.clone()).await);
+        per_refresh.push(mock.counters().token_requests - before);
+        let before = mock.counters().token_requests;
+        fresh.push(batch(client.clone()).await);
+        assert_eq!(
+            mock.counters().token_requests,
+            before,
+            "a fresh cache fetches nothing"
+        );
+    }
+    mock.set_token_lifetime(Duration::from_secs(7200));
+    per_refresh.sort_unstable();
+    per_refresh.dedup();
+    Refresh {
+        token_requests_per_refresh: per_refresh
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        refreshing_ms: median(&mut refreshing),
+        fresh_ms: median(&mut fresh),
+    }
+}
