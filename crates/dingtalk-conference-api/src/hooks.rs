@@ -203,3 +203,66 @@ async fn read_bounded(
     *rebuilt.headers_mut() = headers;
     Ok(reqwest::Response::from(rebuilt))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> reqwest::Request {
+        let mut request = reqwest::Request::new(
+            reqwest::Method::GET,
+            "http://127.0.0.1:1/v1.0/conference/videoConferences/x"
+                .parse()
+                .expect("valid URL"),
+        );
+        request
+            .headers_mut()
+            .insert("api-version", HeaderValue::from_static("1.0"));
+        request
+    }
+
+    async fn pre(context: RequestContext, operation_id: &'static str) -> reqwest::Request {
+        let client = Client::new_with_client("http://127.0.0.1:1", reqwest::Client::new(), context);
+        let mut request = request();
+        client
+            .pre::<()>(&mut request, &OperationInfo { operation_id })
+            .await
+            .expect("pre hook");
+        request
+    }
+
+    /// The hooks' `pre` never awaits anything real: one poll finishes it.
+    fn ready<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("the pre hook waited on something"),
+        }
+    }
+
+    #[test]
+    fn the_token_header_is_sensitive_and_only_on_authenticated_operations() {
+        let context = RequestContext::new()
+            .with_access_token("secret-token")
+            .expect("valid header")
+            .with_timeout(Duration::from_secs(3));
+        let query = ready(pre(context.clone(), "query_conference_info"));
+        let token = query
+            .headers()
+            .get(ACCESS_TOKEN_HEADER)
+            .expect("token sent");
+        assert!(token.is_sensitive());
+        assert_eq!(token, "secret-token");
+        assert!(query.headers().get("api-version").is_none());
+        assert_eq!(query.timeout(), Some(&Duration::from_secs(3)));
+        for operation in UNAUTHENTICATED_OPERATIONS {
+            let request = ready(pre(context.clone(), operation));
+            assert!(
+                request.headers().get(ACCESS_TOKEN_HEADER).is_none(),
+                "{operation}"
+            );
+        }
+        assert!(!format!("{context:?}").contains("secret-token"));
+    }
+}
