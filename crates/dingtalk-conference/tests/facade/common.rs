@@ -26,6 +26,24 @@ pub(crate) fn app_client(mock: &MockServer) -> Client {
     app_builder(mock).build().expect("valid client")
 }
 
+/// Queries the seeded started conference `n` times at once through clones of `client`;
+/// every call must succeed.
+pub(crate) async fn call_concurrently(client: &Client, n: usize) {
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .conference_info(dingtalk_conference_mock::seeded::STARTED)
+                    .await
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.expect("task ran").expect("call succeeded");
+    }
+}
+
 /// A started fake server.
 pub(crate) async fn mock() -> MockServer {
     MockServer::start().await.expect("fake server starts")

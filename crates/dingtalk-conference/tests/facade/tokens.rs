@@ -8,7 +8,7 @@ use dingtalk_conference_mock::{
     FaultScope, MockConfig, MockServer, seeded,
 };
 
-use crate::common::{app_builder, app_client, mock};
+use crate::common::{app_builder, app_client, call_concurrently, mock};
 
 const TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
 
@@ -39,13 +39,7 @@ async fn a_token_is_fetched_once_and_reused_across_calls_and_clones() {
 async fn a_thousand_concurrent_calls_on_an_empty_cache_make_one_token_request() {
     let mock = mock().await;
     let client = app_client(&mock);
-    let calls = (0..1000).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move { client.conference_info(seeded::STARTED).await })
-    });
-    for call in calls.collect::<Vec<_>>() {
-        call.await.expect("task ran").expect("call succeeded");
-    }
+    call_concurrently(&client, 1000).await;
     assert_eq!(mock.counters().token_requests, 1);
 }
 
@@ -67,15 +61,7 @@ async fn a_thousand_concurrent_calls_on_an_expired_cache_make_one_token_request(
     assert_eq!(mock.counters().token_requests, 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
-    let calls: Vec<_> = (0..1000)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move { client.conference_info(seeded::STARTED).await })
-        })
-        .collect();
-    for call in calls {
-        call.await.expect("task ran").expect("call succeeded");
-    }
+    call_concurrently(&client, 1000).await;
     assert_eq!(mock.counters().token_requests, 2);
 }
 
@@ -156,15 +142,7 @@ async fn concurrent_rejections_of_one_token_evict_it_once() {
         .expect("found");
     mock.expire_all_tokens();
 
-    let calls: Vec<_> = (0..50)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move { client.conference_info(seeded::STARTED).await })
-        })
-        .collect();
-    for call in calls {
-        call.await.expect("task ran").expect("replayed");
-    }
+    call_concurrently(&client, 50).await;
     // One token for the first call, exactly one more after the rejection: a caller whose
     // rejected token was already replaced does not evict the new one.
     assert_eq!(mock.counters().token_requests, 2);
