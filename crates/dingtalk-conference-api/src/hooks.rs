@@ -14,7 +14,12 @@ use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, InvalidHeaderValue};
 
-use crate::{ACCESS_TOKEN_HEADER, Client, UNAUTHENTICATED_OPERATIONS};
+use crate::{ACCESS_TOKEN_HEADER, Client, REQUEST_ID_HEADER, UNAUTHENTICATED_OPERATIONS};
+
+/// Parsed once at compile time rather than on every request.
+const TOKEN_HEADER_NAME: HeaderName = HeaderName::from_static(ACCESS_TOKEN_HEADER);
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+const REQUEST_ID_HEADER_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// The largest response body read by default. A conference answer is a few KiB; anything near
 /// this is not DingTalk, and reading it whole would let a broken proxy exhaust memory.
@@ -39,7 +44,8 @@ pub struct RequestContext {
 pub struct ResponseMeta {
     /// The HTTP status.
     pub status: StatusCode,
-    /// The response headers (DingTalk's `x-acs-request-id`, `Retry-After`, …).
+    /// The response headers (DingTalk's `x-acs-request-id`, `Retry-After`, …). For a success
+    /// status whose body was passed through unread, only `x-acs-request-id` is kept.
     pub headers: HeaderMap,
     /// Set when the body was larger than the limit and was not read; the limit in bytes.
     pub body_limit_exceeded: Option<usize>,
@@ -142,11 +148,11 @@ impl ClientHooks<RequestContext> for Client {
         // Progenitor adds `api-version: <info.version>` to every request. DingTalk documents
         // no such header; keep the wire to exactly what DingTalk documents, so a gateway
         // change on its side cannot start rejecting or misrouting our calls.
-        headers.remove("api-version");
+        headers.remove(&API_VERSION);
         if let Some(token) = &self.inner().token
             && !UNAUTHENTICATED_OPERATIONS.contains(&info.operation_id)
         {
-            headers.insert(HeaderName::from_static(ACCESS_TOKEN_HEADER), token.clone());
+            headers.insert(TOKEN_HEADER_NAME, token.clone());
         }
         Ok(())
     }
@@ -161,21 +167,48 @@ impl ClientHooks<RequestContext> for Client {
     }
 }
 
-/// Reads the body up to the context's limit and hands the generated code a response whose body
-/// is already in memory. Over the limit, the body is dropped unread and the generated code sees
-/// an empty body; the record says why.
+/// Bounds the body at the context's limit and records what the response looked like.
+///
+/// A body whose `Content-Length` is within the limit passes through untouched (hyper refuses
+/// more bytes than declared), so the common case costs nothing. A body declared larger is
+/// dropped unread; one of unknown length is read here up to the limit. In both of those cases
+/// the generated code gets a rebuilt response, empty if the limit was exceeded, and the record
+/// says why.
 async fn read_bounded(
     mut response: reqwest::Response,
     context: &RequestContext,
 ) -> reqwest::Result<reqwest::Response> {
     let limit = context.max_response_bytes;
     let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
-
     let declared = response.content_length();
-    let mut exceeded = declared.is_some_and(|len| len > limit as u64);
-    let mut body = BytesMut::with_capacity(declared.map_or(0, |len| len as usize).min(limit));
+    let record = |headers: &HeaderMap, exceeded: bool| ResponseMeta {
+        status,
+        headers: headers.clone(),
+        body_limit_exceeded: exceeded.then_some(limit),
+    };
+
+    if declared.is_some_and(|len| len <= limit as u64) {
+        // A success answer that fails to decode needs only its request id for the error;
+        // keeping just that spares every call a copy of all the headers.
+        let headers = if status.is_success() {
+            let mut kept = HeaderMap::new();
+            if let Some(id) = response.headers().get(REQUEST_ID_HEADER) {
+                kept.insert(REQUEST_ID_HEADER_NAME, id.clone());
+            }
+            kept
+        } else {
+            response.headers().clone()
+        };
+        context.set_response_meta(ResponseMeta {
+            status,
+            headers,
+            body_limit_exceeded: None,
+        });
+        return Ok(response);
+    }
+
+    let mut exceeded = declared.is_some();
+    let mut body = BytesMut::new();
     if !exceeded {
         while let Some(chunk) = response.chunk().await? {
             if body.len() + chunk.len() > limit {
@@ -185,22 +218,16 @@ async fn read_bounded(
             body.extend_from_slice(&chunk);
         }
     }
-
-    context.set_response_meta(ResponseMeta {
-        status,
-        headers: headers.clone(),
-        body_limit_exceeded: exceeded.then_some(limit),
-    });
-
-    let body = if exceeded {
+    let meta = record(response.headers(), exceeded);
+    let mut rebuilt = http::Response::new(if exceeded {
         Bytes::new()
     } else {
         body.freeze()
-    };
-    let mut rebuilt = http::Response::new(body);
+    });
     *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
+    *rebuilt.version_mut() = response.version();
+    *rebuilt.headers_mut() = meta.headers.clone();
+    context.set_response_meta(meta);
     Ok(reqwest::Response::from(rebuilt))
 }
 

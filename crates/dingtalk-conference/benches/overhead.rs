@@ -11,6 +11,8 @@
 //!
 //! Prints a Markdown table for `BENCHMARKS.md`. `BENCH_QUICK=1` runs a few iterations only (CI
 //! compiles and smoke-runs it; CI machines are too noisy for the figures to mean anything).
+//! `BENCH_PROFILE=facade` (or `floor`) makes only 2,000 sequential calls of one side, for
+//! `valgrind --tool=callgrind`.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -243,6 +245,22 @@ fn main() {
         client,
         token,
     });
+
+    // `BENCH_PROFILE=facade|floor`: only that side's sequential calls, for a profiler
+    // (`valgrind --tool=callgrind`); prints nothing else.
+    if let Ok(side) = std::env::var("BENCH_PROFILE") {
+        let side = if side == "floor" {
+            Side::Floor
+        } else {
+            Side::Facade
+        };
+        runtime.block_on(async {
+            for _ in 0..scale(2_000, 50) {
+                call(&setup, side).await;
+            }
+        });
+        return;
+    }
 
     println!("| measure | facade | floor | facade / floor |");
     println!("|---|---|---|---|");

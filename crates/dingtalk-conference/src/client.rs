@@ -6,7 +6,11 @@ use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use dingtalk_conference_api::RequestContext;
+use dingtalk_conference_api::types::QueryConferenceInfoResponse;
+use dingtalk_conference_api::{RequestContext, ResponseValue};
+
+/// What a generated operation fails with.
+type ApiCallError = progenitor_client::Error<dingtalk_conference_api::types::ErrorBody>;
 use reqwest::Url;
 use tracing::{Instrument as _, field::Empty};
 
@@ -545,12 +549,10 @@ impl Client {
     }
 
     /// Runs one operation with token handling, replay and retries; the single call path.
-    async fn call<T, F, Fut>(&self, operation: F) -> Result<T, Error>
+    async fn call<T, F, Fut>(&self, operation: F) -> Result<ResponseValue<T>, Error>
     where
         F: Fn(RequestContext) -> Fut,
-        Fut: Future<
-            Output = Result<T, progenitor_client::Error<dingtalk_conference_api::types::ErrorBody>>,
-        >,
+        Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
     {
         let span = tracing::Span::current();
         let mut attempt = 0u32;
@@ -597,12 +599,10 @@ impl Client {
         }
     }
 
-    async fn attempt<T, F, Fut>(&self, operation: &F) -> Result<T, Failure>
+    async fn attempt<T, F, Fut>(&self, operation: &F) -> Result<ResponseValue<T>, Failure>
     where
         F: Fn(RequestContext) -> Fut,
-        Fut: Future<
-            Output = Result<T, progenitor_client::Error<dingtalk_conference_api::types::ErrorBody>>,
-        >,
+        Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
     {
         let token = self
             .inner
@@ -616,14 +616,15 @@ impl Client {
             .context()
             .with_access_token_header(token.header.clone());
         match operation(context.clone()).await {
-            Ok(value) => {
-                if let Some(meta) = context.response_meta() {
-                    tracing::Span::current().record("http.status", meta.status.as_u16());
-                    if let Some(id) = crate::error::request_id_header(&meta.headers) {
-                        tracing::Span::current().record("request_id", id.as_str());
+            Ok(response) => {
+                let span = tracing::Span::current();
+                if !span.is_disabled() {
+                    span.record("http.status", response.status().as_u16());
+                    if let Some(id) = crate::error::request_id_header(response.headers()) {
+                        span.record("request_id", id.as_str());
                     }
                 }
-                Ok(value)
+                Ok(response)
             }
             Err(e) => Err(Failure {
                 error: Error::from_api(e, context.response_meta(), false).await,
@@ -680,30 +681,26 @@ impl Client {
 
 /// Turns the generated client's answer into the typed model.
 pub(crate) fn conference_from_answer(
-    response: dingtalk_conference_api::ResponseValue<
-        dingtalk_conference_api::types::QueryConferenceInfoResponse,
-    >,
+    mut response: ResponseValue<QueryConferenceInfoResponse>,
 ) -> Result<ConferenceInfo, Error> {
-    let request_id = crate::error::request_id_header(response.headers());
-    let status = response.status();
-    let raw = response
-        .into_inner()
-        .conf_info
-        .ok_or_else(|| Error::Decode {
-            status,
-            request_id: request_id.clone(),
-            message: "the answer has no confInfo".to_string(),
-            snippet: String::new(),
-        })?;
-    ConferenceInfo::from_wire(raw).map_err(|e| match e {
-        Error::Decode { message, .. } => Error::Decode {
-            status,
-            request_id,
+    // The request id is looked up only for an error: success allocates nothing for it.
+    let decode_error =
+        |response: &ResponseValue<QueryConferenceInfoResponse>, message: String| Error::Decode {
+            status: response.status(),
+            request_id: crate::error::request_id_header(response.headers()),
             message,
             snippet: String::new(),
-        },
-        other => other,
-    })
+        };
+    match response.conf_info.take() {
+        Some(raw) => ConferenceInfo::from_wire(raw).map_err(|e| match e {
+            Error::Decode { message, .. } => decode_error(&response, message),
+            other => other,
+        }),
+        None => Err(decode_error(
+            &response,
+            "the answer has no confInfo".to_string(),
+        )),
+    }
 }
 
 /// Refuses ids that cannot be a conference id or cannot travel as one path segment.
