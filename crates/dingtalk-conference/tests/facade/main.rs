@@ -11,3 +11,4 @@ mod model;
 mod retries;
 mod safety;
 mod tokens;
+mod wait;

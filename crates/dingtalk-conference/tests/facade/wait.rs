@@ -1,0 +1,122 @@
+//! Waiting for a status: polls until the condition holds, backs off on throttling, gives up
+//! on time.
+
+use std::time::Duration;
+
+use dingtalk_conference::{ConferenceStatus, Error, WaitEvent, WaitOptions, WaitUntil};
+use dingtalk_conference_mock::{Fault, FaultScope, seeded};
+
+use crate::common::{app_client, mock};
+
+fn fast() -> WaitOptions {
+    WaitOptions::default()
+        .interval(Duration::from_millis(20))
+        .max_interval(Duration::from_millis(40))
+}
+
+#[tokio::test]
+async fn waiting_follows_scripted_status_changes_until_the_conference_ends() {
+    let mock = mock().await;
+    mock.script_status(
+        seeded::INITIALISED,
+        vec![
+            (Duration::from_millis(100), 2),
+            (Duration::from_millis(100), 1),
+        ],
+    );
+    let mut seen = Vec::new();
+    let info = app_client(&mock)
+        .wait_for_status_with(seeded::INITIALISED, WaitUntil::Ended, fast(), |event| {
+            if let WaitEvent::Polled { info, .. } = event {
+                seen.push(info.status);
+            }
+        })
+        .await
+        .expect("ends");
+    assert_eq!(info.status, Some(ConferenceStatus::Ended));
+    seen.dedup();
+    assert_eq!(
+        seen,
+        [
+            Some(ConferenceStatus::Initialised),
+            Some(ConferenceStatus::Started),
+            Some(ConferenceStatus::Ended)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn waiting_for_a_change_returns_at_the_first_new_status() {
+    let mock = mock().await;
+    mock.script_status(seeded::STARTED, vec![(Duration::from_millis(80), 1)]);
+    let info = app_client(&mock)
+        .wait_for_status(seeded::STARTED, WaitUntil::Change, fast())
+        .await
+        .expect("changes");
+    assert_eq!(info.status, Some(ConferenceStatus::Ended));
+}
+
+#[tokio::test]
+async fn throttling_while_waiting_backs_off_and_carries_on() {
+    let mock = mock().await;
+    // Five throttled answers: more than one call's retries, so the wait itself backs off.
+    mock.push_fault(
+        FaultScope::NextConferenceRequests(5),
+        Fault::Throttle("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into()),
+    );
+    let client = dingtalk_conference::Client::builder()
+        .base_url(mock.base_url())
+        .app_credentials(
+            dingtalk_conference_mock::DEFAULT_APP_KEY,
+            dingtalk_conference_mock::DEFAULT_APP_SECRET,
+        )
+        .retry_policy(dingtalk_conference::RetryPolicy::none())
+        .build()
+        .expect("valid");
+    let mut backoffs = 0;
+    let info = client
+        .wait_for_status_with(seeded::ENDED, WaitUntil::Ended, fast(), |event| {
+            if let WaitEvent::BackingOff { error, .. } = event {
+                assert!(error.is_throttled());
+                backoffs += 1;
+            }
+        })
+        .await
+        .expect("ends after the throttling");
+    assert!(info.has_ended());
+    assert_eq!(backoffs, 5);
+}
+
+#[tokio::test]
+async fn waiting_gives_up_after_its_timeout_with_the_last_status() {
+    let mock = mock().await;
+    let error = app_client(&mock)
+        .wait_for_status(
+            seeded::STARTED,
+            WaitUntil::Ended,
+            fast().timeout(Duration::from_millis(150)),
+        )
+        .await
+        .expect_err("never ends");
+    assert!(
+        matches!(
+            error,
+            Error::WaitTimedOut {
+                last_status: Some(ConferenceStatus::Started),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_final_error_ends_the_wait_at_once() {
+    let mock = mock().await;
+    let error = app_client(&mock)
+        .wait_for_status("000000000000000000000000", WaitUntil::Ended, fast())
+        .await
+        .expect_err("no such conference");
+    assert!(error.is_not_found());
+    assert_eq!(mock.counters().conference_requests, 1);
+}
