@@ -25,6 +25,33 @@ const REQUEST_ID_HEADER_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HE
 /// this is not DingTalk, and reading it whole would let a broken proxy exhaust memory.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
+/// A redirect policy that follows same-origin redirects only (at most 5).
+///
+/// The access token travels in a custom header, which reqwest does not strip when a redirect
+/// leads to another host (it strips only `Authorization`, cookies and the like), and a 307/308
+/// to a token endpoint would re-send the app secret. Build every `reqwest::Client` that this
+/// crate's [`Client`] uses with it:
+///
+/// ```
+/// let http = reqwest::Client::builder()
+///     .redirect(dingtalk_conference_api::hooks::same_origin_redirects())
+///     .build()?;
+/// # Ok::<(), reqwest::Error>(())
+/// ```
+pub fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same_origin && attempt.previous().len() < 5 {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
 /// Per-request context for the generated client: the access token to send, the body limit,
 /// and a slot where the hooks record what the response looked like.
 ///

@@ -14,12 +14,25 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use dingtalk_conference_api::{Client, RequestContext};
 //!
+//! // Never follow a redirect to another host: the token header would go with it.
+//! let http = reqwest::Client::builder()
+//!     .redirect(dingtalk_conference_api::hooks::same_origin_redirects())
+//!     .build()?;
 //! let context = RequestContext::new().with_access_token("<access token>")?;
-//! let client = Client::new_with_client("https://api.dingtalk.io", reqwest::Client::new(), context);
+//! let client = Client::new_with_client("https://api.dingtalk.io", http, context);
 //! let info = client.query_conference_info("6323d7568777190142ab9d10").await?;
 //! println!("{:?}", info.into_inner().conf_info);
 //! # Ok(()) }
 //! ```
+//!
+//! Cautions for direct users, which the facade takes care of:
+//!
+//! - Build the `reqwest::Client` with [`hooks::same_origin_redirects`]; [`Client::new`] does
+//!   not, and it panics if the TLS backend cannot start.
+//! - Refuse conference ids that are empty, `.`, `..` or contain `\`: the generated code
+//!   percent-encodes the id, but URL parsing still resolves those as path steps.
+//! - [`types::GetAccessTokenRequest`] and [`types::GetCorpAccessTokenRequest`] derive `Debug`
+//!   with the app secret, suite secret and suite ticket in plain text: never log them.
 //!
 //! [`dingtalk-conference`]: https://docs.rs/dingtalk-conference
 

@@ -246,7 +246,11 @@ impl State {
         let mut at = Instant::now();
         let mut script = VecDeque::with_capacity(steps.len());
         for (delay, status) in steps {
-            at = at.checked_add(delay).unwrap_or(at);
+            // A step too far in the future to represent never comes, nor do those after it.
+            let Some(next) = at.checked_add(delay) else {
+                break;
+            };
+            at = next;
             script.push_back(Step { at, status });
         }
         self.scripts.insert(id.to_owned(), script);

@@ -50,7 +50,9 @@ impl AccessToken {
         &self.token
     }
 
-    /// How long the token stays valid from when it was issued, if known.
+    /// How long the token stays valid, if known: from when it was issued, for a token a
+    /// [`TokenProvider`] returns; from the moment of the call, for one that
+    /// [`Client::access_token`](crate::Client::access_token) returns.
     pub fn expires_in(&self) -> Option<Duration> {
         self.expires_in
     }
@@ -240,15 +242,21 @@ pub(crate) struct CachedToken {
     id: u64,
     pub(crate) header: HeaderValue,
     pub(crate) secret: Secret,
-    /// When the cache stops handing it out (expiry minus the refresh margin).
+    /// When the cache starts fetching a replacement (expiry minus the refresh margin).
     refresh_at: Option<Instant>,
-    /// When DingTalk said it expires, on the wall clock.
+    /// When DingTalk said it expires; until then it may stand in if a refresh fails.
+    valid_until: Option<Instant>,
+    /// The same, on the wall clock.
     pub(crate) expires_at: Option<SystemTime>,
 }
 
 impl CachedToken {
     fn is_fresh(&self, now: Instant) -> bool {
         self.refresh_at.is_none_or(|at| now < at)
+    }
+
+    fn is_usable(&self, now: Instant) -> bool {
+        self.valid_until.is_none_or(|at| now < at)
     }
 }
 
@@ -270,6 +278,23 @@ struct CacheState {
     /// The error of the latest fetch, if it failed; handed to everyone who waited for it.
     last_failure: Option<Error>,
     next_id: u64,
+}
+
+impl CacheState {
+    fn fresh(&self) -> Option<CachedToken> {
+        self.current
+            .as_ref()
+            .filter(|t| t.is_fresh(Instant::now()))
+            .cloned()
+    }
+
+    /// The current token if it has not expired yet, even if it is due for refresh.
+    fn usable(&self) -> Option<CachedToken> {
+        self.current
+            .as_ref()
+            .filter(|t| t.is_usable(Instant::now()))
+            .cloned()
+    }
 }
 
 /// The token cache: single-flight fetching, refresh before expiry, careful eviction.
@@ -299,17 +324,14 @@ impl TokenCache {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A fresh token: the cached one, or one fetched now (by this caller or, if another caller
-    /// is already fetching, by that one).
+    /// A token to send: the cached one while fresh, else one fetched now (by this caller or,
+    /// if another caller is already fetching, by that one). If a refresh fails while the
+    /// current token has not expired yet, the current token is used meanwhile.
     pub(crate) async fn get(&self) -> Result<CachedToken, Error> {
         let seen = {
             let state = self.lock();
-            if let Some(token) = state
-                .current
-                .as_ref()
-                .filter(|t| t.is_fresh(Instant::now()))
-            {
-                return Ok(token.clone());
+            if let Some(token) = state.fresh() {
+                return Ok(token);
             }
             state.completed_fetches
         };
@@ -317,19 +339,15 @@ impl TokenCache {
         let _fetching = self.fetching.lock().await;
         {
             let state = self.lock();
-            if let Some(token) = state
-                .current
-                .as_ref()
-                .filter(|t| t.is_fresh(Instant::now()))
-            {
-                return Ok(token.clone());
+            if let Some(token) = state.fresh() {
+                return Ok(token);
             }
-            // A fetch finished while we waited and failed: share its error rather than
+            // A fetch finished while we waited and failed: share its outcome rather than
             // hammer a failing token endpoint once per waiting caller.
             if state.completed_fetches > seen
                 && let Some(error) = &state.last_failure
             {
-                return Err(error.clone());
+                return state.usable().ok_or_else(|| error.clone());
             }
         }
 
@@ -337,10 +355,9 @@ impl TokenCache {
         let result = self.provider.fetch_token().instrument(span).await;
         let mut state = self.lock();
         state.completed_fetches += 1;
-        match result {
-            Ok(token) => {
-                state.next_id += 1;
-                let cached = self.cache_entry(token, state.next_id)?;
+        state.next_id += 1;
+        match result.and_then(|token| self.cache_entry(token, state.next_id)) {
+            Ok(cached) => {
                 tracing::debug!(
                     provider = self.provider.name(),
                     expires_in_s = cached
@@ -354,9 +371,21 @@ impl TokenCache {
                 Ok(cached)
             }
             Err(error) => {
-                tracing::warn!(provider = self.provider.name(), error = %error, "token fetch failed");
                 state.last_failure = Some(error.clone());
-                Err(error)
+                match state.usable() {
+                    Some(current) => {
+                        tracing::warn!(
+                            provider = self.provider.name(),
+                            error = %error,
+                            "token refresh failed; using the current token until it expires"
+                        );
+                        Ok(current)
+                    }
+                    None => {
+                        tracing::warn!(provider = self.provider.name(), error = %error, "token fetch failed");
+                        Err(error)
+                    }
+                }
             }
         }
     }
@@ -371,13 +400,16 @@ impl TokenCache {
             })?;
         header.set_sensitive(true);
         let now = Instant::now();
-        let (refresh_at, expires_at) = match token.expires_in() {
-            None => (None, None),
+        let (refresh_at, valid_until, expires_at) = match token.expires_in() {
+            None => (None, None, None),
             Some(lifetime) => {
+                // Any provider's lifetime, not only DingTalk's expireIn, is kept within bounds.
+                let lifetime = lifetime.clamp(MIN_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME);
                 // Refresh a little early, but never spend more than half the lifetime waiting.
                 let margin = self.refresh_margin.min(lifetime / 2);
                 (
                     now.checked_add(lifetime - margin),
+                    now.checked_add(lifetime),
                     SystemTime::now().checked_add(lifetime),
                 )
             }
@@ -387,6 +419,7 @@ impl TokenCache {
             header,
             secret: token.secret().clone(),
             refresh_at,
+            valid_until,
             expires_at,
         })
     }

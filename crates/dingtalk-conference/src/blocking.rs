@@ -1,7 +1,8 @@
 //! A synchronous client, in the manner of `reqwest::blocking`: the same calls, blocking the
 //! calling thread. It runs its own small tokio runtime on a background thread, so it works
-//! from plain `main`, from threads, and even (though that blocks an executor thread) from
-//! inside another async runtime.
+//! from plain `main` and from threads. Called from inside another async runtime it does not
+//! panic, but it blocks that runtime's thread: anything the call needs from that runtime
+//! (a server in a `#[tokio::test]`, say) cannot run meanwhile. Use the async client there.
 //!
 //! ```no_run
 //! # fn run() -> Result<(), dingtalk_conference::Error> {
@@ -116,7 +117,11 @@ impl Client {
             let _ = sender.send(future.await);
         });
         receiver.recv().map_err(|_| {
-            Error::Config("the blocking client's runtime stopped during the call".to_string())
+            // The task ended without an answer: it panicked, or the runtime shut down.
+            Error::custom(
+                "the call ended inside the blocking client's runtime without an answer \
+                 (a panic, which is a bug: please report it)",
+            )
         })?
     }
 }

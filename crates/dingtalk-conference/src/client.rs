@@ -251,7 +251,8 @@ impl ClientBuilder {
 
     /// Uses your own `reqwest::Client` (connection pool, proxy, TLS roots). Its redirect policy
     /// must not follow redirects to other hosts, or the access token would go with them: build
-    /// it with `redirect(reqwest::redirect::Policy::none())`.
+    /// it with
+    /// `redirect(dingtalk_conference::dingtalk_conference_api::hooks::same_origin_redirects())`.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -285,10 +286,10 @@ impl ClientBuilder {
             )
         })?;
         check_credentials(&credentials)?;
-        let base_url = self.checked_base_url()?;
+        let (base_url, loopback) = self.checked_base_url()?;
         let http = match &self.http_client {
             Some(client) => client.clone(),
-            None => self.build_http_client()?,
+            None => self.build_http_client(loopback)?,
         };
         let endpoint = Endpoint {
             base_url: Arc::from(base_url),
@@ -337,60 +338,57 @@ impl ClientBuilder {
         })
     }
 
-    fn checked_base_url(&self) -> Result<String, Error> {
+    /// The base URL, checked: `https`, or `http` on loopback (or by opt-in); no user info,
+    /// query or fragment. Messages never echo the URL as given, which may hold a password.
+    fn checked_base_url(&self) -> Result<(String, bool), Error> {
         let raw = self
             .base_url
             .clone()
             .unwrap_or_else(|| self.edition.base_url().to_string());
         let url = Url::parse(raw.trim())
-            .map_err(|e| Error::Config(format!("base URL {raw:?} is not a URL: {e}")))?;
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::Config(format!(
-                "base URL {raw:?} must not have a query or fragment"
-            )));
-        }
+            .map_err(|e| Error::Config(format!("the base URL is not a URL: {e}")))?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Error::Config(
-                "base URL must not carry a user name or password".to_string(),
+                "the base URL must not carry a user name or password".to_string(),
             ));
         }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::Config(format!(
+                "base URL {url} must not have a query or fragment"
+            )));
+        }
+        let loopback = is_loopback(&url);
         match url.scheme() {
             "https" => {}
-            "http" if self.allow_insecure_http || is_loopback(&url) => {}
+            "http" if self.allow_insecure_http || loopback => {}
             "http" => {
                 return Err(Error::Config(format!(
-                    "base URL {raw:?} is plain http on a non-loopback host: the access token \
+                    "base URL {url} is plain http on a non-loopback host: the access token \
                      would cross the network unencrypted; use https, or call \
                      allow_insecure_http(true) for a trusted network"
                 )));
             }
             other => {
                 return Err(Error::Config(format!(
-                    "base URL {raw:?} has scheme {other:?}; use https"
+                    "base URL {url} has scheme {other:?}; use https"
                 )));
             }
         }
-        Ok(url.as_str().trim_end_matches('/').to_string())
+        Ok((url.as_str().trim_end_matches('/').to_string(), loopback))
     }
 
-    fn build_http_client(&self) -> Result<reqwest::Client, Error> {
-        reqwest::Client::builder()
+    fn build_http_client(&self, loopback: bool) -> Result<reqwest::Client, Error> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .user_agent(self.user_agent.clone())
-            // The token travels in a custom header, which reqwest does not strip on a
-            // cross-host redirect: follow same-origin redirects only.
-            .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                let same_origin = attempt
-                    .previous()
-                    .first()
-                    .is_some_and(|first| first.origin() == attempt.url().origin());
-                if same_origin && attempt.previous().len() < 5 {
-                    attempt.follow()
-                } else {
-                    attempt.stop()
-                }
-            }))
+            .redirect(dingtalk_conference_api::hooks::same_origin_redirects());
+        if loopback {
+            // A system proxy (HTTP_PROXY) would otherwise carry loopback traffic, secrets
+            // included, to another machine in clear text.
+            builder = builder.no_proxy();
+        }
+        builder
             .build()
             .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))
     }
@@ -683,23 +681,15 @@ impl Client {
 pub(crate) fn conference_from_answer(
     mut response: ResponseValue<QueryConferenceInfoResponse>,
 ) -> Result<ConferenceInfo, Error> {
-    // The request id is looked up only for an error: success allocates nothing for it.
-    let decode_error =
-        |response: &ResponseValue<QueryConferenceInfoResponse>, message: String| Error::Decode {
+    match response.conf_info.take() {
+        Some(raw) => Ok(ConferenceInfo::from_wire(raw)),
+        // The request id is looked up only here: success allocates nothing for it.
+        None => Err(Error::Decode {
             status: response.status(),
             request_id: crate::error::request_id_header(response.headers()),
-            message,
+            message: "the answer has no confInfo".to_string(),
             snippet: String::new(),
-        };
-    match response.conf_info.take() {
-        Some(raw) => ConferenceInfo::from_wire(raw).map_err(|e| match e {
-            Error::Decode { message, .. } => decode_error(&response, message),
-            other => other,
         }),
-        None => Err(decode_error(
-            &response,
-            "the answer has no confInfo".to_string(),
-        )),
     }
 }
 
@@ -721,6 +711,14 @@ fn check_conference_id(id: &str) -> Result<(), Error> {
     if id.chars().any(char::is_control) {
         return Err(Error::InvalidInput(
             "the conference id contains control characters".to_string(),
+        ));
+    }
+    // URL parsing reads `\` as `/` in http(s) paths, and the generated client does not
+    // encode it: `..\oauth2` would leave the conference path with the token attached.
+    if id.contains('\\') {
+        return Err(Error::InvalidInput(
+            "the conference id contains a backslash, which URLs treat as a path separator"
+                .to_string(),
         ));
     }
     Ok(())

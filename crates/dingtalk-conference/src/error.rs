@@ -48,6 +48,8 @@ pub enum Error {
         request_id: Option<String>,
         /// The redirect target, for 3xx answers.
         location: Option<String>,
+        /// How long the server asked us to wait (`Retry-After`), if it did.
+        retry_after: Option<Duration>,
         /// The start of the body (lossy UTF-8).
         snippet: String,
     },
@@ -197,6 +199,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Api(api) => api.retry_after,
+            Self::UnexpectedResponse { retry_after, .. } => *retry_after,
             Self::Auth { source, .. } => source.retry_after(),
             _ => None,
         }
@@ -249,11 +252,7 @@ impl Error {
                 let (status, headers) = meta
                     .map(|m| (m.status, m.headers))
                     .unwrap_or((StatusCode::OK, HeaderMap::new()));
-                let snippet = if withhold_body && status.is_success() {
-                    "[withheld: the body may hold a token]".to_string()
-                } else {
-                    snippet(&body)
-                };
+                let snippet = body_snippet(&body, status, withhold_body);
                 if status.is_success() {
                     Self::Decode {
                         status,
@@ -262,32 +261,19 @@ impl Error {
                         snippet,
                     }
                 } else {
-                    Self::UnexpectedResponse {
-                        status,
-                        content_type: header_string(&headers, CONTENT_TYPE.as_str()),
-                        request_id: request_id_header(&headers),
-                        location: None,
-                        snippet,
-                    }
+                    Self::unexpected(status, &headers, snippet)
                 }
             }
             E::UnexpectedResponse(response) => {
                 let status = response.status();
                 let headers = response.headers().clone();
-                // The hooks have already read the body into memory: this cannot wait on the
-                // network.
-                let body = response.bytes().await.unwrap_or_default();
-                Self::UnexpectedResponse {
-                    status,
-                    content_type: header_string(&headers, CONTENT_TYPE.as_str()),
-                    request_id: request_id_header(&headers),
-                    location: header_string(&headers, LOCATION.as_str()),
-                    snippet: if withhold_body && status.is_success() {
-                        "[withheld: the body may hold a token]".to_string()
-                    } else {
-                        snippet(&body)
-                    },
-                }
+                // A status the API does not use (3xx, 1xx, a 2xx other than 200): its body,
+                // usually short, is read for the report, within the request's timeout.
+                let snippet = match response.bytes().await {
+                    Ok(body) => body_snippet(&body, status, withhold_body),
+                    Err(e) => format!("[the body could not be read: {}]", e.without_url()),
+                };
+                Self::unexpected(status, &headers, snippet)
             }
             E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
                 Self::Transport(TransportError::new(e))
@@ -297,6 +283,29 @@ impl Error {
                 Box::<dyn std::error::Error + Send + Sync>::from(message),
             )),
         }
+    }
+}
+
+impl Error {
+    fn unexpected(status: StatusCode, headers: &HeaderMap, snippet: String) -> Self {
+        Self::UnexpectedResponse {
+            status,
+            content_type: header_string(headers, CONTENT_TYPE.as_str()),
+            request_id: request_id_header(headers),
+            location: header_string(headers, LOCATION.as_str()),
+            retry_after: retry_after_header(headers),
+            snippet,
+        }
+    }
+}
+
+/// The start of a body for an error report; a token endpoint's success body is withheld,
+/// since it may hold a token.
+fn body_snippet(body: &[u8], status: StatusCode, withhold: bool) -> String {
+    if withhold && status.is_success() {
+        "[withheld: the body may hold a token]".to_string()
+    } else {
+        snippet(body)
     }
 }
 

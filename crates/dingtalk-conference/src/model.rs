@@ -8,12 +8,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use dingtalk_conference_api::types as wire;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::Error;
 
 /// A video conference, as returned by [`Client::conference_info`](crate::Client::conference_info).
 ///
@@ -142,26 +140,20 @@ impl ConferenceInfo {
         self.status == Some(ConferenceStatus::Ended)
     }
 
-    /// Converts the generated client's wire type. Fails only on values that cannot be a time
-    /// or a duration (out of range or negative).
-    pub fn from_wire(raw: wire::ConferenceInfo) -> Result<Self, Error> {
-        Ok(Self {
+    /// Converts the generated client's wire type. Never fails: a time outside the years
+    /// 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a
+    /// warning in the trace, rather than costing the caller the whole conference.
+    pub fn from_wire(raw: wire::ConferenceInfo) -> Self {
+        Self {
             conference_id: raw.conference_id,
             title: raw.title,
             status: raw.status.map(ConferenceStatus::from),
             biz_type: raw.biz_type.map(BizType::from),
-            start_time: raw
-                .start_time
-                .map(|ms| timestamp("startTime", ms))
-                .transpose()?,
-            end_time: raw
-                .end_time
-                .map(|ms| timestamp("endTime", ms))
-                .transpose()?,
+            start_time: raw.start_time.and_then(|ms| timestamp("startTime", ms)),
+            end_time: raw.end_time.and_then(|ms| timestamp("endTime", ms)),
             duration: raw
                 .conf_duration
-                .map(|ms| duration("confDuration", ms))
-                .transpose()?,
+                .and_then(|ms| duration("confDuration", ms)),
             active_count: raw.active_num,
             attended_count: raw.attend_num,
             invited_count: raw.invited_num,
@@ -180,7 +172,7 @@ impl ConferenceInfo {
                 .into_iter()
                 .map(ExtensionAppSetting::from)
                 .collect(),
-        })
+        }
     }
 
     /// The wire form, as the generated client has it (raw integers and strings).
@@ -237,24 +229,26 @@ impl ExtensionAppSetting {
     }
 }
 
-fn timestamp(field: &str, millis: i64) -> Result<DateTime<Utc>, Error> {
-    DateTime::from_timestamp_millis(millis).ok_or_else(|| Error::Decode {
-        status: reqwest::StatusCode::OK,
-        request_id: None,
-        message: format!("{field} {millis} is not a representable time in epoch milliseconds"),
-        snippet: String::new(),
-    })
+/// Epoch milliseconds as a time; `None` (and a warning) outside the years 0000-9999.
+fn timestamp(field: &str, millis: i64) -> Option<DateTime<Utc>> {
+    let time = DateTime::from_timestamp_millis(millis).filter(|t| (0..=9999).contains(&t.year()));
+    if time.is_none() {
+        tracing::warn!(
+            field,
+            millis,
+            "not a time in the years 0000-9999; read as absent"
+        );
+    }
+    time
 }
 
-fn duration(field: &str, millis: i64) -> Result<Duration, Error> {
-    u64::try_from(millis)
-        .map(Duration::from_millis)
-        .map_err(|_| Error::Decode {
-            status: reqwest::StatusCode::OK,
-            request_id: None,
-            message: format!("{field} {millis} is negative; a duration cannot be"),
-            snippet: String::new(),
-        })
+/// Milliseconds as a duration; `None` (and a warning) when negative.
+fn duration(field: &str, millis: i64) -> Option<Duration> {
+    let duration = u64::try_from(millis).ok().map(Duration::from_millis);
+    if duration.is_none() {
+        tracing::warn!(field, millis, "a negative duration; read as absent");
+    }
+    duration
 }
 
 fn null_as_empty<'de, D: Deserializer<'de>>(
@@ -278,7 +272,10 @@ macro_rules! int_enum {
         schema: $schema_desc:literal
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        ///
+        /// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+        /// variant for `v`.
+        #[derive(Debug, Clone, Copy)]
         #[non_exhaustive]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
@@ -303,6 +300,20 @@ macro_rules! int_enum {
                     $( Self::$variant => f.write_str($label), )+
                     Self::Unknown(raw) => write!(f, "unknown ({raw})"),
                 }
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.raw() == other.raw()
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl std::hash::Hash for $name {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.raw().hash(state);
             }
         }
 
@@ -402,7 +413,9 @@ int_enum! {
 }
 
 /// A conference's business type (a string on the wire).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Equality and hashing go by the wire value, so `Unknown("3")` equals `Scheduled`.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum BizType {
     /// `"0"`: an instant video conference.
@@ -436,6 +449,20 @@ impl fmt::Display for BizType {
             Self::Audio => f.write_str("voice"),
             Self::Unknown(raw) => write!(f, "unknown ({raw})"),
         }
+    }
+}
+
+impl PartialEq for BizType {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for BizType {}
+
+impl std::hash::Hash for BizType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
@@ -484,7 +511,7 @@ impl JsonSchema for BizType {
 /// `Option<DateTime<Utc>>` as epoch milliseconds.
 mod epoch_millis {
     use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(
         value: &Option<DateTime<Utc>>,
@@ -499,15 +526,9 @@ mod epoch_millis {
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<DateTime<Utc>>, D::Error> {
-        Option::<i64>::deserialize(deserializer)?
-            .map(|ms| {
-                DateTime::from_timestamp_millis(ms).ok_or_else(|| {
-                    D::Error::custom(format!(
-                        "{ms} is not a representable epoch-milliseconds time"
-                    ))
-                })
-            })
-            .transpose()
+        // As in the wire conversion: a time out of range reads as absent.
+        Ok(Option::<i64>::deserialize(deserializer)?
+            .and_then(|ms| super::timestamp("startTime/endTime", ms)))
     }
 }
 
@@ -530,7 +551,8 @@ mod millis {
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
-        Ok(Option::<u64>::deserialize(deserializer)?.map(Duration::from_millis))
+        Ok(Option::<i64>::deserialize(deserializer)?
+            .and_then(|ms| super::duration("confDuration", ms)))
     }
 }
 

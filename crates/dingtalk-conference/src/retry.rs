@@ -12,6 +12,9 @@ use crate::Error;
 ///
 /// The default makes at most 3 attempts, waiting about 1 s, then 2 s (DingTalk advises backing
 /// off 1 s when throttled), each with ±50 % jitter so that many clients do not retry in step.
+///
+/// The replay after DingTalk rejects a token (at most one per call, with a new token) comes on
+/// top of these attempts: it is not a retry of a failure but the same call with a fresh token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     max_attempts: u32,
@@ -131,6 +134,7 @@ mod tests {
             content_type: None,
             request_id: None,
             location: None,
+            retry_after: None,
             snippet: String::new(),
         }
     }

@@ -73,7 +73,8 @@ impl WaitOptions {
         self
     }
 
-    /// Gives up with [`Error::WaitTimedOut`] after this long (default: never).
+    /// Gives up with [`Error::WaitTimedOut`] after this long, even in the middle of a poll
+    /// (default: never).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -142,14 +143,28 @@ impl Client {
         let span = tracing::info_span!("dingtalk.wait_for_status", conference_id = %conference_id, until = ?until);
         async move {
             let started = tokio::time::Instant::now();
-            let deadline = options.timeout.map(|t| started + t);
+            // A deadline too far to represent is no deadline.
+            let deadline = options.timeout.and_then(|t| started.checked_add(t));
+            let timed_out = |last_status| Error::WaitTimedOut {
+                waited: started.elapsed(),
+                last_status,
+            };
             let mut first: Option<Option<ConferenceStatus>> = None;
             let mut last_status = None;
             let mut polls = 0u32;
             let mut failures = 0u32;
             let mut interval = options.interval;
             loop {
-                let delay = match self.conference_info(conference_id).await {
+                // The deadline bounds a poll in flight too, retries included.
+                let poll = self.conference_info(conference_id);
+                let answer = match deadline {
+                    Some(deadline) => match tokio::time::timeout_at(deadline, poll).await {
+                        Ok(answer) => answer,
+                        Err(_) => return Err(timed_out(last_status)),
+                    },
+                    None => poll.await,
+                };
+                let delay = match answer {
                     Ok(info) => {
                         polls += 1;
                         failures = 0;
@@ -169,8 +184,12 @@ impl Client {
                                 return Err(error);
                             }
                         }
-                        interval = (interval * 2).min(options.max_interval);
-                        let delay = error.retry_after().map_or(interval, |r| r.max(interval));
+                        interval = interval.saturating_mul(2).min(options.max_interval);
+                        // Honour Retry-After, but never wait longer than `max_interval`.
+                        let delay = error
+                            .retry_after()
+                            .map_or(interval, |asked| asked.max(interval))
+                            .min(options.max_interval);
                         on_event(WaitEvent::BackingOff {
                             error: &error,
                             delay,
@@ -179,17 +198,18 @@ impl Client {
                     }
                     Err(error) => return Err(error),
                 };
-                let wake = tokio::time::Instant::now() + delay;
-                if let Some(deadline) = deadline
-                    && wake >= deadline
-                {
-                    tokio::time::sleep_until(deadline).await;
-                    return Err(Error::WaitTimedOut {
-                        waited: started.elapsed(),
-                        last_status,
-                    });
+                let wake = tokio::time::Instant::now().checked_add(delay);
+                match (deadline, wake) {
+                    (Some(deadline), Some(wake)) if wake < deadline => {
+                        tokio::time::sleep_until(wake).await;
+                    }
+                    (Some(deadline), _) => {
+                        tokio::time::sleep_until(deadline).await;
+                        return Err(timed_out(last_status));
+                    }
+                    (None, Some(wake)) => tokio::time::sleep_until(wake).await,
+                    (None, None) => tokio::time::sleep(options.max_interval).await,
                 }
-                tokio::time::sleep_until(wake).await;
             }
         }
         .instrument(span)

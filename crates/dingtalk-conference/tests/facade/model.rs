@@ -106,7 +106,7 @@ fn serde_round_trips_the_seeds_example_in_dingtalks_json_form() {
     // The generated client's wire type agrees with the model's own serde.
     let wire: dingtalk_conference::dingtalk_conference_api::types::ConferenceInfo =
         serde_json::from_value(example.clone()).expect("wire decodes");
-    assert_eq!(ConferenceInfo::from_wire(wire).expect("converts"), info);
+    assert_eq!(ConferenceInfo::from_wire(wire), info);
 }
 
 #[test]
@@ -149,4 +149,39 @@ fn the_model_has_every_property_of_the_specs_conf_info_schema() {
         model["$defs"]["ConferenceStatus"]["type"] == "integer",
         "{model:#}"
     );
+}
+
+#[tokio::test]
+async fn out_of_range_times_and_negative_durations_read_as_absent_not_as_an_error() {
+    let mock = mock().await;
+    mock.push_fault(
+        dingtalk_conference_mock::FaultScope::NextConferenceRequests(1),
+        dingtalk_conference_mock::Fault::Body {
+            status: 200,
+            content_type: "application/json".into(),
+            body: br#"{"confInfo":{"title":"kept","status":1,"confDuration":-1,"startTime":9223372036854775807,"endTime":-9223372036854775808}}"#.to_vec(),
+        },
+    );
+    let info = app_client(&mock)
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("the rest of the conference is still readable");
+    assert_eq!(info.title.as_deref(), Some("kept"));
+    assert_eq!(info.status, Some(ConferenceStatus::Ended));
+    assert_eq!(
+        (info.duration, info.start_time, info.end_time),
+        (None, None, None)
+    );
+
+    let via_serde: ConferenceInfo =
+        serde_json::from_str(r#"{"confDuration":-5,"startTime":253402300800000}"#)
+            .expect("decodes");
+    assert_eq!((via_serde.duration, via_serde.start_time), (None, None));
+}
+
+#[test]
+fn an_unknown_variant_holding_a_known_value_equals_the_known_variant() {
+    assert_eq!(ConferenceStatus::Unknown(1), ConferenceStatus::Ended);
+    assert_eq!(BizType::Unknown("3".into()), BizType::Scheduled);
+    assert_ne!(ConferenceStatus::Unknown(9), ConferenceStatus::Ended);
 }

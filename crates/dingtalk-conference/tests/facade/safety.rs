@@ -185,3 +185,14 @@ fn secrets_print_redacted() {
     let secret = Secret::new("s3cr3t");
     assert_eq!(format!("{secret} {secret:?}"), "[redacted] [redacted]");
 }
+
+#[tokio::test]
+async fn a_backslash_in_an_id_is_refused_before_any_request() {
+    let mock = mock().await;
+    let client = app_client(&mock);
+    for id in ["..\\..\\oauth2\\accessToken", "..\\x", "a\\b"] {
+        let error = client.conference_info(id).await.expect_err("refused");
+        assert!(matches!(error, Error::InvalidInput(_)), "{id}: {error:?}");
+    }
+    assert!(mock.requests().is_empty());
+}

@@ -351,3 +351,70 @@ async fn set_suite_ticket_on_an_internal_app_client_is_a_config_error() {
         .expect_err("not a suite client");
     assert!(matches!(error, Error::Config(_)));
 }
+
+#[tokio::test]
+async fn a_failed_refresh_keeps_using_the_current_token_until_it_expires() {
+    let mock =
+        MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(3)))
+            .await
+            .expect("fake server starts");
+    // Lifetime 3 s, margin 1 s: due for refresh after 2 s, expired after 3 s.
+    let client = app_builder(&mock)
+        .token_refresh_margin(Duration::from_secs(1))
+        .retry_policy(dingtalk_conference::RetryPolicy::none())
+        .build()
+        .expect("valid");
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("found");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    mock.push_fault(
+        FaultScope::NextTokenRequests(1),
+        Fault::Error {
+            status: 500,
+            code: "systemError".into(),
+            message: "SYSTEM ERROR".into(),
+        },
+    );
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("the still-valid token carries the call");
+    assert_eq!(mock.counters().token_requests, 2, "the refresh was tried");
+    // The next call tries the refresh again, and this time it works.
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("found");
+    assert_eq!(mock.counters().token_requests, 3);
+}
+
+/// Hands out a token the fake server issued, claiming it lives zero seconds.
+struct ZeroLifetime(String, std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl dingtalk_conference::TokenProvider for ZeroLifetime {
+    fn fetch_token(&self) -> dingtalk_conference::TokenFuture<'_> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let token = dingtalk_conference::AccessToken::new(self.0.clone(), Some(Duration::ZERO));
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+#[tokio::test]
+async fn a_custom_providers_absurd_lifetime_is_clamped_too() {
+    let mock = mock().await;
+    let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let client = Client::builder()
+        .base_url(mock.base_url())
+        .token_provider(ZeroLifetime(mock.issue_token(), fetches.clone()))
+        .build()
+        .expect("valid");
+    for _ in 0..5 {
+        client
+            .conference_info(seeded::STARTED)
+            .await
+            .expect("found");
+    }
+    assert_eq!(fetches.load(std::sync::atomic::Ordering::Relaxed), 1);
+}

@@ -120,3 +120,50 @@ async fn a_final_error_ends_the_wait_at_once() {
     assert!(error.is_not_found());
     assert_eq!(mock.counters().conference_requests, 1);
 }
+
+#[tokio::test]
+async fn an_absurd_retry_after_or_timeout_never_overflows_the_clock() {
+    let mock = mock().await;
+    mock.push_fault(
+        FaultScope::NextConferenceRequests(1),
+        Fault::TooManyRequests {
+            retry_after: Some(u64::MAX),
+        },
+    );
+    let info = app_client(&mock)
+        .wait_for_status(
+            seeded::ENDED,
+            WaitUntil::Ended,
+            fast().timeout(Duration::MAX),
+        )
+        .await
+        .expect("waits at most max_interval, then finds it ended");
+    assert!(info.has_ended());
+}
+
+#[tokio::test]
+async fn the_timeout_bounds_a_poll_that_is_still_retrying() {
+    let mock = mock().await;
+    mock.push_fault(
+        FaultScope::Conference(seeded::STARTED.to_string()),
+        Fault::Delay(Duration::from_secs(30)),
+    );
+    let error = app_client(&mock)
+        .wait_for_status(
+            seeded::STARTED,
+            WaitUntil::Ended,
+            fast().timeout(Duration::from_millis(300)),
+        )
+        .await
+        .expect_err("gives up");
+    assert!(
+        matches!(
+            error,
+            Error::WaitTimedOut {
+                last_status: None,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
