@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use dingtalk_conference::{Edition, Secret, WaitUntil, env};
+use dingtalk_conference::{Edition, Error, Secret, WaitUntil, env};
 
 const ABOUT: &str = "Query DingTalk video conferences: show one, watch it until it ends, or \
                      check the access token.";
@@ -51,16 +51,20 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true, help_heading = "Connection", verbatim_doc_comment)]
     pub(crate) mock: bool,
 
-    /// Which DingTalk edition to call [default: international]
+    /// Which DingTalk edition to call: international or china [default: international]
+    ///
+    /// international (or intl, io): api.dingtalk.io; china (or cn, com): api.dingtalk.com.
+    /// In any case.
     #[arg(
         long,
         global = true,
-        value_enum,
         value_name = "EDITION",
+        value_parser = edition,
+        verbatim_doc_comment,
         env = env::EDITION,
         help_heading = "Connection"
     )]
-    pub(crate) edition: Option<EditionArg>,
+    pub(crate) edition: Option<Edition>,
 
     /// Call this base URL instead of the edition's host
     ///
@@ -77,7 +81,8 @@ pub(crate) struct GlobalArgs {
 
     /// Give up after SECS seconds, retries and polling included
     ///
-    /// Fractions are allowed (0.5). Each single request also times out after 10 s at most.
+    /// Fractions are allowed (0.5), up to a year (31536000). Each single request also times
+    /// out after 10 s at most.
     /// For watch, running out means the condition did not hold in time (exit code 8).
     #[arg(
         long,
@@ -85,6 +90,7 @@ pub(crate) struct GlobalArgs {
         value_name = "SECS",
         verbatim_doc_comment,
         value_parser = parse_seconds,
+        allow_negative_numbers = true,
         help_heading = "Connection"
     )]
     pub(crate) timeout: Option<Duration>,
@@ -172,9 +178,15 @@ default interval is 1 s.")]
 
         /// Seconds between polls [default: 5, or 1 with --mock]
         ///
-        /// Fractions are allowed. When DingTalk throttles or a poll fails, the wait doubles,
-        /// up to 60 s.
-        #[arg(long, value_name = "SECS", value_parser = parse_seconds, verbatim_doc_comment)]
+        /// Fractions are allowed, up to a year (31536000). When DingTalk throttles or a poll
+        /// fails, the wait doubles, up to 60 s.
+        #[arg(
+            long,
+            value_name = "SECS",
+            value_parser = parse_seconds,
+            allow_negative_numbers = true,
+            verbatim_doc_comment
+        )]
         interval: Option<Duration>,
     },
 
@@ -191,26 +203,6 @@ in local time and UTC. The token itself is printed only with --show-token. With 
         #[arg(long, verbatim_doc_comment)]
         show_token: bool,
     },
-}
-
-/// `--edition`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum EditionArg {
-    /// api.dingtalk.io
-    #[value(alias = "intl")]
-    International,
-    /// api.dingtalk.com
-    #[value(alias = "cn")]
-    China,
-}
-
-impl From<EditionArg> for Edition {
-    fn from(edition: EditionArg) -> Self {
-        match edition {
-            EditionArg::International => Edition::International,
-            EditionArg::China => Edition::China,
-        }
-    }
 }
 
 /// `watch --until`.
@@ -250,7 +242,26 @@ fn conference_id(value: &str) -> Result<String, String> {
     }
 }
 
-/// Seconds as a positive, finite number (fractions allowed), e.g. `5` or `0.5`.
+/// `--edition` and `DINGTALK_EDITION`: the library's own parsing, so that the command accepts
+/// exactly the words a program using the library does. A blank value is the default edition,
+/// as the library's `Client::from_env` counts a blank variable as unset.
+fn edition(value: &str) -> Result<Edition, String> {
+    if value.trim().is_empty() {
+        return Ok(Edition::default());
+    }
+    value.parse::<Edition>().map_err(|error| match error {
+        // Without the "invalid configuration: " prefix: clap says what was invalid.
+        Error::Config(message) => message,
+        other => other.to_string(),
+    })
+}
+
+/// The most `--timeout` and `--interval` take: a year, far beyond any use, and far from where
+/// adding it to the clock could overflow.
+const MAX_SECONDS: u64 = 365 * 24 * 60 * 60;
+
+/// Seconds as a positive, finite number (fractions allowed) up to [`MAX_SECONDS`], e.g. `5` or
+/// `0.5`.
 fn parse_seconds(value: &str) -> Result<Duration, String> {
     let seconds: f64 = value
         .trim()
@@ -259,12 +270,24 @@ fn parse_seconds(value: &str) -> Result<Duration, String> {
     if seconds.is_nan() || seconds <= 0.0 {
         return Err(format!("{value:?}: give a positive number of seconds"));
     }
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{value:?} seconds is too long"))
+    let too_long = || format!("{value:?} seconds is too long: give at most {MAX_SECONDS} (a year)");
+    // Also refuses infinity. Compared as a Duration, so that no float rounding lets a value
+    // slip past the limit.
+    let duration = Duration::try_from_secs_f64(seconds).map_err(|_| too_long())?;
+    if duration > Duration::from_secs(MAX_SECONDS) {
+        return Err(too_long());
+    }
+    if duration.is_zero() {
+        return Err(format!(
+            "{value:?} seconds rounds to zero: give a positive number of seconds"
+        ));
+    }
+    Ok(duration)
 }
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory as _;
+    use clap::{CommandFactory as _, Parser as _};
 
     use super::*;
 
@@ -277,9 +300,45 @@ mod tests {
     fn seconds_accept_fractions_and_refuse_nonsense() {
         assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_seconds("5"), Ok(Duration::from_secs(5)));
-        for bad in ["0", "-1", "NaN", "inf", "five", ""] {
+        for bad in ["0", "-1", "-0", "NaN", "inf", "-inf", "five", "", "1e-10"] {
             assert!(parse_seconds(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn seconds_are_at_most_a_year() {
+        assert_eq!(
+            parse_seconds("31536000"),
+            Ok(Duration::from_secs(MAX_SECONDS))
+        );
+        // Values Duration can hold, but that overflow Instant arithmetic later.
+        for too_long in ["31536000.5", "1e19", "1e300", "18446744073709551615"] {
+            let error = parse_seconds(too_long).expect_err(too_long);
+            assert!(error.contains("at most 31536000"), "{error}");
+        }
+    }
+
+    #[test]
+    fn editions_are_the_librarys_words() {
+        for (word, expected) in [
+            ("international", Edition::International),
+            ("intl", Edition::International),
+            ("io", Edition::International),
+            ("China", Edition::China),
+            ("cn", Edition::China),
+            ("com", Edition::China),
+        ] {
+            assert_eq!(word.parse::<Edition>().ok(), Some(expected), "{word}");
+            let cli = Cli::try_parse_from(["dingtalk-conference", "--edition", word, "token"])
+                .unwrap_or_else(|e| panic!("{word}: {e}"));
+            assert_eq!(cli.global.edition, Some(expected), "{word}");
+        }
+        assert_eq!(edition(" "), Ok(Edition::default()));
+        let error = Cli::try_parse_from(["dingtalk-conference", "--edition", "eu", "token"])
+            .err()
+            .expect("an unknown edition is refused");
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(error.to_string().contains("international"), "{error}");
     }
 
     #[test]

@@ -144,34 +144,18 @@ async fn watch(
         WaitUntil::Change => "its status changes",
         _ => "it has ended",
     };
-    say(&format!(
+    say(&render::clean(&format!(
         "watching {id} until {goal}, polling every {}",
         render::short_delay(interval.unwrap_or(DEFAULT_INTERVAL))
-    ));
+    )));
 
     let last_status = Cell::new(None);
     let progress = |event: WaitEvent<'_>| {
-        let now = render::clock(Utc::now(), &Local);
-        match event {
-            WaitEvent::Polled { info, polls } => {
-                last_status.set(info.status);
-                let status = info.status.map_or("-".to_string(), |s| s.to_string());
-                let active = info
-                    .active_count
-                    .map(|n| format!(", {n} active"))
-                    .unwrap_or_default();
-                say(&format!("{now}  poll {polls}: {status}{active}"));
-            }
-            WaitEvent::BackingOff { error, delay } => {
-                let delay = render::short_delay(delay);
-                if error.is_throttled() {
-                    let code = error.code().map(|c| format!(" ({c})")).unwrap_or_default();
-                    say(&format!("{now}  throttled, waiting {delay}{code}"));
-                } else {
-                    say(&format!("{now}  poll failed, waiting {delay}: {error}"));
-                }
-            }
-            _ => {}
+        if let WaitEvent::Polled { info, .. } = &event {
+            last_status.set(info.status);
+        }
+        if let Some(line) = progress_line(&event) {
+            say(&format!("{}  {line}", render::clock(Utc::now(), &Local)));
         }
     };
     let wait = connection
@@ -186,6 +170,33 @@ async fn watch(
         }),
     };
     result.map_err(Failure::Dingtalk)
+}
+
+/// The progress line for one event of a watch, without the time; `None` for events it does
+/// not report. The error's text and DingTalk's code come from the network: the line is escaped
+/// for the terminal.
+fn progress_line(event: &WaitEvent<'_>) -> Option<String> {
+    let line = match event {
+        WaitEvent::Polled { info, polls } => {
+            let status = info.status.map_or("-".to_string(), |s| s.to_string());
+            let active = info
+                .active_count
+                .map(|n| format!(", {n} active"))
+                .unwrap_or_default();
+            format!("poll {polls}: {status}{active}")
+        }
+        WaitEvent::BackingOff { error, delay } => {
+            let delay = render::short_delay(*delay);
+            if error.is_throttled() {
+                let code = error.code().map(|c| format!(" ({c})")).unwrap_or_default();
+                format!("throttled, waiting {delay}{code}")
+            } else {
+                format!("poll failed, waiting {delay}: {error}")
+            }
+        }
+        _ => return None,
+    };
+    Some(render::clean(&line))
 }
 
 fn token_report(
@@ -234,6 +245,19 @@ fn token_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_lines_escape_the_errors_text() {
+        let error = Error::custom("reset\u{1b}[2J\u{202e}by peer\nnext");
+        let event = WaitEvent::BackingOff {
+            error: &error,
+            delay: Duration::from_millis(400),
+        };
+        assert_eq!(
+            progress_line(&event).as_deref(),
+            Some(r"poll failed, waiting 400ms: reset\u{1b}[2J\u{202e}by peer\nnext")
+        );
+    }
 
     #[test]
     fn the_announced_default_interval_is_the_facades() {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use dingtalk_conference::{
-    Client, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Edition, Secret, env,
+    Client, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Secret, env,
 };
 use dingtalk_conference_mock::{
     DEFAULT_APP_KEY, DEFAULT_APP_SECRET, DEFAULT_CORP_ID, DEFAULT_SUITE_KEY, DEFAULT_SUITE_SECRET,
@@ -284,7 +284,7 @@ pub(crate) async fn connect(
         builder = builder.base_url(server.base_url());
         Some(server)
     } else {
-        builder = builder.edition(global.edition.map_or(Edition::default(), Edition::from));
+        builder = builder.edition(global.edition.unwrap_or_default());
         if let Some(base_url) = &global.base_url {
             builder = builder.base_url(base_url.clone());
         }

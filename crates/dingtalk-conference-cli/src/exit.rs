@@ -13,18 +13,21 @@ pub(crate) enum Exit {
     Success = 0,
     /// 1: anything else, e.g. missing or contradictory configuration.
     Other = 1,
-    /// 2: bad input or usage: unknown flag, empty conference id, or DingTalk's
-    /// `missingRoomId`/`paramError`.
+    /// 2: bad input or usage: unknown flag, empty conference id, seconds out of range, or
+    /// DingTalk's `missingRoomId`/`paramError`.
     Usage = 2,
     /// 3: no such conference (DingTalk's `roomNotFound`).
     NotFound = 3,
-    /// 4: authentication or permission refused.
+    /// 4: authentication or permission refused, or a token that cannot be sent. A failed token
+    /// request counts only when the credentials are at fault, not for a network failure, a
+    /// DingTalk outage or an answer that is not DingTalk's.
     Auth = 4,
     /// 5: throttled, still after retries, or a quota spent.
     Throttled = 5,
     /// 6: network: no connection, a timeout, a connection that broke off.
     Network = 6,
-    /// 7: any other answer from DingTalk, or an answer that is not DingTalk's.
+    /// 7: any other answer from DingTalk (the token endpoint's too), or an answer that is not
+    /// DingTalk's.
     Api = 7,
     /// 8: `watch` gave up at `--timeout` before the condition held.
     WaitTimedOut = 8,
@@ -41,16 +44,17 @@ pub(crate) const EXIT_CODES: [(Exit, &str); 10] = [
     ),
     (
         Exit::Usage,
-        "bad input or usage: unknown flag, empty conference id, DingTalk's missingRoomId or \
-         paramError",
+        "bad input or usage: unknown flag, empty conference id, a number of seconds out of \
+         range, DingTalk's missingRoomId or paramError",
     ),
     (Exit::NotFound, "no such conference (roomNotFound)"),
     (
         Exit::Auth,
         "authentication or permission: the token endpoint refused the credentials \
-         (invalidClientIdOrSecret, invalidSuiteKey, invalidSuiteTicket, invalidAuthInfo), the \
-         token was rejected (InvalidAuthentication, HTTP 401), or the app may not do this \
-         (noPermission, AccessTokenPermissionDenied, IpNotInWhiteList)",
+         (invalidClientIdOrSecret, invalidSuiteKey, invalidSuiteTicket, invalidAuthInfo, or \
+         another DingTalk error with HTTP 401/403), the token was rejected \
+         (InvalidAuthentication, HTTP 401) or holds characters a header cannot carry, or the \
+         app may not do this (noPermission, AccessTokenPermissionDenied, IpNotInWhiteList)",
     ),
     (
         Exit::Throttled,
@@ -63,8 +67,9 @@ pub(crate) const EXIT_CODES: [(Exit, &str); 10] = [
     ),
     (
         Exit::Api,
-        "any other DingTalk error (e.g. 500 systemError), or an answer that is not DingTalk's \
-         (not JSON, an HTML page, a redirect)",
+        "any other DingTalk error (e.g. 500 systemError), also from the token endpoint (e.g. a \
+         404 from a wrong --base-url), or an answer that is not DingTalk's (not JSON, an HTML \
+         page such as a 403 ban page, a redirect, a body over the size limit)",
     ),
     (
         Exit::WaitTimedOut,
@@ -98,16 +103,29 @@ pub(crate) fn exit_for(error: &Error) -> Exit {
             Exit::Api
         }
         Error::Transport(_) => Exit::Network,
-        // The token endpoint's own refusals are auth failures; but a token request that could
-        // not get through (network, throttling) or met a DingTalk outage says nothing about the
-        // credentials, and is reported as what it is.
-        Error::Auth { source, .. } => match exit_for(source) {
-            exit @ (Exit::Network | Exit::Throttled | Exit::Other) => exit,
-            _ if source.status().is_some_and(|s| s.is_client_error()) => Exit::Auth,
-            exit => exit,
-        },
+        Error::Auth { source, .. } => exit_for_token_failure(source),
         Error::WaitTimedOut { .. } => Exit::WaitTimedOut,
         _ => Exit::Other,
+    }
+}
+
+/// The exit code for a failed token request. It is an auth failure only when the credentials
+/// or the token are at fault: DingTalk refused them with its error body (a credentials or
+/// permission code, or HTTP 401/403 that is not throttling), or the token cannot be sent at
+/// all. Anything else says nothing about the credentials and is reported as what it is, by the
+/// same rules as any other call: a network failure, throttling, a DingTalk outage, a 404 from a
+/// wrong `--base-url`, an HTML ban page, a body too large.
+fn exit_for_token_failure(source: &Error) -> Exit {
+    match source {
+        Error::Api(api) => match exit_for(source) {
+            exit @ (Exit::Auth | Exit::Throttled) => exit,
+            _ if matches!(api.status.as_u16(), 401 | 403) => Exit::Auth,
+            exit => exit,
+        },
+        // A token with characters an HTTP header cannot carry: the token is bad, not the
+        // command line.
+        Error::InvalidInput(_) => Exit::Auth,
+        other => exit_for(other),
     }
 }
 
@@ -274,6 +292,87 @@ mod tests {
             exit_after(scope, throttle("QpsLimitForApi")).await,
             Exit::Throttled
         );
+    }
+
+    /// The exit code for a query whose token request got `fault`.
+    async fn exit_after_token_fault(fault: Fault) -> Exit {
+        exit_after(FaultScope::NextTokenRequests(1), fault).await
+    }
+
+    fn dingtalk_error(status: u16, code: &str) -> Fault {
+        Fault::Error {
+            status,
+            code: code.into(),
+            message: "message".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn token_endpoint_refusing_the_credentials_is_an_auth_error() {
+        for (status, code) in [
+            (400, "invalidClientIdOrSecret"),
+            (400, "invalidSuiteKey"),
+            (400, "invalidSuiteTicket"),
+            (400, "invalidAuthInfo"),
+            (400, "InvalidAuthentication"),
+            (403, "Forbidden.AccessDenied.AccessTokenPermissionDenied"),
+            (401, "somethingNew"),
+            (403, "somethingNew"),
+        ] {
+            let exit = exit_after_token_fault(dingtalk_error(status, code)).await;
+            assert_eq!(exit, Exit::Auth, "{status} {code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn token_endpoint_failures_that_are_not_about_credentials_are_not_auth_errors() {
+        // A wrong --base-url: a gateway that knows no such route.
+        let not_found = dingtalk_error(404, "InvalidAction.NotFound");
+        assert_eq!(exit_after_token_fault(not_found).await, Exit::Api);
+        // The client sent no body DingTalk could read: a bug, not the credentials.
+        let missing_body = dingtalk_error(400, "Missingbody");
+        assert_eq!(exit_after_token_fault(missing_body).await, Exit::Api);
+        // An unknown 4xx code that is neither 401 nor 403.
+        let other = dingtalk_error(400, "somethingNew");
+        assert_eq!(exit_after_token_fault(other).await, Exit::Api);
+        // DingTalk's IP-ban pages are 403, but not DingTalk's error body.
+        for fault in [Fault::IpBanHtml, Fault::IpBanJson] {
+            assert_eq!(
+                exit_after_token_fault(fault.clone()).await,
+                Exit::Api,
+                "{fault:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn token_answer_over_the_size_limit_is_an_api_error() {
+        let server = MockServer::start().await.expect("mock starts");
+        let huge = Fault::Body {
+            status: 400,
+            content_type: "application/json".into(),
+            body: vec![b' '; 64 * 1024],
+        };
+        server.push_fault(FaultScope::NextTokenRequests(1), huge);
+        let small = |b: ClientBuilder| b.max_response_bytes(1024);
+        let error = query_error(&server.base_url(), seeded::STARTED, small).await;
+        assert!(
+            matches!(&error, Error::Auth { source, .. } if matches!(**source, Error::BodyTooLarge { .. })),
+            "{error:?}"
+        );
+        assert_eq!(exit_for(&error), Exit::Api);
+    }
+
+    #[tokio::test]
+    async fn token_a_header_cannot_carry_is_an_auth_error_not_usage() {
+        let server = MockServer::start().await.expect("mock starts");
+        let bad_token = |b: ClientBuilder| b.static_token("line\nbreak");
+        let error = query_error(&server.base_url(), seeded::STARTED, bad_token).await;
+        assert!(
+            matches!(&error, Error::Auth { source, .. } if matches!(**source, Error::InvalidInput(_))),
+            "{error:?}"
+        );
+        assert_eq!(exit_for(&error), Exit::Auth);
     }
 
     #[tokio::test]

@@ -410,6 +410,124 @@ fn watch_reports_throttling_on_stderr_and_carries_on() {
     assert!(err.contains("poll 1: ended"), "{err}");
 }
 
+#[test]
+fn watch_progress_escapes_what_the_network_sent() {
+    let fake = Fake::start();
+    // A terminal title change and a right-to-left override in a throttling code, then a screen
+    // clear and a zero-width space in an error message; each outlasts one poll's 3 attempts.
+    fake.server.push_fault(
+        FaultScope::ConferenceTimes(seeded::ENDED.to_string(), 3),
+        Fault::Error {
+            status: 429,
+            code: "busy\u{1b}]0;pwned\u{7}\u{202e}".into(),
+            message: "slow down".into(),
+        },
+    );
+    fake.server.push_fault(
+        FaultScope::ConferenceTimes(seeded::ENDED.to_string(), 3),
+        Fault::Error {
+            status: 500,
+            code: "systemError".into(),
+            message: "boom\u{1b}[2J\u{200b}\nfake: poll 9: ended".into(),
+        },
+    );
+    let output = fake.run(&["watch", seeded::ENDED, "--interval", "0.2"]);
+    let err = stderr(&output);
+    assert_eq!(exit_code(&output), 0, "{err}");
+    assert!(err.contains("throttled, waiting"), "{err}");
+    assert!(err.contains("poll failed, waiting"), "{err}");
+    for raw in ['\u{1b}', '\u{7}', '\u{202e}', '\u{200b}'] {
+        assert!(!err.contains(raw), "{raw:?} reached the terminal: {err:?}");
+    }
+    assert!(err.contains(r"busy\u{1b}]0;pwned\u{7}\u{202e}"), "{err}");
+    assert!(
+        err.contains(r"boom\u{1b}[2J\u{200b}\nfake: poll 9"),
+        "{err}"
+    );
+    assert!(
+        !err.lines().any(|line| line.starts_with("fake:")),
+        "a line break from the network started a line: {err}"
+    );
+}
+
+#[test]
+fn seconds_out_of_range_are_usage_errors_not_a_crash() {
+    for args in [
+        &["--timeout", "1e19", "watch", seeded::STARTED][..],
+        &["watch", seeded::STARTED, "--interval", "1e19"][..],
+        &["watch", seeded::STARTED, "--interval", "inf"][..],
+        &["--timeout", "-1", "info", seeded::ENDED][..],
+        &["--timeout", "31536001", "info", seeded::ENDED][..],
+    ] {
+        let mut all = vec!["--mock"];
+        all.extend_from_slice(args);
+        let output = run(&all);
+        let err = stderr(&output);
+        assert_eq!(exit_code(&output), 2, "{args:?}: {err}");
+        assert!(err.contains("invalid value"), "{args:?}: {err}");
+        assert!(
+            err.contains("at most 31536000") || err.contains("positive number"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn edition_takes_the_librarys_words_from_flag_and_variable() {
+    let fake = Fake::start();
+    // --base-url decides where the calls go; the edition only has to be accepted.
+    for word in ["io", "com", "CN", "international"] {
+        let output = fake.run(&["--edition", word, "info", seeded::ENDED]);
+        assert_eq!(exit_code(&output), 0, "{word}: {}", stderr(&output));
+    }
+    let base_url = fake.server.base_url();
+    for word in ["io", "com", ""] {
+        let output = run_with_env(
+            &[
+                "--base-url",
+                &base_url,
+                "--app-key",
+                DEFAULT_APP_KEY,
+                "--app-secret",
+                DEFAULT_APP_SECRET,
+                "info",
+                seeded::ENDED,
+            ],
+            &[(env::EDITION, word)],
+        );
+        assert_eq!(exit_code(&output), 0, "{word:?}: {}", stderr(&output));
+    }
+    let output = fake.run(&["--edition", "mars", "info", seeded::ENDED]);
+    let err = stderr(&output);
+    assert_eq!(exit_code(&output), 2, "{err}");
+    assert!(
+        err.contains("international") && err.contains("china"),
+        "{err}"
+    );
+
+    let help = stdout(&run(&["--help"]));
+    for word in ["international (or intl, io)", "china (or cn, com)"] {
+        assert!(help.contains(word), "{word:?} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn token_endpoint_not_found_from_a_wrong_base_url_exits_7_not_4() {
+    let fake = Fake::start();
+    fake.server.push_fault(
+        FaultScope::NextTokenRequests(1),
+        Fault::Error {
+            status: 404,
+            code: "InvalidAction.NotFound".into(),
+            message: "Specified api is not found".into(),
+        },
+    );
+    let output = fake.run(&["info", seeded::ENDED]);
+    let err = stderr(&output);
+    assert_eq!(exit_code(&output), 7, "{err}");
+    assert!(err.contains("code: InvalidAction.NotFound"), "{err}");
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_watch_with_exit_130() {
