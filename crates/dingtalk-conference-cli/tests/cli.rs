@@ -579,3 +579,17 @@ fn info_repeat_makes_that_many_calls_with_one_token() {
         2
     );
 }
+
+#[test]
+fn a_system_proxy_never_carries_loopback_traffic() {
+    // Nothing listens on port 9: a request sent to the proxy would fail.
+    let proxy = [
+        ("HTTP_PROXY", "http://127.0.0.1:9"),
+        ("http_proxy", "http://127.0.0.1:9"),
+        ("ALL_PROXY", "http://127.0.0.1:9"),
+        ("NO_PROXY", ""),
+        ("no_proxy", ""),
+    ];
+    let output = run_with_env(&["--mock", "info", seeded::ENDED], &proxy);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+}
