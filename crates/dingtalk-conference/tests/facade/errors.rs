@@ -229,47 +229,29 @@ async fn a_body_over_the_limit_is_refused_with_a_clear_error() {
 }
 
 #[tokio::test]
-async fn a_slow_answer_is_a_timeout_error() {
+async fn slow_headers_and_a_slow_body_are_timeout_errors() {
     let mock = mock().await;
-    mock.push_fault(
-        FaultScope::NextConferenceRequests(1),
+    let client = app_builder(&mock)
+        .timeout(Duration::from_millis(250))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("valid");
+    for fault in [
         Fault::Delay(Duration::from_secs(5)),
-    );
-    let error = app_builder(&mock)
-        .timeout(Duration::from_millis(200))
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("valid")
-        .conference_info(seeded::STARTED)
-        .await
-        .expect_err("timed out");
-    assert!(
-        matches!(&error, Error::Transport(t) if t.kind() == TransportErrorKind::Timeout),
-        "{error:?}"
-    );
-    assert!(error.is_retryable());
-    assert!(error.to_string().contains("timed out"), "{error}");
-}
-
-#[tokio::test]
-async fn a_slow_body_is_a_timeout_error_too() {
-    let mock = mock().await;
-    mock.push_fault(
-        FaultScope::NextConferenceRequests(1),
         Fault::SlowBody(Duration::from_secs(5)),
-    );
-    let error = app_builder(&mock)
-        .timeout(Duration::from_millis(300))
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("valid")
-        .conference_info(seeded::STARTED)
-        .await
-        .expect_err("timed out");
-    assert!(
-        matches!(&error, Error::Transport(t) if t.kind() == TransportErrorKind::Timeout),
-        "{error:?}"
-    );
+    ] {
+        mock.push_fault(FaultScope::NextConferenceRequests(1), fault.clone());
+        let error = client
+            .conference_info(seeded::STARTED)
+            .await
+            .expect_err("timed out");
+        assert!(
+            matches!(&error, Error::Transport(t) if t.kind() == TransportErrorKind::Timeout),
+            "{fault:?}: {error:?}"
+        );
+        assert!(error.is_retryable());
+        assert!(error.to_string().contains("timed out"), "{error}");
+    }
 }
 
 #[tokio::test]
