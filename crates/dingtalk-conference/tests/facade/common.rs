@@ -21,6 +21,14 @@ pub(crate) fn app_builder(mock: &MockServer) -> ClientBuilder {
         .retry_policy(fast_retries())
 }
 
+/// An internal-app client of `mock` that makes every call once: for errors as first seen.
+pub(crate) fn no_retry_client(mock: &MockServer) -> Client {
+    app_builder(mock)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("valid client")
+}
+
 /// An internal-app client of `mock`, with fast retries.
 pub(crate) fn app_client(mock: &MockServer) -> Client {
     app_builder(mock).build().expect("valid client")

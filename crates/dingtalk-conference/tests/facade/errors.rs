@@ -5,7 +5,7 @@ use std::time::Duration;
 use dingtalk_conference::{Client, Error, ErrorCode, RetryPolicy, TransportErrorKind};
 use dingtalk_conference_mock::{Fault, FaultScope, seeded};
 
-use crate::common::{app_builder, app_client, mock};
+use crate::common::{app_builder, app_client, mock, no_retry_client};
 
 #[tokio::test]
 async fn an_empty_or_blank_id_is_refused_before_any_request() {
@@ -98,10 +98,7 @@ async fn access_denied_detail_is_kept_and_permission_errors_are_final() {
 async fn an_html_ip_ban_page_is_reported_with_status_and_a_snippet() {
     let mock = mock().await;
     mock.push_fault(FaultScope::NextConferenceRequests(1), Fault::IpBanHtml);
-    let error = app_builder(&mock)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("valid")
+    let error = no_retry_client(&mock)
         .conference_info(seeded::STARTED)
         .await
         .expect_err("banned");
@@ -128,10 +125,7 @@ async fn an_html_ip_ban_page_is_reported_with_status_and_a_snippet() {
 async fn a_json_ip_ban_that_is_not_dingtalks_error_body_is_not_mistaken_for_one() {
     let mock = mock().await;
     mock.push_fault(FaultScope::NextConferenceRequests(1), Fault::IpBanJson);
-    let error = app_builder(&mock)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("valid")
+    let error = no_retry_client(&mock)
         .conference_info(seeded::STARTED)
         .await
         .expect_err("banned");
@@ -280,10 +274,7 @@ async fn a_refused_connection_is_a_connect_error() {
 #[tokio::test]
 async fn a_truncated_body_and_a_dropped_connection_are_transport_errors() {
     let mock = mock().await;
-    let client = app_builder(&mock)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("valid");
+    let client = no_retry_client(&mock);
     client
         .conference_info(seeded::STARTED)
         .await

@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
-use dingtalk_conference::{ErrorCode, RetryPolicy};
+use dingtalk_conference::ErrorCode;
 use dingtalk_conference_mock::{Fault, FaultScope, seeded};
 
-use crate::common::{app_builder, app_client, fast_retries, mock, with_trace_capture};
+use crate::common::{
+    app_builder, app_client, fast_retries, mock, no_retry_client, with_trace_capture,
+};
 
 const THROTTLE_CODES: [&str; 5] = [
     "Forbidden.AccessDenied.QpsLimitForApi",
@@ -147,10 +149,7 @@ async fn retries_can_be_turned_off() {
         FaultScope::NextConferenceRequests(1),
         Fault::Throttle(THROTTLE_CODES[1].into()),
     );
-    let error = app_builder(&mock)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("valid")
+    let error = no_retry_client(&mock)
         .conference_info(seeded::STARTED)
         .await
         .expect_err("no retry");
