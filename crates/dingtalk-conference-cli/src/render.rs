@@ -70,44 +70,10 @@ where
     time.with_timezone(tz).format("%H:%M:%S").to_string()
 }
 
-/// Text from the network made safe for a terminal: control characters (escape sequences, line
-/// breaks) and the invisible Unicode format characters that reorder or hide text (bidi
-/// overrides and isolates, zero-width characters, the byte order mark) are shown escaped, as
-/// `\u{1b}` or `\u{202e}`, instead of acting on the terminal or misleading the reader.
+/// Text from the network made safe for a terminal: the facade's
+/// [`escape_untrusted`](dingtalk_conference::escape_untrusted).
 pub(crate) fn clean(text: &str) -> String {
-    if !text.chars().any(needs_escape) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if needs_escape(c) {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// Whether `c` must not reach a terminal as is: a control character, or a format character
-/// that changes how the text around it shows.
-fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            // Arabic letter mark, Mongolian vowel separator.
-            '\u{061C}' | '\u{180E}'
-            // Zero-width space, (non-)joiner, left-to-right and right-to-left marks.
-            | '\u{200B}'..='\u{200F}'
-            // Line and paragraph separators; bidi embeddings, pop and overrides.
-            | '\u{2028}'..='\u{202E}'
-            // Word joiner, invisible operators, bidi isolates, deprecated format characters.
-            | '\u{2060}'..='\u{206F}'
-            // Zero-width no-break space (byte order mark).
-            | '\u{FEFF}'
-            // Interlinear annotation.
-            | '\u{FFF9}'..='\u{FFFB}'
-        )
+    dingtalk_conference::escape_untrusted(text).into_owned()
 }
 
 /// The summary `info` and `watch` print: one `label  value` row per field, aligned.
@@ -300,26 +266,6 @@ mod tests {
     fn control_characters_from_the_network_are_escaped() {
         assert_eq!(clean("ok 钉钉"), "ok 钉钉");
         assert_eq!(clean("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
-    }
-
-    #[test]
-    fn bidi_and_invisible_format_characters_are_escaped() {
-        // "Trojan source": a right-to-left override makes "exe.txt" show as "txt.exe".
-        assert_eq!(clean("a\u{202e}txt.exe"), "a\\u{202e}txt.exe");
-        for c in [
-            '\u{061C}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{202A}',
-            '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2060}', '\u{2061}', '\u{2062}',
-            '\u{2063}', '\u{2064}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{FEFF}',
-        ] {
-            let escaped = format!("\\u{{{:x}}}", u32::from(c));
-            assert_eq!(
-                clean(&format!("x{c}y")),
-                format!("x{escaped}y"),
-                "{escaped}"
-            );
-        }
-        // Visible non-ASCII text stays as it is.
-        assert_eq!(clean("Zoë 钉钉 مرحبا — ok"), "Zoë 钉钉 مرحبا — ok");
     }
 
     #[test]

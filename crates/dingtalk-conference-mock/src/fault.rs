@@ -85,6 +85,18 @@ pub enum Fault {
         /// The body, sent as is.
         body: Vec<u8>,
     },
+    /// Like [`Fault::Body`], with extra response headers, e.g. `Retry-After` in its HTTP-date
+    /// form. A header whose name or value HTTP cannot carry is left out.
+    BodyWithHeaders {
+        /// The HTTP status.
+        status: u16,
+        /// The `content-type` header value.
+        content_type: String,
+        /// Extra headers, as (name, value).
+        headers: Vec<(String, String)>,
+        /// The body, sent as is.
+        body: Vec<u8>,
+    },
 }
 
 impl FaultScope {

@@ -472,6 +472,20 @@ async fn handle(
             content_type,
             body,
         } => Reply::raw(status, &content_type, body),
+        Fault::BodyWithHeaders {
+            status,
+            content_type,
+            headers,
+            body,
+        } => headers
+            .into_iter()
+            .filter_map(|(name, value)| {
+                Some((HeaderName::from_bytes(name.as_bytes()).ok()?, value))
+            })
+            .fold(
+                Reply::raw(status, &content_type, body),
+                |reply, (name, value)| reply.header(name, value),
+            ),
     };
     Ok(respond(reply, &ids, Shape::Normal))
 }

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dingtalk_conference_api::{REQUEST_ID_HEADER, ResponseMeta, types::ErrorBody};
+
+use crate::text::shown;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER};
 
@@ -28,15 +30,15 @@ pub enum Error {
     Config(String),
 
     /// DingTalk answered with its error body.
-    #[error("{0}")]
+    #[error(transparent)]
     Api(Box<ApiError>),
 
     /// The answer was not DingTalk's: an error status whose body is not DingTalk's error body
     /// (DingTalk's IP-ban page is HTML), a redirect, or a status the API does not use.
     #[error(
         "unexpected HTTP {status} response{}{}: {snippet:?}{}",
-        content_type.as_deref().map(|c| format!(" ({c})")).unwrap_or_default(),
-        request_id.as_deref().map(|r| format!(", request id {r}")).unwrap_or_default(),
+        content_type.as_deref().map(|c| format!(" ({})", shown(c))).unwrap_or_default(),
+        request_id.as_deref().map(|r| format!(", request id {}", shown(r))).unwrap_or_default(),
         hint_for_unexpected(*status, location.as_deref())
     )]
     UnexpectedResponse {
@@ -56,8 +58,9 @@ pub enum Error {
 
     /// A success status whose body does not decode as the API's answer.
     #[error(
-        "DingTalk's HTTP {status} answer does not match the API{}: {message}; body starts {snippet:?}",
-        request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default()
+        "DingTalk's HTTP {status} answer does not match the API{}: {}; body starts {snippet:?}",
+        request_id.as_deref().map(|r| format!(" (request id {})", shown(r))).unwrap_or_default(),
+        shown(message)
     )]
     Decode {
         /// The HTTP status.
@@ -70,10 +73,12 @@ pub enum Error {
         snippet: String,
     },
 
-    /// The response body was larger than the configured limit and was not read.
+    /// A success response's body was larger than the configured limit and was not read. (An
+    /// error status with an oversized body is classified by its status instead: see
+    /// [`Error::UnexpectedResponse`].)
     #[error(
         "HTTP {status} response body is larger than the {limit}-byte limit and was not read{}",
-        request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default()
+        request_id.as_deref().map(|r| format!(" (request id {})", shown(r))).unwrap_or_default()
     )]
     BodyTooLarge {
         /// The HTTP status.
@@ -84,12 +89,13 @@ pub enum Error {
         request_id: Option<String>,
     },
 
-    /// The request did not complete: connect failure, timeout, reset, truncated body.
-    #[error("{0}")]
+    /// The request did not complete: connect failure, timeout, reset, truncated body. The
+    /// underlying `reqwest` error is the [`source`](std::error::Error::source).
+    #[error(transparent)]
     Transport(TransportError),
 
     /// No access token could be had; `source` says why (DingTalk's code is on it).
-    #[error("could not get an access token from {provider}: {source}")]
+    #[error("could not get an access token from {provider}")]
     Auth {
         /// Where the token was to come from, e.g. `getAccessToken`.
         provider: Cow<'static, str>,
@@ -112,22 +118,101 @@ pub enum Error {
         last_status: Option<crate::ConferenceStatus>,
     },
 
-    /// A failure inside a user-supplied [`TokenProvider`](crate::TokenProvider).
-    #[error("{0}")]
-    Custom(Arc<dyn std::error::Error + Send + Sync>),
+    /// One of the client's own time limits ran out: the whole call's deadline, or the token
+    /// fetch timeout. `last_error` (the [`source`](std::error::Error::source)) is the failure
+    /// of the last attempt, if one failed before time ran out.
+    #[error("{}", timeout_message(*kind, *limit))]
+    Timeout {
+        /// Which limit ran out.
+        kind: TimeoutKind,
+        /// The limit.
+        limit: Duration,
+        /// What the last attempt failed with, if it failed before time ran out.
+        #[source]
+        last_error: Option<Box<Error>>,
+    },
+
+    /// A failure inside a user-supplied [`TokenProvider`](crate::TokenProvider), which is the
+    /// [`source`](std::error::Error::source). Made with [`Error::custom`] (final) or
+    /// [`Error::transient`] (retried).
+    #[error("{}", if *transient { "a custom token provider failed (transient)" } else { "a custom token provider failed" })]
+    Custom {
+        /// The provider's own error.
+        source: Arc<dyn std::error::Error + Send + Sync>,
+        /// Whether trying again later may succeed.
+        transient: bool,
+    },
+}
+
+/// Which time limit an [`Error::Timeout`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// The whole call's deadline: attempts, retries, waits, the token replay and token
+    /// fetches together ([`ClientBuilder::call_timeout`](crate::ClientBuilder::call_timeout),
+    /// [`CallOptions::timeout`](crate::CallOptions::timeout)).
+    Deadline,
+    /// Fetching an access token
+    /// ([`ClientBuilder::token_fetch_timeout`](crate::ClientBuilder::token_fetch_timeout)).
+    TokenFetch,
+}
+
+fn timeout_message(kind: TimeoutKind, limit: Duration) -> String {
+    match kind {
+        TimeoutKind::Deadline => format!(
+            "the call did not finish within its {limit:.1?} deadline (retries and waits \
+             included); raise it with call_timeout() or CallOptions::timeout()"
+        ),
+        TimeoutKind::TokenFetch => format!(
+            "fetching an access token took longer than {limit:.1?} \
+             (token_fetch_timeout); the next call starts a new fetch"
+        ),
+    }
 }
 
 impl Error {
-    /// Wraps an error from your own [`TokenProvider`](crate::TokenProvider) or hook.
+    /// Wraps an error from your own [`TokenProvider`](crate::TokenProvider) that retrying
+    /// will not fix (bad configuration, a refused credential).
     pub fn custom(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self::Custom(Arc::from(error.into()))
+        Self::Custom {
+            source: Arc::from(error.into()),
+            transient: false,
+        }
     }
 
-    /// DingTalk's error, if this is one, looking through [`Error::Auth`].
+    /// Wraps an error from your own [`TokenProvider`](crate::TokenProvider) that may go away
+    /// if tried again (a vault that is restarting, a network blip): the call is retried per
+    /// its [`RetryPolicy`](crate::RetryPolicy), as DingTalk's own 5xx answers are.
+    pub fn transient(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Custom {
+            source: Arc::from(error.into()),
+            transient: true,
+        }
+    }
+
+    /// This error and each of its causes, joined by `": "`: for a person to read (the CLI
+    /// prints it). Text from the network is escaped and bounded as in `Display`.
+    pub fn report(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            text.push_str(": ");
+            text.push_str(&crate::text::shown(&error.to_string()));
+            cause = error.source();
+        }
+        text
+    }
+
+    /// DingTalk's error, if this is one, looking through [`Error::Auth`] and the last
+    /// failure of an [`Error::Timeout`].
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
             Self::Api(api) => Some(api),
             Self::Auth { source, .. } => source.api_error(),
+            Self::Timeout {
+                last_error: Some(last),
+                ..
+            } => last.api_error(),
             _ => None,
         }
     }
@@ -145,6 +230,10 @@ impl Error {
             | Self::Decode { status, .. }
             | Self::BodyTooLarge { status, .. } => Some(*status),
             Self::Auth { source, .. } => source.status(),
+            Self::Timeout {
+                last_error: Some(last),
+                ..
+            } => last.status(),
             _ => None,
         }
     }
@@ -157,6 +246,10 @@ impl Error {
             | Self::Decode { request_id, .. }
             | Self::BodyTooLarge { request_id, .. } => request_id.as_deref(),
             Self::Auth { source, .. } => source.request_id(),
+            Self::Timeout {
+                last_error: Some(last),
+                ..
+            } => last.request_id(),
             _ => None,
         }
     }
@@ -169,12 +262,15 @@ impl Error {
             Self::UnexpectedResponse { status, .. } => is_retryable_status(*status),
             Self::Transport(t) => t.is_retryable(),
             Self::Auth { source, .. } => source.is_retryable(),
+            // A hung token source is as transient as a request that timed out; a spent
+            // deadline is final for this call.
+            Self::Timeout { kind, .. } => *kind == TimeoutKind::TokenFetch,
+            Self::Custom { transient, .. } => *transient,
             Self::InvalidInput(_)
             | Self::Config(_)
             | Self::Decode { .. }
             | Self::BodyTooLarge { .. }
-            | Self::WaitTimedOut { .. }
-            | Self::Custom(_) => false,
+            | Self::WaitTimedOut { .. } => false,
         }
     }
 
@@ -230,6 +326,15 @@ impl Error {
         if let Some(meta) = &meta
             && let Some(limit) = meta.body_limit_exceeded
         {
+            // An error status means what it says whatever its body: a 503 or 429 stays
+            // retryable (with its Retry-After), a 401 still triggers the token replay.
+            if !meta.status.is_success() {
+                return Self::unexpected(
+                    meta.status,
+                    &meta.headers,
+                    format!("[a body of more than {limit} bytes, not read]"),
+                );
+            }
             return Self::BodyTooLarge {
                 status: meta.status,
                 limit,
@@ -252,6 +357,11 @@ impl Error {
                 let (status, headers) = meta
                     .map(|m| (m.status, m.headers))
                     .unwrap_or((StatusCode::OK, HeaderMap::new()));
+                if !status.is_success()
+                    && let Some(api) = ApiError::from_lenient_json(status, &headers, &body)
+                {
+                    return Self::Api(Box::new(api));
+                }
                 let snippet = body_snippet(&body, status, withhold_body);
                 if status.is_success() {
                     Self::Decode {
@@ -279,9 +389,7 @@ impl Error {
                 Self::Transport(TransportError::new(e))
             }
             E::InvalidRequest(message) => Self::InvalidInput(message),
-            E::Custom(message) => Self::Custom(Arc::from(
-                Box::<dyn std::error::Error + Send + Sync>::from(message),
-            )),
+            E::Custom(message) => Self::custom(message),
         }
     }
 }
@@ -343,6 +451,40 @@ impl ApiError {
         }
     }
 
+    /// DingTalk's error body decoded by hand when the generated type refused it: a body whose
+    /// `code` is a non-empty string is DingTalk's, whatever its optional fields hold (`null`,
+    /// another type). Fields of the wrong type are dropped, not fatal.
+    pub(crate) fn from_lenient_json(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Option<Self> {
+        let serde_json::Value::Object(mut fields) = serde_json::from_slice(body).ok()? else {
+            return None;
+        };
+        let mut text = |key: &str| match fields.remove(key) {
+            Some(serde_json::Value::String(value)) => Some(value),
+            _ => None,
+        };
+        let code = text("code").filter(|code| !code.is_empty())?;
+        let message = text("message");
+        let requestid = text("requestid");
+        let access_denied_detail = match fields.remove("accessdenieddetail") {
+            Some(serde_json::Value::Object(detail)) => detail,
+            _ => serde_json::Map::new(),
+        };
+        Some(Self::new(
+            status,
+            headers,
+            ErrorBody {
+                code,
+                message,
+                requestid,
+                accessdenieddetail: access_denied_detail,
+            },
+        ))
+    }
+
     /// Whether the same call may succeed later (throttling, 429, 5xx).
     pub fn is_retryable(&self) -> bool {
         if self.code.is_final() {
@@ -354,17 +496,18 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Code, message and request id come from the network: escaped and bounded.
         write!(
             f,
             "DingTalk answered HTTP {} {}",
             self.status.as_u16(),
-            self.code
+            shown(self.code.as_str())
         )?;
         if let Some(message) = &self.message {
-            write!(f, ": {message}")?;
+            write!(f, ": {}", shown(message))?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
+            write!(f, " (request id {})", shown(id))?;
         }
         if let Some(hint) = self.code.hint() {
             write!(f, "; {hint}")?;
@@ -372,6 +515,8 @@ impl fmt::Display for ApiError {
         Ok(())
     }
 }
+
+impl std::error::Error for ApiError {}
 
 /// DingTalk's error codes, typed. The wire value is in each variant's doc; codes this crate does
 /// not know arrive as [`ErrorCode::Other`].
@@ -621,7 +766,9 @@ impl fmt::Display for TransportError {
             TransportErrorKind::Body => "the response broke off before it was complete",
             TransportErrorKind::Other => "the request failed",
         };
-        write!(f, "{what}: {}", error_chain(&*self.source))
+        // The cause is the `source()`, not part of this text: reporters that walk the chain
+        // (anyhow's `{:#}`, `Error::report`) show each cause once.
+        f.write_str(what)
     }
 }
 
@@ -629,21 +776,6 @@ impl std::error::Error for TransportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.source)
     }
-}
-
-/// An error and its causes on one line (reqwest's top-level message hides the useful part).
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 fn is_retryable_status(status: StatusCode) -> bool {
@@ -654,7 +786,8 @@ fn hint_for_unexpected(status: StatusCode, location: Option<&str>) -> String {
     if status.is_redirection() {
         match location {
             Some(to) => format!(
-                "; refused to follow a redirect to {to}: the access token must not leave the API host"
+                "; refused to follow a redirect to {}: the access token must not leave the API host",
+                shown(to)
             ),
             None => "; DingTalk's API does not redirect: check the base URL".to_string(),
         }
@@ -677,16 +810,18 @@ fn header_string(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is not used by DingTalk and is ignored).
+/// `Retry-After`, in either of its forms (RFC 9110 §10.2.3): delay-seconds, or an HTTP date,
+/// which counts from now (a date in the past means "now").
 fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// The start of a body, lossy UTF-8, cut at a character boundary.
@@ -764,6 +899,147 @@ mod tests {
         assert!(!api(403, "noPermission").is_retryable());
         assert!(!api(404, "roomNotFound").is_retryable());
         assert!(!api(400, "paramError").is_retryable());
+    }
+
+    /// One error of each variant, with a real `reqwest` error for the transport failure.
+    async fn one_of_each() -> Vec<Error> {
+        let refused = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client")
+            .get("http://127.0.0.1:1/")
+            .send()
+            .await
+            .expect_err("nothing listens on port 1");
+        let transport = Error::Transport(TransportError::new(refused));
+        let api = Error::Api(Box::new(ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: ErrorCode::RoomNotFound,
+            message: Some("ROOM NOT FOUND".into()),
+            request_id: Some("req-1".into()),
+            access_denied_detail: None,
+            retry_after: None,
+        }));
+        vec![
+            Error::InvalidInput("empty id".into()),
+            Error::Config("no credentials".into()),
+            api.clone(),
+            Error::unexpected(StatusCode::FORBIDDEN, &HeaderMap::new(), "<html>".into()),
+            Error::Decode {
+                status: StatusCode::OK,
+                request_id: None,
+                message: "missing field".into(),
+                snippet: "{}".into(),
+            },
+            Error::BodyTooLarge {
+                status: StatusCode::OK,
+                limit: 1,
+                request_id: None,
+            },
+            transport.clone(),
+            Error::Auth {
+                provider: "getAccessToken".into(),
+                source: Box::new(api),
+            },
+            Error::WaitTimedOut {
+                waited: Duration::from_secs(1),
+                last_status: None,
+            },
+            Error::Timeout {
+                kind: TimeoutKind::Deadline,
+                limit: Duration::from_secs(30),
+                last_error: Some(Box::new(transport)),
+            },
+            Error::custom(std::io::Error::other("the vault said no")),
+            Error::transient(std::io::Error::other("the vault is restarting")),
+        ]
+    }
+
+    #[tokio::test]
+    async fn every_variant_shows_each_cause_once_and_hands_over_its_source() {
+        use std::error::Error as _;
+        for error in one_of_each().await {
+            let own = error.to_string();
+            if let Some(source) = error.source() {
+                // A cause is the source's to show, not repeated in the text above it.
+                assert!(
+                    !own.contains(&source.to_string()),
+                    "{own:?} repeats its source"
+                );
+            }
+            let expects_source = matches!(
+                error,
+                Error::Transport(_)
+                    | Error::Custom { .. }
+                    | Error::Auth { .. }
+                    | Error::Timeout {
+                        last_error: Some(_),
+                        ..
+                    }
+            );
+            assert_eq!(error.source().is_some(), expects_source, "{error:?}");
+            let mut chain = Vec::new();
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+            while let Some(e) = cause {
+                chain.push(e.to_string());
+                cause = e.source();
+            }
+            let anyhow_report = format!("{:#}", anyhow::Error::from(error.clone()));
+            assert_eq!(anyhow_report, chain.join(": "));
+            assert_eq!(error.report(), anyhow_report);
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_each_http_date_form() {
+        let after = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(RETRY_AFTER, value.parse().expect("header value"));
+            retry_after_header(&headers)
+        };
+        assert_eq!(after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(after(" 0 "), Some(Duration::ZERO));
+        let soon = std::time::SystemTime::now() + Duration::from_secs(120);
+        let imf = httpdate::fmt_http_date(soon);
+        let left = after(&imf).expect("IMF-fixdate");
+        assert!(left > Duration::from_secs(100) && left <= Duration::from_secs(120));
+        // The obsolete RFC 850 and asctime forms, which RFC 9110 says to accept; in the past.
+        assert_eq!(
+            after("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(after("Sun Nov  6 08:49:37 1994"), Some(Duration::ZERO));
+        assert_eq!(after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        assert_eq!(after("soon"), None);
+        assert_eq!(after("-1"), None);
+    }
+
+    #[test]
+    fn an_error_body_with_null_or_odd_optional_fields_is_still_dingtalks() {
+        let api = ApiError::from_lenient_json(
+            StatusCode::FORBIDDEN,
+            &HeaderMap::new(),
+            br#"{"code":"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi","requestid":null,"message":7,"accessdenieddetail":null}"#,
+        )
+        .expect("DingTalk's error");
+        assert!(api.is_retryable());
+        assert_eq!((api.message, api.request_id), (None, None));
+        for not_dingtalks in [
+            &b"{}"[..],
+            br#"{"code":null}"#,
+            br#"{"code":""}"#,
+            b"[1]",
+            b"<html>",
+        ] {
+            assert!(
+                ApiError::from_lenient_json(
+                    StatusCode::FORBIDDEN,
+                    &HeaderMap::new(),
+                    not_dingtalks
+                )
+                .is_none()
+            );
+        }
     }
 
     #[test]
