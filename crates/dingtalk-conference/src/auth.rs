@@ -8,13 +8,16 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use dingtalk_conference_api::types::{
     AccessTokenResponse, GetAccessTokenRequest, GetCorpAccessTokenRequest,
 };
 use dingtalk_conference_api::{RequestContext, ResponseValue};
 use reqwest::header::HeaderValue;
+use tokio::sync::watch;
+// Tokio's clock, so that tests can pause it; outside tests it is the monotonic clock.
+use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use crate::client::Endpoint;
@@ -28,20 +31,40 @@ const MIN_TOKEN_LIFETIME: Duration = Duration::from_secs(1);
 /// The longest lifetime believed; an absurd `expireIn` is capped here.
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// An access token and, if known, how long it stays valid from when it was issued.
+/// An access token and, if known, when it stops being valid.
 #[derive(Clone, Debug)]
 pub struct AccessToken {
     token: Secret,
-    expires_in: Option<Duration>,
+    expiry: Expiry,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Expiry {
+    Unknown,
+    /// Valid for this long, counted from when the value was made.
+    In(Duration),
+    /// Valid until this moment.
+    At(SystemTime),
 }
 
 impl AccessToken {
-    /// A token valid for `expires_in` from now, or indefinitely (until DingTalk rejects it) if
+    /// A token valid for `expires_in`, counted from when this value is made (for a
+    /// [`TokenProvider`], from when its fetch returns), or until DingTalk rejects it if
     /// `None`.
     pub fn new(token: impl Into<Secret>, expires_in: Option<Duration>) -> Self {
         Self {
             token: token.into(),
-            expires_in,
+            expiry: expires_in.map_or(Expiry::Unknown, Expiry::In),
+        }
+    }
+
+    /// A token valid until `expires_at`, a moment on the wall clock: for a provider that
+    /// knows when its token expires rather than how long it lives (a vault entry, a token
+    /// shared between processes).
+    pub fn with_expiry_time(token: impl Into<Secret>, expires_at: SystemTime) -> Self {
+        Self {
+            token: token.into(),
+            expiry: Expiry::At(expires_at),
         }
     }
 
@@ -50,11 +73,20 @@ impl AccessToken {
         &self.token
     }
 
-    /// How long the token stays valid, if known: from when it was issued, for a token a
-    /// [`TokenProvider`] returns; from the moment of the call, for one that
-    /// [`Client::access_token`](crate::Client::access_token) returns.
+    /// How long the token stays valid, if known: the `expires_in` given to
+    /// [`new`](Self::new), counted from when this value was made; or, for a token made with
+    /// [`with_expiry_time`](Self::with_expiry_time), the time left from now until then (zero
+    /// once it has passed). [`Client::access_token`](crate::Client::access_token) returns a
+    /// token made with `new`, whose `expires_in` is the time left at that call.
     pub fn expires_in(&self) -> Option<Duration> {
-        self.expires_in
+        match self.expiry {
+            Expiry::Unknown => None,
+            Expiry::In(lifetime) => Some(lifetime),
+            Expiry::At(at) => Some(
+                at.duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO),
+            ),
+        }
     }
 }
 
@@ -64,7 +96,11 @@ pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken, Error
 /// A source of access tokens, for when the built-in credentials do not fit (a token service
 /// of your own, a vault, a cross-process cache).
 ///
-/// The client calls it only when it needs a new token, and never concurrently.
+/// The client calls it only when it needs a new token, and never concurrently. Each fetch is
+/// bounded by the client's
+/// [`token_fetch_timeout`](crate::ClientBuilder::token_fetch_timeout); a fetch that runs out
+/// is dropped, and the next call starts a new one. Return [`Error::transient`] for a failure
+/// that trying again may fix, [`Error::custom`] for one it will not.
 ///
 /// ```
 /// use dingtalk_conference::{AccessToken, Error, TokenFuture, TokenProvider};
@@ -84,6 +120,15 @@ pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken, Error
 pub trait TokenProvider: Send + Sync + 'static {
     /// Fetches a new token.
     fn fetch_token(&self) -> TokenFuture<'_>;
+
+    /// DingTalk rejected `token` (400 `InvalidAuthentication`, or 401) and the client has
+    /// dropped it; the next [`fetch_token`](Self::fetch_token) should not return it again. A
+    /// provider backed by a cache of its own (shared between processes, say) drops it there.
+    /// Called once per rejected token, however many calls saw the rejection. The default
+    /// does nothing.
+    fn invalidate(&self, token: &Secret) {
+        let _ = token;
+    }
 
     /// A short name for traces and errors (never a secret).
     fn name(&self) -> &str {
@@ -244,7 +289,7 @@ pub(crate) struct CachedToken {
     pub(crate) secret: Secret,
     /// When the cache starts fetching a replacement (expiry minus the refresh margin).
     refresh_at: Option<Instant>,
-    /// When DingTalk said it expires; until then it may stand in if a refresh fails.
+    /// When it expires; until then it is served while a replacement is fetched.
     valid_until: Option<Instant>,
     /// The same, on the wall clock.
     pub(crate) expires_at: Option<SystemTime>,
@@ -270,93 +315,185 @@ impl fmt::Debug for CachedToken {
     }
 }
 
+/// The outcome of one fetch, published to everyone waiting for it.
+type Outcome = Option<Result<CachedToken, Error>>;
+
+/// The first wait after a failed background refresh; it doubles with each further failure.
+const REFRESH_BACKOFF_INITIAL: Duration = Duration::from_secs(1);
+/// The longest wait between two background refresh attempts.
+const REFRESH_BACKOFF_MAX: Duration = Duration::from_secs(60);
+
 #[derive(Default)]
 struct CacheState {
     current: Option<CachedToken>,
-    /// How many fetches have completed, successful or not.
-    completed_fetches: u64,
-    /// The error of the latest fetch, if it failed; handed to everyone who waited for it.
-    last_failure: Option<Error>,
     next_id: u64,
+    /// The fetch in flight, if any; its outcome arrives here.
+    in_flight: Option<watch::Receiver<Outcome>>,
+    /// Background refreshes that failed in a row, and when the next one may start.
+    refresh_failures: u32,
+    next_refresh_at: Option<Instant>,
 }
 
-impl CacheState {
-    fn fresh(&self) -> Option<CachedToken> {
-        self.current
-            .as_ref()
-            .filter(|t| t.is_fresh(Instant::now()))
-            .cloned()
-    }
-
-    /// The current token if it has not expired yet, even if it is due for refresh.
-    fn usable(&self) -> Option<CachedToken> {
-        self.current
-            .as_ref()
-            .filter(|t| t.is_usable(Instant::now()))
-            .cloned()
-    }
-}
-
-/// The token cache: single-flight fetching, refresh before expiry, careful eviction.
+/// The token cache: one fetch at a time, refresh beside the callers while the current token is
+/// still valid, back-off after failed refreshes, careful eviction.
+///
+/// Every fetch runs in a task of its own, so a caller that gives up (its deadline passed, its
+/// future was dropped) never cancels the fetch the others wait for.
 pub(crate) struct TokenCache {
+    inner: Arc<CacheInner>,
+}
+
+struct CacheInner {
     provider: Arc<dyn TokenProvider>,
     refresh_margin: Duration,
+    fetch_timeout: Duration,
+    /// False for a static token: fetching "again" returns the same rejected token.
+    replaceable: bool,
     state: Mutex<CacheState>,
-    /// Held by the one caller that is fetching; the others wait on it, then find the result.
-    fetching: tokio::sync::Mutex<()>,
 }
 
 impl TokenCache {
-    pub(crate) fn new(provider: Arc<dyn TokenProvider>, refresh_margin: Duration) -> Self {
+    pub(crate) fn new(
+        provider: Arc<dyn TokenProvider>,
+        refresh_margin: Duration,
+        fetch_timeout: Duration,
+        replaceable: bool,
+    ) -> Self {
         Self {
-            provider,
-            refresh_margin,
-            state: Mutex::default(),
-            fetching: tokio::sync::Mutex::new(()),
+            inner: Arc::new(CacheInner {
+                provider,
+                refresh_margin,
+                fetch_timeout,
+                replaceable,
+                state: Mutex::default(),
+            }),
         }
     }
 
     pub(crate) fn provider_name(&self) -> &str {
-        self.provider.name()
+        self.inner.provider.name()
     }
 
+    /// Whether a rejected token can be replaced by fetching again (not for a static token).
+    pub(crate) fn is_replaceable(&self) -> bool {
+        self.inner.replaceable
+    }
+
+    /// A token to send. A fresh cached token is returned at once. One that is due for refresh
+    /// but still valid is returned at once too, while one refresh runs beside (after a failed
+    /// refresh, the next waits 1 s, 2 s, 4 s, … up to 60 s). With no valid token, the caller
+    /// waits for the fetch in flight, starting one if there is none.
+    pub(crate) async fn get(&self) -> Result<CachedToken, Error> {
+        let mut outcome = {
+            let mut state = self.inner.lock();
+            let now = Instant::now();
+            if let Some(token) = state.current.as_ref().filter(|t| t.is_usable(now)) {
+                let token = token.clone();
+                if !token.is_fresh(now)
+                    && state.in_flight.is_none()
+                    && state.next_refresh_at.is_none_or(|at| now >= at)
+                {
+                    self.inner.start_fetch(&mut state)?;
+                }
+                return Ok(token);
+            }
+            match &state.in_flight {
+                Some(outcome) => outcome.clone(),
+                None => self.inner.start_fetch(&mut state)?,
+            }
+        };
+        let published = outcome.wait_for(Option::is_some).await.map(|o| o.clone());
+        match published {
+            Ok(Some(result)) => result,
+            // The fetch task ended without a word (its runtime is shutting down): forget it,
+            // so that the next call starts a new one.
+            Ok(None) | Err(_) => {
+                let mut state = self.inner.lock();
+                if state
+                    .in_flight
+                    .as_ref()
+                    .is_some_and(|o| o.same_channel(&outcome))
+                {
+                    state.in_flight = None;
+                }
+                Err(self.inner.auth_error(Error::Config(
+                    "the token fetch was cancelled: its Tokio runtime is shutting down".into(),
+                )))
+            }
+        }
+    }
+
+    /// Forgets `rejected`, if it is still the cached token, and tells the provider. A token
+    /// fetched since (by a concurrent caller that saw the same rejection) is kept.
+    pub(crate) fn invalidate(&self, rejected: &CachedToken) {
+        let evicted = {
+            let mut state = self.inner.lock();
+            let current = state.current.as_ref().is_some_and(|c| c.id == rejected.id);
+            if current {
+                state.current = None;
+            }
+            current
+        };
+        if evicted {
+            self.inner.provider.invalidate(&rejected.secret);
+        }
+    }
+}
+
+impl CacheInner {
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A token to send: the cached one while fresh, else one fetched now (by this caller or,
-    /// if another caller is already fetching, by that one). If a refresh fails while the
-    /// current token has not expired yet, the current token is used meanwhile.
-    pub(crate) async fn get(&self) -> Result<CachedToken, Error> {
-        let seen = {
-            let state = self.lock();
-            if let Some(token) = state.fresh() {
-                return Ok(token);
-            }
-            state.completed_fetches
-        };
-
-        let _fetching = self.fetching.lock().await;
-        {
-            let state = self.lock();
-            if let Some(token) = state.fresh() {
-                return Ok(token);
-            }
-            // A fetch finished while we waited and failed: share its outcome rather than
-            // hammer a failing token endpoint once per waiting caller.
-            if state.completed_fetches > seen
-                && let Some(error) = &state.last_failure
-            {
-                return state.usable().ok_or_else(|| error.clone());
-            }
+    fn auth_error(&self, source: Error) -> Error {
+        Error::Auth {
+            provider: self.provider.name().to_string().into(),
+            source: Box::new(source),
         }
+    }
 
+    /// Starts the one fetch, in a task of its own, and returns where its outcome will appear.
+    fn start_fetch(
+        self: &Arc<Self>,
+        state: &mut CacheState,
+    ) -> Result<watch::Receiver<Outcome>, Error> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::Config("the client must be used inside a Tokio runtime".to_string())
+        })?;
+        let (publish, outcome) = watch::channel(None);
+        state.in_flight = Some(outcome.clone());
+        let cache = Arc::clone(self);
+        runtime.spawn(async move {
+            let result = cache.fetch().await;
+            let result = cache.finish(result);
+            // Nobody may be waiting (a background refresh): that is fine.
+            let _ = publish.send(Some(result));
+        });
+        Ok(outcome)
+    }
+
+    /// One fetch from the provider, bounded by the fetch timeout.
+    async fn fetch(&self) -> Result<CachedToken, Error> {
         let span = tracing::debug_span!("dingtalk.token", provider = self.provider.name());
-        let result = self.provider.fetch_token().instrument(span).await;
+        let fetched = tokio::time::timeout(self.fetch_timeout, self.provider.fetch_token())
+            .instrument(span)
+            .await;
+        match fetched {
+            Ok(token) => self.cache_entry(token?),
+            Err(_) => Err(self.auth_error(Error::Timeout {
+                kind: crate::TimeoutKind::TokenFetch,
+                limit: self.fetch_timeout,
+                last_error: None,
+            })),
+        }
+    }
+
+    /// Records a fetch's outcome. A failure while the current token is still valid hands out
+    /// that token and schedules the next refresh attempt after a back-off.
+    fn finish(&self, result: Result<CachedToken, Error>) -> Result<CachedToken, Error> {
         let mut state = self.lock();
-        state.completed_fetches += 1;
-        state.next_id += 1;
-        match result.and_then(|token| self.cache_entry(token, state.next_id)) {
+        state.in_flight = None;
+        match result {
             Ok(cached) => {
                 tracing::debug!(
                     provider = self.provider.name(),
@@ -367,16 +504,25 @@ impl TokenCache {
                     "fetched a new access token"
                 );
                 state.current = Some(cached.clone());
-                state.last_failure = None;
+                state.refresh_failures = 0;
+                state.next_refresh_at = None;
                 Ok(cached)
             }
             Err(error) => {
-                state.last_failure = Some(error.clone());
-                match state.usable() {
+                state.refresh_failures = state.refresh_failures.saturating_add(1);
+                let backoff = refresh_backoff(state.refresh_failures);
+                state.next_refresh_at = Instant::now().checked_add(backoff);
+                let usable = state
+                    .current
+                    .as_ref()
+                    .filter(|t| t.is_usable(Instant::now()))
+                    .cloned();
+                match usable {
                     Some(current) => {
                         tracing::warn!(
                             provider = self.provider.name(),
                             error = %error,
+                            retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
                             "token refresh failed; using the current token until it expires"
                         );
                         Ok(current)
@@ -390,14 +536,12 @@ impl TokenCache {
         }
     }
 
-    fn cache_entry(&self, token: AccessToken, id: u64) -> Result<CachedToken, Error> {
-        let mut header =
-            HeaderValue::from_str(token.secret().expose()).map_err(|_| Error::Auth {
-                provider: self.provider.name().to_string().into(),
-                source: Box::new(Error::InvalidInput(
-                    "the access token contains characters an HTTP header cannot carry".to_string(),
-                )),
-            })?;
+    fn cache_entry(&self, token: AccessToken) -> Result<CachedToken, Error> {
+        let mut header = HeaderValue::from_str(token.secret().expose()).map_err(|_| {
+            self.auth_error(Error::InvalidInput(
+                "the access token contains characters an HTTP header cannot carry".to_string(),
+            ))
+        })?;
         header.set_sensitive(true);
         let now = Instant::now();
         let (refresh_at, valid_until, expires_at) = match token.expires_in() {
@@ -414,6 +558,11 @@ impl TokenCache {
                 )
             }
         };
+        let id = {
+            let mut state = self.lock();
+            state.next_id += 1;
+            state.next_id
+        };
         Ok(CachedToken {
             id,
             header,
@@ -423,20 +572,148 @@ impl TokenCache {
             expires_at,
         })
     }
+}
 
-    /// Forgets `rejected`, if it is still the cached token. A token fetched since (by a
-    /// concurrent caller that saw the same rejection) is kept.
-    pub(crate) fn invalidate(&self, rejected: &CachedToken) {
-        let mut state = self.lock();
-        if state.current.as_ref().is_some_and(|c| c.id == rejected.id) {
-            state.current = None;
-        }
-    }
+/// The wait before background refresh attempt `failures + 1`: 1 s, 2 s, 4 s, … up to 60 s,
+/// stretched by up to half again at random so that a fleet's clients do not retry in step.
+fn refresh_backoff(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    let base = REFRESH_BACKOFF_INITIAL
+        .saturating_mul(1 << doublings)
+        .min(REFRESH_BACKOFF_MAX);
+    base.mul_f64(1.0 + fastrand::f64() / 2.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// What a scripted provider's fetch number `n` (from 1) does.
+    #[derive(Clone, Copy)]
+    enum Step {
+        /// Answers a token of this lifetime at once.
+        Token(Duration),
+        /// Answers a token of this lifetime after this long.
+        SlowToken(Duration, Duration),
+        /// Fails at once, transiently.
+        Fail,
+        /// Never answers.
+        Hang,
+    }
+
+    /// A provider that plays `steps` in order, repeating the last one; it counts its fetches.
+    struct Scripted {
+        steps: Vec<Step>,
+        fetches: Arc<AtomicU32>,
+    }
+
+    impl TokenProvider for Scripted {
+        fn fetch_token(&self) -> TokenFuture<'_> {
+            let n = self.fetches.fetch_add(1, Ordering::SeqCst) as usize;
+            let step = self.steps[n.min(self.steps.len() - 1)];
+            Box::pin(async move {
+                match step {
+                    Step::Token(lifetime) => Ok(AccessToken::new(format!("t{n}"), Some(lifetime))),
+                    Step::SlowToken(after, lifetime) => {
+                        tokio::time::sleep(after).await;
+                        Ok(AccessToken::new(format!("t{n}"), Some(lifetime)))
+                    }
+                    Step::Fail => Err(Error::transient("the vault is restarting")),
+                    Step::Hang => std::future::pending().await,
+                }
+            })
+        }
+    }
+
+    fn cache(steps: Vec<Step>, margin: Duration) -> (TokenCache, Arc<AtomicU32>) {
+        let fetches = Arc::new(AtomicU32::new(0));
+        let provider = Scripted {
+            steps,
+            fetches: Arc::clone(&fetches),
+        };
+        let cache = TokenCache::new(Arc::new(provider), margin, Duration::from_secs(10), true);
+        (cache, fetches)
+    }
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    #[tokio::test(start_paused = true)]
+    async fn a_provider_that_never_answers_times_out_and_the_next_call_fetches_anew() {
+        let (cache, fetches) = cache(vec![Step::Hang], MINUTE);
+        let started = Instant::now();
+        let error = cache.get().await.expect_err("timed out");
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
+        let Error::Auth { source, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert!(matches!(
+            **source,
+            Error::Timeout {
+                kind: crate::TimeoutKind::TokenFetch,
+                ..
+            }
+        ));
+        assert!(error.is_retryable());
+        cache.get().await.expect_err("timed out again");
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn inside_the_margin_no_caller_waits_and_one_refresh_runs_beside() {
+        // Lifetime 10 min, margin 5 min; the refresh takes 30 s.
+        let (cache, fetches) = cache(
+            vec![
+                Step::Token(10 * MINUTE),
+                Step::SlowToken(Duration::from_secs(30), 10 * MINUTE),
+            ],
+            5 * MINUTE,
+        );
+        let first = cache.get().await.expect("token");
+        tokio::time::advance(6 * MINUTE).await;
+        for _ in 0..100 {
+            let started = Instant::now();
+            let token = cache.get().await.expect("token");
+            assert_eq!(started.elapsed(), Duration::ZERO, "a caller waited");
+            assert_eq!(token.id, first.id);
+            tokio::time::advance(Duration::from_millis(100)).await;
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "one refresh in flight");
+        tokio::time::advance(Duration::from_secs(30)).await;
+        tokio::task::yield_now().await;
+        let refreshed = cache.get().await.expect("token");
+        assert_ne!(refreshed.id, first.id);
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_refresh_backs_off_instead_of_storming_the_endpoint() {
+        // Lifetime 10 min, margin 5 min: five minutes of refreshing against a failing source,
+        // with a caller every 100 ms (3,000 calls).
+        let (cache, fetches) = cache(vec![Step::Token(10 * MINUTE), Step::Fail], 5 * MINUTE);
+        let first = cache.get().await.expect("token");
+        tokio::time::advance(5 * MINUTE).await;
+        for _ in 0..2_999 {
+            let token = cache.get().await.expect("the current token is still valid");
+            assert_eq!(token.id, first.id);
+            tokio::time::advance(Duration::from_millis(100)).await;
+        }
+        // Back-off 1, 2, 4, 8, 16, 32, 60, 60, 60 s (each up to 1.5 times that) after each
+        // failure: refresh attempts start at 0, 1, 3, 7, 15, 31, 63, 123, 183 and 243 s at
+        // the earliest, so at most 10 fit in 300 s, against 3,000 without the back-off.
+        let refreshes = fetches.load(Ordering::SeqCst) - 1;
+        assert!(
+            (8..=10).contains(&refreshes),
+            "{refreshes} refresh attempts"
+        );
+        // Once the token really expires, callers wait for a fetch and get its error.
+        tokio::time::advance(MINUTE).await;
+        let error = cache
+            .get()
+            .await
+            .expect_err("expired, and the source fails");
+        assert!(error.is_retryable(), "{error:?}");
+    }
 
     #[test]
     fn missing_zero_negative_and_absurd_lifetimes_are_clamped() {
@@ -445,5 +722,31 @@ mod tests {
         assert_eq!(sane_lifetime(Some(-5)), MIN_TOKEN_LIFETIME);
         assert_eq!(sane_lifetime(Some(7200)), Duration::from_secs(7200));
         assert_eq!(sane_lifetime(Some(i64::MAX)), MAX_TOKEN_LIFETIME);
+    }
+
+    #[test]
+    fn refresh_backoff_doubles_from_one_second_and_stops_at_a_minute() {
+        for (failures, base) in [(1, 1), (2, 2), (3, 4), (6, 32), (7, 60), (40, 60)] {
+            let wait = refresh_backoff(failures);
+            let base = Duration::from_secs(base);
+            assert!(
+                wait >= base && wait <= base.mul_f64(1.5),
+                "{failures}: {wait:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_absolute_expiry_counts_down_and_a_lifetime_does_not() {
+        let at = SystemTime::now() + Duration::from_secs(100);
+        let left = AccessToken::with_expiry_time("t", at)
+            .expires_in()
+            .expect("known");
+        assert!(left <= Duration::from_secs(100) && left > Duration::from_secs(90));
+        let past = AccessToken::with_expiry_time("t", SystemTime::UNIX_EPOCH);
+        assert_eq!(past.expires_in(), Some(Duration::ZERO));
+        let lifetime = AccessToken::new("t", Some(Duration::from_secs(7)));
+        assert_eq!(lifetime.expires_in(), Some(Duration::from_secs(7)));
+        assert_eq!(AccessToken::new("t", None).expires_in(), None);
     }
 }

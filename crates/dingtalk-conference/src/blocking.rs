@@ -18,7 +18,9 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::{AccessToken, ClientBuilder, ConferenceInfo, Error, Secret, WaitOptions, WaitUntil};
+use crate::{
+    AccessToken, CallOptions, ClientBuilder, ConferenceInfo, Error, Secret, WaitOptions, WaitUntil,
+};
 
 /// A blocking DingTalk client. Cheap to clone; clones share the runtime, connection pool and
 /// token cache.
@@ -67,6 +69,15 @@ impl Client {
     /// Like [`crate::Client::from_env`].
     pub fn from_env() -> Result<Self, Error> {
         Self::new(crate::Client::builder().from_env()?)
+    }
+
+    /// Like [`crate::Client::with_options`]: a handle whose calls use `options` (a deadline, a
+    /// retry policy) where they are set, sharing runtime, pool and token cache.
+    pub fn with_options(&self, options: CallOptions) -> Self {
+        Self {
+            inner: self.inner.with_options(options),
+            runtime: Arc::clone(&self.runtime),
+        }
     }
 
     /// The async client inside, sharing pool and token cache.

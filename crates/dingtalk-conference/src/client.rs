@@ -17,12 +17,16 @@ use tracing::{Instrument as _, field::Empty};
 use crate::auth::{
     AppTokenProvider, CachedToken, StaticToken, SuiteTokenProvider, TokenCache, TokenProvider,
 };
-use crate::{AccessToken, ConferenceInfo, Error, RetryPolicy, Secret};
+use crate::{AccessToken, CallOptions, ConferenceInfo, Error, RetryPolicy, Secret};
 
 /// Default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default timeout for a whole request, body included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default deadline of a whole call: every attempt, retry, back-off and `Retry-After` wait,
+/// the token replay and any token fetch together. Three attempts of a normal call take well
+/// under a second; the deadline is what bounds a call when DingTalk or the network misbehaves.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default refresh margin: a token is replaced this long before it expires.
 pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 /// The default `User-Agent`.
@@ -118,7 +122,10 @@ impl fmt::Debug for Credentials {
 }
 
 /// Builds a [`Client`]. Start with [`Client::builder`].
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` output shows no secret, and no user name, password, query or fragment of the
+/// base URL.
+#[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
     credentials: Option<Credentials>,
@@ -126,6 +133,8 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     connect_timeout: Duration,
     timeout: Duration,
+    call_timeout: Duration,
+    token_fetch_timeout: Option<Duration>,
     retry: RetryPolicy,
     user_agent: String,
     http_client: Option<reqwest::Client>,
@@ -142,6 +151,8 @@ impl Default for ClientBuilder {
             base_url: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            token_fetch_timeout: None,
             retry: RetryPolicy::default(),
             user_agent: DEFAULT_USER_AGENT.to_string(),
             http_client: None,
@@ -150,6 +161,53 @@ impl Default for ClientBuilder {
             max_response_bytes: dingtalk_conference_api::hooks::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            .field("edition", &self.edition)
+            .field("base_url", &self.base_url.as_deref().map(redacted_url))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("call_timeout", &self.call_timeout)
+            .field("token_fetch_timeout", &self.token_fetch_timeout)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "[your reqwest::Client]"),
+            )
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("token_refresh_margin", &self.token_refresh_margin)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
+    }
+}
+
+/// A URL as it may be shown: user name, password, query and fragment replaced by
+/// `[redacted]`, since any of them may hold a secret.
+fn redacted_url(raw: &str) -> String {
+    let Ok(url) = Url::parse(raw.trim()) else {
+        return "[not a URL]".to_string();
+    };
+    let mut shown = format!("{}://", url.scheme());
+    if !url.username().is_empty() || url.password().is_some() {
+        shown.push_str("[redacted]@");
+    }
+    shown.push_str(url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(url.path());
+    if url.query().is_some() {
+        shown.push_str("?[redacted]");
+    }
+    if url.fragment().is_some() {
+        shown.push_str("#[redacted]");
+    }
+    shown
 }
 
 impl ClientBuilder {
@@ -229,9 +287,29 @@ impl ClientBuilder {
         self
     }
 
-    /// Timeout of each request, body included (default 10 s); applies to every attempt.
+    /// Timeout of each request, body included (default 10 s); applies to every attempt. Must
+    /// not be zero.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Deadline of each whole call (default [`DEFAULT_CALL_TIMEOUT`], 30 s): every attempt,
+    /// retry, back-off and `Retry-After` wait, the token replay and any token fetch together.
+    /// When it passes, the call fails with [`Error::Timeout`]; a retry whose wait would end
+    /// past it is not made, and the last failure is returned instead. Override it for one
+    /// call with [`Client::with_options`]. Must not be zero.
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// How long one token fetch may take (default: the request [`timeout`](Self::timeout)).
+    /// It bounds your own [`TokenProvider`] too: a fetch that runs out fails the calls
+    /// waiting for it with [`Error::Auth`] holding an [`Error::Timeout`], and the next call
+    /// starts a new fetch. Must not be zero.
+    pub fn token_fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.token_fetch_timeout = Some(timeout);
         self
     }
 
@@ -264,7 +342,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The largest response body read (default 1 MiB).
+    /// The largest response body read (default 1 MiB; must not be zero). A larger success
+    /// body fails with [`Error::BodyTooLarge`]; a larger error body is not read, and the
+    /// error is classified by its status alone.
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
         self
@@ -286,6 +366,7 @@ impl ClientBuilder {
             )
         })?;
         check_credentials(&credentials)?;
+        self.check_limits()?;
         let (base_url, loopback) = self.checked_base_url()?;
         let http = match &self.http_client {
             Some(client) => client.clone(),
@@ -299,6 +380,7 @@ impl ClientBuilder {
         };
 
         let mut suite = None;
+        let replaceable = !matches!(credentials, Credentials::StaticToken(_));
         let provider: Arc<dyn TokenProvider> = match credentials {
             Credentials::StaticToken(token) => Arc::new(StaticToken(token)),
             Credentials::App {
@@ -331,11 +413,47 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(ClientInner {
                 endpoint,
-                tokens: TokenCache::new(provider, self.token_refresh_margin),
+                tokens: TokenCache::new(
+                    provider,
+                    self.token_refresh_margin,
+                    self.token_fetch_timeout.unwrap_or(self.timeout),
+                    replaceable,
+                ),
                 retry: self.retry,
+                call_timeout: self.call_timeout,
                 suite,
             }),
+            options: CallOptions::default(),
         })
+    }
+
+    /// Refuses limits that would make every call fail.
+    fn check_limits(&self) -> Result<(), Error> {
+        let zero = |what: &str| {
+            Err(Error::Config(format!(
+                "{what} is zero, so every call would fail at once; give a positive duration"
+            )))
+        };
+        if self.timeout.is_zero() {
+            return zero("the request timeout (timeout())");
+        }
+        if self.connect_timeout.is_zero() {
+            return zero("the connect timeout (connect_timeout())");
+        }
+        if self.call_timeout.is_zero() {
+            return zero("the call deadline (call_timeout())");
+        }
+        if self.token_fetch_timeout.is_some_and(|t| t.is_zero()) {
+            return zero("the token fetch timeout (token_fetch_timeout())");
+        }
+        if self.max_response_bytes == 0 {
+            return Err(Error::Config(
+                "max_response_bytes is zero, so no answer could be read; DingTalk's answers \
+                 are a few KiB (the default is 1 MiB)"
+                    .to_string(),
+            ));
+        }
+        Ok(())
     }
 
     /// The base URL, checked: `https`, or `http` on loopback (or by opt-in); no user info,
@@ -354,7 +472,8 @@ impl ClientBuilder {
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(Error::Config(format!(
-                "base URL {url} must not have a query or fragment"
+                "base URL {} must not have a query or fragment",
+                redacted_url(url.as_str())
             )));
         }
         let loopback = is_loopback(&url);
@@ -470,12 +589,15 @@ impl Endpoint {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<ClientInner>,
+    /// Overrides for calls made through this handle ([`Client::with_options`]).
+    options: CallOptions,
 }
 
 struct ClientInner {
     endpoint: Endpoint,
     tokens: TokenCache,
     retry: RetryPolicy,
+    call_timeout: Duration,
     suite: Option<Arc<SuiteTokenProvider>>,
 }
 
@@ -485,7 +607,9 @@ impl fmt::Debug for Client {
             .field("base_url", &&*self.inner.endpoint.base_url)
             .field("credentials", &self.inner.tokens.provider_name())
             .field("timeout", &self.inner.endpoint.timeout)
+            .field("call_timeout", &self.inner.call_timeout)
             .field("retry", &self.inner.retry)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
@@ -517,6 +641,16 @@ impl Client {
         Self::builder().from_env()?.build()
     }
 
+    /// A handle on the same client (same connection pool, same token cache) whose calls use
+    /// `options` where they are set: a deadline or retry policy for some calls only.
+    /// Options set on this handle before stay in force unless `options` overrides them.
+    pub fn with_options(&self, options: CallOptions) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            options: self.options.merged_with(options),
+        }
+    }
+
     /// The base URL calls go to.
     pub fn base_url(&self) -> &str {
         &self.inner.endpoint.base_url
@@ -546,20 +680,57 @@ impl Client {
         .and_then(conference_from_answer)
     }
 
-    /// Runs one operation with token handling, replay and retries; the single call path.
+    /// Runs one operation with token handling, replay and retries, within the call's
+    /// deadline; the single call path.
     async fn call<T, F, Fut>(&self, operation: F) -> Result<ResponseValue<T>, Error>
     where
         F: Fn(RequestContext) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
     {
+        let limit = self.options.timeout.unwrap_or(self.inner.call_timeout);
+        if limit.is_zero() {
+            return Err(Error::InvalidInput(
+                "the call's timeout (CallOptions::timeout) is zero".to_string(),
+            ));
+        }
+        let deadline = tokio::time::Instant::now().checked_add(limit);
+        let mut last_error = None;
+        let attempts = self.attempts(&operation, deadline, &mut last_error);
+        let outcome = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, attempts).await,
+            // A deadline too far to represent is no deadline.
+            None => Ok(attempts.await),
+        };
+        outcome.unwrap_or_else(|_| {
+            Err(Error::Timeout {
+                kind: crate::TimeoutKind::Deadline,
+                limit,
+                last_error: last_error.map(Box::new),
+            })
+        })
+    }
+
+    /// The attempts of one call: replay once on a rejected token, retry per the policy.
+    /// Each failure is kept in `last_error`, for the timeout error if the deadline passes.
+    async fn attempts<T, F, Fut>(
+        &self,
+        operation: &F,
+        deadline: Option<tokio::time::Instant>,
+        last_error: &mut Option<Error>,
+    ) -> Result<ResponseValue<T>, Error>
+    where
+        F: Fn(RequestContext) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
+    {
         let span = tracing::Span::current();
+        let policy = self.options.retry.as_ref().unwrap_or(&self.inner.retry);
         let mut attempt = 0u32;
         let mut retries = 1u32;
         let mut replayed = false;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let failure = match self.attempt(&operation).await {
+            let failure = match self.attempt(operation).await {
                 Ok(value) => return Ok(value),
                 Err(failure) => failure,
             };
@@ -568,12 +739,14 @@ impl Client {
                 span.record("http.status", status.as_u16());
             }
             if let Some(id) = error.request_id() {
-                span.record("request_id", id);
+                span.record("request_id", crate::text::shown(id).as_ref());
             }
+            *last_error = Some(error.clone());
 
             // DingTalk answers 400 InvalidAuthentication (not 401) for an expired token:
-            // replace the token and replay once, never in a loop.
-            if error.is_token_rejected() && !replayed {
+            // replace the token and replay once, never in a loop. A static token cannot be
+            // replaced: fetching it "again" would only send the same doomed request.
+            if error.is_token_rejected() && !replayed && self.inner.tokens.is_replaceable() {
                 if let Some(token) = &token {
                     self.inner.tokens.invalidate(token);
                 }
@@ -581,19 +754,27 @@ impl Client {
                 tracing::info!(attempt, error = %error, "access token rejected; replaying with a new token");
                 continue;
             }
-            match self.inner.retry.next_delay(retries, &error) {
-                Some(delay) => {
-                    retries += 1;
-                    tracing::warn!(
-                        attempt,
-                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                        error = %error,
-                        "retrying"
-                    );
-                    tokio::time::sleep(delay).await;
-                }
-                None => return Err(error),
+            let Some(delay) = policy.next_delay(retries, &error) else {
+                return Err(error);
+            };
+            let wake = tokio::time::Instant::now().checked_add(delay);
+            if deadline.is_some_and(|deadline| wake.is_none_or(|wake| wake >= deadline)) {
+                tracing::warn!(
+                    attempt,
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    error = %error,
+                    "not retrying: the wait would end past the call's deadline"
+                );
+                return Err(error);
             }
+            retries += 1;
+            tracing::warn!(
+                attempt,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                error = %error,
+                "retrying"
+            );
+            tokio::time::sleep(delay).await;
         }
     }
 
@@ -633,7 +814,7 @@ impl Client {
 
     /// The current access token (fetching one if needed) and when it expires.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
-        let token = self.inner.tokens.get().await?;
+        let token = self.token_within_deadline().await?;
         let expires_in = token.expires_at.map(|at| {
             at.duration_since(std::time::SystemTime::now())
                 .unwrap_or_default()
@@ -662,13 +843,27 @@ impl Client {
     /// The escape hatch: the generated low-level client, with the current access token
     /// attached, for calls this crate does not wrap. No retries or replays happen there.
     pub async fn api(&self) -> Result<dingtalk_conference_api::Client, Error> {
-        let token = self.inner.tokens.get().await?;
+        let token = self.token_within_deadline().await?;
         Ok(self.inner.endpoint.api(
             self.inner
                 .endpoint
                 .context()
                 .with_access_token_header(token.header),
         ))
+    }
+
+    /// A token from the cache, waiting at most the call deadline for it.
+    async fn token_within_deadline(&self) -> Result<CachedToken, Error> {
+        let limit = self.options.timeout.unwrap_or(self.inner.call_timeout);
+        tokio::time::timeout(limit, self.inner.tokens.get())
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    kind: crate::TimeoutKind::Deadline,
+                    limit,
+                    last_error: None,
+                })
+            })
     }
 
     /// The underlying `reqwest::Client` (shared connection pool).

@@ -45,23 +45,27 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod model;
+mod options;
 mod retry;
 mod secret;
+mod text;
 mod wait;
 
 pub use auth::{AccessToken, DEFAULT_TOKEN_LIFETIME, TokenFuture, TokenProvider};
 pub use client::{
-    Client, ClientBuilder, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-    DEFAULT_TOKEN_REFRESH_MARGIN, DEFAULT_USER_AGENT, Edition,
+    Client, ClientBuilder, Credentials, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_TIMEOUT, DEFAULT_TOKEN_REFRESH_MARGIN, DEFAULT_USER_AGENT, Edition,
 };
-pub use error::{ApiError, Error, ErrorCode, TransportError, TransportErrorKind};
+pub use error::{ApiError, Error, ErrorCode, TimeoutKind, TransportError, TransportErrorKind};
 pub use model::{
     AutoOpenMode, BizType, CloudRecordStatus, ConferenceInfo, ConferenceStatus,
     ExtensionAppSetting, MinutesStatus,
 };
+pub use options::CallOptions;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
-pub use wait::{WaitEvent, WaitOptions, WaitUntil};
+pub use text::{MAX_SHOWN_CHARS, escape_untrusted};
+pub use wait::{DEFAULT_WAIT_TIMEOUT, WaitEvent, WaitOptions, WaitUntil};
 
 /// The generated low-level client this crate is built on.
 pub use dingtalk_conference_api;

@@ -35,6 +35,11 @@ impl WaitUntil {
     }
 }
 
+/// How long [`Client::wait_for_status`] waits by default: a day. A meeting still running after
+/// that is more likely forgotten than about to end; pass a longer [`WaitOptions::timeout`], or
+/// [`WaitOptions::no_timeout`], to wait longer.
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 /// How [`Client::wait_for_status`] polls.
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
@@ -43,18 +48,21 @@ pub struct WaitOptions {
     max_interval: Duration,
     timeout: Option<Duration>,
     max_consecutive_failures: u32,
+    max_consecutive_throttled: u32,
 }
 
 impl Default for WaitOptions {
     /// Polls every 5 s (DingTalk allows about 20 calls per second per app, so this is far
-    /// below any limit), backs off up to 60 s when throttled, no overall timeout, and gives up
-    /// after 5 failed polls in a row.
+    /// below any limit), backs off up to 60 s when throttled, gives up after
+    /// [`DEFAULT_WAIT_TIMEOUT`] (a day), after 5 failed polls in a row, or after 30 throttled
+    /// polls in a row (about half an hour of unbroken throttling at the 60 s back-off).
     fn default() -> Self {
         Self {
             interval: Duration::from_secs(5),
             max_interval: Duration::from_secs(60),
-            timeout: None,
+            timeout: Some(DEFAULT_WAIT_TIMEOUT),
             max_consecutive_failures: 5,
+            max_consecutive_throttled: 30,
         }
     }
 }
@@ -74,15 +82,32 @@ impl WaitOptions {
     }
 
     /// Gives up with [`Error::WaitTimedOut`] after this long, even in the middle of a poll
-    /// (default: never).
+    /// (default [`DEFAULT_WAIT_TIMEOUT`], a day).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
-    /// Gives up after this many failed polls in a row (default 5); throttling does not count.
+    /// Waits as long as it takes: no overall timeout. The wait still ends on a final error,
+    /// after [`max_consecutive_failures`](Self::max_consecutive_failures) failed polls or
+    /// [`max_consecutive_throttled`](Self::max_consecutive_throttled) throttled ones.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// Gives up after this many failed polls in a row (default 5); throttling is counted
+    /// apart, by [`max_consecutive_throttled`](Self::max_consecutive_throttled).
     pub fn max_consecutive_failures(mut self, failures: u32) -> Self {
         self.max_consecutive_failures = failures.max(1);
+        self
+    }
+
+    /// Gives up, with the throttling error, after this many throttled polls in a row
+    /// (default 30). Throttling backs the polling off instead of counting as a failure, but
+    /// throttling that never ends must not keep the wait polling forever.
+    pub fn max_consecutive_throttled(mut self, polls: u32) -> Self {
+        self.max_consecutive_throttled = polls.max(1);
         self
     }
 }
@@ -153,6 +178,7 @@ impl Client {
             let mut last_status = None;
             let mut polls = 0u32;
             let mut failures = 0u32;
+            let mut throttled = 0u32;
             let mut interval = options.interval;
             loop {
                 // The deadline bounds a poll in flight too, retries included.
@@ -168,6 +194,7 @@ impl Client {
                     Ok(info) => {
                         polls += 1;
                         failures = 0;
+                        throttled = 0;
                         interval = options.interval;
                         let baseline = *first.get_or_insert(info.status);
                         last_status = info.status;
@@ -178,11 +205,14 @@ impl Client {
                         interval
                     }
                     Err(error) if error.is_retryable() => {
-                        if !error.is_throttled() {
-                            failures += 1;
-                            if failures >= options.max_consecutive_failures {
-                                return Err(error);
-                            }
+                        let (count, limit) = if error.is_throttled() {
+                            (&mut throttled, options.max_consecutive_throttled)
+                        } else {
+                            (&mut failures, options.max_consecutive_failures)
+                        };
+                        *count += 1;
+                        if *count >= limit {
+                            return Err(error);
                         }
                         interval = interval.saturating_mul(2).min(options.max_interval);
                         // Honour Retry-After, but never wait longer than `max_interval`.
