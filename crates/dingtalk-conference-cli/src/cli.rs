@@ -1,6 +1,7 @@
 //! The command line as clap sees it: global options, credentials, and the three commands.
 
 use std::convert::Infallible;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -134,6 +135,35 @@ pub(crate) struct CredentialArgs {
     /// A ready access token, used as is (no expiry known).
     #[arg(long, global = true, value_name = "TOKEN", env = env::ACCESS_TOKEN, hide_env_values = true, value_parser = secret, help_heading = "Credentials")]
     pub(crate) access_token: Option<Secret>,
+
+    /// Internal app: a file holding its AppSecret ('-' reads standard input). Unlike
+    /// --app-secret, other users cannot see it in `ps` or shell history.
+    #[arg(long, global = true, value_name = "PATH", help_heading = "Credentials")]
+    pub(crate) app_secret_file: Option<PathBuf>,
+
+    /// Third-party app: a file holding its SuiteSecret ('-' reads standard input).
+    #[arg(long, global = true, value_name = "PATH", help_heading = "Credentials")]
+    pub(crate) suite_secret_file: Option<PathBuf>,
+
+    /// Third-party app: a file holding the latest suite ticket ('-' reads standard input).
+    #[arg(long, global = true, value_name = "PATH", help_heading = "Credentials")]
+    pub(crate) suite_ticket_file: Option<PathBuf>,
+
+    /// A file holding a ready access token ('-' reads standard input).
+    #[arg(long, global = true, value_name = "PATH", help_heading = "Credentials")]
+    pub(crate) access_token_file: Option<PathBuf>,
+}
+
+impl CredentialArgs {
+    /// A secret option and its `--*-file` twin, by the secret's argument id.
+    pub(crate) fn secret_and_file(&mut self, id: &str) -> (&mut Option<Secret>, &Option<PathBuf>) {
+        match id {
+            "app_secret" => (&mut self.app_secret, &self.app_secret_file),
+            "suite_secret" => (&mut self.suite_secret, &self.suite_secret_file),
+            "suite_ticket" => (&mut self.suite_ticket, &self.suite_ticket_file),
+            _ => (&mut self.access_token, &self.access_token_file),
+        }
+    }
 }
 
 /// The commands.

@@ -191,7 +191,7 @@ fn progress_line(event: &WaitEvent<'_>) -> Option<String> {
                 let code = error.code().map(|c| format!(" ({c})")).unwrap_or_default();
                 format!("throttled, waiting {delay}{code}")
             } else {
-                format!("poll failed, waiting {delay}: {error}")
+                format!("poll failed, waiting {delay}: {}", error.report())
             }
         }
         _ => return None,
@@ -255,7 +255,9 @@ mod tests {
         };
         assert_eq!(
             progress_line(&event).as_deref(),
-            Some(r"poll failed, waiting 400ms: reset\u{1b}[2J\u{202e}by peer\nnext")
+            Some(
+                r"poll failed, waiting 400ms: a custom token provider failed: reset\u{1b}[2J\u{202e}by peer\nnext"
+            )
         );
     }
 

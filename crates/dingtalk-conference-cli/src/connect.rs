@@ -333,6 +333,10 @@ mod tests {
             auth_corp_id: get("auth_corp_id"),
             suite_ticket: get("suite_ticket").map(Secret::new),
             access_token: get("access_token").map(Secret::new),
+            app_secret_file: None,
+            suite_secret_file: None,
+            suite_ticket_file: None,
+            access_token_file: None,
         }
     }
 

@@ -105,6 +105,13 @@ pub(crate) fn exit_for(error: &Error) -> Exit {
         Error::Transport(_) => Exit::Network,
         Error::Auth { source, .. } => exit_for_token_failure(source),
         Error::WaitTimedOut { .. } => Exit::WaitTimedOut,
+        // Out of time: what the last attempt failed with says most (throttled, 5xx, …);
+        // with no failure yet, the network was too slow.
+        Error::Timeout {
+            last_error: Some(last),
+            ..
+        } => exit_for(last),
+        Error::Timeout { .. } => Exit::Network,
         _ => Exit::Other,
     }
 }
@@ -356,8 +363,9 @@ mod tests {
         server.push_fault(FaultScope::NextTokenRequests(1), huge);
         let small = |b: ClientBuilder| b.max_response_bytes(1024);
         let error = query_error(&server.base_url(), seeded::STARTED, small).await;
+        // An error status keeps its meaning whatever the size of its body.
         assert!(
-            matches!(&error, Error::Auth { source, .. } if matches!(**source, Error::BodyTooLarge { .. })),
+            matches!(&error, Error::Auth { source, .. } if matches!(**source, Error::UnexpectedResponse { status, .. } if status.as_u16() == 400)),
             "{error:?}"
         );
         assert_eq!(exit_for(&error), Exit::Api);
@@ -440,6 +448,15 @@ mod tests {
 
     #[test]
     fn watch_timeout_has_its_own_code() {
+        let deadline = |last_error: Option<Error>| Error::Timeout {
+            kind: dingtalk_conference::TimeoutKind::Deadline,
+            limit: Duration::from_secs(30),
+            last_error: last_error.map(Box::new),
+        };
+        assert_eq!(exit_for(&deadline(None)), Exit::Network);
+        // With a failure before time ran out, that failure decides.
+        let refused = Error::InvalidInput("refused".into());
+        assert_eq!(exit_for(&deadline(Some(refused))), Exit::Usage);
         let error = Error::WaitTimedOut {
             waited: Duration::from_secs(3),
             last_status: Some(ConferenceStatus::Started),

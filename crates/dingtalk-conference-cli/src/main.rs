@@ -11,6 +11,7 @@ mod commands;
 mod connect;
 mod exit;
 mod render;
+mod secrets;
 
 use std::fmt;
 use std::io::Write as _;
@@ -55,7 +56,8 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Dingtalk(error) => write!(f, "{error}"),
+            // The error with its causes: a transport error's cause says what broke.
+            Self::Dingtalk(error) => f.write_str(&error.report()),
             Self::Usage(message) | Self::Config(message) | Self::Other(message) => {
                 f.write_str(message)
             }
@@ -78,18 +80,30 @@ pub(crate) fn say(line: &str) {
 fn main() -> ExitCode {
     // clap prints help, version and usage errors itself, with exit code 0 or 2.
     let matches = Cli::command().get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    let on_command_line = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
-
-    let result = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime.block_on(run(&cli, &on_command_line)),
-        Err(e) => Err(Failure::Other(format!(
-            "could not start the async runtime: {e}"
-        ))),
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let given_as_flag = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+    // A secret read from a `--*-file` counts as given on the command line.
+    let on_command_line = |id: &str| {
+        given_as_flag(id)
+            || secrets::SECRET_OPTIONS
+                .iter()
+                .any(|(secret, file, _)| *secret == id && given_as_flag(file))
     };
+
+    let result = secrets::load(&mut cli.credentials, &given_as_flag).and_then(|warnings| {
+        for warning in warnings {
+            say(&warning);
+        }
+        match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(run(&cli, &on_command_line)),
+            Err(e) => Err(Failure::Other(format!(
+                "could not start the async runtime: {e}"
+            ))),
+        }
+    });
     let failure = match result {
         Ok(output) => match write_stdout(&output) {
             Ok(()) => return Exit::Success.into(),

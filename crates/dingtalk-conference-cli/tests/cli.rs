@@ -593,3 +593,116 @@ fn a_system_proxy_never_carries_loopback_traffic() {
     let output = run_with_env(&["--mock", "info", seeded::ENDED], &proxy);
     assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
 }
+
+/// A file holding `content`, removed when dropped.
+struct SecretFile(std::path::PathBuf);
+
+impl SecretFile {
+    fn new(name: &str, content: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "dingtalk-conference-cli-test-{}-{name}",
+            std::process::id()
+        ));
+        std::fs::write(&path, content).expect("temp file written");
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("UTF-8 temp path")
+    }
+}
+
+impl Drop for SecretFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn secrets_come_from_files_or_standard_input_and_a_plain_flag_warns() {
+    let fake = Fake::start();
+    let base_url = fake.server.base_url();
+    let file = SecretFile::new("app-secret", &format!("{DEFAULT_APP_SECRET}\n"));
+    let common = ["--base-url", &base_url, "--app-key", DEFAULT_APP_KEY];
+
+    let from_file = run(&[&common[..], &["--app-secret-file", file.path(), "token"]].concat());
+    assert_eq!(exit_code(&from_file), 0, "{}", stderr(&from_file));
+    assert!(
+        !stderr(&from_file).contains("warning"),
+        "{}",
+        stderr(&from_file)
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dingtalk-conference"))
+        .args(common)
+        .args(["--app-secret-file", "-", "token"])
+        .env_remove(env::APP_SECRET)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("piped");
+        writeln!(stdin, "{DEFAULT_APP_SECRET}").expect("written");
+    }
+    let from_stdin = child.wait_with_output().expect("exits");
+    assert_eq!(exit_code(&from_stdin), 0, "{}", stderr(&from_stdin));
+
+    let as_flag = run(&[&common[..], &["--app-secret", DEFAULT_APP_SECRET, "token"]].concat());
+    assert_eq!(exit_code(&as_flag), 0, "{}", stderr(&as_flag));
+    let warning = stderr(&as_flag);
+    assert!(
+        warning.contains("warning: --app-secret") && warning.contains("--app-secret-file"),
+        "{warning}"
+    );
+    assert!(!warning.contains(DEFAULT_APP_SECRET), "{warning}");
+}
+
+#[test]
+fn a_secret_file_is_refused_with_its_flag_and_a_wrong_one_never_prints() {
+    let fake = Fake::start();
+    let base_url = fake.server.base_url();
+    let wrong = SecretFile::new("wrong-secret", "s3cret-from-a-file-must-not-leak\n");
+    let both = run(&[
+        "--base-url",
+        &base_url,
+        "--app-key",
+        DEFAULT_APP_KEY,
+        "--app-secret",
+        "x",
+        "--app-secret-file",
+        wrong.path(),
+        "token",
+    ]);
+    assert_eq!(exit_code(&both), 2, "{}", stderr(&both));
+    assert!(stderr(&both).contains("not both"), "{}", stderr(&both));
+
+    let refused = run(&[
+        "--base-url",
+        &base_url,
+        "--app-key",
+        DEFAULT_APP_KEY,
+        "--app-secret-file",
+        wrong.path(),
+        "info",
+        seeded::ENDED,
+    ]);
+    assert_eq!(exit_code(&refused), 4, "{}", stderr(&refused));
+    assert!(
+        !stderr(&refused).contains("must-not-leak") && !stdout(&refused).contains("must-not-leak")
+    );
+
+    let missing = run(&[
+        "--base-url",
+        &base_url,
+        "--app-key",
+        DEFAULT_APP_KEY,
+        "--app-secret-file",
+        "/nonexistent/dingtalk-secret",
+        "token",
+    ]);
+    assert_eq!(exit_code(&missing), 1, "{}", stderr(&missing));
+    assert!(stderr(&missing).contains("--app-secret-file /nonexistent/dingtalk-secret"));
+}
