@@ -17,9 +17,16 @@ struct TokenFile(PathBuf);
 impl TokenProvider for TokenFile {
     fn fetch_token(&self) -> TokenFuture<'_> {
         Box::pin(async move {
-            let text = tokio::fs::read_to_string(&self.0)
-                .await
-                .map_err(|e| Error::custom(format!("cannot read {}: {e}", self.0.display())))?;
+            let text = tokio::fs::read_to_string(&self.0).await.map_err(|e| {
+                let message = format!("cannot read {}: {e}", self.0.display());
+                // The sidecar may be rewriting the file: worth another try. A missing file
+                // is a configuration error that retrying will not fix.
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    Error::custom(message)
+                } else {
+                    Error::transient(message)
+                }
+            })?;
             // The sidecar refreshes the file well before expiry; re-read it every 10 minutes.
             Ok(AccessToken::new(
                 text.trim(),
@@ -30,6 +37,12 @@ impl TokenProvider for TokenFile {
 
     fn name(&self) -> &str {
         "token file"
+    }
+
+    fn invalidate(&self, _rejected: &dingtalk_conference::Secret) {
+        // DingTalk refused the token in the file: the sidecar should renew it now. Here we
+        // only say so; a provider backed by a shared cache would delete the entry.
+        eprintln!("the token in {} was rejected", self.0.display());
     }
 }
 

@@ -40,8 +40,9 @@ async fn main() -> ExitCode {
             println!("throttled, try later: {e}");
             ExitCode::from(5)
         }
-        Err(Error::Auth { provider, source }) => {
-            println!("no token from {provider}: {source}");
+        Err(e @ Error::Auth { .. }) => {
+            // `report()` shows the error with its causes: here, why the token was refused.
+            println!("{}", e.report());
             ExitCode::from(4)
         }
         Err(e)
@@ -57,8 +58,13 @@ async fn main() -> ExitCode {
             println!("DingTalk is slow: {t}");
             ExitCode::from(6)
         }
+        Err(e @ Error::Timeout { .. }) => {
+            // The whole call's deadline (30 s by default) passed, retries included.
+            println!("{}", e.report());
+            ExitCode::from(6)
+        }
         Err(e) => {
-            println!("failed: {e} (retryable: {})", e.is_retryable());
+            println!("failed: {} (retryable: {})", e.report(), e.is_retryable());
             ExitCode::FAILURE
         }
     }

@@ -52,3 +52,29 @@ fn the_blocking_client_can_be_used_and_dropped_inside_an_async_runtime() {
     });
     assert!(found.is_ok(), "{found:?}");
 }
+
+#[test]
+fn the_blocking_client_takes_per_call_options() {
+    let (_runtime, mock) = start_mock();
+    mock.push_fault(
+        dingtalk_conference_mock::FaultScope::Conference(seeded::STARTED.into()),
+        dingtalk_conference_mock::Fault::Delay(std::time::Duration::from_secs(5)),
+    );
+    let quick = client(&mock).with_options(
+        dingtalk_conference::CallOptions::new().timeout(std::time::Duration::from_millis(200)),
+    );
+    let error = quick
+        .conference_info(seeded::STARTED)
+        .expect_err("deadline");
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                kind: dingtalk_conference::TimeoutKind::Deadline,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    quick.conference_info(seeded::ENDED).expect("fast enough");
+}

@@ -13,8 +13,9 @@ use dingtalk_conference_mock::{
 
 use crate::common::with_trace_capture;
 
-/// The request timeout of the matrix's client: short, so that slow faults finish quickly.
-const TIMEOUT: Duration = Duration::from_millis(300);
+/// The request timeout of the matrix's client: short, so that slow faults (3 s) finish
+/// quickly, yet long enough that a loaded machine never times out a normal answer.
+const TIMEOUT: Duration = Duration::from_secs(1);
 /// No case may take longer than this: the client must never hang.
 const HANG_GUARD: Duration = Duration::from_secs(20);
 const RELIABILITY_DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/RELIABILITY.md");
@@ -27,6 +28,10 @@ enum Creds {
     App,
     WrongSecret,
     UnknownStaticToken,
+    /// A custom token provider that never answers.
+    HungProvider,
+    /// App credentials, and a call deadline shorter than one request's timeout.
+    AppShortDeadline,
 }
 
 struct Case {
@@ -87,6 +92,23 @@ fn body(status: u16, json: &str) -> Fault {
     }
 }
 
+/// A DingTalk error body padded past the client's 1 MiB limit.
+fn big_json() -> String {
+    format!(
+        r#"{{"code":"systemError","message":"{}"}}"#,
+        "x".repeat(2 << 20)
+    )
+}
+
+/// A token provider whose fetch never finishes, like a vault call that hangs.
+struct Hung;
+
+impl dingtalk_conference::TokenProvider for Hung {
+    fn fetch_token(&self) -> dingtalk_conference::TokenFuture<'_> {
+        Box::pin(std::future::pending())
+    }
+}
+
 fn cases() -> Vec<Case> {
     let mut cases = vec![
         case("none (the seeded conference)", |_| {}, "ok", 1, 0),
@@ -141,13 +163,47 @@ fn cases() -> Vec<Case> {
             2,
             1,
         ),
+        case(
+            "token never accepted (InvalidAuthentication always)",
+            on_conference(9, error(400, "InvalidAuthentication", "token invalid")),
+            "Api(400 InvalidAuthentication)",
+            2,
+            1,
+        ),
+        case(
+            "401 with a body over the limit, once",
+            on_conference(1, body(401, &big_json())),
+            "ok",
+            2,
+            1,
+        ),
+        Case {
+            creds: Creds::HungProvider,
+            ..case(
+                "custom token provider never answers",
+                |_| {},
+                "Auth(Timeout(TokenFetch))",
+                0,
+                0,
+            )
+        },
+        Case {
+            creds: Creds::AppShortDeadline,
+            ..case(
+                "call deadline reached (slow headers, deadline below the request timeout)",
+                on_conference(9, Fault::Delay(Duration::from_secs(3))),
+                "Timeout(Deadline)",
+                1,
+                0,
+            )
+        },
         Case {
             creds: Creds::UnknownStaticToken,
             ..case(
-                "token never accepted (InvalidAuthentication always)",
+                "static token rejected (reported at once: no doomed replay)",
                 |_| {},
                 "Api(400 InvalidAuthentication)",
-                2,
+                1,
                 0,
             )
         },
@@ -325,6 +381,11 @@ fn cases() -> Vec<Case> {
         case("null fields", on_conference(9, body(200, r#"{"confInfo":{"title":null,"status":null,"startTime":null,"extensionAppSettings":null}}"#)), "ok", 1, 0),
         case("missing confInfo", on_conference(9, body(200, "{}")), "Decode(200)", 1, 0),
         case("very large body (2 MiB)", on_conference(9, body(200, &format!(r#"{{"confInfo":{{"title":"{}"}}}}"#, "x".repeat(2 << 20)))), "BodyTooLarge(1048576)", 1, 0),
+        case("503 with a body over the limit, once", on_conference(1, body(503, &big_json())), "ok", 2, 0),
+        case("503 with a body over the limit, always", on_conference(9, body(503, &big_json())), "UnexpectedResponse(503 application/json)", 3, 0),
+        case("429 with a body over the limit, once", on_conference(1, body(429, &big_json())), "ok", 2, 0),
+        case("403 throttled, accessdenieddetail null, once", on_conference(1, body(403, r#"{"code":"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi","requestid":null,"message":null,"accessdenieddetail":null}"#)), "ok", 2, 0),
+        case("403 throttled, accessdenieddetail null, always", on_conference(9, body(403, r#"{"code":"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi","requestid":null,"message":null,"accessdenieddetail":null}"#)), "Api(403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi)", 3, 0),
         case("slow headers, always", on_conference(9, Fault::Delay(Duration::from_secs(3))), "Transport(Timeout)", 3, 0),
         case("slow body, always", on_conference(9, Fault::SlowBody(Duration::from_secs(3))), "Transport(Timeout)", 3, 0),
         case("connection reset, once", on_conference(1, Fault::DropConnection), "ok", 2, 0),
@@ -349,6 +410,7 @@ fn describe_error(error: &Error) -> String {
         Error::Transport(t) => format!("Transport({:?})", t.kind()),
         Error::Decode { status, .. } => format!("Decode({})", status.as_u16()),
         Error::BodyTooLarge { limit, .. } => format!("BodyTooLarge({limit})"),
+        Error::Timeout { kind, .. } => format!("Timeout({kind:?})"),
         Error::UnexpectedResponse {
             status,
             content_type,
@@ -377,6 +439,10 @@ fn client(mock: &MockServer, creds: Creds) -> Client {
         Creds::App => builder.app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET),
         Creds::WrongSecret => builder.app_credentials(DEFAULT_APP_KEY, "wrong-app-secret-value"),
         Creds::UnknownStaticToken => builder.static_token("never-issued-static-token"),
+        Creds::HungProvider => builder.token_provider(Hung),
+        Creds::AppShortDeadline => builder
+            .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+            .call_timeout(Duration::from_millis(500)),
     }
     .build()
     .expect("valid client")
@@ -393,7 +459,7 @@ struct Row {
 async fn run_case(case: &Case, printed: &mut String) -> Row {
     let mock = MockServer::start().await.expect("fake server starts");
     let client = client(&mock, case.creds);
-    if matches!(case.creds, Creds::App) {
+    if matches!(case.creds, Creds::App | Creds::AppShortDeadline) {
         client
             .conference_info(seeded::STARTED)
             .await

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use dingtalk_conference::ErrorCode;
+use dingtalk_conference::{CallOptions, Error, ErrorCode, RetryPolicy, TimeoutKind};
 use dingtalk_conference_mock::{Fault, FaultScope, seeded};
 
 use crate::common::{
@@ -127,19 +127,165 @@ async fn retry_after_is_read_and_a_wait_longer_than_allowed_is_not_taken() {
 }
 
 #[tokio::test]
-async fn a_short_retry_after_is_waited_out_and_retried() {
+async fn a_retry_after_of_one_second_delays_the_retry_by_at_least_a_second() {
+    let mock = mock().await;
+    let client = app_client(&mock);
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("warm-up: token and connection ready");
+    mock.push_fault(
+        FaultScope::NextConferenceRequests(1),
+        Fault::TooManyRequests {
+            retry_after: Some(1),
+        },
+    );
+    // The backoff of `app_client` is at most 5 ms: only Retry-After can make the call last a
+    // second. (A lower bound: a slow machine cannot make it pass wrongly.)
+    let started = std::time::Instant::now();
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("retried");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(mock.counters().conference_requests, 3);
+}
+
+#[tokio::test]
+async fn a_retry_after_http_date_is_waited_out_too() {
+    let mock = mock().await;
+    let client = app_client(&mock);
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("warm-up: token and connection ready");
+    // Two seconds ahead, to the second: between 1 and 2 s from when the client reads it.
+    let at = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
+    mock.push_fault(
+        FaultScope::NextConferenceRequests(1),
+        Fault::BodyWithHeaders {
+            status: 503,
+            content_type: "application/json".into(),
+            headers: vec![("retry-after".into(), at)],
+            body: br#"{"code":"systemError","message":"busy"}"#.to_vec(),
+        },
+    );
+    let started = std::time::Instant::now();
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("retried");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(mock.counters().conference_requests, 3);
+}
+
+#[tokio::test]
+async fn a_retry_after_that_would_end_past_the_deadline_is_returned_not_waited() {
     let mock = mock().await;
     mock.push_fault(
         FaultScope::NextConferenceRequests(1),
         Fault::TooManyRequests {
-            retry_after: Some(0),
+            retry_after: Some(20),
         },
     );
-    app_client(&mock)
+    // 20 s is within the policy's 30 s cap, but not within the call's 2 s deadline.
+    let error = app_builder(&mock)
+        .call_timeout(Duration::from_secs(2))
+        .build()
+        .expect("valid")
         .conference_info(seeded::STARTED)
         .await
-        .expect("retried");
-    assert_eq!(mock.counters().conference_requests, 2);
+        .expect_err("not waited");
+    assert_eq!(error.code(), Some(&ErrorCode::SystemBusy));
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(20)));
+    assert_eq!(mock.counters().conference_requests, 1);
+}
+
+#[tokio::test]
+async fn the_call_deadline_ends_a_call_whose_answer_is_late() {
+    let mock = mock().await;
+    mock.push_fault(
+        FaultScope::Conference(seeded::STARTED.into()),
+        Fault::Delay(Duration::from_secs(5)),
+    );
+    let client = app_builder(&mock)
+        .timeout(Duration::from_secs(3))
+        .call_timeout(Duration::from_millis(500))
+        .build()
+        .expect("valid");
+    let error = client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect_err("deadline");
+    let Error::Timeout {
+        kind,
+        limit,
+        last_error,
+    } = &error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!(*kind, TimeoutKind::Deadline);
+    assert_eq!(*limit, Duration::from_millis(500));
+    assert!(last_error.is_none(), "the first attempt was still running");
+    assert!(!error.is_retryable());
+    assert!(error.to_string().contains("deadline"), "{error}");
+}
+
+#[tokio::test]
+async fn call_options_override_the_deadline_and_retry_policy_for_some_calls_only() {
+    let mock = mock().await;
+    let client = app_client(&mock);
+    mock.push_fault(
+        FaultScope::Conference(seeded::STARTED.into()),
+        Fault::Error {
+            status: 503,
+            code: "systemError".into(),
+            message: "down".into(),
+        },
+    );
+    let once = client.with_options(CallOptions::new().retry_policy(RetryPolicy::none()));
+    once.conference_info(seeded::STARTED)
+        .await
+        .expect_err("down");
+    assert_eq!(mock.counters().conference_requests, 1);
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect_err("down");
+    assert_eq!(
+        mock.counters().conference_requests,
+        4,
+        "the client's own policy"
+    );
+
+    mock.clear_faults();
+    mock.push_fault(
+        FaultScope::Conference(seeded::ENDED.into()),
+        Fault::Delay(Duration::from_secs(5)),
+    );
+    let quick = once.with_options(CallOptions::new().timeout(Duration::from_millis(200)));
+    let error = quick
+        .conference_info(seeded::ENDED)
+        .await
+        .expect_err("deadline");
+    assert!(
+        matches!(error, Error::Timeout { kind: TimeoutKind::Deadline, limit, .. } if limit == Duration::from_millis(200)),
+        "{error:?}"
+    );
+    let zero = client.with_options(CallOptions::new().timeout(Duration::ZERO));
+    assert!(matches!(
+        zero.conference_info(seeded::STARTED).await,
+        Err(Error::InvalidInput(_))
+    ));
 }
 
 #[tokio::test]

@@ -196,3 +196,109 @@ async fn a_backslash_in_an_id_is_refused_before_any_request() {
     }
     assert!(mock.requests().is_empty());
 }
+
+#[test]
+fn the_builder_and_its_errors_never_show_url_user_info_or_query() {
+    // The example, https://user:pass@host/?key=secret, with words that cannot occur
+    // elsewhere in the output by chance.
+    let url = "https://alice:hunter2@host.example/?key=s3cr3t";
+    let builder = Client::builder()
+        .app_credentials("key", "app-secret")
+        .base_url(url);
+    let shown = format!("{builder:?} {builder:#?}");
+    for secret in ["alice", "hunter2", "s3cr3t", "app-secret"] {
+        assert!(!shown.contains(secret), "{secret:?} in {shown}");
+    }
+    assert!(
+        shown.contains("https://[redacted]@host.example/?[redacted]"),
+        "{shown}"
+    );
+    let error = builder.build().expect_err("user info refused");
+    let error = format!("{error} {error:?}");
+    for secret in ["alice", "hunter2", "s3cr3t"] {
+        assert!(!error.contains(secret), "{secret:?} in {error}");
+    }
+    let error = Client::builder()
+        .app_credentials("key", "app-secret")
+        .base_url("https://host.example/?key=s3cr3t#h1dd3n")
+        .build()
+        .expect_err("query refused");
+    let error = format!("{error} {error:?}");
+    assert!(
+        !error.contains("s3cr3t") && !error.contains("h1dd3n"),
+        "{error}"
+    );
+    assert!(error.contains("query"), "{error}");
+}
+
+#[test]
+fn limits_that_would_fail_every_call_are_refused_when_the_client_is_built() {
+    use std::time::Duration;
+    let builder = || Client::builder().app_credentials("key", "secret");
+    let refused = [
+        ("timeout", builder().timeout(Duration::ZERO)),
+        ("connect timeout", builder().connect_timeout(Duration::ZERO)),
+        ("call deadline", builder().call_timeout(Duration::ZERO)),
+        (
+            "token fetch timeout",
+            builder().token_fetch_timeout(Duration::ZERO),
+        ),
+        ("max_response_bytes", builder().max_response_bytes(0)),
+    ];
+    for (what, builder) in refused {
+        let error = builder.build().expect_err(what);
+        assert!(matches!(error, Error::Config(_)), "{what}: {error:?}");
+        assert!(error.to_string().contains(what), "{what}: {error}");
+    }
+    builder()
+        .timeout(Duration::from_millis(1))
+        .max_response_bytes(1)
+        .build()
+        .expect("tiny but not zero");
+}
+
+#[tokio::test]
+async fn text_from_the_network_is_escaped_and_bounded_in_errors_and_logs() {
+    let mock = mock().await;
+    let hostile = format!("boom\u{1b}[2J\r\nFAKE LOG LINE {}", "x".repeat(5000));
+    mock.push_fault(
+        FaultScope::Conference(seeded::STARTED.into()),
+        Fault::Error {
+            status: 500,
+            code: "systemError\u{202e}".into(),
+            message: hostile.clone(),
+        },
+    );
+    let client = app_client(&mock);
+    let (result, trace) = with_trace_capture(client.conference_info(seeded::STARTED)).await;
+    let error = result.expect_err("500");
+    // The raw text stays reachable for programs...
+    assert_eq!(
+        error.api_error().and_then(|a| a.message.as_deref()),
+        Some(hostile.as_str())
+    );
+    // ...but what is printed is escaped and cut.
+    let shown = error.to_string();
+    assert!(
+        shown.contains("boom\\u{1b}[2J\\r\\nFAKE LOG LINE"),
+        "{shown}"
+    );
+    assert!(shown.contains("…[cut]"), "{shown}");
+    assert!(
+        shown.chars().count() < 800,
+        "{} chars",
+        shown.chars().count()
+    );
+    assert!(shown.contains("systemError\\u{202e}"), "{shown}");
+    for text in [&shown, &error.report(), &trace] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+            "{text}"
+        );
+        assert!(!text.contains("\r\nFAKE"), "a forged log line: {text}");
+    }
+    assert!(
+        trace.contains("retrying"),
+        "the retries were logged: {trace}"
+    );
+}

@@ -49,7 +49,8 @@ async fn a_thousand_concurrent_calls_on_an_expired_cache_make_one_token_request(
         MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(2)))
             .await
             .expect("fake server starts");
-    // Lifetime 2 s and a margin of 1 s: the cached token is due for refresh after 1 s.
+    // Lifetime 2 s: after 2.1 s the cached token has expired (a slower machine only makes it
+    // more expired), so every call needs the new one.
     let client = app_builder(&mock)
         .token_refresh_margin(Duration::from_secs(1))
         .build()
@@ -59,7 +60,7 @@ async fn a_thousand_concurrent_calls_on_an_expired_cache_make_one_token_request(
         .await
         .expect("found");
     assert_eq!(mock.counters().token_requests, 1);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
 
     call_concurrently(&client, 1000).await;
     assert_eq!(mock.counters().token_requests, 2);
@@ -96,6 +97,29 @@ async fn expired_token_is_refetched_once_and_the_call_replayed() {
 #[tokio::test]
 async fn a_token_rejected_every_time_is_replayed_once_never_in_a_loop() {
     let mock = mock().await;
+    let client = app_client(&mock);
+    mock.push_fault(
+        FaultScope::Conference(seeded::STARTED.into()),
+        Fault::Error {
+            status: 400,
+            code: "InvalidAuthentication".into(),
+            message: "token invalid".into(),
+        },
+    );
+    let error = client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect_err("rejected");
+    assert_eq!(error.code(), Some(&ErrorCode::InvalidAuthentication));
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
+    assert!(!error.is_retryable());
+    assert_eq!(mock.counters().conference_requests, 2);
+    assert_eq!(mock.counters().token_requests, 2);
+}
+
+#[tokio::test]
+async fn a_rejected_static_token_is_reported_at_once_without_a_doomed_replay() {
+    let mock = mock().await;
     let client = Client::builder()
         .base_url(mock.base_url())
         .static_token("not-a-token-the-server-issued")
@@ -106,9 +130,7 @@ async fn a_token_rejected_every_time_is_replayed_once_never_in_a_loop() {
         .await
         .expect_err("rejected");
     assert_eq!(error.code(), Some(&ErrorCode::InvalidAuthentication));
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
-    assert!(!error.is_retryable());
-    assert_eq!(mock.counters().conference_requests, 2);
+    assert_eq!(mock.counters().conference_requests, 1);
 }
 
 #[tokio::test]
@@ -163,7 +185,7 @@ async fn bad_app_credentials_are_an_auth_error_with_dingtalks_code_and_not_retri
     assert!(matches!(error, Error::Auth { .. }), "{error:?}");
     assert_eq!(error.code(), Some(&ErrorCode::InvalidClientIdOrSecret));
     assert!(
-        error.to_string().contains("invalidClientIdOrSecret"),
+        error.report().contains("invalidClientIdOrSecret"),
         "{error}"
     );
     assert_eq!(mock.counters().token_requests, 1);
@@ -227,7 +249,7 @@ async fn a_token_answer_without_access_token_is_an_auth_error_saying_so() {
         .await
         .expect_err("no token");
     assert!(matches!(error, Error::Auth { .. }), "{error:?}");
-    assert!(error.to_string().contains("no accessToken"), "{error}");
+    assert!(error.report().contains("no accessToken"), "{error}");
 }
 
 #[tokio::test]
@@ -381,13 +403,28 @@ async fn a_failed_refresh_keeps_using_the_current_token_until_it_expires() {
         .conference_info(seeded::STARTED)
         .await
         .expect("the still-valid token carries the call");
-    assert_eq!(mock.counters().token_requests, 2, "the refresh was tried");
-    // The next call tries the refresh again, and this time it works.
-    client
-        .conference_info(seeded::STARTED)
-        .await
-        .expect("found");
-    assert_eq!(mock.counters().token_requests, 3);
+    wait_for_token_requests(&mock, 2).await;
+    // The failed refresh is retried after a back-off of at least 1 s, not by the next call.
+    for _ in 0..20 {
+        client
+            .conference_info(seeded::STARTED)
+            .await
+            .expect("the still-valid token carries the call");
+    }
+    assert_eq!(mock.counters().token_requests, 2, "refresh backed off");
+}
+
+/// Waits (at most 10 s) until the server has seen `n` token requests: a refresh runs in the
+/// background, so the call that started it does not wait for it.
+async fn wait_for_token_requests(mock: &MockServer, n: u64) {
+    for _ in 0..1000 {
+        let seen = mock.counters().token_requests + mock.counters().corp_token_requests;
+        if seen >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the server never saw {n} token requests");
 }
 
 /// Hands out a token the fake server issued, claiming it lives zero seconds.
@@ -417,4 +454,240 @@ async fn a_custom_providers_absurd_lifetime_is_clamped_too() {
             .expect("found");
     }
     assert_eq!(fetches.load(std::sync::atomic::Ordering::Relaxed), 1);
+}
+
+/// A third-party app client (a new token on every fetch) whose token, of lifetime 4 s with a
+/// 2 s margin, is due for refresh: the calls that follow happen inside the margin.
+async fn suite_client_inside_the_refresh_margin(mock: &MockServer) -> Client {
+    let client = Client::builder()
+        .base_url(mock.base_url())
+        .suite_credentials(
+            DEFAULT_SUITE_KEY,
+            DEFAULT_SUITE_SECRET,
+            DEFAULT_CORP_ID,
+            DEFAULT_SUITE_TICKET,
+        )
+        .token_refresh_margin(Duration::from_secs(2))
+        // Longer than the hang below: a caller that waited for the refresh would wait 30 s.
+        .token_fetch_timeout(Duration::from_secs(60))
+        .build()
+        .expect("valid");
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("found");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_hung_inside_the_refresh_margin_delays_no_call() {
+    let mock =
+        MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(4)))
+            .await
+            .expect("fake server starts");
+    let client = suite_client_inside_the_refresh_margin(&mock).await;
+    // From now on the token endpoint takes 30 s to answer.
+    mock.push_fault(
+        FaultScope::NextTokenRequests(1000),
+        Fault::Delay(Duration::from_secs(30)),
+    );
+    let first_token = mock
+        .requests()
+        .iter()
+        .find_map(|r| r.header(TOKEN_HEADER).map(str::to_string))
+        .expect("the first call carried a token");
+    let before = mock.counters().conference_requests;
+    // A caller that waited for the hung refresh would hit this guard (a third of the hang).
+    let calls = async {
+        for _ in 0..20 {
+            client
+                .conference_info(seeded::STARTED)
+                .await
+                .expect("the still-valid token carries the call");
+        }
+        call_concurrently(&client, 200).await;
+    };
+    tokio::time::timeout(Duration::from_secs(10), calls)
+        .await
+        .expect("no call waited for the hung refresh");
+    assert_eq!(mock.counters().conference_requests - before, 220);
+    // Every call carried the first token, and exactly one refresh is in flight: the bound is
+    // one fetch per back-off step, and this refresh has not ended yet.
+    let tokens: std::collections::HashSet<String> = mock
+        .requests()
+        .iter()
+        .filter_map(|r| r.header(TOKEN_HEADER).map(str::to_string))
+        .collect();
+    assert_eq!(tokens.into_iter().collect::<Vec<_>>(), vec![first_token]);
+    wait_for_token_requests(&mock, 2).await;
+    assert_eq!(mock.counters().corp_token_requests, 2);
+}
+
+/// A provider whose fetches never finish, counting them.
+struct NeverAnswers(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl dingtalk_conference::TokenProvider for NeverAnswers {
+    fn fetch_token(&self) -> dingtalk_conference::TokenFuture<'_> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn a_hung_token_provider_is_bounded_by_the_request_timeout_and_waits_end() {
+    let mock = mock().await;
+    let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // No token_fetch_timeout: it defaults to the request timeout.
+    let client = Client::builder()
+        .base_url(mock.base_url())
+        .token_provider(NeverAnswers(fetches.clone()))
+        .timeout(Duration::from_millis(200))
+        .retry_policy(dingtalk_conference::RetryPolicy::none())
+        .build()
+        .expect("valid");
+    let error = client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect_err("no token");
+    let Error::Auth { source, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert!(
+        matches!(**source, Error::Timeout { kind: dingtalk_conference::TimeoutKind::TokenFetch, limit, .. } if limit == Duration::from_millis(200)),
+        "{source:?}"
+    );
+    assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // The next call starts a fresh fetch.
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect_err("no token");
+    assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // And waiting with the default options ends too, after its failed polls.
+    let error = client
+        .wait_for_status(
+            seeded::STARTED,
+            dingtalk_conference::WaitUntil::Ended,
+            dingtalk_conference::WaitOptions::default().interval(Duration::from_millis(10)),
+        )
+        .await
+        .expect_err("gave up");
+    assert!(matches!(error, Error::Auth { .. }), "{error:?}");
+    assert_eq!(mock.counters().conference_requests, 0);
+}
+
+/// A provider over the fake server's own token issuing, which records what it is told of
+/// rejected tokens and can fail its first fetch.
+struct Recording {
+    mock_token: std::sync::Mutex<Vec<String>>,
+    invalidated: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    first_failure: std::sync::Mutex<Option<Error>>,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Recording {
+    fn new(tokens: Vec<String>, first_failure: Option<Error>) -> Self {
+        Self {
+            mock_token: std::sync::Mutex::new(tokens),
+            invalidated: std::sync::Arc::default(),
+            first_failure: std::sync::Mutex::new(first_failure),
+            fetches: std::sync::Arc::default(),
+        }
+    }
+}
+
+impl dingtalk_conference::TokenProvider for Recording {
+    fn fetch_token(&self) -> dingtalk_conference::TokenFuture<'_> {
+        self.fetches
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let failure = self.first_failure.lock().expect("not poisoned").take();
+        let token = if failure.is_none() {
+            self.mock_token.lock().expect("not poisoned").pop()
+        } else {
+            None
+        };
+        Box::pin(async move {
+            if let Some(error) = failure {
+                return Err(error);
+            }
+            let token = token.ok_or_else(|| Error::custom("out of tokens"))?;
+            Ok(dingtalk_conference::AccessToken::with_expiry_time(
+                token,
+                std::time::SystemTime::now() + Duration::from_secs(3600),
+            ))
+        })
+    }
+
+    fn invalidate(&self, token: &dingtalk_conference::Secret) {
+        self.invalidated
+            .lock()
+            .expect("not poisoned")
+            .push(token.expose().to_string());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_hears_of_a_rejected_token_once_however_many_calls_saw_it() {
+    let mock = mock().await;
+    let first = mock.issue_token();
+    mock.expire_all_tokens();
+    let second = mock.issue_token();
+    let provider = Recording::new(vec![second, first.clone()], None);
+    let invalidated = provider.invalidated.clone();
+    let client = Client::builder()
+        .base_url(mock.base_url())
+        .token_provider(provider)
+        .build()
+        .expect("valid");
+    call_concurrently(&client, 20).await;
+    assert_eq!(*invalidated.lock().expect("not poisoned"), vec![first]);
+    // The absolute expiry came through as the token's expiry.
+    let left = client
+        .access_token()
+        .await
+        .expect("token")
+        .expires_in()
+        .expect("known");
+    assert!(left > Duration::from_secs(3000) && left <= Duration::from_secs(3600));
+}
+
+#[tokio::test]
+async fn a_providers_transient_error_is_retried_and_a_final_one_is_not() {
+    let mock = mock().await;
+    let provider = Recording::new(
+        vec![mock.issue_token()],
+        Some(Error::transient("the vault is restarting")),
+    );
+    let fetches = provider.fetches.clone();
+    let client = app_builder(&mock)
+        .token_provider(provider)
+        .build()
+        .expect("valid");
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("retried");
+    assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+    let provider = Recording::new(
+        vec![mock.issue_token()],
+        Some(Error::custom("no such vault entry")),
+    );
+    let fetches = provider.fetches.clone();
+    let client = app_builder(&mock)
+        .token_provider(provider)
+        .build()
+        .expect("valid");
+    let error = client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect_err("final");
+    assert!(!error.is_retryable());
+    assert!(
+        error.report().contains("no such vault entry"),
+        "{}",
+        error.report()
+    );
+    assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

@@ -14,21 +14,28 @@ fn fast() -> WaitOptions {
         .max_interval(Duration::from_millis(40))
 }
 
+/// The next status of a conference whose status was `status` when polled: initialised, then
+/// started, then ended. The test moves the conference on from the poll itself, so no poll can
+/// miss a status however slow the machine.
+fn next_status(status: Option<ConferenceStatus>) -> Option<i32> {
+    match status {
+        Some(ConferenceStatus::Initialised) => Some(2),
+        Some(ConferenceStatus::Started) => Some(1),
+        _ => None,
+    }
+}
+
 #[tokio::test]
 async fn waiting_follows_scripted_status_changes_until_the_conference_ends() {
     let mock = mock().await;
-    mock.script_status(
-        seeded::INITIALISED,
-        vec![
-            (Duration::from_millis(100), 2),
-            (Duration::from_millis(100), 1),
-        ],
-    );
     let mut seen = Vec::new();
     let info = app_client(&mock)
         .wait_for_status_with(seeded::INITIALISED, WaitUntil::Ended, fast(), |event| {
             if let WaitEvent::Polled { info, .. } = event {
                 seen.push(info.status);
+                if let Some(next) = next_status(info.status) {
+                    mock.script_status(seeded::INITIALISED, vec![(Duration::ZERO, next)]);
+                }
             }
         })
         .await
@@ -48,12 +55,21 @@ async fn waiting_follows_scripted_status_changes_until_the_conference_ends() {
 #[tokio::test]
 async fn waiting_for_a_change_returns_at_the_first_new_status() {
     let mock = mock().await;
-    mock.script_status(seeded::STARTED, vec![(Duration::from_millis(80), 1)]);
+    let mut polls = 0;
     let info = app_client(&mock)
-        .wait_for_status(seeded::STARTED, WaitUntil::Change, fast())
+        .wait_for_status_with(seeded::STARTED, WaitUntil::Change, fast(), |event| {
+            if let WaitEvent::Polled { .. } = event {
+                polls += 1;
+                // Two polls of the unchanged status, then it ends.
+                if polls == 2 {
+                    mock.script_status(seeded::STARTED, vec![(Duration::ZERO, 1)]);
+                }
+            }
+        })
         .await
         .expect("changes");
     assert_eq!(info.status, Some(ConferenceStatus::Ended));
+    assert_eq!(polls, 3);
 }
 
 #[tokio::test]
@@ -90,11 +106,17 @@ async fn throttling_while_waiting_backs_off_and_carries_on() {
 #[tokio::test]
 async fn waiting_gives_up_after_its_timeout_with_the_last_status() {
     let mock = mock().await;
-    let error = app_client(&mock)
+    let client = app_client(&mock);
+    // Token and connection ready, so the first poll needs no fetch within the timeout.
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("warm-up");
+    let error = client
         .wait_for_status(
             seeded::STARTED,
             WaitUntil::Ended,
-            fast().timeout(Duration::from_millis(150)),
+            fast().timeout(Duration::from_secs(1)),
         )
         .await
         .expect_err("never ends");
@@ -108,6 +130,43 @@ async fn waiting_gives_up_after_its_timeout_with_the_last_status() {
         ),
         "{error:?}"
     );
+}
+
+#[tokio::test]
+async fn throttling_that_never_ends_stops_the_wait() {
+    let mock = mock().await;
+    mock.push_fault(
+        FaultScope::Conference(seeded::STARTED.into()),
+        Fault::Throttle("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into()),
+    );
+    let client = dingtalk_conference::Client::builder()
+        .base_url(mock.base_url())
+        .app_credentials(
+            dingtalk_conference_mock::DEFAULT_APP_KEY,
+            dingtalk_conference_mock::DEFAULT_APP_SECRET,
+        )
+        .retry_policy(dingtalk_conference::RetryPolicy::none())
+        .build()
+        .expect("valid");
+    let error = client
+        .wait_for_status(
+            seeded::STARTED,
+            WaitUntil::Ended,
+            fast().no_timeout().max_consecutive_throttled(4),
+        )
+        .await
+        .expect_err("gave up");
+    assert!(error.is_throttled(), "{error:?}");
+    assert_eq!(mock.counters().conference_requests, 4);
+}
+
+#[tokio::test]
+async fn the_default_wait_has_a_timeout_of_a_day() {
+    assert_eq!(
+        WaitOptions::default(),
+        WaitOptions::default().timeout(dingtalk_conference::DEFAULT_WAIT_TIMEOUT)
+    );
+    assert_ne!(WaitOptions::default(), WaitOptions::default().no_timeout());
 }
 
 #[tokio::test]
