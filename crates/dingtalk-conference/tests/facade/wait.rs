@@ -6,7 +6,7 @@ use std::time::Duration;
 use dingtalk_conference::{ConferenceStatus, Error, WaitEvent, WaitOptions, WaitUntil};
 use dingtalk_conference_mock::{Fault, FaultScope, seeded};
 
-use crate::common::{app_client, mock};
+use crate::common::{app_client, mock, no_retry_client};
 
 fn fast() -> WaitOptions {
     WaitOptions::default()
@@ -80,15 +80,7 @@ async fn throttling_while_waiting_backs_off_and_carries_on() {
         FaultScope::NextConferenceRequests(5),
         Fault::Throttle("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into()),
     );
-    let client = dingtalk_conference::Client::builder()
-        .base_url(mock.base_url())
-        .app_credentials(
-            dingtalk_conference_mock::DEFAULT_APP_KEY,
-            dingtalk_conference_mock::DEFAULT_APP_SECRET,
-        )
-        .retry_policy(dingtalk_conference::RetryPolicy::none())
-        .build()
-        .expect("valid");
+    let client = no_retry_client(&mock);
     let mut backoffs = 0;
     let info = client
         .wait_for_status_with(seeded::ENDED, WaitUntil::Ended, fast(), |event| {
@@ -139,15 +131,7 @@ async fn throttling_that_never_ends_stops_the_wait() {
         FaultScope::Conference(seeded::STARTED.into()),
         Fault::Throttle("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into()),
     );
-    let client = dingtalk_conference::Client::builder()
-        .base_url(mock.base_url())
-        .app_credentials(
-            dingtalk_conference_mock::DEFAULT_APP_KEY,
-            dingtalk_conference_mock::DEFAULT_APP_SECRET,
-        )
-        .retry_policy(dingtalk_conference::RetryPolicy::none())
-        .build()
-        .expect("valid");
+    let client = no_retry_client(&mock);
     let error = client
         .wait_for_status(
             seeded::STARTED,
