@@ -429,51 +429,33 @@ fn schema_line(schema: &Schema) -> String {
             );
             push_opt(&mut parts, "minLength", s.min_length);
             push_opt(&mut parts, "maxLength", s.max_length);
-            if !s.enumeration.is_empty() {
-                parts.push(format!(
-                    "enum {}",
-                    json_text(&serde_json::json!(s.enumeration))
-                ));
-            }
+            push_enum(&mut parts, serde_json::json!(s.enumeration));
         }
-        SchemaKind::Type(Type::Integer(i)) => {
-            parts.push(format!(
-                "integer{}",
-                format_of(serde_json::to_value(&i.format))
-            ));
-            push_bound(&mut parts, "minimum", i.minimum, i.exclusive_minimum);
-            push_bound(&mut parts, "maximum", i.maximum, i.exclusive_maximum);
-            push_opt(&mut parts, "multipleOf", i.multiple_of);
-            if !i.enumeration.is_empty() {
-                parts.push(format!(
-                    "enum {}",
-                    json_text(&serde_json::json!(i.enumeration))
-                ));
-            }
-        }
-        SchemaKind::Type(Type::Number(n)) => {
-            parts.push(format!(
-                "number{}",
-                format_of(serde_json::to_value(&n.format))
-            ));
-            push_bound(&mut parts, "minimum", n.minimum, n.exclusive_minimum);
-            push_bound(&mut parts, "maximum", n.maximum, n.exclusive_maximum);
-            push_opt(&mut parts, "multipleOf", n.multiple_of);
-            if !n.enumeration.is_empty() {
-                parts.push(format!(
-                    "enum {}",
-                    json_text(&serde_json::json!(n.enumeration))
-                ));
-            }
-        }
+        SchemaKind::Type(Type::Integer(i)) => push_numeric(
+            &mut parts,
+            "integer",
+            serde_json::to_value(&i.format),
+            [
+                (i.minimum, i.exclusive_minimum),
+                (i.maximum, i.exclusive_maximum),
+            ],
+            i.multiple_of,
+            serde_json::json!(i.enumeration),
+        ),
+        SchemaKind::Type(Type::Number(n)) => push_numeric(
+            &mut parts,
+            "number",
+            serde_json::to_value(&n.format),
+            [
+                (n.minimum, n.exclusive_minimum),
+                (n.maximum, n.exclusive_maximum),
+            ],
+            n.multiple_of,
+            serde_json::json!(n.enumeration),
+        ),
         SchemaKind::Type(Type::Boolean(b)) => {
             parts.push("boolean".to_string());
-            if !b.enumeration.is_empty() {
-                parts.push(format!(
-                    "enum {}",
-                    json_text(&serde_json::json!(b.enumeration))
-                ));
-            }
+            push_enum(&mut parts, serde_json::json!(b.enumeration));
         }
         SchemaKind::Type(Type::Object(o)) => {
             parts.push("object".to_string());
@@ -566,15 +548,30 @@ fn push_opt<T: std::fmt::Display>(parts: &mut Vec<String>, name: &str, value: Op
     }
 }
 
-fn push_bound<T: std::fmt::Display>(
+/// `integer (int64), minimum 0 (exclusive), maximum 9, multipleOf 3, enum [..]`.
+fn push_numeric<T: std::fmt::Display>(
     parts: &mut Vec<String>,
     name: &str,
-    value: Option<T>,
-    exclusive: bool,
+    format: Result<Value, serde_json::Error>,
+    bounds: [(Option<T>, bool); 2],
+    multiple_of: Option<T>,
+    enumeration: Value,
 ) {
-    if let Some(value) = value {
-        let exclusive = if exclusive { " (exclusive)" } else { "" };
-        parts.push(format!("{name} {value}{exclusive}"));
+    parts.push(format!("{name}{}", format_of(format)));
+    for ((value, exclusive), bound) in bounds.into_iter().zip(["minimum", "maximum"]) {
+        if let Some(value) = value {
+            let exclusive = if exclusive { " (exclusive)" } else { "" };
+            parts.push(format!("{bound} {value}{exclusive}"));
+        }
+    }
+    push_opt(parts, "multipleOf", multiple_of);
+    push_enum(parts, enumeration);
+}
+
+/// `enum [..]` if the list is not empty.
+fn push_enum(parts: &mut Vec<String>, values: Value) {
+    if values.as_array().is_some_and(|values| !values.is_empty()) {
+        parts.push(format!("enum {}", canonical(&values)));
     }
 }
 
