@@ -214,3 +214,61 @@ async fn dot_segment_ids_escape_the_path_in_the_generated_client() -> Result<(),
     );
     Ok(())
 }
+
+/// Where the spec has no example, an operation's arguments are the smallest values its schemas
+/// allow: optional parameters left out, required ones and required body properties at their
+/// minimum, first enum value or shortest string.
+#[test]
+fn arguments_without_examples_are_the_minimal_valid_values() -> Result<(), BoxError> {
+    let spec: openapiv3::OpenAPI = serde_json::from_value(json!({
+        "openapi": "3.0.3",
+        "info": { "title": "t", "version": "1" },
+        "paths": { "/things/{id}": { "post": {
+            "operationId": "makeThing",
+            "security": [{ "key": [] }],
+            "parameters": [
+                { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } },
+                { "name": "page", "in": "query", "schema": { "type": "integer" } },
+                { "name": "size", "in": "query", "required": true,
+                  "schema": { "type": "integer", "minimum": 5 } },
+            ],
+            "requestBody": { "required": true, "content": { "application/json": {
+                "schema": { "$ref": "#/components/schemas/Thing" } } } },
+            "responses": { "200": { "description": "ok" } },
+        } } },
+        "components": {
+            "securitySchemes": { "key": { "type": "apiKey", "in": "header", "name": "x-key" } },
+            "schemas": { "Thing": {
+                "type": "object",
+                "required": ["code", "kind", "count", "flag", "tags", "inner"],
+                "properties": {
+                    "code": { "type": "string", "minLength": 3 },
+                    "kind": { "type": "string", "enum": ["b", "a"] },
+                    "count": { "type": "integer", "maximum": -2 },
+                    "flag": { "type": "boolean" },
+                    "tags": { "type": "array", "minItems": 1, "items": { "type": "string" } },
+                    "inner": { "type": "object", "properties": { "x": { "type": "string" } } },
+                    "note": { "type": "string" },
+                },
+            } },
+        },
+    }))?;
+    let operations = spec_operations(&spec)?;
+    let [operation] = operations.as_slice() else {
+        panic!("expected one operation: {operations:?}");
+    };
+    assert_eq!(operation.id, "makeThing");
+    assert_eq!(operation.auth_headers, ["x-key"]);
+    assert_eq!(operation.success_example, json!({}));
+    assert_eq!(
+        serde_json::Value::Object(operation.args.clone()),
+        json!({
+            "id": "x",
+            "size": 5,
+            "body": {
+                "code": "xxx", "kind": "b", "count": -2, "flag": false, "tags": ["x"], "inner": {}
+            },
+        })
+    );
+    Ok(())
+}
