@@ -14,7 +14,8 @@
 
 pub mod api_listing;
 pub mod capture;
-#[allow(missing_docs, unreachable_pub)]
+/// Calls any operation of the generated client by its operationId (**generated** by
+/// `cargo xtask codegen` from the spec and the generated client: never edit it by hand).
 pub mod dispatch;
 pub mod operations;
 pub mod schema;

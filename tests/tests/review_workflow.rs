@@ -165,9 +165,9 @@ const MUTATIONS: &[Mutation] = &[
         kind: "a new operation",
         find: "\n  /v1.0/oauth2/accessToken:\n",
         replace: "
-  /v1.0/conference/videoConferences/{conferenceId}/participants:
+  /v1.0/conference/videoConferences/{conferenceId}/recordings:
     get:
-      operationId: listConferenceParticipants
+      operationId: listConferenceRecordings
       security:
         - accessToken: []
       parameters:
@@ -178,7 +178,7 @@ const MUTATIONS: &[Mutation] = &[
             type: string
       responses:
         '200':
-          description: The participants.
+          description: The recordings.
           content:
             application/json:
               schema:
@@ -191,17 +191,17 @@ const MUTATIONS: &[Mutation] = &[
         expect: &[
             (
                 Output::Digest,
-                "operation listConferenceParticipants: GET /v1.0/conference/videoConferences/{conferenceId}/participants",
+                "operation listConferenceRecordings: GET /v1.0/conference/videoConferences/{conferenceId}/recordings",
             ),
             (
                 Output::Listing,
-                "async fn Client::list_conference_participants<'a>",
+                "async fn Client::list_conference_recordings<'a>",
             ),
             (
                 Output::Listing,
-                "  list_conference_participants: 200 -> QueryConferenceInfoResponse; 4XX -> ErrorBody",
+                "  list_conference_recordings: 200 -> QueryConferenceInfoResponse; 4XX -> ErrorBody",
             ),
-            (Output::Dispatch, "\"listConferenceParticipants\""),
+            (Output::Dispatch, "\"listConferenceRecordings\""),
         ],
     },
     Mutation {

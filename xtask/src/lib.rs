@@ -119,13 +119,6 @@ pub fn generate_from_str(text: &str, spec_name: &str) -> Result<String, CodegenE
     Ok(with_header(&prettyplease::unparse(&client), spec_name))
 }
 
-/// Generates the constants module ([`CONSTANTS_PATH`]) from spec text.
-pub fn generate_constants_from_str(text: &str, spec_name: &str) -> Result<String, CodegenError> {
-    let path = PathBuf::from(spec_name);
-    let spec = parse_spec(text, &path)?;
-    format_file(facts::constants(&spec, &path)?, spec_name)
-}
-
 /// One file `cargo xtask codegen` writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
