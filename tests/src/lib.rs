@@ -1,14 +1,23 @@
 //! Helpers shared by the cross-crate tests in `tests/tests/`.
 //!
+//! - [`api_listing`] renders the generated client's public API, one line per item.
 //! - [`spec`] loads the hand-written OpenAPI document and finds every example in it.
 //! - [`schema`] validates a JSON value against the subset of OpenAPI 3.0 schemas the spec uses.
 //! - [`capture`] is a one-request-at-a-time HTTP/1.1 server on 127.0.0.1 that records exactly
 //!   what a client put on the wire and answers with a canned response.
+//! - [`operations`] turns every operation of the spec into arguments for [`dispatch`].
 //! - [`scratch`] is a temporary directory that removes itself.
+//! - [`dispatch`] calls any operation of the generated client by its operationId, with JSON
+//!   arguments (**generated** by `cargo xtask codegen`, never edited by hand).
 
 #![forbid(unsafe_code)]
 
+pub mod api_listing;
 pub mod capture;
+/// Calls any operation of the generated client by its operationId (**generated** by
+/// `cargo xtask codegen` from the spec and the generated client: never edit it by hand).
+pub mod dispatch;
+pub mod operations;
 pub mod schema;
 pub mod scratch;
 pub mod spec;

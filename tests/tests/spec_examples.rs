@@ -291,52 +291,6 @@ fn validator_reports_an_unresolvable_ref() {
     );
 }
 
-/// progenitor names methods (and `OperationInfo::operation_id`) by snake-casing the
-/// `operationId`.
-fn snake_case(operation_id: &str) -> String {
-    let mut out = String::with_capacity(operation_id.len() + 4);
-    for (i, c) in operation_id.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The snake_case operationIds whose effective security is empty: the operation's own
-/// `security`, or the document's when the operation has none.
-fn unauthenticated_operations_in_spec() -> Result<BTreeSet<String>, BoxError> {
-    let spec: openapiv3::OpenAPI = serde_json::from_value(load_spec()?)?;
-    let mut names = BTreeSet::new();
-    for (route, method, operation) in spec.operations() {
-        let security = operation.security.as_ref().or(spec.security.as_ref());
-        if security.is_none_or(Vec::is_empty) {
-            let id = operation
-                .operation_id
-                .as_deref()
-                .ok_or_else(|| format!("{method} {route} has no operationId"))?;
-            names.insert(snake_case(id));
-        }
-    }
-    Ok(names)
-}
-
-#[test]
-fn unauthenticated_operations_are_exactly_those_with_empty_security_in_the_spec()
--> Result<(), BoxError> {
-    let listed: BTreeSet<String> = dingtalk_conference_api::UNAUTHENTICATED_OPERATIONS
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    assert_eq!(listed, unauthenticated_operations_in_spec()?);
-    Ok(())
-}
-
 /// The hooks compare against `OperationInfo::operation_id`; a name progenitor does not emit
 /// would silently send the token after all.
 #[test]

@@ -9,10 +9,21 @@ use std::path::{Path, PathBuf};
 
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 
+pub mod digest;
+mod dispatch;
+mod facts;
+
 /// The spec, relative to the workspace root.
 pub const SPEC_PATH: &str = "spec/dingtalk-conference.yaml";
 /// The generated client, relative to the workspace root.
 pub const OUTPUT_PATH: &str = "crates/dingtalk-conference-api/src/generated.rs";
+/// The spec facts hand-written code uses (base URLs, token header, unauthenticated operations,
+/// bounds), generated next to [`OUTPUT_PATH`], relative to the workspace root.
+pub const CONSTANTS_PATH: &str = "crates/dingtalk-conference-api/src/spec_constants.rs";
+/// The tests' operationId → typed method dispatch, relative to the workspace root.
+pub const DISPATCH_PATH: &str = "tests/src/dispatch.rs";
+/// Every file `cargo xtask codegen` writes, in the order [`generate_all_from_str`] returns them.
+pub const OUTPUT_PATHS: [&str; 3] = [OUTPUT_PATH, CONSTANTS_PATH, DISPATCH_PATH];
 /// The command that regenerates [`OUTPUT_PATH`]; error messages name it.
 pub const CODEGEN_COMMAND: &str = "cargo xtask codegen";
 
@@ -99,33 +110,87 @@ pub fn generate(spec_path: &Path) -> Result<String, CodegenError> {
     generate_from_str(&text, &display_name)
 }
 
-/// Generates from spec text; `spec_name` is the path printed in the header and in errors.
+/// Generates the client from spec text; `spec_name` is the path printed in the header and in
+/// errors.
 pub fn generate_from_str(text: &str, spec_name: &str) -> Result<String, CodegenError> {
     let path = PathBuf::from(spec_name);
     let spec = parse_spec(text, &path)?;
-    check_spec(&spec, &path)?;
+    let client = generate_client(&spec, &path)?;
+    Ok(with_header(&prettyplease::unparse(&client), spec_name))
+}
 
-    let mut generator = progenitor::Generator::new(&settings(&path)?);
+/// One file `cargo xtask codegen` writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Where it goes, relative to the workspace root (one of [`OUTPUT_PATHS`]).
+    pub path: &'static str,
+    /// Its contents.
+    pub text: String,
+}
+
+/// Generates every file ([`OUTPUT_PATHS`]) from spec text: the client, the constants module
+/// and the tests' dispatch.
+pub fn generate_all_from_str(
+    text: &str,
+    spec_name: &str,
+) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let path = PathBuf::from(spec_name);
+    let spec = parse_spec(text, &path)?;
+    let client = generate_client(&spec, &path)?;
+    let constants = format_file(facts::constants(&spec, &path)?, spec_name)?;
+    let dispatch = format_file(dispatch::dispatch(&spec, &client, &path)?, spec_name)?;
+    Ok(vec![
+        GeneratedFile {
+            path: OUTPUT_PATH,
+            text: with_header(&prettyplease::unparse(&client), spec_name),
+        },
+        GeneratedFile {
+            path: CONSTANTS_PATH,
+            text: constants,
+        },
+        GeneratedFile {
+            path: DISPATCH_PATH,
+            text: dispatch,
+        },
+    ])
+}
+
+/// Runs progenitor on a checked spec.
+fn generate_client(spec: &OpenAPI, path: &Path) -> Result<syn::File, CodegenError> {
+    check_spec(spec, path)?;
+
+    let mut generator = progenitor::Generator::new(&settings(path)?);
     // `check_spec` rules out the inputs progenitor is known to panic on; this guard turns any
     // other panic into an error that names the spec instead of a backtrace.
     let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        generator.generate_tokens(&spec)
+        generator.generate_tokens(spec)
     }))
     .map_err(|panic| CodegenError::Generator {
-        path: path.clone(),
+        path: path.to_path_buf(),
         message: panic_message(&panic),
     })?
     .map_err(|e| CodegenError::Generator {
-        path: path.clone(),
+        path: path.to_path_buf(),
         message: e.to_string(),
     })?;
 
+    syn::parse2(tokens).map_err(|e| CodegenError::Format {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Formats generated items with prettyplease, under the generated-file header.
+fn format_file(tokens: proc_macro2::TokenStream, spec_name: &str) -> Result<String, CodegenError> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Format {
-        path: path.clone(),
+        path: PathBuf::from(spec_name),
         message: e.to_string(),
     })?;
-    let body = prettyplease::unparse(&file);
+    Ok(with_header(&prettyplease::unparse(&file), spec_name))
+}
 
+/// The header every generated file starts with, then `body`.
+fn with_header(body: &str, spec_name: &str) -> String {
     let mut out = String::with_capacity(body.len() + 512);
     let _ = writeln!(
         out,
@@ -142,8 +207,8 @@ pub fn generate_from_str(text: &str, spec_name: &str) -> Result<String, CodegenE
     // attribute is unstable in a module file).
     let _ = writeln!(out, "{RUSTFMT_SKIP}");
     out.push('\n');
-    out.push_str(&body);
-    Ok(out)
+    out.push_str(body);
+    out
 }
 
 /// The progenitor settings, each chosen on purpose.
@@ -174,7 +239,7 @@ fn settings(path: &Path) -> Result<progenitor::GenerationSettings, CodegenError>
     Ok(settings)
 }
 
-fn parse_spec(text: &str, path: &Path) -> Result<OpenAPI, CodegenError> {
+pub(crate) fn parse_spec(text: &str, path: &Path) -> Result<OpenAPI, CodegenError> {
     let value: serde_json::Value =
         serde_saphyr::from_str(text).map_err(|e| CodegenError::Yaml {
             path: path.to_path_buf(),
@@ -336,7 +401,7 @@ fn response_schema_name(
     }
 }
 
-fn spec_error(path: &Path, message: String) -> CodegenError {
+pub(crate) fn spec_error(path: &Path, message: String) -> CodegenError {
     CodegenError::Spec {
         path: path.to_path_buf(),
         message,
@@ -373,23 +438,50 @@ pub enum Outcome {
     Written,
 }
 
-/// Regenerates `output` from `spec`, writing only if the bytes differ.
-pub fn write(spec: &Path, output: &Path) -> Result<Outcome, CodegenError> {
-    let fresh = generate(spec)?;
-    if std::fs::read_to_string(output).ok().as_deref() == Some(fresh.as_str()) {
-        return Ok(Outcome::Unchanged);
-    }
-    std::fs::write(output, fresh).map_err(|source| CodegenError::Io {
-        path: output.to_path_buf(),
-        source,
-    })?;
-    Ok(Outcome::Written)
-}
-
 /// Fails with [`CodegenError::Stale`] (carrying a unified diff) if `output` is not exactly what
 /// `spec` generates.
 pub fn check(spec: &Path, output: &Path) -> Result<(), CodegenError> {
-    let fresh = generate(spec)?;
+    compare(spec, output, &generate(spec)?)
+}
+
+/// Reads the spec at `spec` and regenerates every file of [`OUTPUT_PATHS`] under `root`,
+/// writing only those whose bytes differ.
+pub fn write_all(spec: &Path, root: &Path) -> Result<Vec<(&'static str, Outcome)>, CodegenError> {
+    let mut outcomes = Vec::new();
+    for file in generate_all(spec)? {
+        let output = root.join(file.path);
+        if std::fs::read_to_string(&output).ok().as_deref() == Some(file.text.as_str()) {
+            outcomes.push((file.path, Outcome::Unchanged));
+            continue;
+        }
+        std::fs::write(&output, &file.text).map_err(|source| CodegenError::Io {
+            path: output.clone(),
+            source,
+        })?;
+        outcomes.push((file.path, Outcome::Written));
+    }
+    Ok(outcomes)
+}
+
+/// Fails with [`CodegenError::Stale`] for the first file of [`OUTPUT_PATHS`] under `root` that
+/// is not exactly what `spec` generates.
+pub fn check_all(spec: &Path, root: &Path) -> Result<(), CodegenError> {
+    for file in generate_all(spec)? {
+        compare(spec, &root.join(file.path), &file.text)?;
+    }
+    Ok(())
+}
+
+fn generate_all(spec: &Path) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let text = std::fs::read_to_string(spec).map_err(|source| CodegenError::Io {
+        path: spec.to_path_buf(),
+        source,
+    })?;
+    generate_all_from_str(&text, &display_path(spec))
+}
+
+/// `Ok` if the file at `output` is `fresh`; otherwise [`CodegenError::Stale`] with the diff.
+fn compare(spec: &Path, output: &Path, fresh: &str) -> Result<(), CodegenError> {
     let committed = match std::fs::read_to_string(output) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -404,7 +496,7 @@ pub fn check(spec: &Path, output: &Path) -> Result<(), CodegenError> {
         return Ok(());
     }
     let output_name = display_path(output);
-    let diff = similar::TextDiff::from_lines(&committed, &fresh)
+    let diff = similar::TextDiff::from_lines(committed.as_str(), fresh)
         .unified_diff()
         .context_radius(3)
         .header(

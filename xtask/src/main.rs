@@ -2,13 +2,14 @@
 
 use std::process::ExitCode;
 
-use xtask::{CODEGEN_COMMAND, OUTPUT_PATH, Outcome, SPEC_PATH};
+use xtask::{CODEGEN_COMMAND, Outcome, SPEC_PATH};
 
 const USAGE: &str = "\
 usage: cargo xtask codegen [--check]
 
-  codegen           regenerate crates/dingtalk-conference-api/src/generated.rs from spec/
-  codegen --check   fail (exit 1) with a diff if the committed file is stale";
+  codegen           regenerate from spec/: crates/dingtalk-conference-api/src/generated.rs,
+                    crates/dingtalk-conference-api/src/spec_constants.rs, tests/src/dispatch.rs
+  codegen --check   fail (exit 1) with a diff if a committed file is stale";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,19 +29,24 @@ fn main() -> ExitCode {
 
     let root = xtask::workspace_root();
     let spec = root.join(SPEC_PATH);
-    let output = root.join(OUTPUT_PATH);
 
     let result = if check {
-        xtask::check(&spec, &output).map(|()| {
-            println!("{OUTPUT_PATH} is up to date with {SPEC_PATH}.");
+        xtask::check_all(&spec, &root).map(|()| {
+            println!("the generated files are up to date with {SPEC_PATH}.");
         })
     } else {
-        xtask::write(&spec, &output).map(|outcome| match outcome {
-            Outcome::Unchanged => println!("{OUTPUT_PATH} is already up to date."),
-            Outcome::Written => println!(
-                "wrote {OUTPUT_PATH} from {SPEC_PATH}; review the snapshot diffs with \
-                 `cargo insta test --review` (see README)."
-            ),
+        xtask::write_all(&spec, &root).map(|outcomes| {
+            for (path, outcome) in &outcomes {
+                match outcome {
+                    Outcome::Unchanged => println!("{path} is already up to date."),
+                    Outcome::Written => println!("wrote {path} from {SPEC_PATH}"),
+                }
+            }
+            if outcomes.iter().any(|(_, o)| *o == Outcome::Written) {
+                println!(
+                    "review the snapshot diffs with `cargo insta test --review` (see CONTRIBUTING.md)."
+                );
+            }
         })
     };
 

@@ -53,16 +53,17 @@ mod generated;
 
 pub mod hooks;
 
+/// Facts of the spec that hand-written code needs: the editions' base URLs, the token header,
+/// the unauthenticated operations and the schemas' bounds. **Generated** by `cargo xtask
+/// codegen` from `spec/dingtalk-conference.yaml` (`src/spec_constants.rs`, never edited by
+/// hand), so a spec change reaches them like any other.
+pub mod spec_constants;
+
 pub use generated::*;
 pub use hooks::{RequestContext, ResponseMeta};
-
-/// The header that carries the access token (the spec's `accessToken` security scheme).
-pub const ACCESS_TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
+/// The header that carries the access token (the spec's `accessToken` security scheme), and the
+/// operations that must never carry it (`security: []` in the spec).
+pub use spec_constants::{ACCESS_TOKEN_HEADER, UNAUTHENTICATED_OPERATIONS};
 
 /// The header in which DingTalk returns the request id.
 pub const REQUEST_ID_HEADER: &str = "x-acs-request-id";
-
-/// Operations that must never carry the access token: the token endpoints themselves
-/// (`security: []` in the spec), by the snake_case name progenitor gives them; a test keeps
-/// this list in step with the spec.
-pub const UNAUTHENTICATED_OPERATIONS: &[&str] = &["get_access_token", "get_corp_access_token"];

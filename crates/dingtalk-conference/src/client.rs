@@ -45,11 +45,12 @@ pub enum Edition {
 }
 
 impl Edition {
-    /// The edition's API base URL.
+    /// The edition's API base URL: the spec's `servers` entry for it (`x-edition`).
     pub fn base_url(self) -> &'static str {
+        use dingtalk_conference_api::spec_constants::{CHINA_BASE_URL, INTERNATIONAL_BASE_URL};
         match self {
-            Self::International => "https://api.dingtalk.io",
-            Self::China => "https://api.dingtalk.com",
+            Self::International => INTERNATIONAL_BASE_URL,
+            Self::China => CHINA_BASE_URL,
         }
     }
 }

@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn edition_and_base_url_are_read() {
         let client = from(&[(ACCESS_TOKEN, "t"), (EDITION, "china")]).expect("valid");
-        assert_eq!(client.base_url(), "https://api.dingtalk.com");
+        assert_eq!(client.base_url(), crate::Edition::China.base_url());
         let client =
             from(&[(ACCESS_TOKEN, "t"), (BASE_URL, "http://127.0.0.1:9/")]).expect("valid");
         assert_eq!(client.base_url(), "http://127.0.0.1:9");

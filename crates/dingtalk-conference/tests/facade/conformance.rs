@@ -9,9 +9,13 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 
-/// The spec's bounds on `startTime`/`endTime`: years 0000 to 9999 in epoch milliseconds.
-const MIN_TIME: i64 = -62_167_219_200_000;
-const MAX_TIME: i64 = 253_402_300_799_999;
+// The spec's bounds, generated from it: `startTime`/`endTime` span years 0000 to 9999 in epoch
+// milliseconds, `confDuration` is never negative.
+use dingtalk_conference::dingtalk_conference_api::spec_constants::{
+    CONFERENCE_INFO_CONF_DURATION_MINIMUM, CONFERENCE_INFO_END_TIME_MAXIMUM,
+    CONFERENCE_INFO_END_TIME_MINIMUM, CONFERENCE_INFO_START_TIME_MAXIMUM,
+    CONFERENCE_INFO_START_TIME_MINIMUM,
+};
 
 fn any_string() -> impl Strategy<Value = Value> {
     prop_oneof![
@@ -52,7 +56,7 @@ fn extension_app_setting() -> impl Strategy<Value = Value> {
 /// Any `confInfo` the spec allows (plus, sometimes, a key it does not name: the spec does not
 /// forbid extra keys).
 fn conf_info() -> impl Strategy<Value = Value> {
-    let time = || (MIN_TIME..=MAX_TIME).prop_map(Value::from).boxed();
+    let time = |min, max| (min..=max).prop_map(Value::from).boxed();
     let settings = prop_oneof![
         Just(Value::Null),
         proptest::collection::vec(extension_app_setting(), 0..3).prop_map(Value::from),
@@ -60,17 +64,34 @@ fn conf_info() -> impl Strategy<Value = Value> {
     let known = object(vec![
         ("activeNum", int32().boxed()),
         ("attendNum", int32().boxed()),
-        ("confDuration", (0..=i64::MAX).prop_map(Value::from).boxed()),
+        (
+            "confDuration",
+            (CONFERENCE_INFO_CONF_DURATION_MINIMUM..=i64::MAX)
+                .prop_map(Value::from)
+                .boxed(),
+        ),
         ("conferenceId", any_string().boxed()),
         ("creatorId", any_string().boxed()),
         ("creatorNick", any_string().boxed()),
         ("externalLinkUrl", any_string().boxed()),
         ("invitedNum", int32().boxed()),
-        ("startTime", time()),
+        (
+            "startTime",
+            time(
+                CONFERENCE_INFO_START_TIME_MINIMUM,
+                CONFERENCE_INFO_START_TIME_MAXIMUM,
+            ),
+        ),
         ("status", int32().boxed()),
         ("title", any_string().boxed()),
         ("roomCode", "[0-9]{0,12}".prop_map(Value::from).boxed()),
-        ("endTime", time()),
+        (
+            "endTime",
+            time(
+                CONFERENCE_INFO_END_TIME_MINIMUM,
+                CONFERENCE_INFO_END_TIME_MAXIMUM,
+            ),
+        ),
         ("scheduleConferenceId", any_string().boxed()),
         (
             "bizType",

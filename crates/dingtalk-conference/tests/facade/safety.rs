@@ -46,13 +46,32 @@ fn plain_http_is_refused_except_on_loopback_or_by_opt_in() {
 #[test]
 fn the_default_host_is_the_international_edition_over_https() {
     let client = Client::builder().static_token("t").build().expect("valid");
-    assert_eq!(client.base_url(), "https://api.dingtalk.io");
+    // The URLs themselves come from the spec's `servers` (generated constants); what the
+    // facade decides is which one is the default, and that both are HTTPS.
+    assert_eq!(
+        client.base_url(),
+        dingtalk_conference::Edition::International.base_url()
+    );
+    assert!(
+        client.base_url().starts_with("https://"),
+        "{}",
+        client.base_url()
+    );
     let china = Client::builder()
         .static_token("t")
         .edition(dingtalk_conference::Edition::China)
         .build()
         .expect("valid");
-    assert_eq!(china.base_url(), "https://api.dingtalk.com");
+    assert_eq!(
+        china.base_url(),
+        dingtalk_conference::Edition::China.base_url()
+    );
+    assert!(
+        china.base_url().starts_with("https://"),
+        "{}",
+        china.base_url()
+    );
+    assert_ne!(client.base_url(), china.base_url());
 }
 
 #[test]
