@@ -79,6 +79,33 @@ impl std::io::Write for ThreadWriter {
     }
 }
 
+/// Lets through what the capturing thread emits, decided at each span and event.
+struct CapturingThread;
+
+impl<S> tracing_subscriber::layer::Filter<S> for CapturingThread {
+    fn enabled(
+        &self,
+        _: &tracing::Metadata<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        CAPTURE.with(|c| c.borrow().is_some())
+    }
+
+    // Never cache a verdict per callsite: tracing caches interest across threads, so the
+    // first thread to hit a callsite (capturing or not) would decide for every test after
+    // it. `filter_fn` does cache it, which made the capture tests fail when run in parallel.
+    fn callsite_enabled(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
+    }
+}
+
 /// One global TRACE subscriber whose output goes to the capturing thread's buffer.
 ///
 /// A global subscriber with a per-thread filter, rather than `set_default` per test: tracing
@@ -91,9 +118,7 @@ fn install_global_capture() {
         let layer = tracing_subscriber::fmt::layer()
             .with_ansi(false)
             .with_writer(|| ThreadWriter)
-            .with_filter(tracing_subscriber::filter::filter_fn(|_| {
-                CAPTURE.with(|c| c.borrow().is_some())
-            }));
+            .with_filter(CapturingThread);
         tracing_subscriber::registry()
             .with(layer)
             .try_init()
