@@ -68,7 +68,7 @@ struct PlainSetting {
     extension_app_biz_data: Option<String>,
 }
 
-/// The seed's example answer (shared/seeds), as DingTalk sends it.
+/// The example answer of the endpoint's documentation (the spec's `example`), as DingTalk sends it.
 const SEED_BODY: &str = r#"{"confInfo":{"activeNum":10,"attendNum":15,"confDuration":1000000,"conferenceId":"6323dxxxxx","creatorId":"2iPOLxxxxx","creatorNick":"小钉","externalLinkUrl":"https://meeting.dingtalk.io/app?roomCode=42726xxx&token=1_7ac9xxx","invitedNum":20,"startTime":1664175001000,"status":1,"title":"标题","roomCode":"4272xxxxx","endTime":1663294270000,"scheduleConferenceId":"4331d******","bizType":"0","cloudRecordStatus":0,"cloudRecordOwnerUnionId":"A***EiE","minutesStatus":0,"minutesOwnerUnionId":"A***EiE","extensionAppSettings":[{"appId":"29****","appCode":"Coo*****","autoOpenMode":0,"extensionAppBizData":"****"}]}}"#;
 
 struct Setup {
