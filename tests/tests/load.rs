@@ -92,6 +92,7 @@ fn ten_thousand_concurrent_calls_with_expiring_tokens_all_succeed_with_one_fetch
             .num_alive_tasks();
         let control = reqwest::Client::builder()
             .pool_max_idle_per_host(0)
+            .no_proxy()
             .build()
             .expect("control client");
 

@@ -13,7 +13,9 @@ const TOKEN: &str = "secret-token-value";
 async fn client_and_server(answer: serde_json::Value) -> Result<(Client, CaptureServer), BoxError> {
     let server = CaptureServer::start(CannedResponse::json(200, &answer)).await?;
     let context = RequestContext::new().with_access_token(TOKEN)?;
-    let client = Client::new_with_client(server.base_url(), reqwest::Client::new(), context);
+    // No proxy: one from the environment must not carry loopback requests.
+    let http = reqwest::Client::builder().no_proxy().build()?;
+    let client = Client::new_with_client(server.base_url(), http, context);
     Ok((client, server))
 }
 

@@ -342,7 +342,7 @@ async fn dropping_the_handle_stops_the_server() {
 #[tokio::test]
 async fn control_routes_expire_tokens_and_report_counters_without_counting_themselves() {
     let server = MockServer::start().await.expect("server starts");
-    let http = reqwest::Client::new();
+    let http = client();
     let token = server.issue_token();
     let url = format!(
         "{}/v1.0/conference/videoConferences/{}",
