@@ -51,14 +51,19 @@ fn raise_open_files_limit() -> u64 {
 }
 
 /// How many calls may be in flight at once under a soft limit of `limit` open files, with
-/// `in_use` open already. Each needs a socket, but the pool holds more sockets than calls: a
-/// call that finds no idle connection starts a connect, which goes on into the pool even when
-/// an idle connection comes back first. Three sockets per call leave room for that.
+/// `in_use` open already. All of a round at once need a socket each (a tenth more is kept in
+/// hand), and later rounds reuse them from the pool. Fewer at once need more sockets than
+/// calls: a call that finds no idle connection starts a connect, which goes on into the pool
+/// even when an idle connection comes back first. Three sockets per call leave room for that.
 fn concurrency_for(limit: u64, in_use: usize) -> usize {
     let free = usize::try_from(limit)
         .unwrap_or(usize::MAX)
         .saturating_sub(in_use + RESERVED_FDS);
-    (free / 3).min(CALLS)
+    if free >= CALLS + CALLS / 10 {
+        CALLS
+    } else {
+        free / 3
+    }
 }
 
 /// The fake server process; killed on drop.
