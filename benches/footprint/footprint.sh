@@ -28,7 +28,7 @@ base_url=$(sed -n 's/^listening on //p' "$work/mock.out")
     --app-key mock-app-key --app-secret mock-app-secret \
     info --repeat 1000 6323d7568777190142ab9d10 >/dev/null 2>"$work/time.txt"
 grep -E 'Maximum resident set size|Elapsed' "$work/time.txt"
-counters=$(curl -fsS "$base_url/__mock/counters")
+counters=$(curl -fsS --noproxy '*' "$base_url/__mock/counters")
 echo "fake server counters: $counters"
 
 echo "== hello-world: dependencies and clean build (dev profile)"

@@ -20,11 +20,9 @@ pub async fn client_and_server(
 ) -> Result<(dingtalk_conference_api::Client, CaptureServer), BoxError> {
     let server = CaptureServer::start(CannedResponse::json(200, answer)).await?;
     let context = dingtalk_conference_api::RequestContext::new().with_access_token(TEST_TOKEN)?;
-    let client = dingtalk_conference_api::Client::new_with_client(
-        server.base_url(),
-        reqwest::Client::new(),
-        context,
-    );
+    // No proxy: one from the environment must not carry loopback requests.
+    let http = reqwest::Client::builder().no_proxy().build()?;
+    let client = dingtalk_conference_api::Client::new_with_client(server.base_url(), http, context);
     Ok((client, server))
 }
 

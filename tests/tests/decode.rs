@@ -39,7 +39,9 @@ async fn query(
     )
     .await?;
     let context = RequestContext::new().with_access_token("secret-token-value")?;
-    let client = Client::new_with_client(server.base_url(), reqwest::Client::new(), context);
+    // No proxy: one from the environment must not carry loopback requests.
+    let http = reqwest::Client::builder().no_proxy().build()?;
+    let client = Client::new_with_client(server.base_url(), http, context);
     Ok(client
         .query_conference_info("6323d7568777190142ab9d10")
         .await

@@ -1,7 +1,7 @@
 //! The low-level DingTalk video conference client, **generated** by progenitor from
 //! `spec/dingtalk-conference.yaml` with `cargo xtask codegen`.
 //!
-//! Most applications want the [`dingtalk-conference`] facade instead: it fetches and caches
+//! Most applications want the `dingtalk-conference` facade crate instead: it fetches and caches
 //! access tokens, retries throttled calls, and turns DingTalk's raw integers and strings into
 //! typed enums, times and errors. This crate is its engine room and its escape hatch.
 //!
@@ -33,8 +33,6 @@
 //!   percent-encodes the id, but URL parsing still resolves those as path steps.
 //! - [`types::GetAccessTokenRequest`] and [`types::GetCorpAccessTokenRequest`] derive `Debug`
 //!   with the app secret, suite secret and suite ticket in plain text: never log them.
-//!
-//! [`dingtalk-conference`]: https://docs.rs/dingtalk-conference
 
 #![forbid(unsafe_code)]
 

@@ -25,11 +25,15 @@ venv=${SCHEMATHESIS_VENV:-target/schemathesis-venv}
 max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-50}
 seed=${SCHEMATHESIS_SEED:-20260302}
 
-# 1. schemathesis, pinned, in its own venv (reused when it already has the right version).
+# 1. schemathesis, pinned, in its own venv (reused when it already has the right version; made
+# again when it has no pip; python3-venv installed when missing: see .ci/venv.sh).
 if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
     echo "installing schemathesis $SCHEMATHESIS_VERSION into $venv" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+    # shellcheck source=.ci/venv.sh
+    source "$root/.ci/venv.sh"
+    ensure_venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 # 2. The mock, on a port the system picks.

@@ -49,7 +49,8 @@
 //!         Fault::Throttle("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into()),
 //!     );
 //!     let url = format!("{}/v1.0/conference/videoConferences/{}", server.base_url(), seeded::STARTED);
-//!     let client = reqwest::Client::new();
+//!     // No proxy: a proxy from the environment must not carry loopback requests.
+//!     let client = reqwest::Client::builder().no_proxy().build()?;
 //!     let throttled = client.get(&url).header("x-acs-dingtalk-access-token", &token).send().await?;
 //!     assert_eq!(throttled.status(), 403);
 //!     let ok = client.get(&url).header("x-acs-dingtalk-access-token", &token).send().await?;

@@ -50,6 +50,7 @@ async fn a_custom_reqwest_client_is_used_and_still_gets_the_timeout() {
     let http = reqwest::Client::builder()
         .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .build()
         .expect("reqwest client");
     let client = app_builder(&mock)

@@ -34,13 +34,62 @@ pub(crate) fn app_client(mock: &MockServer) -> Client {
     app_builder(mock).build().expect("valid client")
 }
 
-/// Queries the seeded started conference `n` times at once through clones of `client`;
+/// Open files left to the rest of this test binary (runtimes, fake servers and connections of
+/// the tests running beside) while many calls run at once.
+const RESERVED_FDS: usize = 160;
+
+/// Serialises the tests that open many sockets at once, so that two never share one budget.
+static MANY_SOCKETS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// How many calls this process can have in flight at once. It first raises its soft limit on
+/// open files to the hard limit (Debian's default soft limit is 1024). Each connection takes
+/// two: a socket of the client and one of the fake server, both in this process. And the pool
+/// holds more connections than calls: a call that finds no idle connection starts a connect,
+/// which goes on into the pool even when an idle connection comes back first. Three
+/// connections per call leave room for that.
+#[cfg(unix)]
+fn calls_the_open_files_limit_holds() -> usize {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let Ok((mut soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return usize::MAX;
+    };
+    if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        soft = hard;
+    }
+    let in_use = std::fs::read_dir("/proc/self/fd").map_or(0, |dir| dir.count());
+    let free = usize::try_from(soft)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(in_use + RESERVED_FDS);
+    free / 6
+}
+
+#[cfg(not(unix))]
+fn calls_the_open_files_limit_holds() -> usize {
+    usize::MAX
+}
+
+/// Queries the seeded started conference `n` times through clones of `client`, all at once
+/// where the open-files limit allows, else as many at once as it holds (said on stderr);
 /// every call must succeed.
 pub(crate) async fn call_concurrently(client: &Client, n: usize) {
+    let _alone = MANY_SOCKETS.lock().await;
+    let at_once = calls_the_open_files_limit_holds().min(n);
+    assert!(
+        at_once >= n.min(50),
+        "the open-files limit holds only {at_once} calls at once"
+    );
+    if at_once < n {
+        eprintln!(
+            "the open-files limit holds {at_once} calls at once: {n} calls, {at_once} at a time"
+        );
+    }
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(at_once));
     let calls: Vec<_> = (0..n)
         .map(|_| {
             let client = client.clone();
+            let in_flight = Arc::clone(&in_flight);
             tokio::spawn(async move {
+                let _permit = in_flight.acquire().await.expect("never closed");
                 client
                     .conference_info(dingtalk_conference_mock::seeded::STARTED)
                     .await
