@@ -396,14 +396,24 @@ struct Refresh {
     fresh_ms: f64,
 }
 
-/// 256 concurrent calls on a cache that is due for refresh, against 256 on a fresh cache.
+/// 256 concurrent calls on a cache that is due for refresh, against 256 on a fresh cache, each
+/// batch after the same second of idleness (an idle pool and cold caches cost as much as the
+/// refresh could: comparing against a batch right after another one measured that instead).
 async fn refresh_under_load(mock: &MockServer, rounds: usize) -> Refresh {
-    // A 2 s lifetime with a 1 s margin: the cached token is due for refresh after 1 s.
-    mock.set_token_lifetime(Duration::from_secs(2));
+    // The fresh side: a token that outlives the benchmark, issued before lifetimes shrink.
+    let fresh_client = Client::builder()
+        .base_url(mock.base_url())
+        .static_token(mock.issue_token())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    // The refreshing side: a 4 s lifetime with a 2 s margin, so the token is due for refresh
+    // 2 s after it was fetched and valid until 4 s.
+    mock.set_token_lifetime(Duration::from_secs(4));
     let client = Client::builder()
         .base_url(mock.base_url())
         .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
-        .token_refresh_margin(Duration::from_secs(1))
+        .token_refresh_margin(Duration::from_secs(2))
         .retry_policy(RetryPolicy::none())
         .build()
         .expect("client");
@@ -421,19 +431,34 @@ async fn refresh_under_load(mock: &MockServer, rounds: usize) -> Refresh {
         start.elapsed().as_secs_f64() * 1e3
     };
     client.conference_info(seeded::STARTED).await.expect("warm");
+    fresh_client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("warm");
+    let idle = Duration::from_millis(1100);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     let (mut refreshing, mut fresh, mut per_refresh) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        // Due for refresh (2 to 4 s old): the refresh runs beside the batch.
         let before = mock.counters().token_requests;
         refreshing.push(batch(client.clone()).await);
+        for _ in 0..200 {
+            if mock.counters().token_requests > before {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         per_refresh.push(mock.counters().token_requests - before);
+        tokio::time::sleep(idle).await;
         let before = mock.counters().token_requests;
-        fresh.push(batch(client.clone()).await);
+        fresh.push(batch(fresh_client.clone()).await);
         assert_eq!(
             mock.counters().token_requests,
             before,
             "a fresh cache fetches nothing"
         );
+        // The refreshed token is 2.2 s old when the next round starts: due again, not expired.
+        tokio::time::sleep(idle).await;
     }
     mock.set_token_lifetime(Duration::from_secs(7200));
     per_refresh.sort_unstable();
