@@ -1,551 +1,18 @@
-//! The [`Client`], its [`ClientBuilder`], and the one place that makes calls: token, request,
-//! classification, replay and retry.
+//! The [`Client`] and the one place that makes calls: token, request, classification, replay
+//! and retry, within the call's deadline. The operations themselves live in `ops/`, one module
+//! each; the builder in `builder.rs`.
 
 use std::fmt;
-use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use dingtalk_conference_api::types::QueryConferenceInfoResponse;
 use dingtalk_conference_api::{RequestContext, ResponseValue};
 
+use crate::auth::{CachedToken, SuiteTokenProvider, TokenCache};
+use crate::{AccessToken, CallOptions, ClientBuilder, Error, RetryPolicy, Secret};
+
 /// What a generated operation fails with.
-type ApiCallError = progenitor_client::Error<dingtalk_conference_api::types::ErrorBody>;
-use reqwest::Url;
-use tracing::{Instrument as _, field::Empty};
-
-use crate::auth::{
-    AppTokenProvider, CachedToken, StaticToken, SuiteTokenProvider, TokenCache, TokenProvider,
-};
-use crate::{AccessToken, CallOptions, ConferenceInfo, Error, RetryPolicy, Secret};
-
-/// Default connect timeout.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default timeout for a whole request, body included.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default deadline of a whole call: every attempt, retry, back-off and `Retry-After` wait,
-/// the token replay and any token fetch together. Three attempts of a normal call take well
-/// under a second; the deadline is what bounds a call when DingTalk or the network misbehaves.
-pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default refresh margin: a token is replaced this long before it expires.
-pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(300);
-/// The default `User-Agent`.
-pub const DEFAULT_USER_AGENT: &str =
-    concat!("dingtalk-conference-rust/", env!("CARGO_PKG_VERSION"));
-
-/// Which DingTalk edition to call.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Edition {
-    /// The international edition, `https://api.dingtalk.io` (the endpoint documentation's host).
-    #[default]
-    International,
-    /// The China edition, `https://api.dingtalk.com`.
-    China,
-}
-
-impl Edition {
-    /// The edition's API base URL: the spec's `servers` entry for it (`x-edition`).
-    pub fn base_url(self) -> &'static str {
-        use dingtalk_conference_api::spec_constants::{CHINA_BASE_URL, INTERNATIONAL_BASE_URL};
-        match self {
-            Self::International => INTERNATIONAL_BASE_URL,
-            Self::China => CHINA_BASE_URL,
-        }
-    }
-}
-
-impl std::str::FromStr for Edition {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "international" | "intl" | "io" => Ok(Self::International),
-            "china" | "cn" | "com" => Ok(Self::China),
-            other => Err(Error::Config(format!(
-                "unknown edition {other:?}: use \"international\" (api.dingtalk.io) or \"china\" (api.dingtalk.com)"
-            ))),
-        }
-    }
-}
-
-/// The credentials a client authenticates with.
-#[derive(Clone)]
-#[non_exhaustive]
-pub enum Credentials {
-    /// A fixed access token.
-    StaticToken(Secret),
-    /// An internal app's `appKey`/`appSecret`.
-    App {
-        /// The app key.
-        app_key: String,
-        /// The app secret.
-        app_secret: Secret,
-    },
-    /// A third-party app's credentials for one authorised organisation.
-    Suite {
-        /// The suite key.
-        suite_key: String,
-        /// The suite secret.
-        suite_secret: Secret,
-        /// corpId of the organisation that authorised the app.
-        auth_corp_id: String,
-        /// The latest suite ticket (replace it later with [`Client::set_suite_ticket`]).
-        suite_ticket: Secret,
-    },
-    /// Your own token source.
-    Provider(Arc<dyn TokenProvider>),
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::StaticToken(_) => f.write_str("StaticToken([redacted])"),
-            Self::App { app_key, .. } => f
-                .debug_struct("App")
-                .field("app_key", app_key)
-                .field("app_secret", &"[redacted]")
-                .finish(),
-            Self::Suite {
-                suite_key,
-                auth_corp_id,
-                ..
-            } => f
-                .debug_struct("Suite")
-                .field("suite_key", suite_key)
-                .field("suite_secret", &"[redacted]")
-                .field("auth_corp_id", auth_corp_id)
-                .field("suite_ticket", &"[redacted]")
-                .finish(),
-            Self::Provider(p) => write!(f, "Provider({:?})", p.name()),
-        }
-    }
-}
-
-/// Builds a [`Client`]. Start with [`Client::builder`].
-///
-/// Its `Debug` output shows no secret, and no user name, password, query or fragment of the
-/// base URL.
-#[derive(Clone)]
-#[must_use]
-pub struct ClientBuilder {
-    credentials: Option<Credentials>,
-    edition: Edition,
-    base_url: Option<String>,
-    connect_timeout: Duration,
-    timeout: Duration,
-    call_timeout: Duration,
-    token_fetch_timeout: Option<Duration>,
-    retry: RetryPolicy,
-    user_agent: String,
-    http_client: Option<reqwest::Client>,
-    allow_insecure_http: bool,
-    token_refresh_margin: Duration,
-    max_response_bytes: usize,
-}
-
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        Self {
-            credentials: None,
-            edition: Edition::default(),
-            base_url: None,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            timeout: DEFAULT_TIMEOUT,
-            call_timeout: DEFAULT_CALL_TIMEOUT,
-            token_fetch_timeout: None,
-            retry: RetryPolicy::default(),
-            user_agent: DEFAULT_USER_AGENT.to_string(),
-            http_client: None,
-            allow_insecure_http: false,
-            token_refresh_margin: DEFAULT_TOKEN_REFRESH_MARGIN,
-            max_response_bytes: dingtalk_conference_api::hooks::DEFAULT_MAX_RESPONSE_BYTES,
-        }
-    }
-}
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("credentials", &self.credentials)
-            .field("edition", &self.edition)
-            .field("base_url", &self.base_url.as_deref().map(redacted_url))
-            .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
-            .field("call_timeout", &self.call_timeout)
-            .field("token_fetch_timeout", &self.token_fetch_timeout)
-            .field("retry", &self.retry)
-            .field("user_agent", &self.user_agent)
-            .field(
-                "http_client",
-                &self.http_client.as_ref().map(|_| "[your reqwest::Client]"),
-            )
-            .field("allow_insecure_http", &self.allow_insecure_http)
-            .field("token_refresh_margin", &self.token_refresh_margin)
-            .field("max_response_bytes", &self.max_response_bytes)
-            .finish()
-    }
-}
-
-/// A URL as it may be shown: user name, password, query and fragment replaced by
-/// `[redacted]`, since any of them may hold a secret.
-fn redacted_url(raw: &str) -> String {
-    let Ok(url) = Url::parse(raw.trim()) else {
-        return "[not a URL]".to_string();
-    };
-    let mut shown = format!("{}://", url.scheme());
-    if !url.username().is_empty() || url.password().is_some() {
-        shown.push_str("[redacted]@");
-    }
-    shown.push_str(url.host_str().unwrap_or_default());
-    if let Some(port) = url.port() {
-        shown.push_str(&format!(":{port}"));
-    }
-    shown.push_str(url.path());
-    if url.query().is_some() {
-        shown.push_str("?[redacted]");
-    }
-    if url.fragment().is_some() {
-        shown.push_str("#[redacted]");
-    }
-    shown
-}
-
-impl ClientBuilder {
-    /// Authenticates as an internal app (`appKey`/`appSecret`).
-    pub fn app_credentials(
-        mut self,
-        app_key: impl Into<String>,
-        app_secret: impl Into<Secret>,
-    ) -> Self {
-        self.credentials = Some(Credentials::App {
-            app_key: app_key.into(),
-            app_secret: app_secret.into(),
-        });
-        self
-    }
-
-    /// Authenticates as a third-party app acting in the organisation `auth_corp_id`. DingTalk
-    /// pushes a new suite ticket about every 5 hours: hand it over with
-    /// [`Client::set_suite_ticket`].
-    pub fn suite_credentials(
-        mut self,
-        suite_key: impl Into<String>,
-        suite_secret: impl Into<Secret>,
-        auth_corp_id: impl Into<String>,
-        suite_ticket: impl Into<Secret>,
-    ) -> Self {
-        self.credentials = Some(Credentials::Suite {
-            suite_key: suite_key.into(),
-            suite_secret: suite_secret.into(),
-            auth_corp_id: auth_corp_id.into(),
-            suite_ticket: suite_ticket.into(),
-        });
-        self
-    }
-
-    /// Uses a fixed access token.
-    pub fn static_token(mut self, token: impl Into<Secret>) -> Self {
-        self.credentials = Some(Credentials::StaticToken(token.into()));
-        self
-    }
-
-    /// Gets tokens from your own [`TokenProvider`].
-    pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
-        self.credentials = Some(Credentials::Provider(Arc::new(provider)));
-        self
-    }
-
-    /// Sets the credentials.
-    pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
-        self
-    }
-
-    /// Calls this edition (default: international, `api.dingtalk.io`).
-    pub fn edition(mut self, edition: Edition) -> Self {
-        self.edition = edition;
-        self
-    }
-
-    /// Calls this base URL instead of an edition's (a proxy, or the fake server). It must be
-    /// `https://`, except for loopback hosts or with [`allow_insecure_http`](Self::allow_insecure_http).
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
-        self
-    }
-
-    /// Allows a plain `http://` base URL on a non-loopback host. Tokens then cross the network
-    /// in clear text: only for a trusted network.
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
-        self
-    }
-
-    /// Connect timeout (default 5 s). Ignored with [`http_client`](Self::http_client).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Timeout of each request, body included (default 10 s); applies to every attempt. Must
-    /// not be zero.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Deadline of each whole call (default [`DEFAULT_CALL_TIMEOUT`], 30 s): every attempt,
-    /// retry, back-off and `Retry-After` wait, the token replay and any token fetch together.
-    /// When it passes, the call fails with [`Error::Timeout`]; a retry whose wait would end
-    /// past it is not made, and the last failure is returned instead. Override it for one
-    /// call with [`Client::with_options`]. Must not be zero.
-    pub fn call_timeout(mut self, timeout: Duration) -> Self {
-        self.call_timeout = timeout;
-        self
-    }
-
-    /// How long one token fetch may take (default: the request [`timeout`](Self::timeout)).
-    /// It bounds your own [`TokenProvider`] too: a fetch that runs out fails the calls
-    /// waiting for it with [`Error::Auth`] holding an [`Error::Timeout`], and the next call
-    /// starts a new fetch. Must not be zero.
-    pub fn token_fetch_timeout(mut self, timeout: Duration) -> Self {
-        self.token_fetch_timeout = Some(timeout);
-        self
-    }
-
-    /// The retry policy (default: [`RetryPolicy::default`]; [`RetryPolicy::none`] turns
-    /// retries off).
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// The `User-Agent` header (default `dingtalk-conference-rust/<version>`). Ignored with
-    /// [`http_client`](Self::http_client).
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
-    }
-
-    /// Uses your own `reqwest::Client` (connection pool, proxy, TLS roots). Its redirect policy
-    /// must not follow redirects to other hosts, or the access token would go with them: build
-    /// it with
-    /// `redirect(dingtalk_conference::dingtalk_conference_api::hooks::same_origin_redirects())`.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
-        self
-    }
-
-    /// How long before its expiry a token is replaced (default 5 min; at most half its lifetime).
-    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
-        self.token_refresh_margin = margin;
-        self
-    }
-
-    /// The largest response body read (default 1 MiB; must not be zero). A larger success
-    /// body fails with [`Error::BodyTooLarge`]; a larger error body is not read, and the
-    /// error is classified by its status alone.
-    pub fn max_response_bytes(mut self, limit: usize) -> Self {
-        self.max_response_bytes = limit;
-        self
-    }
-
-    /// Reads credentials and host from `DINGTALK_*` environment variables (see
-    /// [`Client::from_env`]); other settings stay as they are.
-    pub fn from_env(self) -> Result<Self, Error> {
-        crate::env::apply(self, |name| std::env::var(name).ok())
-    }
-
-    /// Checks the configuration and builds the client.
-    pub fn build(self) -> Result<Client, Error> {
-        let credentials = self.credentials.clone().ok_or_else(|| {
-            Error::Config(
-                "no credentials: call app_credentials(), suite_credentials(), static_token() \
-                 or token_provider() on the builder, or use Client::from_env()"
-                    .to_string(),
-            )
-        })?;
-        check_credentials(&credentials)?;
-        self.check_limits()?;
-        let (base_url, loopback) = self.checked_base_url()?;
-        let http = match &self.http_client {
-            Some(client) => client.clone(),
-            None => self.build_http_client(loopback)?,
-        };
-        let endpoint = Endpoint {
-            base_url: Arc::from(base_url),
-            http,
-            timeout: self.timeout,
-            max_response_bytes: self.max_response_bytes,
-        };
-
-        let mut suite = None;
-        let replaceable = !matches!(credentials, Credentials::StaticToken(_));
-        let provider: Arc<dyn TokenProvider> = match credentials {
-            Credentials::StaticToken(token) => Arc::new(StaticToken(token)),
-            Credentials::App {
-                app_key,
-                app_secret,
-            } => Arc::new(AppTokenProvider {
-                endpoint: endpoint.clone(),
-                app_key,
-                app_secret,
-            }),
-            Credentials::Suite {
-                suite_key,
-                suite_secret,
-                auth_corp_id,
-                suite_ticket,
-            } => {
-                let provider = Arc::new(SuiteTokenProvider {
-                    endpoint: endpoint.clone(),
-                    suite_key,
-                    suite_secret,
-                    auth_corp_id,
-                    suite_ticket: RwLock::new(suite_ticket),
-                });
-                suite = Some(Arc::clone(&provider));
-                provider
-            }
-            Credentials::Provider(provider) => provider,
-        };
-
-        Ok(Client {
-            inner: Arc::new(ClientInner {
-                endpoint,
-                tokens: TokenCache::new(
-                    provider,
-                    self.token_refresh_margin,
-                    self.token_fetch_timeout.unwrap_or(self.timeout),
-                    replaceable,
-                ),
-                retry: self.retry,
-                call_timeout: self.call_timeout,
-                suite,
-            }),
-            options: CallOptions::default(),
-        })
-    }
-
-    /// Refuses limits that would make every call fail.
-    fn check_limits(&self) -> Result<(), Error> {
-        let zero = |what: &str| {
-            Err(Error::Config(format!(
-                "{what} is zero, so every call would fail at once; give a positive duration"
-            )))
-        };
-        if self.timeout.is_zero() {
-            return zero("the request timeout (timeout())");
-        }
-        if self.connect_timeout.is_zero() {
-            return zero("the connect timeout (connect_timeout())");
-        }
-        if self.call_timeout.is_zero() {
-            return zero("the call deadline (call_timeout())");
-        }
-        if self.token_fetch_timeout.is_some_and(|t| t.is_zero()) {
-            return zero("the token fetch timeout (token_fetch_timeout())");
-        }
-        if self.max_response_bytes == 0 {
-            return Err(Error::Config(
-                "max_response_bytes is zero, so no answer could be read; DingTalk's answers \
-                 are a few KiB (the default is 1 MiB)"
-                    .to_string(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// The base URL, checked: `https`, or `http` on loopback (or by opt-in); no user info,
-    /// query or fragment. Messages never echo the URL as given, which may hold a password.
-    fn checked_base_url(&self) -> Result<(String, bool), Error> {
-        let raw = self
-            .base_url
-            .clone()
-            .unwrap_or_else(|| self.edition.base_url().to_string());
-        let url = Url::parse(raw.trim())
-            .map_err(|e| Error::Config(format!("the base URL is not a URL: {e}")))?;
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::Config(
-                "the base URL must not carry a user name or password".to_string(),
-            ));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::Config(format!(
-                "base URL {} must not have a query or fragment",
-                redacted_url(url.as_str())
-            )));
-        }
-        let loopback = is_loopback(&url);
-        match url.scheme() {
-            "https" => {}
-            "http" if self.allow_insecure_http || loopback => {}
-            "http" => {
-                return Err(Error::Config(format!(
-                    "base URL {url} is plain http on a non-loopback host: the access token \
-                     would cross the network unencrypted; use https, or call \
-                     allow_insecure_http(true) for a trusted network"
-                )));
-            }
-            other => {
-                return Err(Error::Config(format!(
-                    "base URL {url} has scheme {other:?}; use https"
-                )));
-            }
-        }
-        Ok((url.as_str().trim_end_matches('/').to_string(), loopback))
-    }
-
-    fn build_http_client(&self, loopback: bool) -> Result<reqwest::Client, Error> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(self.user_agent.clone())
-            .redirect(dingtalk_conference_api::hooks::same_origin_redirects());
-        if loopback {
-            // A system proxy (HTTP_PROXY) would otherwise carry loopback traffic, secrets
-            // included, to another machine in clear text.
-            builder = builder.no_proxy();
-        }
-        builder
-            .build()
-            .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))
-    }
-}
-
-fn check_credentials(credentials: &Credentials) -> Result<(), Error> {
-    let blank = |what: &str| Err(Error::Config(format!("{what} is empty")));
-    match credentials {
-        Credentials::StaticToken(token) if token.is_blank() => blank("the access token"),
-        Credentials::App { app_key, .. } if app_key.trim().is_empty() => blank("the app key"),
-        Credentials::App { app_secret, .. } if app_secret.is_blank() => blank("the app secret"),
-        Credentials::Suite { suite_key, .. } if suite_key.trim().is_empty() => {
-            blank("the suite key")
-        }
-        Credentials::Suite { suite_secret, .. } if suite_secret.is_blank() => {
-            blank("the suite secret")
-        }
-        Credentials::Suite { auth_corp_id, .. } if auth_corp_id.trim().is_empty() => {
-            blank("the authorised corp id")
-        }
-        Credentials::Suite { suite_ticket, .. } if suite_ticket.is_blank() => {
-            blank("the suite ticket")
-        }
-        _ => Ok(()),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    url.host_str().is_some_and(|host| {
-        host.eq_ignore_ascii_case("localhost")
-            || host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
-    })
-}
+pub(crate) type ApiCallError = progenitor_client::Error<dingtalk_conference_api::types::ErrorBody>;
 
 /// Where and how requests are sent; shared by the client and the token providers.
 #[derive(Clone)]
@@ -557,6 +24,20 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
+    pub(crate) fn new(
+        base_url: String,
+        http: reqwest::Client,
+        timeout: Duration,
+        max_response_bytes: usize,
+    ) -> Self {
+        Self {
+            base_url: Arc::from(base_url),
+            http,
+            timeout,
+            max_response_bytes,
+        }
+    }
+
     /// A request context with this endpoint's limits and no token.
     pub(crate) fn context(&self) -> RequestContext {
         RequestContext::new()
@@ -622,6 +103,31 @@ struct Failure {
 }
 
 impl Client {
+    /// A client from what [`ClientBuilder::build`] checked and made.
+    pub(crate) fn new(
+        endpoint: Endpoint,
+        tokens: TokenCache,
+        retry: RetryPolicy,
+        call_timeout: Duration,
+        suite: Option<Arc<SuiteTokenProvider>>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(ClientInner {
+                endpoint,
+                tokens,
+                retry,
+                call_timeout,
+                suite,
+            }),
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Where requests go, for the operations in `ops/`.
+    pub(crate) fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
     /// A builder; see [`ClientBuilder`].
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
@@ -657,33 +163,9 @@ impl Client {
         &self.inner.endpoint.base_url
     }
 
-    /// Queries a conference by id.
-    ///
-    /// The id is sent as one percent-encoded path segment; an empty or blank id (or `.`/`..`)
-    /// is refused before any request. Tokens are fetched and refreshed as needed; a rejected
-    /// token is replaced and the call replayed once; throttling, 5xx and transport failures are
-    /// retried per the [`RetryPolicy`].
-    pub async fn conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
-        check_conference_id(conference_id)?;
-        let span = tracing::info_span!(
-            "dingtalk.conference_info",
-            conference_id = %conference_id,
-            attempt = Empty,
-            http.status = Empty,
-            request_id = Empty,
-        );
-        self.call(|context| async move {
-            let api = self.inner.endpoint.api(context);
-            api.query_conference_info(conference_id).await
-        })
-        .instrument(span)
-        .await
-        .and_then(conference_from_answer)
-    }
-
     /// Runs one operation with token handling, replay and retries, within the call's
     /// deadline; the single call path.
-    async fn call<T, F, Fut>(&self, operation: F) -> Result<ResponseValue<T>, Error>
+    pub(crate) async fn call<T, F, Fut>(&self, operation: F) -> Result<ResponseValue<T>, Error>
     where
         F: Fn(RequestContext) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
@@ -871,51 +353,4 @@ impl Client {
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.endpoint.http
     }
-}
-
-/// Turns the generated client's answer into the typed model.
-pub(crate) fn conference_from_answer(
-    mut response: ResponseValue<QueryConferenceInfoResponse>,
-) -> Result<ConferenceInfo, Error> {
-    match response.conf_info.take() {
-        Some(raw) => Ok(ConferenceInfo::from_wire(raw)),
-        // The request id is looked up only here: success allocates nothing for it.
-        None => Err(Error::Decode {
-            status: response.status(),
-            request_id: crate::error::request_id_header(response.headers()),
-            message: "the answer has no confInfo".to_string(),
-            snippet: String::new(),
-        }),
-    }
-}
-
-/// Refuses ids that cannot be a conference id or cannot travel as one path segment.
-fn check_conference_id(id: &str) -> Result<(), Error> {
-    if id.trim().is_empty() {
-        return Err(Error::InvalidInput(
-            "the conference id is empty; pass the id returned when the conference was created"
-                .to_string(),
-        ));
-    }
-    // URL parsing resolves `.` and `..` segments (even percent-encoded), so they would call
-    // another path.
-    if id == "." || id == ".." {
-        return Err(Error::InvalidInput(format!(
-            "{id:?} is not a conference id"
-        )));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(Error::InvalidInput(
-            "the conference id contains control characters".to_string(),
-        ));
-    }
-    // URL parsing reads `\` as `/` in http(s) paths, and the generated client does not
-    // encode it: `..\oauth2` would leave the conference path with the token attached.
-    if id.contains('\\') {
-        return Err(Error::InvalidInput(
-            "the conference id contains a backslash, which URLs treat as a path separator"
-                .to_string(),
-        ));
-    }
-    Ok(())
 }

@@ -30,7 +30,7 @@ pub async fn decode_conference_response(
             _ => Err(ApiError::UnexpectedResponse(response)),
         };
     match result {
-        Ok(answer) => crate::client::conference_from_answer(answer),
+        Ok(answer) => crate::ops::conference_from_answer(answer),
         Err(e) => Err(Error::from_api(e, Some(meta), false).await),
     }
 }

@@ -38,6 +38,7 @@
 mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
+mod builder;
 mod client;
 pub mod env;
 mod error;
@@ -45,6 +46,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod model;
+mod ops;
 mod options;
 mod retry;
 mod secret;
@@ -52,10 +54,11 @@ mod text;
 mod wait;
 
 pub use auth::{AccessToken, DEFAULT_TOKEN_LIFETIME, TokenFuture, TokenProvider};
-pub use client::{
-    Client, ClientBuilder, Credentials, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_TIMEOUT, DEFAULT_TOKEN_REFRESH_MARGIN, DEFAULT_USER_AGENT, Edition,
+pub use builder::{
+    ClientBuilder, Credentials, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    DEFAULT_TOKEN_REFRESH_MARGIN, DEFAULT_USER_AGENT, Edition,
 };
+pub use client::Client;
 pub use error::{ApiError, Error, ErrorCode, TimeoutKind, TransportError, TransportErrorKind};
 pub use model::{
     AutoOpenMode, BizType, CloudRecordStatus, ConferenceInfo, ConferenceStatus,
