@@ -46,11 +46,12 @@ async fn a_thousand_concurrent_calls_on_an_empty_cache_make_one_token_request() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_calls_on_an_expired_cache_make_one_token_request() {
     let mock =
-        MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(2)))
+        MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(4)))
             .await
             .expect("fake server starts");
-    // Lifetime 2 s: after 2.1 s the cached token has expired (a slower machine only makes it
-    // more expired), so every call needs the new one.
+    // Lifetime 4 s: after 4.1 s the cached token has expired (a slower machine only makes it
+    // more expired), so every call needs the new one; that one is not due for refresh for 3 s,
+    // however long the thousand calls take on a loaded machine.
     let client = app_builder(&mock)
         .token_refresh_margin(Duration::from_secs(1))
         .build()
@@ -60,7 +61,7 @@ async fn a_thousand_concurrent_calls_on_an_expired_cache_make_one_token_request(
         .await
         .expect("found");
     assert_eq!(mock.counters().token_requests, 1);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
 
     call_concurrently(&client, 1000).await;
     assert_eq!(mock.counters().token_requests, 2);
@@ -377,12 +378,12 @@ async fn set_suite_ticket_on_an_internal_app_client_is_a_config_error() {
 #[tokio::test]
 async fn a_failed_refresh_keeps_using_the_current_token_until_it_expires() {
     let mock =
-        MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(3)))
+        MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(6)))
             .await
             .expect("fake server starts");
-    // Lifetime 3 s, margin 1 s: due for refresh after 2 s, expired after 3 s.
+    // Lifetime 6 s, margin 3 s: due for refresh after 3 s, expired after 6 s.
     let client = app_builder(&mock)
-        .token_refresh_margin(Duration::from_secs(1))
+        .token_refresh_margin(Duration::from_secs(3))
         .retry_policy(dingtalk_conference::RetryPolicy::none())
         .build()
         .expect("valid");
@@ -390,7 +391,7 @@ async fn a_failed_refresh_keeps_using_the_current_token_until_it_expires() {
         .conference_info(seeded::STARTED)
         .await
         .expect("found");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     mock.push_fault(
         FaultScope::NextTokenRequests(1),
         Fault::Error {
@@ -456,8 +457,9 @@ async fn a_custom_providers_absurd_lifetime_is_clamped_too() {
     assert_eq!(fetches.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
 
-/// A third-party app client (a new token on every fetch) whose token, of lifetime 4 s with a
-/// 2 s margin, is due for refresh: the calls that follow happen inside the margin.
+/// A third-party app client (a new token on every fetch) whose token, of lifetime 10 s with a
+/// 5 s margin, is due for refresh: the calls that follow happen inside the margin, which
+/// leaves them almost 5 s however loaded the machine.
 async fn suite_client_inside_the_refresh_margin(mock: &MockServer) -> Client {
     let client = Client::builder()
         .base_url(mock.base_url())
@@ -467,7 +469,7 @@ async fn suite_client_inside_the_refresh_margin(mock: &MockServer) -> Client {
             DEFAULT_CORP_ID,
             DEFAULT_SUITE_TICKET,
         )
-        .token_refresh_margin(Duration::from_secs(2))
+        .token_refresh_margin(Duration::from_secs(5))
         // Longer than the hang below: a caller that waited for the refresh would wait 30 s.
         .token_fetch_timeout(Duration::from_secs(60))
         .build()
@@ -476,14 +478,14 @@ async fn suite_client_inside_the_refresh_margin(mock: &MockServer) -> Client {
         .conference_info(seeded::STARTED)
         .await
         .expect("found");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(5100)).await;
     client
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_endpoint_hung_inside_the_refresh_margin_delays_no_call() {
     let mock =
-        MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(4)))
+        MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(10)))
             .await
             .expect("fake server starts");
     let client = suite_client_inside_the_refresh_margin(&mock).await;
