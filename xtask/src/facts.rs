@@ -99,6 +99,21 @@ pub(crate) fn constants(
         pub const UNAUTHENTICATED_OPERATIONS: &[&str] = &[#(#unauthenticated),*];
     });
 
+    let mut operations = Vec::new();
+    for (route, method, operation) in spec.operations() {
+        let id = operation
+            .operation_id
+            .as_deref()
+            .ok_or_else(|| spec_error(path, format!("{method} {route} has no operationId")))?;
+        let method = method.to_ascii_uppercase();
+        operations.push(quote!((#id, #method, #route)));
+    }
+    items.extend(quote! {
+        /// Every operation of the spec as (`operationId`, HTTP method, path template), in the
+        /// spec's order: what a router, such as the fake server's, matches requests against.
+        pub const OPERATIONS: &[(&str, &str, &str)] = &[#(#operations),*];
+    });
+
     items.extend(bounds(spec));
     Ok(items)
 }

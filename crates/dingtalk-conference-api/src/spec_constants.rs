@@ -15,6 +15,13 @@ pub const UNAUTHENTICATED_OPERATIONS: &[&str] = &[
     "get_access_token",
     "get_corp_access_token",
 ];
+/// Every operation of the spec as (`operationId`, HTTP method, path template), in the
+/// spec's order: what a router, such as the fake server's, matches requests against.
+pub const OPERATIONS: &[(&str, &str, &str)] = &[
+    ("queryConferenceInfo", "GET", "/v1.0/conference/videoConferences/{conferenceId}"),
+    ("getAccessToken", "POST", "/v1.0/oauth2/accessToken"),
+    ("getCorpAccessToken", "POST", "/v1.0/oauth2/corpAccessToken"),
+];
 /// The `minimum` of `ConferenceInfo.confDuration`.
 pub const CONFERENCE_INFO_CONF_DURATION_MINIMUM: i64 = 0;
 /// The `minimum` of `ConferenceInfo.endTime`.

@@ -23,6 +23,19 @@ pub enum FaultScope {
     Conference(String),
     /// The next `n` requests for this conference id (after percent-decoding).
     ConferenceTimes(String, u32),
+    /// Requests to one operation of the spec, by its `operationId` (e.g.
+    /// `"queryConferenceInfo"`, `"getAccessToken"`), optionally only those whose resource id
+    /// (the first path parameter, percent-decoded: a conference id) is `id`; the next `times`
+    /// of them, or with `None` every one until
+    /// [`MockServer::clear_faults`](crate::MockServer::clear_faults).
+    Operation {
+        /// The operation's `operationId`.
+        operation_id: String,
+        /// Only requests for this resource id, if set.
+        id: Option<String>,
+        /// How many requests; `None` for all.
+        times: Option<u32>,
+    },
 }
 
 /// What the fake server does to a request that a [`FaultScope`] selected.
@@ -108,18 +121,26 @@ impl FaultScope {
             | Self::NextConferenceRequests(n)
             | Self::NextTokenRequests(n)
             | Self::ConferenceTimes(_, n) => Some(*n),
+            Self::Operation { times, .. } => *times,
             Self::Conference(_) => None,
         }
     }
 
     /// Whether this scope selects a request to `route`.
     pub(crate) fn matches(&self, route: &RouteKind) -> bool {
+        let operation = route.operation_id;
         match self {
             Self::NextRequests(_) => true,
-            Self::NextConferenceRequests(_) => matches!(route, RouteKind::Conference(_)),
-            Self::NextTokenRequests(_) => matches!(route, RouteKind::Token),
+            Self::NextConferenceRequests(_) => operation == Some(QUERY_CONFERENCE_INFO),
+            Self::NextTokenRequests(_) => TOKEN_OPERATIONS.iter().any(|t| operation == Some(*t)),
             Self::Conference(id) | Self::ConferenceTimes(id, _) => {
-                matches!(route, RouteKind::Conference(requested) if requested == id)
+                operation == Some(QUERY_CONFERENCE_INFO) && route.id.as_deref() == Some(id)
+            }
+            Self::Operation {
+                operation_id, id, ..
+            } => {
+                operation == Some(operation_id.as_str())
+                    && id.as_ref().is_none_or(|id| route.id.as_ref() == Some(id))
             }
         }
     }
@@ -130,22 +151,25 @@ impl FaultScope {
             Self::NextRequests(n)
             | Self::NextConferenceRequests(n)
             | Self::NextTokenRequests(n)
-            | Self::ConferenceTimes(_, n) => {
+            | Self::ConferenceTimes(_, n)
+            | Self::Operation { times: Some(n), .. } => {
                 *n = n.saturating_sub(1);
                 *n == 0
             }
-            Self::Conference(_) => false,
+            Self::Conference(_) | Self::Operation { times: None, .. } => false,
         }
     }
 }
 
-/// What a request is, as far as fault scopes care.
-#[derive(Debug)]
-pub(crate) enum RouteKind {
-    /// One of the two token routes.
-    Token,
-    /// The conference route, with the decoded id.
-    Conference(String),
-    /// Anything else.
-    Other,
+/// The `operationId` of query conference info, which the conference scopes select.
+const QUERY_CONFERENCE_INFO: &str = "queryConferenceInfo";
+/// The token operations, which [`FaultScope::NextTokenRequests`] selects.
+const TOKEN_OPERATIONS: [&str; 2] = ["getAccessToken", "getCorpAccessToken"];
+
+/// What a fault scope sees of a request: the spec operation it was routed to (none for an
+/// unknown route) and its resource id (the first path parameter), if it has one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RouteKind {
+    pub(crate) operation_id: Option<&'static str>,
+    pub(crate) id: Option<String>,
 }

@@ -22,7 +22,12 @@
 //!   them, and script status changes over time ([`MockServer::script_status`]).
 //! - **Faults.** DingTalk errors, throttling, `429` with `Retry-After`, the IP-ban pages, bodies
 //!   that are not JSON or cut short, slow headers, slow bodies, dropped connections, redirects and
-//!   any raw body, each for a chosen set of requests ([`FaultScope`], [`Fault`]).
+//!   any raw body, each for a chosen set of requests ([`FaultScope`], [`Fault`]): the next
+//!   requests, one operation by its `operationId`, one conference id.
+//! - **Routing by the spec.** Requests are matched to operations by the spec's path templates
+//!   (`dingtalk_conference_api::spec_constants::OPERATIONS`, written by `cargo xtask codegen`);
+//!   an operation of the spec that has no handler here yet is answered `501`, and a unit test
+//!   fails until it has one.
 //! - **A log.** Every request as received ([`MockServer::requests`]) and [`Counters`].
 //! - **Control from another process.** Outside DingTalk's API, `GET /__mock/counters` returns the
 //!   [`Counters`] as JSON and `POST /__mock/expire-tokens` expires every token; these requests
@@ -72,6 +77,7 @@
 #![forbid(unsafe_code)]
 
 mod fault;
+mod routes;
 mod seed;
 mod server;
 mod state;

@@ -25,7 +25,9 @@ use tokio::time::Sleep;
 
 use crate::RecordedRequest;
 use crate::fault::{Fault, RouteKind};
+use crate::routes::{Matched, match_operation};
 use crate::state::{Shared, TokenError};
+use dingtalk_conference_api::spec_constants::OPERATIONS;
 
 /// How long in-flight requests may still run once shutdown has begun.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
@@ -38,9 +40,6 @@ const MAX_REQUEST_BODY: usize = 1024 * 1024;
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(20);
 
 const JSON: &str = "application/json;charset=utf-8";
-const CONFERENCE_PREFIX: &str = "/v1.0/conference/videoConferences/";
-const ACCESS_TOKEN_PATH: &str = "/v1.0/oauth2/accessToken";
-const CORP_ACCESS_TOKEN_PATH: &str = "/v1.0/oauth2/corpAccessToken";
 /// Control routes for driving the binary from another process (outside DingTalk's API).
 pub(crate) const ADMIN_COUNTERS_PATH: &str = "/__mock/counters";
 pub(crate) const ADMIN_EXPIRE_TOKENS_PATH: &str = "/__mock/expire-tokens";
@@ -114,6 +113,9 @@ enum Route {
     AccessToken,
     CorpAccessToken,
     Conference(String),
+    /// An operation of the spec that this fake does not serve yet: answered `501`, so that the
+    /// conformance run fails until it does.
+    Unserved(Matched),
     NotFound,
     /// `GET /__mock/counters`: the counters as JSON.
     AdminCounters,
@@ -124,25 +126,43 @@ enum Route {
 impl Route {
     fn of(method: &Method, path: &str) -> Self {
         match (method, path) {
-            (&Method::GET, ADMIN_COUNTERS_PATH) => Self::AdminCounters,
-            (&Method::POST, ADMIN_EXPIRE_TOKENS_PATH) => Self::AdminExpireTokens,
-            (&Method::POST, ACCESS_TOKEN_PATH) => Self::AccessToken,
-            (&Method::POST, CORP_ACCESS_TOKEN_PATH) => Self::CorpAccessToken,
-            (&Method::GET, _) => match path.strip_prefix(CONFERENCE_PREFIX) {
-                Some(segment) if !segment.contains('/') => {
-                    Self::Conference(percent_decode(segment))
-                }
-                _ => Self::NotFound,
-            },
-            _ => Self::NotFound,
+            (&Method::GET, ADMIN_COUNTERS_PATH) => return Self::AdminCounters,
+            (&Method::POST, ADMIN_EXPIRE_TOKENS_PATH) => return Self::AdminExpireTokens,
+            _ => {}
+        }
+        match match_operation(OPERATIONS, method, path) {
+            Some(matched) => Self::for_operation(matched),
+            None => Self::NotFound,
         }
     }
 
+    /// The handler of a spec operation; one the fake does not serve yet is [`Route::Unserved`].
+    fn for_operation(matched: Matched) -> Self {
+        match matched.operation_id {
+            "getAccessToken" => Self::AccessToken,
+            "getCorpAccessToken" => Self::CorpAccessToken,
+            "queryConferenceInfo" => Self::Conference(matched.param("conferenceId")),
+            _ => Self::Unserved(matched),
+        }
+    }
+
+    /// The operation and the resource id, for fault scopes.
     fn kind(&self) -> RouteKind {
-        match self {
-            Self::AccessToken | Self::CorpAccessToken => RouteKind::Token,
-            Self::Conference(id) => RouteKind::Conference(id.clone()),
-            Self::NotFound | Self::AdminCounters | Self::AdminExpireTokens => RouteKind::Other,
+        let (operation_id, id) = match self {
+            Self::AccessToken => ("getAccessToken", None),
+            Self::CorpAccessToken => ("getCorpAccessToken", None),
+            Self::Conference(id) => ("queryConferenceInfo", Some(id.clone())),
+            Self::Unserved(matched) => (
+                matched.operation_id,
+                matched.first_param().map(str::to_string),
+            ),
+            Self::NotFound | Self::AdminCounters | Self::AdminExpireTokens => {
+                return RouteKind::default();
+            }
+        };
+        RouteKind {
+            operation_id: Some(operation_id),
+            id,
         }
     }
 }
@@ -369,7 +389,10 @@ async fn handle(
             Route::AccessToken => counters.token_requests += 1,
             Route::CorpAccessToken => counters.corp_token_requests += 1,
             Route::Conference(_) => counters.conference_requests += 1,
-            Route::NotFound | Route::AdminCounters | Route::AdminExpireTokens => {}
+            Route::Unserved(_)
+            | Route::NotFound
+            | Route::AdminCounters
+            | Route::AdminExpireTokens => {}
         }
         let fault = state.take_fault(&route.kind());
         let (request_id, trace_id) = state.request_ids();
@@ -594,6 +617,15 @@ fn operate(
                 ),
             }
         }
+        Route::Unserved(matched) => Reply::error(
+            StatusCode::NOT_IMPLEMENTED,
+            "mock.notImplemented",
+            &format!(
+                "the fake server does not serve {} yet: add its handler in crates/dingtalk-conference-mock",
+                matched.operation_id
+            ),
+            request_id,
+        ),
         Route::NotFound | Route::AdminCounters | Route::AdminExpireTokens => Reply::error(
             StatusCode::NOT_FOUND,
             "InvalidAction.NotFound",
@@ -750,7 +782,27 @@ fn respond(reply: Reply, ids: &Ids, shape: Shape) -> Response<MockBody> {
 
 #[cfg(test)]
 mod tests {
-    use super::percent_decode;
+    use super::*;
+
+    #[test]
+    fn every_spec_operation_is_routed_and_one_without_a_handler_is_refused_as_unserved() {
+        for (operation_id, method, template) in OPERATIONS {
+            let path = template.replace("{conferenceId}", "x");
+            let method = Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+            let route = Route::of(&method, &path);
+            assert_eq!(route.kind().operation_id, Some(*operation_id), "{path}");
+            assert!(
+                !matches!(route, Route::Unserved(_)),
+                "{operation_id} has no handler"
+            );
+        }
+        let unserved = Route::for_operation(Matched {
+            operation_id: "listSomethingNew",
+            params: vec![("conferenceId", "x".into())],
+        });
+        assert!(matches!(unserved, Route::Unserved(_)));
+        assert_eq!(unserved.kind().id.as_deref(), Some("x"));
+    }
 
     #[test]
     fn percent_decode_decodes_escapes_of_either_case() {

@@ -397,3 +397,39 @@ async fn faulted_token_request_counts_as_a_token_request_and_a_fault() {
     let counters = server.counters();
     assert_eq!((counters.token_requests, counters.faults_served), (1, 1));
 }
+
+#[tokio::test]
+async fn an_operation_scope_selects_by_operation_id_then_by_id_and_counts() {
+    let (server, token) = server_and_token().await;
+    let busy = Fault::TooManyRequests { retry_after: None };
+    server.push_fault(
+        FaultScope::Operation {
+            operation_id: "queryConferenceInfo".into(),
+            id: Some(seeded::ENDED.into()),
+            times: Some(2),
+        },
+        busy.clone(),
+    );
+    // Another id and the token operation pass; the named id is faulted twice, then served.
+    assert_eq!(get(&server, seeded::STARTED, &token).await.status(), 200);
+    assert_eq!(token_request(&server).await, 200);
+    assert_eq!(get(&server, seeded::ENDED, &token).await.status(), 429);
+    assert_eq!(get(&server, seeded::ENDED, &token).await.status(), 429);
+    assert_eq!(get(&server, seeded::ENDED, &token).await.status(), 200);
+
+    // Any id, until cleared; an operation of another name is never selected.
+    server.push_fault(
+        FaultScope::Operation {
+            operation_id: "getAccessToken".into(),
+            id: None,
+            times: None,
+        },
+        busy,
+    );
+    for _ in 0..3 {
+        assert_eq!(token_request(&server).await, 429);
+    }
+    assert_eq!(get(&server, seeded::STARTED, &token).await.status(), 200);
+    server.clear_faults();
+    assert_eq!(token_request(&server).await, 200);
+}

@@ -20,6 +20,7 @@ impl Client {
         check_conference_id(conference_id)?;
         let span = tracing::info_span!(
             "dingtalk.conference_info",
+            operation = OPERATION_ID,
             conference_id = %conference_id,
             attempt = Empty,
             http.status = Empty,

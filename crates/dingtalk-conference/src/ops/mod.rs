@@ -9,7 +9,9 @@ mod conference_info;
 pub(crate) use conference_info::conference_from_answer;
 
 /// The spec's operations the facade calls, by `operationId`: each module's own, and the token
-/// endpoints, which the built-in token providers call (`auth.rs`).
+/// endpoints, which the built-in token providers call (`auth.rs`). Only the guard test reads
+/// the two lists.
+#[cfg(test)]
 pub(crate) const WRAPPED_OPERATIONS: &[&str] = &[
     conference_info::OPERATION_ID,
     "getAccessToken",
@@ -18,6 +20,7 @@ pub(crate) const WRAPPED_OPERATIONS: &[&str] = &[
 
 /// The spec's operations the facade deliberately does not wrap, each with the reason; they
 /// stay reachable through [`Client::api`](crate::Client::api).
+#[cfg(test)]
 pub(crate) const UNWRAPPED_OPERATIONS: &[(&str, &str)] = &[];
 
 #[cfg(test)]
