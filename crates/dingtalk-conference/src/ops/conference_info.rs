@@ -15,7 +15,7 @@ impl Client {
     /// The id is sent as one percent-encoded path segment; an empty or blank id (or `.`/`..`)
     /// is refused before any request. Tokens are fetched and refreshed as needed; a rejected
     /// token is replaced and the call replayed once; throttling, 5xx and transport failures are
-    /// retried per the [`RetryPolicy`].
+    /// retried per the [`RetryPolicy`](crate::RetryPolicy).
     pub async fn conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
         check_conference_id(conference_id)?;
         let span = tracing::info_span!(
