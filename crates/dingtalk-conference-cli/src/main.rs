@@ -116,7 +116,17 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: &Cli, on_command_line: &dyn Fn(&str) -> bool) -> Result<String, Failure> {
-    let interrupted = async {
+    // The handler is installed now, before any work: `ctrl_c()` would install it only when
+    // first polled, and a Ctrl-C before that would kill the process without exit code 130.
+    #[cfg(unix)]
+    let mut interrupt =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    let interrupted = async move {
+        #[cfg(unix)]
+        if let Some(interrupt) = interrupt.as_mut() {
+            interrupt.recv().await;
+            return;
+        }
         if tokio::signal::ctrl_c().await.is_err() {
             // No Ctrl-C handler on this platform: never "interrupted".
             std::future::pending::<()>().await;

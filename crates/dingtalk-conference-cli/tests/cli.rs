@@ -563,7 +563,9 @@ fn ctrl_c_stops_watch_with_exit_130() {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGINT)
         .expect("SIGINT sent");
     let status = child.0.wait().expect("exits");
-    assert_eq!(status.code(), Some(130));
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut lines, &mut rest);
+    assert_eq!(status.code(), Some(130), "{status:?}; stderr after poll 1: {rest}");
 }
 
 #[test]
