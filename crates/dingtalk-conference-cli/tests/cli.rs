@@ -565,7 +565,11 @@ fn ctrl_c_stops_watch_with_exit_130() {
     let status = child.0.wait().expect("exits");
     let mut rest = String::new();
     let _ = std::io::Read::read_to_string(&mut lines, &mut rest);
-    assert_eq!(status.code(), Some(130), "{status:?}; stderr after poll 1: {rest}");
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "{status:?}; stderr after poll 1: {rest}"
+    );
 }
 
 #[test]

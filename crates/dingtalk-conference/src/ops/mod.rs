@@ -6,6 +6,8 @@
 
 mod conference_info;
 
+// The fuzz entry point decodes answers the way the operation does.
+#[cfg(feature = "fuzzing")]
 pub(crate) use conference_info::conference_from_answer;
 
 /// The spec's operations the facade calls, by `operationId`: each module's own, and the token
