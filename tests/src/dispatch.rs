@@ -6,7 +6,15 @@ use dingtalk_conference_api::{Client, types};
 use serde_json::{Map, Value};
 /// Every operationId of the spec, in spec order.
 pub const OPERATION_IDS: &[&str] = &[
+    "queryConferenceInfoByRoomCode",
+    "createVideoConference",
+    "queryConferenceInfoBatch",
     "queryConferenceInfo",
+    "closeVideoConference",
+    "queryCloudRecordText",
+    "queryCloudRecordVideo",
+    "queryCloudRecordVideoPlayInfo",
+    "queryConferenceMembers",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -21,11 +29,125 @@ pub async fn call(
     args: &Map<String, Value>,
 ) -> Result<Result<(), String>, String> {
     match operation_id {
+        "queryConferenceInfoByRoomCode" => {
+            let room_code: String = arg(args, "roomCode")?;
+            let max_results: Option<i32> = arg(args, "maxResults")?;
+            let next_token: Option<String> = arg(args, "nextToken")?;
+            Ok(
+                client
+                    .query_conference_info_by_room_code(
+                        &room_code,
+                        max_results,
+                        next_token.as_deref(),
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "createVideoConference" => {
+            let body: types::CreateVideoConferenceRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .create_video_conference(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryConferenceInfoBatch" => {
+            let body: types::QueryConferenceInfoBatchRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .query_conference_info_batch(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "queryConferenceInfo" => {
             let conference_id: String = arg(args, "conferenceId")?;
             Ok(
                 client
                     .query_conference_info(&conference_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "closeVideoConference" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .close_video_conference(&conference_id, &union_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryCloudRecordText" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let direction: Option<String> = arg(args, "direction")?;
+            let max_results: Option<::std::num::NonZeroU64> = arg(args, "maxResults")?;
+            let next_token: Option<i64> = arg(args, "nextToken")?;
+            let start_time: Option<i64> = arg(args, "startTime")?;
+            let union_id: Option<String> = arg(args, "unionId")?;
+            Ok(
+                client
+                    .query_cloud_record_text(
+                        &conference_id,
+                        direction.as_deref(),
+                        max_results,
+                        next_token,
+                        start_time,
+                        union_id.as_deref(),
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryCloudRecordVideo" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .query_cloud_record_video(&conference_id, &union_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryCloudRecordVideoPlayInfo" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let media_id: String = arg(args, "mediaId")?;
+            let region_id: String = arg(args, "regionId")?;
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .query_cloud_record_video_play_info(
+                        &conference_id,
+                        &media_id,
+                        &region_id,
+                        &union_id,
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryConferenceMembers" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let max_results: Option<i32> = arg(args, "maxResults")?;
+            let next_token: Option<String> = arg(args, "nextToken")?;
+            Ok(
+                client
+                    .query_conference_members(
+                        &conference_id,
+                        max_results,
+                        next_token.as_deref(),
+                    )
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),

@@ -33,6 +33,87 @@ pub mod types {
         )]
         pub expire_in: ::std::option::Option<i64>,
     }
+    ///The answer to `closeVideoConference`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CloseVideoConferenceResponse {
+        ///"success" (DingTalk's example spells it "sucess"), or why closing failed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cause: ::std::option::Option<::std::string::String>,
+        ///200 on success; DingTalk documents no other value.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<i64>,
+    }
+    ///One video file of a conference's cloud recording.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CloudRecordVideo {
+        ///Length in milliseconds.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub duration: ::std::option::Option<i64>,
+        ///End time, milliseconds since the Unix epoch.
+        #[serde(
+            rename = "endTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_time: ::std::option::Option<i64>,
+        ///Size in bytes.
+        #[serde(
+            rename = "fileSize",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub file_size: ::std::option::Option<i64>,
+        ///The media id, for `queryCloudRecordVideoPlayInfo`.
+        #[serde(
+            rename = "mediaId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub media_id: ::std::option::Option<::std::string::String>,
+        ///The recording id; the videos of one recording share it.
+        #[serde(
+            rename = "recordId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub record_id: ::std::option::Option<::std::string::String>,
+        ///Record type: 0 a recording, 1 a composed file.
+        #[serde(
+            rename = "recordType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub record_type: ::std::option::Option<i64>,
+        ///The media's region (such as `cn-shenzhen`), for `queryCloudRecordVideoPlayInfo`.
+        #[serde(
+            rename = "regionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub region_id: ::std::option::Option<::std::string::String>,
+        ///Start time, milliseconds since the Unix epoch.
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<i64>,
+        ///unionId of the user who recorded.
+        #[serde(
+            rename = "unionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub union_id: ::std::option::Option<::std::string::String>,
+    }
     ///A video conference as DingTalk reports it.
     #[derive(
         ::serde::Deserialize,
@@ -161,6 +242,251 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
     }
+    ///Someone invited to or in a conference.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ConferenceMember {
+        ///Attend status: 1 initialised, 2 being called, 3 in the conference, 4 failed to join (declined and so on), 5 removed, 6 left.
+        #[serde(
+            rename = "attendStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub attend_status: ::std::option::Option<i32>,
+        ///Whether the member is a co-host.
+        #[serde(
+            rename = "coHost",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub co_host: ::std::option::Option<bool>,
+        ///The conference id.
+        #[serde(
+            rename = "conferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conference_id: ::std::option::Option<::std::string::String>,
+        ///Time spent in the conference, in milliseconds.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub duration: ::std::option::Option<i64>,
+        ///Whether the member is the host.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub host: ::std::option::Option<bool>,
+        ///In DingTalk's SDKs but not in its documentation; presumably the employee number.
+        #[serde(
+            rename = "jobNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub job_number: ::std::option::Option<::std::string::String>,
+        ///When the member joined, milliseconds since the Unix epoch.
+        #[serde(
+            rename = "joinTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub join_time: ::std::option::Option<i64>,
+        ///When the member left, milliseconds since the Unix epoch.
+        #[serde(
+            rename = "leaveTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub leave_time: ::std::option::Option<i64>,
+        ///Whether the member is outside the conference's organisation; absent for members inside it.
+        #[serde(
+            rename = "outerOrgMember",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub outer_org_member: ::std::option::Option<bool>,
+        ///Whether the member joined by phone.
+        #[serde(
+            rename = "pstnJoin",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pstn_join: ::std::option::Option<bool>,
+        ///The member's unionId.
+        #[serde(
+            rename = "unionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub union_id: ::std::option::Option<::std::string::String>,
+        ///The member's nickname.
+        #[serde(
+            rename = "userNick",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_nick: ::std::option::Option<::std::string::String>,
+    }
+    ///A participant of a conference in progress, as `queryConferenceInfoBatch` reports it.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ConferenceParticipant {
+        ///Attend status: 0 undefined, 1 initialised, 2 being called, 3 in the conference, 4 failed to join, 5 removed, 6 left.
+        #[serde(
+            rename = "attendStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub attend_status: ::std::option::Option<i64>,
+        ///Camera: 0 initialised, 1 off, 2 on.
+        #[serde(
+            rename = "cameraStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub camera_status: ::std::option::Option<i64>,
+        ///Microphone: 0 initialised, 1 off, 2 on.
+        #[serde(
+            rename = "micStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mic_status: ::std::option::Option<i64>,
+        ///The participant's nickname.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nick: ::std::option::Option<::std::string::String>,
+        ///Why the participant declined the call, when they did.
+        #[serde(
+            rename = "rejectDescription",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reject_description: ::std::option::Option<::std::string::String>,
+        ///The participant's id (DingTalk's examples show a unionId).
+        #[serde(
+            rename = "userId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<::std::string::String>,
+    }
+    ///A conference in progress, as `queryConferenceInfoBatch` reports it.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ConferenceSummary {
+        ///The conference id.
+        #[serde(
+            rename = "conferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conference_id: ::std::option::Option<::std::string::String>,
+        ///Media status: 0 normal, 1 microphone muted, 2 camera off, 4 everyone muted by force.
+        #[serde(
+            rename = "mediaStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub media_status: ::std::option::Option<i64>,
+        ///Start time, milliseconds since the Unix epoch.
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<i64>,
+        ///Conference status: 0 initialised, 1 ended, 2 started.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<i64>,
+        ///The conference title.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        ///The participants.
+        #[serde(
+            rename = "userList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub user_list: ::std::vec::Vec<ConferenceParticipant>,
+    }
+    ///A conference to create.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CreateVideoConferenceRequest {
+        ///The title. DingTalk cuts titles over 50 characters to 50 and refuses titles over 256 characters.
+        #[serde(rename = "confTitle")]
+        pub conf_title: ::std::string::String,
+        ///Whether to call the organiser too; DingTalk's default is true.
+        #[serde(
+            rename = "inviteCaller",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub invite_caller: ::std::option::Option<bool>,
+        ///unionIds of colleagues (same organisation) to call into the conference.
+        #[serde(
+            rename = "inviteUserIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub invite_user_ids: ::std::vec::Vec<::std::string::String>,
+        ///unionId of the organiser, who becomes the host.
+        #[serde(rename = "userId")]
+        pub user_id: ::std::string::String,
+    }
+    ///A conference just created.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CreateVideoConferenceResponse {
+        ///The new conference's id.
+        #[serde(
+            rename = "conferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conference_id: ::std::option::Option<::std::string::String>,
+        ///The conference password.
+        #[serde(
+            rename = "conferencePassword",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conference_password: ::std::option::Option<::std::string::String>,
+        ///Link to join the conference.
+        #[serde(
+            rename = "externalLinkUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_link_url: ::std::option::Option<::std::string::String>,
+        ///The host password.
+        #[serde(
+            rename = "hostPassword",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub host_password: ::std::option::Option<::std::string::String>,
+        ///Numbers to dial in by phone.
+        #[serde(
+            rename = "phoneNumbers",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub phone_numbers: ::std::vec::Vec<::std::string::String>,
+        ///The room code people type to join.
+        #[serde(
+            rename = "roomCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub room_code: ::std::option::Option<::std::string::String>,
+    }
     ///DingTalk's error body, the same for every v1.0 API. Responses also carry the request id in the `x-acs-request-id` header.
     #[derive(
         ::serde::Deserialize,
@@ -262,6 +588,152 @@ pub mod types {
         #[serde(rename = "suiteTicket")]
         pub suite_ticket: ::std::string::String,
     }
+    ///One page of `queryCloudRecordText`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryCloudRecordTextResponse {
+        ///Whether more pages follow.
+        #[serde(
+            rename = "hasMore",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub has_more: ::std::option::Option<bool>,
+        ///This page's paragraphs.
+        #[serde(
+            rename = "paragraphList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub paragraph_list: ::std::vec::Vec<TranscriptParagraph>,
+    }
+    ///A recorded video's play links.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryCloudRecordVideoPlayInfoResponse {
+        ///Length in milliseconds.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub duration: ::std::option::Option<i64>,
+        ///Size in bytes.
+        #[serde(
+            rename = "fileSize",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub file_size: ::std::option::Option<i64>,
+        ///Link to download the video as MP4.
+        #[serde(
+            rename = "mp4FileUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mp4_file_url: ::std::option::Option<::std::string::String>,
+        ///Link to stream the video (HLS).
+        #[serde(
+            rename = "playUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub play_url: ::std::option::Option<::std::string::String>,
+        ///DingTalk documents this field as having no use yet, and gives no meanings.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<i64>,
+    }
+    ///The answer to `queryCloudRecordVideo`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryCloudRecordVideoResponse {
+        ///The recording's videos.
+        #[serde(
+            rename = "videoList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub video_list: ::std::vec::Vec<CloudRecordVideo>,
+    }
+    ///The conferences to query.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryConferenceInfoBatchRequest {
+        ///Conference ids. DingTalk documents no maximum length.
+        #[serde(rename = "conferenceIdList")]
+        pub conference_id_list: ::std::vec::Vec<::std::string::String>,
+    }
+    ///The answer to `queryConferenceInfoBatch`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryConferenceInfoBatchResponse {
+        ///The conferences in progress among those asked for.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub infos: ::std::vec::Vec<ConferenceSummary>,
+    }
+    ///One page of `queryConferenceInfoByRoomCode`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryConferenceInfoByRoomCodeResponse {
+        ///This page's conferences.
+        #[serde(
+            rename = "conferenceList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub conference_list: ::std::vec::Vec<RoomConference>,
+        ///Whether more pages follow.
+        #[serde(
+            rename = "hasMore",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub has_more: ::std::option::Option<bool>,
+        ///The cursor of the next page.
+        #[serde(
+            rename = "nextToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_token: ::std::option::Option<::std::string::String>,
+        ///How many conferences use the code, on all pages.
+        #[serde(
+            rename = "totalCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub total_count: ::std::option::Option<i32>,
+    }
     ///The answer to `queryConferenceInfo`.
     #[derive(
         ::serde::Deserialize,
@@ -278,6 +750,249 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub conf_info: ::std::option::Option<ConferenceInfo>,
+    }
+    ///One page of `queryConferenceMembers`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryConferenceMembersResponse {
+        ///This page's members.
+        #[serde(
+            rename = "memberModels",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub member_models: ::std::vec::Vec<ConferenceMember>,
+        ///The cursor of the next page; absent on the last page.
+        #[serde(
+            rename = "nextToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_token: ::std::option::Option<::std::string::String>,
+        ///How many members the conference has, on all pages.
+        #[serde(
+            rename = "totalCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub total_count: ::std::option::Option<i32>,
+    }
+    ///A conference found by its room code.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct RoomConference {
+        ///Business type: "0" instant video conference, "3" scheduled conference, "audio_conf" voice conference.
+        #[serde(
+            rename = "bizType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub biz_type: ::std::option::Option<::std::string::String>,
+        ///Duration in milliseconds; only once the conference has ended.
+        #[serde(
+            rename = "confDuration",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conf_duration: ::std::option::Option<i64>,
+        ///The conference id.
+        #[serde(
+            rename = "conferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conference_id: ::std::option::Option<::std::string::String>,
+        ///The creator's unionId.
+        #[serde(
+            rename = "creatorId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub creator_id: ::std::option::Option<::std::string::String>,
+        ///The creator's nickname.
+        #[serde(
+            rename = "creatorNick",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub creator_nick: ::std::option::Option<::std::string::String>,
+        ///End time, milliseconds since the Unix epoch; only once the conference has ended.
+        #[serde(
+            rename = "endTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_time: ::std::option::Option<i64>,
+        ///Link to join the conference.
+        #[serde(
+            rename = "externalLinkUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_link_url: ::std::option::Option<::std::string::String>,
+        ///The room code.
+        #[serde(
+            rename = "roomCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub room_code: ::std::option::Option<::std::string::String>,
+        ///Id of the scheduled conference this one belongs to.
+        #[serde(
+            rename = "scheduleConferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub schedule_conference_id: ::std::option::Option<::std::string::String>,
+        ///Start time, milliseconds since the Unix epoch.
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<i64>,
+        ///Conference status: 0 initialised, 1 ended, 2 started.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<i32>,
+        ///The conference title.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    ///One paragraph of a recording's transcript.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct TranscriptParagraph {
+        ///Offset of the paragraph's end from the start of the recording, in milliseconds.
+        #[serde(
+            rename = "endTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_time: ::std::option::Option<i64>,
+        ///The cursor of the page after this paragraph.
+        #[serde(
+            rename = "nextTtoken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_ttoken: ::std::option::Option<i64>,
+        ///The speaker's nickname.
+        #[serde(
+            rename = "nickName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub nick_name: ::std::option::Option<::std::string::String>,
+        ///The paragraph's text.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub paragraph: ::std::option::Option<::std::string::String>,
+        ///The recording id.
+        #[serde(
+            rename = "recordId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub record_id: ::std::option::Option<i64>,
+        ///The paragraph's sentences.
+        #[serde(
+            rename = "sentenceList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub sentence_list: ::std::vec::Vec<TranscriptSentence>,
+        ///Offset from the start of the recording, in milliseconds.
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<i64>,
+        ///DingTalk documents this field as having no use yet, and gives no meanings.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<i64>,
+        ///The speaker's unionId.
+        #[serde(
+            rename = "unionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub union_id: ::std::option::Option<::std::string::String>,
+    }
+    ///One sentence of a transcript paragraph.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct TranscriptSentence {
+        ///Offset of the sentence's end from the start of the recording, in milliseconds.
+        #[serde(
+            rename = "endTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_time: ::std::option::Option<i64>,
+        ///The sentence's text.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sentence: ::std::option::Option<::std::string::String>,
+        ///Offset from the start of the recording, in milliseconds.
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<i64>,
+        ///The speaker's unionId.
+        #[serde(
+            rename = "unionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub union_id: ::std::option::Option<::std::string::String>,
+        ///The sentence's words.
+        #[serde(
+            rename = "wordList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub word_list: ::std::vec::Vec<TranscriptWord>,
+    }
+    ///One word of a transcript sentence.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct TranscriptWord {
+        ///Offset of the word's end from the start of the recording, in milliseconds.
+        #[serde(
+            rename = "endTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_time: ::std::option::Option<i64>,
+        ///Offset from the start of the recording, in milliseconds.
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<i64>,
+        ///The word.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub word: ::std::option::Option<::std::string::String>,
+        ///The word's id.
+        #[serde(
+            rename = "wordId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub word_id: ::std::option::Option<::std::string::String>,
     }
     /// Error types.
     pub mod error {
@@ -315,7 +1030,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for DingTalk video conference
 
-Query a DingTalk video conference, and obtain the access token that the query needs, for an internal app or for a third-party app on behalf of an authorised organisation.
+Create, close and query DingTalk video conferences, list their members, read their cloud recordings and transcripts, and obtain the access token these calls need, for an internal app or for a third-party app on behalf of an authorised organisation.
 
 Version: 1.0*/
 pub struct Client {
@@ -380,6 +1095,175 @@ const _: () = {
 };
 #[allow(clippy::all)]
 impl Client {
+    /**Look up conferences by room code
+
+Returns the conferences that use a room code, a page at a time. A scheduled or recurring meeting's code can map to several conference instances. Needs the permission `VideoConference.Conference.Read`.
+
+Sends a `GET` request to `/v1.0/conference/roomCodes/{roomCode}/infos`
+
+Arguments:
+- `room_code`: The room code (digits) people type to join.
+- `max_results`: Page size. DingTalk documents no default and no maximum for this operation; its general paging advice is at most 500.
+- `next_token`: The cursor from the previous page; omit it for the first page.
+*/
+    pub async fn query_conference_info_by_room_code<'a>(
+        &'a self,
+        room_code: &'a str,
+        max_results: Option<i32>,
+        next_token: Option<&'a str>,
+    ) -> Result<
+        ResponseValue<types::QueryConferenceInfoByRoomCodeResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/roomCodes/{}/infos", self.baseurl, encode_path(&
+            room_code.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
+            .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_conference_info_by_room_code",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Create a video conference
+
+Creates an instant video conference that starts at once, with the given organiser as its host, and optionally calls people to it. Not idempotent, and DingTalk takes no idempotency key: each call creates a new conference. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences`
+
+*/
+    pub async fn create_video_conference<'a>(
+        &'a self,
+        body: &'a types::CreateVideoConferenceRequest,
+    ) -> Result<
+        ResponseValue<types::CreateVideoConferenceResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!("{}/v1.0/conference/videoConferences", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "create_video_conference",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Query several conferences at once
+
+Returns the status, media status and participants of several conferences in one call. DingTalk answers only for conferences in progress. No maximum list length is documented. Needs the permission `VideoConference.Conference.Read`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/query`
+
+*/
+    pub async fn query_conference_info_batch<'a>(
+        &'a self,
+        body: &'a types::QueryConferenceInfoBatchRequest,
+    ) -> Result<
+        ResponseValue<types::QueryConferenceInfoBatchResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!("{}/v1.0/conference/videoConferences/query", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_conference_info_batch",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Query conference info
 
 Returns the basic information of a video conference: title, status, start and end time, duration, and how many people were invited, joined and are in it now. Needs the permission `VideoConference.Conference.Read`; internal and third-party enterprise apps may call it.
@@ -438,6 +1322,327 @@ Arguments:
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             500u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Close a video conference
+
+Ends a conference for everyone. Only the conference's host may close it. Not idempotent: closing an ended conference fails with `resourceClose`. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `DELETE` request to `/v1.0/conference/videoConferences/{conferenceId}`
+
+Arguments:
+- `conference_id`: The conference id.
+- `union_id`: unionId of the user closing the conference (its host).
+*/
+    pub async fn close_video_conference<'a>(
+        &'a self,
+        conference_id: &'a str,
+        union_id: &'a str,
+    ) -> Result<
+        ResponseValue<types::CloseVideoConferenceResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}", self.baseurl, encode_path(&
+            conference_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .delete(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("unionId", &union_id))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "close_video_conference",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Read a cloud recording's transcript
+
+The speech-to-text paragraphs of a conference's cloud recording, a page at a time. The next page starts at the last paragraph's `nextTtoken`; the listing ends when `hasMore` is false. Needs the permission `VideoConference.Conference.Read`.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/getTexts`
+
+Arguments:
+- `conference_id`: The conference id.
+- `direction`: "0" oldest first (the default), "1" newest first.
+- `max_results`: Paragraphs per page, at most 2000. DingTalk documents no default.
+- `next_token`: The previous page's last paragraph `nextTtoken`; omit it for the first page.
+- `start_time`: Start from this offset into the recording, in milliseconds.
+- `union_id`: unionId of the user asking.
+*/
+    pub async fn query_cloud_record_text<'a>(
+        &'a self,
+        conference_id: &'a str,
+        direction: Option<&'a str>,
+        max_results: Option<::std::num::NonZeroU64>,
+        next_token: Option<i64>,
+        start_time: Option<i64>,
+        union_id: Option<&'a str>,
+    ) -> Result<
+        ResponseValue<types::QueryCloudRecordTextResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/cloudRecords/getTexts", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("direction", &direction))
+            .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
+            .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
+            .query(&progenitor_client::QueryParam::new("startTime", &start_time))
+            .query(&progenitor_client::QueryParam::new("unionId", &union_id))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_cloud_record_text",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List a conference's cloud recording videos
+
+The video files of a conference's cloud recording, each with the `mediaId` and `regionId` that `queryCloudRecordVideoPlayInfo` takes. Without a cloud recording the answer is 400 `cloudRecordNotFound`. Needs the permission `VideoConference.Conference.Read`.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/getVideos`
+
+Arguments:
+- `conference_id`: The conference id.
+- `union_id`: unionId of the user asking.
+*/
+    pub async fn query_cloud_record_video<'a>(
+        &'a self,
+        conference_id: &'a str,
+        union_id: &'a str,
+    ) -> Result<
+        ResponseValue<types::QueryCloudRecordVideoResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/cloudRecords/getVideos", self
+            .baseurl, encode_path(& conference_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("unionId", &union_id))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_cloud_record_video",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get a recorded video's play links
+
+The streaming and download links of one recorded video, named by the `mediaId` and `regionId` from `queryCloudRecordVideo`. Needs the permission `VideoConference.Conference.Read`.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/videos/getPlayInfos`
+
+Arguments:
+- `conference_id`: The conference id.
+- `media_id`: The video's `mediaId`, from `queryCloudRecordVideo`.
+- `region_id`: The video's `regionId`, from `queryCloudRecordVideo`.
+- `union_id`: unionId of the user asking.
+*/
+    pub async fn query_cloud_record_video_play_info<'a>(
+        &'a self,
+        conference_id: &'a str,
+        media_id: &'a str,
+        region_id: &'a str,
+        union_id: &'a str,
+    ) -> Result<
+        ResponseValue<types::QueryCloudRecordVideoPlayInfoResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/cloudRecords/videos/getPlayInfos",
+            self.baseurl, encode_path(& conference_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("mediaId", &media_id))
+            .query(&progenitor_client::QueryParam::new("regionId", &region_id))
+            .query(&progenitor_client::QueryParam::new("unionId", &union_id))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_cloud_record_video_play_info",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List a conference's members
+
+Everyone invited to or in a conference, with their attend status and times, a page at a time. The listing ends when an answer carries no `nextToken`. Needs the permission `VideoConference.Conference.Read`.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/members`
+
+Arguments:
+- `conference_id`: The conference id.
+- `max_results`: Page size. Default 128; DingTalk documents no maximum.
+- `next_token`: The cursor from the previous page; omit it (or send `0`) for the first page.
+*/
+    pub async fn query_conference_members<'a>(
+        &'a self,
+        conference_id: &'a str,
+        max_results: Option<i32>,
+        next_token: Option<&'a str>,
+    ) -> Result<
+        ResponseValue<types::QueryConferenceMembersResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/members", self.baseurl, encode_path(&
+            conference_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
+            .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_conference_members",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            400u16..=499u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
             500u16..=599u16 => {

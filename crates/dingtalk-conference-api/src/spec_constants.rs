@@ -18,10 +18,52 @@ pub const UNAUTHENTICATED_OPERATIONS: &[&str] = &[
 /// Every operation of the spec as (`operationId`, HTTP method, path template), in the
 /// spec's order: what a router, such as the fake server's, matches requests against.
 pub const OPERATIONS: &[(&str, &str, &str)] = &[
+    (
+        "queryConferenceInfoByRoomCode",
+        "GET",
+        "/v1.0/conference/roomCodes/{roomCode}/infos",
+    ),
+    ("createVideoConference", "POST", "/v1.0/conference/videoConferences"),
+    ("queryConferenceInfoBatch", "POST", "/v1.0/conference/videoConferences/query"),
     ("queryConferenceInfo", "GET", "/v1.0/conference/videoConferences/{conferenceId}"),
+    (
+        "closeVideoConference",
+        "DELETE",
+        "/v1.0/conference/videoConferences/{conferenceId}",
+    ),
+    (
+        "queryCloudRecordText",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/getTexts",
+    ),
+    (
+        "queryCloudRecordVideo",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/getVideos",
+    ),
+    (
+        "queryCloudRecordVideoPlayInfo",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/videos/getPlayInfos",
+    ),
+    (
+        "queryConferenceMembers",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/members",
+    ),
     ("getAccessToken", "POST", "/v1.0/oauth2/accessToken"),
     ("getCorpAccessToken", "POST", "/v1.0/oauth2/corpAccessToken"),
 ];
+/// The `minimum` of `CloudRecordVideo.duration`.
+pub const CLOUD_RECORD_VIDEO_DURATION_MINIMUM: i64 = 0;
+/// The `minimum` of `CloudRecordVideo.endTime`.
+pub const CLOUD_RECORD_VIDEO_END_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `CloudRecordVideo.endTime`.
+pub const CLOUD_RECORD_VIDEO_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `CloudRecordVideo.startTime`.
+pub const CLOUD_RECORD_VIDEO_START_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `CloudRecordVideo.startTime`.
+pub const CLOUD_RECORD_VIDEO_START_TIME_MAXIMUM: i64 = 253402300799999;
 /// The `minimum` of `ConferenceInfo.confDuration`.
 pub const CONFERENCE_INFO_CONF_DURATION_MINIMUM: i64 = 0;
 /// The `minimum` of `ConferenceInfo.endTime`.
@@ -32,3 +74,41 @@ pub const CONFERENCE_INFO_END_TIME_MAXIMUM: i64 = 253402300799999;
 pub const CONFERENCE_INFO_START_TIME_MINIMUM: i64 = -62167219200000;
 /// The `maximum` of `ConferenceInfo.startTime`.
 pub const CONFERENCE_INFO_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `ConferenceMember.duration`.
+pub const CONFERENCE_MEMBER_DURATION_MINIMUM: i64 = 0;
+/// The `minimum` of `ConferenceMember.joinTime`.
+pub const CONFERENCE_MEMBER_JOIN_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `ConferenceMember.joinTime`.
+pub const CONFERENCE_MEMBER_JOIN_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `ConferenceMember.leaveTime`.
+pub const CONFERENCE_MEMBER_LEAVE_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `ConferenceMember.leaveTime`.
+pub const CONFERENCE_MEMBER_LEAVE_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `ConferenceSummary.startTime`.
+pub const CONFERENCE_SUMMARY_START_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `ConferenceSummary.startTime`.
+pub const CONFERENCE_SUMMARY_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `QueryCloudRecordVideoPlayInfoResponse.duration`.
+pub const QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO_RESPONSE_DURATION_MINIMUM: i64 = 0;
+/// The `minimum` of `RoomConference.confDuration`.
+pub const ROOM_CONFERENCE_CONF_DURATION_MINIMUM: i64 = 0;
+/// The `minimum` of `RoomConference.endTime`.
+pub const ROOM_CONFERENCE_END_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `RoomConference.endTime`.
+pub const ROOM_CONFERENCE_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `RoomConference.startTime`.
+pub const ROOM_CONFERENCE_START_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `RoomConference.startTime`.
+pub const ROOM_CONFERENCE_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `TranscriptParagraph.endTime`.
+pub const TRANSCRIPT_PARAGRAPH_END_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `TranscriptParagraph.startTime`.
+pub const TRANSCRIPT_PARAGRAPH_START_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `TranscriptSentence.endTime`.
+pub const TRANSCRIPT_SENTENCE_END_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `TranscriptSentence.startTime`.
+pub const TRANSCRIPT_SENTENCE_START_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `TranscriptWord.endTime`.
+pub const TRANSCRIPT_WORD_END_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `TranscriptWord.startTime`.
+pub const TRANSCRIPT_WORD_START_TIME_MINIMUM: i64 = 0;
