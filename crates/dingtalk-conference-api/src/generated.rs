@@ -403,10 +403,9 @@ pub mod types {
         ///The participants.
         #[serde(
             rename = "userList",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub user_list: ::std::vec::Vec<ConferenceParticipant>,
+        pub user_list: ::std::option::Option<::std::vec::Vec<ConferenceParticipant>>,
     }
     ///A conference to create.
     #[derive(
@@ -476,10 +475,9 @@ pub mod types {
         ///Numbers to dial in by phone.
         #[serde(
             rename = "phoneNumbers",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub phone_numbers: ::std::vec::Vec<::std::string::String>,
+        pub phone_numbers: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///The room code people type to join.
         #[serde(
             rename = "roomCode",
@@ -608,10 +606,9 @@ pub mod types {
         ///This page's paragraphs.
         #[serde(
             rename = "paragraphList",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub paragraph_list: ::std::vec::Vec<TranscriptParagraph>,
+        pub paragraph_list: ::std::option::Option<::std::vec::Vec<TranscriptParagraph>>,
     }
     ///A recorded video's play links.
     #[derive(
@@ -663,10 +660,9 @@ pub mod types {
         ///The recording's videos.
         #[serde(
             rename = "videoList",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub video_list: ::std::vec::Vec<CloudRecordVideo>,
+        pub video_list: ::std::option::Option<::std::vec::Vec<CloudRecordVideo>>,
     }
     ///The conferences to query.
     #[derive(
@@ -694,8 +690,8 @@ pub mod types {
     )]
     pub struct QueryConferenceInfoBatchResponse {
         ///The conferences in progress among those asked for.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub infos: ::std::vec::Vec<ConferenceSummary>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub infos: ::std::option::Option<::std::vec::Vec<ConferenceSummary>>,
     }
     ///One page of `queryConferenceInfoByRoomCode`.
     #[derive(
@@ -711,10 +707,9 @@ pub mod types {
         ///This page's conferences.
         #[serde(
             rename = "conferenceList",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub conference_list: ::std::vec::Vec<RoomConference>,
+        pub conference_list: ::std::option::Option<::std::vec::Vec<RoomConference>>,
         ///Whether more pages follow.
         #[serde(
             rename = "hasMore",
@@ -765,10 +760,9 @@ pub mod types {
         ///This page's members.
         #[serde(
             rename = "memberModels",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub member_models: ::std::vec::Vec<ConferenceMember>,
+        pub member_models: ::std::option::Option<::std::vec::Vec<ConferenceMember>>,
         ///The cursor of the next page; absent on the last page.
         #[serde(
             rename = "nextToken",
@@ -901,10 +895,9 @@ pub mod types {
         ///The paragraph's sentences.
         #[serde(
             rename = "sentenceList",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub sentence_list: ::std::vec::Vec<TranscriptSentence>,
+        pub sentence_list: ::std::option::Option<::std::vec::Vec<TranscriptSentence>>,
         ///Offset from the start of the recording, in milliseconds.
         #[serde(
             rename = "startTime",
@@ -956,10 +949,9 @@ pub mod types {
         ///The sentence's words.
         #[serde(
             rename = "wordList",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub word_list: ::std::vec::Vec<TranscriptWord>,
+        pub word_list: ::std::option::Option<::std::vec::Vec<TranscriptWord>>,
     }
     ///One word of a transcript sentence.
     #[derive(
