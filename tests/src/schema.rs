@@ -33,7 +33,7 @@ const CHECKED: &[&str] = &[
     "$ref",
 ];
 /// Keywords that carry no validation meaning.
-const ANNOTATIONS: &[&str] = &["description", "title", "example", "deprecated"];
+const ANNOTATIONS: &[&str] = &["description", "title", "example", "deprecated", "default"];
 /// Deeper than any sane schema; guards against `$ref` cycles with no data to consume.
 const MAX_DEPTH: usize = 64;
 
@@ -129,7 +129,12 @@ impl<'a> Validator<'a> {
         }
 
         for keyword in schema.keys() {
-            if !CHECKED.contains(&keyword.as_str()) && !ANNOTATIONS.contains(&keyword.as_str()) {
+            // Vendor extensions (`x-enum`, `x-unit`, ...) guide the generators and constrain
+            // nothing.
+            if !CHECKED.contains(&keyword.as_str())
+                && !ANNOTATIONS.contains(&keyword.as_str())
+                && !keyword.starts_with("x-")
+            {
                 fail(out, format!("unsupported schema keyword `{keyword}`"));
             }
         }

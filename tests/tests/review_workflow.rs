@@ -133,8 +133,8 @@ const MUTATIONS: &[Mutation] = &[
     },
     Mutation {
         kind: "a new field",
-        find: "        title:\n          type: string\n",
-        replace: "        hostNick:\n          type: string\n          description: The host's nickname.\n        title:\n          type: string\n",
+        find: "        title:\n          type: string\n          description: The conference title.\n        roomCode:\n          # A string",
+        replace: "        hostNick:\n          type: string\n          description: The host's nickname.\n        title:\n          type: string\n          description: The conference title.\n        roomCode:\n          # A string",
         expect: &[
             (
                 Output::Digest,
@@ -148,8 +148,8 @@ const MUTATIONS: &[Mutation] = &[
     },
     Mutation {
         kind: "a renamed field",
-        find: "        title:\n          type: string\n",
-        replace: "        subject:\n          type: string\n",
+        find: "        title:\n          type: string\n          description: The conference title.\n        roomCode:\n          # A string",
+        replace: "        subject:\n          type: string\n          description: The conference title.\n        roomCode:\n          # A string",
         expect: &[
             (
                 Output::Digest,
@@ -236,8 +236,8 @@ const MUTATIONS: &[Mutation] = &[
     },
     Mutation {
         kind: "a changed bound",
-        find: "          format: int64\n          minimum: 0\n",
-        replace: "          format: int64\n          minimum: 1\n",
+        find: "          x-facade-name: duration\n          minimum: 0\n          description: Duration in milliseconds. Only",
+        replace: "          x-facade-name: duration\n          minimum: 1\n          description: Duration in milliseconds. Only",
         expect: &[
             (
                 Output::Digest,
@@ -260,9 +260,18 @@ const MUTATIONS: &[Mutation] = &[
     },
     Mutation {
         kind: "a changed enum description",
-        find: "Conference status: 0 initialised, 1 ended, 2 started",
-        replace: "Conference status: 0 initialised, 1 ended, 2 started, 3 cancelled",
+        find: "Conference status: 0 initialised, 1 ended, 2 started (the numbering",
+        replace: "Conference status: 0 initialised, 1 ended, 2 started, 3 cancelled (the numbering",
         expect: &[(Output::Digest, "2 started, 3 cancelled")],
+    },
+    Mutation {
+        kind: "a changed enum meaning",
+        find: "        - {value: 2, name: Started, label: started, description: in progress}\n",
+        replace: "        - {value: 2, name: Started, label: in progress, description: in progress}\n",
+        expect: &[(
+            Output::Digest,
+            "components x-enums.ConferenceStatus.variants[2].label = \"in progress\"",
+        )],
     },
     Mutation {
         kind: "a status code remapped",
@@ -321,8 +330,9 @@ async fn every_kind_of_spec_change_shows_in_the_snapshot_that_names_it() -> Resu
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(
         MUTATIONS.len(),
-        11,
-        "the issue names eleven kinds of change"
+        12,
+        "the review-snapshot issue names eleven kinds of change; the twelfth is an enum \
+         meaning declared in components.x-enums"
     );
     Ok(())
 }

@@ -309,6 +309,15 @@ impl Digest {
     }
 
     fn components(&mut self, components: &Components) {
+        // Vendor extensions of the components, such as `x-enums` (enum meanings, from which
+        // the facade's enums are generated): one line per leaf.
+        for (name, value) in sorted(&components.extensions) {
+            let mut leaves = Vec::new();
+            flatten(name, value, &mut leaves);
+            for (key, leaf) in leaves {
+                self.line(format_args!("components {key} = {leaf}"));
+            }
+        }
         for (name, response) in sorted(&components.responses) {
             self.response(&format!("response component {name}"), response);
         }

@@ -11,6 +11,7 @@ use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 
 pub mod digest;
 mod dispatch;
+mod facade;
 mod facts;
 
 /// The spec, relative to the workspace root.
@@ -22,8 +23,16 @@ pub const OUTPUT_PATH: &str = "crates/dingtalk-conference-api/src/generated.rs";
 pub const CONSTANTS_PATH: &str = "crates/dingtalk-conference-api/src/spec_constants.rs";
 /// The tests' operationId → typed method dispatch, relative to the workspace root.
 pub const DISPATCH_PATH: &str = "tests/src/dispatch.rs";
+/// The facade's typed layer (structs and enums from the spec's `x-facade`, `x-enum`, `x-unit`
+/// extensions), relative to the workspace root.
+pub const FACADE_MODEL_PATH: &str = "crates/dingtalk-conference/src/model/generated.rs";
 /// Every file `cargo xtask codegen` writes, in the order [`generate_all_from_str`] returns them.
-pub const OUTPUT_PATHS: [&str; 3] = [OUTPUT_PATH, CONSTANTS_PATH, DISPATCH_PATH];
+pub const OUTPUT_PATHS: [&str; 4] = [
+    OUTPUT_PATH,
+    CONSTANTS_PATH,
+    DISPATCH_PATH,
+    FACADE_MODEL_PATH,
+];
 /// The command that regenerates [`OUTPUT_PATH`]; error messages name it.
 pub const CODEGEN_COMMAND: &str = "cargo xtask codegen";
 
@@ -139,6 +148,7 @@ pub fn generate_all_from_str(
     let client = generate_client(&spec, &path)?;
     let constants = format_file(facts::constants(&spec, &path)?, spec_name)?;
     let dispatch = format_file(dispatch::dispatch(&spec, &client, &path)?, spec_name)?;
+    let model = format_file(facade::model(&spec, &path)?, spec_name)?;
     Ok(vec![
         GeneratedFile {
             path: OUTPUT_PATH,
@@ -151,6 +161,10 @@ pub fn generate_all_from_str(
         GeneratedFile {
             path: DISPATCH_PATH,
             text: dispatch,
+        },
+        GeneratedFile {
+            path: FACADE_MODEL_PATH,
+            text: model,
         },
     ])
 }

@@ -85,13 +85,6 @@ impl Client {
         &self.inner
     }
 
-    /// Like [`crate::Client::conference_info`], blocking.
-    pub fn conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
-        let client = self.inner.clone();
-        let id = conference_id.to_string();
-        self.block_on(async move { client.conference_info(&id).await })
-    }
-
     /// Like [`crate::Client::wait_for_status`], blocking.
     pub fn wait_for_status(
         &self,
@@ -115,7 +108,7 @@ impl Client {
         self.inner.set_suite_ticket(ticket)
     }
 
-    fn block_on<T: Send + 'static>(
+    pub(crate) fn block_on<T: Send + 'static>(
         &self,
         future: impl Future<Output = Result<T, Error>> + Send + 'static,
     ) -> Result<T, Error> {

@@ -96,6 +96,15 @@ impl fmt::Debug for Client {
     }
 }
 
+/// Which failures a call may retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retries {
+    /// Reads: whatever the retry policy retries.
+    Any,
+    /// Writes: only failures where the request cannot have been processed.
+    UnprocessedOnly,
+}
+
 /// A failed attempt and the token it used, so that a rejection evicts exactly that token.
 struct Failure {
     error: Error,
@@ -163,9 +172,36 @@ impl Client {
         &self.inner.endpoint.base_url
     }
 
-    /// Runs one operation with token handling, replay and retries, within the call's
+    /// Runs one read operation with token handling, replay and retries, within the call's
     /// deadline; the single call path.
     pub(crate) async fn call<T, F, Fut>(&self, operation: F) -> Result<ResponseValue<T>, Error>
+    where
+        F: Fn(RequestContext) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
+    {
+        self.call_as(Retries::Any, operation).await
+    }
+
+    /// Runs one write operation (not idempotent: DingTalk takes no idempotency key) like
+    /// [`Client::call`], except that a failure is retried only when the request cannot have
+    /// been processed ([`Error::was_not_processed`]): throttling, a failed connect, no token.
+    /// A timeout or a 5xx after the request was sent is returned, never sent again.
+    pub(crate) async fn call_write<T, F, Fut>(
+        &self,
+        operation: F,
+    ) -> Result<ResponseValue<T>, Error>
+    where
+        F: Fn(RequestContext) -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
+    {
+        self.call_as(Retries::UnprocessedOnly, operation).await
+    }
+
+    async fn call_as<T, F, Fut>(
+        &self,
+        retries: Retries,
+        operation: F,
+    ) -> Result<ResponseValue<T>, Error>
     where
         F: Fn(RequestContext) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
@@ -178,7 +214,7 @@ impl Client {
         }
         let deadline = tokio::time::Instant::now().checked_add(limit);
         let mut last_error = None;
-        let attempts = self.attempts(&operation, deadline, &mut last_error);
+        let attempts = self.attempts(retries, &operation, deadline, &mut last_error);
         let outcome = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, attempts).await,
             // A deadline too far to represent is no deadline.
@@ -197,6 +233,7 @@ impl Client {
     /// Each failure is kept in `last_error`, for the timeout error if the deadline passes.
     async fn attempts<T, F, Fut>(
         &self,
+        retries_allowed: Retries,
         operation: &F,
         deadline: Option<tokio::time::Instant>,
         last_error: &mut Option<Error>,
@@ -236,6 +273,16 @@ impl Client {
                 replayed = true;
                 tracing::info!(attempt, error = %error, "access token rejected; replaying with a new token");
                 continue;
+            }
+            if retries_allowed == Retries::UnprocessedOnly && !error.was_not_processed() {
+                if error.is_retryable() {
+                    tracing::warn!(
+                        attempt,
+                        error = %error,
+                        "not retrying a write that DingTalk may have processed"
+                    );
+                }
+                return Err(error);
             }
             let Some(delay) = policy.next_delay(retries, &error) else {
                 return Err(error);

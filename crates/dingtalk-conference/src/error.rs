@@ -132,6 +132,19 @@ pub enum Error {
         last_error: Option<Box<Error>>,
     },
 
+    /// A paged listing could not go on: DingTalk handed back a page token it had already
+    /// given, and following it would loop for ever. The items before it were delivered.
+    #[error(
+        "{operation}: DingTalk repeated the page token {}; the listing stops here instead of looping",
+        shown(token)
+    )]
+    RepeatedPageToken {
+        /// The operation's `operationId`.
+        operation: &'static str,
+        /// The repeated token.
+        token: String,
+    },
+
     /// A failure inside a user-supplied [`TokenProvider`](crate::TokenProvider), which is the
     /// [`source`](std::error::Error::source). Made with [`Error::custom`] (final) or
     /// [`Error::transient`] (retried).
@@ -270,6 +283,7 @@ impl Error {
             | Self::Config(_)
             | Self::Decode { .. }
             | Self::BodyTooLarge { .. }
+            | Self::RepeatedPageToken { .. }
             | Self::WaitTimedOut { .. } => false,
         }
     }
@@ -283,6 +297,19 @@ impl Error {
             Self::UnexpectedResponse { status, .. } => *status == StatusCode::TOO_MANY_REQUESTS,
             Self::Auth { source, .. } => source.is_throttled(),
             _ => false,
+        }
+    }
+
+    /// Whether the failed request cannot have been processed by DingTalk, so that sending a
+    /// write (create, close) again cannot do it twice: the gateway throttled it (403
+    /// `Qps*`/`Qpm*`, 429), the connection was never made, or no token could be had (nothing
+    /// was sent). A timeout, a reset or a 5xx after the request was sent is not one of these.
+    pub(crate) fn was_not_processed(&self) -> bool {
+        match self {
+            Self::Transport(t) => t.kind() == TransportErrorKind::Connect,
+            Self::Auth { .. } | Self::Custom { .. } => true,
+            Self::Timeout { kind, .. } => *kind == TimeoutKind::TokenFetch,
+            other => other.is_throttled(),
         }
     }
 

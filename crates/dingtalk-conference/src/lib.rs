@@ -48,6 +48,7 @@ pub mod fuzzing;
 mod model;
 mod ops;
 mod options;
+mod paging;
 mod retry;
 mod secret;
 mod text;
@@ -60,11 +61,15 @@ pub use builder::{
 };
 pub use client::Client;
 pub use error::{ApiError, Error, ErrorCode, TimeoutKind, TransportError, TransportErrorKind};
-pub use model::{
-    AutoOpenMode, BizType, CloudRecordStatus, ConferenceInfo, ConferenceStatus,
-    ExtensionAppSetting, MinutesStatus,
+pub use model::*;
+pub use ops::{
+    CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, MAX_TRANSCRIPT_PAGE_SIZE, NewConference,
+    TranscriptQuery,
 };
 pub use options::CallOptions;
+#[cfg(feature = "blocking")]
+pub use paging::BlockingListing;
+pub use paging::{Listing, Page};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};

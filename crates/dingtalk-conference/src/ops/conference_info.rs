@@ -4,6 +4,7 @@ use dingtalk_conference_api::ResponseValue;
 use dingtalk_conference_api::types::QueryConferenceInfoResponse;
 use tracing::{Instrument as _, field::Empty};
 
+use super::check_conference_id;
 use crate::{Client, ConferenceInfo, Error};
 
 /// The spec's `operationId` of this operation.
@@ -52,33 +53,12 @@ pub(crate) fn conference_from_answer(
     }
 }
 
-/// Refuses ids that cannot be a conference id or cannot travel as one path segment.
-fn check_conference_id(id: &str) -> Result<(), Error> {
-    if id.trim().is_empty() {
-        return Err(Error::InvalidInput(
-            "the conference id is empty; pass the id returned when the conference was created"
-                .to_string(),
-        ));
+#[cfg(feature = "blocking")]
+impl crate::blocking::Client {
+    /// Like [`Client::conference_info`], blocking.
+    pub fn conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
+        let client = self.as_async().clone();
+        let id = conference_id.to_string();
+        self.block_on(async move { client.conference_info(&id).await })
     }
-    // URL parsing resolves `.` and `..` segments (even percent-encoded), so they would call
-    // another path.
-    if id == "." || id == ".." {
-        return Err(Error::InvalidInput(format!(
-            "{id:?} is not a conference id"
-        )));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(Error::InvalidInput(
-            "the conference id contains control characters".to_string(),
-        ));
-    }
-    // URL parsing reads `\` as `/` in http(s) paths, and the generated client does not
-    // encode it: `..\oauth2` would leave the conference path with the token attached.
-    if id.contains('\\') {
-        return Err(Error::InvalidInput(
-            "the conference id contains a backslash, which URLs treat as a path separator"
-                .to_string(),
-        ));
-    }
-    Ok(())
 }

@@ -1,14 +1,23 @@
-//! The operations the facade wraps, one module each: argument checks, the call through the
-//! client's single call path, and the typed answer.
+//! The operations the facade wraps, one module per theme: argument checks, the call through
+//! the client's single call path, the typed answer, and the blocking mirror.
 //!
-//! Adding an operation: a module here, its `OPERATION_ID` in [`WRAPPED_OPERATIONS`] (a test
-//! refuses a spec operation that is neither wrapped nor listed in [`UNWRAPPED_OPERATIONS`]).
+//! Adding an operation: a function in the theme's module (or a new module here) with its
+//! `OPERATION_ID`-style constant listed in [`WRAPPED_OPERATIONS`] (a test refuses a spec
+//! operation that is neither wrapped nor listed in [`UNWRAPPED_OPERATIONS`]).
 
 mod conference_info;
+mod conferences;
+mod members;
+mod recordings;
+
+pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, NewConference};
+pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.
 #[cfg(feature = "fuzzing")]
 pub(crate) use conference_info::conference_from_answer;
+
+use crate::Error;
 
 /// The spec's operations the facade calls, by `operationId`: each module's own, and the token
 /// endpoints, which the built-in token providers call (`auth.rs`). Only the guard test reads
@@ -16,6 +25,14 @@ pub(crate) use conference_info::conference_from_answer;
 #[cfg(test)]
 pub(crate) const WRAPPED_OPERATIONS: &[&str] = &[
     conference_info::OPERATION_ID,
+    conferences::BATCH,
+    conferences::BY_ROOM_CODE,
+    conferences::CREATE,
+    conferences::CLOSE,
+    members::OPERATION_ID,
+    recordings::VIDEOS,
+    recordings::PLAY_INFO,
+    recordings::TEXTS,
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -24,6 +41,84 @@ pub(crate) const WRAPPED_OPERATIONS: &[&str] = &[
 /// stay reachable through [`Client::api`](crate::Client::api).
 #[cfg(test)]
 pub(crate) const UNWRAPPED_OPERATIONS: &[(&str, &str)] = &[];
+
+/// Refuses ids that cannot be a conference id or cannot travel as one path segment.
+pub(crate) fn check_conference_id(id: &str) -> Result<(), Error> {
+    if id.trim().is_empty() {
+        return Err(Error::InvalidInput(
+            "the conference id is empty; pass the id returned when the conference was created"
+                .to_string(),
+        ));
+    }
+    // URL parsing resolves `.` and `..` segments (even percent-encoded), so they would call
+    // another path.
+    if id == "." || id == ".." {
+        return Err(Error::InvalidInput(format!(
+            "{id:?} is not a conference id"
+        )));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(Error::InvalidInput(
+            "the conference id contains control characters".to_string(),
+        ));
+    }
+    // URL parsing reads `\` as `/` in http(s) paths, and the generated client does not
+    // encode it: `..\oauth2` would leave the conference path with the token attached.
+    if id.contains('\\') {
+        return Err(Error::InvalidInput(
+            "the conference id contains a backslash, which URLs treat as a path separator"
+                .to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses an empty or blank unionId, or one with control characters; `what` names it.
+pub(crate) fn check_union_id(what: &str, id: &str) -> Result<(), Error> {
+    if id.trim().is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "the {what} is empty; pass the user's unionId"
+        )));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(Error::InvalidInput(format!(
+            "the {what} contains control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a room code that is not a non-empty string of ASCII digits.
+pub(crate) fn check_room_code(code: &str) -> Result<(), Error> {
+    if code.is_empty() {
+        return Err(Error::InvalidInput("the room code is empty".to_string()));
+    }
+    if !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::InvalidInput(format!(
+            "the room code {} is not all digits (it is the number people type to join)",
+            crate::text::shown(code)
+        )));
+    }
+    Ok(())
+}
+
+/// A page size for a generated `int32` parameter: larger values are sent as `i32::MAX`.
+pub(crate) fn page_size_i32(size: Option<u32>) -> Option<i32> {
+    size.map(|n| i32::try_from(n).unwrap_or(i32::MAX))
+}
+
+/// The error for a success answer that lacks what the operation promises.
+pub(crate) fn missing<T>(
+    response: &dingtalk_conference_api::ResponseValue<T>,
+    what: &str,
+) -> Error {
+    Error::Decode {
+        status: response.status(),
+        request_id: crate::error::request_id_header(response.headers()),
+        message: format!("the answer has no {what}"),
+        snippet: String::new(),
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -67,6 +162,28 @@ mod tests {
             assert!(
                 !reason.trim().is_empty(),
                 "{id} is unwrapped without a reason"
+            );
+        }
+    }
+
+    #[test]
+    fn room_codes_are_digits() {
+        assert!(check_room_code("068550708396").is_ok());
+        for bad in ["", "12a4", " 123", "１２３", "12 3"] {
+            assert!(
+                matches!(check_room_code(bad), Err(Error::InvalidInput(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn union_ids_are_not_blank() {
+        assert!(check_union_id("union id", "iPOLxxxxiEiE").is_ok());
+        for bad in ["", "  ", "a\nb"] {
+            assert!(
+                matches!(check_union_id("union id", bad), Err(Error::InvalidInput(_))),
+                "{bad:?}"
             );
         }
     }
