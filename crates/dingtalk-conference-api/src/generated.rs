@@ -466,7 +466,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub external_link_url: ::std::option::Option<::std::string::String>,
-        ///The host password.
+        ///The host password; whoever has it can take the host's rights.
         #[serde(
             rename = "hostPassword",
             skip_serializing_if = "::std::option::Option::is_none"
