@@ -109,7 +109,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dingtalk_conference_api::types::{ConferenceInfo, ConferenceMember};
+use dingtalk_conference_api::types::{
+    CloudRecordVideo, ConferenceInfo, ConferenceMember, TranscriptParagraph,
+};
 use tokio::net::TcpSocket;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -123,7 +125,7 @@ pub use handlers::{
 };
 pub use seed::seeded;
 
-use state::{MemberRecord, Shared};
+use state::{MemberRecord, Recording, Shared};
 
 /// The internal app key registered on every server.
 pub const DEFAULT_APP_KEY: &str = "mock-app-key";
@@ -397,6 +399,22 @@ impl MockServer {
     pub fn set_members(&self, id: &str, members: Vec<ConferenceMember>) {
         let records = members.into_iter().map(MemberRecord::new).collect();
         self.shared.lock().set_members(id, records);
+    }
+
+    /// Replaces the finished cloud recording of conference `id`: the videos
+    /// `queryCloudRecordVideo` lists (and whose `mediaId`/`regionId` pairs
+    /// `queryCloudRecordVideoPlayInfo` accepts) and the transcript `queryCloudRecordText`
+    /// pages through (give it in speaking order, each paragraph with a distinct `nextTtoken`).
+    /// It is served only while the conference's `cloudRecordStatus` is 3 (finished).
+    pub fn set_cloud_recording(
+        &self,
+        id: &str,
+        videos: Vec<CloudRecordVideo>,
+        paragraphs: Vec<TranscriptParagraph>,
+    ) {
+        self.shared
+            .lock()
+            .set_recording(id, Recording { videos, paragraphs });
     }
 
     /// The ids of every conference the server holds, sorted.

@@ -300,6 +300,11 @@ impl State {
         self.members.insert(id.to_owned(), members);
     }
 
+    /// Replaces the finished cloud recording of conference `id`.
+    pub(crate) fn set_recording(&mut self, id: &str, recording: Recording) {
+        self.recordings.insert(id.to_owned(), recording);
+    }
+
     /// The finished cloud recording of conference `id`, if it has one.
     pub(crate) fn recording(&mut self, id: &str) -> Option<&Recording> {
         self.apply_script(id);
