@@ -470,14 +470,19 @@ fn videos(conference_id: &str, owner: &str, start: i64, end: i64) -> Recording {
 
 /// A media id: 32 hex digits, fixed for a conference and a record type.
 fn media_id(conference_id: &str, record_type: i64) -> String {
-    let hash = |salt: &str| {
-        format!("{conference_id}/{record_type}/{salt}")
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-                (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-            })
+    // FNV-1a, then SplitMix64 for two well-mixed halves.
+    let seed = format!("{conference_id}/{record_type}")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    let mix = |n: u64| {
+        let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     };
-    format!("{:016x}{:016x}", hash("a"), hash("b"))
+    format!("{:016x}{:016x}", mix(seed), mix(mix(seed)))
 }
 
 /// What was said in [`seeded::ENDED`]: (speaker, nickname, start offset in ms, sentences).
