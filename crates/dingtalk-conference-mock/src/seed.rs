@@ -590,7 +590,7 @@ fn transcript(record_start: i64) -> Vec<TranscriptParagraph> {
                         sentence: s(sentence),
                         start_time: Some(sentence_start),
                         end_time: Some(at),
-                        word_list,
+                        word_list: Some(word_list),
                     };
                     at += PAUSE_MS;
                     sentence
@@ -605,7 +605,7 @@ fn transcript(record_start: i64) -> Vec<TranscriptParagraph> {
                 start_time: Some(start),
                 end_time: Some(at - PAUSE_MS),
                 paragraph: Some(sentences.join(" ")),
-                sentence_list,
+                sentence_list: Some(sentence_list),
             }
         })
         .collect()

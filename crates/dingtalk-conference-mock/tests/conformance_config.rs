@@ -38,7 +38,8 @@ async fn the_conformance_dictionaries_hold_the_seeded_ids_hosts_codes_and_media(
         .await
         .expect("videos")
         .into_inner()
-        .video_list;
+        .video_list
+        .unwrap_or_default();
     for video in videos {
         assert_listed(&config, video.media_id.as_deref().expect("mediaId"));
         assert_listed(&config, video.region_id.as_deref().expect("regionId"));

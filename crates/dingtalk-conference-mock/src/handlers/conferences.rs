@@ -168,7 +168,7 @@ fn create_video_conference(call: &Call<'_>, state: &mut State) -> Reply {
         conference_password: Some(conference_password),
         host_password: Some(host_password),
         external_link_url: Some(external_link_url),
-        phone_numbers: PHONE_NUMBERS.iter().map(|n| (*n).to_owned()).collect(),
+        phone_numbers: Some(PHONE_NUMBERS.iter().map(|n| (*n).to_owned()).collect()),
         room_code: Some(room_code),
     })
 }
@@ -342,17 +342,17 @@ fn query_conference_info_batch(call: &Call<'_>, state: &mut State) -> Reply {
                 mic_status: Some(record.mic_status),
                 reject_description: record.reject_description.clone(),
             })
-            .collect();
+            .collect::<Vec<_>>();
         infos.push(ConferenceSummary {
             conference_id: info.conference_id,
             title: info.title,
             start_time: info.start_time,
             status: info.status.map(i64::from),
             media_status: Some(0),
-            user_list,
+            user_list: Some(user_list),
         });
     }
-    Reply::ok(&QueryConferenceInfoBatchResponse { infos })
+    Reply::ok(&QueryConferenceInfoBatchResponse { infos: Some(infos) })
 }
 
 /// The conferences that use a room code, oldest first, a page at a time: `nextToken` is the
@@ -409,7 +409,8 @@ fn query_conference_info_by_room_code(call: &Call<'_>, state: &mut State) -> Rep
                 schedule_conference_id: info.schedule_conference_id,
                 biz_type: info.biz_type,
             })
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
     })
 }
 
@@ -446,7 +447,7 @@ fn query_conference_members(call: &Call<'_>, state: &mut State) -> Reply {
     let total_count = i32::try_from(members.len()).unwrap_or(i32::MAX);
     let (member_models, next_token) = page(&members, offset, size);
     Reply::ok(&QueryConferenceMembersResponse {
-        member_models,
+        member_models: Some(member_models),
         next_token,
         total_count: Some(total_count),
     })

@@ -64,7 +64,7 @@ fn query_cloud_record_video(call: &Call<'_>, state: &mut State) -> Reply {
     }
     match finished_recording(call, state) {
         Ok(recording) => Reply::ok(&QueryCloudRecordVideoResponse {
-            video_list: recording.videos.clone(),
+            video_list: Some(recording.videos.clone()),
         }),
         Err(reply) => reply,
     }
@@ -158,10 +158,10 @@ fn query_cloud_record_text(call: &Call<'_>, state: &mut State) -> Reply {
         .into_iter()
         .take(query.size)
         .filter_map(|index| paragraphs.get(index).cloned())
-        .collect();
+        .collect::<Vec<_>>();
     Reply::ok(&QueryCloudRecordTextResponse {
         has_more: Some(has_more),
-        paragraph_list,
+        paragraph_list: Some(paragraph_list),
     })
 }
 

@@ -16,7 +16,10 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 
-const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/dingtalk-conference.yaml");
+const SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../spec/dingtalk-conference.yaml"
+);
 /// A key no schema names: DingTalk may add fields, and the spec does not forbid extra keys.
 const EXTRA_KEY: &str = "fieldDingTalkAddsLater";
 const CONFERENCE: &str = "6323d7568777190142ab9d10";
@@ -54,7 +57,12 @@ fn instance(spec: &Value, schema: &Value) -> BoxedStrategy<Value> {
                 .unwrap_or_default();
             let required: BTreeSet<String> = schema["required"]
                 .as_array()
-                .map(|r| r.iter().filter_map(Value::as_str).map(String::from).collect())
+                .map(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .map(String::from)
+                        .collect()
+                })
                 .unwrap_or_default();
             let fields: Vec<BoxedStrategy<Option<(String, Value)>>> = properties
                 .into_iter()
@@ -81,12 +89,16 @@ fn instance(spec: &Value, schema: &Value) -> BoxedStrategy<Value> {
             .boxed(),
         Some("integer") => {
             let wide = schema["format"].as_str() == Some("int64");
-            let low = schema["minimum"]
-                .as_i64()
-                .unwrap_or(if wide { i64::MIN } else { i64::from(i32::MIN) });
-            let high = schema["maximum"]
-                .as_i64()
-                .unwrap_or(if wide { i64::MAX } else { i64::from(i32::MAX) });
+            let low = schema["minimum"].as_i64().unwrap_or(if wide {
+                i64::MIN
+            } else {
+                i64::from(i32::MIN)
+            });
+            let high = schema["maximum"].as_i64().unwrap_or(if wide {
+                i64::MAX
+            } else {
+                i64::from(i32::MAX)
+            });
             (low..=high).prop_map(Value::from).boxed()
         }
         Some("boolean") => any::<bool>().prop_map(Value::from).boxed(),
@@ -188,13 +200,23 @@ impl Harness {
         self.runtime.block_on(async move {
             Ok(match operation_id {
                 "queryConferenceInfo" => json(&client.conference_info(CONFERENCE).await?),
-                "queryConferenceInfoBatch" => json(&client.conferences_status(&[CONFERENCE]).await?),
-                "queryConferenceInfoByRoomCode" => {
-                    json(&client.conferences_by_room_code("123").page(None).await?.items)
+                "queryConferenceInfoBatch" => {
+                    json(&client.conferences_status(&[CONFERENCE]).await?)
                 }
-                "queryConferenceMembers" => {
-                    json(&client.conference_members(CONFERENCE).page(None).await?.items)
-                }
+                "queryConferenceInfoByRoomCode" => json(
+                    &client
+                        .conferences_by_room_code("123")
+                        .page(None)
+                        .await?
+                        .items,
+                ),
+                "queryConferenceMembers" => json(
+                    &client
+                        .conference_members(CONFERENCE)
+                        .page(None)
+                        .await?
+                        .items,
+                ),
                 "createVideoConference" => json(
                     &client
                         .create_conference(NewConference::new("iPOLxxxxiEiE", "title"))
@@ -349,7 +371,10 @@ fn any_bytes_with_any_status_give_a_typed_answer_never_a_panic_for_every_operati
                     prop_assert!(!e.to_string().is_empty());
                 }
                 if status != 200 {
-                    prop_assert!(result.is_err(), "{operation}: an error status decoded as an answer");
+                    prop_assert!(
+                        result.is_err(),
+                        "{operation}: an error status decoded as an answer"
+                    );
                 }
                 Ok(())
             })
