@@ -8,6 +8,7 @@ mod conformance;
 mod errors;
 mod matrix;
 mod model;
+mod operations;
 mod paging;
 mod retries;
 mod safety;
