@@ -26,6 +26,7 @@ const CHECKED: &[&str] = &[
     "required",
     "additionalProperties",
     "items",
+    "minItems",
     "enum",
     "nullable",
     "minimum",
@@ -242,6 +243,16 @@ impl<'a> Validator<'a> {
             for (i, element) in elements.iter().enumerate() {
                 self.check(items, element, &format!("{at}/{i}"), depth + 1, out);
             }
+        }
+        if let (Some(min), Some(elements)) = (
+            schema.get("minItems").and_then(Value::as_u64),
+            instance.as_array(),
+        ) && (elements.len() as u64) < min
+        {
+            out.push(Violation {
+                at: at.to_string(),
+                message: format!("{} items, fewer than minItems {min}", elements.len()),
+            });
         }
     }
 }

@@ -182,6 +182,10 @@ fn ten_thousand_concurrent_calls_with_expiring_tokens_all_succeed_with_one_fetch
             // retries then take seconds, which is load, not failure.
             .connect_timeout(Duration::from_secs(30))
             .timeout(Duration::from_secs(60))
+            // Load, not budget: every call its own request, none held back by the rate limit
+            // (the fake server enforces no limit here either).
+            .rate_limit(dingtalk_conference::RateLimit::none())
+            .coalesce_reads(false)
             .build()
             .expect("valid client");
 

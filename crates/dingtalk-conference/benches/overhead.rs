@@ -249,6 +249,9 @@ fn main() {
         .base_url(mock.base_url())
         .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
         .retry_policy(RetryPolicy::none())
+        // The client's own overhead per request: no rate limit, no shared reads.
+        .rate_limit(dingtalk_conference::RateLimit::none())
+        .coalesce_reads(false)
         .build()
         .expect("client");
     let token = runtime
@@ -405,6 +408,9 @@ async fn refresh_under_load(mock: &MockServer, rounds: usize) -> Refresh {
         .base_url(mock.base_url())
         .static_token(mock.issue_token())
         .retry_policy(RetryPolicy::none())
+        // The client's own overhead per request: no rate limit, no shared reads.
+        .rate_limit(dingtalk_conference::RateLimit::none())
+        .coalesce_reads(false)
         .build()
         .expect("client");
     // The refreshing side: a 4 s lifetime with a 2 s margin, so the token is due for refresh
@@ -415,6 +421,9 @@ async fn refresh_under_load(mock: &MockServer, rounds: usize) -> Refresh {
         .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
         .token_refresh_margin(Duration::from_secs(2))
         .retry_policy(RetryPolicy::none())
+        // The client's own overhead per request: no rate limit, no shared reads.
+        .rate_limit(dingtalk_conference::RateLimit::none())
+        .coalesce_reads(false)
         .build()
         .expect("client");
     let batch = |client: Client| async move {

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::answers::DEFAULT_ANSWER_CACHE_ENTRIES;
 use crate::auth::{AppTokenProvider, StaticToken, SuiteTokenProvider, TokenCache, TokenProvider};
 use crate::client::{Client, Endpoint};
-use crate::{Error, RetryPolicy, Secret};
+use crate::{Error, RateLimit, RetryPolicy, Secret};
 
 /// Default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -135,6 +136,10 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     token_refresh_margin: Duration,
     max_response_bytes: usize,
+    rate_limit: RateLimit,
+    max_age: Option<Duration>,
+    answer_cache_entries: usize,
+    coalesce_reads: bool,
 }
 
 impl Default for ClientBuilder {
@@ -153,6 +158,10 @@ impl Default for ClientBuilder {
             allow_insecure_http: false,
             token_refresh_margin: DEFAULT_TOKEN_REFRESH_MARGIN,
             max_response_bytes: dingtalk_conference_api::hooks::DEFAULT_MAX_RESPONSE_BYTES,
+            rate_limit: RateLimit::default(),
+            max_age: None,
+            answer_cache_entries: DEFAULT_ANSWER_CACHE_ENTRIES,
+            coalesce_reads: true,
         }
     }
 }
@@ -176,6 +185,10 @@ impl fmt::Debug for ClientBuilder {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("token_refresh_margin", &self.token_refresh_margin)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("rate_limit", &self.rate_limit)
+            .field("max_age", &self.max_age)
+            .field("answer_cache_entries", &self.answer_cache_entries)
+            .field("coalesce_reads", &self.coalesce_reads)
             .finish()
     }
 }
@@ -411,7 +424,43 @@ impl ClientBuilder {
             self.retry,
             self.call_timeout,
             suite,
+            crate::client::Budget {
+                rate_limit: self.rate_limit,
+                answer_cache_entries: self.answer_cache_entries,
+                max_age: self.max_age,
+                coalesce_reads: self.coalesce_reads,
+            },
         ))
+    }
+
+    /// How many calls per second the client sends per API; the default is DingTalk's limit,
+    /// 20 calls/s for every API ([`RateLimit`]). Callers over it wait, within their deadline,
+    /// instead of being refused. [`RateLimit::none`] turns it off.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Answers reads from an answer to the same question at most `max_age` old, without a
+    /// request (default: none, every read asks DingTalk). Per call:
+    /// [`CallOptions::max_age`](crate::CallOptions::max_age). Errors are never reused.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// Whether concurrent identical reads share one request (default: yes). Per call:
+    /// [`CallOptions::coalesce`](crate::CallOptions::coalesce). Writes never do.
+    pub fn coalesce_reads(mut self, coalesce: bool) -> Self {
+        self.coalesce_reads = coalesce;
+        self
+    }
+
+    /// How many recent answers the client keeps for `max_age` reads (default
+    /// [`DEFAULT_ANSWER_CACHE_ENTRIES`]); the least recently used go first.
+    pub fn answer_cache_entries(mut self, entries: usize) -> Self {
+        self.answer_cache_entries = entries;
+        self
     }
 
     /// Refuses limits that would make every call fail.

@@ -8,8 +8,12 @@ use std::time::Duration;
 
 use dingtalk_conference_api::{RequestContext, ResponseValue};
 
+use futures_util::future::BoxFuture;
+
+use crate::answers::{Answers, ReadPolicy, Source};
 use crate::auth::{CachedToken, SuiteTokenProvider, TokenCache};
-use crate::{AccessToken, CallOptions, ClientBuilder, Error, RetryPolicy, Secret};
+use crate::limits::{Limits, PAUSE_AFTER_THROTTLING};
+use crate::{AccessToken, CallOptions, ClientBuilder, Error, RateLimit, RetryPolicy, Secret};
 
 /// What a generated operation fails with.
 pub(crate) type ApiCallError = progenitor_client::Error<dingtalk_conference_api::types::ErrorBody>;
@@ -81,6 +85,20 @@ struct ClientInner {
     retry: RetryPolicy,
     call_timeout: Duration,
     suite: Option<Arc<SuiteTokenProvider>>,
+    limits: Limits,
+    answers: Answers,
+    /// The client's default `max_age` for reads; `None`: every read asks DingTalk.
+    max_age: Option<Duration>,
+    /// The client's default for sharing identical reads in flight.
+    coalesce_reads: bool,
+}
+
+/// What [`ClientBuilder::build`] hands the client beside its endpoint and tokens.
+pub(crate) struct Budget {
+    pub(crate) rate_limit: RateLimit,
+    pub(crate) answer_cache_entries: usize,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) coalesce_reads: bool,
 }
 
 impl fmt::Debug for Client {
@@ -119,6 +137,7 @@ impl Client {
         retry: RetryPolicy,
         call_timeout: Duration,
         suite: Option<Arc<SuiteTokenProvider>>,
+        budget: Budget,
     ) -> Self {
         Self {
             inner: Arc::new(ClientInner {
@@ -127,6 +146,10 @@ impl Client {
                 retry,
                 call_timeout,
                 suite,
+                limits: Limits::new(budget.rate_limit),
+                answers: Answers::new(budget.answer_cache_entries),
+                max_age: budget.max_age,
+                coalesce_reads: budget.coalesce_reads,
             }),
             options: CallOptions::default(),
         }
@@ -174,12 +197,53 @@ impl Client {
 
     /// Runs one read operation with token handling, replay and retries, within the call's
     /// deadline; the single call path.
-    pub(crate) async fn call<T, F, Fut>(&self, operation: F) -> Result<ResponseValue<T>, Error>
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        operation_id: &'static str,
+        operation: F,
+    ) -> Result<ResponseValue<T>, Error>
     where
         F: Fn(RequestContext) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
     {
-        self.call_as(Retries::Any, operation).await
+        self.call_as(operation_id, Retries::Any, operation).await
+    }
+
+    /// A read of `operation_id` with arguments `args` (its key, with the operation): from a
+    /// recent answer within the call's `max_age`, else shared with an identical read in flight
+    /// (unless coalescing is off for this call), else `fetch`ed by a clone of this client.
+    pub(crate) async fn read<T, F>(
+        &self,
+        operation_id: &'static str,
+        args: &str,
+        fetch: F,
+    ) -> Result<T, Error>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce(Client) -> BoxFuture<'static, Result<T, Error>>,
+    {
+        let policy = ReadPolicy {
+            coalesce: self.options.coalesce.unwrap_or(self.inner.coalesce_reads),
+            max_age: self.options.max_age.or(self.inner.max_age),
+        };
+        let client = self.clone();
+        let key = format!("{operation_id}\u{1f}{args}");
+        let (result, source) = self
+            .inner
+            .answers
+            .read(key, policy, move || fetch(client))
+            .await;
+        match source {
+            Source::Request => {}
+            Source::Coalesced => tracing::debug!(
+                operation = operation_id,
+                "shared an identical read in flight"
+            ),
+            Source::Cache => {
+                tracing::debug!(operation = operation_id, "answered from a recent answer")
+            }
+        }
+        result
     }
 
     /// Runs one write operation (not idempotent: DingTalk takes no idempotency key) like
@@ -188,17 +252,20 @@ impl Client {
     /// A timeout or a 5xx after the request was sent is returned, never sent again.
     pub(crate) async fn call_write<T, F, Fut>(
         &self,
+        operation_id: &'static str,
         operation: F,
     ) -> Result<ResponseValue<T>, Error>
     where
         F: Fn(RequestContext) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
     {
-        self.call_as(Retries::UnprocessedOnly, operation).await
+        self.call_as(operation_id, Retries::UnprocessedOnly, operation)
+            .await
     }
 
     async fn call_as<T, F, Fut>(
         &self,
+        operation_id: &'static str,
         retries: Retries,
         operation: F,
     ) -> Result<ResponseValue<T>, Error>
@@ -214,7 +281,7 @@ impl Client {
         }
         let deadline = tokio::time::Instant::now().checked_add(limit);
         let mut last_error = None;
-        let attempts = self.attempts(retries, &operation, deadline, &mut last_error);
+        let attempts = self.attempts(operation_id, retries, &operation, deadline, &mut last_error);
         let outcome = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, attempts).await,
             // A deadline too far to represent is no deadline.
@@ -233,6 +300,7 @@ impl Client {
     /// Each failure is kept in `last_error`, for the timeout error if the deadline passes.
     async fn attempts<T, F, Fut>(
         &self,
+        operation_id: &'static str,
         retries_allowed: Retries,
         operation: &F,
         deadline: Option<tokio::time::Instant>,
@@ -250,6 +318,14 @@ impl Client {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
+            let waited = self.inner.limits.acquire(operation_id).await;
+            if !waited.is_zero() {
+                tracing::debug!(
+                    attempt,
+                    waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                    "waited for the rate limit"
+                );
+            }
             let failure = match self.attempt(operation).await {
                 Ok(value) => return Ok(value),
                 Err(failure) => failure,
@@ -262,6 +338,14 @@ impl Client {
                 span.record("request_id", crate::text::shown(id).as_ref());
             }
             *last_error = Some(error.clone());
+            // A throttling answer got through (another process, another tool): hold every
+            // caller of this API for the pause DingTalk advises, instead of all retrying into it.
+            if error.is_throttled() {
+                let pause = error.retry_after().map_or(PAUSE_AFTER_THROTTLING, |asked| {
+                    asked.max(PAUSE_AFTER_THROTTLING)
+                });
+                self.inner.limits.pause(operation_id, pause);
+            }
 
             // DingTalk answers 400 InvalidAuthentication (not 401) for an expired token:
             // replace the token and replay once, never in a loop. A static token cannot be

@@ -35,6 +35,7 @@
 
 #![forbid(unsafe_code)]
 
+mod answers;
 mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
@@ -45,6 +46,7 @@ mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod limits;
 mod model;
 mod ops;
 mod options;
@@ -54,6 +56,7 @@ mod secret;
 mod text;
 mod wait;
 
+pub use answers::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use auth::{AccessToken, DEFAULT_TOKEN_LIFETIME, TokenFuture, TokenProvider};
 pub use builder::{
     ClientBuilder, Credentials, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
@@ -61,6 +64,7 @@ pub use builder::{
 };
 pub use client::Client;
 pub use error::{ApiError, Error, ErrorCode, TimeoutKind, TransportError, TransportErrorKind};
+pub use limits::{DINGTALK_CALLS_PER_SECOND, PAUSE_AFTER_THROTTLING, RateLimit};
 pub use model::*;
 pub use ops::{
     CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, MAX_TRANSCRIPT_PAGE_SIZE, NewConference,

@@ -27,6 +27,8 @@ use crate::RetryPolicy;
 pub struct CallOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: Option<RetryPolicy>,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) coalesce: Option<bool>,
 }
 
 impl CallOptions {
@@ -50,11 +52,28 @@ impl CallOptions {
         self
     }
 
+    /// Reads may be answered from an answer to the same question at most this old, without a
+    /// request (the client's default is [`ClientBuilder::max_age`](crate::ClientBuilder::max_age):
+    /// none). Errors are never reused; writes are never answered this way.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// Whether a read may share the request of an identical read already in flight (default:
+    /// yes). Writes never do.
+    pub fn coalesce(mut self, coalesce: bool) -> Self {
+        self.coalesce = Some(coalesce);
+        self
+    }
+
     /// These options, with `other`'s settings taking precedence where it has them.
     pub(crate) fn merged_with(&self, other: CallOptions) -> Self {
         Self {
             timeout: other.timeout.or(self.timeout),
             retry: other.retry.or_else(|| self.retry.clone()),
+            max_age: other.max_age.or(self.max_age),
+            coalesce: other.coalesce.or(self.coalesce),
         }
     }
 }

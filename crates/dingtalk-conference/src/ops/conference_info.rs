@@ -2,6 +2,7 @@
 
 use dingtalk_conference_api::ResponseValue;
 use dingtalk_conference_api::types::QueryConferenceInfoResponse;
+use futures_util::FutureExt as _;
 use tracing::{Instrument as _, field::Empty};
 
 use super::check_conference_id;
@@ -17,8 +18,20 @@ impl Client {
     /// is refused before any request. Tokens are fetched and refreshed as needed; a rejected
     /// token is replaced and the call replayed once; throttling, 5xx and transport failures are
     /// retried per the [`RetryPolicy`](crate::RetryPolicy).
+    ///
+    /// Reads are shared and may be answered from a recent answer: an identical read already
+    /// in flight shares its request, and within a `max_age` ([`CallOptions::max_age`](crate::CallOptions::max_age))
+    /// a recent answer is reused without a request.
     pub async fn conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
         check_conference_id(conference_id)?;
+        let id = conference_id.to_string();
+        self.read(OPERATION_ID, conference_id, move |client| {
+            async move { client.fetch_conference_info(&id).await }.boxed()
+        })
+        .await
+    }
+
+    async fn fetch_conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
         let span = tracing::info_span!(
             "dingtalk.conference_info",
             operation = OPERATION_ID,
@@ -27,7 +40,7 @@ impl Client {
             http.status = Empty,
             request_id = Empty,
         );
-        self.call(|context| async move {
+        self.call(OPERATION_ID, |context| async move {
             let api = self.endpoint().api(context);
             api.query_conference_info(conference_id).await
         })

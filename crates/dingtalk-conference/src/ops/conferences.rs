@@ -56,39 +56,49 @@ impl Client {
         }
         let mut found = Vec::new();
         for chunk in ids.chunks(CONFERENCES_PER_BATCH_REQUEST) {
-            let body = QueryConferenceInfoBatchRequest {
-                conference_id_list: chunk.to_vec(),
-            };
-            let span = tracing::info_span!(
-                "dingtalk.conferences_status",
-                operation = BATCH,
-                ids = chunk.len(),
-                attempt = Empty,
-                http.status = Empty,
-                request_id = Empty,
-            );
+            let chunk = chunk.to_vec();
+            let args = chunk.join("\u{1f}");
             let answer = self
-                .call(|context| {
-                    let body = &body;
-                    async move {
-                        self.endpoint()
-                            .api(context)
-                            .query_conference_info_batch(body)
-                            .await
-                    }
+                .read(BATCH, &args, move |client| {
+                    async move { client.fetch_batch(chunk).await }.boxed()
                 })
-                .instrument(span)
                 .await?;
-            found.extend(
-                answer
-                    .into_inner()
-                    .infos
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(ConferenceSummary::from_wire),
-            );
+            found.extend(answer);
         }
         Ok(found)
+    }
+
+    async fn fetch_batch(&self, chunk: Vec<String>) -> Result<Vec<ConferenceSummary>, Error> {
+        let body = QueryConferenceInfoBatchRequest {
+            conference_id_list: chunk,
+        };
+        let span = tracing::info_span!(
+            "dingtalk.conferences_status",
+            operation = BATCH,
+            ids = body.conference_id_list.len(),
+            attempt = Empty,
+            http.status = Empty,
+            request_id = Empty,
+        );
+        let answer = self
+            .call(BATCH, |context| {
+                let body = &body;
+                async move {
+                    self.endpoint()
+                        .api(context)
+                        .query_conference_info_batch(body)
+                        .await
+                }
+            })
+            .instrument(span)
+            .await?;
+        Ok(answer
+            .into_inner()
+            .infos
+            .unwrap_or_default()
+            .into_iter()
+            .map(ConferenceSummary::from_wire)
+            .collect())
     }
 
     /// The conferences that use a room code (the digits people type to join), as a paged
@@ -107,7 +117,17 @@ impl Client {
             invalid,
             move |client, token, size| {
                 let code = code.clone();
-                async move { client.room_code_page(&code, token, size).await }.boxed()
+                async move {
+                    let args = format!("{code}\u{1f}{token:?}\u{1f}{size:?}");
+                    let read_code = code.clone();
+                    client
+                        .read(BY_ROOM_CODE, &args, move |client| {
+                            async move { client.room_code_page(&read_code, token, size).await }
+                                .boxed()
+                        })
+                        .await
+                }
+                .boxed()
             },
         )
     }
@@ -126,7 +146,7 @@ impl Client {
             request_id = Empty,
         );
         let answer = self
-            .call(|context| {
+            .call(BY_ROOM_CODE, |context| {
                 let token = token.as_deref();
                 async move {
                     self.endpoint()
@@ -174,7 +194,7 @@ impl Client {
             request_id = Empty,
         );
         let answer = self
-            .call_write(|context| {
+            .call_write(CREATE, |context| {
                 let body = &body;
                 async move {
                     self.endpoint()
@@ -209,7 +229,7 @@ impl Client {
             request_id = Empty,
         );
         let answer = self
-            .call_write(|context| async move {
+            .call_write(CLOSE, |context| async move {
                 self.endpoint()
                     .api(context)
                     .close_video_conference(conference_id, union_id)

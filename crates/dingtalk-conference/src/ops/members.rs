@@ -27,7 +27,16 @@ impl Client {
             invalid,
             move |client, token, size| {
                 let id = id.clone();
-                async move { client.members_page(&id, token, size).await }.boxed()
+                async move {
+                    let args = format!("{id}\u{1f}{token:?}\u{1f}{size:?}");
+                    let read_id = id.clone();
+                    client
+                        .read(OPERATION_ID, &args, move |client| {
+                            async move { client.members_page(&read_id, token, size).await }.boxed()
+                        })
+                        .await
+                }
+                .boxed()
             },
         )
     }
@@ -47,7 +56,7 @@ impl Client {
             request_id = Empty,
         );
         let answer = self
-            .call(|context| {
+            .call(OPERATION_ID, |context| {
                 let token = token.as_deref();
                 async move {
                     self.endpoint()

@@ -34,6 +34,18 @@ impl Client {
     ) -> Result<Vec<CloudRecordVideo>, Error> {
         check_conference_id(conference_id)?;
         check_union_id("union id", union_id)?;
+        let (id, user) = (conference_id.to_string(), union_id.to_string());
+        self.read(VIDEOS, &format!("{id}\u{1f}{user}"), move |client| {
+            async move { client.fetch_recordings(&id, &user).await }.boxed()
+        })
+        .await
+    }
+
+    async fn fetch_recordings(
+        &self,
+        conference_id: &str,
+        union_id: &str,
+    ) -> Result<Vec<CloudRecordVideo>, Error> {
         let span = tracing::info_span!(
             "dingtalk.recordings",
             operation = VIDEOS,
@@ -43,7 +55,7 @@ impl Client {
             request_id = Empty,
         );
         let answer = self
-            .call(|context| async move {
+            .call(VIDEOS, |context| async move {
                 self.endpoint()
                     .api(context)
                     .query_cloud_record_video(conference_id, union_id)
@@ -78,6 +90,25 @@ impl Client {
                 "the video has no media id or region id, which its play info needs".to_string(),
             ));
         };
+        let args = [conference_id, media_id, region_id, union_id].join("\u{1f}");
+        let owned = [conference_id, media_id, region_id, union_id].map(str::to_string);
+        self.read(PLAY_INFO, &args, move |client| {
+            async move {
+                let [id, media, region, user] = owned;
+                client.fetch_play_info(&id, &media, &region, &user).await
+            }
+            .boxed()
+        })
+        .await
+    }
+
+    async fn fetch_play_info(
+        &self,
+        conference_id: &str,
+        media_id: &str,
+        region_id: &str,
+        union_id: &str,
+    ) -> Result<CloudRecordPlayInfo, Error> {
         let span = tracing::info_span!(
             "dingtalk.recording_play_info",
             operation = PLAY_INFO,
@@ -87,7 +118,7 @@ impl Client {
             request_id = Empty,
         );
         let answer = self
-            .call(|context| async move {
+            .call(PLAY_INFO, |context| async move {
                 self.endpoint()
                     .api(context)
                     .query_cloud_record_video_play_info(
@@ -121,7 +152,15 @@ impl Client {
             invalid,
             move |client, token, size| {
                 let query = query.clone();
-                async move { client.transcript_page(&query, token, size).await }.boxed()
+                async move {
+                    let args = format!("{query:?}\u{1f}{token:?}\u{1f}{size:?}");
+                    client
+                        .read(TEXTS, &args, move |client| {
+                            async move { client.transcript_page(&query, token, size).await }.boxed()
+                        })
+                        .await
+                }
+                .boxed()
             },
         )
     }
@@ -153,7 +192,7 @@ impl Client {
             request_id = Empty,
         );
         let answer = self
-            .call(|context| async move {
+            .call(TEXTS, |context| async move {
                 self.endpoint()
                     .api(context)
                     .query_cloud_record_text(

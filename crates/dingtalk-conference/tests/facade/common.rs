@@ -84,6 +84,8 @@ pub(crate) async fn call_concurrently(client: &Client, n: usize) {
         );
     }
     let in_flight = Arc::new(tokio::sync::Semaphore::new(at_once));
+    // Each call its own request: identical reads would otherwise share one.
+    let client = client.with_options(dingtalk_conference::CallOptions::new().coalesce(false));
     let calls: Vec<_> = (0..n)
         .map(|_| {
             let client = client.clone();

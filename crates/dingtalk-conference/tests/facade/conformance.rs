@@ -171,6 +171,9 @@ impl Harness {
                 dingtalk_conference_mock::DEFAULT_APP_SECRET,
             )
             .retry_policy(RetryPolicy::none())
+            // Hundreds of answers per operation: no rate limit, and every call its own request.
+            .rate_limit(dingtalk_conference::RateLimit::none())
+            .coalesce_reads(false)
             .build()
             .expect("valid client");
         Self {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use dingtalk_conference::{Client, Error, ErrorCode};
+use dingtalk_conference::{Client, Error, ErrorCode, RateLimit};
 use dingtalk_conference_mock::{
     DEFAULT_CORP_ID, DEFAULT_SUITE_KEY, DEFAULT_SUITE_SECRET, DEFAULT_SUITE_TICKET, Fault,
     FaultScope, MockConfig, MockServer, seeded,
@@ -38,7 +38,10 @@ async fn a_token_is_fetched_once_and_reused_across_calls_and_clones() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_calls_on_an_empty_cache_make_one_token_request() {
     let mock = mock().await;
-    let client = app_client(&mock);
+    let client = app_builder(&mock)
+        .rate_limit(RateLimit::none())
+        .build()
+        .expect("valid");
     call_concurrently(&client, 1000).await;
     assert_eq!(mock.counters().token_requests, 1);
 }
@@ -53,6 +56,7 @@ async fn a_thousand_concurrent_calls_on_an_expired_cache_make_one_token_request(
     // more expired), so every call needs the new one; that one is not due for refresh for 3 s,
     // however long the thousand calls take on a loaded machine.
     let client = app_builder(&mock)
+        .rate_limit(RateLimit::none())
         .token_refresh_margin(Duration::from_secs(1))
         .build()
         .expect("valid");
@@ -122,6 +126,7 @@ async fn a_token_rejected_every_time_is_replayed_once_never_in_a_loop() {
 async fn a_rejected_static_token_is_reported_at_once_without_a_doomed_replay() {
     let mock = mock().await;
     let client = Client::builder()
+        .rate_limit(RateLimit::none())
         .base_url(mock.base_url())
         .static_token("not-a-token-the-server-issued")
         .build()
@@ -175,6 +180,7 @@ async fn concurrent_rejections_of_one_token_evict_it_once() {
 async fn bad_app_credentials_are_an_auth_error_with_dingtalks_code_and_not_retried() {
     let mock = mock().await;
     let client = Client::builder()
+        .rate_limit(RateLimit::none())
         .base_url(mock.base_url())
         .app_credentials("mock-app-key", "wrong secret")
         .build()
@@ -335,6 +341,7 @@ async fn a_redirect_to_another_host_never_carries_the_token() {
 async fn a_third_party_app_gets_a_corp_token_and_takes_a_new_suite_ticket() {
     let mock = mock().await;
     let client = Client::builder()
+        .rate_limit(RateLimit::none())
         .base_url(mock.base_url())
         .suite_credentials(
             DEFAULT_SUITE_KEY,
@@ -383,6 +390,7 @@ async fn a_failed_refresh_keeps_using_the_current_token_until_it_expires() {
             .expect("fake server starts");
     // Lifetime 6 s, margin 3 s: due for refresh after 3 s, expired after 6 s.
     let client = app_builder(&mock)
+        .rate_limit(RateLimit::none())
         .token_refresh_margin(Duration::from_secs(3))
         .retry_policy(dingtalk_conference::RetryPolicy::none())
         .build()
@@ -444,6 +452,7 @@ async fn a_custom_providers_absurd_lifetime_is_clamped_too() {
     let mock = mock().await;
     let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let client = Client::builder()
+        .rate_limit(RateLimit::none())
         .base_url(mock.base_url())
         .token_provider(ZeroLifetime(mock.issue_token(), fetches.clone()))
         .build()
@@ -462,6 +471,7 @@ async fn a_custom_providers_absurd_lifetime_is_clamped_too() {
 /// leaves them almost 5 s however loaded the machine.
 async fn suite_client_inside_the_refresh_margin(mock: &MockServer) -> Client {
     let client = Client::builder()
+        .rate_limit(RateLimit::none())
         .base_url(mock.base_url())
         .suite_credentials(
             DEFAULT_SUITE_KEY,
@@ -542,6 +552,7 @@ async fn a_hung_token_provider_is_bounded_by_the_request_timeout_and_waits_end()
     let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     // No token_fetch_timeout: it defaults to the request timeout.
     let client = Client::builder()
+        .rate_limit(RateLimit::none())
         .base_url(mock.base_url())
         .token_provider(NeverAnswers(fetches.clone()))
         .timeout(Duration::from_millis(200))
@@ -638,6 +649,7 @@ async fn the_provider_hears_of_a_rejected_token_once_however_many_calls_saw_it()
     let provider = Recording::new(vec![second, first.clone()], None);
     let invalidated = provider.invalidated.clone();
     let client = Client::builder()
+        .rate_limit(RateLimit::none())
         .base_url(mock.base_url())
         .token_provider(provider)
         .build()
@@ -663,6 +675,7 @@ async fn a_providers_transient_error_is_retried_and_a_final_one_is_not() {
     );
     let fetches = provider.fetches.clone();
     let client = app_builder(&mock)
+        .rate_limit(RateLimit::none())
         .token_provider(provider)
         .build()
         .expect("valid");
@@ -678,6 +691,7 @@ async fn a_providers_transient_error_is_retried_and_a_final_one_is_not() {
     );
     let fetches = provider.fetches.clone();
     let client = app_builder(&mock)
+        .rate_limit(RateLimit::none())
         .token_provider(provider)
         .build()
         .expect("valid");

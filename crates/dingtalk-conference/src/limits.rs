@@ -1,0 +1,211 @@
+//! Staying inside DingTalk's budget: a rate limit per API that makes callers wait instead of
+//! being refused, and a pause of an API after a throttling answer that got through anyway.
+//!
+//! DingTalk allows about 20 calls per second per app per API and answers 403
+//! `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi` beyond that. The limiter is governor's
+//! GCRA (the ecosystem's standard rate limiter), one per API (`operationId`), shared by every
+//! clone of a client; the wait is asynchronous and bounded by the call's deadline.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota};
+
+/// DingTalk's documented limit: calls per second, per app, per API.
+pub const DINGTALK_CALLS_PER_SECOND: u32 = 20;
+
+/// How long an API pauses after a throttling answer, as DingTalk advises (1 s), unless the
+/// answer asked for longer (`Retry-After`).
+pub const PAUSE_AFTER_THROTTLING: Duration = Duration::from_secs(1);
+
+/// How many calls per second the client sends, per API (`operationId`).
+///
+/// The default is DingTalk's own limit, [`DINGTALK_CALLS_PER_SECOND`] for every API. Callers
+/// over the budget wait (asynchronously, within their call's deadline) instead of being
+/// refused. The budget is per client: clones share it; separate clients (or processes) with
+/// the same app do not, so give each a share of the 20 calls/s.
+///
+/// ```
+/// use dingtalk_conference::RateLimit;
+///
+/// // Half of DingTalk's budget for this process, and 2/s for the batch query.
+/// let limit = RateLimit::per_second(10).for_operation("queryConferenceInfoBatch", 2);
+/// # let _ = limit;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct RateLimit {
+    default: Option<NonZeroU32>,
+    per_operation: HashMap<String, Option<NonZeroU32>>,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self::per_second(DINGTALK_CALLS_PER_SECOND)
+    }
+}
+
+impl RateLimit {
+    /// `calls` per second for every API; zero means no limit.
+    pub fn per_second(calls: u32) -> Self {
+        Self {
+            default: NonZeroU32::new(calls),
+            per_operation: HashMap::new(),
+        }
+    }
+
+    /// No limit at all: every call is sent at once (DingTalk may then refuse some).
+    pub fn none() -> Self {
+        Self::per_second(0)
+    }
+
+    /// `calls` per second for one API, by its `operationId` (zero: no limit for it).
+    pub fn for_operation(mut self, operation_id: impl Into<String>, calls: u32) -> Self {
+        self.per_operation
+            .insert(operation_id.into(), NonZeroU32::new(calls));
+        self
+    }
+
+    /// The calls per second for `operation_id`; `None` for no limit.
+    pub fn calls_per_second(&self, operation_id: &str) -> Option<NonZeroU32> {
+        self.per_operation
+            .get(operation_id)
+            .copied()
+            .unwrap_or(self.default)
+    }
+}
+
+/// The client's rate limiters and pauses, one per API.
+#[derive(Debug)]
+pub(crate) struct Limits {
+    config: RateLimit,
+    limiters: Mutex<HashMap<&'static str, Arc<DefaultDirectRateLimiter>>>,
+    paused_until: Mutex<HashMap<&'static str, tokio::time::Instant>>,
+}
+
+impl Limits {
+    pub(crate) fn new(config: RateLimit) -> Self {
+        Self {
+            config,
+            limiters: Mutex::new(HashMap::new()),
+            paused_until: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn limiter(&self, operation_id: &'static str) -> Option<Arc<DefaultDirectRateLimiter>> {
+        let per_second = self.config.calls_per_second(operation_id)?;
+        let mut limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(Arc::clone(limiters.entry(operation_id).or_insert_with(
+            || {
+                // A burst of at most one second's budget: DingTalk counts per second.
+                Arc::new(governor::RateLimiter::direct(Quota::per_second(per_second)))
+            },
+        )))
+    }
+
+    /// Waits until `operation_id` may send one request: past any pause, then within its rate.
+    /// Returns how long it waited.
+    pub(crate) async fn acquire(&self, operation_id: &'static str) -> Duration {
+        let started = tokio::time::Instant::now();
+        loop {
+            let pause = self
+                .paused_until
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(operation_id)
+                .copied();
+            if let Some(until) = pause
+                && until > tokio::time::Instant::now()
+            {
+                tokio::time::sleep_until(until).await;
+                continue;
+            }
+            let Some(limiter) = self.limiter(operation_id) else {
+                break;
+            };
+            match limiter.check() {
+                Ok(()) => break,
+                Err(not_until) => {
+                    let wait = not_until.wait_time_from(DefaultClock::default().now());
+                    tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+                }
+            }
+        }
+        started.elapsed()
+    }
+
+    /// After a throttling answer: no request of `operation_id` for `pause`, from any caller.
+    pub(crate) fn pause(&self, operation_id: &'static str, pause: Duration) {
+        let Some(until) = tokio::time::Instant::now().checked_add(pause) else {
+            return;
+        };
+        let mut paused = self
+            .paused_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let entry = paused.entry(operation_id).or_insert(until);
+        if *entry < until {
+            *entry = until;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_dingtalks_limit_for_every_api_and_each_can_be_set() {
+        let limit = RateLimit::default();
+        assert_eq!(
+            limit.calls_per_second("queryConferenceInfo"),
+            NonZeroU32::new(20)
+        );
+        let limit = RateLimit::per_second(10)
+            .for_operation("queryConferenceInfoBatch", 2)
+            .for_operation("queryConferenceMembers", 0);
+        assert_eq!(
+            limit.calls_per_second("queryConferenceInfo"),
+            NonZeroU32::new(10)
+        );
+        assert_eq!(
+            limit.calls_per_second("queryConferenceInfoBatch"),
+            NonZeroU32::new(2)
+        );
+        assert_eq!(limit.calls_per_second("queryConferenceMembers"), None);
+        assert_eq!(
+            RateLimit::none().calls_per_second("queryConferenceInfo"),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn one_seconds_budget_passes_at_once_and_the_next_call_must_wait() {
+        let limits = Limits::new(RateLimit::per_second(5));
+        let limiter = limits.limiter("op").expect("limited");
+        let passed = (0..6).filter(|_| limiter.check().is_ok()).count();
+        assert_eq!(passed, 5, "a burst of one second's budget, no more");
+        // The next caller waits for the limiter (about 200 ms at 5/s); that it waited at all
+        // is asserted, never how long.
+        assert!(limits.acquire("op").await > Duration::ZERO);
+        // Another API has its own budget.
+        let other = limits.limiter("other").expect("limited");
+        assert!(other.check().is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_every_caller_of_that_api_only() {
+        let limits = Limits::new(RateLimit::none());
+        limits.pause("op", Duration::from_secs(1));
+        let waited = limits.acquire("op").await;
+        assert!(waited >= Duration::from_secs(1), "{waited:?}");
+        assert_eq!(limits.acquire("other").await, Duration::ZERO);
+        // A shorter pause does not shorten a longer one.
+        limits.pause("op", Duration::from_secs(5));
+        limits.pause("op", Duration::from_secs(1));
+        assert!(limits.acquire("op").await >= Duration::from_secs(5));
+    }
+}
