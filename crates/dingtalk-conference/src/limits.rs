@@ -57,7 +57,8 @@ impl RateLimit {
         }
     }
 
-    /// No limit at all: every call is sent at once (DingTalk may then refuse some).
+    /// No limit at all: every call is sent at once (DingTalk may then refuse some), and a
+    /// throttling answer pauses nothing.
     pub fn none() -> Self {
         Self::per_second(0)
     }
@@ -138,7 +139,11 @@ impl Limits {
     }
 
     /// After a throttling answer: no request of `operation_id` for `pause`, from any caller.
+    /// An API without a limit has no budget to pause.
     pub(crate) fn pause(&self, operation_id: &'static str, pause: Duration) {
+        if self.config.calls_per_second(operation_id).is_none() {
+            return;
+        }
         let Some(until) = tokio::time::Instant::now().checked_add(pause) else {
             return;
         };
@@ -198,7 +203,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_pause_holds_every_caller_of_that_api_only() {
-        let limits = Limits::new(RateLimit::none());
+        let limits = Limits::new(RateLimit::per_second(1000).for_operation("unlimited", 0));
         limits.pause("op", Duration::from_secs(1));
         let waited = limits.acquire("op").await;
         assert!(waited >= Duration::from_secs(1), "{waited:?}");
@@ -207,5 +212,8 @@ mod tests {
         limits.pause("op", Duration::from_secs(5));
         limits.pause("op", Duration::from_secs(1));
         assert!(limits.acquire("op").await >= Duration::from_secs(5));
+        // An API without a limit is never paused.
+        limits.pause("unlimited", Duration::from_secs(1));
+        assert_eq!(limits.acquire("unlimited").await, Duration::ZERO);
     }
 }
