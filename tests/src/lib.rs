@@ -24,3 +24,9 @@ pub mod spec;
 
 /// The error type of these helpers: they are test support, and every failure ends a test.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The Rust examples of the workspace README, compiled as doctests so that the README stays
+/// true (`cargo test --doc -p dingtalk-conference-tests`).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;

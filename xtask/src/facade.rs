@@ -34,6 +34,9 @@ pub(crate) const ENUM_EXTENSION: &str = "x-enum";
 pub(crate) const FACADE_EXTENSION: &str = "x-facade";
 /// The property extension that gives a facade field another Rust name.
 pub(crate) const NAME_EXTENSION: &str = "x-facade-name";
+/// The property extension that marks a value as a secret (a password): `Debug` shows it as
+/// redacted; serde still writes it, so it appears only where the caller prints it.
+pub(crate) const SECRET_EXTENSION: &str = "x-secret";
 /// The property extension that gives an integer a unit: `epoch-millis` or `millis`.
 pub(crate) const UNIT_EXTENSION: &str = "x-unit";
 
@@ -310,6 +313,8 @@ fn facade_struct(
     let mut fields = TokenStream::new();
     let mut from = TokenStream::new();
     let mut to = TokenStream::new();
+    let mut debug = TokenStream::new();
+    let mut has_secret = false;
     for (wire_name, property) in &object.properties {
         let ReferenceOr::Item(property) = property else {
             return Err(unsupported(wire_name, "a property that is a $ref"));
@@ -430,6 +435,15 @@ fn facade_struct(
             #schemars_attr
             pub #field: #ty,
         });
+        let field_name = field.to_string();
+        if extensions.get(SECRET_EXTENSION).and_then(Value::as_bool) == Some(true) {
+            has_secret = true;
+            debug.extend(quote! {
+                .field(#field_name, &self.#field.as_ref().map(|_| "[redacted]"))
+            });
+        } else {
+            debug.extend(quote! { .field(#field_name, &self.#field) });
+        }
         from.extend(quote! { #field: #from_expr, });
         to.extend(quote! { #wire_field: #to_expr, });
     }
@@ -438,16 +452,34 @@ fn facade_struct(
          years 0000-9999 or a negative duration (values the spec rules out) reads as absent, \
          with a warning in the trace, rather than costing the caller the whole answer."
     );
+    let (derive_debug, debug_impl) = if has_secret {
+        let name = facade_name;
+        (
+            quote! {},
+            quote! {
+                /// Secret fields (passwords) show as `[redacted]`.
+                impl std::fmt::Debug for #ident {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.debug_struct(#name) #debug .finish()
+                    }
+                }
+            },
+        )
+    } else {
+        (quote! { Debug, }, quote! {})
+    };
     Ok(quote! {
         #[doc = #doc]
         ///
         /// Every field is optional because DingTalk omits what does not apply; lists are empty
         /// when absent. Serializes to DingTalk's JSON form.
-        #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+        #[derive(#derive_debug Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
         #[non_exhaustive]
         pub struct #ident {
             #fields
         }
+
+        #debug_impl
 
         impl #ident {
             #[doc = #from_doc]

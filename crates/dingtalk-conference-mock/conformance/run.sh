@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Conformance of the fake DingTalk server to spec/dingtalk-conference.yaml, checked by
-# schemathesis: it generates requests for the spec's three operations (valid ones and, in
-# its negative mode, invalid ones) and checks that every answer is one the spec documents.
+# schemathesis: it generates requests for every operation of the spec (valid ones and, in its
+# negative mode, invalid ones) and checks that every answer is one the spec documents. Then
+# exercised.py reads the requests schemathesis sent (its HAR report) and fails the run unless
+# every operation of the spec was sent and answered with a success at least once, so an
+# operation that schemathesis skipped, or that never got past the fake's checks, cannot pass
+# unnoticed.
 #
 #   crates/dingtalk-conference-mock/conformance/run.sh [extra schemathesis args...]
 #
 # Steps: install schemathesis (pinned) into a venv, build and start the mock binary on an
 # ephemeral port, fetch an access token with curl, run schemathesis with that token in the
-# `x-acs-dingtalk-access-token` header, stop the server, and exit with schemathesis' status.
+# `x-acs-dingtalk-access-token` header, stop the server, check that every operation was
+# exercised, and exit with the first failure's status.
 #
 # Environment:
 #   SCHEMATHESIS_VENV          venv to use or create (default: target/schemathesis-venv)
@@ -94,6 +99,16 @@ status=0
     --generation-database none \
     --request-timeout 10 \
     --no-color \
+    --report har \
+    --report-har-path "$work/requests.har" \
     "$@" || status=$?
 
-exit "$status"
+# 5. Every operation of the spec sent, and answered with a 2xx, at least once.
+exercised=0
+"$venv/bin/python" "$conformance/exercised.py" spec/dingtalk-conference.yaml "$work/requests.har" ||
+    exercised=$?
+
+if [[ $status -ne 0 ]]; then
+    exit "$status"
+fi
+exit "$exercised"

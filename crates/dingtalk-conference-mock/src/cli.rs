@@ -130,10 +130,29 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
             ("audio", seeded::AUDIO),
             ("with extension apps", seeded::WITH_EXTENSION_APPS),
             ("legacy (minutes*)", seeded::LEGACY),
+            (
+                "ended, February instance of scheduled",
+                seeded::RECURRING_FEBRUARY,
+            ),
+            (
+                "ended, January instance of scheduled",
+                seeded::RECURRING_JANUARY,
+            ),
         ];
         for (what, id) in ids {
             eprintln!("conference:      {id}  {what}");
         }
+        eprintln!(
+            "hosts:           {} may close {}, {} may close {}",
+            seeded::STARTED_HOST,
+            seeded::STARTED,
+            seeded::ENDED_HOST,
+            seeded::ENDED
+        );
+        eprintln!(
+            "room code:       {} (three instances of a monthly meeting)",
+            seeded::RECURRING_ROOM_CODE
+        );
     } else {
         eprintln!("conferences:     none (--no-seed)");
     }

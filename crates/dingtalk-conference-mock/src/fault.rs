@@ -25,7 +25,8 @@ pub enum FaultScope {
     ConferenceTimes(String, u32),
     /// Requests to one operation of the spec, by its `operationId` (e.g.
     /// `"queryConferenceInfo"`, `"getAccessToken"`), optionally only those whose resource id
-    /// (the first path parameter, percent-decoded: a conference id) is `id`; the next `times`
+    /// (the first path parameter, percent-decoded: a conference id, or the room code of
+    /// `queryConferenceInfoByRoomCode`) is `id`; the next `times`
     /// of them, or with `None` every one until
     /// [`MockServer::clear_faults`](crate::MockServer::clear_faults).
     Operation {

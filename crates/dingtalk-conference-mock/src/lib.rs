@@ -1,14 +1,31 @@
 //! A stateful fake DingTalk server for tests, the quick start and your own tests.
 //!
 //! [`MockServer`] is a real HTTP/1.1 server on `127.0.0.1` (hyper, one task per connection,
-//! keep-alive) that serves the three operations of `spec/dingtalk-conference.yaml` the way
-//! DingTalk does:
+//! keep-alive) that serves every operation of `spec/dingtalk-conference.yaml` the way DingTalk
+//! does:
 //!
 //! | operation | route |
 //! |---|---|
 //! | internal app token | `POST /v1.0/oauth2/accessToken` with `{"appKey","appSecret"}` |
 //! | third-party app token | `POST /v1.0/oauth2/corpAccessToken` with `{"suiteKey","suiteSecret","authCorpId","suiteTicket"}` |
-//! | query conference info | `GET /v1.0/conference/videoConferences/{conferenceId}` with header `x-acs-dingtalk-access-token` |
+//! | query conference info | `GET /v1.0/conference/videoConferences/{conferenceId}` |
+//! | create a conference | `POST /v1.0/conference/videoConferences` |
+//! | close a conference (host only) | `DELETE /v1.0/conference/videoConferences/{conferenceId}?unionId=` |
+//! | query conferences in progress, at most [`MAX_BATCH_IDS`] | `POST /v1.0/conference/videoConferences/query` |
+//! | conferences by room code, paged ([`DEFAULT_ROOM_CODE_PAGE_SIZE`]) | `GET /v1.0/conference/roomCodes/{roomCode}/infos` |
+//! | members, paged ([`DEFAULT_MEMBERS_PAGE_SIZE`]) | `GET /v1.0/conference/videoConferences/{conferenceId}/members` |
+//! | cloud recording videos | `GET …/{conferenceId}/cloudRecords/getVideos` |
+//! | a video's play links | `GET …/{conferenceId}/cloudRecords/videos/getPlayInfos` |
+//! | the transcript, paged ([`DEFAULT_TRANSCRIPT_PAGE_SIZE`]) | `GET …/{conferenceId}/cloudRecords/getTexts` |
+//!
+//! Every operation but the two token ones needs the header `x-acs-dingtalk-access-token`
+//! (without a valid token: `400 InvalidAuthentication`). What each answers, and the choices
+//! made where DingTalk documents nothing, are on [`seeded`] and the constants below.
+//!
+//! The state is consistent across operations: a created conference is in the info, batch and
+//! room-code answers and its members match its counts; closing one ends it, its members leave
+//! and the batch query no longer answers for it; `activeNum` is the members in the conference,
+//! `attendNum` those who ever joined.
 //!
 //! What it keeps, and what a test can change while it runs:
 //!
@@ -18,12 +35,15 @@
 //!   its token's lifetime gets the same token, its expiry extended; a corp token is new every
 //!   time. Tokens can be expired at will ([`MockServer::expire_all_tokens`]) and the suite
 //!   ticket rotated ([`MockServer::set_suite_ticket`]).
-//! - **Conferences.** Seeded with realistic, fixed data (see [`seeded`]); add, change or remove
-//!   them, and script status changes over time ([`MockServer::script_status`]).
+//! - **Conferences.** Seeded with realistic, fixed data (see [`seeded`]): members, a finished
+//!   cloud recording with its transcript, a room code shared by a recurring meeting's
+//!   instances. Create and close them over HTTP, add, change or remove them here, and script
+//!   status changes over time ([`MockServer::script_status`]).
 //! - **Faults.** DingTalk errors, throttling, `429` with `Retry-After`, the IP-ban pages, bodies
 //!   that are not JSON or cut short, slow headers, slow bodies, dropped connections, redirects and
 //!   any raw body, each for a chosen set of requests ([`FaultScope`], [`Fault`]): the next
-//!   requests, one operation by its `operationId`, one conference id.
+//!   requests, one operation by its `operationId` (and resource id: conference id or room
+//!   code), one conference id.
 //! - **Routing by the spec.** Requests are matched to operations by the spec's path templates
 //!   (`dingtalk_conference_api::spec_constants::OPERATIONS`, written by `cargo xtask codegen`);
 //!   an operation of the spec that has no handler here yet is answered `501`, and a unit test
@@ -77,6 +97,8 @@
 #![forbid(unsafe_code)]
 
 mod fault;
+mod handlers;
+mod reply;
 mod routes;
 mod seed;
 mod server;
@@ -87,7 +109,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dingtalk_conference_api::types::ConferenceInfo;
+use dingtalk_conference_api::types::{
+    CloudRecordVideo, ConferenceInfo, ConferenceMember, TranscriptParagraph,
+};
 use tokio::net::TcpSocket;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -95,9 +119,13 @@ use tokio::task::JoinHandle;
 pub mod cli;
 
 pub use fault::{Fault, FaultScope};
+pub use handlers::{
+    DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, DEFAULT_TRANSCRIPT_PAGE_SIZE,
+    MAX_BATCH_IDS, MAX_TRANSCRIPT_PAGE_SIZE,
+};
 pub use seed::seeded;
 
-use state::Shared;
+use state::{MemberRecord, Recording, Shared};
 
 /// The internal app key registered on every server.
 pub const DEFAULT_APP_KEY: &str = "mock-app-key";
@@ -203,7 +231,8 @@ pub struct Counters {
     pub token_requests: u64,
     /// Requests to `POST /v1.0/oauth2/corpAccessToken` (third-party app tokens).
     pub corp_token_requests: u64,
-    /// Requests to `GET /v1.0/conference/videoConferences/{conferenceId}`.
+    /// Requests to `GET /v1.0/conference/videoConferences/{conferenceId}` (query conference
+    /// info only; the other conference operations show in [`MockServer::requests`]).
     pub conference_requests: u64,
     /// Requests that were answered by (or shaped by) a [`Fault`].
     pub faults_served: u64,
@@ -340,7 +369,8 @@ impl MockServer {
         self.shared.lock().upsert_at(id, info);
     }
 
-    /// Removes a conference (and its status script); requests for it get `roomNotFound`.
+    /// Removes a conference (and its status script, members and recording); requests for it
+    /// get `roomNotFound`.
     pub fn remove_conference(&self, id: &str) {
         self.shared.lock().remove_conference(id);
     }
@@ -349,6 +379,42 @@ impl MockServer {
     /// time has come applied).
     pub fn conference(&self, id: &str) -> Option<ConferenceInfo> {
         self.shared.lock().conference(id)
+    }
+
+    /// The members of conference `id` as `queryConferenceMembers` lists them now, in order
+    /// (the host first); empty for a conference without members or one the server does not
+    /// hold.
+    pub fn members(&self, id: &str) -> Vec<ConferenceMember> {
+        self.shared
+            .lock()
+            .members(id)
+            .iter()
+            .map(|record| record.member.clone())
+            .collect()
+    }
+
+    /// Replaces the members of conference `id` (for tests of paging or of inconsistent data).
+    /// The conference's counts are left as they are; in the batch query the members show with
+    /// camera and microphone `0` (initialised) and no reason to decline.
+    pub fn set_members(&self, id: &str, members: Vec<ConferenceMember>) {
+        let records = members.into_iter().map(MemberRecord::new).collect();
+        self.shared.lock().set_members(id, records);
+    }
+
+    /// Replaces the finished cloud recording of conference `id`: the videos
+    /// `queryCloudRecordVideo` lists (and whose `mediaId`/`regionId` pairs
+    /// `queryCloudRecordVideoPlayInfo` accepts) and the transcript `queryCloudRecordText`
+    /// pages through (give it in speaking order, each paragraph with a distinct `nextTtoken`).
+    /// It is served only while the conference's `cloudRecordStatus` is 3 (finished).
+    pub fn set_cloud_recording(
+        &self,
+        id: &str,
+        videos: Vec<CloudRecordVideo>,
+        paragraphs: Vec<TranscriptParagraph>,
+    ) {
+        self.shared
+            .lock()
+            .set_recording(id, Recording { videos, paragraphs });
     }
 
     /// The ids of every conference the server holds, sorted.
@@ -366,6 +432,9 @@ impl MockServer {
     /// `confDuration` to `endTime - startTime`, `activeNum` to 0, and finishes a running cloud
     /// recording; becoming `0` removes `endTime`/`confDuration`; any other value is served as
     /// is. A script for an id the server does not hold waits for the conference to appear.
+    /// Ending also ends the members' time in it as closing does (see [`seeded`]), and a
+    /// cloud recording it finishes gets its videos. Closing the conference over HTTP drops its
+    /// script.
     pub fn script_status(&self, id: &str, steps: Vec<(std::time::Duration, i32)>) {
         self.shared.lock().script_status(id, steps);
     }

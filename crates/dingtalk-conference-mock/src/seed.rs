@@ -3,7 +3,12 @@
 //! The data is fixed (timestamps in 2026, Beijing office hours) so that snapshot tests stay
 //! stable; only scripted status changes bring the real clock in.
 
-use dingtalk_conference_api::types::{ConferenceInfo, ExtensionAppSetting};
+use dingtalk_conference_api::types::{
+    CloudRecordVideo, ConferenceInfo, ConferenceMember, ExtensionAppSetting, TranscriptParagraph,
+    TranscriptSentence, TranscriptWord,
+};
+
+use crate::state::{MemberRecord, Recording};
 
 /// Ids of the seeded conferences, so tests and docs can name them.
 ///
@@ -29,9 +34,14 @@ pub mod seeded {
     /// An old ended meeting (2022) that still carries the deprecated `minutesStatus` and
     /// `minutesOwnerUnionId`, which DingTalk no longer returns for new meetings.
     pub const LEGACY: &str = "6331a0b9e2d4c87f105b3e6d";
+    /// The February instance (ended) of the monthly meeting whose March instance is
+    /// [`SCHEDULED`]: same title, `scheduleConferenceId` and [`RECURRING_ROOM_CODE`].
+    pub const RECURRING_FEBRUARY: &str = "6597c3e0b8d1a24f6c0e9b72";
+    /// The January instance (ended) of the same monthly meeting as [`RECURRING_FEBRUARY`].
+    pub const RECURRING_JANUARY: &str = "6579a1c4e6f2b03d8a5c7e14";
 
     /// Every seeded id, in a fixed order.
-    pub const ALL: [&str; 7] = [
+    pub const ALL: [&str; 9] = [
         STARTED,
         ENDED,
         INITIALISED,
@@ -39,7 +49,34 @@ pub mod seeded {
         AUDIO,
         WITH_EXTENSION_APPS,
         LEGACY,
+        RECURRING_FEBRUARY,
+        RECURRING_JANUARY,
     ];
+
+    /// The room code of a recurring scheduled meeting with three instances:
+    /// [`RECURRING_JANUARY`] and [`RECURRING_FEBRUARY`] (ended) and [`SCHEDULED`] (started),
+    /// listed in that order (oldest first) by `queryConferenceInfoByRoomCode`. It has a
+    /// leading zero.
+    pub const RECURRING_ROOM_CODE: &str = "042726118";
+
+    /// The creator, and so the host, of [`ENDED`]: a unionId, the one `closeVideoConference`
+    /// would accept for it and the owner of its cloud recording. Any non-blank `unionId` may
+    /// read the recording.
+    pub const ENDED_HOST: &str = "Xq7TnW2bLs9vRk4mPz1cAgiE";
+
+    /// The creator, and so the host, of [`STARTED`]: the `unionId` that may close it.
+    pub const STARTED_HOST: &str = "iPOL2rN3XkF9mQb8sT0uViiE";
+
+    /// How many member records [`STARTED`] has (`queryConferenceMembers`' `totalCount`): 8 in
+    /// it, 3 who left, 1 removed, 1 who declined, 2 still being called.
+    pub const STARTED_MEMBERS: usize = 15;
+
+    /// How many video files [`ENDED`]'s cloud recording has: a recording (`recordType` 0) and
+    /// a composed file (1), sharing one `recordId`.
+    pub const ENDED_VIDEOS: usize = 2;
+
+    /// How many transcript paragraphs [`ENDED`]'s cloud recording has.
+    pub const ENDED_PARAGRAPHS: usize = 8;
 }
 
 fn s(value: &str) -> Option<String> {
@@ -207,5 +244,369 @@ pub(crate) fn conferences() -> Vec<ConferenceInfo> {
             minutes_owner_union_id: s("2iPOLbVx7Qk3Nw9Dt1sYmAiE"),
             ..ConferenceInfo::default()
         },
+        recurring(seeded::RECURRING_FEBRUARY, FEBRUARY_0930, FEBRUARY_END, 35),
+        recurring(seeded::RECURRING_JANUARY, JANUARY_0930, JANUARY_END, 33),
     ]
+}
+
+// 2026-02-02 09:30 +08:00 to 10:42:10, and 2026-01-05 09:30 +08:00 to 10:55:30: the monthly
+// meeting of [`seeded::SCHEDULED`], four weeks apart.
+const FEBRUARY_0930: i64 = 1_769_995_800_000;
+const FEBRUARY_END: i64 = 1_770_000_130_000;
+const JANUARY_0930: i64 = 1_767_576_600_000;
+const JANUARY_END: i64 = 1_767_581_730_000;
+
+/// An ended earlier instance of the monthly meeting on [`seeded::RECURRING_ROOM_CODE`].
+fn recurring(id: &str, start: i64, end: i64, attended: i32) -> ConferenceInfo {
+    ConferenceInfo {
+        conference_id: s(id),
+        title: s("研发部月度例会"),
+        status: Some(1),
+        biz_type: s("3"),
+        schedule_conference_id: s("4402e6b1c9d8a7f3205e4b91"),
+        creator_id: s("Nb4KsV7gQe1tYx9hMa3pDliE"),
+        creator_nick: s("李雷"),
+        room_code: s(seeded::RECURRING_ROOM_CODE),
+        external_link_url: link(seeded::RECURRING_ROOM_CODE, "1_b71e5c0f3a28"),
+        start_time: Some(start),
+        end_time: Some(end),
+        conf_duration: Some(end - start),
+        active_num: Some(0),
+        attend_num: Some(attended),
+        invited_num: Some(40),
+        cloud_record_status: Some(0),
+        ..ConferenceInfo::default()
+    }
+}
+
+/// Nicknames the seeded members take in turn (the creator keeps the conference's
+/// `creatorNick`).
+const NICKS: [&str; 24] = [
+    "王芳",
+    "Bob Li",
+    "陈静",
+    "Carol Wu",
+    "刘洋",
+    "David Zhang",
+    "杨敏",
+    "Emma Huang",
+    "赵磊",
+    "Frank Zhou",
+    "黄丽",
+    "Grace Xu",
+    "周杰",
+    "Henry Sun",
+    "吴婷",
+    "Ivy Ma",
+    "徐强",
+    "Jack Hu",
+    "孙悦",
+    "Kelly Guo",
+    "马超",
+    "Leo He",
+    "朱琳",
+    "Mia Lin",
+];
+
+/// A unionId-like string (22 base-62 characters and `iE`, like DingTalk's), the same every
+/// time for the same `seed`.
+pub(crate) fn union_id_for(seed: &str) -> String {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    // FNV-1a, then a 64-bit LCG for the characters.
+    let mut state = seed.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let mut id = String::with_capacity(24);
+    for _ in 0..22 {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let index = usize::try_from(state >> 58).unwrap_or(0) % DIGITS.len();
+        id.push(char::from(DIGITS.get(index).copied().unwrap_or(b'0')));
+    }
+    id.push_str("iE");
+    id
+}
+
+/// Members consistent with `info`'s counts: the creator first (the host; the second member
+/// is a co-host), then `activeNum` in the conference (3), `attendNum - activeNum` who were
+/// in it and left (6; one of five is removed by the host instead, 5), and the rest of the
+/// `invitedNum` who never joined: initialised (1) if the conference has not started, failed
+/// to join (4) if it has ended, one declined (4) and the others being called (2) while it runs.
+pub(crate) fn members(info: &ConferenceInfo) -> Vec<MemberRecord> {
+    let count = |n: Option<i32>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
+    let active = count(info.active_num);
+    let attended = count(info.attend_num).max(active);
+    let invited = count(info.invited_num).max(attended);
+    let status = info.status.unwrap_or(0);
+    let id = info.conference_id.clone().unwrap_or_default();
+    let start = info.start_time.unwrap_or(0);
+    let end = info.end_time;
+    (0..invited)
+        .map(|index| {
+            let offset = i64::try_from(index).unwrap_or(0);
+            let union_id = match (index, &info.creator_id) {
+                (0, Some(creator)) => creator.clone(),
+                _ => union_id_for(&format!("{id}/{index}")),
+            };
+            let nick = match (index, &info.creator_nick) {
+                (0, Some(nick)) => nick.clone(),
+                _ => NICKS
+                    .get((index + id.len()) % NICKS.len())
+                    .map_or_else(String::new, |nick| (*nick).to_owned()),
+            };
+            let outsider = index % 6 == 5;
+            let mut record = MemberRecord::new(ConferenceMember {
+                union_id: Some(union_id),
+                conference_id: Some(id.clone()),
+                user_nick: Some(nick),
+                host: Some(index == 0),
+                co_host: Some(index == 1),
+                outer_org_member: outsider.then_some(true),
+                pstn_join: Some(false),
+                job_number: (!outsider).then(|| format!("{:05}", 10_000 + index)),
+                ..ConferenceMember::default()
+            });
+            let member = &mut record.member;
+            // The host opens the meeting; the others join within its first ten minutes.
+            let join = if index == 0 {
+                start
+            } else {
+                start + (offset * 47_000) % 600_000
+            };
+            if index < attended {
+                member.join_time = Some(join);
+                member.pstn_join = Some(index % 7 == 3);
+                let leave = match end {
+                    // The host stays to the end; the others leave in its last quarter hour.
+                    Some(end) if index == 0 => Some(end),
+                    Some(end) => Some((end - (offset * 53_000) % 900_000).max(join)),
+                    None if index < active => None,
+                    None => Some(join + 300_000 + offset * 61_000),
+                };
+                match leave {
+                    None => {
+                        member.attend_status = Some(3);
+                        record.camera_status = if index % 3 == 0 { 1 } else { 2 };
+                        record.mic_status = if index % 4 == 0 { 2 } else { 1 };
+                    }
+                    Some(leave) => {
+                        let removed = end.is_none() && (index - active) % 5 == 3;
+                        member.attend_status = Some(if removed { 5 } else { 6 });
+                        member.leave_time = Some(leave);
+                        member.duration = Some(leave - join);
+                    }
+                }
+            } else {
+                member.attend_status = Some(match status {
+                    0 => 1,
+                    2 if index > attended => 2,
+                    _ => 4,
+                });
+                if member.attend_status == Some(4) && index % 2 == 0 {
+                    record.reject_description = Some("抱歉，正在开会".to_owned());
+                }
+            }
+            record
+        })
+        .collect()
+}
+
+/// [`seeded::ENDED`]'s recording: from a minute into the meeting to half a minute before its
+/// end, owned by [`seeded::ENDED_HOST`].
+const ENDED_RECORD_START: i64 = 1_770_703_260_000;
+const ENDED_RECORD_END: i64 = 1_770_708_195_000;
+
+/// The finished cloud recordings of the seeded conferences: [`seeded::ENDED`]'s two videos and
+/// its transcript.
+pub(crate) fn recordings() -> Vec<(&'static str, Recording)> {
+    let mut recording = videos(
+        seeded::ENDED,
+        seeded::ENDED_HOST,
+        ENDED_RECORD_START,
+        ENDED_RECORD_END,
+    );
+    recording.paragraphs = transcript(ENDED_RECORD_START);
+    vec![(seeded::ENDED, recording)]
+}
+
+/// The recording of a conference whose cloud recording has just finished at `end`: its videos
+/// from the conference's start, and no transcript (nobody's speech was turned into text).
+pub(crate) fn finished_recording(info: &ConferenceInfo, end: i64) -> Recording {
+    let start = info.start_time.unwrap_or(end).min(end);
+    let owner = info
+        .cloud_record_owner_union_id
+        .clone()
+        .or_else(|| info.creator_id.clone())
+        .unwrap_or_default();
+    videos(
+        info.conference_id.as_deref().unwrap_or_default(),
+        &owner,
+        start,
+        end,
+    )
+}
+
+/// A recording (`recordType` 0) and its composed file (1), sharing one `recordId` (the start
+/// time, in milliseconds, as a string), in `cn-shenzhen`.
+fn videos(conference_id: &str, owner: &str, start: i64, end: i64) -> Recording {
+    let duration = end - start;
+    let video = |record_type: i64, bytes_per_second: i64| CloudRecordVideo {
+        record_id: Some(start.to_string()),
+        union_id: Some(owner.to_owned()),
+        start_time: Some(start),
+        end_time: Some(end),
+        record_type: Some(record_type),
+        duration: Some(duration),
+        file_size: Some(duration / 1000 * bytes_per_second),
+        media_id: Some(media_id(conference_id, record_type)),
+        region_id: s("cn-shenzhen"),
+    };
+    Recording {
+        videos: vec![video(0, 180_000), video(1, 95_000)],
+        paragraphs: Vec::new(),
+    }
+}
+
+/// A media id: 32 hex digits, fixed for a conference and a record type.
+fn media_id(conference_id: &str, record_type: i64) -> String {
+    // FNV-1a, then SplitMix64 for two well-mixed halves.
+    let seed = format!("{conference_id}/{record_type}")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    let mix = |n: u64| {
+        let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    format!("{:016x}{:016x}", mix(seed), mix(mix(seed)))
+}
+
+/// What was said in [`seeded::ENDED`]: (speaker, nickname, start offset in ms, sentences).
+const SPEECH: [(&str, &str, i64, &[&str]); 8] = [
+    (
+        seeded::ENDED_HOST,
+        "Alice Chen",
+        2_000,
+        &[
+            "Good afternoon everyone.",
+            "Let us start the quarterly planning review.",
+        ],
+    ),
+    (
+        seeded::ENDED_HOST,
+        "Alice Chen",
+        15_000,
+        &[
+            "First the numbers from last quarter.",
+            "Revenue grew by twelve percent.",
+        ],
+    ),
+    (
+        "Kd3VnR8sPq2wXt6yLm9bCfiE",
+        "Bob Li",
+        41_000,
+        &[
+            "Support tickets went down as well.",
+            "The new onboarding flow helped.",
+        ],
+    ),
+    (
+        "Kd3VnR8sPq2wXt6yLm9bCfiE",
+        "Bob Li",
+        66_500,
+        &["We still miss two hires in the mobile team."],
+    ),
+    (
+        seeded::ENDED_HOST,
+        "Alice Chen",
+        90_000,
+        &["Thanks Bob.", "What are the goals for the next quarter?"],
+    ),
+    (
+        "Wz5TfH1gJk7nQe4rYa2uDsiE",
+        "王芳",
+        120_000,
+        &[
+            "Ship the calendar integration.",
+            "Cut the crash rate in half.",
+        ],
+    ),
+    (
+        "Wz5TfH1gJk7nQe4rYa2uDsiE",
+        "王芳",
+        151_000,
+        &["And finish the accessibility audit by May."],
+    ),
+    (
+        seeded::ENDED_HOST,
+        "Alice Chen",
+        4_900_000,
+        &[
+            "Good.",
+            "I will send the minutes tomorrow.",
+            "Thank you all.",
+        ],
+    ),
+];
+
+/// [`SPEECH`] as transcript paragraphs, times relative to the recording start: each word
+/// within its sentence and each sentence within its paragraph. Each paragraph's `nextTtoken`
+/// is its absolute start in microseconds (distinct, and in speaking order).
+fn transcript(record_start: i64) -> Vec<TranscriptParagraph> {
+    const WORD_MS: i64 = 400;
+    const PAUSE_MS: i64 = 300;
+    SPEECH
+        .iter()
+        .map(|&(speaker, nick, start, sentences)| {
+            let mut at = start;
+            let token = (record_start + start) * 1000;
+            let sentence_list: Vec<TranscriptSentence> = sentences
+                .iter()
+                .map(|sentence| {
+                    let sentence_start = at;
+                    let word_list: Vec<TranscriptWord> = sentence
+                        .split_whitespace()
+                        .enumerate()
+                        .map(|(index, word)| {
+                            let word_start = at;
+                            at += WORD_MS;
+                            TranscriptWord {
+                                word: s(word),
+                                word_id: Some(format!(
+                                    "{}#{index}",
+                                    (record_start + sentence_start) * 1000
+                                )),
+                                start_time: Some(word_start),
+                                end_time: Some(at),
+                            }
+                        })
+                        .collect();
+                    let sentence = TranscriptSentence {
+                        union_id: s(speaker),
+                        sentence: s(sentence),
+                        start_time: Some(sentence_start),
+                        end_time: Some(at),
+                        word_list: Some(word_list),
+                    };
+                    at += PAUSE_MS;
+                    sentence
+                })
+                .collect();
+            TranscriptParagraph {
+                next_ttoken: Some(token),
+                status: Some(0),
+                union_id: s(speaker),
+                nick_name: s(nick),
+                record_id: Some(record_start),
+                start_time: Some(start),
+                end_time: Some(at - PAUSE_MS),
+                paragraph: Some(sentences.join(" ")),
+                sentence_list: Some(sentence_list),
+            }
+        })
+        .collect()
 }

@@ -1,7 +1,8 @@
-//! The HTTP side: the accept loop, one task per connection, routing, the three operations and
-//! the faults.
+//! The HTTP side: the accept loop, one task per connection, routing to the operations'
+//! handlers ([`crate::handlers`]), and the faults around them.
 
 use std::convert::Infallible;
+use std::fmt;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,7 +10,6 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
-use dingtalk_conference_api::types::{AccessTokenResponse, ErrorBody, QueryConferenceInfoResponse};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -25,8 +25,10 @@ use tokio::time::Sleep;
 
 use crate::RecordedRequest;
 use crate::fault::{Fault, RouteKind};
+use crate::handlers::{self, Call, Handler};
+use crate::reply::{JSON, Reply, to_json};
 use crate::routes::{Matched, match_operation};
-use crate::state::{Shared, TokenError};
+use crate::state::Shared;
 use dingtalk_conference_api::spec_constants::OPERATIONS;
 
 /// How long in-flight requests may still run once shutdown has begun.
@@ -39,11 +41,9 @@ const MAX_REQUEST_BODY: usize = 1024 * 1024;
 /// partial data is flushed to the client first.
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(20);
 
-const JSON: &str = "application/json;charset=utf-8";
 /// Control routes for driving the binary from another process (outside DingTalk's API).
 pub(crate) const ADMIN_COUNTERS_PATH: &str = "/__mock/counters";
 pub(crate) const ADMIN_EXPIRE_TOKENS_PATH: &str = "/__mock/expire-tokens";
-const ACCESS_TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
 
 /// Accepts connections until shutdown is signalled (or the sender is dropped), then lets every
 /// connection finish (within [`SHUTDOWN_GRACE`]).
@@ -108,11 +108,9 @@ async fn serve_connection(
 }
 
 /// Which operation a request asks for.
-#[derive(Debug)]
 enum Route {
-    AccessToken,
-    CorpAccessToken,
-    Conference(String),
+    /// An operation of the spec, with its handler.
+    Operation(Matched, Handler),
     /// An operation of the spec that this fake does not serve yet: answered `501`, so that the
     /// conformance run fails until it does.
     Unserved(Matched),
@@ -121,6 +119,18 @@ enum Route {
     AdminCounters,
     /// `POST /__mock/expire-tokens`: every issued token stops working.
     AdminExpireTokens,
+}
+
+impl fmt::Debug for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Operation(matched, _) => f.debug_tuple("Operation").field(matched).finish(),
+            Self::Unserved(matched) => f.debug_tuple("Unserved").field(matched).finish(),
+            Self::NotFound => f.write_str("NotFound"),
+            Self::AdminCounters => f.write_str("AdminCounters"),
+            Self::AdminExpireTokens => f.write_str("AdminExpireTokens"),
+        }
+    }
 }
 
 impl Route {
@@ -136,33 +146,23 @@ impl Route {
         }
     }
 
-    /// The handler of a spec operation; one the fake does not serve yet is [`Route::Unserved`].
+    /// The handler of a spec operation ([`handlers::find`]); one the fake does not serve yet
+    /// is [`Route::Unserved`].
     fn for_operation(matched: Matched) -> Self {
-        match matched.operation_id {
-            "getAccessToken" => Self::AccessToken,
-            "getCorpAccessToken" => Self::CorpAccessToken,
-            "queryConferenceInfo" => Self::Conference(matched.param("conferenceId")),
-            _ => Self::Unserved(matched),
+        match handlers::find(matched.operation_id) {
+            Some(handler) => Self::Operation(matched, handler),
+            None => Self::Unserved(matched),
         }
     }
 
-    /// The operation and the resource id, for fault scopes.
+    /// The operation and the resource id (its first path parameter), for fault scopes.
     fn kind(&self) -> RouteKind {
-        let (operation_id, id) = match self {
-            Self::AccessToken => ("getAccessToken", None),
-            Self::CorpAccessToken => ("getCorpAccessToken", None),
-            Self::Conference(id) => ("queryConferenceInfo", Some(id.clone())),
-            Self::Unserved(matched) => (
-                matched.operation_id,
-                matched.first_param().map(str::to_string),
-            ),
-            Self::NotFound | Self::AdminCounters | Self::AdminExpireTokens => {
-                return RouteKind::default();
-            }
-        };
-        RouteKind {
-            operation_id: Some(operation_id),
-            id,
+        match self {
+            Self::Operation(matched, _) | Self::Unserved(matched) => RouteKind {
+                operation_id: Some(matched.operation_id),
+                id: matched.first_param().map(str::to_string),
+            },
+            Self::NotFound | Self::AdminCounters | Self::AdminExpireTokens => RouteKind::default(),
         }
     }
 }
@@ -196,72 +196,6 @@ pub(crate) fn percent_decode(segment: &str) -> String {
         }
     }
     String::from_utf8_lossy(&decoded).into_owned()
-}
-
-/// A response before faults shape how it is sent.
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    content_type: Option<String>,
-    headers: Vec<(HeaderName, String)>,
-    body: Bytes,
-    /// Whether to add `x-acs-request-id` and `x-acs-trace-id`.
-    acs_headers: bool,
-}
-
-impl Reply {
-    fn json(status: StatusCode, body: Vec<u8>) -> Self {
-        Self {
-            status,
-            content_type: Some(JSON.to_owned()),
-            headers: Vec::new(),
-            body: Bytes::from(body),
-            acs_headers: true,
-        }
-    }
-
-    fn raw(status: u16, content_type: &str, body: impl Into<Bytes>) -> Self {
-        Self {
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            content_type: Some(content_type.to_owned()),
-            headers: Vec::new(),
-            body: body.into(),
-            acs_headers: true,
-        }
-    }
-
-    /// DingTalk's error body with this request's id.
-    fn error(status: StatusCode, code: &str, message: &str, request_id: &str) -> Self {
-        Self::error_with_detail(status, code, message, request_id, Map::new())
-    }
-
-    fn error_with_detail(
-        status: StatusCode,
-        code: &str,
-        message: &str,
-        request_id: &str,
-        accessdenieddetail: Map<String, Value>,
-    ) -> Self {
-        let body = ErrorBody {
-            accessdenieddetail,
-            code: code.to_owned(),
-            message: Some(message.to_owned()),
-            requestid: Some(request_id.to_owned()),
-        };
-        Self::json(status, to_json(&body))
-    }
-
-    fn header(mut self, name: HeaderName, value: String) -> Self {
-        self.headers.push((name, value));
-        self
-    }
-}
-
-/// Serializes one of the generated types; they cannot fail to serialize, but a network-facing
-/// server does not panic on "cannot".
-fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value)
-        .unwrap_or_else(|_| br#"{"code":"systemError","message":"SYSTEM ERROR"}"#.to_vec())
 }
 
 /// How the body of a response is sent.
@@ -384,17 +318,15 @@ async fn handle(
     let (ids, fault) = {
         let mut state = shared.lock();
         state.record(recorded);
+        let kind = route.kind();
         let counters = state.counters_mut();
-        match route {
-            Route::AccessToken => counters.token_requests += 1,
-            Route::CorpAccessToken => counters.corp_token_requests += 1,
-            Route::Conference(_) => counters.conference_requests += 1,
-            Route::Unserved(_)
-            | Route::NotFound
-            | Route::AdminCounters
-            | Route::AdminExpireTokens => {}
+        match kind.operation_id {
+            Some("getAccessToken") => counters.token_requests += 1,
+            Some("getCorpAccessToken") => counters.corp_token_requests += 1,
+            Some("queryConferenceInfo") => counters.conference_requests += 1,
+            _ => {}
         }
-        let fault = state.take_fault(&route.kind());
+        let fault = state.take_fault(&kind);
         let (request_id, trace_id) = state.request_ids();
         (
             Ids {
@@ -428,7 +360,7 @@ async fn handle(
     };
 
     let Some(fault) = fault else {
-        let reply = operate(&shared, &route, &parts.headers, &body, &ids);
+        let reply = operate(&shared, &route, &parts, &body, &ids);
         return Ok(respond(reply, &ids, Shape::Normal));
     };
 
@@ -466,16 +398,16 @@ async fn handle(
         },
         Fault::NonJson200 => Reply::raw(200, JSON, NON_JSON_BODY),
         Fault::TruncatedBody => {
-            let reply = operate(&shared, &route, &parts.headers, &body, &ids);
+            let reply = operate(&shared, &route, &parts, &body, &ids);
             return Ok(respond(reply, &ids, Shape::Truncated));
         }
         Fault::Delay(delay) => {
             tokio::time::sleep(delay).await;
-            let reply = operate(&shared, &route, &parts.headers, &body, &ids);
+            let reply = operate(&shared, &route, &parts, &body, &ids);
             return Ok(respond(reply, &ids, Shape::Normal));
         }
         Fault::SlowBody(delay) => {
-            let reply = operate(&shared, &route, &parts.headers, &body, &ids);
+            let reply = operate(&shared, &route, &parts, &body, &ids);
             return Ok(respond(reply, &ids, Shape::Slow(delay)));
         }
         Fault::DropConnection => {
@@ -544,78 +476,21 @@ fn throttle(code: &str, request_id: &str) -> Reply {
 fn operate(
     shared: &Shared,
     route: &Route,
-    headers: &http::HeaderMap,
+    parts: &http::request::Parts,
     body: &[u8],
     ids: &Ids,
 ) -> Reply {
     let request_id = ids.request_id.as_str();
     match route {
-        Route::AccessToken => {
-            let fields = match json_fields(headers, body, &["appKey", "appSecret"], request_id) {
-                Ok(fields) => fields,
-                Err(reply) => return reply,
+        Route::Operation(matched, handler) => {
+            let call = Call {
+                matched,
+                query: handlers::parse_query(parts.uri.query()),
+                headers: &parts.headers,
+                body,
+                request_id,
             };
-            let [key, secret] = fields.as_slice() else {
-                return system_error(request_id);
-            };
-            let mut state = shared.lock();
-            let lifetime = state.token_lifetime();
-            match state.app_token(key, secret) {
-                Ok(token) => token_reply(token, lifetime),
-                Err(error) => token_error(error, request_id),
-            }
-        }
-        Route::CorpAccessToken => {
-            let names = ["suiteKey", "suiteSecret", "authCorpId", "suiteTicket"];
-            let fields = match json_fields(headers, body, &names, request_id) {
-                Ok(fields) => fields,
-                Err(reply) => return reply,
-            };
-            let [key, secret, corp, ticket] = fields.as_slice() else {
-                return system_error(request_id);
-            };
-            let mut state = shared.lock();
-            let lifetime = state.token_lifetime();
-            match state.corp_token(key, secret, corp, ticket) {
-                Ok(token) => token_reply(token, lifetime),
-                Err(error) => token_error(error, request_id),
-            }
-        }
-        Route::Conference(id) => {
-            let token = headers
-                .get(ACCESS_TOKEN_HEADER)
-                .and_then(|value| value.to_str().ok());
-            let mut state = shared.lock();
-            if !token.is_some_and(|token| state.token_is_valid(token)) {
-                return Reply::error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidAuthentication",
-                    "不合法的access_token",
-                    request_id,
-                );
-            }
-            if id.is_empty() {
-                return Reply::error(
-                    StatusCode::BAD_REQUEST,
-                    "missingRoomId",
-                    "MISSING ROOM ID",
-                    request_id,
-                );
-            }
-            match state.conference(id) {
-                Some(info) => Reply::json(
-                    StatusCode::OK,
-                    to_json(&QueryConferenceInfoResponse {
-                        conf_info: Some(info),
-                    }),
-                ),
-                None => Reply::error(
-                    StatusCode::NOT_FOUND,
-                    "roomNotFound",
-                    "ROOM NOT FOUND",
-                    request_id,
-                ),
-            }
+            handlers::serve(shared, *handler, &call)
         }
         Route::Unserved(matched) => Reply::error(
             StatusCode::NOT_IMPLEMENTED,
@@ -649,86 +524,6 @@ fn admin_reply(status: StatusCode, body: Vec<u8>) -> Response<MockBody> {
         &ids,
         Shape::Normal,
     )
-}
-
-fn system_error(request_id: &str) -> Reply {
-    Reply::error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "systemError",
-        "SYSTEM ERROR",
-        request_id,
-    )
-}
-
-/// Reads the string fields `names` from a JSON object body, the way DingTalk's gateway checks
-/// it: a body that is not JSON (wrong content type, a form, not an object) is `Missingbody`, a
-/// missing field is `Missing<name>`, a field that is not a string is `paramError`.
-fn json_fields(
-    headers: &http::HeaderMap,
-    body: &[u8],
-    names: &[&str],
-    request_id: &str,
-) -> Result<Vec<String>, Reply> {
-    let missing_body = || {
-        Reply::error(
-            StatusCode::BAD_REQUEST,
-            "Missingbody",
-            "body is mandatory for this action.",
-            request_id,
-        )
-    };
-    let is_json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(missing_body());
-    }
-    let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
-        return Err(missing_body());
-    };
-    names
-        .iter()
-        .map(|name| match object.get(*name) {
-            None | Some(Value::Null) => Err(Reply::error(
-                StatusCode::BAD_REQUEST,
-                &format!("Missing{name}"),
-                &format!("{name} is mandatory for this action."),
-                request_id,
-            )),
-            Some(Value::String(value)) => Ok(value.clone()),
-            Some(_) => Err(Reply::error(
-                StatusCode::BAD_REQUEST,
-                "paramError",
-                &format!("{name} must be a string"),
-                request_id,
-            )),
-        })
-        .collect()
-}
-
-fn token_reply(token: String, lifetime: Duration) -> Reply {
-    let body = AccessTokenResponse {
-        access_token: Some(token),
-        expire_in: Some(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX)),
-    };
-    Reply::json(StatusCode::OK, to_json(&body))
-}
-
-fn token_error(error: TokenError, request_id: &str) -> Reply {
-    let (code, message) = match error {
-        TokenError::ClientIdOrSecret => {
-            ("invalidClientIdOrSecret", "无效的clientId或者clientSecret")
-        }
-        TokenError::SuiteKey => ("invalidSuiteKey", "suiteKey or suiteSecret is invalid"),
-        TokenError::SuiteTicket => ("invalidSuiteTicket", "suiteTicket is invalid"),
-        TokenError::AuthInfo => (
-            "invalidAuthInfo",
-            "the organisation has not authorised this app",
-        ),
-    };
-    Reply::error(StatusCode::BAD_REQUEST, code, message, request_id)
 }
 
 /// How a reply's body goes on the wire.

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dingtalk_conference_api::types::ConferenceInfo;
+use dingtalk_conference_api::types::{
+    CloudRecordVideo, ConferenceInfo, ConferenceMember, TranscriptParagraph,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
@@ -38,6 +40,39 @@ struct Step {
     status: i32,
 }
 
+/// One member of a conference: what `queryConferenceMembers` lists, and what only the batch
+/// query shows of them (devices and why they declined).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MemberRecord {
+    pub(crate) member: ConferenceMember,
+    /// `cameraStatus`: 0 initialised, 1 off, 2 on.
+    pub(crate) camera_status: i64,
+    /// `micStatus`: 0 initialised, 1 off, 2 on.
+    pub(crate) mic_status: i64,
+    /// Why they declined the call, for a member who did.
+    pub(crate) reject_description: Option<String>,
+}
+
+impl MemberRecord {
+    /// A member with devices not yet initialised and no reason to decline.
+    pub(crate) fn new(member: ConferenceMember) -> Self {
+        Self {
+            member,
+            camera_status: 0,
+            mic_status: 0,
+            reject_description: None,
+        }
+    }
+}
+
+/// A conference's finished cloud recording: its video files and its transcript.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Recording {
+    pub(crate) videos: Vec<CloudRecordVideo>,
+    /// The transcript, in the order spoken (ascending `startTime`).
+    pub(crate) paragraphs: Vec<TranscriptParagraph>,
+}
+
 /// Why a token request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TokenError {
@@ -62,6 +97,10 @@ pub(crate) struct State {
     /// Every issued token and when it expires.
     tokens: HashMap<String, Instant>,
     conferences: BTreeMap<String, ConferenceInfo>,
+    /// Each conference's members, in the order they were invited.
+    members: HashMap<String, Vec<MemberRecord>>,
+    /// The finished cloud recordings, by conference id.
+    recordings: HashMap<String, Recording>,
     scripts: HashMap<String, VecDeque<Step>>,
     faults: VecDeque<(FaultScope, Fault)>,
     log: VecDeque<RecordedRequest>,
@@ -84,6 +123,8 @@ impl Shared {
             suites: HashMap::new(),
             tokens: HashMap::new(),
             conferences: BTreeMap::new(),
+            members: HashMap::new(),
+            recordings: HashMap::new(),
             scripts: HashMap::new(),
             faults: VecDeque::new(),
             log: VecDeque::new(),
@@ -99,7 +140,13 @@ impl Shared {
         );
         if config.seed {
             for info in seed::conferences() {
+                if let Some(id) = info.conference_id.clone() {
+                    state.members.insert(id, seed::members(&info));
+                }
                 state.upsert(info);
+            }
+            for (id, recording) in seed::recordings() {
+                state.recordings.insert(id.to_owned(), recording);
             }
         }
         Self {
@@ -227,7 +274,90 @@ impl State {
 
     pub(crate) fn remove_conference(&mut self, id: &str) {
         self.conferences.remove(id);
+        self.members.remove(id);
+        self.recordings.remove(id);
         self.scripts.remove(id);
+    }
+
+    /// Every conference as it is now (scripts applied), in id order.
+    pub(crate) fn conferences(&mut self) -> Vec<ConferenceInfo> {
+        let scripted: Vec<String> = self.scripts.keys().cloned().collect();
+        for id in scripted {
+            self.apply_script(&id);
+        }
+        self.conferences.values().cloned().collect()
+    }
+
+    /// The members of conference `id` as they are now (empty for a conference without any,
+    /// or one the server does not hold).
+    pub(crate) fn members(&mut self, id: &str) -> &[MemberRecord] {
+        self.apply_script(id);
+        self.members.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Replaces the members of conference `id`.
+    pub(crate) fn set_members(&mut self, id: &str, members: Vec<MemberRecord>) {
+        self.members.insert(id.to_owned(), members);
+    }
+
+    /// Replaces the finished cloud recording of conference `id`.
+    pub(crate) fn set_recording(&mut self, id: &str, recording: Recording) {
+        self.recordings.insert(id.to_owned(), recording);
+    }
+
+    /// The finished cloud recording of conference `id`, if it has one.
+    pub(crate) fn recording(&mut self, id: &str) -> Option<&Recording> {
+        self.apply_script(id);
+        self.recordings.get(id)
+    }
+
+    /// Ends conference `id` at `at_ms` (epoch milliseconds), the way closing it or a scripted
+    /// end does: see [`transition`] for the conference, and its members who were in it leave
+    /// (`attendStatus` 6, with `leaveTime` and `duration`) while those still being called fail
+    /// to join (4); a cloud recording it finishes gets its videos. Nothing happens for an id
+    /// the server does not hold.
+    pub(crate) fn end_conference(&mut self, id: &str, at_ms: i64) {
+        self.apply_script(id);
+        self.scripts.remove(id);
+        self.set_status(id, 1, at_ms);
+    }
+
+    /// The random source, for handlers that mint ids.
+    pub(crate) fn rng(&mut self) -> &mut StdRng {
+        &mut self.rng
+    }
+
+    fn set_status(&mut self, id: &str, status: i32, at_ms: i64) {
+        let Some(info) = self.conferences.get_mut(id) else {
+            return;
+        };
+        transition(info, status, at_ms);
+        if status != 1 {
+            return;
+        }
+        let end = info.end_time.unwrap_or(at_ms);
+        let finished_recording = info.cloud_record_status == Some(3);
+        let info = info.clone();
+        for record in self.members.get_mut(id).into_iter().flatten() {
+            let member = &mut record.member;
+            match member.attend_status {
+                Some(3) => {
+                    let join = member.join_time.unwrap_or(end).min(end);
+                    member.attend_status = Some(6);
+                    member.join_time = Some(join);
+                    member.leave_time = Some(end);
+                    member.duration = Some(end - join);
+                    record.camera_status = 0;
+                    record.mic_status = 0;
+                }
+                Some(2) => member.attend_status = Some(4),
+                _ => {}
+            }
+        }
+        if finished_recording && !self.recordings.contains_key(id) {
+            self.recordings
+                .insert(id.to_owned(), seed::finished_recording(&info, end));
+        }
     }
 
     /// The conference `id` as it is now: scripted status changes whose time has come are
@@ -261,19 +391,21 @@ impl State {
             return;
         };
         let now = Instant::now();
-        let wall_now = epoch_millis(SystemTime::now());
+        let wall_now = now_millis();
+        let mut due = Vec::new();
         while let Some(step) = script.front().copied() {
             if step.at > now {
                 break;
             }
             script.pop_front();
             let ago = i64::try_from(now.duration_since(step.at).as_millis()).unwrap_or(0);
-            if let Some(info) = self.conferences.get_mut(id) {
-                transition(info, step.status, wall_now.saturating_sub(ago));
-            }
+            due.push((step.status, wall_now.saturating_sub(ago)));
         }
         if script.is_empty() {
             self.scripts.remove(id);
+        }
+        for (status, at_ms) in due {
+            self.set_status(id, status, at_ms);
         }
     }
 
@@ -342,6 +474,11 @@ impl State {
         let trace_id = format!("{:032x}", self.rng.random::<u128>());
         (request_id, trace_id)
     }
+}
+
+/// The wall clock now, in milliseconds since the Unix epoch.
+pub(crate) fn now_millis() -> i64 {
+    epoch_millis(SystemTime::now())
 }
 
 /// Milliseconds since the Unix epoch.

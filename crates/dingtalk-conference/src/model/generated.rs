@@ -561,16 +561,7 @@ impl From<wire::ConferenceSummary> for ConferenceSummary {
 ///
 /// Every field is optional because DingTalk omits what does not apply; lists are empty
 /// when absent. Serializes to DingTalk's JSON form.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema
-)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
 pub struct CreatedConference {
     /// The new conference's id.
@@ -590,7 +581,7 @@ pub struct CreatedConference {
         skip_serializing_if = "Option::is_none"
     )]
     pub join_url: Option<String>,
-    /// The host password.
+    /// The host password; whoever has it can take the host's rights.
     #[serde(default, rename = "hostPassword", skip_serializing_if = "Option::is_none")]
     pub host_password: Option<String>,
     /// Numbers to dial in by phone.
@@ -604,6 +595,22 @@ pub struct CreatedConference {
     /// The room code people type to join.
     #[serde(default, rename = "roomCode", skip_serializing_if = "Option::is_none")]
     pub room_code: Option<String>,
+}
+/// Secret fields (passwords) show as `[redacted]`.
+impl std::fmt::Debug for CreatedConference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedConference")
+            .field("conference_id", &self.conference_id)
+            .field(
+                "conference_password",
+                &self.conference_password.as_ref().map(|_| "[redacted]"),
+            )
+            .field("join_url", &self.join_url)
+            .field("host_password", &self.host_password.as_ref().map(|_| "[redacted]"))
+            .field("phone_numbers", &self.phone_numbers)
+            .field("room_code", &self.room_code)
+            .finish()
+    }
 }
 impl CreatedConference {
     /// Converts the generated client's `CreateVideoConferenceResponse`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.

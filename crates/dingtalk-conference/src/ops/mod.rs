@@ -1,9 +1,9 @@
 //! The operations the facade wraps, one module per theme: argument checks, the call through
 //! the client's single call path, the typed answer, and the blocking mirror.
 //!
-//! Adding an operation: a function in the theme's module (or a new module here) with its
-//! `OPERATION_ID`-style constant listed in [`WRAPPED_OPERATIONS`] (a test refuses a spec
-//! operation that is neither wrapped nor listed in [`UNWRAPPED_OPERATIONS`]).
+//! Adding an operation: a function in the theme's module (or a new module here), with its
+//! `operationId` as a `const ..: &str` in that module; a test reads the modules' sources and
+//! refuses a spec operation that is neither wrapped nor listed in [`UNWRAPPED_OPERATIONS`].
 
 mod conference_info;
 mod conferences;
@@ -19,23 +19,11 @@ pub(crate) use conference_info::conference_from_answer;
 
 use crate::Error;
 
-/// The spec's operations the facade calls, by `operationId`: each module's own, and the token
-/// endpoints, which the built-in token providers call (`auth.rs`). Only the guard test reads
-/// the two lists.
+/// The token endpoints, which the built-in token providers call (`auth.rs`). The operations
+/// of the modules here are found by the guard test in their source: each declares its
+/// `operationId` as a `&str` constant.
 #[cfg(test)]
-pub(crate) const WRAPPED_OPERATIONS: &[&str] = &[
-    conference_info::OPERATION_ID,
-    conferences::BATCH,
-    conferences::BY_ROOM_CODE,
-    conferences::CREATE,
-    conferences::CLOSE,
-    members::OPERATION_ID,
-    recordings::VIDEOS,
-    recordings::PLAY_INFO,
-    recordings::TEXTS,
-    "getAccessToken",
-    "getCorpAccessToken",
-];
+pub(crate) const TOKEN_OPERATIONS: &[&str] = &["getAccessToken", "getCorpAccessToken"];
 
 /// The spec's operations the facade deliberately does not wrap, each with the reason; they
 /// stay reachable through [`Client::api`](crate::Client::api).
@@ -144,19 +132,45 @@ mod tests {
         ids
     }
 
+    /// The `operationId`s the operation modules declare: every `const NAME: &str = "..";` in
+    /// `src/ops/*.rs` whose value is an operationId of the spec.
+    fn wrapped_operations(spec_ids: &[String]) -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/ops");
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("src/ops is readable") {
+            let path = entry.expect("a directory entry").path();
+            let text = std::fs::read_to_string(&path).expect("a module is readable");
+            for line in text.lines() {
+                let line = line.trim();
+                let declares = line.starts_with("pub(super) const ")
+                    || line.starts_with("pub(crate) const ")
+                    || line.starts_with("const ");
+                if !declares || !line.contains(": &str = \"") {
+                    continue;
+                }
+                if let Some(value) = line.split('"').nth(1)
+                    && spec_ids.iter().any(|id| id == value)
+                {
+                    found.push(value.to_string());
+                }
+            }
+        }
+        found
+    }
+
     #[test]
     fn every_spec_operation_is_wrapped_or_listed_as_unwrapped_with_a_reason() {
-        let mut known: Vec<String> = WRAPPED_OPERATIONS
-            .iter()
-            .chain(UNWRAPPED_OPERATIONS.iter().map(|(id, _)| id))
-            .map(|id| id.to_string())
+        let spec_ids = spec_operation_ids();
+        let mut known: Vec<String> = wrapped_operations(&spec_ids)
+            .into_iter()
+            .chain(TOKEN_OPERATIONS.iter().map(|id| id.to_string()))
+            .chain(UNWRAPPED_OPERATIONS.iter().map(|(id, _)| id.to_string()))
             .collect();
         known.sort();
         assert_eq!(
-            spec_operation_ids(),
-            known,
-            "wrap each new operation in a module under src/ops/ (and list it in \
-             WRAPPED_OPERATIONS), or list it in UNWRAPPED_OPERATIONS with the reason"
+            spec_ids, known,
+            "wrap each new operation in a module under src/ops/ (declaring its operationId as \
+             a `const ..: &str`), or list it in UNWRAPPED_OPERATIONS with the reason"
         );
         for (id, reason) in UNWRAPPED_OPERATIONS {
             assert!(

@@ -1,120 +1,152 @@
-//! Conformance, driven by generated instances of the spec's schema: the facade decodes every
-//! response the spec allows, keeps every raw value, and answers anything else with a typed
-//! error. Each case is a real HTTP exchange with the fake server.
+//! Conformance, driven by the spec itself: for every operation the facade wraps, random
+//! answers built from the operation's response schema (every property present or absent,
+//! integers within the spec's bounds, lists, `null` where the spec allows it, and a key the
+//! spec does not name) are served by the fake server over HTTP; the facade must decode each
+//! one and keep every raw value. Any bytes with any status must give a typed answer, never a
+//! panic. The strategies follow from `spec/dingtalk-conference.yaml`: a new field or a new
+//! operation's schema is covered with no change here.
 
-use dingtalk_conference::dingtalk_conference_api::types as wire;
-use dingtalk_conference::{Client, Error, RetryPolicy};
-use dingtalk_conference_mock::{Fault, FaultScope, MockServer, seeded};
+use std::collections::BTreeSet;
+
+use dingtalk_conference::{
+    Client, CloudRecordVideo, Error, NewConference, RetryPolicy, TranscriptQuery,
+};
+use dingtalk_conference_mock::{Fault, FaultScope, MockServer};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 
-// The spec's bounds, generated from it: `startTime`/`endTime` span years 0000 to 9999 in epoch
-// milliseconds, `confDuration` is never negative.
-use dingtalk_conference::dingtalk_conference_api::spec_constants::{
-    CONFERENCE_INFO_CONF_DURATION_MINIMUM, CONFERENCE_INFO_END_TIME_MAXIMUM,
-    CONFERENCE_INFO_END_TIME_MINIMUM, CONFERENCE_INFO_START_TIME_MAXIMUM,
-    CONFERENCE_INFO_START_TIME_MINIMUM,
-};
+const SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../spec/dingtalk-conference.yaml"
+);
+/// A key no schema names: DingTalk may add fields, and the spec does not forbid extra keys.
+const EXTRA_KEY: &str = "fieldDingTalkAddsLater";
+const CONFERENCE: &str = "6323d7568777190142ab9d10";
+const CASES: u32 = 64;
 
-fn any_string() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        "[0-9a-f]{24}".prop_map(Value::from),
-        any::<String>().prop_map(Value::from),
-        Just(Value::from("")),
-    ]
+fn spec() -> Value {
+    let text = std::fs::read_to_string(SPEC).expect("the spec is readable");
+    serde_saphyr::from_str(&text).expect("the spec parses")
 }
 
-fn int32() -> impl Strategy<Value = Value> {
-    any::<i32>().prop_map(Value::from)
-}
-
-/// An object with each `(key, strategy)` present or absent.
-fn object(fields: Vec<(&'static str, BoxedStrategy<Value>)>) -> impl Strategy<Value = Value> {
-    fields
-        .into_iter()
-        .map(|(key, value)| proptest::option::of(value).prop_map(move |v| (key, v)))
-        .collect::<Vec<_>>()
-        .prop_map(|pairs| {
-            let map: Map<String, Value> = pairs
-                .into_iter()
-                .filter_map(|(key, value)| value.map(|v| (key.to_string(), v)))
-                .collect();
-            Value::Object(map)
-        })
-}
-
-fn extension_app_setting() -> impl Strategy<Value = Value> {
-    object(vec![
-        ("appId", any_string().boxed()),
-        ("appCode", any_string().boxed()),
-        ("autoOpenMode", int32().boxed()),
-        ("extensionAppBizData", any_string().boxed()),
-    ])
-}
-
-/// Any `confInfo` the spec allows (plus, sometimes, a key it does not name: the spec does not
-/// forbid extra keys).
-fn conf_info() -> impl Strategy<Value = Value> {
-    let time = |min, max| (min..=max).prop_map(Value::from).boxed();
-    let settings = prop_oneof![
-        Just(Value::Null),
-        proptest::collection::vec(extension_app_setting(), 0..3).prop_map(Value::from),
-    ];
-    let known = object(vec![
-        ("activeNum", int32().boxed()),
-        ("attendNum", int32().boxed()),
-        (
-            "confDuration",
-            (CONFERENCE_INFO_CONF_DURATION_MINIMUM..=i64::MAX)
-                .prop_map(Value::from)
-                .boxed(),
-        ),
-        ("conferenceId", any_string().boxed()),
-        ("creatorId", any_string().boxed()),
-        ("creatorNick", any_string().boxed()),
-        ("externalLinkUrl", any_string().boxed()),
-        ("invitedNum", int32().boxed()),
-        (
-            "startTime",
-            time(
-                CONFERENCE_INFO_START_TIME_MINIMUM,
-                CONFERENCE_INFO_START_TIME_MAXIMUM,
-            ),
-        ),
-        ("status", int32().boxed()),
-        ("title", any_string().boxed()),
-        ("roomCode", "[0-9]{0,12}".prop_map(Value::from).boxed()),
-        (
-            "endTime",
-            time(
-                CONFERENCE_INFO_END_TIME_MINIMUM,
-                CONFERENCE_INFO_END_TIME_MAXIMUM,
-            ),
-        ),
-        ("scheduleConferenceId", any_string().boxed()),
-        (
-            "bizType",
-            prop_oneof![
-                Just(json!("0")),
-                Just(json!("3")),
-                Just(json!("audio_conf")),
-                any_string()
-            ]
-            .boxed(),
-        ),
-        ("cloudRecordStatus", int32().boxed()),
-        ("cloudRecordOwnerUnionId", any_string().boxed()),
-        ("minutesStatus", int32().boxed()),
-        ("minutesOwnerUnionId", any_string().boxed()),
-        ("extensionAppSettings", settings.boxed()),
-    ]);
-    (known, proptest::option::of(("[a-z]{3,8}X", any_string()))).prop_map(|(mut info, extra)| {
-        if let (Some((key, value)), Some(map)) = (extra, info.as_object_mut()) {
-            map.insert(key, value);
+/// The schema a `$ref` names, or the schema itself.
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            resolve(spec, &spec["components"]["schemas"][name])
         }
-        info
-    })
+        None => schema,
+    }
+}
+
+/// Any JSON the schema allows.
+fn instance(spec: &Value, schema: &Value) -> BoxedStrategy<Value> {
+    let schema = resolve(spec, schema);
+    let value = match schema["type"].as_str() {
+        Some("object") => {
+            let properties: Vec<(String, BoxedStrategy<Value>)> = schema["properties"]
+                .as_object()
+                .map(|props| {
+                    props
+                        .iter()
+                        .map(|(key, property)| (key.clone(), instance(spec, property)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let required: BTreeSet<String> = schema["required"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let fields: Vec<BoxedStrategy<Option<(String, Value)>>> = properties
+                .into_iter()
+                .map(|(key, strategy)| {
+                    if required.contains(&key) {
+                        strategy.prop_map(move |v| Some((key.clone(), v))).boxed()
+                    } else {
+                        proptest::option::of(strategy.prop_map(move |v| (key.clone(), v))).boxed()
+                    }
+                })
+                .collect();
+            (fields, proptest::bool::weighted(0.2), any::<String>())
+                .prop_map(|(fields, extra, extra_value)| {
+                    let mut map: Map<String, Value> = fields.into_iter().flatten().collect();
+                    if extra {
+                        map.insert(EXTRA_KEY.to_string(), Value::from(extra_value));
+                    }
+                    Value::Object(map)
+                })
+                .boxed()
+        }
+        Some("array") => proptest::collection::vec(instance(spec, &schema["items"]), 0..3)
+            .prop_map(Value::from)
+            .boxed(),
+        Some("integer") => {
+            let wide = schema["format"].as_str() == Some("int64");
+            let low = schema["minimum"].as_i64().unwrap_or(if wide {
+                i64::MIN
+            } else {
+                i64::from(i32::MIN)
+            });
+            let high = schema["maximum"].as_i64().unwrap_or(if wide {
+                i64::MAX
+            } else {
+                i64::from(i32::MAX)
+            });
+            (low..=high).prop_map(Value::from).boxed()
+        }
+        Some("boolean") => any::<bool>().prop_map(Value::from).boxed(),
+        Some("string") => prop_oneof![
+            "[0-9a-f]{24}".prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+            Just(Value::from("")),
+        ]
+        .boxed(),
+        other => panic!("the conformance strategy does not know the schema type {other:?}"),
+    };
+    if schema["nullable"].as_bool() == Some(true) {
+        prop_oneof![1 => Just(Value::Null), 4 => value].boxed()
+    } else {
+        value
+    }
+}
+
+/// The `200` schema of `operation_id`.
+fn success_schema(spec: &Value, operation_id: &str) -> Value {
+    spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .find(|op| op["operationId"] == operation_id)
+        .map(|op| op["responses"]["200"]["content"]["application/json"]["schema"].clone())
+        .unwrap_or_else(|| panic!("the spec has no operation {operation_id}"))
+}
+
+/// The same answer as the facade writes it back: `null`, empty lists and keys no schema
+/// names are what the facade reads as absent.
+fn normalise(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, v)| {
+                    key.as_str() != EXTRA_KEY
+                        && !v.is_null()
+                        && !v.as_array().is_some_and(Vec::is_empty)
+                })
+                .map(|(key, v)| (key.clone(), normalise(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(normalise).collect()),
+        other => other.clone(),
+    }
 }
 
 /// A runtime, a fake server and a client for the property tests to share.
@@ -148,101 +180,204 @@ impl Harness {
         }
     }
 
-    fn answer(
-        &self,
-        status: u16,
-        body: Vec<u8>,
-    ) -> Result<dingtalk_conference::ConferenceInfo, Error> {
+    /// Serves `status` and `body` to the next request of `operation_id`, and makes the
+    /// facade's call for it: the typed answer as JSON (`Null` for a call with no answer).
+    fn answer(&self, operation_id: &str, status: u16, body: Vec<u8>) -> Result<Value, Error> {
         self.mock.push_fault(
-            FaultScope::NextConferenceRequests(1),
+            FaultScope::Operation {
+                operation_id: operation_id.to_string(),
+                id: None,
+                times: Some(1),
+            },
             Fault::Body {
                 status,
                 content_type: "application/json".into(),
                 body,
             },
         );
-        self.runtime
-            .block_on(self.client.conference_info(seeded::STARTED))
+        let client = &self.client;
+        let json = |v: &dyn erased::Json| v.to_json();
+        self.runtime.block_on(async move {
+            Ok(match operation_id {
+                "queryConferenceInfo" => json(&client.conference_info(CONFERENCE).await?),
+                "queryConferenceInfoBatch" => {
+                    json(&client.conferences_status(&[CONFERENCE]).await?)
+                }
+                "queryConferenceInfoByRoomCode" => json(
+                    &client
+                        .conferences_by_room_code("123")
+                        .page(None)
+                        .await?
+                        .items,
+                ),
+                "queryConferenceMembers" => json(
+                    &client
+                        .conference_members(CONFERENCE)
+                        .page(None)
+                        .await?
+                        .items,
+                ),
+                "createVideoConference" => json(
+                    &client
+                        .create_conference(NewConference::new("iPOLxxxxiEiE", "title"))
+                        .await?,
+                ),
+                "closeVideoConference" => {
+                    client.close_conference(CONFERENCE, "iPOLxxxxiEiE").await?;
+                    Value::Null
+                }
+                "queryCloudRecordVideo" => json(&client.recordings(CONFERENCE, "u").await?),
+                "queryCloudRecordVideoPlayInfo" => {
+                    let video: CloudRecordVideo =
+                        serde_json::from_value(json!({"mediaId": "m", "regionId": "r"}))
+                            .expect("a video");
+                    json(&client.recording_play_info(CONFERENCE, &video, "u").await?)
+                }
+                "queryCloudRecordText" => json(
+                    &client
+                        .transcript(TranscriptQuery::new(CONFERENCE, "u"))
+                        .page(None)
+                        .await?
+                        .items,
+                ),
+                other => panic!("no facade call for {other}: add it here"),
+            })
+        })
     }
 }
 
-/// `Some([])` and `None` are the same answer (no extension apps).
-fn normalise(mut info: wire::ConferenceInfo) -> wire::ConferenceInfo {
-    if info
-        .extension_app_settings
-        .as_ref()
-        .is_some_and(Vec::is_empty)
-    {
-        info.extension_app_settings = None;
+mod erased {
+    /// Anything serializable, as JSON.
+    pub(super) trait Json {
+        fn to_json(&self) -> serde_json::Value;
     }
-    info
+
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> serde_json::Value {
+            serde_json::to_value(self).expect("the model serializes")
+        }
+    }
+}
+
+/// What the facade must return for a valid `answer` of `operation_id`: the part of the answer
+/// it hands out, or `None` when the answer lacks what the call promises (an error then).
+fn expected(operation_id: &str, answer: &Value) -> Option<Value> {
+    let part = |key: &str| normalise(&answer[key]);
+    let list = |key: &str| match part(key) {
+        Value::Null => json!([]),
+        other => other,
+    };
+    match operation_id {
+        "queryConferenceInfo" => answer.get("confInfo").map(normalise),
+        "queryConferenceInfoBatch" => Some(list("infos")),
+        "queryConferenceInfoByRoomCode" => Some(list("conferenceList")),
+        "queryConferenceMembers" => Some(list("memberModels")),
+        "createVideoConference" => answer["conferenceId"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .map(|_| normalise(answer)),
+        "closeVideoConference" => match answer.get("code").and_then(Value::as_i64) {
+            None | Some(200) => Some(Value::Null),
+            Some(_) => None,
+        },
+        "queryCloudRecordVideo" => Some(list("videoList")),
+        "queryCloudRecordText" => Some(list("paragraphList")),
+        _ => Some(normalise(answer)),
+    }
+}
+
+/// Every operation the facade calls that is not a token endpoint.
+fn wrapped_operations(spec: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .filter(|op| op["security"].as_array().is_none_or(|s| !s.is_empty()))
+        .filter_map(|op| op["operationId"].as_str().map(String::from))
+        .collect();
+    ids.sort();
+    ids
 }
 
 #[test]
-fn every_response_the_spec_allows_decodes_and_keeps_its_raw_values() {
+fn every_answer_the_spec_allows_decodes_and_keeps_its_raw_values_for_every_operation() {
+    let spec = spec();
     let harness = Harness::new();
-    let mut runner = TestRunner::new(Config {
-        cases: 256,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    runner
-        .run(&conf_info(), |info| {
-            let body = serde_json::to_vec(&json!({ "confInfo": info })).expect("serializes");
-            let decoded = harness
-                .answer(200, body)
-                .map_err(|e| TestCaseError::fail(format!("valid answer refused: {e}\n{info}")))?;
-            let raw: wire::ConferenceInfo =
-                serde_json::from_value(info.clone()).expect("the generated type reads it");
-            prop_assert_eq!(normalise(decoded.to_wire()), normalise(raw));
-            Ok(())
-        })
-        .expect("every valid answer decodes");
+    let operations = wrapped_operations(&spec);
+    assert_eq!(operations.len(), 9, "{operations:?}");
+    for operation in &operations {
+        let schema = success_schema(&spec, operation);
+        let mut runner = TestRunner::new(Config {
+            cases: CASES,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&instance(&spec, &schema), |answer| {
+                let body = serde_json::to_vec(&answer).expect("serializes");
+                let result = harness.answer(operation, 200, body);
+                match (expected(operation, &answer), result) {
+                    (Some(want), Ok(got)) => prop_assert_eq!(normalise(&got), want),
+                    (None, Err(e)) => prop_assert!(matches!(e, Error::Decode { .. }), "{e:?}"),
+                    (want, got) => {
+                        return Err(TestCaseError::fail(format!(
+                            "{operation}: expected {want:?}, got {got:?} for {answer}"
+                        )));
+                    }
+                }
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{operation}: {e}"));
+    }
+    let served = harness.mock.counters().faults_served;
     assert!(
-        harness.mock.counters().conference_requests >= 256,
-        "each case went over HTTP"
+        served >= u64::from(CASES) * operations.len() as u64,
+        "each case went over HTTP ({served} answers served)"
     );
 }
 
 #[test]
-fn any_bytes_with_any_status_give_a_typed_answer_never_a_panic() {
+fn any_bytes_with_any_status_give_a_typed_answer_never_a_panic_for_every_operation() {
+    let spec = spec();
     let harness = Harness::new();
-    let mut runner = TestRunner::new(Config {
-        cases: 256,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let statuses = prop_oneof![
-        Just(200u16),
-        Just(400),
-        Just(403),
-        Just(404),
-        Just(429),
-        Just(500),
-        Just(503)
-    ];
-    let bodies = prop_oneof![
-        proptest::collection::vec(any::<u8>(), 0..256),
-        any::<String>().prop_map(String::into_bytes),
-        conf_info().prop_map(|i| {
-            // Valid JSON, wrong places: the info without its wrapper, or in an error body.
-            serde_json::to_vec(&i).expect("serializes")
-        }),
-    ];
-    runner
-        .run(&(statuses, bodies), |(status, body)| {
-            let result = harness.answer(status, body);
-            if let Err(e) = &result {
-                prop_assert!(!e.to_string().is_empty());
-            }
-            if status != 200 {
-                prop_assert!(result.is_err(), "an error status decoded as a conference");
-            }
-            Ok(())
-        })
-        .expect("typed answers only");
-    assert!(
-        harness.mock.counters().conference_requests >= 256,
-        "each case went over HTTP"
-    );
+    for operation in wrapped_operations(&spec) {
+        let schema = success_schema(&spec, &operation);
+        let mut runner = TestRunner::new(Config {
+            cases: CASES,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let statuses = prop_oneof![
+            Just(200u16),
+            Just(400),
+            Just(403),
+            Just(404),
+            Just(429),
+            Just(500),
+            Just(503)
+        ];
+        let bodies = prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..256),
+            any::<String>().prop_map(String::into_bytes),
+            // Valid JSON of the right shape, served with any status.
+            instance(&spec, &schema).prop_map(|v| serde_json::to_vec(&v).expect("serializes")),
+        ];
+        runner
+            .run(&(statuses, bodies), |(status, body)| {
+                let result = harness.answer(&operation, status, body);
+                if let Err(e) = &result {
+                    prop_assert!(!e.to_string().is_empty());
+                }
+                if status != 200 {
+                    prop_assert!(
+                        result.is_err(),
+                        "{operation}: an error status decoded as an answer"
+                    );
+                }
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{operation}: {e}"));
+    }
 }

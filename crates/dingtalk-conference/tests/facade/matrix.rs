@@ -559,17 +559,17 @@ async fn every_fault_has_the_exact_outcome_and_leaks_no_secret() {
         assert!(!text.contains(secret.as_str()), "secret {secret:?} leaked");
     }
 
-    check_reliability_doc(&render(&rows));
+    check_reliability_doc(TABLE_START, TABLE_END, &render(&rows));
 }
 
-/// `docs/RELIABILITY.md` must hold exactly this table between its markers.
-/// `UPDATE_RELIABILITY_DOC=1` rewrites it (then review the diff like a snapshot).
-fn check_reliability_doc(table: &str) {
+/// `docs/RELIABILITY.md` must hold exactly this table between the markers `table_start` and
+/// `table_end`. `UPDATE_RELIABILITY_DOC=1` rewrites it (then review the diff like a snapshot).
+pub(crate) fn check_reliability_doc(table_start: &str, table_end: &str, table: &str) {
     let doc = std::fs::read_to_string(RELIABILITY_DOC).expect("docs/RELIABILITY.md exists");
-    let (Some(start), Some(end)) = (doc.find(TABLE_START), doc.find(TABLE_END)) else {
-        panic!("docs/RELIABILITY.md lacks the {TABLE_START} / {TABLE_END} markers");
+    let (Some(start), Some(end)) = (doc.find(table_start), doc.find(table_end)) else {
+        panic!("docs/RELIABILITY.md lacks the {table_start} / {table_end} markers");
     };
-    let current = &doc[start + TABLE_START.len()..end];
+    let current = &doc[start + table_start.len()..end];
     let wanted = format!("\n{table}");
     if current == wanted {
         return;
@@ -577,7 +577,7 @@ fn check_reliability_doc(table: &str) {
     if std::env::var_os("UPDATE_RELIABILITY_DOC").is_some() {
         let updated = format!(
             "{}{wanted}{}",
-            &doc[..start + TABLE_START.len()],
+            &doc[..start + table_start.len()],
             &doc[end..]
         );
         std::fs::write(RELIABILITY_DOC, updated).expect("docs/RELIABILITY.md writable");
@@ -585,7 +585,7 @@ fn check_reliability_doc(table: &str) {
     }
     panic!(
         "docs/RELIABILITY.md is out of date with the fault matrix. Run\n  \
-         UPDATE_RELIABILITY_DOC=1 cargo test -p dingtalk-conference --test facade matrix\n\
+         UPDATE_RELIABILITY_DOC=1 cargo test -p dingtalk-conference --test facade -- matrix writes\n\
          and review the diff. The table should be:\n{table}"
     );
 }

@@ -1,0 +1,454 @@
+//! The conference operations: query one, create, close, query several at once, look up by
+//! room code, and list members.
+
+use dingtalk_conference_api::types::{
+    CloseVideoConferenceResponse, ConferenceInfo, ConferenceMember, ConferenceParticipant,
+    ConferenceSummary, CreateVideoConferenceResponse, QueryConferenceInfoBatchResponse,
+    QueryConferenceInfoByRoomCodeResponse, QueryConferenceInfoResponse,
+    QueryConferenceMembersResponse, RoomConference,
+};
+use http::StatusCode;
+use rand::Rng;
+use serde_json::Value;
+
+use super::{Call, Handler, page};
+use crate::reply::Reply;
+use crate::state::{MemberRecord, State, now_millis};
+
+/// The most conference ids `queryConferenceInfoBatch` takes in one call; a longer
+/// `conferenceIdList` is refused with `400 paramsError`.
+///
+/// A choice of this fake server: DingTalk documents no maximum length. The number is small so
+/// that a client's chunking of long lists is easy to test.
+pub const MAX_BATCH_IDS: usize = 20;
+
+/// The page size of `queryConferenceMembers` when `maxResults` is absent: 128, DingTalk's
+/// documented default (it documents no maximum, and neither has this server).
+pub const DEFAULT_MEMBERS_PAGE_SIZE: usize = 128;
+
+/// The page size of `queryConferenceInfoByRoomCode` when `maxResults` is absent: 10.
+///
+/// A choice of this fake server: DingTalk documents neither a default nor a maximum (its
+/// example asks for 10). This server has no maximum.
+pub const DEFAULT_ROOM_CODE_PAGE_SIZE: usize = 10;
+
+/// How many characters of `confTitle` a conference keeps; longer titles are cut.
+const TITLE_KEPT_CHARS: usize = 50;
+/// The longest `confTitle` accepted, in characters; longer is `400 paramsTitleError`.
+const TITLE_MAX_CHARS: usize = 256;
+
+/// The dial-in numbers of every created conference (fictitious).
+const PHONE_NUMBERS: [&str; 2] = ["+86 21 6080 0000", "+852 5808 0000"];
+
+/// The handler of `operation_id`, if it is one of this module's.
+pub(super) fn find(operation_id: &str) -> Option<Handler> {
+    Some(match operation_id {
+        "queryConferenceInfo" => query_conference_info,
+        "createVideoConference" => create_video_conference,
+        "closeVideoConference" => close_video_conference,
+        "queryConferenceInfoBatch" => query_conference_info_batch,
+        "queryConferenceInfoByRoomCode" => query_conference_info_by_room_code,
+        "queryConferenceMembers" => query_conference_members,
+        _ => return None,
+    })
+}
+
+/// `400 missingRoomId` for an empty conference id.
+fn conference_id(call: &Call<'_>) -> Result<String, Reply> {
+    let id = call.param("conferenceId");
+    if id.is_empty() {
+        return Err(call.bad_request("missingRoomId", "MISSING ROOM ID"));
+    }
+    Ok(id)
+}
+
+/// One conference: `404 roomNotFound` if the server does not hold it.
+fn query_conference_info(call: &Call<'_>, state: &mut State) -> Reply {
+    let id = match conference_id(call) {
+        Ok(id) => id,
+        Err(reply) => return reply,
+    };
+    match state.conference(&id) {
+        Some(info) => Reply::ok(&QueryConferenceInfoResponse {
+            conf_info: Some(info),
+        }),
+        None => call.room_not_found(),
+    }
+}
+
+/// A new instant conference, started at once with the organiser in it as its host and each
+/// distinct invitee being called (`attendStatus` 2). `inviteCaller` is checked (a boolean if
+/// present) but changes nothing here: the organiser is in the conference either way.
+fn create_video_conference(call: &Call<'_>, state: &mut State) -> Reply {
+    let request = match CreateRequest::read(call) {
+        Ok(request) => request,
+        Err(reply) => return reply,
+    };
+    let id = loop {
+        let id = format!("{:024x}", state.rng().random::<u128>() >> 32);
+        if state.conference(&id).is_none() {
+            break id;
+        }
+    };
+    let room_codes: Vec<Option<String>> = state
+        .conferences()
+        .into_iter()
+        .map(|c| c.room_code)
+        .collect();
+    let room_code = loop {
+        let code = state
+            .rng()
+            .random_range(10_000_000_000_u64..100_000_000_000)
+            .to_string();
+        if !room_codes.iter().any(|used| used.as_deref() == Some(&code)) {
+            break code;
+        }
+    };
+    let digits = |state: &mut State| {
+        state
+            .rng()
+            .random_range(1_000_000_000_u64..10_000_000_000)
+            .to_string()
+    };
+    let (conference_password, host_password) = (digits(state), digits(state));
+    let link_token = state.rng().random::<u64>() & 0xffff_ffff_ffff;
+    let external_link_url =
+        format!("https://meeting.dingtalk.io/app?roomCode={room_code}&token=1_{link_token:012x}");
+    let now = now_millis();
+    let creator_nick = nick_for(&request.user_id);
+    let invited = i32::try_from(request.invitees.len()).unwrap_or(i32::MAX);
+    state.upsert(ConferenceInfo {
+        conference_id: Some(id.clone()),
+        title: Some(request.title),
+        status: Some(2),
+        biz_type: Some("0".to_owned()),
+        creator_id: Some(request.user_id.clone()),
+        creator_nick: Some(creator_nick.clone()),
+        room_code: Some(room_code.clone()),
+        external_link_url: Some(external_link_url.clone()),
+        start_time: Some(now),
+        active_num: Some(1),
+        attend_num: Some(1),
+        invited_num: Some(invited),
+        cloud_record_status: Some(0),
+        ..ConferenceInfo::default()
+    });
+    let host = MemberRecord {
+        member: ConferenceMember {
+            union_id: Some(request.user_id),
+            conference_id: Some(id.clone()),
+            user_nick: Some(creator_nick),
+            join_time: Some(now),
+            host: Some(true),
+            co_host: Some(false),
+            attend_status: Some(3),
+            pstn_join: Some(false),
+            ..ConferenceMember::default()
+        },
+        camera_status: 2,
+        mic_status: 2,
+        reject_description: None,
+    };
+    let invitees = request.invitees.into_iter().map(|union_id| {
+        MemberRecord::new(ConferenceMember {
+            user_nick: Some(nick_for(&union_id)),
+            union_id: Some(union_id),
+            conference_id: Some(id.clone()),
+            host: Some(false),
+            co_host: Some(false),
+            attend_status: Some(2),
+            pstn_join: Some(false),
+            ..ConferenceMember::default()
+        })
+    });
+    let members = std::iter::once(host).chain(invitees).collect();
+    state.set_members(&id, members);
+    Reply::ok(&CreateVideoConferenceResponse {
+        conference_id: Some(id),
+        conference_password: Some(conference_password),
+        host_password: Some(host_password),
+        external_link_url: Some(external_link_url),
+        phone_numbers: Some(PHONE_NUMBERS.iter().map(|n| (*n).to_owned()).collect()),
+        room_code: Some(room_code),
+    })
+}
+
+/// The body of `createVideoConference`, checked.
+struct CreateRequest {
+    user_id: String,
+    /// Cut to [`TITLE_KEPT_CHARS`] characters.
+    title: String,
+    /// Distinct, in the order given, without the organiser.
+    invitees: Vec<String>,
+}
+
+impl CreateRequest {
+    /// `400 paramsError` for a body that is not an object, a missing, blank or non-string
+    /// `userId` or `confTitle`, an `inviteUserIds` that is not a list of non-blank strings, or
+    /// an `inviteCaller` that is not a boolean; `400 paramsTitleError` for a title over
+    /// [`TITLE_MAX_CHARS`] characters.
+    fn read(call: &Call<'_>) -> Result<Self, Reply> {
+        let body = call.json_object()?;
+        let text = |name: &str| match body.get(name) {
+            Some(Value::String(value)) if !value.trim().is_empty() => Ok(value.clone()),
+            _ => Err(call.bad_request(
+                "paramsError",
+                &format!("error:{name} must be a non-blank string"),
+            )),
+        };
+        let user_id = text("userId")?;
+        let title = text("confTitle")?;
+        if title.chars().count() > TITLE_MAX_CHARS {
+            return Err(call.bad_request(
+                "paramsTitleError",
+                &format!("error:confTitle is longer than {TITLE_MAX_CHARS} characters"),
+            ));
+        }
+        let mut invitees: Vec<String> = Vec::new();
+        match body.get("inviteUserIds") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(ids)) => {
+                for id in ids {
+                    let Value::String(id) = id else {
+                        return Err(invalid_invitees(call));
+                    };
+                    if id.trim().is_empty() {
+                        return Err(invalid_invitees(call));
+                    }
+                    if *id != user_id && !invitees.contains(id) {
+                        invitees.push(id.clone());
+                    }
+                }
+            }
+            Some(_) => return Err(invalid_invitees(call)),
+        }
+        if !matches!(
+            body.get("inviteCaller"),
+            None | Some(Value::Null | Value::Bool(_))
+        ) {
+            return Err(call.bad_request("paramsError", "error:inviteCaller must be a boolean"));
+        }
+        Ok(Self {
+            user_id,
+            title: title.chars().take(TITLE_KEPT_CHARS).collect(),
+            invitees,
+        })
+    }
+}
+
+fn invalid_invitees(call: &Call<'_>) -> Reply {
+    call.bad_request(
+        "paramsError",
+        "error:inviteUserIds must be a list of non-blank strings",
+    )
+}
+
+/// The nickname this server gives someone it only knows by unionId.
+fn nick_for(union_id: &str) -> String {
+    let short: String = union_id
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(6)
+        .collect();
+    format!("用户{short}")
+}
+
+/// Ends a conference, for its host only.
+///
+/// `400 paramsError` without a `unionId`; `404 roomNotFound` for an unknown conference;
+/// `403 noPermission` when `unionId` is not the conference's `creatorId` (its host); `400
+/// resourceClose` ("The meeting has ended") when it has ended already. DingTalk's page for this
+/// operation lists `404 permissionError` among its codes, but for a group permission limit;
+/// refusing someone who is not the host is what `noPermission` (403) means on the query pages,
+/// so this server answers that. Any body is ignored (DingTalk's SDK sends none).
+fn close_video_conference(call: &Call<'_>, state: &mut State) -> Reply {
+    let union_id = match call.required_query("unionId") {
+        Ok(union_id) => union_id,
+        Err(reply) => return reply,
+    };
+    let id = call.param("conferenceId");
+    if id.is_empty() {
+        return call.bad_request("paramsError", "error:conferenceId is required");
+    }
+    let Some(info) = state.conference(&id) else {
+        return call.room_not_found();
+    };
+    if info.creator_id.as_deref() != Some(union_id.as_str()) {
+        return call.error(
+            StatusCode::FORBIDDEN,
+            "noPermission",
+            "only the host may close the meeting",
+        );
+    }
+    if info.status == Some(1) {
+        return call.bad_request("resourceClose", "The meeting has ended");
+    }
+    state.end_conference(&id, now_millis());
+    Reply::ok(&CloseVideoConferenceResponse {
+        code: Some(200),
+        cause: Some("success".to_owned()),
+    })
+}
+
+/// The conferences in progress (`status` 2) among `conferenceIdList`, each once, in the order
+/// asked. Unknown ids and conferences not started or ended are left out without an error
+/// (DingTalk answers only for conferences in progress, and documents no error for the others).
+/// `400 paramsError` for a missing or empty list, one longer than [`MAX_BATCH_IDS`], or one
+/// holding anything but strings.
+fn query_conference_info_batch(call: &Call<'_>, state: &mut State) -> Reply {
+    let body = match call.json_object() {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let ids: Vec<String> = match body.get("conferenceIdList") {
+        Some(Value::Array(ids)) if !ids.is_empty() && ids.len() <= MAX_BATCH_IDS => {
+            let strings: Option<Vec<String>> = ids
+                .iter()
+                .map(|id| id.as_str().map(str::to_owned))
+                .collect();
+            match strings {
+                Some(ids) => ids,
+                None => {
+                    return call
+                        .bad_request("paramsError", "error:conferenceIdList must hold strings");
+                }
+            }
+        }
+        _ => {
+            return call.bad_request(
+                "paramsError",
+                &format!("error:conferenceIdList must hold 1 to {MAX_BATCH_IDS} ids"),
+            );
+        }
+    };
+    let mut infos = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for id in &ids {
+        if seen.contains(&id.as_str()) {
+            continue;
+        }
+        seen.push(id);
+        let Some(info) = state.conference(id).filter(|info| info.status == Some(2)) else {
+            continue;
+        };
+        let user_list = state
+            .members(id)
+            .iter()
+            .map(|record| ConferenceParticipant {
+                user_id: record.member.union_id.clone(),
+                nick: record.member.user_nick.clone(),
+                attend_status: record.member.attend_status.map(i64::from),
+                camera_status: Some(record.camera_status),
+                mic_status: Some(record.mic_status),
+                reject_description: record.reject_description.clone(),
+            })
+            .collect::<Vec<_>>();
+        infos.push(ConferenceSummary {
+            conference_id: info.conference_id,
+            title: info.title,
+            start_time: info.start_time,
+            status: info.status.map(i64::from),
+            media_status: Some(0),
+            user_list: Some(user_list),
+        });
+    }
+    Reply::ok(&QueryConferenceInfoBatchResponse { infos: Some(infos) })
+}
+
+/// The conferences that use a room code, oldest first, a page at a time: `nextToken` is the
+/// offset of the page (absent on the last page). An unknown code has no conferences (`200`,
+/// `totalCount` 0). `400 missingRoomCode` for an empty code, `400 invalidRoomCode` for one that
+/// is not all digits, `400 paramError` for a `maxResults` below 1 or a `nextToken` this server
+/// did not hand out.
+fn query_conference_info_by_room_code(call: &Call<'_>, state: &mut State) -> Reply {
+    let code = call.param("roomCode");
+    if code.is_empty() {
+        return call.bad_request("missingRoomCode", "MISSING ROOM CODE");
+    }
+    if !code.bytes().all(|b| b.is_ascii_digit()) {
+        return call.bad_request("invalidRoomCode", "INVALID ROOM CODE");
+    }
+    let size = match call.page_size(
+        DEFAULT_ROOM_CODE_PAGE_SIZE,
+        1..=i64::from(i32::MAX),
+        "paramError",
+    ) {
+        Ok(size) => size,
+        Err(reply) => return reply,
+    };
+    let mut conferences: Vec<ConferenceInfo> = state
+        .conferences()
+        .into_iter()
+        .filter(|info| info.room_code.as_deref() == Some(code.as_str()))
+        .collect();
+    conferences
+        .sort_by(|a, b| (a.start_time, &a.conference_id).cmp(&(b.start_time, &b.conference_id)));
+    let offset = match call.offset_token(conferences.len(), "paramError") {
+        Ok(offset) => offset,
+        Err(reply) => return reply,
+    };
+    let total_count = i32::try_from(conferences.len()).unwrap_or(i32::MAX);
+    let (conferences, next_token) = page(&conferences, offset, size);
+    Reply::ok(&QueryConferenceInfoByRoomCodeResponse {
+        has_more: Some(next_token.is_some()),
+        next_token,
+        total_count: Some(total_count),
+        conference_list: conferences
+            .into_iter()
+            .map(|info| RoomConference {
+                conference_id: info.conference_id,
+                title: info.title,
+                room_code: info.room_code,
+                external_link_url: info.external_link_url,
+                status: info.status,
+                start_time: info.start_time,
+                end_time: info.end_time,
+                conf_duration: info.conf_duration,
+                creator_id: info.creator_id,
+                creator_nick: info.creator_nick,
+                schedule_conference_id: info.schedule_conference_id,
+                biz_type: info.biz_type,
+            })
+            .collect::<Vec<_>>()
+            .into(),
+    })
+}
+
+/// A conference's members, in the order invited (the host first), a page at a time:
+/// `nextToken` is the offset of the page (absent, or `"0"`, for the first; absent in the answer
+/// on the last page). `400 missingRoomId` for an empty id, `404 roomNotFound` for an unknown
+/// conference, `400 paramError` for a `maxResults` below 1 or a `nextToken` this server did not
+/// hand out.
+fn query_conference_members(call: &Call<'_>, state: &mut State) -> Reply {
+    let id = match conference_id(call) {
+        Ok(id) => id,
+        Err(reply) => return reply,
+    };
+    if state.conference(&id).is_none() {
+        return call.room_not_found();
+    }
+    let size = match call.page_size(
+        DEFAULT_MEMBERS_PAGE_SIZE,
+        1..=i64::from(i32::MAX),
+        "paramError",
+    ) {
+        Ok(size) => size,
+        Err(reply) => return reply,
+    };
+    let members: Vec<ConferenceMember> = state
+        .members(&id)
+        .iter()
+        .map(|record| record.member.clone())
+        .collect();
+    let offset = match call.offset_token(members.len(), "paramError") {
+        Ok(offset) => offset,
+        Err(reply) => return reply,
+    };
+    let total_count = i32::try_from(members.len()).unwrap_or(i32::MAX);
+    let (member_models, next_token) = page(&members, offset, size);
+    Reply::ok(&QueryConferenceMembersResponse {
+        member_models: Some(member_models),
+        next_token,
+        total_count: Some(total_count),
+    })
+}

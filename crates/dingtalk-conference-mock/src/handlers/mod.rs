@@ -1,0 +1,223 @@
+//! The fake's answer to each operation of the spec: one function per operation, found by its
+//! `operationId`.
+//!
+//! Adding a read operation over data the server already keeps is one match arm in a theme
+//! module's `find` and one function beside it: routing comes from the spec's path templates
+//! ([`crate::routes`]), the access token is checked here for every operation the spec does not
+//! mark `security: []`, and faults, the request log, request ids and counters are applied by the
+//! server around every handler. An operation no `find` knows is answered `501`.
+//!
+//! - [`tokens`]: `getAccessToken`, `getCorpAccessToken`;
+//! - [`conferences`]: `queryConferenceInfo`, `createVideoConference`, `closeVideoConference`,
+//!   `queryConferenceInfoBatch`, `queryConferenceInfoByRoomCode`, `queryConferenceMembers`;
+//! - [`recordings`]: `queryCloudRecordVideo`, `queryCloudRecordVideoPlayInfo`,
+//!   `queryCloudRecordText`.
+
+mod conferences;
+mod recordings;
+mod tokens;
+
+use dingtalk_conference_api::UNAUTHENTICATED_OPERATIONS;
+use http::{HeaderMap, StatusCode};
+use serde_json::{Map, Value};
+
+use crate::reply::Reply;
+use crate::routes::Matched;
+use crate::server::percent_decode;
+use crate::state::{Shared, State};
+
+pub use conferences::{DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, MAX_BATCH_IDS};
+pub use recordings::{DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_TRANSCRIPT_PAGE_SIZE};
+
+/// One operation's handler: the request, and the state, locked for the whole call.
+pub(crate) type Handler = fn(&Call<'_>, &mut State) -> Reply;
+
+/// The handler of `operation_id`, if the fake serves it.
+pub(crate) fn find(operation_id: &str) -> Option<Handler> {
+    tokens::find(operation_id)
+        .or_else(|| conferences::find(operation_id))
+        .or_else(|| recordings::find(operation_id))
+}
+
+/// A request routed to an operation, as a handler sees it.
+pub(crate) struct Call<'a> {
+    /// The operation and its path parameters.
+    pub(crate) matched: &'a Matched,
+    /// The query parameters, percent-decoded (`+` as a space), in the order received.
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a [u8],
+    /// This request's id, for error bodies.
+    pub(crate) request_id: &'a str,
+}
+
+impl Call<'_> {
+    /// The path parameter `name` (empty if absent).
+    pub(crate) fn param(&self, name: &str) -> String {
+        self.matched.param(name)
+    }
+
+    /// The first value of the query parameter `name`.
+    pub(crate) fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// DingTalk's error body with this request's id.
+    pub(crate) fn error(&self, status: StatusCode, code: &str, message: &str) -> Reply {
+        Reply::error(status, code, message, self.request_id)
+    }
+
+    /// `400` with `code`.
+    pub(crate) fn bad_request(&self, code: &str, message: &str) -> Reply {
+        self.error(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// `404 roomNotFound`: no such conference.
+    pub(crate) fn room_not_found(&self) -> Reply {
+        self.error(StatusCode::NOT_FOUND, "roomNotFound", "ROOM NOT FOUND")
+    }
+
+    /// The query parameter `name`, required and not blank; otherwise `400 paramsError`.
+    pub(crate) fn required_query(&self, name: &str) -> Result<String, Reply> {
+        match self.query(name) {
+            Some(value) if !value.trim().is_empty() => Ok(value.to_owned()),
+            Some(_) => Err(self.bad_request("paramsError", &format!("error:{name} is blank"))),
+            None => Err(self.bad_request("paramsError", &format!("error:{name} is required"))),
+        }
+    }
+
+    /// The body as a JSON object; anything else is `400 paramsError`.
+    pub(crate) fn json_object(&self) -> Result<Map<String, Value>, Reply> {
+        match serde_json::from_slice::<Value>(self.body) {
+            Ok(Value::Object(object)) => Ok(object),
+            _ => Err(self.bad_request("paramsError", "error:the body must be a JSON object")),
+        }
+    }
+
+    /// The page size in the query parameter `maxResults`: `default` when absent, refused with
+    /// `400 code` when it is not an integer within `range`.
+    pub(crate) fn page_size(
+        &self,
+        default: usize,
+        range: std::ops::RangeInclusive<i64>,
+        code: &str,
+    ) -> Result<usize, Reply> {
+        let Some(raw) = self.query("maxResults") else {
+            return Ok(default);
+        };
+        match raw.trim().parse::<i64>() {
+            Ok(size) if range.contains(&size) => Ok(usize::try_from(size).unwrap_or(usize::MAX)),
+            _ => Err(self.bad_request(
+                code,
+                &format!(
+                    "error:maxResults must be an integer from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        }
+    }
+
+    /// Where the page asked for by the offset cursor `nextToken` starts in a listing of `total`
+    /// items: 0 when absent or empty (or `"0"`); refused with `400 code` unless it is a cursor this
+    /// server handed out (a whole number not beyond `total`).
+    pub(crate) fn offset_token(&self, total: usize, code: &str) -> Result<usize, Reply> {
+        let Some(raw) = self.query("nextToken").filter(|raw| !raw.is_empty()) else {
+            return Ok(0);
+        };
+        match raw.parse::<usize>() {
+            Ok(offset) if offset <= total && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(offset),
+            _ => Err(self.bad_request(code, "error:nextToken is not a cursor of this listing")),
+        }
+    }
+}
+
+/// One page of `items` from `offset`, and the cursor of the next page (`None` on the last).
+pub(crate) fn page<T: Clone>(items: &[T], offset: usize, size: usize) -> (Vec<T>, Option<String>) {
+    let end = offset.saturating_add(size).min(items.len());
+    let page = items.get(offset..end).unwrap_or_default().to_vec();
+    let next = (end < items.len()).then(|| end.to_string());
+    (page, next)
+}
+
+/// Runs `handler` for `call`: the access token first, unless the spec marks the operation
+/// `security: []`, then the handler, with the state locked for both.
+pub(crate) fn serve(shared: &Shared, handler: Handler, call: &Call<'_>) -> Reply {
+    let mut state = shared.lock();
+    if needs_token(call.matched.operation_id) {
+        let token = call
+            .headers
+            .get(dingtalk_conference_api::ACCESS_TOKEN_HEADER)
+            .and_then(|value| value.to_str().ok());
+        if !token.is_some_and(|token| state.token_is_valid(token)) {
+            return call.bad_request("InvalidAuthentication", "不合法的access_token");
+        }
+    }
+    handler(call, &mut state)
+}
+
+/// Whether the spec requires the access token for `operation_id` (every operation but those
+/// with `security: []`, which the generated constants name in snake case).
+fn needs_token(operation_id: &str) -> bool {
+    let snake = operation_id.chars().fold(String::new(), |mut snake, c| {
+        if c.is_ascii_uppercase() {
+            snake.push('_');
+        }
+        snake.push(c.to_ascii_lowercase());
+        snake
+    });
+    !UNAUTHENTICATED_OPERATIONS.contains(&snake.as_str())
+}
+
+/// The query string's parameters, percent-decoded, `+` read as a space.
+pub(crate) fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |raw: &str| percent_decode(&raw.replace('+', " "));
+            (decode(key), decode(value))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_operations_need_no_token_and_the_others_do() {
+        assert!(!needs_token("getAccessToken"));
+        assert!(!needs_token("getCorpAccessToken"));
+        assert!(needs_token("queryConferenceInfo"));
+        assert!(needs_token("queryCloudRecordText"));
+    }
+
+    #[test]
+    fn query_strings_are_decoded_pairwise() {
+        assert_eq!(
+            parse_query(Some("a=1&b=x+y%2Bz&c&=d")),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y+z".into()),
+                ("c".into(), String::new()),
+                (String::new(), "d".into()),
+            ]
+        );
+        assert!(parse_query(None).is_empty());
+    }
+
+    #[test]
+    fn pages_end_without_a_cursor() {
+        let items = [1, 2, 3, 4, 5];
+        assert_eq!(page(&items, 0, 2), (vec![1, 2], Some("2".into())));
+        assert_eq!(page(&items, 4, 2), (vec![5], None));
+        assert_eq!(page(&items, 5, 2), (vec![], None));
+        assert_eq!(page(&items, 0, usize::MAX), (items.to_vec(), None));
+    }
+}
