@@ -58,7 +58,12 @@ and words), also as the pages arrive.")]
         union_id: String,
 
         /// Start this many seconds into the recording (fractions allowed).
-        #[arg(long, value_name = "SECONDS", value_parser = parse_offset)]
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            value_parser = parse_offset,
+            allow_negative_numbers = true
+        )]
         from: Option<Duration>,
 
         /// Newest paragraphs first.
