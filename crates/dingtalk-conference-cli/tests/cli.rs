@@ -1058,7 +1058,14 @@ fn recordings_show_each_video_with_its_links() {
     ]));
     let videos: Vec<&str> = text.lines().filter(|l| !l.starts_with(' ')).collect();
     assert_eq!(videos.len(), seeded::ENDED_VIDEOS, "{text}");
-    assert!(videos[0].starts_with("recording  2026-"), "{text}");
+    assert!(videos[0].starts_with("recording  "), "{text}");
+    assert!(
+        videos[0].contains("  2026-02-10 14:01:00 +08:00  "),
+        "{text}"
+    );
+    // The columns line up: each video's start is at the same place.
+    let starts: Vec<Option<usize>> = videos.iter().map(|v| v.find("2026-")).collect();
+    assert!(starts.windows(2).all(|w| w[0] == w[1]), "{text}");
     assert!(
         videos.iter().any(|v| v.starts_with("composed file")),
         "{text}"

@@ -174,7 +174,8 @@ fn has_media(video: &CloudRecordVideo) -> bool {
     present(&video.media_id) && present(&video.region_id)
 }
 
-/// Each video on a line, with its links indented below it.
+/// Each video on a line (type, start, length, size; aligned across videos), with its links
+/// indented below it.
 fn videos_text<Tz: TimeZone>(
     videos: &[(CloudRecordVideo, Option<CloudRecordPlayInfo>)],
     tz: &Tz,
@@ -182,29 +183,32 @@ fn videos_text<Tz: TimeZone>(
 where
     Tz::Offset: fmt::Display,
 {
+    let rows: Vec<Vec<String>> = videos
+        .iter()
+        .map(|(video, _)| {
+            vec![
+                video
+                    .record_type
+                    .map_or(ABSENT.to_string(), |t| t.to_string()),
+                video
+                    .start_time
+                    .map_or(ABSENT.to_string(), |t| render::local_time(t, tz)),
+                video
+                    .duration
+                    .map_or(ABSENT.to_string(), render::human_duration),
+                video
+                    .file_size
+                    .and_then(|n| u64::try_from(n).ok())
+                    .map_or(ABSENT.to_string(), render::human_size),
+            ]
+        })
+        .collect();
+    let link = |value: Option<&String>| value.map_or(ABSENT.to_string(), |s| clean(s));
     let mut out = String::new();
-    for (video, play_info) in videos {
-        let size = video
-            .file_size
-            .and_then(|n| u64::try_from(n).ok())
-            .map_or(ABSENT.to_string(), render::human_size);
-        out.push_str(&format!(
-            "{}  {}  {}  {}\n",
-            video
-                .record_type
-                .map_or(ABSENT.to_string(), |t| t.to_string()),
-            video
-                .start_time
-                .map_or(ABSENT.to_string(), |t| render::local_time(t, tz)),
-            video
-                .duration
-                .map_or(ABSENT.to_string(), render::human_duration),
-            size
-        ));
-        let link = |value: Option<&String>| value.map_or(ABSENT.to_string(), |s| clean(s));
+    for (line, (_, play_info)) in render::columns(&rows).lines().zip(videos) {
         let info = play_info.as_ref();
         out.push_str(&format!(
-            "  play  {}\n  mp4   {}\n",
+            "{line}\n  play  {}\n  mp4   {}\n",
             link(info.and_then(|i| i.play_url.as_ref())),
             link(info.and_then(|i| i.mp4_file_url.as_ref()))
         ));
@@ -287,7 +291,7 @@ mod tests {
             text,
             "composed file  2026-03-02 10:05:00 +08:00  1h 02m 03s  123.4 MiB\n  \
              play  https://x/a.m3u8\n  mp4   -\n\
-             -  -  -  -\n  play  -\n  mp4   -\n"
+             -              -                           -           -\n  play  -\n  mp4   -\n"
         );
     }
 
