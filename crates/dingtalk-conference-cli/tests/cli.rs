@@ -366,6 +366,7 @@ fn help_lists_the_exit_codes() {
         "6  network",
         "7  any other DingTalk error",
         "8  watch: --timeout ran out",
+        "9  the conference has already ended",
     ] {
         assert!(help.contains(line), "{line:?} missing from:\n{help}");
     }
