@@ -1,17 +1,22 @@
-//! The command line as clap sees it: global options, credentials, and the three commands.
+//! The command line as clap sees it: global options and credentials, with the commands from
+//! [`crate::commands`], and the value parsers several commands share.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use dingtalk_conference::{Edition, Error, Secret, WaitUntil, env};
+use clap::{Args, Parser};
+use dingtalk_conference::{Edition, Error, Secret, env};
 
-const ABOUT: &str = "Query DingTalk video conferences: show one, watch it until it ends, or \
-                     check the access token.";
+use crate::commands::Command;
+
+const ABOUT: &str = "DingTalk video conferences from the command line: show, list, create and \
+                     close them, watch them, read their recordings and transcripts.";
 
 const LONG_ABOUT: &str = "\
-Query DingTalk video conferences: show one, watch it until it ends, or check the access token.
+DingTalk video conferences from the command line: show one (or every one with a room code), the
+status of several, their members; create and close them; watch one until it ends; list a
+recording's videos and read its transcript; check the access token.
 
 No DingTalk account? Add --mock: the fake DingTalk server bundled with this tool starts inside the
 process, with seeded conferences and its own app credentials, e.g.
@@ -98,8 +103,7 @@ pub(crate) struct GlobalArgs {
 
     /// Print JSON on stdout instead of text
     ///
-    /// info and watch: the conference in DingTalk's JSON form (the confInfo object);
-    /// token: {"credentials", "expiresIn", "expiresAt"}.
+    /// DingTalk's own JSON form of what the command shows; each command's --help says which.
     #[arg(long, global = true, help_heading = "Output", verbatim_doc_comment)]
     pub(crate) json: bool,
 }
@@ -166,107 +170,26 @@ impl CredentialArgs {
     }
 }
 
-/// The commands.
-#[derive(Subcommand)]
-pub(crate) enum Command {
-    /// Show a conference: title, status, times, people, creator, link, recording.
-    #[command(long_about = "\
-Show a conference: title, id, status, type, start and end (local time and UTC), duration, people
-(active, attended, invited), creator, room code, join link, cloud recording and extension apps.
-Fields DingTalk did not send print as '-'. With --json, prints the conference in DingTalk's JSON
-form (the confInfo object) and nothing else.")]
-    Info {
-        /// The conference id, e.g. 6323d7568777190142ab9d10.
-        #[arg(value_parser = conference_id, value_name = "CONFERENCE_ID")]
-        conference_id: String,
-
-        /// Query this many times and show the last answer (for measuring the client's
-        /// footprint; see BENCHMARKS.md).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), hide = true)]
-        repeat: u32,
-    },
-
-    /// Poll a conference until it ends (or starts, or changes), then show it.
-    #[command(long_about = "\
-Poll a conference until it ends (or starts, or changes), then show it as info does.
-
-Progress goes to stderr: one line per poll with the time and status, and a line for each back-off
-when DingTalk throttles or a poll fails. The final conference goes to stdout (JSON with --json).
---timeout SECS gives up after SECS seconds (exit code 8).
-
-With --mock, a seeded conference that has not ended is scripted to change on its own: an
-initialised one starts after 2 s and ends 3 s later, a started one ends after 3 s; and the
-default interval is 1 s.")]
-    Watch {
-        /// The conference id, e.g. 6323d7568777190142ab9d10.
-        #[arg(value_parser = conference_id, value_name = "CONFERENCE_ID")]
-        conference_id: String,
-
-        /// What to wait for
-        #[arg(long, value_enum, default_value_t = UntilArg::Ended)]
-        until: UntilArg,
-
-        /// Seconds between polls [default: 5, or 1 with --mock]
-        ///
-        /// Fractions are allowed, up to a year (31536000). When DingTalk throttles or a poll
-        /// fails, the wait doubles, up to 60 s.
-        #[arg(
-            long,
-            value_name = "SECS",
-            value_parser = parse_seconds,
-            allow_negative_numbers = true,
-            verbatim_doc_comment
-        )]
-        interval: Option<Duration>,
-    },
-
-    /// Show which credentials are used and when the access token expires.
-    #[command(long_about = "\
-Fetch (or reuse) an access token and show which kind of credentials got it and when it expires,
-in local time and UTC. The token itself is printed only with --show-token. With --json, prints
-{\"credentials\", \"expiresIn\" (seconds), \"expiresAt\" (RFC 3339), and \"token\" only with
---show-token}.")]
-    Token {
-        /// Also print the token itself
-        ///
-        /// Anyone who sees it can act as the app until it expires.
-        #[arg(long, verbatim_doc_comment)]
-        show_token: bool,
-    },
-}
-
-/// `watch --until`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum UntilArg {
-    /// The conference has ended.
-    Ended,
-    /// The conference is in progress or already over.
-    Started,
-    /// The status differs from the first one seen.
-    Change,
-}
-
-impl From<UntilArg> for WaitUntil {
-    fn from(until: UntilArg) -> Self {
-        match until {
-            UntilArg::Ended => WaitUntil::Ended,
-            UntilArg::Started => WaitUntil::Started,
-            UntilArg::Change => WaitUntil::Change,
-        }
-    }
-}
-
 fn secret(value: &str) -> Result<Secret, Infallible> {
     Ok(Secret::new(value))
 }
 
-fn conference_id(value: &str) -> Result<String, String> {
+pub(crate) fn conference_id(value: &str) -> Result<String, String> {
     if value.trim().is_empty() {
         Err(
             "the conference id is empty; pass the id DingTalk returned when the conference \
              was created"
                 .to_string(),
         )
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+/// A user's unionId (`--union-id`, `--user-id`, `--invite`): not blank.
+pub(crate) fn union_id(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        Err("the union id is empty; pass the user's unionId".to_string())
     } else {
         Ok(value.to_string())
     }
@@ -292,7 +215,7 @@ const MAX_SECONDS: u64 = 365 * 24 * 60 * 60;
 
 /// Seconds as a positive, finite number (fractions allowed) up to [`MAX_SECONDS`], e.g. `5` or
 /// `0.5`.
-fn parse_seconds(value: &str) -> Result<Duration, String> {
+pub(crate) fn parse_seconds(value: &str) -> Result<Duration, String> {
     let seconds: f64 = value
         .trim()
         .parse()
@@ -376,5 +299,7 @@ mod tests {
         assert!(conference_id("").is_err());
         assert!(conference_id("  ").is_err());
         assert_eq!(conference_id("abc"), Ok("abc".to_string()));
+        assert!(union_id(" ").is_err());
+        assert_eq!(union_id("u1"), Ok("u1".to_string()));
     }
 }

@@ -1,8 +1,8 @@
 //! `dingtalk-conference`: query DingTalk video conferences from the command line, against the
 //! real API or, with `--mock`, against the fake server started inside the process.
 //!
-//! `info` shows a conference, `watch` polls it until it ends (or starts, or changes), `token`
-//! shows the access token's expiry. Exit codes are in [`exit`]; `--help` lists them.
+//! The commands live in [`commands`], one module per theme (conferences, members, watch,
+//! recordings, token). Exit codes are in [`exit`]; `--help` lists them.
 
 #![forbid(unsafe_code)]
 
@@ -22,6 +22,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::cli::Cli;
+use crate::commands::Output;
 use crate::exit::{Exit, exit_for};
 
 /// Why a run failed.
@@ -98,24 +99,25 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
         {
-            Ok(runtime) => runtime.block_on(run(&cli, &on_command_line)),
+            Ok(runtime) => runtime.block_on(run(&cli, &on_command_line, &mut Output::stdout())),
             Err(e) => Err(Failure::Other(format!(
                 "could not start the async runtime: {e}"
             ))),
         }
     });
     let failure = match result {
-        Ok(output) => match write_stdout(&output) {
-            Ok(()) => return Exit::Success.into(),
-            Err(failure) => failure,
-        },
+        Ok(()) => return Exit::Success.into(),
         Err(failure) => failure,
     };
     report(&failure);
     failure.exit().into()
 }
 
-async fn run(cli: &Cli, on_command_line: &dyn Fn(&str) -> bool) -> Result<String, Failure> {
+async fn run(
+    cli: &Cli,
+    on_command_line: &dyn Fn(&str) -> bool,
+    out: &mut Output,
+) -> Result<(), Failure> {
     // The handler is installed now, before any work: `ctrl_c()` would install it only when
     // first polled, and a Ctrl-C before that would kill the process without exit code 130.
     #[cfg(unix)]
@@ -135,22 +137,14 @@ async fn run(cli: &Cli, on_command_line: &dyn Fn(&str) -> bool) -> Result<String
     tokio::select! {
         result = async {
             let connection = connect::connect(&cli.global, &cli.credentials, on_command_line).await?;
-            commands::run(&cli.command, &cli.global, &connection).await
+            let mut cx = commands::Context {
+                global: &cli.global,
+                connection: &connection,
+                out,
+            };
+            commands::run(&cli.command, &mut cx).await
         } => result,
         () = interrupted => Err(Failure::Interrupted),
-    }
-}
-
-fn write_stdout(output: &str) -> Result<(), Failure> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(output.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        // The reader went away (`| head`): nothing left to tell it.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::Other(format!("could not write the output: {e}"))),
-        Ok(()) => Ok(()),
     }
 }
 

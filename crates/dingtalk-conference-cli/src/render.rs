@@ -1,4 +1,6 @@
-//! Text for people: the conference summary, times in local time and UTC, durations.
+//! Text for people that several commands share: label/value blocks and aligned tables, the
+//! conference summary, times in local time and UTC, durations and sizes. What only one command
+//! prints lives with that command.
 //!
 //! Everything here is a pure function of its input and a time zone, so it is tested with a fixed
 //! offset; the commands pass [`chrono::Local`].
@@ -10,7 +12,7 @@ use chrono::{DateTime, Offset as _, TimeZone, Utc};
 use dingtalk_conference::{ConferenceInfo, ConferenceStatus, ExtensionAppSetting};
 
 /// What a field DingTalk did not send prints as.
-const ABSENT: &str = "-";
+pub(crate) const ABSENT: &str = "-";
 
 /// A duration as `45s`, `3m 05s`, `1h 23m 05s` or `2d 03h 00m 10s` (whole seconds, rounded
 /// down).
@@ -60,6 +62,111 @@ where
         time.format("%Y-%m-%d %H:%M:%S UTC")
     };
     format!("{} ({utc})", local.format("%Y-%m-%d %H:%M:%S %:z"))
+}
+
+/// A time in `tz` only, to the second, with the zone's offset: `2026-03-02 10:00:00 +08:00`.
+pub(crate) fn local_time<Tz: TimeZone>(time: DateTime<Utc>, tz: &Tz) -> String
+where
+    Tz::Offset: fmt::Display,
+{
+    time.with_timezone(tz)
+        .format("%Y-%m-%d %H:%M:%S %:z")
+        .to_string()
+}
+
+/// An offset into a recording as `hh:mm:ss` (hours grow past 99 if they must).
+pub(crate) fn offset(offset: Duration) -> String {
+    let total = offset.as_secs();
+    format!(
+        "{:02}:{:02}:{:02}",
+        total / 3_600,
+        total / 60 % 60,
+        total % 60
+    )
+}
+
+/// A size in bytes for people, in binary units: `512 B`, `1.5 KiB`, `123.4 MiB`, `2.0 GiB`.
+pub(crate) fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    // Lossy above 2^53 bytes, which no recording reaches; one decimal is all that shows.
+    #[allow(clippy::cast_precision_loss)]
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// `label  value` rows, the labels padded to the longest.
+pub(crate) fn rows(rows: &[(&str, String)]) -> String {
+    let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (label, value) in rows {
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "{label:<width$}  {value}");
+    }
+    out
+}
+
+/// How many terminal columns `text` takes: two for a wide (e.g. Chinese) character.
+pub(crate) fn width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` padded with spaces to `columns` terminal columns.
+pub(crate) fn pad(text: &str, columns: usize) -> String {
+    let mut padded = text.to_string();
+    padded.extend(std::iter::repeat_n(
+        ' ',
+        columns.saturating_sub(width(text)),
+    ));
+    padded
+}
+
+/// Rows of cells as aligned columns, two spaces apart, each column as wide (in terminal
+/// columns) as its widest cell; a row's last cell is not padded and counts for no width, so a
+/// shorter row's last cell runs on. No line ends in spaces.
+pub(crate) fn columns(rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(row.len().saturating_sub(1)) {
+            if widths.len() <= i {
+                widths.resize(i + 1, 0);
+            }
+            if let Some(width) = widths.get_mut(i) {
+                *width = (*width).max(self::width(cell));
+            }
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&pad(cell, widths.get(i).copied().unwrap_or(0)));
+                line.push_str("  ");
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A table: a header row, then the rows, aligned by [`columns`].
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let header: Vec<String> = header.iter().map(|h| (*h).to_string()).collect();
+    let all: Vec<Vec<String>> = std::iter::once(header)
+        .chain(rows.iter().cloned())
+        .collect();
+    columns(&all)
 }
 
 /// A clock time for progress lines: `10:00:01`.
@@ -152,12 +259,7 @@ where
         ));
     }
 
-    let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
-    let mut out = String::new();
-    for (label, value) in rows {
-        // Writing to a String cannot fail.
-        let _ = writeln!(out, "{label:<width$}  {value}");
-    }
+    let mut out = self::rows(&rows);
     for app in &info.extension_app_settings {
         let _ = writeln!(out, "  - {}", extension_app(app));
     }
@@ -166,10 +268,21 @@ where
 
 /// The duration DingTalk reported; for a conference in progress, how long it has run so far.
 fn duration(info: &ConferenceInfo, now: DateTime<Utc>) -> String {
-    if let Some(duration) = info.duration {
+    conference_duration(info.duration, info.status, info.start_time, now)
+}
+
+/// A conference's duration as DingTalk reported it, or for one in progress, how long it has
+/// run so far.
+pub(crate) fn conference_duration(
+    duration: Option<Duration>,
+    status: Option<ConferenceStatus>,
+    start_time: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> String {
+    if let Some(duration) = duration {
         return human_duration(duration);
     }
-    match (info.status, info.start_time) {
+    match (status, start_time) {
         (Some(ConferenceStatus::Started), Some(start)) if start <= now => {
             (now - start).to_std().map_or(ABSENT.to_string(), |d| {
                 format!("{} so far", human_duration(d))
@@ -179,7 +292,8 @@ fn duration(info: &ConferenceInfo, now: DateTime<Utc>) -> String {
     }
 }
 
-fn person(nick: Option<&str>, id: Option<&str>) -> String {
+/// A person as `nick (id)`, or whichever of the two DingTalk sent.
+pub(crate) fn person(nick: Option<&str>, id: Option<&str>) -> String {
     match (nick, id) {
         (Some(nick), Some(id)) => format!("{} ({})", clean(nick), clean(id)),
         (Some(one), None) | (None, Some(one)) => clean(one),
@@ -260,6 +374,36 @@ mod tests {
             "2026-03-03 04:00:00 +08:00 (2026-03-02 20:00:00 UTC)"
         );
         assert_eq!(time_in(time, &Utc), "2026-03-02 02:00:00 UTC");
+    }
+
+    #[test]
+    fn sizes_and_offsets_read_like_a_person_writes_them() {
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(129_394_278), "123.4 MiB");
+        assert_eq!(human_size(2 * 1024 * 1024 * 1024), "2.0 GiB");
+        assert_eq!(human_size(u64::MAX), "16384.0 PiB");
+        assert_eq!(offset(Duration::from_millis(65_999)), "00:01:05");
+        assert_eq!(offset(Duration::from_secs(3_600 * 100 + 1)), "100:00:01");
+        assert_eq!(
+            local_time(at("2026-03-02T02:00:00Z"), &beijing()),
+            "2026-03-02 10:00:00 +08:00"
+        );
+    }
+
+    #[test]
+    fn tables_align_by_terminal_columns_and_leave_no_trailing_space() {
+        let text = table(
+            &["NICK", "ID", "NOTE"],
+            &[
+                vec!["张三".into(), "u1".into(), "-".into()],
+                vec!["Alexandra".into(), "u22".into(), String::new()],
+            ],
+        );
+        assert_eq!(
+            text,
+            "NICK       ID   NOTE\n张三       u1   -\nAlexandra  u22\n"
+        );
     }
 
     #[test]

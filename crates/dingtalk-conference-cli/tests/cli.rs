@@ -3,36 +3,69 @@
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use dingtalk_conference::{ConferenceInfo, ConferenceStatus, env};
 use dingtalk_conference_mock::{
     DEFAULT_APP_KEY, DEFAULT_APP_SECRET, Fault, FaultScope, MockServer, seeded,
 };
 
-/// The keys of `confInfo` in the spec (`spec/dingtalk-conference.yaml`, `ConferenceInfo`), as
-/// DingTalk documents them: `--json` may print no other.
-const SPEC_CONF_INFO_KEYS: [&str; 20] = [
-    "activeNum",
-    "attendNum",
-    "bizType",
-    "cloudRecordOwnerUnionId",
-    "cloudRecordStatus",
-    "confDuration",
-    "conferenceId",
-    "creatorId",
-    "creatorNick",
-    "endTime",
-    "extensionAppSettings",
-    "externalLinkUrl",
-    "invitedNum",
-    "minutesOwnerUnionId",
-    "minutesStatus",
-    "roomCode",
-    "scheduleConferenceId",
-    "startTime",
-    "status",
-    "title",
-];
+/// The spec, parsed once: `--json` may print no key its schemas do not declare.
+fn spec() -> &'static serde_json::Value {
+    static SPEC: OnceLock<serde_json::Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../spec/dingtalk-conference.yaml"
+        );
+        let text = std::fs::read_to_string(path).expect("the spec is readable");
+        serde_saphyr::from_str(&text).expect("the spec parses")
+    })
+}
+
+/// Asserts that `value` holds no key the spec's schema `schema` (a name under
+/// `components.schemas`) does not declare, at any depth: through `$ref`s, arrays and nested
+/// objects. Returns the keys `value` has at its top level.
+fn assert_spec_keys(value: &serde_json::Value, schema: &str) -> BTreeSet<String> {
+    let node = &spec()["components"]["schemas"][schema];
+    assert!(node.is_object(), "the spec has no schema {schema}");
+    check_spec_keys(value, node, schema);
+    value
+        .as_object()
+        .map(|object| object.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn check_spec_keys(value: &serde_json::Value, node: &serde_json::Value, at: &str) {
+    if let Some(reference) = node["$ref"].as_str() {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{at}: unexpected $ref {reference}"));
+        return check_spec_keys(value, &spec()["components"]["schemas"][name], name);
+    }
+    match value {
+        serde_json::Value::Object(object) => {
+            let properties = node["properties"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{at}: the spec declares no properties here"));
+            for (key, inner) in object {
+                let declared = properties.get(key).unwrap_or_else(|| {
+                    panic!(
+                        "{at}: `{key}` is not in the spec (it declares {:?})",
+                        properties.keys().collect::<Vec<_>>()
+                    )
+                });
+                check_spec_keys(inner, declared, &format!("{at}.{key}"));
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                check_spec_keys(item, &node["items"], &format!("{at}[]"));
+            }
+        }
+        _ => {}
+    }
+}
 
 /// Beijing time, as a POSIX TZ string: chrono's `Local` honours `TZ`, and this form needs no
 /// time zone database on the machine (`Asia/Shanghai` would fall back to UTC without one).
@@ -135,18 +168,8 @@ fn info_json_is_the_conference_in_dingtalks_form_and_nothing_else() {
 
     let value: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
-    let keys: BTreeSet<&str> = value
-        .as_object()
-        .expect("a JSON object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let spec: BTreeSet<&str> = SPEC_CONF_INFO_KEYS.into_iter().collect();
-    assert!(
-        keys.is_subset(&spec),
-        "keys outside the spec: {:?}",
-        keys.difference(&spec).collect::<Vec<_>>()
-    );
+    let keys = assert_spec_keys(&value, "ConferenceInfo");
+    assert!(keys.contains("confDuration"), "{keys:?}");
     assert_eq!(value["status"], 1, "DingTalk's wire value, not a word");
 
     let info: ConferenceInfo = serde_json::from_value(value).expect("decodes as the model");
@@ -343,6 +366,7 @@ fn help_lists_the_exit_codes() {
         "6  network",
         "7  any other DingTalk error",
         "8  watch: --timeout ran out",
+        "9  the conference has already ended",
     ] {
         assert!(help.contains(line), "{line:?} missing from:\n{help}");
     }
@@ -710,4 +734,687 @@ fn a_secret_file_is_refused_with_its_flag_and_a_wrong_one_never_prints() {
     ]);
     assert_eq!(exit_code(&missing), 1, "{}", stderr(&missing));
     assert!(stderr(&missing).contains("--app-secret-file /nonexistent/dingtalk-secret"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operations beyond `info`: status, info --room-code, members, create, close, recordings,
+// transcript.
+
+/// stdout as one JSON document.
+fn json_of(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(output)))
+}
+
+/// Runs and asserts exit code 0; stdout.
+fn ok(output: &Output) -> String {
+    assert_eq!(exit_code(output), 0, "{}", stderr(output));
+    stdout(output)
+}
+
+#[test]
+fn the_spec_key_check_refuses_an_undeclared_key_at_any_depth() {
+    let top = std::panic::catch_unwind(|| {
+        assert_spec_keys(
+            &serde_json::json!({"title": "t", "bogus": 1}),
+            "ConferenceInfo",
+        )
+    });
+    assert!(top.is_err(), "an undeclared top-level key passed");
+    let nested = std::panic::catch_unwind(|| {
+        assert_spec_keys(
+            &serde_json::json!({"userList": [{"nick": "n", "bogus": 1}]}),
+            "ConferenceSummary",
+        )
+    });
+    assert!(nested.is_err(), "an undeclared nested key passed");
+    let fine = assert_spec_keys(
+        &serde_json::json!({"userList": [{"nick": "n"}], "status": 2}),
+        "ConferenceSummary",
+    );
+    assert_eq!(fine.len(), 2);
+}
+
+#[test]
+fn status_prints_one_line_per_id_in_the_order_given() {
+    let text = ok(&run(&[
+        "--mock",
+        "status",
+        seeded::ENDED,
+        seeded::STARTED,
+        "no-such-conference",
+    ]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with(seeded::ENDED), "{text}");
+    assert!(lines[0].ends_with("not in progress (or unknown)"), "{text}");
+    assert!(lines[1].starts_with(seeded::STARTED), "{text}");
+    for part in ["started", "产品周会", "+08:00", "active", "attended"] {
+        assert!(lines[1].contains(part), "{part:?} missing: {text}");
+    }
+    assert!(lines[2].starts_with("no-such-conference"), "{text}");
+    assert!(lines[2].ends_with("not in progress (or unknown)"), "{text}");
+}
+
+#[test]
+fn status_json_is_dingtalks_infos_array_of_the_conferences_in_progress() {
+    let output = run(&["--mock", "--json", "status", seeded::STARTED, seeded::ENDED]);
+    let _ = ok(&output);
+    let value = json_of(&output);
+    let infos = value.as_array().expect("an array");
+    assert_eq!(infos.len(), 1, "{value}");
+    let keys = assert_spec_keys(&infos[0], "ConferenceSummary");
+    assert!(keys.contains("userList"), "{keys:?}");
+    assert_eq!(infos[0]["conferenceId"], seeded::STARTED);
+    assert_eq!(infos[0]["status"], 2, "DingTalk's wire value");
+}
+
+#[test]
+fn info_by_room_code_lists_every_instance_across_pages() {
+    let fake = Fake::start();
+    let whole = ok(&fake.run(&["info", "--room-code", seeded::RECURRING_ROOM_CODE]));
+    let ids: Vec<&str> = whole
+        .lines()
+        .filter_map(|line| line.strip_prefix("conference id"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            seeded::RECURRING_JANUARY,
+            seeded::RECURRING_FEBRUARY,
+            seeded::SCHEDULED
+        ],
+        "{whole}"
+    );
+    assert!(whole.contains(&format!("room code      {}", seeded::RECURRING_ROOM_CODE)));
+
+    // One a page: the same conferences, from three requests.
+    fake.server.reset_log();
+    let paged = ok(&fake.run(&[
+        "info",
+        "--room-code",
+        seeded::RECURRING_ROOM_CODE,
+        "--page-size",
+        "1",
+    ]));
+    let pages = fake
+        .server
+        .requests()
+        .iter()
+        .filter(|request| request.path.contains("/roomCodes/"))
+        .count();
+    assert_eq!(pages, 3);
+    let without_durations = |text: &str| {
+        text.lines()
+            .filter(|line| !line.starts_with("duration"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(without_durations(&paged), without_durations(&whole));
+
+    let output = fake.run(&["--json", "info", "--room-code", seeded::RECURRING_ROOM_CODE]);
+    let _ = ok(&output);
+    let value = json_of(&output);
+    let list = value.as_array().expect("an array");
+    assert_eq!(list.len(), 3);
+    for conference in list {
+        assert_spec_keys(conference, "RoomConference");
+    }
+
+    let none = fake.run(&["--json", "info", "--room-code", "1"]);
+    assert_eq!(json_of(&none), serde_json::json!([]), "{}", stderr(&none));
+    assert!(stderr(&none).contains("no conference uses room code 1"));
+}
+
+#[test]
+fn members_is_a_table_of_every_page_and_json_the_member_models() {
+    let fake = Fake::start();
+    let table = ok(&fake.run(&["members", seeded::STARTED]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("NICK"), "{table}");
+    for column in [
+        "UNION ID",
+        "STATUS",
+        "ROLE",
+        "JOINED",
+        "LEFT",
+        "TIME IN MEETING",
+    ] {
+        assert!(lines[0].contains(column), "{table}");
+    }
+    assert_eq!(lines.len(), 1 + seeded::STARTED_MEMBERS, "{table}");
+    assert!(
+        lines.iter().any(|line| line.contains(seeded::STARTED_HOST)
+            && line.contains("host")
+            && line.contains("in the conference")),
+        "{table}"
+    );
+    assert!(lines.iter().any(|line| line.contains("left")), "{table}");
+
+    let paged = ok(&fake.run(&["members", seeded::STARTED, "--page-size", "4"]));
+    assert_eq!(paged, table, "four to a page, the same members");
+
+    let output = fake.run(&["--json", "members", seeded::STARTED]);
+    let _ = ok(&output);
+    let value = json_of(&output);
+    let members = value.as_array().expect("an array");
+    assert_eq!(members.len(), seeded::STARTED_MEMBERS);
+    for member in members {
+        assert_spec_keys(member, "ConferenceMember");
+    }
+
+    let unknown = fake.run(&["members", "no-such-conference"]);
+    assert_eq!(exit_code(&unknown), 3, "{}", stderr(&unknown));
+}
+
+#[test]
+fn a_listing_whose_page_token_repeats_stops_with_exit_7() {
+    let fake = Fake::start();
+    let page =
+        br#"{"memberModels":[{"unionId":"u1","userNick":"n"}],"nextToken":"again","totalCount":9}"#;
+    fake.server.push_fault(
+        FaultScope::Operation {
+            operation_id: "queryConferenceMembers".into(),
+            id: None,
+            times: None,
+        },
+        Fault::Body {
+            status: 200,
+            content_type: "application/json".into(),
+            body: page.to_vec(),
+        },
+    );
+    let output = fake.run(&["members", seeded::STARTED]);
+    let err = stderr(&output);
+    assert_eq!(exit_code(&output), 7, "{err}");
+    assert!(err.contains("repeated the page token"), "{err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "one error line: {err}");
+}
+
+#[test]
+fn create_prints_only_the_id_and_its_secrets_only_with_json() {
+    let fake = Fake::start();
+    let output = fake.run(&[
+        "create",
+        "--title",
+        "CLI test 命令行",
+        "--user-id",
+        "organiser-union-id",
+        "--invite",
+        "guest-union-id",
+    ]);
+    let id = ok(&output);
+    let id = id.strip_suffix('\n').expect("one line");
+    assert!(
+        !id.is_empty() && !id.contains(char::is_whitespace),
+        "{id:?}"
+    );
+    let created = fake.server.conference(id).expect("the fake server has it");
+    assert_eq!(created.title.as_deref(), Some("CLI test 命令行"));
+    assert_eq!(created.creator_id.as_deref(), Some("organiser-union-id"));
+    assert!(stderr(&output).contains("room code"), "{}", stderr(&output));
+
+    let output = fake.run(&[
+        "--json",
+        "create",
+        "--title",
+        "second",
+        "--user-id",
+        "organiser-union-id",
+        "--no-call-organiser",
+    ]);
+    let _ = ok(&output);
+    let value = json_of(&output);
+    let keys = assert_spec_keys(&value, "CreateVideoConferenceResponse");
+    for key in [
+        "conferenceId",
+        "conferencePassword",
+        "hostPassword",
+        "roomCode",
+    ] {
+        assert!(keys.contains(key), "{key} missing: {value}");
+    }
+    let body: serde_json::Value = fake
+        .server
+        .requests()
+        .iter()
+        .rev()
+        .find(|request| request.method == "POST" && request.path.ends_with("/videoConferences"))
+        .map(|request| serde_json::from_slice(&request.body).expect("a JSON body"))
+        .expect("the create request");
+    assert_eq!(body["inviteCaller"], false, "{body}");
+}
+
+#[test]
+fn create_never_prints_the_passwords_in_text() {
+    let fake = Fake::start();
+    let answer = serde_json::json!({
+        "conferenceId": "607452e01401526ee39609e1",
+        "conferencePassword": "conf-secret-1151302294",
+        "hostPassword": "host-secret-2142817614",
+        "externalLinkUrl": "https://meeting.dingtalk.io/app?roomCode=68550708396",
+        "roomCode": "68550708396",
+    });
+    for args in [&["create"][..], &["--json", "create"][..]] {
+        fake.server.push_fault(
+            FaultScope::Operation {
+                operation_id: "createVideoConference".into(),
+                id: None,
+                times: Some(1),
+            },
+            Fault::Body {
+                status: 200,
+                content_type: "application/json".into(),
+                body: answer.to_string().into_bytes(),
+            },
+        );
+        let mut all = args.to_vec();
+        all.extend(["--title", "t", "--user-id", "u"]);
+        let output = fake.run(&all);
+        let (out, err) = (ok(&output), stderr(&output));
+        let json = args[0] == "--json";
+        for secret in ["conf-secret-1151302294", "host-secret-2142817614"] {
+            assert_eq!(out.contains(secret), json, "{args:?}: {out}");
+            assert!(!err.contains(secret), "{args:?}: {err}");
+        }
+        if !json {
+            assert_eq!(out, "607452e01401526ee39609e1\n");
+        }
+    }
+}
+
+#[test]
+fn close_confirms_and_closing_again_or_as_someone_else_has_its_exit_code() {
+    let fake = Fake::start();
+    let not_host = fake.run(&["close", seeded::STARTED, "--union-id", "someone-else"]);
+    assert_eq!(exit_code(&not_host), 4, "{}", stderr(&not_host));
+    assert!(stderr(&not_host).contains("code: noPermission"));
+
+    let closed = ok(&fake.run(&["close", seeded::STARTED, "--union-id", seeded::STARTED_HOST]));
+    assert_eq!(closed, format!("closed conference {}\n", seeded::STARTED));
+    let again = fake.run(&["close", seeded::STARTED, "--union-id", seeded::STARTED_HOST]);
+    let err = stderr(&again);
+    assert_eq!(exit_code(&again), 9, "{err}");
+    assert!(err.contains("code: resourceClose"), "{err}");
+    assert_eq!(err.lines().filter(|l| l.starts_with("error: ")).count(), 1);
+
+    let unknown = fake.run(&["close", "no-such-conference", "--union-id", "u"]);
+    assert_eq!(exit_code(&unknown), 3, "{}", stderr(&unknown));
+
+    let id = ok(&fake.run(&["create", "--title", "t", "--user-id", "host-u"]));
+    let quiet = ok(&fake.run(&["--json", "close", id.trim(), "--union-id", "host-u"]));
+    assert!(quiet.is_empty(), "--json close prints nothing: {quiet}");
+}
+
+#[test]
+fn recordings_show_each_video_with_its_links() {
+    let text = ok(&run(&[
+        "--mock",
+        "recordings",
+        seeded::ENDED,
+        "--union-id",
+        seeded::ENDED_HOST,
+    ]));
+    let videos: Vec<&str> = text.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert_eq!(videos.len(), seeded::ENDED_VIDEOS, "{text}");
+    assert!(videos[0].starts_with("recording  "), "{text}");
+    assert!(
+        videos[0].contains("  2026-02-10 14:01:00 +08:00  "),
+        "{text}"
+    );
+    // The columns line up: each video's start is at the same place.
+    let starts: Vec<Option<usize>> = videos.iter().map(|v| v.find("2026-")).collect();
+    assert!(starts.windows(2).all(|w| w[0] == w[1]), "{text}");
+    assert!(
+        videos.iter().any(|v| v.starts_with("composed file")),
+        "{text}"
+    );
+    assert!(videos.iter().all(|v| v.contains("iB")), "sizes: {text}");
+    assert_eq!(text.matches("\n  play  https://").count(), 2, "{text}");
+    assert_eq!(text.matches(".m3u8\n").count(), 2, "{text}");
+    assert_eq!(text.matches(".mp4\n").count(), 2, "{text}");
+
+    let none = run(&[
+        "--mock",
+        "recordings",
+        seeded::STARTED,
+        "--union-id",
+        seeded::STARTED_HOST,
+    ]);
+    let err = stderr(&none);
+    assert_eq!(exit_code(&none), 3, "{err}");
+    assert!(err.contains("code: cloudRecordNotFound"), "{err}");
+}
+
+#[test]
+fn recordings_json_pairs_each_video_with_its_play_info() {
+    let output = run(&[
+        "--mock",
+        "--json",
+        "recordings",
+        seeded::ENDED,
+        "--union-id",
+        seeded::ENDED_HOST,
+    ]);
+    let _ = ok(&output);
+    let value = json_of(&output);
+    let items = value.as_array().expect("an array");
+    assert_eq!(items.len(), seeded::ENDED_VIDEOS);
+    for item in items {
+        let keys: BTreeSet<&str> = item
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, BTreeSet::from(["video", "playInfo"]), "{item}");
+        assert_spec_keys(&item["video"], "CloudRecordVideo");
+        let play = assert_spec_keys(&item["playInfo"], "QueryCloudRecordVideoPlayInfoResponse");
+        assert!(
+            play.contains("playUrl") && play.contains("mp4FileUrl"),
+            "{item}"
+        );
+        assert_eq!(item["video"]["fileSize"], item["playInfo"]["fileSize"]);
+    }
+}
+
+/// The `[hh:mm:ss]` of a transcript line, in seconds.
+fn line_seconds(line: &str) -> u64 {
+    let time = line
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "))
+        .map(|(time, _)| time)
+        .unwrap_or_else(|| panic!("not a transcript line: {line:?}"));
+    time.split(':')
+        .map(|part| part.parse::<u64>().expect("digits"))
+        .fold(0, |seconds, part| seconds * 60 + part)
+}
+
+#[test]
+fn transcript_lines_order_paging_and_start() {
+    let fake = Fake::start();
+    let args = [
+        "transcript",
+        seeded::ENDED,
+        "--union-id",
+        seeded::ENDED_HOST,
+    ];
+    let text = ok(&fake.run(&args));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), seeded::ENDED_PARAGRAPHS, "{text}");
+    for line in &lines {
+        let (_, said) = line.split_once("] ").expect("time first");
+        let (nick, words) = said.split_once(": ").expect("nick: text");
+        assert!(!nick.is_empty() && !words.is_empty(), "{line}");
+    }
+    let times: Vec<u64> = lines.iter().map(|l| line_seconds(l)).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{text}");
+
+    let paged = ok(&fake.run(&[&args[..], &["--page-size", "3"]].concat()));
+    assert_eq!(paged, text, "three to a page, the same transcript");
+
+    let newest = ok(&fake.run(&[&args[..], &["--newest-first"]].concat()));
+    let mut reversed = lines.clone();
+    reversed.reverse();
+    assert_eq!(newest.lines().collect::<Vec<_>>(), reversed);
+
+    let from = times[3].to_string();
+    let later = ok(&fake.run(&[&args[..], &["--from", &from]].concat()));
+    assert_eq!(later.lines().collect::<Vec<_>>(), lines[3..].to_vec());
+
+    let output = fake.run(&[&["--json"][..], &args[..]].concat());
+    let json_lines = ok(&output);
+    let paragraphs: Vec<serde_json::Value> = json_lines
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON value per line"))
+        .collect();
+    assert_eq!(paragraphs.len(), seeded::ENDED_PARAGRAPHS);
+    for paragraph in &paragraphs {
+        let keys = assert_spec_keys(paragraph, "TranscriptParagraph");
+        assert!(keys.contains("sentenceList"), "{paragraph}");
+    }
+}
+
+#[test]
+fn transcript_prints_a_page_before_the_next_one_arrives() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+
+    let fake = Fake::start();
+    let texts = |times| FaultScope::Operation {
+        operation_id: "queryCloudRecordText".into(),
+        id: None,
+        times: Some(times),
+    };
+    // The first page comes at once; the second is held back (until the client's 10 s request
+    // timeout gives up on it and asks again), so the first page's lines can only show while
+    // the command still runs if they are written as they arrive.
+    fake.server
+        .push_fault(texts(1), Fault::Delay(std::time::Duration::ZERO));
+    fake.server
+        .push_fault(texts(1), Fault::Delay(std::time::Duration::from_secs(600)));
+    let base_url = fake.server.base_url();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dingtalk-conference"))
+        .args([
+            "--base-url",
+            &base_url,
+            "--app-key",
+            DEFAULT_APP_KEY,
+            "--app-secret",
+            DEFAULT_APP_SECRET,
+            "transcript",
+            seeded::ENDED,
+            "--union-id",
+            seeded::ENDED_HOST,
+            "--page-size",
+            "3",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first_page = Vec::new();
+    for _ in 0..3 {
+        let mut line = String::new();
+        assert!(
+            lines.read_line(&mut line).expect("reads") > 0,
+            "ended early"
+        );
+        first_page.push(line);
+    }
+    let still_running = child.try_wait().expect("status").is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(still_running, "the first page was printed only at the end");
+    assert!(
+        first_page.iter().all(|l| l.starts_with("[")),
+        "{first_page:?}"
+    );
+}
+
+#[test]
+fn bad_input_is_refused_before_any_request_with_exit_2() {
+    let fake = Fake::start();
+    for (args, message) in [
+        (&["status"][..], "required"),
+        (
+            &["status", seeded::STARTED, ""][..],
+            "conference id is empty",
+        ),
+        (&["info", "--room-code", "12a4"][..], "not all digits"),
+        (&["info", "--room-code", ""][..], "room code is empty"),
+        (&["info"][..], "--room-code"),
+        (
+            &["info", seeded::ENDED, "--room-code", "1"][..],
+            "cannot be used with",
+        ),
+        (&["members", " "][..], "conference id is empty"),
+        (&["members", seeded::STARTED, "--page-size", "0"][..], "0"),
+        (
+            &["close", seeded::STARTED, "--union-id", " "][..],
+            "union id is empty",
+        ),
+        (&["close", seeded::STARTED][..], "--union-id"),
+        (
+            &["create", "--title", " ", "--user-id", "u"][..],
+            "title is empty",
+        ),
+        (
+            &["create", "--title", "t", "--user-id", ""][..],
+            "union id is empty",
+        ),
+        (
+            &["create", "--title", "t", "--user-id", "u", "--invite", " "][..],
+            "union id is empty",
+        ),
+        (
+            &["recordings", seeded::ENDED, "--union-id", ""][..],
+            "union id is empty",
+        ),
+        (
+            &[
+                "transcript",
+                seeded::ENDED,
+                "--union-id",
+                "u",
+                "--from",
+                "-1",
+            ][..],
+            "zero or more seconds",
+        ),
+        (
+            &[
+                "transcript",
+                seeded::ENDED,
+                "--union-id",
+                "u",
+                "--page-size",
+                "2001",
+            ][..],
+            "2001",
+        ),
+    ] {
+        let output = fake.run(args);
+        let err = stderr(&output);
+        assert_eq!(exit_code(&output), 2, "{args:?}: {err}");
+        assert!(
+            err.contains(message),
+            "{args:?}: {message:?} missing from {err}"
+        );
+        assert!(stdout(&output).is_empty(), "{args:?}");
+    }
+    let title = "x".repeat(257);
+    let output = fake.run(&["create", "--title", &title, "--user-id", "u"]);
+    assert_eq!(exit_code(&output), 2, "{}", stderr(&output));
+    assert!(stderr(&output).contains("257 characters"));
+    // The facade's own checks come before any request too.
+    let output = fake.run(&["status", ".."]);
+    assert_eq!(exit_code(&output), 2, "{}", stderr(&output));
+    assert!(
+        fake.server.requests().is_empty(),
+        "no request, not even for a token: {:?}",
+        fake.server.requests()
+    );
+}
+
+/// The closing note's lifecycle, on one fake server reached with `--base-url` (each `--mock`
+/// process would have its own): create, look it up three ways, its members, close it, see it
+/// ended; then a finished recording's videos and transcript.
+#[test]
+fn lifecycle_create_info_status_members_close_recordings_transcript() {
+    let fake = Fake::start();
+    let organiser = "lifecycle-organiser";
+
+    let id = ok(&fake.run(&[
+        "create",
+        "--title",
+        "Lifecycle 生命周期",
+        "--user-id",
+        organiser,
+        "--invite",
+        "lifecycle-guest",
+    ]));
+    let id = id.trim().to_string();
+
+    let info = ok(&fake.run(&["info", &id]));
+    assert!(info.contains("status           started"), "{info}");
+    assert!(info.contains("Lifecycle 生命周期"), "{info}");
+    let room_code = info
+        .lines()
+        .find_map(|line| line.strip_prefix("room code"))
+        .map(str::trim)
+        .expect("a room code")
+        .to_string();
+
+    let by_code = ok(&fake.run(&["info", "--room-code", &room_code]));
+    assert!(
+        by_code.contains(&format!("conference id  {id}")),
+        "{by_code}"
+    );
+    assert_eq!(by_code.matches("conference id").count(), 1, "{by_code}");
+
+    let status = ok(&fake.run(&["status", &id, seeded::STARTED, seeded::ENDED]));
+    let lines: Vec<&str> = status.lines().collect();
+    assert_eq!(lines.len(), 3, "{status}");
+    assert!(
+        lines[0].starts_with(id.as_str()) && lines[0].contains("started"),
+        "{status}"
+    );
+    assert!(lines[0].contains("1 active, 1 attended"), "{status}");
+    assert!(lines[1].starts_with(seeded::STARTED) && lines[1].contains("started"));
+    assert!(
+        lines[2].ends_with("not in progress (or unknown)"),
+        "{status}"
+    );
+
+    let members = ok(&fake.run(&["members", &id]));
+    assert_eq!(
+        members.lines().count(),
+        3,
+        "header, organiser, guest: {members}"
+    );
+    assert!(
+        members
+            .lines()
+            .any(|l| l.contains(organiser) && l.contains("host"))
+    );
+    assert!(
+        members
+            .lines()
+            .any(|l| l.contains("lifecycle-guest") && l.contains("being called"))
+    );
+
+    let closed = ok(&fake.run(&["close", &id, "--union-id", organiser]));
+    assert_eq!(closed, format!("closed conference {id}\n"));
+
+    let info = ok(&fake.run(&["info", &id]));
+    assert!(info.contains("status           ended"), "{info}");
+    let status = ok(&fake.run(&["status", &id]));
+    assert!(status.contains("not in progress (or unknown)"), "{status}");
+
+    let recordings = ok(&fake.run(&[
+        "recordings",
+        seeded::ENDED,
+        "--union-id",
+        seeded::ENDED_HOST,
+    ]));
+    assert_eq!(
+        recordings.matches("  play  ").count(),
+        seeded::ENDED_VIDEOS,
+        "{recordings}"
+    );
+    let transcript = ok(&fake.run(&[
+        "transcript",
+        seeded::ENDED,
+        "--union-id",
+        seeded::ENDED_HOST,
+    ]));
+    assert_eq!(
+        transcript.lines().count(),
+        seeded::ENDED_PARAGRAPHS,
+        "{transcript}"
+    );
 }

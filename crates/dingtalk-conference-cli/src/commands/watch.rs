@@ -1,15 +1,15 @@
-//! The three commands. Each returns what goes to stdout; progress and notes go to stderr as
-//! they happen.
+//! `watch`: poll a conference until it ends (or starts, or changes), then show it.
 
 use std::cell::Cell;
 use std::time::Duration;
 
-use chrono::{Local, SecondsFormat, Utc};
-use dingtalk_conference::{ConferenceInfo, Error, WaitEvent, WaitOptions, WaitUntil};
+use chrono::{Local, Utc};
+use clap::{Subcommand, ValueEnum};
+use dingtalk_conference::{Error, WaitEvent, WaitOptions, WaitUntil};
 use dingtalk_conference_mock::{MockServer, seeded};
 
-use crate::cli::{Command, GlobalArgs};
-use crate::connect::Connection;
+use super::{Context, conferences::print_conference};
+use crate::cli::{conference_id, parse_seconds};
 use crate::{Failure, render, say};
 
 /// `WaitOptions`' default interval, for the progress note (a test keeps the two equal).
@@ -21,74 +21,79 @@ const MOCK_START_AFTER: Duration = Duration::from_secs(2);
 /// Under `--mock`, how soon a watched started conference ends (after starting, if it had not).
 const MOCK_END_AFTER: Duration = Duration::from_secs(3);
 
-/// Runs `command`; the text for stdout.
-pub(crate) async fn run(
-    command: &Command,
-    global: &GlobalArgs,
-    connection: &Connection,
-) -> Result<String, Failure> {
-    match command {
-        Command::Info {
-            conference_id,
-            repeat,
-        } => {
-            let query = async {
-                for _ in 1..*repeat {
-                    connection.client.conference_info(conference_id).await?;
-                }
-                connection.client.conference_info(conference_id).await
-            };
-            let info = within(global.timeout, query)
-                .await?
-                .map_err(Failure::Dingtalk)?;
-            conference(&info, global.json)
+/// The watch command.
+#[derive(Subcommand)]
+pub(crate) enum Watch {
+    /// Poll a conference until it ends (or starts, or changes), then show it.
+    #[command(long_about = "\
+Poll a conference until it ends (or starts, or changes), then show it as info does.
+
+Progress goes to stderr: one line per poll with the time and status, and a line for each back-off
+when DingTalk throttles or a poll fails. The final conference goes to stdout (with --json, the
+confInfo object as info --json prints it). --timeout SECS gives up after SECS seconds (exit
+code 8).
+
+With --mock, a seeded conference that has not ended is scripted to change on its own: an
+initialised one starts after 2 s and ends 3 s later, a started one ends after 3 s; and the
+default interval is 1 s.")]
+    Watch {
+        /// The conference id, e.g. 6323d7568777190142ab9d10.
+        #[arg(value_parser = conference_id, value_name = "CONFERENCE_ID")]
+        conference_id: String,
+
+        /// What to wait for
+        #[arg(long, value_enum, default_value_t = UntilArg::Ended)]
+        until: UntilArg,
+
+        /// Seconds between polls [default: 5, or 1 with --mock]
+        ///
+        /// Fractions are allowed, up to a year (31536000). When DingTalk throttles or a poll
+        /// fails, the wait doubles, up to 60 s.
+        #[arg(
+            long,
+            value_name = "SECS",
+            value_parser = parse_seconds,
+            allow_negative_numbers = true,
+            verbatim_doc_comment
+        )]
+        interval: Option<Duration>,
+    },
+}
+
+/// `watch --until`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum UntilArg {
+    /// The conference has ended.
+    Ended,
+    /// The conference is in progress or already over.
+    Started,
+    /// The status differs from the first one seen.
+    Change,
+}
+
+impl From<UntilArg> for WaitUntil {
+    fn from(until: UntilArg) -> Self {
+        match until {
+            UntilArg::Ended => WaitUntil::Ended,
+            UntilArg::Started => WaitUntil::Started,
+            UntilArg::Change => WaitUntil::Change,
         }
-        Command::Watch {
+    }
+}
+
+impl Watch {
+    pub(crate) async fn run(&self, cx: &mut Context<'_>) -> Result<(), Failure> {
+        let Self::Watch {
             conference_id,
             until,
             interval,
-        } => {
-            if let Some(mock) = &connection.mock {
-                script_seeded_conference(mock, conference_id);
-            }
-            let interval = interval.or(connection.mock.as_ref().map(|_| MOCK_INTERVAL));
-            let info = watch(
-                connection,
-                conference_id,
-                (*until).into(),
-                interval,
-                global.timeout,
-            )
-            .await?;
-            conference(&info, global.json)
+        } = self;
+        if let Some(mock) = &cx.connection.mock {
+            script_seeded_conference(mock, conference_id);
         }
-        Command::Token { show_token } => {
-            let token = within(global.timeout, connection.client.access_token())
-                .await?
-                .map_err(Failure::Dingtalk)?;
-            token_report(connection, token, *show_token, global.json)
-        }
-    }
-}
-
-/// Runs `work`, giving up after `timeout` if there is one.
-async fn within<T>(timeout: Option<Duration>, work: impl Future<Output = T>) -> Result<T, Failure> {
-    match timeout {
-        Some(limit) => tokio::time::timeout(limit, work)
-            .await
-            .map_err(|_| Failure::TimedOut(limit)),
-        None => Ok(work.await),
-    }
-}
-
-/// The conference as text or as DingTalk's JSON.
-fn conference(info: &ConferenceInfo, json: bool) -> Result<String, Failure> {
-    if json {
-        serde_json::to_string_pretty(info)
-            .map(|text| text + "\n")
-            .map_err(|e| Failure::Other(format!("could not write JSON: {e}")))
-    } else {
-        Ok(render::conference_summary(info, &Local, Utc::now()))
+        let interval = interval.or(cx.connection.mock.as_ref().map(|_| MOCK_INTERVAL));
+        let info = watch(cx, conference_id, (*until).into(), interval).await?;
+        print_conference(cx, &info)
     }
 }
 
@@ -126,12 +131,12 @@ fn script_seeded_conference(mock: &MockServer, id: &str) {
 }
 
 async fn watch(
-    connection: &Connection,
+    cx: &Context<'_>,
     id: &str,
     until: WaitUntil,
     interval: Option<Duration>,
-    timeout: Option<Duration>,
-) -> Result<ConferenceInfo, Failure> {
+) -> Result<dingtalk_conference::ConferenceInfo, Failure> {
+    let timeout = cx.global.timeout;
     let mut options = WaitOptions::default();
     if let Some(interval) = interval {
         options = options.interval(interval);
@@ -158,11 +163,11 @@ async fn watch(
             say(&format!("{}  {line}", render::clock(Utc::now(), &Local)));
         }
     };
-    let wait = connection
-        .client
+    let wait = cx
+        .client()
         .wait_for_status_with(id, until, options, progress);
     // The wait checks its timeout between polls; this also bounds a poll that hangs.
-    let result = match within(timeout, wait).await {
+    let result = match cx.within(wait).await {
         Ok(result) => result,
         Err(_) => Err(Error::WaitTimedOut {
             waited: timeout.unwrap_or_default(),
@@ -197,49 +202,6 @@ fn progress_line(event: &WaitEvent<'_>) -> Option<String> {
         _ => return None,
     };
     Some(render::clean(&line))
-}
-
-fn token_report(
-    connection: &Connection,
-    token: dingtalk_conference::AccessToken,
-    show_token: bool,
-    json: bool,
-) -> Result<String, Failure> {
-    let now = Utc::now();
-    let expires_in = token.expires_in();
-    let expires_at = expires_in
-        .and_then(|d| chrono::Duration::from_std(d).ok())
-        .and_then(|d| now.checked_add_signed(d));
-    if json {
-        let mut object = serde_json::json!({
-            "credentials": connection.credentials_kind,
-            "expiresIn": expires_in.map(|d| d.as_secs()),
-            "expiresAt": expires_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
-        });
-        if show_token {
-            object["token"] = serde_json::Value::from(token.secret().expose());
-        }
-        return serde_json::to_string_pretty(&object)
-            .map(|text| text + "\n")
-            .map_err(|e| Failure::Other(format!("could not write JSON: {e}")));
-    }
-    let expiry = match (expires_in, expires_at) {
-        (Some(left), Some(at)) => format!(
-            "in {}, at {}",
-            render::human_duration(left),
-            render::time_in(at, &Local)
-        ),
-        _ => "unknown: a fixed token is used as given until DingTalk rejects it".to_string(),
-    };
-    let shown = if show_token {
-        render::clean(token.secret().expose())
-    } else {
-        "hidden; add --show-token to print it".to_string()
-    };
-    Ok(format!(
-        "credentials  {}\nexpires      {expiry}\ntoken        {shown}\n",
-        connection.credentials_description
-    ))
 }
 
 #[cfg(test)]
