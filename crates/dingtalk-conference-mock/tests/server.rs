@@ -109,6 +109,9 @@ async fn counters_count_each_route_and_every_fault() {
             corp_token_requests: 1,
             conference_requests: 3,
             faults_served: 1,
+            qps_throttled: 0,
+            ip_banned: 0,
+            quota_refused: 0,
         }
     );
 }
