@@ -77,8 +77,10 @@
 //!   third-party suite key together with the authorising organisation. [`MockServer::issue_token`]
 //!   issues tokens of [`DEFAULT_APP_KEY`]. **"Per API"** is per `operationId`.
 //! - **Token requests** (`getAccessToken`, `getCorpAccessToken`) are neither limited per second
-//!   nor counted in the quota: DingTalk exempts them from the quota and limits them separately,
-//!   which the fake does not model. They do count toward the IP limit, as every request does.
+//!   nor counted in the quota. DingTalk exempts them from the quota; it documents no per-second
+//!   number of their own, and a client that caches its token rarely asks, so the fake leaves
+//!   them unlimited rather than refuse token fetches a test does not mean to measure. They do
+//!   count toward the IP limit, as every request does.
 //! - **Order**: the IP limit comes first, in front of everything (a banned request uses up no
 //!   fault); then faults; then, for a conference call with a valid token, the quota, then the
 //!   per-second limit, then the operation. Only an admitted call counts toward the quota and
