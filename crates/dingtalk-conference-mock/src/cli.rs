@@ -116,7 +116,7 @@ fn positive(flag: &str, raw: &str, what: &str) -> Result<u32, String> {
 fn ip_limit(raw: &str) -> Result<IpLimit, String> {
     let Some((calls, secs)) = raw.split_once('/') else {
         return Err(format!(
-            "--ip-limit: `{raw}` is not N/SECS (requests per seconds, e.g. 10000/20)"
+            "--ip-limit: `{raw}` is not N/SECS (N requests in SECS seconds, e.g. 10000/20)"
         ));
     };
     let calls = positive("--ip-limit", calls, "requests")?;
