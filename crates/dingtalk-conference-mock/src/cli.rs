@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use crate::{
     DEFAULT_APP_KEY, DEFAULT_APP_SECRET, DEFAULT_CORP_ID, DEFAULT_SUITE_KEY, DEFAULT_SUITE_SECRET,
-    DEFAULT_SUITE_TICKET, MockConfig, MockServer, seeded,
+    DEFAULT_SUITE_TICKET, IpLimit, MockConfig, MockServer, seeded,
 };
 
 const USAGE: &str = "\
 dingtalk-conference-mock: a fake DingTalk video conference server on 127.0.0.1
 
-Usage: dingtalk-conference-mock [--port N] [--token-lifetime SECS] [--no-seed]
+Usage: dingtalk-conference-mock [--port N] [--token-lifetime SECS] [--no-seed] [LIMITS]
 
 Options:
   --port N                Port to listen on (default 0: pick a free one)
@@ -21,20 +21,115 @@ Options:
   --no-seed               Start without the seeded conferences
   -h, --help              Print this help
 
+Limits (all off unless given; `off` turns one off):
+  --qps-limit N           Conference calls per second allowed per app and per API; the
+                          calls beyond get 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi
+                          (token requests are not limited)
+  --ip-limit N/SECS       Requests allowed from one IP within any SECS seconds; the request
+                          beyond bans the IP: every request gets the HTML ban page
+  --ip-ban-secs SECS      How long the ban lasts (default 300; needs an IP limit)
+  --monthly-quota N       Conference calls per organisation until POST /__mock/reset-quota;
+                          then 403 Forbidden.AccessDenied.ApiCountLimitForOrg (0: spent)
+  --dingtalk-limits       All of them at DingTalk's numbers: --qps-limit 20
+                          --ip-limit 10000/20 --ip-ban-secs 300 --monthly-quota 5000 (the
+                          quota is illustrative); the flags above, given too, win
+
 Prints `listening on http://127.0.0.1:PORT` on stdout once it accepts connections, and the
 default credentials and seeded conference ids on stderr. Runs until Ctrl-C or SIGTERM.
 
 Control routes (not part of DingTalk's API): GET /__mock/counters returns the request
-counters as JSON; POST /__mock/expire-tokens makes every issued token invalid.";
+counters as JSON; POST /__mock/expire-tokens makes every issued token invalid;
+POST /__mock/reset-quota starts a new month for the monthly quota.";
 
 /// What the command line asked for.
+#[derive(Debug, PartialEq, Eq)]
 enum Command {
     Run(MockConfig),
     Help,
 }
 
+/// The limit flags, applied after every flag is read so that the explicit ones win over
+/// `--dingtalk-limits` wherever they stand. `Some(None)` is `off`.
+#[derive(Default)]
+struct LimitFlags {
+    dingtalk: bool,
+    qps: Option<Option<u32>>,
+    ip: Option<Option<IpLimit>>,
+    ip_ban: Option<Duration>,
+    quota: Option<Option<u64>>,
+}
+
+impl LimitFlags {
+    fn apply(self, mut config: MockConfig) -> Result<MockConfig, String> {
+        if self.dingtalk {
+            let preset = MockConfig::dingtalk_limits();
+            config.qps_limit = preset.qps_limit;
+            config.ip_limit = preset.ip_limit;
+            config.ip_ban = preset.ip_ban;
+            config.monthly_quota = preset.monthly_quota;
+        }
+        if let Some(qps) = self.qps {
+            config.qps_limit = qps;
+        }
+        if let Some(ip) = self.ip {
+            config.ip_limit = ip;
+        }
+        if let Some(ban) = self.ip_ban {
+            if config.ip_limit.is_none() {
+                return Err(
+                    "--ip-ban-secs: there is no IP limit to ban for (give --ip-limit N/SECS)"
+                        .to_owned(),
+                );
+            }
+            config.ip_ban = ban;
+        }
+        if let Some(quota) = self.quota {
+            config.monthly_quota = quota;
+        }
+        Ok(config)
+    }
+}
+
+/// `raw` as `off` (`None`) or a value `parse` accepts.
+fn off_or<T>(
+    raw: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    if raw == "off" {
+        Ok(None)
+    } else {
+        parse(raw).map(Some)
+    }
+}
+
+/// A whole number of at least 1 (`what` says of what, for the error).
+fn positive(flag: &str, raw: &str, what: &str) -> Result<u32, String> {
+    raw.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        format!(
+            "{flag}: `{raw}` is not a whole number of {what} from 1 to {}",
+            u32::MAX
+        )
+    })
+}
+
+/// `N/SECS`: at least one request within at least one second.
+fn ip_limit(raw: &str) -> Result<IpLimit, String> {
+    let Some((calls, secs)) = raw.split_once('/') else {
+        return Err(format!(
+            "--ip-limit: `{raw}` is not N/SECS (N requests in SECS seconds, e.g. 10000/20)"
+        ));
+    };
+    let calls = positive("--ip-limit", calls, "requests")?;
+    let secs = positive("--ip-limit", secs, "seconds")?;
+    Ok(IpLimit {
+        calls,
+        window: Duration::from_secs(u64::from(secs)),
+    })
+}
+
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut config = MockConfig::default();
+    let mut limits = LimitFlags::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -65,10 +160,63 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
                 config.token_lifetime = Duration::from_secs(secs);
             }
             "--no-seed" if inline.is_none() => config.seed = false,
+            "--qps-limit" => {
+                let raw = value("--qps-limit")?;
+                limits.qps = Some(off_or(&raw, |raw| {
+                    positive("--qps-limit", raw, "calls per second")
+                })?);
+            }
+            "--ip-limit" => {
+                let raw = value("--ip-limit")?;
+                limits.ip = Some(off_or(&raw, ip_limit)?);
+            }
+            "--ip-ban-secs" => {
+                let raw = value("--ip-ban-secs")?;
+                let secs = positive("--ip-ban-secs", &raw, "seconds")?;
+                limits.ip_ban = Some(Duration::from_secs(u64::from(secs)));
+            }
+            "--monthly-quota" => {
+                let raw = value("--monthly-quota")?;
+                limits.quota = Some(off_or(&raw, |raw| {
+                    raw.parse::<u64>().map_err(|_| {
+                        format!(
+                            "--monthly-quota: `{raw}` is not a whole number of calls (0 to {})",
+                            u64::MAX
+                        )
+                    })
+                })?);
+            }
+            "--dingtalk-limits" if inline.is_none() => limits.dingtalk = true,
             _ => return Err(format!("unexpected argument `{arg}`")),
         }
     }
-    Ok(Command::Run(config))
+    Ok(Command::Run(limits.apply(config)?))
+}
+
+/// The limits in force, for the start-up banner.
+fn describe_limits(config: &MockConfig) -> String {
+    let mut parts = Vec::new();
+    if let Some(qps) = config.qps_limit {
+        parts.push(format!("{qps} calls/s per app and API"));
+    }
+    if let Some(ip) = config.ip_limit {
+        parts.push(format!(
+            "{} requests per IP in {} s, then a {} s ban",
+            ip.calls,
+            ip.window.as_secs(),
+            config.ip_ban.as_secs()
+        ));
+    }
+    if let Some(quota) = config.monthly_quota {
+        parts.push(format!(
+            "{quota} conference calls per organisation per month"
+        ));
+    }
+    if parts.is_empty() {
+        "off".to_owned()
+    } else {
+        parts.join("; ")
+    }
 }
 
 /// Runs the command line with the process's arguments: what the binary's `main` does.
@@ -100,6 +248,7 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
     };
     let seed = config.seed;
     let lifetime = config.token_lifetime;
+    let limits = describe_limits(&config);
     let server = match MockServer::start_with(config).await {
         Ok(server) => server,
         Err(error) => {
@@ -121,6 +270,7 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
          authCorpId={DEFAULT_CORP_ID} suiteTicket={DEFAULT_SUITE_TICKET}"
     );
     eprintln!("token lifetime:  {} s", lifetime.as_secs());
+    eprintln!("limits:          {limits}");
     if seed {
         let ids = [
             ("started", seeded::STARTED),
@@ -183,5 +333,136 @@ async fn wait_for_stop() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Result<MockConfig, String> {
+        match parse(args.iter().map(|arg| (*arg).to_owned()))? {
+            Command::Run(config) => Ok(config),
+            Command::Help => Err("help".to_owned()),
+        }
+    }
+
+    #[test]
+    fn limits_are_off_without_flags() {
+        assert_eq!(config(&[]), Ok(MockConfig::default()));
+        assert_eq!(describe_limits(&MockConfig::default()), "off");
+    }
+
+    #[test]
+    fn each_limit_flag_sets_its_limit() {
+        let parsed = config(&[
+            "--qps-limit",
+            "5",
+            "--ip-limit=100/10",
+            "--ip-ban-secs",
+            "60",
+            "--monthly-quota",
+            "0",
+        ]);
+        let expected = MockConfig::new()
+            .with_qps_limit(Some(5))
+            .with_ip_limit(100, Duration::from_secs(10))
+            .with_ip_ban(Duration::from_secs(60))
+            .with_monthly_quota(Some(0));
+        assert_eq!(parsed, Ok(expected));
+    }
+
+    #[test]
+    fn the_preset_gives_dingtalk_numbers_and_explicit_flags_win_wherever_they_stand() {
+        assert_eq!(
+            config(&["--dingtalk-limits"]),
+            Ok(MockConfig::dingtalk_limits())
+        );
+        let expected = MockConfig::dingtalk_limits()
+            .with_qps_limit(Some(3))
+            .with_monthly_quota(None);
+        assert_eq!(
+            config(&[
+                "--qps-limit",
+                "3",
+                "--dingtalk-limits",
+                "--monthly-quota",
+                "off"
+            ]),
+            Ok(expected)
+        );
+        assert_eq!(
+            config(&["--dingtalk-limits", "--ip-limit", "off"]).map(|c| c.ip_limit),
+            Ok(None)
+        );
+        assert_eq!(
+            describe_limits(&MockConfig::dingtalk_limits()),
+            "20 calls/s per app and API; 10000 requests per IP in 20 s, then a 300 s ban; \
+             5000 conference calls per organisation per month"
+        );
+    }
+
+    #[test]
+    fn bad_limit_values_are_refused_with_the_flag_and_the_value() {
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["--qps-limit", "0"],
+                "--qps-limit: `0` is not a whole number of calls per second from 1 to",
+            ),
+            (
+                &["--qps-limit", "fast"],
+                "--qps-limit: `fast` is not a whole number",
+            ),
+            (&["--qps-limit", "-1"], "--qps-limit: `-1`"),
+            (&["--qps-limit"], "--qps-limit needs a value"),
+            (&["--ip-limit", "100"], "--ip-limit: `100` is not N/SECS"),
+            (
+                &["--ip-limit", "100/0"],
+                "--ip-limit: `0` is not a whole number of seconds",
+            ),
+            (
+                &["--ip-limit", "0/20"],
+                "--ip-limit: `0` is not a whole number of requests",
+            ),
+            (
+                &["--ip-limit", "a/20"],
+                "--ip-limit: `a` is not a whole number of requests",
+            ),
+            (
+                &["--ip-limit", "10/20/30"],
+                "--ip-limit: `20/30` is not a whole number",
+            ),
+            (
+                &["--ip-ban-secs", "0", "--ip-limit", "1/1"],
+                "--ip-ban-secs: `0`",
+            ),
+            (
+                &["--ip-ban-secs", "60"],
+                "--ip-ban-secs: there is no IP limit",
+            ),
+            (
+                &[
+                    "--dingtalk-limits",
+                    "--ip-limit",
+                    "off",
+                    "--ip-ban-secs",
+                    "9",
+                ],
+                "--ip-ban-secs: there is no IP limit",
+            ),
+            (
+                &["--monthly-quota", "-5"],
+                "--monthly-quota: `-5` is not a whole number",
+            ),
+            (&["--monthly-quota", "lots"], "--monthly-quota: `lots`"),
+            (
+                &["--dingtalk-limits=yes"],
+                "unexpected argument `--dingtalk-limits=yes`",
+            ),
+        ];
+        for (args, expected) in cases {
+            let error = config(args).expect_err("refused");
+            assert!(error.contains(expected), "{args:?}: {error}");
+        }
     }
 }

@@ -48,16 +48,76 @@
 //!   (`dingtalk_conference_api::spec_constants::OPERATIONS`, written by `cargo xtask codegen`);
 //!   an operation of the spec that has no handler here yet is answered `501`, and a unit test
 //!   fails until it has one.
+//! - **DingTalk's limits**, off unless configured: see [Limits](#limits).
 //! - **A log.** Every request as received ([`MockServer::requests`]) and [`Counters`].
 //! - **Control from another process.** Outside DingTalk's API, `GET /__mock/counters` returns the
-//!   [`Counters`] as JSON and `POST /__mock/expire-tokens` expires every token; these requests
-//!   are not logged, counted or faulted.
+//!   [`Counters`] as JSON, `POST /__mock/expire-tokens` expires every token and
+//!   `POST /__mock/reset-quota` starts a new month for the quota; these requests are not
+//!   logged, counted, limited or faulted.
 //!
 //! Every response carries `x-acs-request-id` (DingTalk's format, unique per request) and
 //! `x-acs-trace-id`; error bodies are DingTalk's `{"code","requestid","message"}` with the same
 //! request id. The crate also builds the `dingtalk-conference-mock` binary, which serves the same
 //! on a port of your choice until Ctrl-C, and `conformance/run.sh` checks every answer the server
 //! gives against the spec with schemathesis.
+//!
+//! # Limits
+//!
+//! So that a client can be measured against DingTalk's limits, the server enforces them when
+//! [`MockConfig`] asks (each is off by default; [`MockConfig::dingtalk_limits`] turns all three
+//! on with DingTalk's numbers, and [`MockServer`] changes them while it runs):
+//!
+//! | limit | setting | DingTalk's number | answer beyond it |
+//! |---|---|---|---|
+//! | calls per second, per app and per API | [`MockConfig::qps_limit`] | [`DINGTALK_QPS_LIMIT`]: 20 | `403` [`QPS_LIMIT_CODE`] (a third-party app: [`SUITE_QPS_LIMIT_CODE`]), DingTalk's error body, as [`Fault::Throttle`] sends it |
+//! | requests per IP in a sliding window, then a ban | [`MockConfig::ip_limit`], [`MockConfig::ip_ban`] | [`DINGTALK_IP_LIMIT`]: 10,000 in 20 s, [`DINGTALK_IP_BAN`]: 5 minutes | the HTML ban page of [`Fault::IpBanHtml`] for every request until the ban ends |
+//! | conference calls per organisation per month | [`MockConfig::monthly_quota`] | [`DINGTALK_MONTHLY_QUOTA`]: 5,000 (illustrative) | `403` [`QUOTA_CODE`] for every conference call until [`MockServer::reset_quota`] |
+//!
+//! - **"Per app"** is per credential a token was issued to: an internal app's key, or a
+//!   third-party suite key together with the authorising organisation. [`MockServer::issue_token`]
+//!   issues tokens of [`DEFAULT_APP_KEY`]. **"Per API"** is per `operationId`.
+//! - **Token requests** (`getAccessToken`, `getCorpAccessToken`) are neither limited per second
+//!   nor counted in the quota. DingTalk exempts them from the quota; it documents no per-second
+//!   number of their own, and a client that caches its token rarely asks, so the fake leaves
+//!   them unlimited rather than refuse token fetches a test does not mean to measure. They do
+//!   count toward the IP limit, as every request does.
+//! - **Order**: the IP limit comes first, in front of everything (a banned request uses up no
+//!   fault); then faults; then, for a conference call with a valid token, the quota, then the
+//!   per-second limit, then the operation. Only an admitted call counts toward the quota and
+//!   the per-second limit; a call with an invalid token counts toward neither.
+//! - **Counting** is exact, on Tokio's clock or a [`ManualClock`]: the per-second limit counts
+//!   per whole second since the server started; the IP limit keeps each IP's recent request
+//!   times. [`Counters`] report each kind of refusal.
+//!
+//! ```
+//! use std::time::Duration;
+//! use dingtalk_conference_mock::{ManualClock, MockConfig, MockServer, seeded};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let clock = ManualClock::new();
+//!     let config = MockConfig::new().with_qps_limit(Some(2)).with_limit_clock(clock.clone());
+//!     let server = MockServer::start_with(config).await?;
+//!     let token = server.issue_token();
+//!     let url = format!("{}/v1.0/conference/videoConferences/{}", server.base_url(), seeded::STARTED);
+//!     let client = reqwest::Client::builder().no_proxy().build()?;
+//!     let mut statuses = Vec::new();
+//!     for _ in 0..3 {
+//!         let response = client.get(&url).header("x-acs-dingtalk-access-token", &token).send().await?;
+//!         statuses.push(response.status().as_u16());
+//!     }
+//!     assert_eq!(statuses, [200, 200, 403]);
+//!     assert_eq!(server.counters().qps_throttled, 1);
+//!
+//!     // The next second brings the budget back.
+//!     clock.advance(Duration::from_secs(1));
+//!     let response = client.get(&url).header("x-acs-dingtalk-access-token", &token).send().await?;
+//!     assert_eq!(response.status(), 200);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Example
 //!
 //! ```
 //! use std::time::Duration;
@@ -98,6 +158,7 @@
 
 mod fault;
 mod handlers;
+mod limits;
 mod reply;
 mod routes;
 mod seed;
@@ -123,6 +184,10 @@ pub use handlers::{
     DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, DEFAULT_TRANSCRIPT_PAGE_SIZE,
     MAX_BATCH_IDS, MAX_TRANSCRIPT_PAGE_SIZE,
 };
+pub use limits::{
+    DINGTALK_IP_BAN, DINGTALK_IP_LIMIT, DINGTALK_MONTHLY_QUOTA, DINGTALK_QPS_LIMIT, IpLimit,
+    ManualClock, QPS_LIMIT_CODE, QUOTA_CODE, SUITE_QPS_LIMIT_CODE,
+};
 pub use seed::seeded;
 
 use state::{MemberRecord, Recording, Shared};
@@ -135,7 +200,8 @@ pub const DEFAULT_APP_SECRET: &str = "mock-app-secret";
 pub const DEFAULT_SUITE_KEY: &str = "mock-suite-key";
 /// The secret of [`DEFAULT_SUITE_KEY`].
 pub const DEFAULT_SUITE_SECRET: &str = "mock-suite-secret";
-/// The organisation that has authorised [`DEFAULT_SUITE_KEY`].
+/// The organisation that has authorised [`DEFAULT_SUITE_KEY`], and the one every internal app
+/// belongs to (whose monthly quota their calls spend).
 pub const DEFAULT_CORP_ID: &str = "mock-corp-id";
 /// The current suite ticket of [`DEFAULT_SUITE_KEY`] (until
 /// [`MockServer::set_suite_ticket`] changes it).
@@ -145,6 +211,10 @@ pub const DEFAULT_SUITE_TICKET: &str = "mock-suite-ticket";
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(7200);
 
 /// How a [`MockServer`] starts.
+///
+/// DingTalk's call limits (per app and API per second, per IP, per organisation per month; see
+/// [`limits`](crate#limits)) are all **off** by default; [`MockConfig::dingtalk_limits`] turns
+/// them all on with DingTalk's numbers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MockConfig {
     /// How long an issued token stays valid, and the `expireIn` it is announced with (whole
@@ -154,6 +224,28 @@ pub struct MockConfig {
     pub seed: bool,
     /// The port on `127.0.0.1`; `0` (the default) lets the system pick a free one.
     pub port: u16,
+    /// Calls allowed per second per app (per credential a token was issued to) and per API
+    /// (per `operationId`); the calls beyond get `403
+    /// Forbidden.AccessDenied.QpsLimitForAppkeyAndApi` ([`QPS_LIMIT_CODE`]; a third-party
+    /// app's token gets [`SUITE_QPS_LIMIT_CODE`]). Token requests are not limited. `None`
+    /// (the default): no limit. DingTalk: [`DINGTALK_QPS_LIMIT`].
+    pub qps_limit: Option<u32>,
+    /// Requests allowed from one IP within a sliding window, all routes together (token
+    /// requests and unknown routes too); the request beyond bans the IP for
+    /// [`MockConfig::ip_ban`]. `None` (the default): no limit. DingTalk:
+    /// [`DINGTALK_IP_LIMIT`].
+    pub ip_limit: Option<IpLimit>,
+    /// How long an IP that went over [`MockConfig::ip_limit`] is answered the ban page.
+    /// Default: [`DINGTALK_IP_BAN`] (5 minutes).
+    pub ip_ban: Duration,
+    /// Conference calls allowed per organisation until [`MockServer::reset_quota`] (a month
+    /// never passes in a test); then every conference call of the organisation gets `403
+    /// Forbidden.AccessDenied.ApiCountLimitForOrg` ([`QUOTA_CODE`]). Token requests do not
+    /// count. `None` (the default): no quota. Illustrative: [`DINGTALK_MONTHLY_QUOTA`].
+    pub monthly_quota: Option<u64>,
+    /// The clock the limits count time by: `None` (the default) for Tokio's clock (which a
+    /// test can pause and advance), or a [`ManualClock`] the test moves by hand.
+    pub limit_clock: Option<ManualClock>,
 }
 
 impl Default for MockConfig {
@@ -162,6 +254,11 @@ impl Default for MockConfig {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             seed: true,
             port: 0,
+            qps_limit: None,
+            ip_limit: None,
+            ip_ban: DINGTALK_IP_BAN,
+            monthly_quota: None,
+            limit_clock: None,
         }
     }
 }
@@ -170,6 +267,19 @@ impl MockConfig {
     /// The default configuration (same as [`MockConfig::default`]).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The default configuration with every limit on, at DingTalk's numbers: 20 calls per
+    /// second per app and API ([`DINGTALK_QPS_LIMIT`]), 10,000 calls per IP in 20 s
+    /// ([`DINGTALK_IP_LIMIT`]) then a 5-minute ban ([`DINGTALK_IP_BAN`]), and a monthly quota
+    /// of 5,000 conference calls per organisation ([`DINGTALK_MONTHLY_QUOTA`], illustrative:
+    /// the standard edition's number in one copy of DingTalk's page).
+    pub fn dingtalk_limits() -> Self {
+        Self::default()
+            .with_qps_limit(Some(DINGTALK_QPS_LIMIT))
+            .with_ip_limit(DINGTALK_IP_LIMIT.calls, DINGTALK_IP_LIMIT.window)
+            .with_ip_ban(DINGTALK_IP_BAN)
+            .with_monthly_quota(Some(DINGTALK_MONTHLY_QUOTA))
     }
 
     /// Sets [`MockConfig::token_lifetime`].
@@ -190,6 +300,49 @@ impl MockConfig {
     #[must_use]
     pub fn with_port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Sets [`MockConfig::qps_limit`] (`None`: no limit).
+    #[must_use]
+    pub fn with_qps_limit(mut self, calls_per_second: Option<u32>) -> Self {
+        self.qps_limit = calls_per_second;
+        self
+    }
+
+    /// Limits each IP to `calls` requests within any `window` ([`MockConfig::ip_limit`]).
+    #[must_use]
+    pub fn with_ip_limit(mut self, calls: u32, window: Duration) -> Self {
+        self.ip_limit = Some(IpLimit { calls, window });
+        self
+    }
+
+    /// Removes the limit per IP.
+    #[must_use]
+    pub fn without_ip_limit(mut self) -> Self {
+        self.ip_limit = None;
+        self
+    }
+
+    /// Sets [`MockConfig::ip_ban`].
+    #[must_use]
+    pub fn with_ip_ban(mut self, ban: Duration) -> Self {
+        self.ip_ban = ban;
+        self
+    }
+
+    /// Sets [`MockConfig::monthly_quota`] (`None`: no quota).
+    #[must_use]
+    pub fn with_monthly_quota(mut self, calls: Option<u64>) -> Self {
+        self.monthly_quota = calls;
+        self
+    }
+
+    /// Counts the limits' time with `clock` ([`MockConfig::limit_clock`]); keep a clone to
+    /// advance it.
+    #[must_use]
+    pub fn with_limit_clock(mut self, clock: ManualClock) -> Self {
+        self.limit_clock = Some(clock);
         self
     }
 }
@@ -218,14 +371,18 @@ impl RecordedRequest {
     }
 }
 
-/// How many requests the server has received, by route, and how many faults it served.
+/// How many requests the server has received, by route, how many faults it served, and how
+/// many requests its limits refused, by kind.
 ///
 /// Every request to a route counts, whether it was answered normally, refused, or answered by a
-/// fault. Requests to unknown routes count only in [`MockServer::requests`].
+/// fault. Requests to unknown routes count only in [`MockServer::requests`]. The three limit
+/// counters count only the answers of the limits ([`MockConfig`]); a scripted
+/// [`Fault::Throttle`] or [`Fault::IpBanHtml`] counts in `faults_served` alone.
 ///
 /// The binary serves the same numbers as JSON at `GET /__mock/counters` (with the field names
 /// below), for tests that run it as a separate process.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Counters {
     /// Requests to `POST /v1.0/oauth2/accessToken` (internal app tokens).
     pub token_requests: u64,
@@ -236,6 +393,15 @@ pub struct Counters {
     pub conference_requests: u64,
     /// Requests that were answered by (or shaped by) a [`Fault`].
     pub faults_served: u64,
+    /// Conference calls refused by the per-app, per-API limit ([`MockConfig::qps_limit`]):
+    /// `403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi` (or `…SuitekeyAndOrgAndApi`).
+    pub qps_throttled: u64,
+    /// Requests answered the IP ban page ([`MockConfig::ip_limit`]): the one that went over the
+    /// limit and every one during the ban.
+    pub ip_banned: u64,
+    /// Conference calls refused because their organisation's monthly quota is spent
+    /// ([`MockConfig::monthly_quota`]): `403 Forbidden.AccessDenied.ApiCountLimitForOrg`.
+    pub quota_refused: u64,
 }
 
 /// A running fake DingTalk server on `127.0.0.1`.
@@ -351,9 +517,12 @@ impl MockServer {
     }
 
     /// Mints a valid token directly, with the current lifetime, without a token request (for
-    /// tests that give the client a static token). It is not counted in [`Counters`].
+    /// tests that give the client a static token). It is not counted in [`Counters`]. For the
+    /// limits, it is a token of the internal app [`DEFAULT_APP_KEY`].
     pub fn issue_token(&self) -> String {
-        self.shared.lock().mint_token()
+        self.shared
+            .lock()
+            .mint_token(limits::Owner::App(DEFAULT_APP_KEY.to_owned()))
     }
 
     /// Adds or replaces a conference, keyed by its `conference_id`. An `info` without a
@@ -463,5 +632,49 @@ impl MockServer {
     /// Forgets the request log and sets the counters back to zero.
     pub fn reset_log(&self) {
         self.shared.lock().reset_log();
+    }
+
+    /// Changes [`MockConfig::qps_limit`] (`None`: no limit); every per-second count starts
+    /// afresh.
+    pub fn set_qps_limit(&self, calls_per_second: Option<u32>) {
+        self.shared
+            .lock()
+            .limits_mut()
+            .set_qps_limit(calls_per_second);
+    }
+
+    /// Changes [`MockConfig::ip_limit`] (`None`: no limit); every IP's window starts afresh
+    /// and bans are lifted.
+    pub fn set_ip_limit(&self, limit: Option<IpLimit>) {
+        self.shared.lock().limits_mut().set_ip_limit(limit);
+    }
+
+    /// Changes [`MockConfig::ip_ban`], for bans that start from now on.
+    pub fn set_ip_ban(&self, ban: Duration) {
+        self.shared.lock().limits_mut().set_ip_ban(ban);
+    }
+
+    /// Lifts every IP ban and empties every IP's window.
+    pub fn lift_ip_bans(&self) {
+        self.shared.lock().limits_mut().lift_ip_bans();
+    }
+
+    /// Changes [`MockConfig::monthly_quota`] (`None`: no quota). The calls made so far this
+    /// "month" still count (they are counted even with no quota).
+    pub fn set_monthly_quota(&self, calls: Option<u64>) {
+        self.shared.lock().limits_mut().set_monthly_quota(calls);
+    }
+
+    /// Starts a new "month": every organisation's count of conference calls goes back to zero,
+    /// so a spent quota is whole again. `POST /__mock/reset-quota` does the same.
+    pub fn reset_quota(&self) {
+        self.shared.lock().limits_mut().reset_quota();
+    }
+
+    /// The conference calls organisation `corp_id` has made this "month" (since the start or
+    /// [`MockServer::reset_quota`]), with or without a quota. Internal apps belong to
+    /// [`DEFAULT_CORP_ID`]; a third-party token counts for the organisation it was issued for.
+    pub fn quota_used(&self, corp_id: &str) -> u64 {
+        self.shared.lock().limits_mut().quota_used(corp_id)
     }
 }

@@ -66,6 +66,26 @@ impl Reply {
         Self::json(status, to_json(&body))
     }
 
+    /// A gateway throttling answer for `code` (`403` and DingTalk's error body): what
+    /// [`Fault::Throttle`](crate::Fault::Throttle) sends, and what the limits answer.
+    pub(crate) fn throttle(code: &str, request_id: &str) -> Self {
+        let message = match code.strip_prefix("Forbidden.AccessDenied.") {
+            Some("ApiCountLimitForOrg") => "the organisation's monthly API quota is used up",
+            Some("AccessTokenPermissionDenied") => "the app lacks the permission for this API",
+            Some("IpNotInWhiteList") => "the caller's IP is not in the app's white list",
+            Some(limit) if limit.starts_with("Qpm") => "too many calls this minute: slow down",
+            _ => "too many calls per second: slow down",
+        };
+        let mut detail = Map::new();
+        if code == "Forbidden.AccessDenied.AccessTokenPermissionDenied" {
+            detail.insert(
+                "requiredScopes".to_owned(),
+                Value::from(vec!["VideoConference.Conference.Read"]),
+            );
+        }
+        Self::error_with_detail(StatusCode::FORBIDDEN, code, message, request_id, detail)
+    }
+
     pub(crate) fn header(mut self, name: HeaderName, value: String) -> Self {
         self.headers.push((name, value));
         self

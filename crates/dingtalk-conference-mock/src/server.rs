@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::io;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -17,7 +18,6 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use serde_json::{Map, Value};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
@@ -44,6 +44,7 @@ const TRUNCATE_PAUSE: Duration = Duration::from_millis(20);
 /// Control routes for driving the binary from another process (outside DingTalk's API).
 pub(crate) const ADMIN_COUNTERS_PATH: &str = "/__mock/counters";
 pub(crate) const ADMIN_EXPIRE_TOKENS_PATH: &str = "/__mock/expire-tokens";
+pub(crate) const ADMIN_RESET_QUOTA_PATH: &str = "/__mock/reset-quota";
 
 /// Accepts connections until shutdown is signalled (or the sender is dropped), then lets every
 /// connection finish (within [`SHUTDOWN_GRACE`]).
@@ -56,10 +57,15 @@ pub(crate) async fn accept_loop(
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
+                Ok((stream, peer)) => {
                     // Small JSON answers: do not let Nagle hold them back.
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(serve_connection(stream, Arc::clone(&shared), shutdown.clone()));
+                    connections.spawn(serve_connection(
+                        stream,
+                        peer.ip(),
+                        Arc::clone(&shared),
+                        shutdown.clone(),
+                    ));
                 }
                 // Transient (a peer that gave up, or out of file descriptors under load):
                 // keep serving after a breath.
@@ -77,13 +83,20 @@ pub(crate) async fn accept_loop(
 /// [`Fault::DropConnection`] kills it, or shutdown closes it.
 async fn serve_connection(
     stream: TcpStream,
+    peer: IpAddr,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let kill = Arc::new(Notify::new());
     let service_kill = Arc::clone(&kill);
-    let service =
-        service_fn(move |request| handle(Arc::clone(&shared), Arc::clone(&service_kill), request));
+    let service = service_fn(move |request| {
+        handle(
+            Arc::clone(&shared),
+            Arc::clone(&service_kill),
+            peer,
+            request,
+        )
+    });
     let connection = http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
@@ -119,6 +132,8 @@ enum Route {
     AdminCounters,
     /// `POST /__mock/expire-tokens`: every issued token stops working.
     AdminExpireTokens,
+    /// `POST /__mock/reset-quota`: a new month for the monthly quota.
+    AdminResetQuota,
 }
 
 impl fmt::Debug for Route {
@@ -129,6 +144,7 @@ impl fmt::Debug for Route {
             Self::NotFound => f.write_str("NotFound"),
             Self::AdminCounters => f.write_str("AdminCounters"),
             Self::AdminExpireTokens => f.write_str("AdminExpireTokens"),
+            Self::AdminResetQuota => f.write_str("AdminResetQuota"),
         }
     }
 }
@@ -138,6 +154,7 @@ impl Route {
         match (method, path) {
             (&Method::GET, ADMIN_COUNTERS_PATH) => return Self::AdminCounters,
             (&Method::POST, ADMIN_EXPIRE_TOKENS_PATH) => return Self::AdminExpireTokens,
+            (&Method::POST, ADMIN_RESET_QUOTA_PATH) => return Self::AdminResetQuota,
             _ => {}
         }
         match match_operation(OPERATIONS, method, path) {
@@ -162,7 +179,10 @@ impl Route {
                 operation_id: Some(matched.operation_id),
                 id: matched.first_param().map(str::to_string),
             },
-            Self::NotFound | Self::AdminCounters | Self::AdminExpireTokens => RouteKind::default(),
+            Self::NotFound
+            | Self::AdminCounters
+            | Self::AdminExpireTokens
+            | Self::AdminResetQuota => RouteKind::default(),
         }
     }
 }
@@ -268,10 +288,12 @@ struct Ids {
     trace_id: String,
 }
 
-/// Handles one request: record it, count it, serve a fault if one is due, else the operation.
+/// Handles one request: record it, count it, answer the ban page if `peer` is banned
+/// ([`crate::limits`]), serve a fault if one is due, else the operation.
 async fn handle(
     shared: Arc<Shared>,
     kill: Arc<Notify>,
+    peer: IpAddr,
     request: Request<Incoming>,
 ) -> Result<Response<MockBody>, Infallible> {
     let (parts, body) = request.into_parts();
@@ -292,6 +314,10 @@ async fn handle(
         }
         Route::AdminExpireTokens => {
             shared.lock().expire_all_tokens();
+            return Ok(admin_reply(StatusCode::OK, b"{}".to_vec()));
+        }
+        Route::AdminResetQuota => {
+            shared.lock().limits_mut().reset_quota();
             return Ok(admin_reply(StatusCode::OK, b"{}".to_vec()));
         }
         _ => {}
@@ -315,7 +341,7 @@ async fn handle(
             .unwrap_or_default(),
     };
 
-    let (ids, fault) = {
+    let (ids, banned, fault) = {
         let mut state = shared.lock();
         state.record(recorded);
         let kind = route.kind();
@@ -326,16 +352,27 @@ async fn handle(
             Some("queryConferenceInfo") => counters.conference_requests += 1,
             _ => {}
         }
-        let fault = state.take_fault(&kind);
+        // The IP limit is DingTalk's edge, in front of everything else: a banned request uses
+        // up no fault.
+        let banned = !state.admit_ip(peer);
+        let fault = if banned {
+            None
+        } else {
+            state.take_fault(&kind)
+        };
         let (request_id, trace_id) = state.request_ids();
         (
             Ids {
                 request_id,
                 trace_id,
             },
+            banned,
             fault,
         )
     };
+    if banned {
+        return Ok(respond(ip_ban_html(), &ids, Shape::Normal));
+    }
 
     let body = match body {
         Ok(body) => body,
@@ -375,7 +412,7 @@ async fn handle(
             &message,
             &ids.request_id,
         ),
-        Fault::Throttle(code) => throttle(&code, &ids.request_id),
+        Fault::Throttle(code) => Reply::throttle(&code, &ids.request_id),
         Fault::TooManyRequests { retry_after } => {
             let reply = Reply::error(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -388,10 +425,7 @@ async fn handle(
                 None => reply,
             }
         }
-        Fault::IpBanHtml => Reply {
-            acs_headers: false,
-            ..Reply::raw(403, "text/html;charset=utf-8", IP_BAN_HTML)
-        },
+        Fault::IpBanHtml => ip_ban_html(),
         Fault::IpBanJson => Reply {
             acs_headers: false,
             ..Reply::raw(403, "application/json;charset=utf-8", IP_BAN_JSON)
@@ -449,28 +483,17 @@ const IP_BAN_HTML: &str = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">
 <body><h1>访问被拒绝 Access Denied</h1><p>您的IP访问过于频繁，已被暂时限制访问，请5分钟后再试。</p>\
 <p>Your IP has sent too many requests and is temporarily blocked. Try again in 5 minutes.</p></body></html>\n";
 
+/// The anti-abuse ban page: what [`Fault::IpBanHtml`] sends and what a banned IP gets.
+fn ip_ban_html() -> Reply {
+    Reply {
+        acs_headers: false,
+        ..Reply::raw(403, "text/html;charset=utf-8", IP_BAN_HTML)
+    }
+}
+
 const IP_BAN_JSON: &str = r#"{"status":1111,"wait":5,"msg":"ip is blocked, please retry later"}"#;
 
 const NON_JSON_BODY: &str = "<html><body>upstream OK</body></html>";
-
-/// A gateway throttling answer for `code`.
-fn throttle(code: &str, request_id: &str) -> Reply {
-    let message = match code.strip_prefix("Forbidden.AccessDenied.") {
-        Some("ApiCountLimitForOrg") => "the organisation's monthly API quota is used up",
-        Some("AccessTokenPermissionDenied") => "the app lacks the permission for this API",
-        Some("IpNotInWhiteList") => "the caller's IP is not in the app's white list",
-        Some(limit) if limit.starts_with("Qpm") => "too many calls this minute: slow down",
-        _ => "too many calls per second: slow down",
-    };
-    let mut detail = Map::new();
-    if code == "Forbidden.AccessDenied.AccessTokenPermissionDenied" {
-        detail.insert(
-            "requiredScopes".to_owned(),
-            Value::from(vec!["VideoConference.Conference.Read"]),
-        );
-    }
-    Reply::error_with_detail(StatusCode::FORBIDDEN, code, message, request_id, detail)
-}
 
 /// The normal answer to a request.
 fn operate(
@@ -501,7 +524,10 @@ fn operate(
             ),
             request_id,
         ),
-        Route::NotFound | Route::AdminCounters | Route::AdminExpireTokens => Reply::error(
+        Route::NotFound
+        | Route::AdminCounters
+        | Route::AdminExpireTokens
+        | Route::AdminResetQuota => Reply::error(
             StatusCode::NOT_FOUND,
             "InvalidAction.NotFound",
             "Specified api is not found, please check your url and method.",

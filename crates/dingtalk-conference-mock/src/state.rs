@@ -3,6 +3,7 @@
 //! `.await`.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 
 use crate::fault::{Fault, FaultScope, RouteKind};
+use crate::limits::{Limits, Owner, Refusal};
 use crate::{Counters, MockConfig, RecordedRequest, seed};
 
 /// How many requests the log keeps; older ones are dropped first. Large enough for any test
@@ -94,8 +96,8 @@ pub(crate) struct State {
     /// The current token of each internal app, by app key.
     app_tokens: HashMap<String, String>,
     suites: HashMap<String, Suite>,
-    /// Every issued token and when it expires.
-    tokens: HashMap<String, Instant>,
+    /// Every issued token: when it expires, and whom it was issued to.
+    tokens: HashMap<String, (Instant, Owner)>,
     conferences: BTreeMap<String, ConferenceInfo>,
     /// Each conference's members, in the order they were invited.
     members: HashMap<String, Vec<MemberRecord>>,
@@ -105,6 +107,7 @@ pub(crate) struct State {
     faults: VecDeque<(FaultScope, Fault)>,
     log: VecDeque<RecordedRequest>,
     counters: Counters,
+    limits: Limits,
     rng: StdRng,
 }
 
@@ -129,6 +132,7 @@ impl Shared {
             faults: VecDeque::new(),
             log: VecDeque::new(),
             counters: Counters::default(),
+            limits: Limits::new(config),
             rng: StdRng::from_os_rng(),
         };
         state.add_app(crate::DEFAULT_APP_KEY, crate::DEFAULT_APP_SECRET);
@@ -192,7 +196,7 @@ impl State {
 
     pub(crate) fn expire_all_tokens(&mut self) {
         let now = Instant::now();
-        for expiry in self.tokens.values_mut() {
+        for (expiry, _) in self.tokens.values_mut() {
             *expiry = now;
         }
     }
@@ -203,23 +207,29 @@ impl State {
             .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
     }
 
-    /// Mints a new random token valid for the current lifetime.
-    pub(crate) fn mint_token(&mut self) -> String {
+    /// Mints a new random token for `owner`, valid for the current lifetime.
+    pub(crate) fn mint_token(&mut self, owner: Owner) -> String {
         let now = Instant::now();
         if self.tokens.len() >= TOKEN_PRUNE_THRESHOLD {
-            self.tokens.retain(|_, expiry| *expiry > now);
+            self.tokens.retain(|_, (expiry, _)| *expiry > now);
         }
         let token = format!("{:032x}", self.rng.random::<u128>());
         let expiry = self.expiry_from(now);
-        self.tokens.insert(token.clone(), expiry);
+        self.tokens.insert(token.clone(), (expiry, owner));
         token
+    }
+
+    /// Whom `token` was issued to, if it was issued and has not expired.
+    pub(crate) fn token_owner(&self, token: &str) -> Option<&Owner> {
+        self.tokens
+            .get(token)
+            .filter(|(expiry, _)| *expiry > Instant::now())
+            .map(|(_, owner)| owner)
     }
 
     /// Whether `token` was issued and has not expired.
     pub(crate) fn token_is_valid(&self, token: &str) -> bool {
-        self.tokens
-            .get(token)
-            .is_some_and(|expiry| *expiry > Instant::now())
+        self.token_owner(token).is_some()
     }
 
     /// An internal app's token: the current one (its expiry extended) while it is valid, else a
@@ -232,10 +242,11 @@ impl State {
             && self.token_is_valid(&current)
         {
             let expiry = self.expiry_from(Instant::now());
-            self.tokens.insert(current.clone(), expiry);
+            self.tokens
+                .insert(current.clone(), (expiry, Owner::App(key.to_owned())));
             return Ok(current);
         }
-        let token = self.mint_token();
+        let token = self.mint_token(Owner::App(key.to_owned()));
         self.app_tokens.insert(key.to_owned(), token.clone());
         Ok(token)
     }
@@ -257,7 +268,10 @@ impl State {
         if !suite.corps.contains(corp) {
             return Err(TokenError::AuthInfo);
         }
-        Ok(self.mint_token())
+        Ok(self.mint_token(Owner::Suite {
+            suite: key.to_owned(),
+            corp: corp.to_owned(),
+        }))
     }
 
     /// Stores `info` under `id`.
@@ -443,6 +457,36 @@ impl State {
 
     pub(crate) fn counters_mut(&mut self) -> &mut Counters {
         &mut self.counters
+    }
+
+    pub(crate) fn limits_mut(&mut self) -> &mut Limits {
+        &mut self.limits
+    }
+
+    /// Counts a request from `ip` against the IP limit: `false`, counted in
+    /// [`Counters::ip_banned`], if the IP is banned.
+    pub(crate) fn admit_ip(&mut self, ip: IpAddr) -> bool {
+        let admitted = self.limits.admit_ip(ip);
+        if !admitted {
+            self.counters.ip_banned += 1;
+        }
+        admitted
+    }
+
+    /// Admits a conference call of `operation_id` with a token of `owner` against the quota
+    /// and the per-second limit; a refusal is counted in [`Counters`].
+    pub(crate) fn admit_call(
+        &mut self,
+        owner: &Owner,
+        operation_id: &'static str,
+    ) -> Result<(), Refusal> {
+        let admitted = self.limits.admit_call(owner, operation_id);
+        match admitted {
+            Err(Refusal::Qps(_)) => self.counters.qps_throttled += 1,
+            Err(Refusal::Quota) => self.counters.quota_refused += 1,
+            Ok(()) => {}
+        }
+        admitted
     }
 
     pub(crate) fn counters(&self) -> Counters {

@@ -109,6 +109,9 @@ async fn counters_count_each_route_and_every_fault() {
             corp_token_requests: 1,
             conference_requests: 3,
             faults_served: 1,
+            qps_throttled: 0,
+            ip_banned: 0,
+            quota_refused: 0,
         }
     );
 }
@@ -276,9 +279,132 @@ fn binary_prints_its_address_serves_and_stops_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
+#[cfg(unix)]
+#[test]
+fn binary_enforces_the_limits_its_flags_ask_for() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dingtalk-conference-mock"))
+        .args([
+            "--monthly-quota",
+            "1",
+            "--ip-limit=5/3600",
+            "--ip-ban-secs",
+            "600",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("one line");
+    let base_url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("`listening on URL`")
+        .to_owned();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (statuses, counters) = runtime.block_on(async {
+        let http = client();
+        let token: Value = http
+            .post(format!("{base_url}/v1.0/oauth2/accessToken"))
+            .json(&json!({"appKey": DEFAULT_APP_KEY, "appSecret": DEFAULT_APP_SECRET}))
+            .send()
+            .await
+            .expect("a response")
+            .json()
+            .await
+            .expect("JSON");
+        let token = token["accessToken"].as_str().expect("a token").to_owned();
+        let mut statuses = Vec::new();
+        for reset in [false, false, true, false, false] {
+            if reset {
+                let response = http
+                    .post(format!("{base_url}/__mock/reset-quota"))
+                    .send()
+                    .await
+                    .expect("a response");
+                assert_eq!(response.status(), 200);
+                continue;
+            }
+            let response = get_conference(&http, &base_url, seeded::STARTED, &token)
+                .await
+                .expect("a response");
+            let status = response.status().as_u16();
+            let body = response.text().await.expect("a body");
+            let kind = if body.starts_with("<!DOCTYPE html>") {
+                "ban page".to_owned()
+            } else {
+                serde_json::from_str::<Value>(&body).expect("JSON")["code"]
+                    .as_str()
+                    .unwrap_or("ok")
+                    .to_owned()
+            };
+            statuses.push((status, kind));
+        }
+        // The sixth request within the hour is banned.
+        let banned = get_conference(&http, &base_url, seeded::STARTED, &token)
+            .await
+            .expect("a response");
+        let status = banned.status().as_u16();
+        let page = banned.text().await.expect("a body");
+        assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+        statuses.push((status, "ban page".to_owned()));
+        let counters: Counters = http
+            .get(format!("{base_url}/__mock/counters"))
+            .send()
+            .await
+            .expect("a response")
+            .json()
+            .await
+            .expect("counters");
+        (statuses, counters)
+    });
+    let quota = "Forbidden.AccessDenied.ApiCountLimitForOrg".to_owned();
+    assert_eq!(
+        statuses,
+        [
+            (200, "ok".to_owned()),
+            (403, quota.clone()),
+            (200, "ok".to_owned()),
+            (403, quota),
+            (403, "ban page".to_owned()),
+        ]
+    );
+    assert_eq!(
+        (
+            counters.quota_refused,
+            counters.ip_banned,
+            counters.qps_throttled
+        ),
+        (2, 1, 0)
+    );
+
+    let pid = i32::try_from(child.id()).expect("a pid fits in pid_t");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGTERM)
+        .expect("SIGTERM sent");
+    let status = child.wait().expect("the binary exits");
+    assert!(status.success(), "{status:?}");
+}
+
 #[test]
 fn binary_rejects_bad_arguments_with_exit_code_2() {
-    for args in [&["--port", "http"][..], &["--bogus"], &["--port"]] {
+    for args in [
+        &["--port", "http"][..],
+        &["--bogus"],
+        &["--port"],
+        &["--qps-limit", "0"],
+        &["--qps-limit", "many"],
+        &["--ip-limit", "10000"],
+        &["--ip-limit", "10000/0"],
+        &["--ip-ban-secs", "300"],
+        &["--monthly-quota", "-1"],
+    ] {
         let output = Command::new(env!("CARGO_BIN_EXE_dingtalk-conference-mock"))
             .args(args)
             .output()

@@ -143,8 +143,10 @@ pub(crate) fn page<T: Clone>(items: &[T], offset: usize, size: usize) -> (Vec<T>
     (page, next)
 }
 
-/// Runs `handler` for `call`: the access token first, unless the spec marks the operation
-/// `security: []`, then the handler, with the state locked for both.
+/// Runs `handler` for `call`, with the state locked throughout. Unless the spec marks the
+/// operation `security: []` (the token operations, which the limits leave alone), the access
+/// token is checked first, then the monthly quota and the per-second limit of the app it was
+/// issued to ([`crate::limits`]); a call they refuse gets DingTalk's throttling answer.
 pub(crate) fn serve(shared: &Shared, handler: Handler, call: &Call<'_>) -> Reply {
     let mut state = shared.lock();
     if needs_token(call.matched.operation_id) {
@@ -152,8 +154,11 @@ pub(crate) fn serve(shared: &Shared, handler: Handler, call: &Call<'_>) -> Reply
             .headers
             .get(dingtalk_conference_api::ACCESS_TOKEN_HEADER)
             .and_then(|value| value.to_str().ok());
-        if !token.is_some_and(|token| state.token_is_valid(token)) {
+        let Some(owner) = token.and_then(|token| state.token_owner(token)).cloned() else {
             return call.bad_request("InvalidAuthentication", "不合法的access_token");
+        };
+        if let Err(refusal) = state.admit_call(&owner, call.matched.operation_id) {
+            return Reply::throttle(refusal.code(), call.request_id);
         }
     }
     handler(call, &mut state)
