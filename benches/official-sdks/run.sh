@@ -145,7 +145,8 @@ for round in $(seq 1 "$ROUNDS"); do
         python3 - "$out" "$((CALLS + WARMUP))" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1])); s = r["server"]
-print(f"round {r['client']:>6}: {r['calls_per_s']:8.0f} calls/s, peak RSS {r['peak_rss_kb']/1024:6.1f} MiB,"
+print(f"round {r['client']:>6}: {r['calls_per_s']:8.0f} calls/s,"
+      f" {r['cpu_seconds'] / r['calls'] * 1e6:5.0f} µs CPU per call, peak RSS {r['peak_rss_kb']/1024:6.1f} MiB,"
       f" ok {r['ok']}, errors {r['throttled'] + r['other_errors']};"
       f" server: {s.get('conference_requests')} conference requests, {s.get('token_requests')} token requests")
 if s.get("conference_requests") != int(sys.argv[2]) or s.get("token_requests") != 1 or r["ok"] != r["calls"]:
@@ -171,7 +172,7 @@ import json, sys
 r = json.load(open(sys.argv[1])); s = r["server"]
 print(f"burst {r['client']:>6}: {s.get('conference_requests')} calls spent, ok {r['ok']},"
       f" throttled errors seen by the caller {r['throttled']}, other errors {r['other_errors']},"
-      f" {r['seconds']:.2f} s, peak RSS {r['peak_rss_kb']/1024:.1f} MiB; server counters: {s}")
+      f" {r['seconds']:.2f} s, CPU {r['cpu_seconds']:.2f} s, peak RSS {r['peak_rss_kb']/1024:.1f} MiB; server counters: {s}")
 EOF
     done
 else
@@ -187,13 +188,16 @@ work, rounds, burst = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 calls, warmup, burst_calls, conc, qps = sys.argv[4:9]
 names = {"rust": "Rust facade (this SDK)", "python": "Python alibabacloud-dingtalk",
          "node": "Node @alicloud/dingtalk"}
+THROTTLE_WORDS = ("throttl", "limited", "rejected")
+median = statistics.median
+seq = {who: [json.load(open(f"{work}/seq-{who}-{r}.json")) for r in range(1, rounds + 1)]
+       for who in names}
 rows = {}
 for who in names:
-    seq = [json.load(open(f"{work}/seq-{who}-{r}.json")) for r in range(1, rounds + 1)]
     row = {
-        "rate": statistics.median(r["calls_per_s"] for r in seq),
-        "rates": [r["calls_per_s"] for r in seq],
-        "rss": statistics.median(r["peak_rss_kb"] for r in seq) / 1024,
+        "rate": median(r["calls_per_s"] for r in seq[who]),
+        "cpu_us": median(r["cpu_seconds"] / r["calls"] * 1e6 for r in seq[who]),
+        "rss": median(r["peak_rss_kb"] for r in seq[who]) / 1024,
     }
     path = f"{work}/burst-{who}.json"
     if burst and os.path.exists(path):
@@ -201,52 +205,56 @@ for who in names:
         s = b["server"]
         spent = s.get("conference_requests")
         # Throttled answers the client received: the server's own count when it keeps one;
-        # otherwise every request answered that did not become a success (every answer reaches
-        # the client: no call in this run times out), which the other-error count must leave at 0.
-        named = [k for k in s if any(w in k for w in ("throttl", "limited", "rejected"))]
+        # otherwise every request answered that did not become a success (each request gets
+        # one answer and no call of this run times out), with the other errors left at 0.
+        named = [k for k in s if any(w in k for w in THROTTLE_WORDS)]
         if named:
-            throttled, how = s[named[0]], f"server counter {named[0]}"
+            throttled, how = s[named[0]], f"the server's counter {named[0]}"
         else:
-            throttled, how = spent - b["ok"] - b["other_errors"], "spent - ok - other errors"
+            throttled, how = spent - b["ok"] - b["other_errors"], "calls spent - successes - other errors"
         row.update(spent=spent, throttled=throttled, how=how, ok=b["ok"], seen=b["throttled"],
-                   other=b["other_errors"], wall=b["seconds"], burst_rss=b["peak_rss_kb"] / 1024)
+                   other=b["other_errors"], wall=b["seconds"], burst_cpu=b["cpu_seconds"],
+                   burst_rss=b["peak_rss_kb"] / 1024)
     rows[who] = row
 
 print(f"sequential: {calls} calls after {warmup} warm-up calls, median of {rounds} rounds;"
       f" burst: {burst_calls} calls, {conc} at a time, --qps-limit {qps}")
-head = ("| client | sequential calls/s | peak RSS (sequential) | burst: calls spent |"
-        " burst: throttled answers | burst: calls that succeeded | burst: wall time |")
-print(head)
-print("|---|---|---|---|---|---|---|")
+print("| client | sequential calls/s | client CPU per call | peak RSS |"
+      " burst: calls spent | burst: throttled answers | burst: calls that succeeded | burst: wall time |")
+print("|---|---|---|---|---|---|---|---|")
 for who, name in names.items():
     r = rows[who]
     if "spent" in r:
-        b = (f"{r['spent']:,} | {r['throttled']:,} | {r['ok']:,} of {burst_calls}"
-             f" | {r['wall']:.2f} s")
+        b = f"{r['spent']:,} | {r['throttled']:,} | {r['ok']:,} of {int(burst_calls):,} | {r['wall']:.2f} s"
     else:
-        b = "awaits --qps-limit | awaits --qps-limit | awaits --qps-limit | awaits --qps-limit"
-    print(f"| {name} | {r['rate']:,.0f} | {r['rss']:.1f} MiB | {b} |")
+        b = " | ".join(["awaits --qps-limit"] * 4)
+    print(f"| {name} | {r['rate']:,.0f} | {r['cpu_us']:.0f} µs | {r['rss']:.1f} MiB | {b} |")
 print()
-print("rounds, calls/s: " + "; ".join(
-    f"{who} " + ", ".join(f"{x:,.0f}" for x in rows[who]["rates"]) for who in names))
+print("calls/s in each round: " + "; ".join(
+    f"{who} " + ", ".join(f"{r['calls_per_s']:,.0f}" for r in seq[who]) for who in names))
 if burst:
     for who in names:
         r = rows[who]
         if "spent" in r:
-            print(f"burst {who}: throttled answers from {r['how']}; throttled errors returned to"
-                  f" the caller {r['seen']}, other errors {r['other']}, peak RSS {r['burst_rss']:.1f} MiB")
+            print(f"burst {who}: throttled answers from {r['how']}; throttled errors returned to the"
+                  f" caller {r['seen']}, other errors {r['other']}; client CPU {r['burst_cpu']:.2f} s,"
+                  f" peak RSS {r['burst_rss']:.1f} MiB")
 print()
 rust = rows["rust"]
+ratio = lambda a, b: "n/a (0)" if not b else f"{a / b:.2f}"
 for who in ("python", "node"):
     o = rows[who]
-    line = (f"Rust vs {names[who]}: calls/s x{rust['rate'] / o['rate']:.2f},"
-            f" peak RSS x{rust['rss'] / o['rss']:.2f} ({o['rss'] / rust['rss']:.1f} times less)")
+    # The same ratio within each round, where both clients met the same machine load.
+    per_round = sorted(a["calls_per_s"] / b["calls_per_s"] for a, b in zip(seq["rust"], seq[who]))
+    line = (f"Rust / {names[who]}: calls/s {ratio(rust['rate'], o['rate'])}"
+            f" (round by round {per_round[0]:.2f}-{per_round[-1]:.2f}),"
+            f" client CPU per call {ratio(rust['cpu_us'], o['cpu_us'])},"
+            f" peak RSS {ratio(rust['rss'], o['rss'])}")
     if "spent" in rust and "spent" in o:
-        ratio = lambda a, b: "n/a (0)" if not b else f"x{a / b:.2f}"
-        line += (f", burst calls spent {ratio(rust['spent'], o['spent'])},"
+        line += (f"; burst: calls spent {ratio(rust['spent'], o['spent'])},"
                  f" throttled answers {ratio(rust['throttled'], o['throttled'])},"
                  f" successes {ratio(rust['ok'], o['ok'])}, wall time {ratio(rust['wall'], o['wall'])}")
     else:
-        line += ", burst: awaits the fake server's --qps-limit"
+        line += "; burst: awaits the fake server's --qps-limit"
     print(line)
 EOF

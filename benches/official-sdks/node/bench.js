@@ -11,7 +11,8 @@
 //
 // Both use the SDK's defaults (new RuntimeOptions({}): autoretry unset, so the Tea runtime does
 // not retry). Prints one JSON line: calls that succeeded, failed throttled or failed otherwise,
-// the measured seconds and the peak resident set size (VmHWM from /proc/self/status, kB).
+// the measured seconds (wall and CPU, all threads) and the peak resident set size (VmHWM from
+// /proc/self/status, kB).
 'use strict';
 
 const fs = require('fs');
@@ -28,6 +29,25 @@ const THROTTLE_PREFIX = 'Forbidden.AccessDenied.';
 function config(baseUrl) {
   const url = new URL(baseUrl);
   return new Config({ protocol: url.protocol.replace(/:$/, ''), endpoint: url.host });
+}
+
+// CPU time this process's threads have run so far, in seconds: the sum over
+// /proc/self/task/*/schedstat (nanoseconds on a CPU). Unlike the wall time, it hardly moves when
+// other processes compete for the cores.
+function cpuSeconds() {
+  let total = 0;
+  try {
+    for (const task of fs.readdirSync('/proc/self/task')) {
+      try {
+        total += Number(fs.readFileSync(`/proc/self/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+      } catch (e) {
+        // the thread ended meanwhile
+      }
+    }
+  } catch (e) {
+    return 0;
+  }
+  return total / 1e9;
 }
 
 function peakRssKb() {
@@ -73,16 +93,18 @@ async function main() {
   };
 
   let seconds;
+  let cpu;
   if (mode === 'sequential') {
     const runtime = new RuntimeOptions({});
     for (let i = 0; i < extra; i += 1) {
       await client.queryConferenceInfoWithOptions(conferenceId, headers, runtime);
     }
-    const start = process.hrtime.bigint();
+    const [start, cpuStart] = [process.hrtime.bigint(), cpuSeconds()];
     for (let i = 0; i < calls; i += 1) {
       await call(runtime);
     }
     seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    cpu = cpuSeconds() - cpuStart;
   } else if (mode === 'burst') {
     let next = 0;
     const worker = async () => {
@@ -92,9 +114,10 @@ async function main() {
         await call(runtime);
       }
     };
-    const start = process.hrtime.bigint();
+    const [start, cpuStart] = [process.hrtime.bigint(), cpuSeconds()];
     await Promise.all(Array.from({ length: Math.max(extra, 1) }, worker));
     seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    cpu = cpuSeconds() - cpuStart;
   } else {
     throw new Error(usage);
   }
@@ -108,6 +131,7 @@ async function main() {
     other_errors: outcomes.other,
     seconds,
     calls_per_s: calls / seconds,
+    cpu_seconds: cpu,
     peak_rss_kb: peakRssKb(),
   }));
 }

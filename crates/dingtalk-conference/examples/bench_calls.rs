@@ -14,14 +14,15 @@
 //!   as they go, with the default retry policy (and whatever else the default client does).
 //!
 //! Prints one JSON line on stdout: the counts of calls that succeeded, failed throttled
-//! (`Error::is_throttled`) or failed otherwise, the measured seconds, and the process's peak
-//! resident set size (`VmHWM` from `/proc/self/status`, in kB), read at the end.
+//! (`Error::is_throttled`) or failed otherwise, the measured seconds (wall and CPU, all threads),
+//! and the process's peak resident set size (`VmHWM` from `/proc/self/status`, in kB), read at
+//! the end.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use dingtalk_conference::Client;
+use dingtalk_conference::{Client, ConferenceInfo, Error};
 
 #[derive(Default)]
 struct Outcomes {
@@ -31,7 +32,7 @@ struct Outcomes {
 }
 
 impl Outcomes {
-    fn record(&self, result: Result<dingtalk_conference::ConferenceInfo, dingtalk_conference::Error>) {
+    fn record(&self, result: Result<ConferenceInfo, Error>) {
         match result {
             Ok(_) => self.ok.fetch_add(1, Ordering::Relaxed),
             Err(error) if error.is_throttled() => self.throttled.fetch_add(1, Ordering::Relaxed),
@@ -43,6 +44,21 @@ impl Outcomes {
             }
         };
     }
+}
+
+/// CPU time this process's threads have run so far, in seconds: the sum over
+/// `/proc/self/task/*/schedstat` (nanoseconds on a CPU), 0 where /proc is missing. Unlike the
+/// wall time, it hardly moves when other processes compete for the cores.
+fn cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let nanos: u64 = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    nanos as f64 / 1e9
 }
 
 /// Peak resident set size of this process in kB (`VmHWM`), 0 where /proc is missing.
@@ -60,7 +76,8 @@ fn peak_rss_kb() -> u64 {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let usage = "usage: bench_calls sequential|burst BASE_URL CONFERENCE_ID CALLS WARMUP|CONCURRENCY";
+    let usage =
+        "usage: bench_calls sequential|burst BASE_URL CONFERENCE_ID CALLS WARMUP|CONCURRENCY";
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [mode, base_url, conference_id, calls, extra] = args.as_slice() else {
         return Err(usage.into());
@@ -76,20 +93,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     client.access_token().await?;
 
     let outcomes = Arc::new(Outcomes::default());
-    let seconds = match mode.as_str() {
+    let (seconds, cpu_seconds) = match mode.as_str() {
         "sequential" => {
             for _ in 0..extra {
                 client.conference_info(conference_id).await?;
             }
-            let start = Instant::now();
+            let (start, cpu_start) = (Instant::now(), cpu_seconds());
             for _ in 0..calls {
                 outcomes.record(client.conference_info(conference_id).await);
             }
-            start.elapsed().as_secs_f64()
+            (start.elapsed().as_secs_f64(), cpu_seconds() - cpu_start)
         }
         "burst" => {
             let next = Arc::new(AtomicUsize::new(0));
-            let start = Instant::now();
+            let (start, cpu_start) = (Instant::now(), cpu_seconds());
             let workers: Vec<_> = (0..extra.max(1))
                 .map(|_| {
                     let (client, outcomes, next) = (client.clone(), outcomes.clone(), next.clone());
@@ -104,7 +121,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             for worker in workers {
                 worker.await?;
             }
-            start.elapsed().as_secs_f64()
+            (start.elapsed().as_secs_f64(), cpu_seconds() - cpu_start)
         }
         _ => return Err(usage.into()),
     };
@@ -123,6 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "other_errors": other,
         "seconds": seconds,
         "calls_per_s": calls as f64 / seconds,
+        "cpu_seconds": cpu_seconds,
         "peak_rss_kb": peak_rss_kb(),
     });
     println!("{report}");
