@@ -55,6 +55,7 @@ mod retry;
 mod secret;
 mod text;
 mod wait;
+mod watch_many;
 
 pub use answers::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use auth::{AccessToken, DEFAULT_TOKEN_LIFETIME, TokenFuture, TokenProvider};
@@ -78,6 +79,7 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};
 pub use wait::{DEFAULT_WAIT_TIMEOUT, WaitEvent, WaitOptions, WaitUntil};
+pub use watch_many::SCHEDULED_LEAD;
 
 /// The generated low-level client this crate is built on.
 pub use dingtalk_conference_api;

@@ -5,7 +5,14 @@ use std::time::Duration;
 
 use tracing::Instrument as _;
 
-use crate::{Client, ConferenceInfo, ConferenceStatus, Error};
+use crate::{CallOptions, Client, ConferenceInfo, ConferenceStatus, Error};
+
+/// The `max_age` of a watcher's polls: nine tenths of its interval, so that one watcher's
+/// next poll always asks DingTalk while a second watcher of the same conference is served
+/// the first one's answer.
+pub(crate) fn shared_age(interval: Duration) -> Duration {
+    interval.mul_f64(0.9)
+}
 
 /// What [`Client::wait_for_status`] waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +29,11 @@ pub enum WaitUntil {
 }
 
 impl WaitUntil {
-    fn is_met(self, first: Option<ConferenceStatus>, now: Option<ConferenceStatus>) -> bool {
+    pub(crate) fn is_met(
+        self,
+        first: Option<ConferenceStatus>,
+        now: Option<ConferenceStatus>,
+    ) -> bool {
         match self {
             Self::Ended => now == Some(ConferenceStatus::Ended),
             Self::Started => matches!(
@@ -44,11 +55,12 @@ pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
 pub struct WaitOptions {
-    interval: Duration,
-    max_interval: Duration,
-    timeout: Option<Duration>,
-    max_consecutive_failures: u32,
-    max_consecutive_throttled: u32,
+    pub(crate) interval: Duration,
+    pub(crate) max_interval: Duration,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_consecutive_failures: u32,
+    pub(crate) max_consecutive_throttled: u32,
+    pub(crate) scheduled_interval: Duration,
 }
 
 impl Default for WaitOptions {
@@ -63,6 +75,7 @@ impl Default for WaitOptions {
             timeout: Some(DEFAULT_WAIT_TIMEOUT),
             max_consecutive_failures: 5,
             max_consecutive_throttled: 30,
+            scheduled_interval: Duration::from_secs(300),
         }
     }
 }
@@ -100,6 +113,14 @@ impl WaitOptions {
     /// apart, by [`max_consecutive_throttled`](Self::max_consecutive_throttled).
     pub fn max_consecutive_failures(mut self, failures: u32) -> Self {
         self.max_consecutive_failures = failures.max(1);
+        self
+    }
+
+    /// How often [`Client::wait_for_all`](crate::Client::wait_for_all) polls while every
+    /// conference it waits for has not started and starts more than
+    /// [`SCHEDULED_LEAD`](crate::SCHEDULED_LEAD) from now (default: 5 minutes).
+    pub fn scheduled_interval(mut self, interval: Duration) -> Self {
+        self.scheduled_interval = interval;
         self
     }
 
@@ -180,9 +201,13 @@ impl Client {
             let mut failures = 0u32;
             let mut throttled = 0u32;
             let mut interval = options.interval;
+            // Watchers of one conference in one process share their polls: an answer younger
+            // than most of an interval serves them all, and the polls stay one per interval.
+            let poller =
+                self.with_options(CallOptions::new().max_age(shared_age(options.interval)));
             loop {
                 // The deadline bounds a poll in flight too, retries included.
-                let poll = self.conference_info(conference_id);
+                let poll = poller.conference_info(conference_id);
                 let answer = match deadline {
                     Some(deadline) => match tokio::time::timeout_at(deadline, poll).await {
                         Ok(answer) => answer,

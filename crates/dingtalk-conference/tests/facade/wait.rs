@@ -210,3 +210,112 @@ async fn the_timeout_bounds_a_poll_that_is_still_retrying() {
         "{error:?}"
     );
 }
+
+/// Requests the fake server saw whose method and path start as given.
+fn requests(mock: &dingtalk_conference_mock::MockServer, method: &str, prefix: &str) -> usize {
+    mock.requests()
+        .iter()
+        .filter(|r| r.method == method && r.path.starts_with(prefix))
+        .count()
+}
+
+#[tokio::test]
+async fn waiting_for_many_conferences_costs_one_batch_per_poll_not_one_call_per_id() {
+    let mock = mock().await;
+    let ids = [
+        seeded::STARTED,
+        seeded::SCHEDULED,
+        seeded::AUDIO,
+        seeded::WITH_EXTENSION_APPS,
+        seeded::INITIALISED,
+    ];
+    let mut last_poll = 0;
+    let mut seen: Vec<(String, Option<ConferenceStatus>)> = Vec::new();
+    let infos = app_client(&mock)
+        .wait_for_all_with(&ids, WaitUntil::Ended, fast(), |event| {
+            if let WaitEvent::Polled { info, polls } = event {
+                last_poll = polls;
+                let id = info.conference_id.clone().unwrap_or_default();
+                seen.push((id.clone(), info.status));
+                // Each conference moves on once it has been seen: started ones end, the
+                // initialised one starts.
+                if let Some(next) = next_status(info.status) {
+                    mock.script_status(&id, vec![(Duration::ZERO, next)]);
+                }
+            }
+        })
+        .await
+        .expect("all end");
+    assert_eq!(infos.len(), ids.len());
+    for (info, id) in infos.iter().zip(ids) {
+        assert_eq!(info.conference_id.as_deref(), Some(id));
+        assert!(info.has_ended(), "{id}: {:?}", info.status);
+        assert!(
+            info.end_time.is_some(),
+            "{id}: the ended conference comes with its end"
+        );
+    }
+    let batches = requests(&mock, "POST", "/v1.0/conference/videoConferences/query");
+    let singles = requests(&mock, "GET", "/v1.0/conference/videoConferences/");
+    assert_eq!(
+        batches, last_poll as usize,
+        "one batch request per poll for five ids"
+    );
+    // One look at the conference that had not started, and one per conference that left
+    // the batch answer (it ended): never one per id per poll.
+    assert_eq!(singles, 1 + ids.len(), "{seen:?}");
+    assert!(batches + singles < ids.len() * last_poll as usize);
+}
+
+#[tokio::test]
+async fn two_watchers_of_one_conference_share_their_polls() {
+    let mock = mock().await;
+    let client = app_client(&mock);
+    let options = WaitOptions::default()
+        .interval(Duration::from_millis(200))
+        .max_interval(Duration::from_millis(200));
+    let (mut polls_a, mut polls_b) = (0u32, 0u32);
+    let a = client.wait_for_status_with(
+        seeded::STARTED,
+        WaitUntil::Ended,
+        options.clone(),
+        |event| {
+            if let WaitEvent::Polled { polls, .. } = event {
+                polls_a = polls;
+                if polls == 5 {
+                    mock.script_status(seeded::STARTED, vec![(Duration::ZERO, 1)]);
+                }
+            }
+        },
+    );
+    let b = client.wait_for_status_with(seeded::STARTED, WaitUntil::Ended, options, |event| {
+        if let WaitEvent::Polled { polls, .. } = event {
+            polls_b = polls;
+        }
+    });
+    let (a, b) = tokio::join!(a, b);
+    assert!(a.expect("a").has_ended() && b.expect("b").has_ended());
+    let asked = requests(&mock, "GET", "/v1.0/conference/videoConferences/");
+    assert!(
+        asked < (polls_a + polls_b) as usize,
+        "two watchers, {polls_a} + {polls_b} polls, {asked} requests"
+    );
+    assert!(
+        asked <= polls_a.max(polls_b) as usize + 1,
+        "{asked} requests for {polls_a}/{polls_b} polls"
+    );
+}
+
+#[tokio::test]
+async fn waiting_for_many_refuses_bad_ids_before_any_request() {
+    let mock = mock().await;
+    let client = app_client(&mock);
+    for ids in [vec![], vec![seeded::STARTED, ""]] {
+        let error = client
+            .wait_for_all(&ids, WaitUntil::Ended, fast())
+            .await
+            .expect_err("refused");
+        assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
+    }
+    assert!(mock.requests().is_empty());
+}

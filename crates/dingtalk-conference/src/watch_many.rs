@@ -1,0 +1,340 @@
+//! Waiting for many conferences at once, with the batch query: one call per poll for every
+//! [`CONFERENCES_PER_BATCH_REQUEST`](crate::CONFERENCES_PER_BATCH_REQUEST) ids instead of one
+//! per id.
+//!
+//! DingTalk's batch query answers only for conferences in progress, so a poll reads it like
+//! this: an id in the answer is in progress; an id that was in progress and is gone has
+//! ended (or was removed), which one `conference_info` call confirms; an id that had not
+//! started and is still absent has still not started, at no extra cost.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tracing::Instrument as _;
+
+use crate::ops::check_conference_id;
+use crate::wait::shared_age;
+use crate::{
+    CallOptions, Client, ConferenceInfo, ConferenceStatus, ConferenceSummary, Error, WaitEvent,
+    WaitOptions, WaitUntil,
+};
+
+/// How long before its start a conference that has not started is polled at the normal
+/// interval again; until then it is polled at [`WaitOptions::scheduled_interval`].
+pub const SCHEDULED_LEAD: Duration = Duration::from_secs(120);
+
+struct Watched {
+    first: Option<ConferenceStatus>,
+    info: ConferenceInfo,
+    done: bool,
+}
+
+fn from_summary(summary: &ConferenceSummary) -> ConferenceInfo {
+    ConferenceInfo {
+        conference_id: summary.conference_id.clone(),
+        title: summary.title.clone(),
+        status: summary.status,
+        start_time: summary.start_time,
+        ..ConferenceInfo::default()
+    }
+}
+
+impl Client {
+    /// Polls several conferences until `until` holds for each, then returns them in the order
+    /// given. See [`wait_for_all_with`](Self::wait_for_all_with).
+    pub async fn wait_for_all<S: AsRef<str>>(
+        &self,
+        conference_ids: &[S],
+        until: WaitUntil,
+        options: WaitOptions,
+    ) -> Result<Vec<ConferenceInfo>, Error> {
+        self.wait_for_all_with(conference_ids, until, options, |_| {})
+            .await
+    }
+
+    /// Like [`wait_for_all`](Self::wait_for_all), reporting each conference whose status is
+    /// learned or changes (`WaitEvent::Polled`, with the count of polls so far) and each
+    /// back-off to `on_event`.
+    ///
+    /// Each poll is one batch query per [`CONFERENCES_PER_BATCH_REQUEST`](crate::CONFERENCES_PER_BATCH_REQUEST)
+    /// ids still waited for, plus one `conference_info` for each conference that just left
+    /// the batch answer (it ended). The first poll asks `conference_info` once for each id
+    /// that is not in progress. While nothing changes the interval doubles, up to
+    /// [`WaitOptions::max_interval`]; a change brings it back to [`WaitOptions::interval`]. While
+    /// every conference still waited for has not started and starts more than
+    /// [`SCHEDULED_LEAD`] from now, polls come every [`WaitOptions::scheduled_interval`] at most,
+    /// but never later than the lead before the earliest start.
+    pub async fn wait_for_all_with<S: AsRef<str>>(
+        &self,
+        conference_ids: &[S],
+        until: WaitUntil,
+        options: WaitOptions,
+        mut on_event: impl FnMut(WaitEvent<'_>),
+    ) -> Result<Vec<ConferenceInfo>, Error> {
+        if conference_ids.is_empty() {
+            return Err(Error::InvalidInput(
+                "the list of conference ids is empty".to_string(),
+            ));
+        }
+        let mut ids: Vec<String> = Vec::new();
+        for id in conference_ids {
+            let id = id.as_ref();
+            check_conference_id(id)?;
+            if !ids.iter().any(|seen| seen == id) {
+                ids.push(id.to_string());
+            }
+        }
+        let span =
+            tracing::info_span!("dingtalk.wait_for_all", conferences = ids.len(), until = ?until);
+        let poller = self.with_options(CallOptions::new().max_age(shared_age(options.interval)));
+        async move {
+            let started = tokio::time::Instant::now();
+            let deadline = options.timeout.and_then(|t| started.checked_add(t));
+            let mut watched: HashMap<String, Watched> = HashMap::new();
+            let mut polls = 0u32;
+            let mut failures = 0u32;
+            let mut throttled = 0u32;
+            let mut interval = options.interval;
+            loop {
+                let pending: Vec<String> = ids
+                    .iter()
+                    .filter(|id| watched.get(*id).is_none_or(|w| !w.done))
+                    .cloned()
+                    .collect();
+                if pending.is_empty() {
+                    break;
+                }
+                let poll = poll_once(&poller, &pending, &mut watched);
+                let answer = match deadline {
+                    Some(deadline) => match tokio::time::timeout_at(deadline, poll).await {
+                        Ok(answer) => answer,
+                        Err(_) => return Err(timed_out(started, &watched)),
+                    },
+                    None => poll.await,
+                };
+                let delay = match answer {
+                    Ok(changed) => {
+                        polls += 1;
+                        failures = 0;
+                        throttled = 0;
+                        for id in &changed {
+                            if let Some(entry) = watched.get_mut(id) {
+                                on_event(WaitEvent::Polled {
+                                    info: &entry.info,
+                                    polls,
+                                });
+                                if until.is_met(entry.first, entry.info.status) {
+                                    entry.done = true;
+                                }
+                            }
+                        }
+                        interval = if changed.is_empty() {
+                            interval.saturating_mul(2).min(options.max_interval)
+                        } else {
+                            options.interval
+                        };
+                        scheduled_delay(&watched, interval, &options)
+                    }
+                    Err(error) if error.is_retryable() => {
+                        let (count, limit) = if error.is_throttled() {
+                            (&mut throttled, options.max_consecutive_throttled)
+                        } else {
+                            (&mut failures, options.max_consecutive_failures)
+                        };
+                        *count += 1;
+                        if *count >= limit {
+                            return Err(error);
+                        }
+                        interval = interval.saturating_mul(2).min(options.max_interval);
+                        let delay = error
+                            .retry_after()
+                            .map_or(interval, |asked| asked.max(interval))
+                            .min(options.max_interval);
+                        on_event(WaitEvent::BackingOff {
+                            error: &error,
+                            delay,
+                        });
+                        delay
+                    }
+                    Err(error) => return Err(error),
+                };
+                if watched.len() == ids.len() && watched.values().all(|w| w.done) {
+                    break;
+                }
+                let wake = tokio::time::Instant::now().checked_add(delay);
+                match (deadline, wake) {
+                    (Some(deadline), Some(wake)) if wake < deadline => {
+                        tokio::time::sleep_until(wake).await;
+                    }
+                    (Some(deadline), _) => {
+                        tokio::time::sleep_until(deadline).await;
+                        return Err(timed_out(started, &watched));
+                    }
+                    (None, Some(wake)) => tokio::time::sleep_until(wake).await,
+                    (None, None) => tokio::time::sleep(options.max_interval).await,
+                }
+            }
+            Ok(ids
+                .iter()
+                .filter_map(|id| watched.remove(id).map(|w| w.info))
+                .collect())
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn timed_out(started: tokio::time::Instant, watched: &HashMap<String, Watched>) -> Error {
+    Error::WaitTimedOut {
+        waited: started.elapsed(),
+        last_status: watched
+            .values()
+            .find(|w| !w.done)
+            .and_then(|w| w.info.status),
+    }
+}
+
+/// One poll of the `pending` ids; returns the ids whose status was learned or changed.
+async fn poll_once(
+    client: &Client,
+    pending: &[String],
+    watched: &mut HashMap<String, Watched>,
+) -> Result<Vec<String>, Error> {
+    let in_progress: HashMap<String, ConferenceSummary> = client
+        .conferences_status(pending)
+        .await?
+        .into_iter()
+        .filter_map(|summary| Some((summary.conference_id.clone()?, summary)))
+        .collect();
+    let mut changed = Vec::new();
+    for id in pending {
+        let known = watched.get(id).map(|w| w.info.status);
+        let info = match (in_progress.get(id), known) {
+            (Some(summary), _) => {
+                let info = from_summary(summary);
+                if known.flatten() == info.status && known.is_some() {
+                    continue;
+                }
+                info
+            }
+            // Not in progress and known not to have started: still waiting, no call.
+            (None, Some(Some(ConferenceStatus::Initialised))) => continue,
+            // First sight, or it left the batch answer (it ended): ask once.
+            (None, _) => {
+                let info = client.conference_info(id).await?;
+                if known.is_some() && known.flatten() == info.status {
+                    continue;
+                }
+                info
+            }
+        };
+        let first = watched.get(id).map_or(info.status, |w| w.first);
+        watched.insert(
+            id.clone(),
+            Watched {
+                first,
+                info,
+                done: false,
+            },
+        );
+        changed.push(id.clone());
+    }
+    Ok(changed)
+}
+
+/// The delay before the next poll: `interval`, or longer while every conference still waited
+/// for has not started and starts well in the future.
+fn scheduled_delay(
+    watched: &HashMap<String, Watched>,
+    interval: Duration,
+    options: &WaitOptions,
+) -> Duration {
+    let pending: Vec<&Watched> = watched.values().filter(|w| !w.done).collect();
+    let all_scheduled = !pending.is_empty()
+        && pending
+            .iter()
+            .all(|w| w.info.status == Some(ConferenceStatus::Initialised));
+    if !all_scheduled {
+        return interval;
+    }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let earliest = pending
+        .iter()
+        .filter_map(|w| w.info.start_time)
+        .map(|t| t.timestamp_millis())
+        .min();
+    let until_start = earliest
+        .and_then(|start| u64::try_from(start.saturating_sub(now_ms)).ok())
+        .map(Duration::from_millis);
+    match until_start {
+        Some(until_start) if until_start > SCHEDULED_LEAD => (until_start - SCHEDULED_LEAD)
+            .min(options.scheduled_interval)
+            .max(interval),
+        _ => interval,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watched(status: ConferenceStatus, starts_in: Option<Duration>) -> Watched {
+        let start_time = starts_in.and_then(|d| {
+            let at = std::time::SystemTime::now().checked_add(d)?;
+            let ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis();
+            chrono::DateTime::from_timestamp_millis(i64::try_from(ms).ok()?)
+        });
+        Watched {
+            first: Some(status),
+            info: ConferenceInfo {
+                status: Some(status),
+                start_time,
+                ..ConferenceInfo::default()
+            },
+            done: false,
+        }
+    }
+
+    #[test]
+    fn conferences_that_start_later_are_polled_slowly_until_shortly_before_their_start() {
+        let options = WaitOptions::default();
+        let interval = Duration::from_secs(5);
+        let later = HashMap::from([(
+            "a".to_string(),
+            watched(
+                ConferenceStatus::Initialised,
+                Some(Duration::from_secs(3600)),
+            ),
+        )]);
+        assert_eq!(
+            scheduled_delay(&later, interval, &options),
+            Duration::from_secs(300)
+        );
+        // Three minutes to go: the next poll comes at the lead, a minute from now (give or
+        // take the milliseconds this test takes).
+        let soon = HashMap::from([(
+            "a".to_string(),
+            watched(
+                ConferenceStatus::Initialised,
+                Some(Duration::from_secs(180)),
+            ),
+        )]);
+        let delay = scheduled_delay(&soon, interval, &options);
+        assert!(
+            delay <= Duration::from_secs(60) && delay > Duration::from_secs(50),
+            "{delay:?}"
+        );
+        // One conference in progress among them: the normal interval.
+        let mut mixed = later;
+        mixed.insert("b".to_string(), watched(ConferenceStatus::Started, None));
+        assert_eq!(scheduled_delay(&mixed, interval, &options), interval);
+        // No known start time: the normal interval.
+        let unknown = HashMap::from([(
+            "a".to_string(),
+            watched(ConferenceStatus::Initialised, None),
+        )]);
+        assert_eq!(scheduled_delay(&unknown, interval, &options), interval);
+    }
+}
