@@ -15,11 +15,12 @@ const ABOUT: &str = "DingTalk video conferences from the command line: show, lis
 
 const LONG_ABOUT: &str = "\
 DingTalk video conferences from the command line: show one (or every one with a room code), the
-status of several, their members; create and close them; watch one until it ends; list a
+status of several, their members; create and close them; watch one or many until they end; list a
 recording's videos and read its transcript; check the access token.
 
 No DingTalk account? Add --mock: the fake DingTalk server bundled with this tool starts inside the
-process, with seeded conferences and its own app credentials, e.g.
+process, with seeded conferences, its own app credentials and DingTalk's real limits (20 calls/s
+per app per API, a per-IP window, a monthly quota), e.g.
 
     dingtalk-conference --mock info 65c6f2a1e4b0c7d93a1f0e27
 

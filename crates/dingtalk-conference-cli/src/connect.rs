@@ -278,7 +278,9 @@ pub(crate) async fn connect(
         .connect_timeout(within(DEFAULT_CONNECT_TIMEOUT));
 
     let mock = if global.mock {
-        let server = MockServer::start_with(MockConfig::default())
+        // DingTalk's real limits (20 calls/s per app per API, the per-IP window, a monthly
+        // quota), so --mock shows how the client behaves against them.
+        let server = MockServer::start_with(MockConfig::dingtalk_limits())
             .await
             .map_err(|e| Failure::Other(format!("could not start the fake server: {e}")))?;
         builder = builder.base_url(server.base_url());

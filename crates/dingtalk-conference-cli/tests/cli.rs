@@ -336,6 +336,41 @@ fn watch_polls_until_the_conference_ends() {
 }
 
 #[test]
+fn watch_of_several_conferences_polls_them_together_and_prints_each() {
+    let output = run(&[
+        "--mock",
+        "--json",
+        "watch",
+        seeded::STARTED,
+        seeded::INITIALISED,
+        "--interval",
+        "0.2",
+    ]);
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert_eq!(exit_code(&output), 0, "{err}");
+    assert!(
+        err.contains("watching 2 conferences with the batch query"),
+        "{err}"
+    );
+    let infos: Vec<ConferenceInfo> = serde_json::from_str(&out).expect("a JSON array");
+    let ids: Vec<_> = infos
+        .iter()
+        .filter_map(|i| i.conference_id.as_deref())
+        .collect();
+    assert_eq!(
+        ids,
+        [seeded::STARTED, seeded::INITIALISED],
+        "in the order given"
+    );
+    assert!(
+        infos
+            .iter()
+            .all(|i| i.status == Some(ConferenceStatus::Ended)),
+        "{out}"
+    );
+}
+
+#[test]
 fn watch_that_runs_out_of_time_exits_8() {
     let output = run(&[
         "--mock",

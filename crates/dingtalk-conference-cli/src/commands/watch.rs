@@ -24,9 +24,15 @@ const MOCK_END_AFTER: Duration = Duration::from_secs(3);
 /// The watch command.
 #[derive(Subcommand)]
 pub(crate) enum Watch {
-    /// Poll a conference until it ends (or starts, or changes), then show it.
+    /// Poll conferences until they end (or start, or change), then show them.
     #[command(long_about = "\
 Poll a conference until it ends (or starts, or changes), then show it as info does.
+
+With several ids, they are polled together with DingTalk's batch query: one call per poll for
+every 20 ids (plus one look at each conference as it ends), instead of one call per id; the
+interval doubles while nothing changes (up to 60 s), and conferences that start later are polled
+every 5 minutes until 2 minutes before their start. Each conference is shown when all are done
+(with --json, an array).
 
 Progress goes to stderr: one line per poll with the time and status, and a line for each back-off
 when DingTalk throttles or a poll fails. The final conference goes to stdout (with --json, the
@@ -37,9 +43,9 @@ With --mock, a seeded conference that has not ended is scripted to change on its
 initialised one starts after 2 s and ends 3 s later, a started one ends after 3 s; and the
 default interval is 1 s.")]
     Watch {
-        /// The conference id, e.g. 6323d7568777190142ab9d10.
-        #[arg(value_parser = conference_id, value_name = "CONFERENCE_ID")]
-        conference_id: String,
+        /// The conference ids, e.g. 6323d7568777190142ab9d10.
+        #[arg(value_parser = conference_id, value_name = "CONFERENCE_ID", required = true, num_args = 1..)]
+        conference_ids: Vec<String>,
 
         /// What to wait for
         #[arg(long, value_enum, default_value_t = UntilArg::Ended)]
@@ -84,16 +90,33 @@ impl From<UntilArg> for WaitUntil {
 impl Watch {
     pub(crate) async fn run(&self, cx: &mut Context<'_>) -> Result<(), Failure> {
         let Self::Watch {
-            conference_id,
+            conference_ids,
             until,
             interval,
         } = self;
         if let Some(mock) = &cx.connection.mock {
-            script_seeded_conference(mock, conference_id);
+            for id in conference_ids {
+                script_seeded_conference(mock, id);
+            }
         }
         let interval = interval.or(cx.connection.mock.as_ref().map(|_| MOCK_INTERVAL));
-        let info = watch(cx, conference_id, (*until).into(), interval).await?;
-        print_conference(cx, &info)
+        match conference_ids.as_slice() {
+            [one] => {
+                let info = watch(cx, one, (*until).into(), interval).await?;
+                print_conference(cx, &info)
+            }
+            many => {
+                let infos = watch_many(cx, many, (*until).into(), interval).await?;
+                if cx.json() {
+                    cx.out.json(&infos)
+                } else {
+                    for info in &infos {
+                        print_conference(cx, info)?;
+                    }
+                    Ok(())
+                }
+            }
+        }
     }
 }
 
@@ -167,6 +190,54 @@ async fn watch(
         .client()
         .wait_for_status_with(id, until, options, progress);
     // The wait checks its timeout between polls; this also bounds a poll that hangs.
+    let result = match cx.within(wait).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::WaitTimedOut {
+            waited: timeout.unwrap_or_default(),
+            last_status: last_status.get(),
+        }),
+    };
+    result.map_err(Failure::Dingtalk)
+}
+
+async fn watch_many(
+    cx: &Context<'_>,
+    ids: &[String],
+    until: WaitUntil,
+    interval: Option<Duration>,
+) -> Result<Vec<dingtalk_conference::ConferenceInfo>, Failure> {
+    let timeout = cx.global.timeout;
+    let mut options = WaitOptions::default();
+    if let Some(interval) = interval {
+        options = options.interval(interval);
+    }
+    if let Some(timeout) = timeout {
+        options = options.timeout(timeout);
+    }
+    say(&render::clean(&format!(
+        "watching {} conferences with the batch query, polling every {} (longer while nothing changes)",
+        ids.len(),
+        render::short_delay(interval.unwrap_or(DEFAULT_INTERVAL))
+    )));
+    let last_status = Cell::new(None);
+    let progress = |event: WaitEvent<'_>| {
+        let id = match &event {
+            WaitEvent::Polled { info, .. } => {
+                last_status.set(info.status);
+                info.conference_id.clone().unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        if let Some(line) = progress_line(&event) {
+            let line = if id.is_empty() {
+                line
+            } else {
+                format!("{line}  ({})", render::clean(&id))
+            };
+            say(&format!("{}  {line}", render::clock(Utc::now(), &Local)));
+        }
+    };
+    let wait = cx.client().wait_for_all_with(ids, until, options, progress);
     let result = match cx.within(wait).await {
         Ok(result) => result,
         Err(_) => Err(Error::WaitTimedOut {
