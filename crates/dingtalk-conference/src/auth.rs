@@ -478,14 +478,16 @@ impl CacheInner {
         let fetched = tokio::time::timeout(self.fetch_timeout, self.provider.fetch_token())
             .instrument(span)
             .await;
-        match fetched {
-            Ok(token) => self.cache_entry(token?),
+        let result = match fetched {
+            Ok(token) => token.and_then(|token| self.cache_entry(token)),
             Err(_) => Err(self.auth_error(Error::Timeout {
                 kind: crate::TimeoutKind::TokenFetch,
                 limit: self.fetch_timeout,
                 last_error: None,
             })),
-        }
+        };
+        crate::telemetry::token_fetch(result.is_ok());
+        result
     }
 
     /// Records a fetch's outcome. A failure while the current token is still valid hands out

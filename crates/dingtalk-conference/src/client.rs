@@ -13,6 +13,7 @@ use futures_util::future::BoxFuture;
 use crate::answers::{Answers, ReadPolicy, Source};
 use crate::auth::{CachedToken, SuiteTokenProvider, TokenCache};
 use crate::limits::{Limits, PAUSE_AFTER_THROTTLING};
+use crate::telemetry;
 use crate::{AccessToken, CallOptions, ClientBuilder, Error, RateLimit, RetryPolicy, Secret};
 
 /// What a generated operation fails with.
@@ -235,12 +236,16 @@ impl Client {
             .await;
         match source {
             Source::Request => {}
-            Source::Coalesced => tracing::debug!(
-                operation = operation_id,
-                "shared an identical read in flight"
-            ),
+            Source::Coalesced => {
+                telemetry::coalesced(operation_id);
+                tracing::debug!(
+                    operation = operation_id,
+                    "shared an identical read in flight"
+                );
+            }
             Source::Cache => {
-                tracing::debug!(operation = operation_id, "answered from a recent answer")
+                telemetry::cache_hit(operation_id);
+                tracing::debug!(operation = operation_id, "answered from a recent answer");
             }
         }
         result
@@ -279,7 +284,8 @@ impl Client {
                 "the call's timeout (CallOptions::timeout) is zero".to_string(),
             ));
         }
-        let deadline = tokio::time::Instant::now().checked_add(limit);
+        let started = tokio::time::Instant::now();
+        let deadline = started.checked_add(limit);
         let mut last_error = None;
         let attempts = self.attempts(operation_id, retries, &operation, deadline, &mut last_error);
         let outcome = match deadline {
@@ -287,13 +293,19 @@ impl Client {
             // A deadline too far to represent is no deadline.
             None => Ok(attempts.await),
         };
-        outcome.unwrap_or_else(|_| {
+        let result = outcome.unwrap_or_else(|_| {
             Err(Error::Timeout {
                 kind: crate::TimeoutKind::Deadline,
                 limit,
                 last_error: last_error.map(Box::new),
             })
-        })
+        });
+        telemetry::call(
+            operation_id,
+            telemetry::outcome(result.as_ref().map(drop)),
+            started.elapsed(),
+        );
+        result
     }
 
     /// The attempts of one call: replay once on a rejected token, retry per the policy.
@@ -319,7 +331,9 @@ impl Client {
             attempt += 1;
             span.record("attempt", attempt);
             let waited = self.inner.limits.acquire(operation_id).await;
+            telemetry::request(operation_id, attempt);
             if !waited.is_zero() {
+                telemetry::rate_limit_wait(operation_id, waited);
                 tracing::debug!(
                     attempt,
                     waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
@@ -341,6 +355,7 @@ impl Client {
             // A throttling answer got through (another process, another tool): hold every
             // caller of this API for the pause DingTalk advises, instead of all retrying into it.
             if error.is_throttled() {
+                telemetry::throttled(operation_id);
                 let pause = error.retry_after().map_or(PAUSE_AFTER_THROTTLING, |asked| {
                     asked.max(PAUSE_AFTER_THROTTLING)
                 });

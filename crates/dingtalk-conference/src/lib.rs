@@ -53,6 +53,7 @@ mod options;
 mod paging;
 mod retry;
 mod secret;
+mod telemetry;
 mod text;
 mod wait;
 mod watch_many;

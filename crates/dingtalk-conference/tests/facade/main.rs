@@ -7,6 +7,8 @@ mod common;
 mod conformance;
 mod errors;
 mod matrix;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod model;
 mod operations;
 mod paging;

@@ -1,0 +1,98 @@
+//! Metrics through the [`metrics`](https://docs.rs/metrics) facade, behind the `metrics`
+//! feature: install any exporter (Prometheus, StatsD, OpenTelemetry…) in the application and
+//! these appear. Without the feature every function here is empty and compiles away.
+//!
+//! | metric | kind | labels | what |
+//! |---|---|---|---|
+//! | `dingtalk_calls_total` | counter | `operation`, `outcome` | calls as the caller sees them (one per facade call, retries included), by outcome: `ok`, `throttled`, `quota`, `api_error`, `transport`, `timeout`, `decode`, `invalid_input`, `auth`, `other` |
+//! | `dingtalk_call_duration_seconds` | histogram | `operation` | a call's time, rate-limit waits, retries and back-offs included |
+//! | `dingtalk_requests_total` | counter | `operation` | HTTP requests sent to DingTalk (attempts) |
+//! | `dingtalk_retries_total` | counter | `operation` | attempts after the first (retries and the token replay) |
+//! | `dingtalk_throttled_total` | counter | `operation` | throttling answers received (403 `Qps*`/`Qpm*`, 429) |
+//! | `dingtalk_rate_limit_wait_seconds` | histogram | `operation` | how long an attempt waited for the client's own rate limit (only attempts that waited) |
+//! | `dingtalk_coalesced_total` | counter | `operation` | reads that shared an identical read's request |
+//! | `dingtalk_cache_hits_total` | counter | `operation` | reads answered from a recent answer (`max_age`) |
+//! | `dingtalk_token_fetches_total` | counter | `outcome` (`ok`/`error`) | access-token fetches |
+//!
+//! `operation` is the spec's `operationId` (such as `queryConferenceInfo`), a small fixed set.
+
+use std::time::Duration;
+
+use crate::{Error, ErrorCode};
+
+/// The `outcome` label of a call's result.
+pub(crate) fn outcome(result: Result<(), &Error>) -> &'static str {
+    let Err(error) = result else {
+        return "ok";
+    };
+    match error {
+        _ if error.is_throttled() => "throttled",
+        Error::Api(api) if api.code == ErrorCode::ApiCountLimitForOrg => "quota",
+        Error::Api(_) => "api_error",
+        Error::Transport(_) | Error::UnexpectedResponse { .. } | Error::BodyTooLarge { .. } => {
+            "transport"
+        }
+        Error::Timeout { .. } => "timeout",
+        Error::Decode { .. } | Error::RepeatedPageToken { .. } => "decode",
+        Error::InvalidInput(_) | Error::Config(_) => "invalid_input",
+        Error::Auth { .. } | Error::Custom { .. } => "auth",
+        _ => "other",
+    }
+}
+
+#[cfg(feature = "metrics")]
+mod enabled {
+    use super::Duration;
+
+    pub(crate) fn call(operation: &'static str, outcome: &'static str, took: Duration) {
+        metrics::counter!("dingtalk_calls_total", "operation" => operation, "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("dingtalk_call_duration_seconds", "operation" => operation)
+            .record(took.as_secs_f64());
+    }
+
+    pub(crate) fn request(operation: &'static str, attempt: u32) {
+        metrics::counter!("dingtalk_requests_total", "operation" => operation).increment(1);
+        if attempt > 1 {
+            metrics::counter!("dingtalk_retries_total", "operation" => operation).increment(1);
+        }
+    }
+
+    pub(crate) fn throttled(operation: &'static str) {
+        metrics::counter!("dingtalk_throttled_total", "operation" => operation).increment(1);
+    }
+
+    pub(crate) fn rate_limit_wait(operation: &'static str, waited: Duration) {
+        metrics::histogram!("dingtalk_rate_limit_wait_seconds", "operation" => operation)
+            .record(waited.as_secs_f64());
+    }
+
+    pub(crate) fn coalesced(operation: &'static str) {
+        metrics::counter!("dingtalk_coalesced_total", "operation" => operation).increment(1);
+    }
+
+    pub(crate) fn cache_hit(operation: &'static str) {
+        metrics::counter!("dingtalk_cache_hits_total", "operation" => operation).increment(1);
+    }
+
+    pub(crate) fn token_fetch(ok: bool) {
+        let outcome = if ok { "ok" } else { "error" };
+        metrics::counter!("dingtalk_token_fetches_total", "outcome" => outcome).increment(1);
+    }
+}
+
+#[cfg(not(feature = "metrics"))]
+#[allow(clippy::missing_const_for_fn)]
+mod enabled {
+    use super::Duration;
+
+    pub(crate) fn call(_: &'static str, _: &'static str, _: Duration) {}
+    pub(crate) fn request(_: &'static str, _: u32) {}
+    pub(crate) fn throttled(_: &'static str) {}
+    pub(crate) fn rate_limit_wait(_: &'static str, _: Duration) {}
+    pub(crate) fn coalesced(_: &'static str) {}
+    pub(crate) fn cache_hit(_: &'static str) {}
+    pub(crate) fn token_fetch(_: bool) {}
+}
+
+pub(crate) use enabled::*;

@@ -1,0 +1,140 @@
+//! The `metrics` feature: what one client's calls emit, read back with metrics-util's
+//! debugging recorder. The calls run on a single-threaded runtime inside the recorder's scope,
+//! so every task (token fetches included) records into it.
+
+use std::time::Duration;
+
+use dingtalk_conference::{CallOptions, RateLimit};
+use dingtalk_conference_mock::{Fault, FaultScope, seeded};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+use crate::common::app_builder;
+
+/// The value of the counter `name` whose labels include all of `labels`; 0 when absent.
+fn counter(
+    snapshot: &[(String, Vec<(String, String)>, DebugValue)],
+    name: &str,
+    labels: &[(&str, &str)],
+) -> u64 {
+    snapshot
+        .iter()
+        .filter(|(n, l, _)| {
+            n == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| l.iter().any(|(lk, lv)| lk == k && lv == v))
+        })
+        .map(|(_, _, value)| match value {
+            DebugValue::Counter(n) => *n,
+            _ => 0,
+        })
+        .sum()
+}
+
+fn histogram_count(snapshot: &[(String, Vec<(String, String)>, DebugValue)], name: &str) -> usize {
+    snapshot
+        .iter()
+        .filter(|(n, _, _)| n == name)
+        .map(|(_, _, value)| match value {
+            DebugValue::Histogram(values) => values.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn calls_retries_throttling_coalescing_cache_hits_and_token_fetches_are_counted() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let mock = crate::common::mock().await;
+            let client = app_builder(&mock)
+                .rate_limit(RateLimit::per_second(1000))
+                .build()
+                .expect("valid client");
+            // One throttling answer, then the retry succeeds.
+            mock.push_fault(
+                FaultScope::NextConferenceRequests(1),
+                Fault::Throttle("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into()),
+            );
+            client
+                .conference_info(seeded::STARTED)
+                .await
+                .expect("retried");
+            // Five identical reads at once, held open by the server: one request.
+            mock.push_fault(
+                FaultScope::NextConferenceRequests(1),
+                Fault::Delay(Duration::from_millis(200)),
+            );
+            let reads = (0..5).map(|_| client.conference_info(seeded::ENDED));
+            for read in futures_util::future::join_all(reads).await {
+                read.expect("shared");
+            }
+            // A recent answer within max_age: no request.
+            let fresh = client.with_options(CallOptions::new().max_age(Duration::from_secs(60)));
+            fresh.conference_info(seeded::AUDIO).await.expect("asked");
+            fresh.conference_info(seeded::AUDIO).await.expect("cached");
+            // A refused call.
+            client
+                .conference_info("ffffffffffffffffffffffff")
+                .await
+                .expect_err("404");
+        });
+    });
+    let snapshot: Vec<(String, Vec<(String, String)>, DebugValue)> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, _, _, value)| {
+            let key = key.key();
+            let labels = key
+                .labels()
+                .map(|l| (l.key().to_string(), l.value().to_string()))
+                .collect();
+            (key.name().to_string(), labels, value)
+        })
+        .collect();
+    let op = ("operation", "queryConferenceInfo");
+    // Calls as callers saw them: the throttled-then-retried one, one shared read (the five
+    // callers share one call), two max_age reads (one from the cache, not a call), one 404.
+    assert_eq!(
+        counter(&snapshot, "dingtalk_calls_total", &[op, ("outcome", "ok")]),
+        3
+    );
+    assert_eq!(
+        counter(
+            &snapshot,
+            "dingtalk_calls_total",
+            &[op, ("outcome", "api_error")]
+        ),
+        1
+    );
+    assert_eq!(
+        counter(&snapshot, "dingtalk_requests_total", &[op]),
+        5,
+        "{snapshot:?}"
+    );
+    assert_eq!(counter(&snapshot, "dingtalk_retries_total", &[op]), 1);
+    assert_eq!(counter(&snapshot, "dingtalk_throttled_total", &[op]), 1);
+    assert_eq!(counter(&snapshot, "dingtalk_coalesced_total", &[op]), 4);
+    assert_eq!(counter(&snapshot, "dingtalk_cache_hits_total", &[op]), 1);
+    assert_eq!(
+        counter(
+            &snapshot,
+            "dingtalk_token_fetches_total",
+            &[("outcome", "ok")]
+        ),
+        1
+    );
+    assert_eq!(
+        histogram_count(&snapshot, "dingtalk_call_duration_seconds"),
+        4
+    );
+    // The retry after the throttling answer waited for the 1 s pause.
+    assert!(histogram_count(&snapshot, "dingtalk_rate_limit_wait_seconds") >= 1);
+}
