@@ -2,6 +2,7 @@
 //!
 //! One test binary with a module per concern (linking one binary is much cheaper than many).
 
+mod budget;
 mod client;
 mod common;
 mod conformance;

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use dingtalk_conference::{Client, ConferenceInfo, Error, RetryPolicy};
 use dingtalk_conference_mock::{
-    DEFAULT_APP_KEY, DEFAULT_APP_SECRET, Fault, FaultScope, MockServer, seeded,
+    DEFAULT_APP_KEY, DEFAULT_APP_SECRET, DEFAULT_CORP_ID, Fault, FaultScope, IpLimit, MockServer,
+    seeded,
 };
 
 use crate::common::with_trace_capture;
@@ -391,6 +392,33 @@ fn cases() -> Vec<Case> {
         case("connection reset, once", on_conference(1, Fault::DropConnection), "ok", 2, 0),
         case("connection reset, always", on_conference(9, Fault::DropConnection), "Transport(Closed)", 3, 0),
         case("redirect to another host", on_conference(9, Fault::RedirectTo("http://localhost:9/elsewhere".into())), "UnexpectedResponse(302)", 1, 0),
+        // DingTalk's limits as the fake server enforces them (not scripted faults).
+        case(
+            "fake server: per-second limit spent, always (0 calls/s left)",
+            |m| m.set_qps_limit(Some(0)),
+            "Api(403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi)",
+            3,
+            0,
+        ),
+        case(
+            "fake server: IP limit reached (ban page for 5 minutes)",
+            |m| {
+                m.set_ip_limit(Some(IpLimit {
+                    calls: 0,
+                    window: Duration::from_secs(20),
+                }))
+            },
+            "UnexpectedResponse(403 text/html)",
+            1,
+            0,
+        ),
+        case(
+            "fake server: monthly quota spent",
+            |m| m.set_monthly_quota(Some(m.quota_used(DEFAULT_CORP_ID))),
+            "Api(403 Forbidden.AccessDenied.ApiCountLimitForOrg)",
+            1,
+            0,
+        ),
     ]);
     cases
 }
@@ -585,7 +613,7 @@ pub(crate) fn check_reliability_doc(table_start: &str, table_end: &str, table: &
     }
     panic!(
         "docs/RELIABILITY.md is out of date with the fault matrix. Run\n  \
-         UPDATE_RELIABILITY_DOC=1 cargo test -p dingtalk-conference --test facade -- matrix writes\n\
+         UPDATE_RELIABILITY_DOC=1 cargo test -p dingtalk-conference --test facade -- matrix writes budget\n\
          and review the diff. The table should be:\n{table}"
     );
 }
