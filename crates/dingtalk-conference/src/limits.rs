@@ -79,11 +79,21 @@ impl RateLimit {
     }
 }
 
+/// One API's limiter, and the queue of callers waiting for it.
+#[derive(Debug)]
+struct Lane {
+    limiter: DefaultDirectRateLimiter,
+    /// Held by the caller whose turn it is while it waits for the limiter. Tokio's mutex is
+    /// fair (first come, first served), so waiting callers are served in arrival order and
+    /// none starves past its deadline while later callers go first.
+    turn: tokio::sync::Mutex<()>,
+}
+
 /// The client's rate limiters and pauses, one per API.
 #[derive(Debug)]
 pub(crate) struct Limits {
     config: RateLimit,
-    limiters: Mutex<HashMap<&'static str, Arc<DefaultDirectRateLimiter>>>,
+    lanes: Mutex<HashMap<&'static str, Arc<Lane>>>,
     paused_until: Mutex<HashMap<&'static str, tokio::time::Instant>>,
 }
 
@@ -91,51 +101,71 @@ impl Limits {
     pub(crate) fn new(config: RateLimit) -> Self {
         Self {
             config,
-            limiters: Mutex::new(HashMap::new()),
+            lanes: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(HashMap::new()),
         }
     }
 
-    fn limiter(&self, operation_id: &'static str) -> Option<Arc<DefaultDirectRateLimiter>> {
+    fn lane(&self, operation_id: &'static str) -> Option<Arc<Lane>> {
         let per_second = self.config.calls_per_second(operation_id)?;
-        let mut limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
-        Some(Arc::clone(limiters.entry(operation_id).or_insert_with(
-            || {
-                // A burst of at most one second's budget: DingTalk counts per second.
-                Arc::new(governor::RateLimiter::direct(Quota::per_second(per_second)))
-            },
-        )))
+        let mut lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(Arc::clone(lanes.entry(operation_id).or_insert_with(|| {
+            // Evenly spaced, no burst: 20/s is one call every 50 ms, so no window of one
+            // second (DingTalk counts whole seconds) ever holds more than 20. A burst of a
+            // second's budget would let up to 39 through across a second boundary.
+            let period = Duration::from_secs(1) / per_second.get();
+            let quota = Quota::with_period(period)
+                .unwrap_or_else(|| Quota::per_second(per_second))
+                .allow_burst(NonZeroU32::MIN);
+            Arc::new(Lane {
+                limiter: governor::RateLimiter::direct(quota),
+                turn: tokio::sync::Mutex::new(()),
+            })
+        })))
     }
 
-    /// Waits until `operation_id` may send one request: past any pause, then within its rate.
-    /// Returns how long it waited.
+    fn pause_of(&self, operation_id: &'static str) -> Option<tokio::time::Instant> {
+        self.paused_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(operation_id)
+            .copied()
+            .filter(|until| *until > tokio::time::Instant::now())
+    }
+
+    /// Waits until `operation_id` may send one request: past any pause, then within its rate,
+    /// callers in arrival order. Returns how long it waited (zero when it did not wait).
     pub(crate) async fn acquire(&self, operation_id: &'static str) -> Duration {
         let started = tokio::time::Instant::now();
+        let mut waited = false;
+        let lane = self.lane(operation_id);
+        let _turn = match &lane {
+            Some(lane) => Some(lane.turn.lock().await),
+            None => None,
+        };
         loop {
-            let pause = self
-                .paused_until
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(operation_id)
-                .copied();
-            if let Some(until) = pause
-                && until > tokio::time::Instant::now()
-            {
+            if let Some(until) = self.pause_of(operation_id) {
+                waited = true;
                 tokio::time::sleep_until(until).await;
                 continue;
             }
-            let Some(limiter) = self.limiter(operation_id) else {
+            let Some(lane) = &lane else {
                 break;
             };
-            match limiter.check() {
+            match lane.limiter.check() {
                 Ok(()) => break,
                 Err(not_until) => {
+                    waited = true;
                     let wait = not_until.wait_time_from(DefaultClock::default().now());
                     tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
                 }
             }
         }
-        started.elapsed()
+        if waited || started.elapsed() >= Duration::from_millis(1) {
+            started.elapsed()
+        } else {
+            Duration::ZERO
+        }
     }
 
     /// After a throttling answer: no request of `operation_id` for `pause`, from any caller.
@@ -188,17 +218,40 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn one_seconds_budget_passes_at_once_and_the_next_call_must_wait() {
+    async fn calls_are_spaced_evenly_with_no_burst_and_each_api_has_its_own_budget() {
         let limits = Limits::new(RateLimit::per_second(5));
-        let limiter = limits.limiter("op").expect("limited");
-        let passed = (0..6).filter(|_| limiter.check().is_ok()).count();
-        assert_eq!(passed, 5, "a burst of one second's budget, no more");
-        // The next caller waits for the limiter (about 200 ms at 5/s); that it waited at all
-        // is asserted, never how long.
+        let lane = limits.lane("op").expect("limited");
+        let passed = (0..5).filter(|_| lane.limiter.check().is_ok()).count();
+        assert_eq!(
+            passed, 1,
+            "one call, then the next a fifth of a second later"
+        );
+        // The next caller waits for the limiter; that it waited at all is asserted, never
+        // how long.
         assert!(limits.acquire("op").await > Duration::ZERO);
-        // Another API has its own budget.
-        let other = limits.limiter("other").expect("limited");
-        assert!(other.check().is_ok());
+        // Another API has its own budget; a caller that does not wait reports no wait.
+        assert_eq!(limits.acquire("other").await, Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn waiting_callers_are_served_in_arrival_order() {
+        let limits = Arc::new(Limits::new(RateLimit::per_second(50)));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut callers = Vec::new();
+        for i in 0..20 {
+            let (limits, order) = (Arc::clone(&limits), Arc::clone(&order));
+            callers.push(tokio::spawn(async move {
+                limits.acquire("op").await;
+                order.lock().unwrap_or_else(PoisonError::into_inner).push(i);
+            }));
+            // Each caller queues before the next one arrives.
+            tokio::task::yield_now().await;
+        }
+        for caller in callers {
+            caller.await.expect("a caller");
+        }
+        let order = order.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        assert_eq!(order, (0..20).collect::<Vec<_>>());
     }
 
     #[tokio::test(start_paused = true)]
