@@ -100,6 +100,8 @@ pub(crate) struct Budget {
     pub(crate) answer_cache_entries: usize,
     pub(crate) max_age: Option<Duration>,
     pub(crate) coalesce_reads: bool,
+    /// The fleet's rate budget, if shared (feature `redis`).
+    pub(crate) shared_rate: Option<Box<dyn crate::limits::SharedRate>>,
 }
 
 impl fmt::Debug for Client {
@@ -147,7 +149,12 @@ impl Client {
                 retry,
                 call_timeout,
                 suite,
-                limits: Limits::new(budget.rate_limit),
+                limits: match budget.shared_rate {
+                    Some(shared) => {
+                        Limits::new(budget.rate_limit).with_shared(shared, call_timeout)
+                    }
+                    None => Limits::new(budget.rate_limit),
+                },
                 answers: Answers::new(budget.answer_cache_entries),
                 max_age: budget.max_age,
                 coalesce_reads: budget.coalesce_reads,

@@ -51,8 +51,11 @@ mod model;
 mod ops;
 mod options;
 mod paging;
+#[cfg(feature = "redis")]
+mod redis;
 mod retry;
 mod secret;
+mod store;
 mod telemetry;
 mod text;
 mod wait;
@@ -76,8 +79,11 @@ pub use options::CallOptions;
 #[cfg(feature = "blocking")]
 pub use paging::BlockingListing;
 pub use paging::{Listing, Page};
+#[cfg(feature = "redis")]
+pub use redis::{DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use store::{InProcessTokenStore, TokenStore};
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};
 pub use wait::{DEFAULT_WAIT_TIMEOUT, WaitEvent, WaitOptions, WaitUntil};
 pub use watch_many::SCHEDULED_LEAD;

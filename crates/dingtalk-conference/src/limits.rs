@@ -7,10 +7,12 @@
 //! clone of a client; the wait is asynchronous and bounded by the call's deadline.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota};
 
@@ -79,12 +81,31 @@ impl RateLimit {
     }
 }
 
+/// A rate budget shared beyond this client (a fleet's, on Redis): the alternative backend of
+/// the per-API limiter. The client's own limiter takes over whenever it cannot answer.
+pub(crate) trait SharedRate: Send + Sync + fmt::Debug {
+    /// Reserves one call of `operation_id` at `per_second`: `Some(Ok(wait))` to send after
+    /// `wait`; `Some(Err(wait))` when the next slot is further than `max_wait` away (nothing
+    /// reserved); `None` when the shared budget cannot be reached.
+    fn reserve<'a>(
+        &'a self,
+        operation_id: &'static str,
+        per_second: NonZeroU32,
+        max_wait: Duration,
+    ) -> BoxFuture<'a, Option<Result<Duration, Duration>>>;
+}
+
+/// The longest a caller sleeps at once for a slot too far to reserve, before asking again.
+const SHARED_RECHECK: Duration = Duration::from_secs(1);
+
 /// The client's rate limiters and pauses, one per API.
 #[derive(Debug)]
 pub(crate) struct Limits {
     config: RateLimit,
     limiters: Mutex<HashMap<&'static str, Arc<DefaultDirectRateLimiter>>>,
     paused_until: Mutex<HashMap<&'static str, tokio::time::Instant>>,
+    /// The fleet's budget, if shared, and the longest wait worth reserving (the call deadline).
+    shared: Option<(Box<dyn SharedRate>, Duration)>,
 }
 
 impl Limits {
@@ -93,7 +114,15 @@ impl Limits {
             config,
             limiters: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(HashMap::new()),
+            shared: None,
         }
+    }
+
+    /// Limits whose budget is `shared` with other clients while it answers; a reservation
+    /// further away than `max_wait` is not made.
+    pub(crate) fn with_shared(mut self, shared: Box<dyn SharedRate>, max_wait: Duration) -> Self {
+        self.shared = Some((shared, max_wait));
+        self
     }
 
     fn limiter(&self, operation_id: &'static str) -> Option<Arc<DefaultDirectRateLimiter>> {
@@ -123,6 +152,25 @@ impl Limits {
             {
                 tokio::time::sleep_until(until).await;
                 continue;
+            }
+            let Some(per_second) = self.config.calls_per_second(operation_id) else {
+                break;
+            };
+            if let Some((shared, max_wait)) = &self.shared {
+                match shared.reserve(operation_id, per_second, *max_wait).await {
+                    Some(Ok(wait)) => {
+                        if !wait.is_zero() {
+                            tokio::time::sleep(wait).await;
+                        }
+                        break;
+                    }
+                    Some(Err(wait)) => {
+                        tokio::time::sleep(wait.min(SHARED_RECHECK)).await;
+                        continue;
+                    }
+                    // The shared budget is unreachable: this client's own limiter decides.
+                    None => {}
+                }
             }
             let Some(limiter) = self.limiter(operation_id) else {
                 break;

@@ -13,6 +13,7 @@
 //! | `dingtalk_coalesced_total` | counter | `operation` | reads that shared an identical read's request |
 //! | `dingtalk_cache_hits_total` | counter | `operation` | reads answered from a recent answer (`max_age`) |
 //! | `dingtalk_token_fetches_total` | counter | `outcome` (`ok`/`error`) | access-token fetches |
+//! | `dingtalk_redis_fallbacks_total` | counter | `use` (`token`/`rate`/`month`) | Redis commands not made or failed (down, slow, restarting): the client used its own cache, limiter or count instead (feature `redis`) |
 //!
 //! `operation` is the spec's `operationId` (such as `queryConferenceInfo`), a small fixed set.
 
@@ -79,6 +80,11 @@ mod enabled {
         let outcome = if ok { "ok" } else { "error" };
         metrics::counter!("dingtalk_token_fetches_total", "outcome" => outcome).increment(1);
     }
+
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn redis_fallback(what: &'static str) {
+        metrics::counter!("dingtalk_redis_fallbacks_total", "use" => what).increment(1);
+    }
 }
 
 #[cfg(not(feature = "metrics"))]
@@ -93,6 +99,8 @@ mod enabled {
     pub(crate) fn coalesced(_: &'static str) {}
     pub(crate) fn cache_hit(_: &'static str) {}
     pub(crate) fn token_fetch(_: bool) {}
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn redis_fallback(_: &'static str) {}
 }
 
 pub(crate) use enabled::*;

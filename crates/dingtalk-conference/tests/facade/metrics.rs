@@ -10,12 +10,11 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 
 use crate::common::app_builder;
 
+/// A recorded metric: its name, its labels and its value.
+type Recorded = (String, Vec<(String, String)>, DebugValue);
+
 /// The value of the counter `name` whose labels include all of `labels`; 0 when absent.
-fn counter(
-    snapshot: &[(String, Vec<(String, String)>, DebugValue)],
-    name: &str,
-    labels: &[(&str, &str)],
-) -> u64 {
+fn counter(snapshot: &[Recorded], name: &str, labels: &[(&str, &str)]) -> u64 {
     snapshot
         .iter()
         .filter(|(n, l, _)| {
@@ -31,7 +30,7 @@ fn counter(
         .sum()
 }
 
-fn histogram_count(snapshot: &[(String, Vec<(String, String)>, DebugValue)], name: &str) -> usize {
+fn histogram_count(snapshot: &[Recorded], name: &str) -> usize {
     snapshot
         .iter()
         .filter(|(n, _, _)| n == name)
@@ -86,7 +85,7 @@ fn calls_retries_throttling_coalescing_cache_hits_and_token_fetches_are_counted(
                 .expect_err("404");
         });
     });
-    let snapshot: Vec<(String, Vec<(String, String)>, DebugValue)> = snapshotter
+    let snapshot: Vec<Recorded> = snapshotter
         .snapshot()
         .into_vec()
         .into_iter()
