@@ -142,6 +142,7 @@ pub struct ClientBuilder {
     answer_cache_entries: usize,
     coalesce_reads: bool,
     token_store: Option<Arc<dyn TokenStore>>,
+    monthly_budget: Option<crate::MonthlyBudget>,
     #[cfg(feature = "redis")]
     redis: Option<RedisSetting>,
 }
@@ -179,6 +180,7 @@ impl Default for ClientBuilder {
             answer_cache_entries: DEFAULT_ANSWER_CACHE_ENTRIES,
             coalesce_reads: true,
             token_store: None,
+            monthly_budget: None,
             #[cfg(feature = "redis")]
             redis: None,
         }
@@ -209,7 +211,8 @@ impl fmt::Debug for ClientBuilder {
             .field("max_age", &self.max_age)
             .field("answer_cache_entries", &self.answer_cache_entries)
             .field("coalesce_reads", &self.coalesce_reads)
-            .field("token_store", &self.token_store.as_ref().map(|s| s.name()));
+            .field("token_store", &self.token_store.as_ref().map(|s| s.name()))
+            .field("monthly_budget", &self.monthly_budget);
         #[cfg(feature = "redis")]
         let f = f.field(
             "redis",
@@ -480,6 +483,13 @@ impl ClientBuilder {
             // A fixed token has nothing to share or refresh.
             _ => provider,
         };
+        let monthly = self.monthly_budget.clone().map(|budget| {
+            crate::budget::MonthlyCounter::new(
+                budget,
+                #[cfg(feature = "redis")]
+                redis.clone(),
+            )
+        });
         #[cfg(feature = "redis")]
         let shared_rate = redis.map(|store| {
             Box::new(crate::redis::RedisRate {
@@ -508,6 +518,7 @@ impl ClientBuilder {
                 max_age: self.max_age,
                 coalesce_reads: self.coalesce_reads,
                 shared_rate,
+                monthly,
             },
         ))
     }
@@ -556,6 +567,14 @@ impl ClientBuilder {
                 Some(store)
             }
         })
+    }
+
+    /// Counts the requests sent for an organisation each month, warns at the budget's
+    /// threshold and refuses calls (before sending, with [`Error::MonthlyBudgetSpent`]) past its
+    /// limit. With [`redis`](Self::redis) the count is the fleet's. See [`MonthlyBudget`](crate::MonthlyBudget).
+    pub fn monthly_budget(mut self, budget: crate::MonthlyBudget) -> Self {
+        self.monthly_budget = Some(budget);
+        self
     }
 
     /// Keeps the token in `store`, shared with the other clients using it, behind this

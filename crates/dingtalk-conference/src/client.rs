@@ -87,6 +87,7 @@ struct ClientInner {
     call_timeout: Duration,
     suite: Option<Arc<SuiteTokenProvider>>,
     limits: Limits,
+    monthly: Option<crate::budget::MonthlyCounter>,
     answers: Answers,
     /// The client's default `max_age` for reads; `None`: every read asks DingTalk.
     max_age: Option<Duration>,
@@ -102,6 +103,8 @@ pub(crate) struct Budget {
     pub(crate) coalesce_reads: bool,
     /// The fleet's rate budget, if shared (feature `redis`).
     pub(crate) shared_rate: Option<Box<dyn crate::limits::SharedRate>>,
+    /// The organisation's monthly budget, if set.
+    pub(crate) monthly: Option<crate::budget::MonthlyCounter>,
 }
 
 impl fmt::Debug for Client {
@@ -155,6 +158,7 @@ impl Client {
                     }
                     None => Limits::new(budget.rate_limit),
                 },
+                monthly: budget.monthly,
                 answers: Answers::new(budget.answer_cache_entries),
                 max_age: budget.max_age,
                 coalesce_reads: budget.coalesce_reads,
@@ -338,6 +342,11 @@ impl Client {
             attempt += 1;
             span.record("attempt", attempt);
             let waited = self.inner.limits.acquire(operation_id).await;
+            // Every request counts against the organisation's month; past a hard budget the
+            // call is refused here, unsent.
+            if let Some(monthly) = &self.inner.monthly {
+                monthly.spend().await?;
+            }
             telemetry::request(operation_id, attempt);
             if !waited.is_zero() {
                 telemetry::rate_limit_wait(operation_id, waited);

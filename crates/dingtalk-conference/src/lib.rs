@@ -39,6 +39,7 @@ mod answers;
 mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
+mod budget;
 mod builder;
 mod client;
 pub mod env;
@@ -63,6 +64,7 @@ mod watch_many;
 
 pub use answers::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use auth::{AccessToken, DEFAULT_TOKEN_LIFETIME, TokenFuture, TokenProvider};
+pub use budget::MonthlyBudget;
 pub use builder::{
     ClientBuilder, Credentials, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
     DEFAULT_TOKEN_REFRESH_MARGIN, DEFAULT_USER_AGENT, Edition,

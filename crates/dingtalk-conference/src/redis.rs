@@ -81,6 +81,20 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_
 return {1, string.format('%.0f', wait)}
 ";
 
+/// Counts one call in a month, unless the limit (ARGV[1], 0: none) is reached; the key
+/// expires ARGV[2] ms after its first call. Returns the count, or minus the count if refused.
+const COUNT_MONTH: &str = r"
+local limit = tonumber(ARGV[1])
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if limit > 0 and n >= limit then return -n end
+n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return n
+";
+
+/// How long a month's count is kept: longer than any month.
+const MONTH_KEY_LIFETIME: Duration = Duration::from_secs(40 * 24 * 3600);
+
 /// A Redis server shared by a fleet of clients: their access token ([`TokenStore`]) and
 /// their rate budget per app and API.
 ///
@@ -393,6 +407,36 @@ impl RedisStore {
             .await?;
         let wait = Duration::from_micros(wait_us.parse().unwrap_or(0));
         Some(if reserved == 1 { Ok(wait) } else { Err(wait) })
+    }
+}
+
+impl RedisStore {
+    /// Counts one call of `organisation` in `month`: `Some(Ok(count))`, `Some(Err(count))`
+    /// when `limit` is reached (not counted), `None` when Redis failed.
+    pub(crate) async fn count_month(
+        &self,
+        organisation: &str,
+        month: &str,
+        limit: Option<u64>,
+    ) -> Option<Result<u64, u64>> {
+        let mut connection = self.connection("month")?;
+        let key = self.key(&format!("month:{organisation}:{month}"));
+        let script = redis::Script::new(COUNT_MONTH);
+        let n: i64 = self
+            .run("month", async {
+                script
+                    .key(&key)
+                    .arg(limit.unwrap_or(0))
+                    .arg(millis(MONTH_KEY_LIFETIME))
+                    .invoke_async(&mut connection)
+                    .await
+            })
+            .await?;
+        Some(if n < 0 {
+            Err(n.unsigned_abs())
+        } else {
+            Ok(n.unsigned_abs())
+        })
     }
 }
 

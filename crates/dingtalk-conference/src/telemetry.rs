@@ -4,7 +4,7 @@
 //!
 //! | metric | kind | labels | what |
 //! |---|---|---|---|
-//! | `dingtalk_calls_total` | counter | `operation`, `outcome` | calls as the caller sees them (one per facade call, retries included), by outcome: `ok`, `throttled`, `quota`, `api_error`, `transport`, `timeout`, `decode`, `invalid_input`, `auth`, `other` |
+//! | `dingtalk_calls_total` | counter | `operation`, `outcome` | calls as the caller sees them (one per facade call, retries included), by outcome: `ok`, `throttled`, `quota` (DingTalk's, or the client's own monthly budget), `api_error`, `transport`, `timeout`, `decode`, `invalid_input`, `auth`, `other` |
 //! | `dingtalk_call_duration_seconds` | histogram | `operation` | a call's time, rate-limit waits, retries and back-offs included |
 //! | `dingtalk_requests_total` | counter | `operation` | HTTP requests sent to DingTalk (attempts) |
 //! | `dingtalk_retries_total` | counter | `operation` | attempts after the first (retries and the token replay) |
@@ -29,6 +29,7 @@ pub(crate) fn outcome(result: Result<(), &Error>) -> &'static str {
     match error {
         _ if error.is_throttled() => "throttled",
         Error::Api(api) if api.code == ErrorCode::ApiCountLimitForOrg => "quota",
+        Error::MonthlyBudgetSpent { .. } => "quota",
         Error::Api(_) => "api_error",
         Error::Transport(_) | Error::UnexpectedResponse { .. } | Error::BodyTooLarge { .. } => {
             "transport"

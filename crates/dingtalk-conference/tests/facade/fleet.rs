@@ -389,3 +389,79 @@ fn fallbacks_are_counted() {
     // At least the token's and each call's rate reservation.
     assert!(fallbacks >= 4, "{fallbacks} fallbacks counted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_shares_one_monthly_budget_and_refuses_past_it_before_sending() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    let budget = dingtalk_conference::MonthlyBudget::new("mock-corp-id")
+        .warn_at(8)
+        .limit(10);
+    let clients: Vec<Client> = (0..2)
+        .map(|_| {
+            member(&mock, &redis)
+                .monthly_budget(budget.clone())
+                .build()
+                .expect("client")
+        })
+        .collect();
+    let (mut answered, mut refused) = (0, 0);
+    for _ in 0..6 {
+        for client in &clients {
+            match client.conference_info(seeded::STARTED).await {
+                Ok(_) => answered += 1,
+                Err(dingtalk_conference::Error::MonthlyBudgetSpent { used, limit, .. }) => {
+                    assert_eq!((used, limit), (10, 10));
+                    refused += 1;
+                }
+                Err(other) => panic!("{other}"),
+            }
+        }
+    }
+    assert_eq!((answered, refused), (10, 2));
+    assert_eq!(
+        mock.counters().conference_requests,
+        10,
+        "refused calls are not sent"
+    );
+    let month = redis
+        .keys()
+        .into_iter()
+        .find(|k| k.starts_with("fleet-test:month:mock-corp-id:"));
+    let month = month.expect("the month's key");
+    assert_eq!(redis.cli(&["GET", &month]).as_deref(), Some("10"));
+    let ttl: i64 = redis
+        .cli(&["TTL", &month])
+        .and_then(|t| t.parse().ok())
+        .expect("a TTL");
+    assert!(
+        ttl > 30 * 24 * 3600,
+        "the month's key expires after the month: {ttl}"
+    );
+}
+
+#[tokio::test]
+async fn without_redis_the_monthly_budget_is_the_clients_own() {
+    let mock = MockServer::start().await.expect("fake server");
+    let client = crate::common::app_builder(&mock)
+        .monthly_budget(dingtalk_conference::MonthlyBudget::new("mock-corp-id").limit(3))
+        .build()
+        .expect("client");
+    for _ in 0..3 {
+        client
+            .conference_info(seeded::STARTED)
+            .await
+            .expect("within the budget");
+    }
+    let error = client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect_err("spent");
+    assert!(
+        matches!(error, dingtalk_conference::Error::MonthlyBudgetSpent { .. }),
+        "{error}"
+    );
+    assert!(!error.is_retryable());
+    assert!(error.to_string().contains("was not sent"), "{error}");
+    assert_eq!(mock.counters().conference_requests, 3);
+}
