@@ -186,6 +186,7 @@ impl Client {
     /// | `DINGTALK_SUITE_KEY`, `DINGTALK_SUITE_SECRET`, `DINGTALK_AUTH_CORP_ID`, `DINGTALK_SUITE_TICKET` | a third-party app |
     /// | `DINGTALK_EDITION` | `international` (default) or `china` |
     /// | `DINGTALK_BASE_URL` | a base URL instead of the edition's |
+    /// | `DINGTALK_REDIS_URL` | with feature `redis`: join a fleet through this Redis ([`ClientBuilder::redis`]) |
     ///
     /// Exactly one kind of credentials must be set; errors name the missing variable.
     pub fn from_env() -> Result<Self, Error> {

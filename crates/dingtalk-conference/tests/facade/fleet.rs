@@ -465,3 +465,17 @@ async fn without_redis_the_monthly_budget_is_the_clients_own() {
     assert!(error.to_string().contains("was not sent"), "{error}");
     assert_eq!(mock.counters().conference_requests, 3);
 }
+
+#[test]
+fn a_redis_password_never_shows_in_debug_output() {
+    let builder = Client::builder()
+        .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+        .redis("redis://fleet:pw-that-must-not-leak@127.0.0.1:6379/0");
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("127.0.0.1:6379"), "{shown}");
+    assert!(!shown.contains("pw-that-must-not-leak"), "{shown}");
+    let store =
+        dingtalk_conference::RedisStore::open("redis://fleet:pw-that-must-not-leak@127.0.0.1:6379")
+            .expect("a Redis URL");
+    assert!(!format!("{store:?}").contains("pw-that-must-not-leak"));
+}
