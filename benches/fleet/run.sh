@@ -12,7 +12,9 @@
 # counters. Needs redis-server (Debian: apt-get install redis-server) and curl.
 #
 # Environment: PROCESSES (8), CALLS (250), CONCURRENCY (4), LIFETIME (10), MARGIN (1, the
-# refresh margin in seconds), QPS_LIMIT (20), CARGO_TARGET_DIR (target).
+# refresh margin in seconds), QPS_LIMIT (20), RUNS (which of the three: "fleet killed
+# per-process"), FLEET_RATE_ALONE (unset: each process keeps the whole 20/s while Redis is
+# away; N: N calls/s each), CARGO_TARGET_DIR (target).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 
@@ -99,7 +101,10 @@ PY
 echo "== machine"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$PROCESSES processes x $CALLS calls, $CONCURRENCY at a time each; token lifetime ${LIFETIME}s, margin ${MARGIN}s; --qps-limit $QPS_LIMIT"
-run fleet redis
+RUNS=${RUNS:-fleet killed per-process}
+echo "FLEET_RATE_ALONE=${FLEET_RATE_ALONE:-unset}"
+[[ " $RUNS " == *" fleet "* ]] && run fleet redis
 expected=$(python3 -c "print(round($PROCESSES * $CALLS / ($QPS_LIMIT * 0.95) / 2, 1))")
-run fleet-redis-killed redis "$expected"
-run per-process none
+[[ " $RUNS " == *" killed "* ]] && run fleet-redis-killed redis "$expected"
+[[ " $RUNS " == *" per-process "* ]] && run per-process none
+true

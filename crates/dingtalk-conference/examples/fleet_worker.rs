@@ -10,16 +10,19 @@
 //! server's default app; with a Redis URL, the token and that budget are the fleet's. Prints
 //! one JSON line: calls answered (a conference, or DingTalk's "not found"), failed throttled,
 //! timed out, failed otherwise; the wall seconds and the slowest call in milliseconds.
+//! `FLEET_RATE_ALONE=N` gives the process N calls/s per API while Redis is unreachable
+//! (`ClientBuilder::rate_limit_without_redis`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use dingtalk_conference::{CallOptions, Client, Error};
+use dingtalk_conference::{CallOptions, Client, Error, RateLimit};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let usage = "usage: fleet_worker BASE_URL REDIS_URL|none CALLS CONCURRENCY REFRESH_MARGIN_SECS ID...";
+    let usage =
+        "usage: fleet_worker BASE_URL REDIS_URL|none CALLS CONCURRENCY REFRESH_MARGIN_SECS ID...";
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [base_url, redis_url, calls, concurrency, margin, ids @ ..] = args.as_slice() else {
         return Err(usage.into());
@@ -37,6 +40,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .token_refresh_margin(Duration::from_secs_f64(margin));
     if redis_url != "none" {
         builder = builder.redis(redis_url.as_str());
+        // FLEET_RATE_ALONE: this process's calls/s per API while Redis is unreachable.
+        if let Some(alone) = std::env::var("FLEET_RATE_ALONE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            builder = builder.rate_limit_without_redis(RateLimit::per_second(alone));
+        }
     }
     // Every call its own request: identical reads in flight would otherwise share one.
     let client = builder

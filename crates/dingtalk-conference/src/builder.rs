@@ -145,6 +145,8 @@ pub struct ClientBuilder {
     monthly_budget: Option<crate::MonthlyBudget>,
     #[cfg(feature = "redis")]
     redis: Option<RedisSetting>,
+    #[cfg(feature = "redis")]
+    rate_limit_without_redis: Option<RateLimit>,
 }
 
 /// Redis as given to the builder: a URL, checked at build, or a store.
@@ -183,6 +185,8 @@ impl Default for ClientBuilder {
             monthly_budget: None,
             #[cfg(feature = "redis")]
             redis: None,
+            #[cfg(feature = "redis")]
+            rate_limit_without_redis: None,
         }
     }
 }
@@ -223,6 +227,8 @@ impl fmt::Debug for ClientBuilder {
                 RedisSetting::Store(store) => format!("{store:?}"),
             }),
         );
+        #[cfg(feature = "redis")]
+        let f = f.field("rate_limit_without_redis", &self.rate_limit_without_redis);
         f.finish()
     }
 }
@@ -499,6 +505,10 @@ impl ClientBuilder {
         });
         #[cfg(not(feature = "redis"))]
         let shared_rate = None;
+        #[cfg(feature = "redis")]
+        let rate_limit_alone = self.rate_limit_without_redis.clone();
+        #[cfg(not(feature = "redis"))]
+        let rate_limit_alone = None;
 
         let tokens = TokenCache::new(
             provider,
@@ -518,6 +528,7 @@ impl ClientBuilder {
                 max_age: self.max_age,
                 coalesce_reads: self.coalesce_reads,
                 shared_rate,
+                rate_limit_alone,
                 monthly,
             },
         ))
@@ -633,6 +644,17 @@ impl ClientBuilder {
                 timeout: Some(timeout),
             });
         }
+        self
+    }
+
+    /// This client's rate limit while Redis is unreachable (default: the whole
+    /// [`rate_limit`](Self::rate_limit)). Give each of N processes a share of the budget, so
+    /// that the fleet stays within DingTalk's limit during an outage too. The client's own
+    /// limiter allows a burst of one second's budget, so `RateLimit::per_second(20 / (2 * N))`
+    /// keeps every second within 20 calls, and `20 / N` the average.
+    #[cfg(feature = "redis")]
+    pub fn rate_limit_without_redis(mut self, limit: RateLimit) -> Self {
+        self.rate_limit_without_redis = Some(limit);
         self
     }
 

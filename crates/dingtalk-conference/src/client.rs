@@ -103,6 +103,8 @@ pub(crate) struct Budget {
     pub(crate) coalesce_reads: bool,
     /// The fleet's rate budget, if shared (feature `redis`).
     pub(crate) shared_rate: Option<Box<dyn crate::limits::SharedRate>>,
+    /// This client's share of the budget while the shared one is unreachable.
+    pub(crate) rate_limit_alone: Option<RateLimit>,
     /// The organisation's monthly budget, if set.
     pub(crate) monthly: Option<crate::budget::MonthlyCounter>,
 }
@@ -153,9 +155,9 @@ impl Client {
                 call_timeout,
                 suite,
                 limits: match budget.shared_rate {
-                    Some(shared) => {
-                        Limits::new(budget.rate_limit).with_shared(shared, call_timeout)
-                    }
+                    Some(shared) => Limits::new(budget.rate_limit)
+                        .with_shared(shared, call_timeout)
+                        .with_budget_alone(budget.rate_limit_alone),
                     None => Limits::new(budget.rate_limit),
                 },
                 monthly: budget.monthly,

@@ -106,6 +106,8 @@ pub(crate) struct Limits {
     paused_until: Mutex<HashMap<&'static str, tokio::time::Instant>>,
     /// The fleet's budget, if shared, and the longest wait worth reserving (the call deadline).
     shared: Option<(Box<dyn SharedRate>, Duration)>,
+    /// This client's own budget while the shared one is unreachable (default: `config`).
+    alone: Option<RateLimit>,
 }
 
 impl Limits {
@@ -115,7 +117,15 @@ impl Limits {
             limiters: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(HashMap::new()),
             shared: None,
+            alone: None,
         }
+    }
+
+    /// While the shared budget is unreachable, this client keeps to `alone` (its share of the
+    /// fleet's budget) instead of the whole budget.
+    pub(crate) fn with_budget_alone(mut self, alone: Option<RateLimit>) -> Self {
+        self.alone = alone;
+        self
     }
 
     /// Limits whose budget is `shared` with other clients while it answers; a reservation
@@ -126,7 +136,11 @@ impl Limits {
     }
 
     fn limiter(&self, operation_id: &'static str) -> Option<Arc<DefaultDirectRateLimiter>> {
-        let per_second = self.config.calls_per_second(operation_id)?;
+        let per_second = self
+            .alone
+            .as_ref()
+            .unwrap_or(&self.config)
+            .calls_per_second(operation_id)?;
         let mut limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
         Some(Arc::clone(limiters.entry(operation_id).or_insert_with(
             || {
