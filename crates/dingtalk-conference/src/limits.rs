@@ -108,6 +108,10 @@ pub(crate) struct Limits {
     shared: Option<(Box<dyn SharedRate>, Duration)>,
     /// This client's own budget while the shared one is unreachable (default: `config`).
     alone: Option<RateLimit>,
+    /// One queue per API for the in-process limiter: callers take their turn first come,
+    /// first served (tokio's mutex is fair). Without it, callers that all wake for the same
+    /// slot race for it, and at a low rate one caller can lose for many seconds.
+    turns: Mutex<HashMap<&'static str, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Limits {
@@ -118,7 +122,13 @@ impl Limits {
             paused_until: Mutex::new(HashMap::new()),
             shared: None,
             alone: None,
+            turns: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn turn(&self, operation_id: &'static str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = self.turns.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(turns.entry(operation_id).or_default())
     }
 
     /// While the shared budget is unreachable, this client keeps to `alone` (its share of the
@@ -189,11 +199,19 @@ impl Limits {
             let Some(limiter) = self.limiter(operation_id) else {
                 break;
             };
-            match limiter.check() {
-                Ok(()) => break,
-                Err(not_until) => {
-                    let wait = not_until.wait_time_from(DefaultClock::default().now());
-                    tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+            if limiter.check().is_ok() {
+                break;
+            }
+            // Wait in line: the first caller to arrive gets the next slot.
+            let turn = self.turn(operation_id);
+            let _turn = turn.lock().await;
+            loop {
+                match limiter.check() {
+                    Ok(()) => return started.elapsed(),
+                    Err(not_until) => {
+                        let wait = not_until.wait_time_from(DefaultClock::default().now());
+                        tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+                    }
                 }
             }
         }
@@ -261,6 +279,40 @@ mod tests {
         // Another API has its own budget.
         let other = limits.limiter("other").expect("limited");
         assert!(other.check().is_ok());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_waiting_for_the_limit_take_turns() {
+        // Four callers share 10 calls/s for 40 calls, each calling again as soon as it got
+        // through. In line, each gets about a quarter; racing for each slot, as before, some
+        // got half again as many as others (14, 14, 9, 8 of 45 at 2/s), and one waited 10 s.
+        let limits = Arc::new(Limits::new(RateLimit::per_second(10)));
+        let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                let (limits, taken) = (Arc::clone(&limits), Arc::clone(&taken));
+                tokio::spawn(async move {
+                    let mut mine = 0usize;
+                    loop {
+                        limits.acquire("op").await;
+                        if taken.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 40 {
+                            return mine;
+                        }
+                        mine += 1;
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        let mut counts = Vec::new();
+        for caller in callers {
+            counts.push(caller.await.expect("caller ran"));
+        }
+        let (fewest, most) = (
+            counts.iter().min().copied().unwrap_or(0),
+            counts.iter().max().copied().unwrap_or(0),
+        );
+        assert!(most - fewest <= 3, "{counts:?}");
     }
 
     #[tokio::test(start_paused = true)]
