@@ -86,6 +86,22 @@ pub(crate) struct GlobalArgs {
     )]
     pub(crate) base_url: Option<String>,
 
+    /// Share the access token and the rate budget with other processes through this Redis
+    ///
+    /// redis://[user:password@]host[:port][/db], or rediss://… for TLS. Every process of a
+    /// fleet given the same Redis fetches one token per lifetime and stays within one
+    /// 20 calls/s budget per API together. When Redis is down or slow, each goes on alone.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        verbatim_doc_comment,
+        env = env::REDIS_URL,
+        hide_env_values = true,
+        help_heading = "Connection"
+    )]
+    pub(crate) redis: Option<String>,
+
     /// Give up after SECS seconds, retries and polling included
     ///
     /// Fractions are allowed (0.5), up to a year (31536000). Each single request also times

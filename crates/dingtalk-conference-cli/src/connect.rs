@@ -293,6 +293,10 @@ pub(crate) async fn connect(
         None
     };
 
+    if let Some(url) = global.redis.as_deref().filter(|url| !url.trim().is_empty()) {
+        builder = builder.redis(url);
+    }
+
     let mut credentials_description = credentials.description().to_string();
     if mock.is_some() {
         credentials_description.push_str(", of the fake server (--mock)");

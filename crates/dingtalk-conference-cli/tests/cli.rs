@@ -90,6 +90,7 @@ fn run_with_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
         env::SUITE_TICKET,
         env::EDITION,
         env::BASE_URL,
+        env::REDIS_URL,
     ] {
         command.env_remove(name);
     }
@@ -1452,4 +1453,98 @@ fn lifecycle_create_info_status_members_close_recordings_transcript() {
         seeded::ENDED_PARAGRAPHS,
         "{transcript}"
     );
+}
+
+/// A `redis-server` of the test's own, on a free loopback port with a scratch directory;
+/// killed when dropped.
+struct Redis {
+    port: u16,
+    dir: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+impl Redis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("dingtalk-cli-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--dir"])
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start redis-server ({e}): install it (Debian: apt-get install redis-server)"
+                )
+            });
+        // Owned by the guard from here: killed and waited for however this ends.
+        let redis = Self { port, dir, child };
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return redis;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("redis-server never listened on {port}");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn processes_given_one_redis_fetch_one_token() {
+    let redis = Redis::start();
+    let fake = Fake::start();
+    let url = redis.url();
+    for _ in 0..3 {
+        let output = fake.run(&["--redis", &url, "info", seeded::ENDED]);
+        assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    }
+    // The variable does the same.
+    let base_url = fake.server.base_url();
+    let output = run_with_env(
+        &["--base-url", &base_url, "info", seeded::ENDED],
+        &[
+            (env::APP_KEY, DEFAULT_APP_KEY),
+            (env::APP_SECRET, DEFAULT_APP_SECRET),
+            (env::REDIS_URL, &url),
+        ],
+    );
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        fake.server.counters().token_requests,
+        1,
+        "four processes, one token"
+    );
+}
+
+#[test]
+fn an_unreachable_redis_costs_no_call_and_its_password_is_never_printed() {
+    let fake = Fake::start();
+    // Nothing listens on port 9 of the loopback.
+    let output = fake.run(&[
+        "--redis",
+        "redis://fleet:pw-that-must-not-leak@127.0.0.1:9",
+        "info",
+        seeded::ENDED,
+    ]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    assert!(!stderr(&output).contains("pw-that-must-not-leak"));
+    assert!(!stdout(&output).contains("pw-that-must-not-leak"));
 }

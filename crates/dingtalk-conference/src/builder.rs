@@ -11,6 +11,7 @@ use reqwest::Url;
 use crate::answers::DEFAULT_ANSWER_CACHE_ENTRIES;
 use crate::auth::{AppTokenProvider, StaticToken, SuiteTokenProvider, TokenCache, TokenProvider};
 use crate::client::{Client, Endpoint};
+use crate::store::{StoredTokens, TokenStore};
 use crate::{Error, RateLimit, RetryPolicy, Secret};
 
 /// Default connect timeout.
@@ -140,6 +141,24 @@ pub struct ClientBuilder {
     max_age: Option<Duration>,
     answer_cache_entries: usize,
     coalesce_reads: bool,
+    token_store: Option<Arc<dyn TokenStore>>,
+    monthly_budget: Option<crate::MonthlyBudget>,
+    #[cfg(feature = "redis")]
+    redis: Option<RedisSetting>,
+    #[cfg(feature = "redis")]
+    rate_limit_without_redis: Option<RateLimit>,
+}
+
+/// Redis as given to the builder: a URL, checked at build, or a store.
+#[cfg(feature = "redis")]
+#[derive(Clone)]
+enum RedisSetting {
+    Url {
+        url: String,
+        prefix: Option<String>,
+        timeout: Option<Duration>,
+    },
+    Store(crate::RedisStore),
 }
 
 impl Default for ClientBuilder {
@@ -162,13 +181,20 @@ impl Default for ClientBuilder {
             max_age: None,
             answer_cache_entries: DEFAULT_ANSWER_CACHE_ENTRIES,
             coalesce_reads: true,
+            token_store: None,
+            monthly_budget: None,
+            #[cfg(feature = "redis")]
+            redis: None,
+            #[cfg(feature = "redis")]
+            rate_limit_without_redis: None,
         }
     }
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
+        let mut f = f.debug_struct("ClientBuilder");
+        let f = f
             .field("credentials", &self.credentials)
             .field("edition", &self.edition)
             .field("base_url", &self.base_url.as_deref().map(redacted_url))
@@ -189,7 +215,35 @@ impl fmt::Debug for ClientBuilder {
             .field("max_age", &self.max_age)
             .field("answer_cache_entries", &self.answer_cache_entries)
             .field("coalesce_reads", &self.coalesce_reads)
-            .finish()
+            .field("token_store", &self.token_store.as_ref().map(|s| s.name()))
+            .field("monthly_budget", &self.monthly_budget);
+        #[cfg(feature = "redis")]
+        let f = f.field(
+            "redis",
+            &self.redis.as_ref().map(|redis| match redis {
+                RedisSetting::Url { url, prefix, .. } => {
+                    format!("{} (prefix {prefix:?})", redacted_url(url))
+                }
+                RedisSetting::Store(store) => format!("{store:?}"),
+            }),
+        );
+        #[cfg(feature = "redis")]
+        let f = f.field("rate_limit_without_redis", &self.rate_limit_without_redis);
+        f.finish()
+    }
+}
+
+/// The app's part of shared keys: its app key, suite key and organisation, or a custom
+/// provider's name; never a secret.
+fn app_key_part(credentials: Option<&Credentials>, provider_name: &str) -> String {
+    match credentials {
+        Some(Credentials::App { app_key, .. }) => app_key.clone(),
+        Some(Credentials::Suite {
+            suite_key,
+            auth_corp_id,
+            ..
+        }) => format!("{suite_key}:{auth_corp_id}"),
+        _ => format!("provider:{provider_name}"),
     }
 }
 
@@ -412,6 +466,50 @@ impl ClientBuilder {
             Credentials::Provider(provider) => provider,
         };
 
+        // Keys name the edition (or the base URL's host) and the app, never a secret.
+        let scope = self.key_scope();
+        let app = app_key_part(self.credentials.as_ref(), provider.name());
+        #[cfg(feature = "redis")]
+        let redis = self.checked_redis()?;
+        #[cfg(feature = "redis")]
+        let store: Option<Arc<dyn TokenStore>> = match (&self.token_store, &redis) {
+            (Some(store), _) => Some(Arc::clone(store)),
+            (None, Some(redis)) => Some(Arc::new(redis.clone())),
+            (None, None) => None,
+        };
+        #[cfg(not(feature = "redis"))]
+        let store = self.token_store.clone();
+        let provider: Arc<dyn TokenProvider> = match (store, replaceable) {
+            (Some(store), true) => Arc::new(StoredTokens::new(
+                store,
+                format!("token:{scope}:{app}"),
+                provider,
+                self.token_refresh_margin,
+            )),
+            // A fixed token has nothing to share or refresh.
+            _ => provider,
+        };
+        let monthly = self.monthly_budget.clone().map(|budget| {
+            crate::budget::MonthlyCounter::new(
+                budget,
+                #[cfg(feature = "redis")]
+                redis.clone(),
+            )
+        });
+        #[cfg(feature = "redis")]
+        let shared_rate = redis.map(|store| {
+            Box::new(crate::redis::RedisRate {
+                store,
+                key: format!("rate:{scope}:{app}"),
+            }) as Box<dyn crate::limits::SharedRate>
+        });
+        #[cfg(not(feature = "redis"))]
+        let shared_rate = None;
+        #[cfg(feature = "redis")]
+        let rate_limit_alone = self.rate_limit_without_redis.clone();
+        #[cfg(not(feature = "redis"))]
+        let rate_limit_alone = None;
+
         let tokens = TokenCache::new(
             provider,
             self.token_refresh_margin,
@@ -429,8 +527,142 @@ impl ClientBuilder {
                 answer_cache_entries: self.answer_cache_entries,
                 max_age: self.max_age,
                 coalesce_reads: self.coalesce_reads,
+                shared_rate,
+                rate_limit_alone,
+                monthly,
             },
         ))
+    }
+
+    /// The part of shared keys that names where calls go: the edition, or the base URL's host
+    /// and port (never its user name, password or query).
+    fn key_scope(&self) -> String {
+        let Some(base_url) = &self.base_url else {
+            return match self.edition {
+                Edition::International => "international".to_string(),
+                Edition::China => "china".to_string(),
+            };
+        };
+        match Url::parse(base_url.trim()) {
+            Ok(url) => match url.port() {
+                Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_string(),
+            },
+            Err(_) => "base-url".to_string(),
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    fn checked_redis(&self) -> Result<Option<crate::RedisStore>, Error> {
+        Ok(match &self.redis {
+            None => None,
+            Some(RedisSetting::Store(store)) => Some(store.clone()),
+            Some(RedisSetting::Url {
+                url,
+                prefix,
+                timeout,
+            }) => {
+                if url.trim().is_empty() {
+                    return Err(Error::Config(
+                        "redis_prefix() or redis_timeout() without redis(url): give the URL"
+                            .to_string(),
+                    ));
+                }
+                let mut store = crate::RedisStore::open(url)?;
+                if let Some(prefix) = prefix {
+                    store = store.with_prefix(prefix.clone());
+                }
+                if let Some(timeout) = timeout {
+                    store = store.with_timeout(*timeout);
+                }
+                Some(store)
+            }
+        })
+    }
+
+    /// Counts the requests sent for an organisation each month, warns at the budget's
+    /// threshold and refuses calls (before sending, with [`Error::MonthlyBudgetSpent`]) past its
+    /// limit. With [`redis`](Self::redis) the count is the fleet's. See [`MonthlyBudget`](crate::MonthlyBudget).
+    pub fn monthly_budget(mut self, budget: crate::MonthlyBudget) -> Self {
+        self.monthly_budget = Some(budget);
+        self
+    }
+
+    /// Keeps the token in `store`, shared with the other clients using it, behind this
+    /// client's own cache (default: nothing shared, [`InProcessTokenStore`](crate::InProcessTokenStore)).
+    /// A fixed token ([`static_token`](Self::static_token)) is never stored.
+    pub fn token_store(mut self, store: impl TokenStore) -> Self {
+        self.token_store = Some(Arc::new(store));
+        self
+    }
+
+    /// Joins a fleet through the Redis server at `url` (`redis://[user:password@]host[:port][/db]`
+    /// or `rediss://…` for TLS): the access token is shared and refreshed once for all the
+    /// clients using it, and the rate budget per app and API ([`rate_limit`](Self::rate_limit))
+    /// is the fleet's, not this client's. When Redis is down or slow the client goes on
+    /// alone. The URL is checked by [`build`](Self::build); see [`RedisStore`](crate::RedisStore).
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        let (prefix, timeout) = match self.redis.take() {
+            Some(RedisSetting::Url {
+                prefix, timeout, ..
+            }) => (prefix, timeout),
+            _ => (None, None),
+        };
+        self.redis = Some(RedisSetting::Url {
+            url: url.into(),
+            prefix,
+            timeout,
+        });
+        self
+    }
+
+    /// The prefix of the keys [`redis`](Self::redis) writes (default `dingtalk`).
+    #[cfg(feature = "redis")]
+    pub fn redis_prefix(mut self, prefix: impl Into<String>) -> Self {
+        if let Some(RedisSetting::Url { prefix: p, .. }) = &mut self.redis {
+            *p = Some(prefix.into());
+        } else {
+            self.redis = Some(RedisSetting::Url {
+                url: String::new(),
+                prefix: Some(prefix.into()),
+                timeout: None,
+            });
+        }
+        self
+    }
+
+    /// The bound on each Redis command of [`redis`](Self::redis) (default 200 ms).
+    #[cfg(feature = "redis")]
+    pub fn redis_timeout(mut self, timeout: Duration) -> Self {
+        if let Some(RedisSetting::Url { timeout: t, .. }) = &mut self.redis {
+            *t = Some(timeout);
+        } else {
+            self.redis = Some(RedisSetting::Url {
+                url: String::new(),
+                prefix: None,
+                timeout: Some(timeout),
+            });
+        }
+        self
+    }
+
+    /// This client's rate limit while Redis is unreachable (default: the whole
+    /// [`rate_limit`](Self::rate_limit)). Give each of N processes a share of the budget, so
+    /// that the fleet stays within DingTalk's limit during an outage too. The client's own
+    /// limiter allows a burst of one second's budget, so `RateLimit::per_second(20 / (2 * N))`
+    /// keeps every second within 20 calls, and `20 / N` the average.
+    #[cfg(feature = "redis")]
+    pub fn rate_limit_without_redis(mut self, limit: RateLimit) -> Self {
+        self.rate_limit_without_redis = Some(limit);
+        self
+    }
+
+    /// Joins a fleet through `store`, as [`redis`](Self::redis) does.
+    #[cfg(feature = "redis")]
+    pub fn redis_store(mut self, store: crate::RedisStore) -> Self {
+        self.redis = Some(RedisSetting::Store(store));
+        self
     }
 
     /// How many calls per second the client sends per API; the default is DingTalk's limit,

@@ -87,6 +87,7 @@ struct ClientInner {
     call_timeout: Duration,
     suite: Option<Arc<SuiteTokenProvider>>,
     limits: Limits,
+    monthly: Option<crate::budget::MonthlyCounter>,
     answers: Answers,
     /// The client's default `max_age` for reads; `None`: every read asks DingTalk.
     max_age: Option<Duration>,
@@ -100,6 +101,12 @@ pub(crate) struct Budget {
     pub(crate) answer_cache_entries: usize,
     pub(crate) max_age: Option<Duration>,
     pub(crate) coalesce_reads: bool,
+    /// The fleet's rate budget, if shared (feature `redis`).
+    pub(crate) shared_rate: Option<Box<dyn crate::limits::SharedRate>>,
+    /// This client's share of the budget while the shared one is unreachable.
+    pub(crate) rate_limit_alone: Option<RateLimit>,
+    /// The organisation's monthly budget, if set.
+    pub(crate) monthly: Option<crate::budget::MonthlyCounter>,
 }
 
 impl fmt::Debug for Client {
@@ -147,7 +154,13 @@ impl Client {
                 retry,
                 call_timeout,
                 suite,
-                limits: Limits::new(budget.rate_limit),
+                limits: match budget.shared_rate {
+                    Some(shared) => Limits::new(budget.rate_limit)
+                        .with_shared(shared, call_timeout)
+                        .with_budget_alone(budget.rate_limit_alone),
+                    None => Limits::new(budget.rate_limit),
+                },
+                monthly: budget.monthly,
                 answers: Answers::new(budget.answer_cache_entries),
                 max_age: budget.max_age,
                 coalesce_reads: budget.coalesce_reads,
@@ -175,6 +188,7 @@ impl Client {
     /// | `DINGTALK_SUITE_KEY`, `DINGTALK_SUITE_SECRET`, `DINGTALK_AUTH_CORP_ID`, `DINGTALK_SUITE_TICKET` | a third-party app |
     /// | `DINGTALK_EDITION` | `international` (default) or `china` |
     /// | `DINGTALK_BASE_URL` | a base URL instead of the edition's |
+    /// | `DINGTALK_REDIS_URL` | with feature `redis`: join a fleet through this Redis ([`ClientBuilder::redis`]) |
     ///
     /// Exactly one kind of credentials must be set; errors name the missing variable.
     pub fn from_env() -> Result<Self, Error> {
@@ -331,6 +345,11 @@ impl Client {
             attempt += 1;
             span.record("attempt", attempt);
             let waited = self.inner.limits.acquire(operation_id).await;
+            // Every request counts against the organisation's month; past a hard budget the
+            // call is refused here, unsent.
+            if let Some(monthly) = &self.inner.monthly {
+                monthly.spend().await?;
+            }
             telemetry::request(operation_id, attempt);
             if !waited.is_zero() {
                 telemetry::rate_limit_wait(operation_id, waited);

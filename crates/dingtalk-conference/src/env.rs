@@ -1,4 +1,4 @@
-//! `DINGTALK_*` environment variables: credentials, edition and base URL.
+//! `DINGTALK_*` environment variables: credentials, edition, base URL and Redis.
 
 use crate::{ClientBuilder, Edition, Error};
 
@@ -20,6 +20,10 @@ pub const SUITE_TICKET: &str = "DINGTALK_SUITE_TICKET";
 pub const EDITION: &str = "DINGTALK_EDITION";
 /// A base URL instead of the edition's.
 pub const BASE_URL: &str = "DINGTALK_BASE_URL";
+/// A Redis URL to share the token and the rate budget with a fleet (feature `redis`; see
+/// [`ClientBuilder::redis`](crate::ClientBuilder::redis)). It may hold a password: it is never
+/// printed.
+pub const REDIS_URL: &str = "DINGTALK_REDIS_URL";
 
 /// Applies the variables that `lookup` finds to `builder`. Empty values count as unset.
 pub(crate) fn apply(
@@ -78,6 +82,10 @@ pub(crate) fn apply(
     if let Some(base_url) = get(BASE_URL) {
         builder = builder.base_url(base_url);
     }
+    #[cfg(feature = "redis")]
+    if let Some(url) = get(REDIS_URL) {
+        builder = builder.redis(url);
+    }
     Ok(builder)
 }
 
@@ -102,6 +110,24 @@ mod tests {
             Err(Error::Config(message)) => message,
             other => panic!("expected a configuration error, got {other:?}"),
         }
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn the_redis_url_is_applied_and_a_bad_one_refused_without_showing_it() {
+        let message = config_message(from(&[
+            (APP_KEY, "k"),
+            (APP_SECRET, "s"),
+            (REDIS_URL, "mysql://user:hunter2@db"),
+        ]));
+        assert!(message.contains("Redis URL"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+        let client = from(&[
+            (APP_KEY, "k"),
+            (APP_SECRET, "s"),
+            (REDIS_URL, "redis://user:hunter2@127.0.0.1:6379"),
+        ]);
+        assert!(client.is_ok());
     }
 
     #[test]

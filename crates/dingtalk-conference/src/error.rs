@@ -118,6 +118,24 @@ pub enum Error {
         last_status: Option<crate::ConferenceStatus>,
     },
 
+    /// The organisation's monthly call budget
+    /// ([`ClientBuilder::monthly_budget`](crate::ClientBuilder::monthly_budget)) is spent: the
+    /// call was not sent. DingTalk would have refused it with `ApiCountLimitForOrg` once its own
+    /// quota was spent; do not retry before the next month (or a larger budget).
+    #[error(
+        "the monthly call budget of organisation {organisation:?} is spent ({used} of {limit} calls in {month}, UTC+8): the call was not sent"
+    )]
+    MonthlyBudgetSpent {
+        /// The organisation whose budget it is.
+        organisation: String,
+        /// The month, `YYYY-MM` in UTC+8.
+        month: String,
+        /// Calls counted this month.
+        used: u64,
+        /// The budget.
+        limit: u64,
+    },
+
     /// One of the client's own time limits ran out: the whole call's deadline, or the token
     /// fetch timeout. `last_error` (the [`source`](std::error::Error::source)) is the failure
     /// of the last attempt, if one failed before time ran out.
@@ -284,7 +302,8 @@ impl Error {
             | Self::Decode { .. }
             | Self::BodyTooLarge { .. }
             | Self::RepeatedPageToken { .. }
-            | Self::WaitTimedOut { .. } => false,
+            | Self::WaitTimedOut { .. }
+            | Self::MonthlyBudgetSpent { .. } => false,
         }
     }
 

@@ -39,6 +39,7 @@ mod answers;
 mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
+mod budget;
 mod builder;
 mod client;
 pub mod env;
@@ -51,8 +52,11 @@ mod model;
 mod ops;
 mod options;
 mod paging;
+#[cfg(feature = "redis")]
+mod redis;
 mod retry;
 mod secret;
+mod store;
 mod telemetry;
 mod text;
 mod wait;
@@ -60,6 +64,7 @@ mod watch_many;
 
 pub use answers::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use auth::{AccessToken, DEFAULT_TOKEN_LIFETIME, TokenFuture, TokenProvider};
+pub use budget::MonthlyBudget;
 pub use builder::{
     ClientBuilder, Credentials, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
     DEFAULT_TOKEN_REFRESH_MARGIN, DEFAULT_USER_AGENT, Edition,
@@ -76,8 +81,11 @@ pub use options::CallOptions;
 #[cfg(feature = "blocking")]
 pub use paging::BlockingListing;
 pub use paging::{Listing, Page};
+#[cfg(feature = "redis")]
+pub use redis::{DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use store::{InProcessTokenStore, TokenStore};
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};
 pub use wait::{DEFAULT_WAIT_TIMEOUT, WaitEvent, WaitOptions, WaitUntil};
 pub use watch_many::SCHEDULED_LEAD;

@@ -7,10 +7,12 @@
 //! clone of a client; the wait is asynchronous and bounded by the call's deadline.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota};
 
@@ -79,6 +81,23 @@ impl RateLimit {
     }
 }
 
+/// A rate budget shared beyond this client (a fleet's, on Redis): the alternative backend of
+/// the per-API limiter. The client's own limiter takes over whenever it cannot answer.
+pub(crate) trait SharedRate: Send + Sync + fmt::Debug {
+    /// Reserves one call of `operation_id` at `per_second`: `Some(Ok(wait))` to send after
+    /// `wait`; `Some(Err(wait))` when the next slot is further than `max_wait` away (nothing
+    /// reserved); `None` when the shared budget cannot be reached.
+    fn reserve<'a>(
+        &'a self,
+        operation_id: &'static str,
+        per_second: NonZeroU32,
+        max_wait: Duration,
+    ) -> BoxFuture<'a, Option<Result<Duration, Duration>>>;
+}
+
+/// The longest a caller sleeps at once for a slot too far to reserve, before asking again.
+const SHARED_RECHECK: Duration = Duration::from_secs(1);
+
 /// One API's limiter, and the queue of callers waiting for it.
 #[derive(Debug)]
 struct Lane {
@@ -95,6 +114,10 @@ pub(crate) struct Limits {
     config: RateLimit,
     lanes: Mutex<HashMap<&'static str, Arc<Lane>>>,
     paused_until: Mutex<HashMap<&'static str, tokio::time::Instant>>,
+    /// The fleet's budget, if shared, and the longest wait worth reserving (the call deadline).
+    shared: Option<(Box<dyn SharedRate>, Duration)>,
+    /// This client's own budget while the shared one is unreachable (default: `config`).
+    alone: Option<RateLimit>,
 }
 
 impl Limits {
@@ -103,11 +126,31 @@ impl Limits {
             config,
             lanes: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(HashMap::new()),
+            shared: None,
+            alone: None,
         }
     }
 
+    /// While the shared budget is unreachable, this client keeps to `alone` (its share of the
+    /// fleet's budget) instead of the whole budget.
+    pub(crate) fn with_budget_alone(mut self, alone: Option<RateLimit>) -> Self {
+        self.alone = alone;
+        self
+    }
+
+    /// Limits whose budget is `shared` with other clients while it answers; a reservation
+    /// further away than `max_wait` is not made.
+    pub(crate) fn with_shared(mut self, shared: Box<dyn SharedRate>, max_wait: Duration) -> Self {
+        self.shared = Some((shared, max_wait));
+        self
+    }
+
     fn lane(&self, operation_id: &'static str) -> Option<Arc<Lane>> {
-        let per_second = self.config.calls_per_second(operation_id)?;
+        let per_second = self
+            .alone
+            .as_ref()
+            .unwrap_or(&self.config)
+            .calls_per_second(operation_id)?;
         let mut lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
         Some(Arc::clone(lanes.entry(operation_id).or_insert_with(|| {
             // Evenly spaced, no burst: 20/s is one call every 50 ms, so no window of one
@@ -138,6 +181,31 @@ impl Limits {
     pub(crate) async fn acquire(&self, operation_id: &'static str) -> Duration {
         let started = tokio::time::Instant::now();
         let mut waited = false;
+        // The fleet's shared budget first, while it answers.
+        if let (Some((shared, max_wait)), Some(per_second)) =
+            (&self.shared, self.config.calls_per_second(operation_id))
+        {
+            loop {
+                if let Some(until) = self.pause_of(operation_id) {
+                    waited = true;
+                    tokio::time::sleep_until(until).await;
+                    continue;
+                }
+                match shared.reserve(operation_id, per_second, *max_wait).await {
+                    Some(Ok(wait)) => {
+                        if !wait.is_zero() {
+                            tokio::time::sleep(wait).await;
+                        }
+                        return started.elapsed();
+                    }
+                    Some(Err(wait)) => {
+                        tokio::time::sleep(wait.min(SHARED_RECHECK)).await;
+                    }
+                    // The shared budget is unreachable: this client's own limiter decides.
+                    None => break,
+                }
+            }
+        }
         let lane = self.lane(operation_id);
         let _turn = match &lane {
             Some(lane) => Some(lane.turn.lock().await),
@@ -191,6 +259,40 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_waiting_for_the_limit_take_turns() {
+        // Four callers share 10 calls/s for 40 calls, each calling again as soon as it got
+        // through. In line, each gets about a quarter; racing for each slot, some got half
+        // again as many as others, and one waited 10 s.
+        let limits = Arc::new(Limits::new(RateLimit::per_second(10)));
+        let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                let (limits, taken) = (Arc::clone(&limits), Arc::clone(&taken));
+                tokio::spawn(async move {
+                    let mut mine = 0usize;
+                    loop {
+                        limits.acquire("op").await;
+                        if taken.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 40 {
+                            return mine;
+                        }
+                        mine += 1;
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        let mut counts = Vec::new();
+        for caller in callers {
+            counts.push(caller.await.expect("caller ran"));
+        }
+        let (fewest, most) = (
+            counts.iter().min().copied().unwrap_or(0),
+            counts.iter().max().copied().unwrap_or(0),
+        );
+        assert!(most - fewest <= 3, "{counts:?}");
+    }
 
     #[test]
     fn the_default_is_dingtalks_limit_for_every_api_and_each_can_be_set() {

@@ -4,7 +4,7 @@
 //!
 //! | metric | kind | labels | what |
 //! |---|---|---|---|
-//! | `dingtalk_calls_total` | counter | `operation`, `outcome` | calls as the caller sees them (one per facade call, retries included), by outcome: `ok`, `throttled`, `quota`, `api_error`, `transport`, `timeout`, `decode`, `invalid_input`, `auth`, `other` |
+//! | `dingtalk_calls_total` | counter | `operation`, `outcome` | calls as the caller sees them (one per facade call, retries included), by outcome: `ok`, `throttled`, `quota` (DingTalk's, or the client's own monthly budget), `api_error`, `transport`, `timeout`, `decode`, `invalid_input`, `auth`, `other` |
 //! | `dingtalk_call_duration_seconds` | histogram | `operation` | a call's time, rate-limit waits, retries and back-offs included |
 //! | `dingtalk_requests_total` | counter | `operation` | HTTP requests sent to DingTalk (attempts) |
 //! | `dingtalk_retries_total` | counter | `operation` | attempts after the first (retries and the token replay) |
@@ -13,6 +13,7 @@
 //! | `dingtalk_coalesced_total` | counter | `operation` | reads that shared an identical read's request |
 //! | `dingtalk_cache_hits_total` | counter | `operation` | reads answered from a recent answer (`max_age`) |
 //! | `dingtalk_token_fetches_total` | counter | `outcome` (`ok`/`error`) | access-token fetches |
+//! | `dingtalk_redis_fallbacks_total` | counter | `use` (`token`/`rate`/`month`) | Redis commands not made or failed (down, slow, restarting): the client used its own cache, limiter or count instead (feature `redis`) |
 //!
 //! `operation` is the spec's `operationId` (such as `queryConferenceInfo`), a small fixed set.
 
@@ -28,6 +29,7 @@ pub(crate) fn outcome(result: Result<(), &Error>) -> &'static str {
     match error {
         _ if error.is_throttled() => "throttled",
         Error::Api(api) if api.code == ErrorCode::ApiCountLimitForOrg => "quota",
+        Error::MonthlyBudgetSpent { .. } => "quota",
         Error::Api(_) => "api_error",
         Error::Transport(_) | Error::UnexpectedResponse { .. } | Error::BodyTooLarge { .. } => {
             "transport"
@@ -79,6 +81,11 @@ mod enabled {
         let outcome = if ok { "ok" } else { "error" };
         metrics::counter!("dingtalk_token_fetches_total", "outcome" => outcome).increment(1);
     }
+
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn redis_fallback(what: &'static str) {
+        metrics::counter!("dingtalk_redis_fallbacks_total", "use" => what).increment(1);
+    }
 }
 
 #[cfg(not(feature = "metrics"))]
@@ -93,6 +100,8 @@ mod enabled {
     pub(crate) fn coalesced(_: &'static str) {}
     pub(crate) fn cache_hit(_: &'static str) {}
     pub(crate) fn token_fetch(_: bool) {}
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn redis_fallback(_: &'static str) {}
 }
 
 pub(crate) use enabled::*;

@@ -7,6 +7,8 @@ mod client;
 mod common;
 mod conformance;
 mod errors;
+#[cfg(feature = "redis")]
+mod fleet;
 mod matrix;
 #[cfg(feature = "metrics")]
 mod metrics;

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# A fleet on one Redis: BENCHMARKS.md, "A fleet on one Redis".
+#
+#   benches/fleet/run.sh
+#
+# PROCESSES worker processes (crates/dingtalk-conference/examples/fleet_worker.rs) each make
+# CALLS queryConferenceInfo calls, CONCURRENCY at a time, across 20 conference ids (the fake
+# server's 9 seeded conferences and 11 unknown ids, answered "not found"), against one fake
+# DingTalk server enforcing QPS_LIMIT calls/s per app per API with tokens living LIFETIME s.
+# Three runs: the fleet on one Redis; the same with Redis killed halfway; per-process caches
+# and limiters (no Redis). Token fetches and throttled answers come from the fake server's
+# counters. Needs redis-server (Debian: apt-get install redis-server) and curl.
+#
+# Environment: PROCESSES (8), CALLS (250), CONCURRENCY (4), LIFETIME (10), MARGIN (1, the
+# refresh margin in seconds), QPS_LIMIT (20), RUNS (which of the three: "fleet killed
+# per-process"), FLEET_RATE_ALONE (unset: each process keeps the whole 20/s while Redis is
+# away; N: N calls/s each), CARGO_TARGET_DIR (target).
+set -euo pipefail
+cd "$(git rev-parse --show-toplevel)"
+
+PROCESSES=${PROCESSES:-8}
+CALLS=${CALLS:-250}
+CONCURRENCY=${CONCURRENCY:-4}
+LIFETIME=${LIFETIME:-10}
+MARGIN=${MARGIN:-1}
+QPS_LIMIT=${QPS_LIMIT:-20}
+ids=(6323d7568777190142ab9d10 65c6f2a1e4b0c7d93a1f0e27 67d3a9c2f1e84b05d6a2c913
+    66e1b4d7a9c3f20857e4b6a0 64f0c8e3b2a7d61945c0d8f1 68a2e5f0c7b9d43186f1a5c2
+    6331a0b9e2d4c87f105b3e6d 6597c3e0b8d1a24f6c0e9b72 6579a1c4e6f2b03d8a5c7e14)
+for i in $(seq 1 11); do ids+=("$(printf 'ffffffffffffffffffff%04d' "$i")"); done
+
+command -v redis-server >/dev/null || { echo "needs redis-server (apt-get install redis-server)" >&2; exit 1; }
+unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
+
+release="${CARGO_TARGET_DIR:-target}/release"
+cargo build --quiet --release -p dingtalk-conference-mock --bin dingtalk-conference-mock
+cargo build --quiet --release -p dingtalk-conference --features redis --example fleet_worker
+
+work=$(mktemp -d)
+mock_pid= redis_pid=
+stop() {
+    for pid in $mock_pid $redis_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    mock_pid= redis_pid=
+}
+trap 'stop; rm -rf "$work"' EXIT
+
+start_servers() {
+    "$release"/dingtalk-conference-mock --port 0 --token-lifetime "$LIFETIME" --qps-limit "$QPS_LIMIT" \
+        >"$work/mock.out" 2>"$work/mock.err" &
+    mock_pid=$!
+    redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
+        >"$work/redis.out" 2>&1 &
+    redis_pid=$!
+    for _ in $(seq 1 100); do
+        grep -q '^listening on ' "$work/mock.out" && redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    base_url=$(sed -n 's/^listening on //p' "$work/mock.out")
+}
+
+run() {
+    local name=$1 redis_url=$2 kill_after=${3:-}
+    start_servers
+    [[ $redis_url == redis ]] && redis_url="redis://127.0.0.1:$redis_port"
+    local started pids=()
+    started=$(date +%s.%N)
+    for p in $(seq 1 "$PROCESSES"); do
+        "$release"/examples/fleet_worker "$base_url" "$redis_url" "$CALLS" "$CONCURRENCY" "$MARGIN" "${ids[@]}" \
+            >"$work/$name.$p.json" 2>"$work/$name.$p.err" &
+        pids+=($!)
+    done
+    if [[ -n $kill_after ]]; then
+        sleep "$kill_after"
+        kill -9 "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=
+        echo "($name: redis-server killed after ${kill_after}s)"
+    fi
+    local failed=0
+    for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
+    local elapsed
+    elapsed=$(python3 -c "import time; print(round(time.time() - $started, 2))")
+    curl -fsS "$base_url/__mock/counters" >"$work/$name.counters.json"
+    python3 - "$name" "$elapsed" "$failed" "$LIFETIME" "$work" "$PROCESSES" <<'PY'
+import json, sys
+name, elapsed, failed, lifetime, work, processes = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], int(sys.argv[6])
+runs = [json.load(open(f"{work}/{name}.{p}.json")) for p in range(1, processes + 1)]
+c = json.load(open(f"{work}/{name}.counters.json"))
+answered = sum(r["answered"] for r in runs)
+calls = sum(r["calls"] for r in runs)
+print(f"{name}: {calls} calls, {answered} answered, {sum(r['throttled'] for r in runs)} failed throttled, "
+      f"{sum(r['timed_out'] for r in runs)} timed out, {sum(r['other_errors'] for r in runs)} other errors, "
+      f"{failed} processes failed; slowest call {max(r['slowest_call_ms'] for r in runs)} ms")
+print(f"  fake server: {c['conference_requests']} conference requests, {c['qps_throttled']} throttled answers, "
+      f"{c['token_requests']} token fetches (bound: elapsed/lifetime + 1 = {elapsed / lifetime + 1:.1f})")
+print(f"  elapsed {elapsed:.2f} s; achieved {answered / elapsed:.2f} answered calls/s "
+      f"({answered / elapsed / 20 * 100:.0f} % of 20/s)")
+PY
+    stop
+}
+
+echo "== machine"
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$PROCESSES processes x $CALLS calls, $CONCURRENCY at a time each; token lifetime ${LIFETIME}s, margin ${MARGIN}s; --qps-limit $QPS_LIMIT"
+RUNS=${RUNS:-fleet killed per-process}
+echo "FLEET_RATE_ALONE=${FLEET_RATE_ALONE:-unset}"
+[[ " $RUNS " == *" fleet "* ]] && run fleet redis
+expected=$(python3 -c "print(round($PROCESSES * $CALLS / ($QPS_LIMIT * 0.95) / 2, 1))")
+[[ " $RUNS " == *" killed "* ]] && run fleet-redis-killed redis "$expected"
+[[ " $RUNS " == *" per-process "* ]] && run per-process none
+true

@@ -1,0 +1,506 @@
+//! Feature `redis`: several clients (standing in for the processes of a fleet) sharing one
+//! token and one rate budget through a real `redis-server`, against the fake DingTalk server.
+//! No Redis is mocked: each test starts its own server on a free loopback port.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use dingtalk_conference::{CallOptions, Client, ClientBuilder, RateLimit};
+use dingtalk_conference_mock::{
+    DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockConfig, MockServer, seeded,
+};
+
+use crate::common::fast_retries;
+
+/// A `redis-server` of this test's own: a free loopback port, a scratch directory, nothing
+/// saved. Stopped when dropped.
+struct RedisServer {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("dingtalk-redis-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        let mut server = Self {
+            port,
+            dir,
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server (again, on the same port) and waits until it answers.
+    fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--enable-debug-command", "local"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start redis-server ({e}): the `redis` feature's tests need a real \
+                     Redis; install it (Debian: apt-get install redis-server)"
+                )
+            });
+        self.child = Some(child);
+        for _ in 0..500 {
+            if self.cli(&["PING"]).is_some_and(|pong| pong == "PONG") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("redis-server on port {} never answered PING", self.port);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// A command through `redis-cli`; its output, trimmed, if it ran.
+    fn cli(&self, args: &[&str]) -> Option<String> {
+        let output = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "--raw"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        (output.status.success() && !text.starts_with("Could not connect")).then_some(text)
+    }
+
+    fn keys(&self) -> Vec<String> {
+        self.cli(&["KEYS", "*"])
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .filter(|k| !k.is_empty())
+            .collect()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A client of `mock` in the fleet on `redis`: one process of it.
+fn member(mock: &MockServer, redis: &RedisServer) -> ClientBuilder {
+    Client::builder()
+        .base_url(mock.base_url())
+        .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+        .retry_policy(fast_retries())
+        .redis(redis.url())
+        .redis_prefix("fleet-test")
+}
+
+/// `calls` conference queries by each client at once, each its own request; every one must
+/// succeed.
+async fn all_call(clients: &[Client], calls: usize) {
+    let mut tasks = Vec::new();
+    for client in clients {
+        for _ in 0..calls {
+            let client = client.with_options(CallOptions::new().coalesce(false));
+            tasks.push(tokio::spawn(async move {
+                client.conference_info(seeded::STARTED).await
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.expect("task ran").expect("call answered");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_fetches_one_token_and_its_keys_hold_no_secret() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    let clients: Vec<Client> = (0..6)
+        .map(|_| member(&mock, &redis).build().expect("client"))
+        .collect();
+    all_call(&clients, 20).await;
+    assert_eq!(
+        mock.counters().token_requests,
+        1,
+        "one fetch for six clients"
+    );
+    let token = clients[0].access_token().await.expect("token");
+    let keys = redis.keys();
+    let token_key = format!(
+        "fleet-test:token:{}:{DEFAULT_APP_KEY}",
+        mock.base_url().trim_start_matches("http://")
+    );
+    assert!(keys.contains(&token_key), "{keys:?}");
+    for key in &keys {
+        assert!(key.starts_with("fleet-test:"), "{key}");
+        assert!(!key.contains(token.secret().expose()), "a token in {key}");
+        assert!(!key.contains(DEFAULT_APP_SECRET), "the secret in {key}");
+    }
+    // Every client sends the one token.
+    for client in &clients {
+        assert_eq!(
+            client.access_token().await.expect("token").secret(),
+            token.secret()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_refreshes_once_per_lifetime() {
+    // Tokens live 3 s and are refreshed 1 s before they expire: the shared key lives 2 s.
+    let redis = RedisServer::start();
+    let mock =
+        MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(3)))
+            .await
+            .expect("fake server");
+    let clients: Vec<Client> = (0..4)
+        .map(|_| {
+            member(&mock, &redis)
+                .token_refresh_margin(Duration::from_secs(1))
+                .build()
+                .expect("client")
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    for _ in 0..28 {
+        all_call(&clients, 2).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let lifetimes = started.elapsed().as_secs() / 2;
+    let fetches = mock.counters().token_requests;
+    // Per-process caches would fetch four times per lifetime.
+    assert!(
+        (1..=lifetimes + 1).contains(&fetches),
+        "{fetches} token fetches in {lifetimes} shared lifetimes"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_lock_holder_is_taken_over() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    // A process took the refresh lock and died before storing a token.
+    let lock = format!(
+        "fleet-test:lock:token:{}:{DEFAULT_APP_KEY}",
+        mock.base_url().trim_start_matches("http://")
+    );
+    assert_eq!(
+        redis
+            .cli(&["SET", &lock, "dead-process", "NX", "PX", "1500"])
+            .as_deref(),
+        Some("OK")
+    );
+    let clients: Vec<Client> = (0..3)
+        .map(|_| member(&mock, &redis).build().expect("client"))
+        .collect();
+    all_call(&clients, 5).await;
+    assert_eq!(
+        mock.counters().token_requests,
+        1,
+        "one taker-over fetched for all"
+    );
+    assert_eq!(redis.cli(&["EXISTS", &lock]).as_deref(), Some("0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_rejection_does_not_delete_a_newer_token() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    let early = member(&mock, &redis).build().expect("client");
+    let late = member(&mock, &redis).build().expect("client");
+    all_call(&[early.clone(), late.clone()], 1).await;
+    let first = early.access_token().await.expect("token");
+    mock.expire_all_tokens();
+    // `early` sees the rejection first: it evicts the shared token and stores a new one.
+    early
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("replayed with a new token");
+    let second = early.access_token().await.expect("token");
+    assert_ne!(first.secret(), second.secret());
+    // `late` still holds the first token; its rejection must not delete the second.
+    late.conference_info(seeded::STARTED)
+        .await
+        .expect("replayed with the stored token");
+    assert_eq!(
+        late.access_token().await.expect("token").secret(),
+        second.secret()
+    );
+    assert_eq!(
+        mock.counters().token_requests,
+        2,
+        "the late client fetched nothing"
+    );
+    let key = format!(
+        "fleet-test:token:{}:{DEFAULT_APP_KEY}",
+        mock.base_url().trim_start_matches("http://")
+    );
+    let stored = redis.cli(&["GET", &key]).expect("stored");
+    assert!(
+        stored.ends_with(second.secret().expose()),
+        "the newer token is kept"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_budget_keeps_the_fleet_under_dingtalks_limit() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
+        .await
+        .expect("fake server");
+    // Four processes, each allowed DingTalk's whole 20 calls/s: alone, each would use all of
+    // it, and together they would be refused.
+    let clients: Vec<Client> = (0..4)
+        .map(|_| {
+            member(&mock, &redis)
+                .rate_limit(RateLimit::per_second(20))
+                .build()
+                .expect("client")
+        })
+        .collect();
+    all_call(&clients, 25).await;
+    let counters = mock.counters();
+    assert_eq!(counters.qps_throttled, 0, "{counters:?}");
+    assert_eq!(counters.conference_requests, 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_stopped_mid_run_then_restarted_every_call_is_answered_and_redis_is_used_again() {
+    let mut redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    let clients: Vec<Client> = (0..3)
+        .map(|_| member(&mock, &redis).build().expect("client"))
+        .collect();
+    all_call(&clients, 10).await;
+    assert_eq!(mock.counters().token_requests, 1);
+    // Redis goes away mid-run: every call is still answered, from each client's own cache and
+    // limiter.
+    redis.stop();
+    for _ in 0..5 {
+        all_call(&clients, 10).await;
+    }
+    // A client that starts during the outage fetches its own token.
+    let newcomer = member(&mock, &redis).build().expect("client");
+    all_call(std::slice::from_ref(&newcomer), 10).await;
+    assert_eq!(mock.counters().token_requests, 2);
+    // Redis is back (empty, as after a restart without persistence): the clients use it again
+    // once their second without Redis has passed.
+    redis.restart();
+    assert!(redis.keys().is_empty());
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    all_call(&clients, 5).await;
+    let keys = redis.keys();
+    assert!(
+        keys.iter().any(|k| k.starts_with("fleet-test:rate:")),
+        "the shared budget is used again: {keys:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_redis_costs_a_bounded_wait_and_no_call() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    // Calls must finish within 2 s, while Redis sleeps 3 s.
+    let clients: Vec<Client> = (0..3)
+        .map(|_| {
+            member(&mock, &redis)
+                .call_timeout(Duration::from_secs(2))
+                .build()
+                .expect("client")
+        })
+        .collect();
+    all_call(&clients, 2).await;
+    let sleeper = {
+        let port = redis.port.to_string();
+        std::thread::spawn(move || {
+            Command::new("redis-cli")
+                .args(["-h", "127.0.0.1", "-p", &port, "DEBUG", "SLEEP", "3"])
+                .stdout(Stdio::null())
+                .status()
+        })
+    };
+    // Let the DEBUG SLEEP reach Redis before the calls do.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..3 {
+        all_call(&clients, 5).await;
+    }
+    let _ = sleeper.join();
+    assert_eq!(mock.counters().token_requests, 1);
+}
+
+/// Without Redis, each call's Redis use that fell back is counted in
+/// `dingtalk_redis_fallbacks_total`, and the calls are answered.
+#[cfg(feature = "metrics")]
+#[test]
+fn fallbacks_are_counted() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    let mut redis = RedisServer::start();
+    redis.stop();
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let mock = MockServer::start().await.expect("fake server");
+            let client = member(&mock, &redis).build().expect("client");
+            for _ in 0..3 {
+                client
+                    .conference_info(seeded::STARTED)
+                    .await
+                    .expect("answered without Redis");
+            }
+        });
+    });
+    let fallbacks: u64 = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, _, _, _)| key.key().name() == "dingtalk_redis_fallbacks_total")
+        .map(|(_, _, _, value)| match value {
+            DebugValue::Counter(n) => n,
+            _ => 0,
+        })
+        .sum();
+    // At least the token's and each call's rate reservation.
+    assert!(fallbacks >= 4, "{fallbacks} fallbacks counted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_shares_one_monthly_budget_and_refuses_past_it_before_sending() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    let budget = dingtalk_conference::MonthlyBudget::new("mock-corp-id")
+        .warn_at(8)
+        .limit(10);
+    let clients: Vec<Client> = (0..2)
+        .map(|_| {
+            member(&mock, &redis)
+                .monthly_budget(budget.clone())
+                .build()
+                .expect("client")
+        })
+        .collect();
+    let (mut answered, mut refused) = (0, 0);
+    for _ in 0..6 {
+        for client in &clients {
+            match client.conference_info(seeded::STARTED).await {
+                Ok(_) => answered += 1,
+                Err(dingtalk_conference::Error::MonthlyBudgetSpent { used, limit, .. }) => {
+                    assert_eq!((used, limit), (10, 10));
+                    refused += 1;
+                }
+                Err(other) => panic!("{other}"),
+            }
+        }
+    }
+    assert_eq!((answered, refused), (10, 2));
+    assert_eq!(
+        mock.counters().conference_requests,
+        10,
+        "refused calls are not sent"
+    );
+    let month = redis
+        .keys()
+        .into_iter()
+        .find(|k| k.starts_with("fleet-test:month:mock-corp-id:"));
+    let month = month.expect("the month's key");
+    assert_eq!(redis.cli(&["GET", &month]).as_deref(), Some("10"));
+    let ttl: i64 = redis
+        .cli(&["TTL", &month])
+        .and_then(|t| t.parse().ok())
+        .expect("a TTL");
+    assert!(
+        ttl > 30 * 24 * 3600,
+        "the month's key expires after the month: {ttl}"
+    );
+}
+
+#[tokio::test]
+async fn without_redis_the_monthly_budget_is_the_clients_own() {
+    let mock = MockServer::start().await.expect("fake server");
+    let client = crate::common::app_builder(&mock)
+        .monthly_budget(dingtalk_conference::MonthlyBudget::new("mock-corp-id").limit(3))
+        .build()
+        .expect("client");
+    for _ in 0..3 {
+        client
+            .conference_info(seeded::STARTED)
+            .await
+            .expect("within the budget");
+    }
+    let error = client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect_err("spent");
+    assert!(
+        matches!(error, dingtalk_conference::Error::MonthlyBudgetSpent { .. }),
+        "{error}"
+    );
+    assert!(!error.is_retryable());
+    assert!(error.to_string().contains("was not sent"), "{error}");
+    assert_eq!(mock.counters().conference_requests, 3);
+}
+
+#[test]
+fn a_redis_password_never_shows_in_debug_output() {
+    let builder = Client::builder()
+        .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+        .redis("redis://fleet:pw-that-must-not-leak@127.0.0.1:6379/0");
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("127.0.0.1:6379"), "{shown}");
+    assert!(!shown.contains("pw-that-must-not-leak"), "{shown}");
+    let store =
+        dingtalk_conference::RedisStore::open("redis://fleet:pw-that-must-not-leak@127.0.0.1:6379")
+            .expect("a Redis URL");
+    assert!(!format!("{store:?}").contains("pw-that-must-not-leak"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_each_client_keeps_to_its_share_of_the_budget() {
+    // Four clients whose Redis is gone, each given 2 calls/s (its own limiter allows a burst of
+    // one second's budget, so a share of 20 / (2 × 4) keeps every second within the limit):
+    // together they stay within the fake server's 20 calls/s, where four whole budgets would
+    // be refused.
+    let mut redis = RedisServer::start();
+    redis.stop();
+    let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
+        .await
+        .expect("fake server");
+    let clients: Vec<Client> = (0..4)
+        .map(|_| {
+            member(&mock, &redis)
+                .rate_limit_without_redis(RateLimit::per_second(2))
+                .build()
+                .expect("client")
+        })
+        .collect();
+    all_call(&clients, 6).await;
+    let counters = mock.counters();
+    assert_eq!(counters.qps_throttled, 0, "{counters:?}");
+    assert_eq!(counters.conference_requests, 24);
+}
