@@ -1455,6 +1455,23 @@ fn lifecycle_create_info_status_members_close_recordings_transcript() {
     );
 }
 
+/// Installs redis-server through the project's own script when it is missing (once per test
+/// process), so the README's test command needs nothing installed by hand.
+fn ensure_redis_server() {
+    static READY: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let ready = READY.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/ensure-redis-server");
+        match Command::new("bash").arg(script).status() {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(format!("{script} exited with {status}")),
+            Err(e) => Err(format!("cannot run {script}: {e}")),
+        }
+    });
+    if let Err(why) = ready {
+        panic!("the `redis` feature's tests need redis-server, and installing it failed: {why}");
+    }
+}
+
 /// A `redis-server` of the test's own, on a free loopback port with a scratch directory;
 /// killed when dropped.
 struct Redis {
@@ -1472,6 +1489,7 @@ impl Redis {
         let dir =
             std::env::temp_dir().join(format!("dingtalk-cli-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("scratch directory");
+        ensure_redis_server();
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--dir"])

@@ -21,6 +21,23 @@ struct RedisServer {
     child: Option<Child>,
 }
 
+/// Installs redis-server through the project's own script when it is missing (once per test
+/// process), so the README's test command needs nothing installed by hand.
+fn ensure_redis_server() {
+    static READY: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let ready = READY.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/ensure-redis-server");
+        match Command::new("bash").arg(script).status() {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(format!("{script} exited with {status}")),
+            Err(e) => Err(format!("cannot run {script}: {e}")),
+        }
+    });
+    if let Err(why) = ready {
+        panic!("the `redis` feature's tests need redis-server, and installing it failed: {why}");
+    }
+}
+
 impl RedisServer {
     fn start() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -45,6 +62,7 @@ impl RedisServer {
 
     /// Starts the server (again, on the same port) and waits until it answers.
     fn restart(&mut self) {
+        ensure_redis_server();
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
