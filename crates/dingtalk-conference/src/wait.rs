@@ -198,8 +198,7 @@ impl Client {
             let mut first: Option<Option<ConferenceStatus>> = None;
             let mut last_status = None;
             let mut polls = 0u32;
-            let mut failures = 0u32;
-            let mut throttled = 0u32;
+            let mut failures = PollFailures::default();
             let mut interval = options.interval;
             // Watchers of one conference in one process share their polls: an answer younger
             // than most of an interval serves them all, and the polls stay one per interval.
@@ -218,8 +217,7 @@ impl Client {
                 let delay = match answer {
                     Ok(info) => {
                         polls += 1;
-                        failures = 0;
-                        throttled = 0;
+                        failures.reset();
                         interval = options.interval;
                         let baseline = *first.get_or_insert(info.status);
                         last_status = info.status;
@@ -230,21 +228,10 @@ impl Client {
                         interval
                     }
                     Err(error) if error.is_retryable() => {
-                        let (count, limit) = if error.is_throttled() {
-                            (&mut throttled, options.max_consecutive_throttled)
-                        } else {
-                            (&mut failures, options.max_consecutive_failures)
-                        };
-                        *count += 1;
-                        if *count >= limit {
+                        let Some(delay) = failures.delay_after(&error, &mut interval, &options)
+                        else {
                             return Err(error);
-                        }
-                        interval = interval.saturating_mul(2).min(options.max_interval);
-                        // Honour Retry-After, but never wait longer than `max_interval`.
-                        let delay = error
-                            .retry_after()
-                            .map_or(interval, |asked| asked.max(interval))
-                            .min(options.max_interval);
+                        };
                         on_event(WaitEvent::BackingOff {
                             error: &error,
                             delay,
@@ -253,22 +240,83 @@ impl Client {
                     }
                     Err(error) => return Err(error),
                 };
-                let wake = tokio::time::Instant::now().checked_add(delay);
-                match (deadline, wake) {
-                    (Some(deadline), Some(wake)) if wake < deadline => {
-                        tokio::time::sleep_until(wake).await;
-                    }
-                    (Some(deadline), _) => {
-                        tokio::time::sleep_until(deadline).await;
-                        return Err(timed_out(last_status));
-                    }
-                    (None, Some(wake)) => tokio::time::sleep_until(wake).await,
-                    (None, None) => tokio::time::sleep(options.max_interval).await,
+                if !sleep_before_next_poll(delay, deadline, options.max_interval).await {
+                    return Err(timed_out(last_status));
                 }
             }
         }
         .instrument(span)
         .await
+    }
+}
+
+/// Retryable poll failures in a row, counted apart for throttling, and the back-off they
+/// cause; shared by [`Client::wait_for_status`] and [`Client::wait_for_all`](crate::Client::wait_for_all).
+#[derive(Debug, Default)]
+pub(crate) struct PollFailures {
+    failures: u32,
+    throttled: u32,
+}
+
+impl PollFailures {
+    /// A poll answered: the counts start again.
+    pub(crate) fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// A poll failed with the retryable `error`: doubles `interval` (up to `max_interval`) and
+    /// returns the delay before the next poll (honouring `Retry-After`, never past
+    /// `max_interval`), or `None` when too many polls in a row have failed this way.
+    pub(crate) fn delay_after(
+        &mut self,
+        error: &Error,
+        interval: &mut Duration,
+        options: &WaitOptions,
+    ) -> Option<Duration> {
+        let (count, limit) = if error.is_throttled() {
+            (&mut self.throttled, options.max_consecutive_throttled)
+        } else {
+            (&mut self.failures, options.max_consecutive_failures)
+        };
+        *count += 1;
+        if *count >= limit {
+            return None;
+        }
+        *interval = interval.saturating_mul(2).min(options.max_interval);
+        Some(
+            error
+                .retry_after()
+                .map_or(*interval, |asked| asked.max(*interval))
+                .min(options.max_interval),
+        )
+    }
+}
+
+/// Sleeps `delay`, or until `deadline` if that comes first; `false` when the deadline came
+/// first (the wait has timed out).
+pub(crate) async fn sleep_before_next_poll(
+    delay: Duration,
+    deadline: Option<tokio::time::Instant>,
+    max_interval: Duration,
+) -> bool {
+    let wake = tokio::time::Instant::now().checked_add(delay);
+    match (deadline, wake) {
+        (Some(deadline), Some(wake)) if wake < deadline => {
+            tokio::time::sleep_until(wake).await;
+            true
+        }
+        (Some(deadline), _) => {
+            tokio::time::sleep_until(deadline).await;
+            false
+        }
+        (None, Some(wake)) => {
+            tokio::time::sleep_until(wake).await;
+            true
+        }
+        (None, None) => {
+            tokio::time::sleep(max_interval).await;
+            true
+        }
     }
 }
 

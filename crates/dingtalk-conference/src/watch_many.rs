@@ -13,7 +13,7 @@ use std::time::Duration;
 use tracing::Instrument as _;
 
 use crate::ops::check_conference_id;
-use crate::wait::shared_age;
+use crate::wait::{PollFailures, shared_age, sleep_before_next_poll};
 use crate::{
     CallOptions, Client, ConferenceInfo, ConferenceStatus, ConferenceSummary, Error, WaitEvent,
     WaitOptions, WaitUntil,
@@ -92,8 +92,7 @@ impl Client {
             let deadline = options.timeout.and_then(|t| started.checked_add(t));
             let mut watched: HashMap<String, Watched> = HashMap::new();
             let mut polls = 0u32;
-            let mut failures = 0u32;
-            let mut throttled = 0u32;
+            let mut failures = PollFailures::default();
             let mut interval = options.interval;
             loop {
                 let pending: Vec<String> = ids
@@ -115,8 +114,7 @@ impl Client {
                 let delay = match answer {
                     Ok(changed) => {
                         polls += 1;
-                        failures = 0;
-                        throttled = 0;
+                        failures.reset();
                         for id in &changed {
                             if let Some(entry) = watched.get_mut(id) {
                                 on_event(WaitEvent::Polled {
@@ -136,20 +134,10 @@ impl Client {
                         scheduled_delay(&watched, interval, &options)
                     }
                     Err(error) if error.is_retryable() => {
-                        let (count, limit) = if error.is_throttled() {
-                            (&mut throttled, options.max_consecutive_throttled)
-                        } else {
-                            (&mut failures, options.max_consecutive_failures)
-                        };
-                        *count += 1;
-                        if *count >= limit {
+                        let Some(delay) = failures.delay_after(&error, &mut interval, &options)
+                        else {
                             return Err(error);
-                        }
-                        interval = interval.saturating_mul(2).min(options.max_interval);
-                        let delay = error
-                            .retry_after()
-                            .map_or(interval, |asked| asked.max(interval))
-                            .min(options.max_interval);
+                        };
                         on_event(WaitEvent::BackingOff {
                             error: &error,
                             delay,
@@ -161,17 +149,8 @@ impl Client {
                 if watched.len() == ids.len() && watched.values().all(|w| w.done) {
                     break;
                 }
-                let wake = tokio::time::Instant::now().checked_add(delay);
-                match (deadline, wake) {
-                    (Some(deadline), Some(wake)) if wake < deadline => {
-                        tokio::time::sleep_until(wake).await;
-                    }
-                    (Some(deadline), _) => {
-                        tokio::time::sleep_until(deadline).await;
-                        return Err(timed_out(started, &watched));
-                    }
-                    (None, Some(wake)) => tokio::time::sleep_until(wake).await,
-                    (None, None) => tokio::time::sleep(options.max_interval).await,
+                if !sleep_before_next_poll(delay, deadline, options.max_interval).await {
+                    return Err(timed_out(started, &watched));
                 }
             }
             Ok(ids
