@@ -2,154 +2,15 @@
 //! token and one rate budget through a real `redis-server`, against the fake DingTalk server.
 //! No Redis is mocked: each test starts its own server on a free loopback port.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use dingtalk_conference::{CallOptions, Client, ClientBuilder, RateLimit};
+use dingtalk_conference::{Client, RateLimit};
 use dingtalk_conference_mock::{
     DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockConfig, MockServer, seeded,
 };
 
-use crate::common::fast_retries;
-
-/// A `redis-server` of this test's own: a free loopback port, a scratch directory, nothing
-/// saved. Stopped when dropped.
-struct RedisServer {
-    port: u16,
-    dir: PathBuf,
-    child: Option<Child>,
-}
-
-/// Installs redis-server through the project's own script when it is missing (once per test
-/// process), so the README's test command needs nothing installed by hand.
-fn ensure_redis_server() {
-    static READY: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    let ready = READY.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/ensure-redis-server");
-        match Command::new("bash").arg(script).status() {
-            Ok(status) if status.success() => Ok(()),
-            Ok(status) => Err(format!("{script} exited with {status}")),
-            Err(e) => Err(format!("cannot run {script}: {e}")),
-        }
-    });
-    if let Err(why) = ready {
-        panic!("the `redis` feature's tests need redis-server, and installing it failed: {why}");
-    }
-}
-
-impl RedisServer {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir =
-            std::env::temp_dir().join(format!("dingtalk-redis-test-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("scratch directory");
-        let mut server = Self {
-            port,
-            dir,
-            child: None,
-        };
-        server.restart();
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts the server (again, on the same port) and waits until it answers.
-    fn restart(&mut self) {
-        ensure_redis_server();
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--enable-debug-command", "local"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start redis-server ({e}): the `redis` feature's tests need a real \
-                     Redis; install it (Debian: apt-get install redis-server)"
-                )
-            });
-        self.child = Some(child);
-        for _ in 0..500 {
-            if self.cli(&["PING"]).is_some_and(|pong| pong == "PONG") {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("redis-server on port {} never answered PING", self.port);
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// A command through `redis-cli`; its output, trimmed, if it ran.
-    fn cli(&self, args: &[&str]) -> Option<String> {
-        let output = Command::new("redis-cli")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "--raw"])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .ok()?;
-        let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
-        (output.status.success() && !text.starts_with("Could not connect")).then_some(text)
-    }
-
-    fn keys(&self) -> Vec<String> {
-        self.cli(&["KEYS", "*"])
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .filter(|k| !k.is_empty())
-            .collect()
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A client of `mock` in the fleet on `redis`: one process of it.
-fn member(mock: &MockServer, redis: &RedisServer) -> ClientBuilder {
-    Client::builder()
-        .base_url(mock.base_url())
-        .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
-        .retry_policy(fast_retries())
-        .redis(redis.url())
-        .redis_prefix("fleet-test")
-}
-
-/// `calls` conference queries by each client at once, each its own request; every one must
-/// succeed.
-async fn all_call(clients: &[Client], calls: usize) {
-    let mut tasks = Vec::new();
-    for client in clients {
-        for _ in 0..calls {
-            let client = client.with_options(CallOptions::new().coalesce(false));
-            tasks.push(tokio::spawn(async move {
-                client.conference_info(seeded::STARTED).await
-            }));
-        }
-    }
-    for task in tasks {
-        task.await.expect("task ran").expect("call answered");
-    }
-}
+use crate::redis_server::{RedisServer, all_call, member};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_fetches_one_token_and_its_keys_hold_no_secret() {

@@ -15,6 +15,8 @@ mod metrics;
 mod model;
 mod operations;
 mod paging;
+#[cfg(feature = "redis")]
+mod redis_server;
 mod retries;
 mod safety;
 mod tokens;
