@@ -71,7 +71,10 @@ pub use builder::{
 };
 pub use client::Client;
 pub use error::{ApiError, Error, ErrorCode, TimeoutKind, TransportError, TransportErrorKind};
-pub use limits::{DINGTALK_CALLS_PER_SECOND, PAUSE_AFTER_THROTTLING, RateLimit};
+pub use limits::{
+    DINGTALK_CALLS_PER_IP, DINGTALK_CALLS_PER_SECOND, DINGTALK_IP_WINDOW, PAUSE_AFTER_THROTTLING,
+    RateLimit,
+};
 pub use model::*;
 pub use ops::{
     CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, MAX_TRANSCRIPT_PAGE_SIZE, NewConference,
@@ -82,7 +85,7 @@ pub use options::CallOptions;
 pub use paging::BlockingListing;
 pub use paging::{Listing, Page};
 #[cfg(feature = "redis")]
-pub use redis::{DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
+pub use redis::{DEFAULT_EGRESS, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use store::{InProcessTokenStore, TokenStore};

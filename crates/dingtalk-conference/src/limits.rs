@@ -19,6 +19,14 @@ use governor::{DefaultDirectRateLimiter, Quota};
 /// DingTalk's documented limit: calls per second, per app, per API.
 pub const DINGTALK_CALLS_PER_SECOND: u32 = 20;
 
+/// DingTalk's limit per egress IP, over all apps and APIs: this many calls in any
+/// [`DINGTALK_IP_WINDOW`], past which the IP is banned for 5 minutes. A fleet on Redis shares
+/// it (`RedisStore::with_ip_limit`); one process, at 20 calls/s per API, stays far below it.
+pub const DINGTALK_CALLS_PER_IP: NonZeroU32 = NonZeroU32::new(10_000).expect("not zero");
+
+/// The window of [`DINGTALK_CALLS_PER_IP`]: 20 seconds, sliding.
+pub const DINGTALK_IP_WINDOW: Duration = Duration::from_secs(20);
+
 /// How long an API pauses after a throttling answer, as DingTalk advises (1 s), unless the
 /// answer asked for longer (`Retry-After`).
 pub const PAUSE_AFTER_THROTTLING: Duration = Duration::from_secs(1);

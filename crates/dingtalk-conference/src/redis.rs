@@ -7,8 +7,10 @@
 //!   script; the others poll with back-off, within the fetch's deadline, and read what it
 //!   stored. A holder that dies leaves a lock that expires after the token fetch timeout. A
 //!   rejected token is deleted only if the key still holds that same token.
-//! - **Rate budget**: GCRA in a Lua script, per app and API, with Redis's `TIME` as the clock:
-//!   each call reserves its slot in one round trip and waits until then.
+//! - **Rate budget**: GCRA in a Lua script, per app and API and per egress IP (DingTalk's
+//!   10,000 calls in 20 s), with Redis's `TIME` as the clock: each call reserves its slot in
+//!   both in one round trip and waits until then. The fleet's token fetch takes a slot of the
+//!   IP's window too.
 //! - **Degradation**: every command is bounded by a short timeout (200 ms by default). When
 //!   Redis fails or is slow, the client falls back to its own cache and limiter, warns (once
 //!   per outage), counts `dingtalk_redis_fallbacks_total`, and tries Redis again a second
@@ -63,21 +65,29 @@ if i and string.sub(v, i + 1) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 ";
 
-/// GCRA with reservation: the theoretical arrival time (TAT, microseconds of Redis's `TIME`)
-/// moves on by one emission interval per call; the caller waits until its slot. A caller whose
-/// wait would exceed ARGV[2] reserves nothing and is told how long it would be.
+/// GCRA with reservation, for one API (KEYS[1]) and, when given, the egress IP's window
+/// (KEYS[2]): each key holds a theoretical arrival time (TAT, microseconds of Redis's `TIME`).
+/// The call's slot is the latest of now and both TATs; each TAT then moves on by its own
+/// emission interval (ARGV[1] for the API, ARGV[3] for the IP) from that slot, so one call
+/// reserves the same instant in both budgets, in one round trip. A caller whose wait would
+/// exceed ARGV[2] reserves nothing and is told how long it would be.
 /// Returns `{reserved (1/0), wait_us}`.
 const GCRA: &str = r"
-local interval = tonumber(ARGV[1])
 local max_wait = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local wait = tat - now
+local slot = now
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i]))
+  if tat and tat > slot then slot = tat end
+end
+local wait = slot - now
 if wait > max_wait then return {0, string.format('%.0f', wait)} end
-local new_tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[i == 1 and 1 or 3])
+  local new_tat = slot + interval
+  redis.call('SET', KEYS[i], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+end
 return {1, string.format('%.0f', wait)}
 ";
 
@@ -91,6 +101,36 @@ n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return n
 ";
+
+/// The egress named by default: the whole fleet behind one IP.
+pub const DEFAULT_EGRESS: &str = "shared";
+
+/// A budget of calls per egress IP: `calls` in any `window`.
+#[derive(Debug, Clone, Copy)]
+struct IpLimit {
+    calls: std::num::NonZeroU32,
+    window: Duration,
+}
+
+impl IpLimit {
+    const DINGTALK: Self = Self {
+        calls: crate::limits::DINGTALK_CALLS_PER_IP,
+        window: crate::limits::DINGTALK_IP_WINDOW,
+    };
+
+    fn new(calls: u32, window: Duration) -> Option<Self> {
+        let calls = std::num::NonZeroU32::new(calls)?;
+        (!window.is_zero()).then_some(Self { calls, window })
+    }
+
+    /// Microseconds between two calls, with the same headroom as the per-API budget.
+    fn interval_us(self) -> f64 {
+        (self.window.as_secs_f64() * 1_000_000.0
+            / f64::from(self.calls.get())
+            / SHARED_RATE_HEADROOM)
+            .ceil()
+    }
+}
 
 /// How long a month's count is kept: longer than any month.
 const MONTH_KEY_LIFETIME: Duration = Duration::from_secs(40 * 24 * 3600);
@@ -124,6 +164,9 @@ struct Inner {
     shown: String,
     prefix: String,
     timeout: Duration,
+    /// DingTalk's window per egress IP, shared by the processes naming the same `egress`.
+    ip_limit: Option<IpLimit>,
+    egress: String,
     connection: Mutex<Option<ConnectionManager>>,
     /// While set and in the future, Redis is not asked: it failed a moment ago.
     down_until: Mutex<Option<Instant>>,
@@ -162,6 +205,8 @@ impl RedisStore {
                 shown,
                 prefix: DEFAULT_REDIS_PREFIX.to_string(),
                 timeout: DEFAULT_REDIS_TIMEOUT,
+                ip_limit: Some(IpLimit::DINGTALK),
+                egress: DEFAULT_EGRESS.to_string(),
                 connection: Mutex::new(None),
                 down_until: Mutex::new(None),
             }),
@@ -182,12 +227,36 @@ impl RedisStore {
         self.rebuilt(|inner| inner.timeout = timeout)
     }
 
+    /// The budget of calls per egress IP the fleet shares (default: DingTalk's, 10,000 calls
+    /// in 20 s, past which DingTalk bans the IP for 5 minutes): every call of every app and
+    /// API through this store also reserves a slot in it, in the same round trip as its
+    /// API's. Calls are spaced evenly, so no 20-second window ever holds more than `calls`.
+    /// Zero `calls` or a zero `window`: no window.
+    #[must_use]
+    pub fn with_ip_limit(self, calls: u32, window: Duration) -> Self {
+        let limit = IpLimit::new(calls, window);
+        self.rebuilt(|inner| inner.ip_limit = limit)
+    }
+
+    /// Which egress IP this process's calls leave from, as a name of your choosing (an
+    /// address, a NAT gateway, a host): processes naming the same egress share one window of
+    /// [`with_ip_limit`](Self::with_ip_limit). The default, `shared`, takes the whole fleet to
+    /// leave through one IP, which never lets an IP exceed DingTalk's limit; name each
+    /// machine's own egress when they have their own addresses, to give each its own window.
+    #[must_use]
+    pub fn with_egress(self, egress: impl Into<String>) -> Self {
+        let egress = egress.into();
+        self.rebuilt(|inner| inner.egress = egress)
+    }
+
     fn rebuilt(self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = Inner {
             client: self.inner.client.clone(),
             shown: self.inner.shown.clone(),
             prefix: self.inner.prefix.clone(),
             timeout: self.inner.timeout,
+            ip_limit: self.inner.ip_limit,
+            egress: self.inner.egress.clone(),
             connection: Mutex::new(None),
             down_until: Mutex::new(None),
         };
@@ -394,19 +463,46 @@ impl RedisStore {
         let mut connection = self.connection("rate")?;
         let interval_us = (1_000_000.0 / f64::from(per_second.get()) / SHARED_RATE_HEADROOM).ceil();
         let script = redis::Script::new(GCRA);
-        let key = self.key(key);
+        let mut invocation = script.key(self.key(key));
+        invocation
+            .arg(format!("{interval_us:.0}"))
+            .arg(u64::try_from(max_wait.as_micros()).unwrap_or(u64::MAX));
+        if let Some(ip) = self.inner.ip_limit {
+            invocation
+                .key(self.key(&format!("ip:{}", self.inner.egress)))
+                .arg(format!("{:.0}", ip.interval_us()));
+        }
         let (reserved, wait_us): (i64, String) = self
-            .run("rate", async {
-                script
-                    .key(&key)
-                    .arg(format!("{interval_us:.0}"))
-                    .arg(u64::try_from(max_wait.as_micros()).unwrap_or(u64::MAX))
-                    .invoke_async(&mut connection)
-                    .await
-            })
+            .run("rate", invocation.invoke_async(&mut connection))
             .await?;
         let wait = Duration::from_micros(wait_us.parse().unwrap_or(0));
         Some(if reserved == 1 { Ok(wait) } else { Err(wait) })
+    }
+
+    /// Waits for a slot of the egress IP's window alone, for a request no API budget covers
+    /// (a token fetch: DingTalk counts those toward the IP limit too). Gives up waiting, and
+    /// lets the request go, past `max_wait` or when Redis fails.
+    async fn wait_for_ip_slot(&self, max_wait: Duration) {
+        let Some(ip) = self.inner.ip_limit else {
+            return;
+        };
+        let Some(mut connection) = self.connection("rate") else {
+            return;
+        };
+        let script = redis::Script::new(GCRA);
+        let mut invocation = script.key(self.key(&format!("ip:{}", self.inner.egress)));
+        invocation
+            .arg(format!("{:.0}", ip.interval_us()))
+            .arg(u64::try_from(max_wait.as_micros()).unwrap_or(u64::MAX));
+        let reserved: Option<(i64, String)> = self
+            .run("rate", invocation.invoke_async(&mut connection))
+            .await;
+        if let Some((1, wait_us)) = reserved {
+            let wait = Duration::from_micros(wait_us.parse().unwrap_or(0));
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
     }
 }
 
@@ -478,6 +574,7 @@ impl TokenStore for RedisStore {
                             return Ok(token);
                         }
                         tracing::debug!(key = %token_key, "fetching the fleet's token");
+                        self.wait_for_ip_slot(HOLD_LOCK / 4).await;
                         let fetched = source.fetch_token().await;
                         if let Ok(token) = &fetched {
                             self.store_token(&token_key, token, refresh_margin).await;

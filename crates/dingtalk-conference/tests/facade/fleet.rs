@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use dingtalk_conference::{Client, RateLimit};
+use dingtalk_conference::{CallOptions, Client, RateLimit};
 use dingtalk_conference_mock::{
     DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockConfig, MockServer, seeded,
 };
@@ -382,4 +382,97 @@ async fn without_redis_each_client_keeps_to_its_share_of_the_budget() {
     let counters = mock.counters();
     assert_eq!(counters.qps_throttled, 0, "{counters:?}");
     assert_eq!(counters.conference_requests, 24);
+}
+
+/// Redis paused by `CLIENT PAUSE` (commands accepted, never answered): like a slow Redis,
+/// each command gives up after its timeout and the calls are answered by each client alone;
+/// once the pause ends, Redis is used again: a newcomer reads the shared token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_redis_costs_a_bounded_wait_and_is_used_again_afterwards() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    let clients: Vec<Client> = (0..3)
+        .map(|_| {
+            member(&mock, &redis)
+                .call_timeout(Duration::from_secs(2))
+                .build()
+                .expect("client")
+        })
+        .collect();
+    all_call(&clients, 2).await;
+    assert_eq!(
+        redis.cli(&["CLIENT", "PAUSE", "2500", "ALL"]).as_deref(),
+        Some("OK")
+    );
+    for _ in 0..3 {
+        all_call(&clients, 5).await;
+    }
+    // Past the pause, a client with an empty cache finds the fleet's token in Redis.
+    tokio::time::sleep(Duration::from_millis(2_700)).await;
+    let newcomer = member(&mock, &redis).build().expect("client");
+    all_call(&[newcomer], 3).await;
+    assert_eq!(mock.counters().token_requests, 1);
+}
+
+/// DingTalk's window per egress IP (10,000 calls in 20 s, scaled down here to 20 in 2 s),
+/// shared by a fleet calling two APIs whose own budgets (20/s each) add up to four times the
+/// IP's: the calls wait for their slot, token fetch included, and the IP is never banned.
+/// The same fleet without the window gets the IP banned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_shares_one_window_per_egress_ip() {
+    async fn fleet_run(ip_window: bool) -> (usize, usize, dingtalk_conference_mock::Counters) {
+        let redis = RedisServer::start();
+        let window = Duration::from_secs(2);
+        let mock = MockServer::start_with(
+            MockConfig::default()
+                .with_ip_limit(20, window)
+                .with_ip_ban(Duration::from_secs(60)),
+        )
+        .await
+        .expect("fake server");
+        let store = dingtalk_conference::RedisStore::open(&redis.url())
+            .expect("redis url")
+            .with_prefix("fleet-test")
+            // This test is about the window, not a slow Redis: a loaded machine must not
+            // make it fall back to the clients' own limiters.
+            .with_timeout(Duration::from_secs(2))
+            .with_ip_limit(if ip_window { 20 } else { 0 }, window);
+        let clients: Vec<Client> = (0..3)
+            .map(|_| {
+                member(&mock, &redis)
+                    .redis_store(store.clone())
+                    .build()
+                    .expect("client")
+            })
+            .collect();
+        let mut tasks = Vec::new();
+        for client in &clients {
+            for i in 0..10 {
+                let client = client.with_options(CallOptions::new().coalesce(false));
+                tasks.push(tokio::spawn(async move {
+                    if i % 2 == 0 {
+                        client.conference_info(seeded::STARTED).await.map(drop)
+                    } else {
+                        client
+                            .conferences_status(&[seeded::STARTED])
+                            .await
+                            .map(drop)
+                    }
+                }));
+            }
+        }
+        let mut answered = 0;
+        for task in tasks {
+            answered += usize::from(task.await.expect("task ran").is_ok());
+        }
+        (answered, mock.requests().len(), mock.counters())
+    }
+
+    let (answered, requests, counters) = fleet_run(true).await;
+    assert_eq!(answered, 30, "{counters:?}");
+    assert_eq!(counters.ip_banned, 0, "{counters:?}");
+    assert_eq!(requests, 31, "30 calls and one token fetch");
+
+    let (_, _, counters) = fleet_run(false).await;
+    assert!(counters.ip_banned > 0, "{counters:?}");
 }

@@ -147,4 +147,3 @@ pub(crate) async fn all_call(clients: &[Client], calls: usize) {
         task.await.expect("task ran").expect("call answered");
     }
 }
-
