@@ -476,3 +476,54 @@ async fn the_fleet_shares_one_window_per_egress_ip() {
     let (_, _, counters) = fleet_run(false).await;
     assert!(counters.ip_banned > 0, "{counters:?}");
 }
+
+/// The monthly budget's warning: logged when the fleet's count (not the client's own) reaches
+/// the threshold, once per client per month, naming the organisation and the count.
+#[tokio::test]
+async fn the_monthly_warning_is_logged_at_the_fleets_threshold_once_per_client() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    let budget = dingtalk_conference::MonthlyBudget::new("mock-corp-id").warn_at(5);
+    let first = member(&mock, &redis)
+        .monthly_budget(budget.clone())
+        .build()
+        .expect("client");
+    let second = member(&mock, &redis)
+        .monthly_budget(budget)
+        .build()
+        .expect("client");
+    let warning = "the organisation's monthly call budget is running out";
+    let ((), below) = crate::common::with_trace_capture(async {
+        for client in [&first, &second, &first, &second] {
+            client
+                .conference_info(seeded::STARTED)
+                .await
+                .expect("answered");
+        }
+    })
+    .await;
+    assert!(
+        !below.contains(warning),
+        "4 calls of 5: no warning yet\n{below}"
+    );
+    let ((), reached) = crate::common::with_trace_capture(async {
+        // The fleet's 5th, 6th and 7th calls: the second client warns at 5 (its own 3rd
+        // call), the first at 7; neither again.
+        for client in [&second, &second, &first, &first, &second] {
+            client
+                .conference_info(seeded::STARTED)
+                .await
+                .expect("answered");
+        }
+    })
+    .await;
+    let warnings: Vec<&str> = reached.lines().filter(|l| l.contains(warning)).collect();
+    assert_eq!(warnings.len(), 2, "{reached}");
+    assert!(warnings[0].contains("used=5"), "{}", warnings[0]);
+    assert!(warnings[1].contains("used=7"), "{}", warnings[1]);
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.contains("WARN") && w.contains("mock-corp-id"))
+    );
+}
