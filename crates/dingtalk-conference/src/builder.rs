@@ -649,9 +649,10 @@ impl ClientBuilder {
 
     /// This client's rate limit while Redis is unreachable (default: the whole
     /// [`rate_limit`](Self::rate_limit)). Give each of N processes a share of the budget, so
-    /// that the fleet stays within DingTalk's limit during an outage too. The client's own
-    /// limiter allows a burst of one second's budget, so `RateLimit::per_second(20 / (2 * N))`
-    /// keeps every second within 20 calls, and `20 / N` the average.
+    /// that the fleet stays within DingTalk's limit during an outage too: the client's own
+    /// limiter spaces calls evenly, with no burst, so `RateLimit::per_minute(20 * 60 / N)`
+    /// keeps N processes together within 20 calls a second (for 100 processes, 12 calls a
+    /// minute each).
     #[cfg(feature = "redis")]
     pub fn rate_limit_without_redis(mut self, limit: RateLimit) -> Self {
         self.rate_limit_without_redis = Some(limit);

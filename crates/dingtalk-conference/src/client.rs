@@ -344,24 +344,41 @@ impl Client {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let waited = self.inner.limits.acquire(operation_id).await;
-            // Every request counts against the organisation's month; past a hard budget the
-            // call is refused here, unsent.
-            if let Some(monthly) = &self.inner.monthly {
-                monthly.spend().await?;
-            }
-            telemetry::request(operation_id, attempt);
-            if !waited.is_zero() {
-                telemetry::rate_limit_wait(operation_id, waited);
-                tracing::debug!(
-                    attempt,
-                    waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
-                    "waited for the rate limit"
-                );
-            }
-            let failure = match self.attempt(operation).await {
-                Ok(value) => return Ok(value),
-                Err(failure) => failure,
+            // The token first, then the rate slot: a slot reserved while the token is being
+            // fetched would be sent late, bunched with the slots after it, and a window
+            // DingTalk counts could then hold more calls than the budget spaced out.
+            let failure = 'attempt: {
+                let token = match self.inner.tokens.get().await {
+                    Ok(token) => token,
+                    Err(error) => break 'attempt Failure { error, token: None },
+                };
+                let waited = self.inner.limits.acquire(operation_id).await;
+                let token = if waited.is_zero() {
+                    token
+                } else {
+                    telemetry::rate_limit_wait(operation_id, waited);
+                    tracing::debug!(
+                        attempt,
+                        waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                        "waited for the rate limit"
+                    );
+                    // The wait may have outlasted the token's refresh margin; the cache
+                    // answers at once if it did not.
+                    match self.inner.tokens.get().await {
+                        Ok(token) => token,
+                        Err(error) => break 'attempt Failure { error, token: None },
+                    }
+                };
+                // Every request counts against the organisation's month; past a hard budget
+                // the call is refused here, unsent.
+                if let Some(monthly) = &self.inner.monthly {
+                    monthly.spend().await?;
+                }
+                telemetry::request(operation_id, attempt);
+                match self.attempt(operation, token).await {
+                    Ok(value) => return Ok(value),
+                    Err(failure) => failure,
+                }
             };
             let Failure { error, token } = failure;
             if let Some(status) = error.status() {
@@ -426,17 +443,15 @@ impl Client {
         }
     }
 
-    async fn attempt<T, F, Fut>(&self, operation: &F) -> Result<ResponseValue<T>, Failure>
+    async fn attempt<T, F, Fut>(
+        &self,
+        operation: &F,
+        token: CachedToken,
+    ) -> Result<ResponseValue<T>, Failure>
     where
         F: Fn(RequestContext) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
     {
-        let token = self
-            .inner
-            .tokens
-            .get()
-            .await
-            .map_err(|error| Failure { error, token: None })?;
         let context = self
             .inner
             .endpoint

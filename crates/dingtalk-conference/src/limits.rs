@@ -43,13 +43,23 @@ pub const PAUSE_AFTER_THROTTLING: Duration = Duration::from_secs(1);
 ///
 /// // Half of DingTalk's budget for this process, and 2/s for the batch query.
 /// let limit = RateLimit::per_second(10).for_operation("queryConferenceInfoBatch", 2);
-/// # let _ = limit;
+/// // One 50th of it, for each of 50 processes while their shared budget is away: 24 calls a
+/// // minute, one every 2.5 s.
+/// let share = RateLimit::per_minute(20 * 60 / 50);
+/// # let _ = (limit, share);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub struct RateLimit {
-    default: Option<NonZeroU32>,
-    per_operation: HashMap<String, Option<NonZeroU32>>,
+    /// The time between two calls; `None`: no limit.
+    default: Option<Duration>,
+    per_operation: HashMap<String, Option<Duration>>,
+}
+
+/// The time between two of `calls` evenly spaced over `per`; `None` for zero calls.
+fn interval(calls: u32, per: Duration) -> Option<Duration> {
+    let calls = NonZeroU32::new(calls)?;
+    Some((per / calls.get()).max(Duration::from_nanos(1)))
 }
 
 impl Default for RateLimit {
@@ -62,7 +72,16 @@ impl RateLimit {
     /// `calls` per second for every API; zero means no limit.
     pub fn per_second(calls: u32) -> Self {
         Self {
-            default: NonZeroU32::new(calls),
+            default: interval(calls, Duration::from_secs(1)),
+            per_operation: HashMap::new(),
+        }
+    }
+
+    /// `calls` per minute for every API, evenly spaced: for a share of DingTalk's budget
+    /// smaller than one call per second (zero means no limit).
+    pub fn per_minute(calls: u32) -> Self {
+        Self {
+            default: interval(calls, Duration::from_secs(60)),
             per_operation: HashMap::new(),
         }
     }
@@ -76,29 +95,37 @@ impl RateLimit {
     /// `calls` per second for one API, by its `operationId` (zero: no limit for it).
     pub fn for_operation(mut self, operation_id: impl Into<String>, calls: u32) -> Self {
         self.per_operation
-            .insert(operation_id.into(), NonZeroU32::new(calls));
+            .insert(operation_id.into(), interval(calls, Duration::from_secs(1)));
         self
     }
 
-    /// The calls per second for `operation_id`; `None` for no limit.
-    pub fn calls_per_second(&self, operation_id: &str) -> Option<NonZeroU32> {
+    /// The time between two calls of `operation_id` (50 ms for 20 calls/s); `None` for no
+    /// limit.
+    pub fn interval(&self, operation_id: &str) -> Option<Duration> {
         self.per_operation
             .get(operation_id)
             .copied()
             .unwrap_or(self.default)
+    }
+
+    /// The calls per second for `operation_id` (below 1 for a limit per minute); `None` for
+    /// no limit.
+    pub fn calls_per_second(&self, operation_id: &str) -> Option<f64> {
+        self.interval(operation_id)
+            .map(|interval| 1.0 / interval.as_secs_f64())
     }
 }
 
 /// A rate budget shared beyond this client (a fleet's, on Redis): the alternative backend of
 /// the per-API limiter. The client's own limiter takes over whenever it cannot answer.
 pub(crate) trait SharedRate: Send + Sync + fmt::Debug {
-    /// Reserves one call of `operation_id` at `per_second`: `Some(Ok(wait))` to send after
+    /// Reserves one call of `operation_id`, `interval` after the previous one: `Some(Ok(wait))` to send after
     /// `wait`; `Some(Err(wait))` when the next slot is further than `max_wait` away (nothing
     /// reserved); `None` when the shared budget cannot be reached.
     fn reserve<'a>(
         &'a self,
         operation_id: &'static str,
-        per_second: NonZeroU32,
+        interval: Duration,
         max_wait: Duration,
     ) -> BoxFuture<'a, Option<Result<Duration, Duration>>>;
 }
@@ -154,19 +181,18 @@ impl Limits {
     }
 
     fn lane(&self, operation_id: &'static str) -> Option<Arc<Lane>> {
-        let per_second = self
+        let period = self
             .alone
             .as_ref()
             .unwrap_or(&self.config)
-            .calls_per_second(operation_id)?;
+            .interval(operation_id)?;
         let mut lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
         Some(Arc::clone(lanes.entry(operation_id).or_insert_with(|| {
             // Evenly spaced, no burst: 20/s is one call every 50 ms, so no window of one
             // second (DingTalk counts whole seconds) ever holds more than 20. A burst of a
             // second's budget would let up to 39 through across a second boundary.
-            let period = Duration::from_secs(1) / per_second.get();
             let quota = Quota::with_period(period)
-                .unwrap_or_else(|| Quota::per_second(per_second))
+                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
                 .allow_burst(NonZeroU32::MIN);
             Arc::new(Lane {
                 limiter: governor::RateLimiter::direct(quota),
@@ -190,8 +216,8 @@ impl Limits {
         let started = tokio::time::Instant::now();
         let mut waited = false;
         // The fleet's shared budget first, while it answers.
-        if let (Some((shared, max_wait)), Some(per_second)) =
-            (&self.shared, self.config.calls_per_second(operation_id))
+        if let (Some((shared, max_wait)), Some(interval)) =
+            (&self.shared, self.config.interval(operation_id))
         {
             loop {
                 if let Some(until) = self.pause_of(operation_id) {
@@ -199,7 +225,7 @@ impl Limits {
                     tokio::time::sleep_until(until).await;
                     continue;
                 }
-                match shared.reserve(operation_id, per_second, *max_wait).await {
+                match shared.reserve(operation_id, interval, *max_wait).await {
                     Some(Ok(wait)) => {
                         if !wait.is_zero() {
                             tokio::time::sleep(wait).await;
@@ -247,7 +273,7 @@ impl Limits {
     /// After a throttling answer: no request of `operation_id` for `pause`, from any caller.
     /// An API without a limit has no budget to pause.
     pub(crate) fn pause(&self, operation_id: &'static str, pause: Duration) {
-        if self.config.calls_per_second(operation_id).is_none() {
+        if self.config.interval(operation_id).is_none() {
             return;
         }
         let Some(until) = tokio::time::Instant::now().checked_add(pause) else {
@@ -305,25 +331,29 @@ mod tests {
     #[test]
     fn the_default_is_dingtalks_limit_for_every_api_and_each_can_be_set() {
         let limit = RateLimit::default();
+        assert_eq!(limit.calls_per_second("queryConferenceInfo"), Some(20.0));
         assert_eq!(
-            limit.calls_per_second("queryConferenceInfo"),
-            NonZeroU32::new(20)
+            limit.interval("queryConferenceInfo"),
+            Some(Duration::from_millis(50))
         );
         let limit = RateLimit::per_second(10)
             .for_operation("queryConferenceInfoBatch", 2)
             .for_operation("queryConferenceMembers", 0);
-        assert_eq!(
-            limit.calls_per_second("queryConferenceInfo"),
-            NonZeroU32::new(10)
-        );
+        assert_eq!(limit.calls_per_second("queryConferenceInfo"), Some(10.0));
         assert_eq!(
             limit.calls_per_second("queryConferenceInfoBatch"),
-            NonZeroU32::new(2)
+            Some(2.0)
         );
         assert_eq!(limit.calls_per_second("queryConferenceMembers"), None);
         assert_eq!(
             RateLimit::none().calls_per_second("queryConferenceInfo"),
             None
+        );
+        assert_eq!(RateLimit::per_minute(0), RateLimit::none());
+        // A share below one call per second: 12 a minute, one every 5 s.
+        assert_eq!(
+            RateLimit::per_minute(12).interval("queryConferenceInfo"),
+            Some(Duration::from_secs(5))
         );
     }
 

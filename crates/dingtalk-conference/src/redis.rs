@@ -451,17 +451,17 @@ impl RedisStore {
             .await;
     }
 
-    /// Reserves one call of `per_second` calls per second under `key` (prefix added), waiting
+    /// Reserves one call, `interval` after the previous one, under `key` (prefix added), waiting
     /// at most `max_wait`: `Some(Ok(wait))`: send after `wait`; `Some(Err(wait))`: the slot
     /// is further than `max_wait`, nothing reserved; `None`: Redis failed.
     pub(crate) async fn reserve(
         &self,
         key: &str,
-        per_second: std::num::NonZeroU32,
+        interval: Duration,
         max_wait: Duration,
     ) -> Option<Result<Duration, Duration>> {
         let mut connection = self.connection("rate")?;
-        let interval_us = (1_000_000.0 / f64::from(per_second.get()) / SHARED_RATE_HEADROOM).ceil();
+        let interval_us = (interval.as_secs_f64() * 1_000_000.0 / SHARED_RATE_HEADROOM).ceil();
         let script = redis::Script::new(GCRA);
         let mut invocation = script.key(self.key(key));
         invocation
@@ -642,16 +642,12 @@ impl crate::limits::SharedRate for RedisRate {
     fn reserve<'a>(
         &'a self,
         operation_id: &'static str,
-        per_second: std::num::NonZeroU32,
+        interval: Duration,
         max_wait: Duration,
     ) -> BoxFuture<'a, Option<Result<Duration, Duration>>> {
         Box::pin(async move {
             self.store
-                .reserve(
-                    &format!("{}:{operation_id}", self.key),
-                    per_second,
-                    max_wait,
-                )
+                .reserve(&format!("{}:{operation_id}", self.key), interval, max_wait)
                 .await
         })
     }

@@ -361,10 +361,9 @@ fn a_redis_password_never_shows_in_debug_output() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_redis_each_client_keeps_to_its_share_of_the_budget() {
-    // Four clients whose Redis is gone, each given 2 calls/s (its own limiter allows a burst of
-    // one second's budget, so a share of 20 / (2 × 4) keeps every second within the limit):
-    // together they stay within the fake server's 20 calls/s, where four whole budgets would
-    // be refused.
+    // Four clients whose Redis is gone, each given 240 calls a minute (one every 250 ms, no
+    // burst; 16 calls/s together, leaving room for arrival jitter): together they stay within
+    // the fake server's 20 calls/s, where four whole budgets would be refused.
     let mut redis = RedisServer::start();
     redis.stop();
     let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
@@ -373,7 +372,7 @@ async fn without_redis_each_client_keeps_to_its_share_of_the_budget() {
     let clients: Vec<Client> = (0..4)
         .map(|_| {
             member(&mock, &redis)
-                .rate_limit_without_redis(RateLimit::per_second(2))
+                .rate_limit_without_redis(RateLimit::per_minute(240))
                 .build()
                 .expect("client")
         })
