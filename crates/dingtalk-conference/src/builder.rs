@@ -498,10 +498,10 @@ impl ClientBuilder {
         });
         #[cfg(feature = "redis")]
         let shared_rate = redis.map(|store| {
-            Box::new(crate::redis::RedisRate {
+            Box::new(crate::redis::RedisRate::new(
                 store,
-                key: format!("rate:{scope}:{app}"),
-            }) as Box<dyn crate::limits::SharedRate>
+                &format!("{scope}:{app}"),
+            )) as Box<dyn crate::limits::SharedRate>
         });
         #[cfg(not(feature = "redis"))]
         let shared_rate = None;
@@ -647,12 +647,13 @@ impl ClientBuilder {
         self
     }
 
-    /// This client's rate limit while Redis is unreachable (default: the whole
-    /// [`rate_limit`](Self::rate_limit)). Give each of N processes a share of the budget, so
-    /// that the fleet stays within DingTalk's limit during an outage too: the client's own
-    /// limiter spaces calls evenly, with no burst, so `RateLimit::per_minute(20 * 60 / N)`
-    /// keeps N processes together within 20 calls a second (for 100 processes, 12 calls a
-    /// minute each).
+    /// This client's rate limit while Redis is unreachable. By default it is the
+    /// [`rate_limit`](Self::rate_limit) divided by the fleet's size when this client last saw
+    /// it (each client says it is a member once a second while it makes calls), with 5 %
+    /// headroom, so that the fleet stays within DingTalk's limit during an outage too. Set it
+    /// when the fleet's size is known better than that: the client's own limiter spaces calls
+    /// evenly, with no burst, so `RateLimit::per_minute(20 * 60 / N)` keeps N processes
+    /// together within 20 calls a second (for 100 processes, 12 calls a minute each).
     #[cfg(feature = "redis")]
     pub fn rate_limit_without_redis(mut self, limit: RateLimit) -> Self {
         self.rate_limit_without_redis = Some(limit);

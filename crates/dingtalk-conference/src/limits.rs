@@ -128,6 +128,11 @@ pub(crate) trait SharedRate: Send + Sync + fmt::Debug {
         interval: Duration,
         max_wait: Duration,
     ) -> BoxFuture<'a, Option<Result<Duration, Duration>>>;
+
+    /// How many times longer the interval between two calls is while this client goes on
+    /// alone, the shared budget unreachable: the fleet's size when last seen (at least 1), so
+    /// that the fleet together stays within the budget through an outage.
+    fn share_when_alone(&self) -> f64;
 }
 
 /// The longest a caller sleeps at once for a slot too far to reserve, before asking again.
@@ -136,6 +141,8 @@ const SHARED_RECHECK: Duration = Duration::from_secs(1);
 /// One API's limiter, and the queue of callers waiting for it.
 #[derive(Debug)]
 struct Lane {
+    /// The interval the limiter keeps (the fleet's size may change it).
+    period: Duration,
     limiter: DefaultDirectRateLimiter,
     /// Held by the caller whose turn it is while it waits for the limiter. Tokio's mutex is
     /// fair (first come, first served), so waiting callers are served in arrival order and
@@ -181,13 +188,31 @@ impl Limits {
     }
 
     fn lane(&self, operation_id: &'static str) -> Option<Arc<Lane>> {
-        let period = self
-            .alone
-            .as_ref()
-            .unwrap_or(&self.config)
-            .interval(operation_id)?;
+        let period = match (&self.alone, &self.shared) {
+            (Some(alone), _) => alone.interval(operation_id)?,
+            // Without a share set, a fleet member alone keeps to the fleet's budget divided
+            // by the fleet's size when last seen.
+            (None, Some((shared, _))) => self
+                .config
+                .interval(operation_id)?
+                .mul_f64(shared.share_when_alone().max(1.0)),
+            (None, None) => self.config.interval(operation_id)?,
+        };
         let mut lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        if lanes
+            .get(operation_id)
+            .is_some_and(|lane| lane.period != period)
+        {
+            lanes.remove(operation_id);
+        }
         Some(Arc::clone(lanes.entry(operation_id).or_insert_with(|| {
+            if self.shared.is_some() {
+                tracing::info!(
+                    operation_id,
+                    interval_ms = u64::try_from(period.as_millis()).unwrap_or(u64::MAX),
+                    "the fleet's rate budget is unreachable; this client keeps to its share alone"
+                );
+            }
             // Evenly spaced, no burst: 20/s is one call every 50 ms, so no window of one
             // second (DingTalk counts whole seconds) ever holds more than 20. A burst of a
             // second's budget would let up to 39 through across a second boundary.
@@ -195,6 +220,7 @@ impl Limits {
                 .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
                 .allow_burst(NonZeroU32::MIN);
             Arc::new(Lane {
+                period,
                 limiter: governor::RateLimiter::direct(quota),
                 turn: tokio::sync::Mutex::new(()),
             })

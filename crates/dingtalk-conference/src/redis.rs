@@ -11,10 +11,12 @@
 //!   10,000 calls in 20 s), with Redis's `TIME` as the clock: each call reserves its slot in
 //!   both in one round trip and waits until then. The fleet's token fetch takes a slot of the
 //!   IP's window too.
+//! - **Fleet size**: each client making calls says it is a member once a second (a sorted set
+//!   per app, members not seen for 10 s dropped), and keeps the count.
 //! - **Degradation**: every command is bounded by a short timeout (200 ms by default). When
 //!   Redis fails or is slow, the client falls back to its own cache and limiter, warns (once
 //!   per outage), counts `dingtalk_redis_fallbacks_total`, and tries Redis again a second
-//!   later.
+//!   later. Alone, it keeps to the budget divided by the fleet's size it last saw.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -622,11 +624,77 @@ impl TokenStore for RedisStore {
 /// running is not doubled.
 pub(crate) const HOLD_LOCK: Duration = crate::DEFAULT_TIMEOUT;
 
-/// The fleet's rate budget for one app: one GCRA key per API.
+/// The fleet's rate budget for one app: one GCRA key per API, and the fleet's members.
 pub(crate) struct RedisRate {
-    pub(crate) store: RedisStore,
+    store: RedisStore,
     /// `rate:{edition-or-host}:{appKey}` (or `…:{suiteKey}:{authCorpId}`); the API is added.
-    pub(crate) key: String,
+    key: String,
+    /// `fleet:{edition-or-host}:{appKey}`: the members seen lately, by their `member` id.
+    members_key: String,
+    member: String,
+    /// When this client last said it is a member, and how many members there were then.
+    seen: Mutex<(Option<Instant>, u32)>,
+}
+
+/// Says this client is a member of the fleet and counts the members seen within ARGV[2]
+/// microseconds (of Redis's `TIME`): a sorted set scored by when each was last seen.
+const FLEET_MEMBER: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local window = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) * 2)
+return redis.call('ZCARD', KEYS[1])
+";
+
+/// How often a client says it is a member (one round trip, when it is making calls).
+const MEMBER_EVERY: Duration = Duration::from_secs(1);
+/// A member not seen for this long is no longer counted.
+const MEMBER_FOR: Duration = Duration::from_secs(10);
+
+impl RedisRate {
+    /// The fleet's budget for the app named by `scope_and_app`
+    /// (`{edition-or-host}:{appKey}` or `…:{suiteKey}:{authCorpId}`).
+    pub(crate) fn new(store: RedisStore, scope_and_app: &str) -> Self {
+        Self {
+            store,
+            key: format!("rate:{scope_and_app}"),
+            members_key: format!("fleet:{scope_and_app}"),
+            member: owner(),
+            seen: Mutex::new((None, 1)),
+        }
+    }
+
+    /// Counts this client as a member, at most once per [`MEMBER_EVERY`].
+    async fn say_member(&self) {
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = Instant::now();
+            if seen
+                .0
+                .is_some_and(|at| now.duration_since(at) < MEMBER_EVERY)
+            {
+                return;
+            }
+            seen.0 = Some(now);
+        }
+        let Some(mut connection) = self.store.connection("rate") else {
+            return;
+        };
+        let script = redis::Script::new(FLEET_MEMBER);
+        let mut invocation = script.key(self.store.key(&self.members_key));
+        invocation
+            .arg(&self.member)
+            .arg(u64::try_from(MEMBER_FOR.as_micros()).unwrap_or(u64::MAX));
+        let members: Option<u32> = self
+            .store
+            .run("rate", invocation.invoke_async(&mut connection))
+            .await;
+        if let Some(members) = members {
+            self.seen.lock().unwrap_or_else(PoisonError::into_inner).1 = members.max(1);
+        }
+    }
 }
 
 impl fmt::Debug for RedisRate {
@@ -634,7 +702,7 @@ impl fmt::Debug for RedisRate {
         f.debug_struct("RedisRate")
             .field("store", &self.store)
             .field("key", &self.key)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -646,9 +714,19 @@ impl crate::limits::SharedRate for RedisRate {
         max_wait: Duration,
     ) -> BoxFuture<'a, Option<Result<Duration, Duration>>> {
         Box::pin(async move {
+            self.say_member().await;
             self.store
                 .reserve(&format!("{}:{operation_id}", self.key), interval, max_wait)
                 .await
         })
+    }
+
+    fn share_when_alone(&self) -> f64 {
+        let members = self.seen.lock().unwrap_or_else(PoisonError::into_inner).1;
+        if members <= 1 {
+            1.0
+        } else {
+            f64::from(members) / SHARED_RATE_HEADROOM
+        }
     }
 }

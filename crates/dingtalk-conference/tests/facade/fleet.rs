@@ -526,3 +526,39 @@ async fn the_monthly_warning_is_logged_at_the_fleets_threshold_once_per_client()
             .all(|w| w.contains("WARN") && w.contains("mock-corp-id"))
     );
 }
+
+/// Without a share set (`rate_limit_without_redis`), each client that loses Redis keeps to the
+/// budget divided by the fleet's size when it last saw it (each member says so once a second):
+/// four clients that each had the whole 20 calls/s stay within the fake server's 20/s
+/// together, where four whole budgets would be refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_each_client_keeps_to_the_share_of_the_fleet_it_last_saw() {
+    let mut redis = RedisServer::start();
+    let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
+        .await
+        .expect("fake server");
+    let clients: Vec<Client> = (0..4)
+        .map(|_| member(&mock, &redis).build().expect("client"))
+        .collect();
+    // Two rounds a second apart: each client has said it is a member, and seen all four.
+    all_call(&clients, 2).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    all_call(&clients, 2).await;
+    let members = redis.cli(&[
+        "ZCARD",
+        &redis
+            .keys()
+            .into_iter()
+            .find(|k| k.starts_with("fleet-test:fleet:"))
+            .expect("the fleet's members key"),
+    ]);
+    assert_eq!(members.as_deref(), Some("4"));
+    redis.stop();
+    // The second in which Redis spaced the last calls is over.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let before = mock.counters();
+    all_call(&clients, 8).await;
+    let after = mock.counters();
+    assert_eq!(after.qps_throttled, 0, "{after:?}");
+    assert_eq!(after.conference_requests - before.conference_requests, 32);
+}
