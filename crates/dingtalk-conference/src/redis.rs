@@ -367,7 +367,7 @@ impl RedisStore {
             }
             Err(e) => {
                 drop(slot);
-                self.failed(what, &format!("{:?}", e.kind()));
+                self.failed(what, &cause(&e));
                 None
             }
         }
@@ -394,9 +394,8 @@ impl RedisStore {
                 }
                 Some(value)
             }
-            // Redis's error kind only: its text may quote a command's arguments.
             Ok(Err(e)) => {
-                self.failed(what, &format!("{:?}", e.kind()));
+                self.failed(what, &cause(&e));
                 None
             }
             Err(_) => {
@@ -565,6 +564,17 @@ impl RedisStore {
         } else {
             Ok(n.unsigned_abs())
         })
+    }
+}
+
+/// What went wrong, for the warning: Redis's error kind, and for an I/O error (refused, reset,
+/// a certificate rejected) its cause too. Never the error's whole text: it may quote a
+/// command's arguments.
+fn cause(e: &redis::RedisError) -> String {
+    use std::error::Error as _;
+    match e.source() {
+        Some(io) if e.is_io_error() => format!("{:?}: {io}", e.kind()),
+        _ => format!("{:?}", e.kind()),
     }
 }
 

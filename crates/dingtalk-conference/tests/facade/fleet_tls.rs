@@ -137,6 +137,8 @@ async fn a_client_that_does_not_trust_the_servers_ca_goes_on_alone() {
         logs.contains("Redis failed; going on with this process's own token cache"),
         "{logs}"
     );
+    // The warning says why: the certificate, not just "Io".
+    assert!(logs.contains("UnknownIssuer"), "{logs}");
     assert!(redis.keys().is_empty(), "nothing reached the server");
 }
 
