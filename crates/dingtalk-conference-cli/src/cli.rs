@@ -10,6 +10,9 @@ use dingtalk_conference::{Edition, Error, Secret, env};
 
 use crate::commands::Command;
 
+/// The CA certificates (PEM file) to trust for a `rediss://` Redis: `--redis-ca-file`.
+pub(crate) const REDIS_CA_FILE: &str = "DINGTALK_REDIS_CA_FILE";
+
 const ABOUT: &str = "DingTalk video conferences from the command line: show, list, create and \
                      close them, watch them, read their recordings and transcripts.";
 
@@ -101,6 +104,20 @@ pub(crate) struct GlobalArgs {
         help_heading = "Connection"
     )]
     pub(crate) redis: Option<String>,
+
+    /// Trust the CA certificates in this PEM file for a rediss:// Redis
+    ///
+    /// For a Redis whose certificate a CA of its own signed: then only these are trusted.
+    /// Without it, the system's trusted roots are.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        verbatim_doc_comment,
+        env = REDIS_CA_FILE,
+        help_heading = "Connection"
+    )]
+    pub(crate) redis_ca_file: Option<PathBuf>,
 
     /// Give up after SECS seconds, retries and polling included
     ///

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use dingtalk_conference::{
-    Client, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Secret, env,
+    Client, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, RedisStore, Secret, env,
 };
 use dingtalk_conference_mock::{
     DEFAULT_APP_KEY, DEFAULT_APP_SECRET, DEFAULT_CORP_ID, DEFAULT_SUITE_KEY, DEFAULT_SUITE_SECRET,
@@ -12,7 +12,7 @@ use dingtalk_conference_mock::{
 };
 
 use crate::Failure;
-use crate::cli::{CredentialArgs, GlobalArgs};
+use crate::cli::{CredentialArgs, GlobalArgs, REDIS_CA_FILE};
 
 /// The credentials chosen, secrets still wrapped.
 pub(crate) enum Credentials {
@@ -293,8 +293,31 @@ pub(crate) async fn connect(
         None
     };
 
-    if let Some(url) = global.redis.as_deref().filter(|url| !url.trim().is_empty()) {
-        builder = builder.redis(url);
+    let redis = global.redis.as_deref().filter(|url| !url.trim().is_empty());
+    let ca_file = global
+        .redis_ca_file
+        .as_ref()
+        .filter(|path| !path.as_os_str().is_empty());
+    match (redis, ca_file) {
+        (Some(url), None) => builder = builder.redis(url),
+        (Some(url), Some(path)) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                Failure::Config(format!(
+                    "--redis-ca-file {}: cannot read it: {e}",
+                    path.display()
+                ))
+            })?;
+            let store = RedisStore::open(url)
+                .and_then(|store| store.with_root_certificates(pem))
+                .map_err(|e| Failure::Config(format!("--redis-ca-file {}: {e}", path.display())))?;
+            builder = builder.redis_store(store);
+        }
+        (None, Some(_)) => {
+            return Err(Failure::Usage(format!(
+                "--redis-ca-file (or {REDIS_CA_FILE}) is for a rediss:// Redis: give --redis URL too"
+            )));
+        }
+        (None, None) => {}
     }
 
     let mut credentials_description = credentials.description().to_string();

@@ -91,6 +91,7 @@ fn run_with_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
         env::EDITION,
         env::BASE_URL,
         env::REDIS_URL,
+        "DINGTALK_REDIS_CA_FILE",
     ] {
         command.env_remove(name);
     }
@@ -1565,4 +1566,69 @@ fn an_unreachable_redis_costs_no_call_and_its_password_is_never_printed() {
     assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
     assert!(!stderr(&output).contains("pw-that-must-not-leak"));
     assert!(!stdout(&output).contains("pw-that-must-not-leak"));
+}
+
+#[test]
+fn a_redis_ca_file_that_cannot_be_used_is_a_clear_error_before_any_call() {
+    let fake = Fake::start();
+    let dir = std::env::temp_dir().join(format!("dingtalk-cli-redis-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    let missing = dir.join("missing.pem");
+    let not_pem = dir.join("not.pem");
+    std::fs::write(&not_pem, "not a certificate").expect("a file");
+    let url = "rediss://fleet:pw-that-must-not-leak@127.0.0.1:9";
+    for (file, says) in [(&missing, "cannot read it"), (&not_pem, "no certificate")] {
+        let file = file.to_str().expect("a UTF-8 path");
+        let output = fake.run(&[
+            "--redis",
+            url,
+            "--redis-ca-file",
+            file,
+            "info",
+            seeded::ENDED,
+        ]);
+        assert_eq!(exit_code(&output), 1, "{}", stderr(&output));
+        let text = stderr(&output);
+        assert!(
+            text.contains("--redis-ca-file") && text.contains(file),
+            "{text}"
+        );
+        assert!(text.contains(says), "{text}");
+        assert!(!text.contains("pw-that-must-not-leak"), "{text}");
+    }
+    // The variable does the same; a CA for a plain redis:// URL is refused too.
+    let base_url = fake.server.base_url();
+    let output = run_with_env(
+        &["--base-url", &base_url, "info", seeded::ENDED],
+        &[
+            (env::APP_KEY, DEFAULT_APP_KEY),
+            (env::APP_SECRET, DEFAULT_APP_SECRET),
+            (env::REDIS_URL, "redis://127.0.0.1:9"),
+            (
+                "DINGTALK_REDIS_CA_FILE",
+                not_pem.to_str().expect("a UTF-8 path"),
+            ),
+        ],
+    );
+    assert_eq!(exit_code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no certificate"),
+        "{}",
+        stderr(&output)
+    );
+    // Without a Redis, a CA file is a usage error.
+    let output = fake.run(&[
+        "--redis-ca-file",
+        not_pem.to_str().expect("a UTF-8 path"),
+        "info",
+        seeded::ENDED,
+    ]);
+    assert_eq!(exit_code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--redis URL"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(fake.server.counters().token_requests, 0, "nothing was sent");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -24,6 +24,8 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::time::Instant;
 
 use crate::auth::{AccessToken, TokenFuture, TokenProvider};
@@ -144,6 +146,13 @@ const MONTH_KEY_LIFETIME: Duration = Duration::from_secs(40 * 24 * 3600);
 /// (`redis://user:password@host:6379/0`). Nothing connects until the first call; a client
 /// whose Redis is down or slow goes on with its own cache and limiter.
 ///
+/// Over `rediss://`, the server's certificate is checked against the system's trusted roots,
+/// or only against a CA of your own given to
+/// [`with_root_certificates`](Self::with_root_certificates) (a self-hosted Redis);
+/// [`with_client_certificate`](Self::with_client_certificate) adds mutual TLS. A client that
+/// does not trust the server, or whose password is refused, goes on alone as if Redis were
+/// down, and warns.
+///
 /// ```
 /// # fn run() -> Result<(), dingtalk_conference::Error> {
 /// use dingtalk_conference::{Client, RedisStore};
@@ -155,6 +164,18 @@ const MONTH_KEY_LIFETIME: Duration = Duration::from_secs(40 * 24 * 3600);
 ///     .build()?;
 /// # let _ = client; Ok(()) }
 /// ```
+///
+/// A Redis with TLS and a CA of its own:
+///
+/// ```no_run
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use dingtalk_conference::RedisStore;
+///
+/// let ca = std::fs::read("/etc/redis/ca.crt")?;
+/// let redis = RedisStore::open("rediss://fleet:password@redis.internal:6380")?
+///     .with_root_certificates(ca)?;
+/// # let _ = redis; Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct RedisStore {
     inner: Arc<Inner>,
@@ -162,6 +183,9 @@ pub struct RedisStore {
 
 struct Inner {
     client: redis::Client,
+    /// The CA and client certificate given for `rediss://`, kept to build the client again
+    /// when another is added.
+    tls: redis::TlsCertificates,
     /// What `Debug` and the logs show: the host and port, never a password.
     shown: String,
     prefix: String,
@@ -201,9 +225,22 @@ impl RedisStore {
             redis::ConnectionAddr::Unix(path) => format!("unix:{}", path.display()),
             _ => "redis".to_string(),
         };
+        if let redis::ConnectionAddr::TcpTls { insecure: true, .. } =
+            client.get_connection_info().addr()
+        {
+            return Err(Error::Config(
+                "a rediss:// URL with #insecure (no certificate check) is not supported: trust \
+                 the server's CA with RedisStore::with_root_certificates instead"
+                    .to_string(),
+            ));
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
+                tls: redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: None,
+                },
                 shown,
                 prefix: DEFAULT_REDIS_PREFIX.to_string(),
                 timeout: DEFAULT_REDIS_TIMEOUT,
@@ -251,9 +288,100 @@ impl RedisStore {
         self.rebuilt(|inner| inner.egress = egress)
     }
 
+    /// Trusts the certificate authorities in `pem` (one or more PEM `CERTIFICATE` blocks), and
+    /// only them, for a `rediss://` server: a self-hosted Redis with a CA of its own. Without
+    /// it, the server's certificate is checked against the system's trusted roots
+    /// (rustls-native-certs). The host name or IP address of the URL must be in the
+    /// certificate.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the URL is not `rediss://` or `pem` holds no usable certificate.
+    pub fn with_root_certificates(self, pem: impl AsRef<[u8]>) -> Result<Self, Error> {
+        let pem = pem.as_ref();
+        let mut count = 0;
+        for item in CertificateDer::pem_slice_iter(pem) {
+            if item.is_err() {
+                return Err(Error::Config(
+                    "the Redis CA certificates are not valid PEM".to_string(),
+                ));
+            }
+            count += 1;
+        }
+        if count == 0 {
+            return Err(Error::Config(
+                "no certificate (-----BEGIN CERTIFICATE-----) in the Redis CA certificates"
+                    .to_string(),
+            ));
+        }
+        let mut tls = self.inner.tls.clone();
+        tls.root_cert = Some(pem.to_vec());
+        self.with_tls(tls, "CA certificate")
+    }
+
+    /// Presents this client certificate (PEM `CERTIFICATE` blocks, the client's first) and its
+    /// private key (PEM, PKCS#8, PKCS#1 or SEC1) to a `rediss://` server that requires them
+    /// (`tls-auth-clients yes`): mutual TLS. The key is never shown.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if the URL is not `rediss://`, `certificate` holds no certificate or
+    /// `key` no private key.
+    pub fn with_client_certificate(
+        self,
+        certificate: impl AsRef<[u8]>,
+        key: impl AsRef<[u8]>,
+    ) -> Result<Self, Error> {
+        let (certificate, key) = (certificate.as_ref(), key.as_ref());
+        let certificates: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(certificate).collect();
+        if !certificates.is_ok_and(|c| !c.is_empty()) {
+            return Err(Error::Config(
+                "no certificate (-----BEGIN CERTIFICATE-----) in the Redis client certificate"
+                    .to_string(),
+            ));
+        }
+        // The parser's error may quote a line of the key: only what is wrong is said.
+        if PrivateKeyDer::from_pem_slice(key).is_err() {
+            return Err(Error::Config(
+                "no private key (PEM: PKCS#8, PKCS#1 or SEC1) in the Redis client key".to_string(),
+            ));
+        }
+        let mut tls = self.inner.tls.clone();
+        tls.client_tls = Some(redis::ClientTlsConfig {
+            client_cert: certificate.to_vec(),
+            client_key: key.to_vec(),
+        });
+        self.with_tls(tls, "client certificate")
+    }
+
+    fn with_tls(self, tls: redis::TlsCertificates, what: &str) -> Result<Self, Error> {
+        if !matches!(
+            self.inner.client.get_connection_info().addr(),
+            redis::ConnectionAddr::TcpTls { .. }
+        ) {
+            return Err(Error::Config(format!(
+                "a Redis {what} is for a rediss:// URL (TLS); {} is not one",
+                self.inner.shown
+            )));
+        }
+        let client = redis::Client::build_with_tls(
+            self.inner.client.get_connection_info().clone(),
+            tls.clone(),
+        )
+        .map_err(|e| {
+            // Its text may quote the PEM: the kind only.
+            Error::Config(format!("unusable Redis {what}: {:?}", e.kind()))
+        })?;
+        Ok(self.rebuilt(|inner| {
+            inner.client = client;
+            inner.tls = tls;
+        }))
+    }
+
     fn rebuilt(self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = Inner {
             client: self.inner.client.clone(),
+            tls: self.inner.tls.clone(),
             shown: self.inner.shown.clone(),
             prefix: self.inner.prefix.clone(),
             timeout: self.inner.timeout,
@@ -310,7 +438,7 @@ impl RedisStore {
             }
             Err(e) => {
                 drop(slot);
-                self.failed(what, &format!("{:?}", e.kind()));
+                self.failed(what, &cause(&e));
                 None
             }
         }
@@ -337,9 +465,8 @@ impl RedisStore {
                 }
                 Some(value)
             }
-            // Redis's error kind only: its text may quote a command's arguments.
             Ok(Err(e)) => {
-                self.failed(what, &format!("{:?}", e.kind()));
+                self.failed(what, &cause(&e));
                 None
             }
             Err(_) => {
@@ -535,6 +662,17 @@ impl RedisStore {
         } else {
             Ok(n.unsigned_abs())
         })
+    }
+}
+
+/// What went wrong, for the warning: Redis's error kind, and for an I/O error (refused, reset,
+/// a certificate rejected) its cause too. Never the error's whole text: it may quote a
+/// command's arguments.
+fn cause(e: &redis::RedisError) -> String {
+    use std::error::Error as _;
+    match e.source() {
+        Some(io) if e.is_io_error() => format!("{:?}: {io}", e.kind()),
+        _ => format!("{:?}", e.kind()),
     }
 }
 

@@ -9,6 +9,8 @@ mod conformance;
 mod errors;
 #[cfg(feature = "redis")]
 mod fleet;
+#[cfg(feature = "redis")]
+mod fleet_tls;
 mod matrix;
 #[cfg(feature = "metrics")]
 mod metrics;

@@ -16,6 +16,29 @@ pub(crate) struct RedisServer {
     pub(crate) port: u16,
     pub(crate) dir: PathBuf,
     child: Option<Child>,
+    options: RedisOptions,
+}
+
+/// How a test's `redis-server` differs from the plain one of [`RedisServer::start`].
+#[derive(Default)]
+pub(crate) struct RedisOptions {
+    /// TLS only: `port` is a TLS port (the plain one is off), with these certificates.
+    pub(crate) tls: Option<TlsFiles>,
+    /// More arguments for redis-server (ACL users, `requirepass`, …).
+    pub(crate) args: Vec<String>,
+    /// The user and password `cli()` logs in with, when the default user needs one.
+    pub(crate) cli_login: Option<(String, String)>,
+}
+
+/// The PEM files of a TLS redis-server, written to its scratch directory.
+pub(crate) struct TlsFiles {
+    /// The CA that signed the server's (and the client's) certificate.
+    pub(crate) ca: String,
+    pub(crate) server_certificate: String,
+    pub(crate) server_key: String,
+    /// `tls-auth-clients yes`: a client must show a certificate signed by `ca`; `cli()` shows
+    /// this one.
+    pub(crate) client_certificate: Option<(String, String)>,
 }
 
 /// Installs redis-server through the project's own script when it is missing (once per test
@@ -37,6 +60,11 @@ pub(crate) fn ensure_redis_server() {
 
 impl RedisServer {
     pub(crate) fn start() -> Self {
+        Self::start_with(RedisOptions::default())
+    }
+
+    /// A server started with `options`: TLS, ACL users.
+    pub(crate) fn start_with(options: RedisOptions) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -44,24 +72,63 @@ impl RedisServer {
         let dir =
             std::env::temp_dir().join(format!("dingtalk-redis-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("scratch directory");
+        if let Some(tls) = &options.tls {
+            let mut files = vec![
+                ("ca.crt", &tls.ca),
+                ("server.crt", &tls.server_certificate),
+                ("server.key", &tls.server_key),
+            ];
+            if let Some((certificate, key)) = &tls.client_certificate {
+                files.extend([("client.crt", certificate), ("client.key", key)]);
+            }
+            for (name, pem) in files {
+                std::fs::write(dir.join(name), pem).expect("a PEM file in the scratch directory");
+            }
+        }
         let mut server = Self {
             port,
             dir,
             child: None,
+            options,
         };
         server.restart();
         server
     }
 
+    /// `redis://127.0.0.1:port`, or `rediss://…` for a TLS server.
     pub(crate) fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.options.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// Starts the server (again, on the same port) and waits until it answers.
     pub(crate) fn restart(&mut self) {
         ensure_redis_server();
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
+        let mut command = Command::new("redis-server");
+        if let Some(tls) = &self.options.tls {
+            let auth_clients = if tls.client_certificate.is_some() {
+                "yes"
+            } else {
+                "no"
+            };
+            command
+                .args(["--port", "0", "--tls-port", &self.port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(self.dir.join("server.crt"))
+                .arg("--tls-key-file")
+                .arg(self.dir.join("server.key"))
+                .arg("--tls-ca-cert-file")
+                .arg(self.dir.join("ca.crt"))
+                .args(["--tls-auth-clients", auth_clients]);
+        } else {
+            command.args(["--port", &self.port.to_string()]);
+        }
+        let child = command
+            .args(&self.options.args)
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--enable-debug-command", "local"])
             .arg("--dir")
@@ -94,12 +161,25 @@ impl RedisServer {
 
     /// A command through `redis-cli`; its output, trimmed, if it ran.
     pub(crate) fn cli(&self, args: &[&str]) -> Option<String> {
-        let output = Command::new("redis-cli")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "--raw"])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .ok()?;
+        let mut command = Command::new("redis-cli");
+        command.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "--raw"]);
+        if let Some(tls) = &self.options.tls {
+            command
+                .arg("--tls")
+                .arg("--cacert")
+                .arg(self.dir.join("ca.crt"));
+            if tls.client_certificate.is_some() {
+                command
+                    .arg("--cert")
+                    .arg(self.dir.join("client.crt"))
+                    .arg("--key")
+                    .arg(self.dir.join("client.key"));
+            }
+        }
+        if let Some((user, password)) = &self.options.cli_login {
+            command.args(["--user", user, "--pass", password, "--no-auth-warning"]);
+        }
+        let output = command.args(args).stdin(Stdio::null()).output().ok()?;
         let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
         (output.status.success() && !text.starts_with("Could not connect")).then_some(text)
     }
