@@ -620,14 +620,16 @@ impl ClientBuilder {
     /// The prefix of the keys [`redis`](Self::redis) writes (default `dingtalk`).
     #[cfg(feature = "redis")]
     pub fn redis_prefix(mut self, prefix: impl Into<String>) -> Self {
-        if let Some(RedisSetting::Url { prefix: p, .. }) = &mut self.redis {
-            *p = Some(prefix.into());
-        } else {
-            self.redis = Some(RedisSetting::Url {
-                url: String::new(),
-                prefix: Some(prefix.into()),
-                timeout: None,
-            });
+        match &mut self.redis {
+            Some(RedisSetting::Url { prefix: p, .. }) => *p = Some(prefix.into()),
+            Some(RedisSetting::Store(store)) => *store = store.clone().with_prefix(prefix),
+            None => {
+                self.redis = Some(RedisSetting::Url {
+                    url: String::new(),
+                    prefix: Some(prefix.into()),
+                    timeout: None,
+                });
+            }
         }
         self
     }
@@ -635,14 +637,16 @@ impl ClientBuilder {
     /// The bound on each Redis command of [`redis`](Self::redis) (default 200 ms).
     #[cfg(feature = "redis")]
     pub fn redis_timeout(mut self, timeout: Duration) -> Self {
-        if let Some(RedisSetting::Url { timeout: t, .. }) = &mut self.redis {
-            *t = Some(timeout);
-        } else {
-            self.redis = Some(RedisSetting::Url {
-                url: String::new(),
-                prefix: None,
-                timeout: Some(timeout),
-            });
+        match &mut self.redis {
+            Some(RedisSetting::Url { timeout: t, .. }) => *t = Some(timeout),
+            Some(RedisSetting::Store(store)) => *store = store.clone().with_timeout(timeout),
+            None => {
+                self.redis = Some(RedisSetting::Url {
+                    url: String::new(),
+                    prefix: None,
+                    timeout: Some(timeout),
+                });
+            }
         }
         self
     }

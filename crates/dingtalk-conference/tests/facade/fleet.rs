@@ -562,3 +562,27 @@ async fn without_redis_each_client_keeps_to_the_share_of_the_fleet_it_last_saw()
     assert_eq!(after.qps_throttled, 0, "{after:?}");
     assert_eq!(after.conference_requests - before.conference_requests, 32);
 }
+
+/// `redis_prefix` and `redis_timeout` apply to a store given with `redis_store` too, rather
+/// than replacing it.
+#[tokio::test]
+async fn the_prefix_applies_to_a_store_given_whole() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    let store = dingtalk_conference::RedisStore::open(&redis.url()).expect("redis url");
+    let client = member(&mock, &redis)
+        .redis_store(store)
+        .redis_prefix("given-whole")
+        .redis_timeout(Duration::from_secs(1))
+        .build()
+        .expect("a store, then its prefix");
+    client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("answered");
+    let keys = redis.keys();
+    assert!(
+        !keys.is_empty() && keys.iter().all(|k| k.starts_with("given-whole:")),
+        "{keys:?}"
+    );
+}
