@@ -132,6 +132,9 @@ enum Retries {
 }
 
 /// A failed attempt and the token it used, so that a rejection evicts exactly that token.
+/// A call that waited this long for its token after its rate slot came has missed the slot.
+const SLOT_MISSED_AFTER: Duration = Duration::from_millis(20);
+
 struct Failure {
     error: Error,
     token: Option<CachedToken>,
@@ -348,27 +351,38 @@ impl Client {
             // fetched would be sent late, bunched with the slots after it, and a window
             // DingTalk counts could then hold more calls than the budget spaced out.
             let failure = 'attempt: {
-                let token = match self.inner.tokens.get().await {
+                let mut token = match self.inner.tokens.get().await {
                     Ok(token) => token,
                     Err(error) => break 'attempt Failure { error, token: None },
                 };
-                let waited = self.inner.limits.acquire(operation_id).await;
-                let token = if waited.is_zero() {
-                    token
-                } else {
+                let mut waited = Duration::ZERO;
+                loop {
+                    let waited_now = self.inner.limits.acquire(operation_id).await;
+                    if waited_now.is_zero() {
+                        break;
+                    }
+                    waited += waited_now;
+                    // The wait may have outlasted the token's refresh margin; the cache
+                    // answers at once if it did not. If it made this call wait for a new
+                    // token instead, the slot has passed unused: a new one, rather than a
+                    // burst with the calls on time.
+                    let asked = tokio::time::Instant::now();
+                    token = match self.inner.tokens.get().await {
+                        Ok(token) => token,
+                        Err(error) => break 'attempt Failure { error, token: None },
+                    };
+                    if asked.elapsed() < SLOT_MISSED_AFTER {
+                        break;
+                    }
+                }
+                if !waited.is_zero() {
                     telemetry::rate_limit_wait(operation_id, waited);
                     tracing::debug!(
                         attempt,
                         waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
                         "waited for the rate limit"
                     );
-                    // The wait may have outlasted the token's refresh margin; the cache
-                    // answers at once if it did not.
-                    match self.inner.tokens.get().await {
-                        Ok(token) => token,
-                        Err(error) => break 'attempt Failure { error, token: None },
-                    }
-                };
+                }
                 // Every request counts against the organisation's month; past a hard budget
                 // the call is refused here, unsent.
                 if let Some(monthly) = &self.inner.monthly {

@@ -69,30 +69,41 @@ if i and string.sub(v, i + 1) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 ";
 
-/// GCRA with reservation, for one API (KEYS[1]) and, when given, the egress IP's window
-/// (KEYS[2]): each key holds a theoretical arrival time (TAT, microseconds of Redis's `TIME`).
-/// The call's slot is the latest of now and both TATs; each TAT then moves on by its own
-/// emission interval (ARGV[1] for the API, ARGV[3] for the IP) from that slot, so one call
-/// reserves the same instant in both budgets, in one round trip. A caller whose wait would
-/// exceed ARGV[2] reserves nothing and is told how long it would be.
-/// Returns `{reserved (1/0), wait_us}`.
+/// GCRA with reservation: KEYS[1] holds a budget's theoretical arrival time (TAT,
+/// microseconds of Redis's `TIME`), moved on by ARGV[1] per call; the caller waits until its
+/// slot. A caller whose wait would exceed ARGV[2] reserves nothing and is told how long it
+/// would be.
+///
+/// With KEYS[2], the egress IP's window (interval ARGV[3]), taken in the same round trip for a
+/// call that can be sent now: its slot is then the window's next one. A call queued behind
+/// others of its API takes only its API slot here, and the window's when that slot comes
+/// (`taken_ip` 0): a window taken at reservation would follow the furthest-queued API and
+/// hold every other API, and the token fetch, behind it.
+/// Returns `{reserved (1/0), wait_us, taken_ip (1/0)}`.
 const GCRA: &str = r"
 local max_wait = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local slot = now
-for i = 1, #KEYS do
-  local tat = tonumber(redis.call('GET', KEYS[i]))
-  if tat and tat > slot then slot = tat end
+local function tat_of(key)
+  local tat = tonumber(redis.call('GET', key))
+  if not tat or tat < now then return now end
+  return tat
 end
-local wait = slot - now
-if wait > max_wait then return {0, string.format('%.0f', wait)} end
-for i = 1, #KEYS do
-  local interval = tonumber(ARGV[i == 1 and 1 or 3])
-  local new_tat = slot + interval
-  redis.call('SET', KEYS[i], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+local function take(key, slot, interval)
+  local new_tat = slot + tonumber(interval)
+  redis.call('SET', key, string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
 end
-return {1, string.format('%.0f', wait)}
+local slot = tat_of(KEYS[1])
+if #KEYS > 1 and slot == now then
+  slot = tat_of(KEYS[2])
+  if slot - now > max_wait then return {0, string.format('%.0f', slot - now), 0} end
+  take(KEYS[1], slot, ARGV[1])
+  take(KEYS[2], slot, ARGV[3])
+  return {1, string.format('%.0f', slot - now), 1}
+end
+if slot - now > max_wait then return {0, string.format('%.0f', slot - now), 0} end
+take(KEYS[1], slot, ARGV[1])
+return {1, string.format('%.0f', slot - now), #KEYS > 1 and 0 or 1}
 ";
 
 /// Counts one call in a month, unless the limit (ARGV[1], 0: none) is reached; the key
@@ -580,9 +591,10 @@ impl RedisStore {
             .await;
     }
 
-    /// Reserves one call, `interval` after the previous one, under `key` (prefix added), waiting
-    /// at most `max_wait`: `Some(Ok(wait))`: send after `wait`; `Some(Err(wait))`: the slot
-    /// is further than `max_wait`, nothing reserved; `None`: Redis failed.
+    /// Reserves one call, `interval` after the previous one, under `key` (prefix added), and a
+    /// slot of the egress IP's window, waiting at most `max_wait`: `Some(Ok(wait))`: send
+    /// after `wait`; `Some(Err(wait))`: the slot is further than `max_wait`, nothing
+    /// reserved; `None`: Redis failed.
     pub(crate) async fn reserve(
         &self,
         key: &str,
@@ -601,36 +613,46 @@ impl RedisStore {
                 .key(self.key(&format!("ip:{}", self.inner.egress)))
                 .arg(format!("{:.0}", ip.interval_us()));
         }
-        let (reserved, wait_us): (i64, String) = self
+        let started = Instant::now();
+        let (reserved, wait_us, taken_ip): (i64, String, i64) = self
             .run("rate", invocation.invoke_async(&mut connection))
             .await?;
         let wait = Duration::from_micros(wait_us.parse().unwrap_or(0));
-        Some(if reserved == 1 { Ok(wait) } else { Err(wait) })
+        if reserved != 1 {
+            return Some(Err(wait));
+        }
+        if taken_ip == 1 {
+            return Some(Ok(wait));
+        }
+        // Queued behind calls of its API: the egress window's slot is taken when the API's
+        // comes, for as long as the call may still wait.
+        tokio::time::sleep(wait).await;
+        let left = max_wait.saturating_sub(started.elapsed());
+        Some(Ok(self.wait_for_ip_slot(left).await))
     }
 
-    /// Waits for a slot of the egress IP's window alone, for a request no API budget covers
-    /// (a token fetch: DingTalk counts those toward the IP limit too). Gives up waiting, and
-    /// lets the request go, past `max_wait` or when Redis fails.
-    async fn wait_for_ip_slot(&self, max_wait: Duration) {
+    /// Reserves a slot of the egress IP's window alone, waiting at most `max_wait`, and returns
+    /// how long to wait for it: for a request no API budget covers (a token fetch: DingTalk
+    /// counts those toward the IP limit too), or a queued call whose API slot has come. Gives
+    /// up, and lets the request go at once, past `max_wait` or when Redis fails.
+    async fn wait_for_ip_slot(&self, max_wait: Duration) -> Duration {
         let Some(ip) = self.inner.ip_limit else {
-            return;
+            return Duration::ZERO;
         };
         let Some(mut connection) = self.connection("rate") else {
-            return;
+            return Duration::ZERO;
         };
         let script = redis::Script::new(GCRA);
         let mut invocation = script.key(self.key(&format!("ip:{}", self.inner.egress)));
         invocation
             .arg(format!("{:.0}", ip.interval_us()))
             .arg(u64::try_from(max_wait.as_micros()).unwrap_or(u64::MAX));
-        let reserved: Option<(i64, String)> = self
+        let reserved: Option<(i64, String, i64)> = self
             .run("rate", invocation.invoke_async(&mut connection))
             .await;
-        if let Some((1, wait_us)) = reserved {
-            let wait = Duration::from_micros(wait_us.parse().unwrap_or(0));
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
+        match reserved {
+            Some((1, wait_us, _)) => Duration::from_micros(wait_us.parse().unwrap_or(0)),
+            _ => Duration::ZERO,
         }
     }
 }
@@ -714,7 +736,8 @@ impl TokenStore for RedisStore {
                             return Ok(token);
                         }
                         tracing::debug!(key = %token_key, "fetching the fleet's token");
-                        self.wait_for_ip_slot(HOLD_LOCK / 4).await;
+                        let wait = self.wait_for_ip_slot(HOLD_LOCK / 4).await;
+                        tokio::time::sleep(wait).await;
                         let fetched = source.fetch_token().await;
                         if let Ok(token) = &fetched {
                             self.store_token(&token_key, token, refresh_margin).await;
