@@ -9,6 +9,8 @@ mod conformance;
 mod errors;
 #[cfg(feature = "redis")]
 mod fleet;
+#[cfg(feature = "redis")]
+mod fleet_third_party;
 mod matrix;
 #[cfg(feature = "metrics")]
 mod metrics;
