@@ -504,6 +504,29 @@ impl TokenCache {
         }
     }
 
+    /// Waits for the hand-over of the current token if it is due ([`Self::handing_over`]),
+    /// starting it if need be, and says whether it waited; returns `false` at once otherwise.
+    /// For a call around taking its slot of the rate budget: a slot spent waiting for the new
+    /// token would be used late, in a burst with the calls on time.
+    pub(crate) async fn settle(&self) -> bool {
+        if self.inner.handover.is_none() {
+            return false;
+        }
+        let due = {
+            let state = self.inner.lock();
+            let now = Instant::now();
+            state
+                .current
+                .as_ref()
+                .is_some_and(|t| t.is_usable(now) && !t.is_fresh(now))
+        };
+        if due {
+            // A failure here is the call's to report, from its own fetch.
+            let _ = self.get().await;
+        }
+        due
+    }
+
     /// Forgets `rejected`, if it is still the cached token, and tells the provider. A token
     /// fetched since (by a concurrent caller that saw the same rejection) is kept.
     pub(crate) fn invalidate(&self, rejected: &CachedToken) {

@@ -344,7 +344,14 @@ impl Client {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let waited = self.inner.limits.acquire(operation_id).await;
+            // A token being handed over first, then the rate slot; and if the hand-over came
+            // while this call waited for its slot, that slot has passed unused: a new one,
+            // rather than a burst with the calls on time.
+            self.inner.tokens.settle().await;
+            let mut waited = self.inner.limits.acquire(operation_id).await;
+            if self.inner.tokens.settle().await {
+                waited += self.inner.limits.acquire(operation_id).await;
+            }
             // Every request counts against the organisation's month; past a hard budget the
             // call is refused here, unsent.
             if let Some(monthly) = &self.inner.monthly {

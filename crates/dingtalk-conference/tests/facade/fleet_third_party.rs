@@ -201,3 +201,48 @@ async fn a_member_that_reads_the_token_late_in_its_life_switches_with_the_fleet(
         "the late member sent the old token after the refresh"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hand_over_under_the_shared_budget_costs_no_throttled_answer() {
+    // The fake server enforces DingTalk's 20 calls/s; the clients keep their default budget
+    // (20/s per API, shared on Redis), saturated by calls back to back.
+    let redis = RedisServer::start();
+    let mock = MockServer::start_with(
+        MockConfig::new()
+            .with_token_lifetime(LIFETIME)
+            .with_corp_token_invalidation()
+            .with_qps_limit(Some(20)),
+    )
+    .await
+    .expect("fake server");
+    let clients: Vec<Client> = (0..CLIENTS)
+        .map(|_| {
+            Client::builder()
+                .base_url(mock.base_url())
+                .suite_credentials(
+                    DEFAULT_SUITE_KEY,
+                    DEFAULT_SUITE_SECRET,
+                    DEFAULT_CORP_ID,
+                    DEFAULT_SUITE_TICKET,
+                )
+                .retry_policy(fast_retries())
+                .token_refresh_margin(MARGIN)
+                .redis(redis.url())
+                .redis_prefix("fleet-test")
+                .build()
+                .expect("client")
+                .with_options(CallOptions::new().coalesce(false))
+        })
+        .collect();
+    let outcome = call_for(&mock, &clients, Duration::from_secs(6)).await;
+    let counters = outcome.counters;
+    assert_eq!(outcome.failed, 0, "{:?}", outcome.first_failure);
+    assert!(counters.corp_token_requests >= 2, "{counters:?}");
+    assert!(
+        counters.rejected_tokens <= counters.corp_token_requests,
+        "{counters:?}"
+    );
+    // Calls that waited for the new token take a new slot of the budget rather than go out
+    // in a burst with the calls on time.
+    assert_eq!(counters.qps_throttled, 0, "{counters:?}");
+}
