@@ -162,8 +162,9 @@ async fn per_process_caches_invalidate_each_others_tokens() {
         ..
     } = outcome.counters;
     eprintln!(
-        "per-process: {} answered, {} failed, {fetches} corp token fetches, {rejected} rejected tokens",
-        outcome.answered, outcome.failed
+        "per-process: {} answered, {} failed, {fetches} corp token fetches, {rejected} rejected \
+         tokens; first failure: {:?}",
+        outcome.answered, outcome.failed, outcome.first_failure
     );
     // Each client's first refresh alone invalidates the tokens of the others.
     assert!(
