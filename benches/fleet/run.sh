@@ -11,10 +11,19 @@
 # and limiters (no Redis). Token fetches and throttled answers come from the fake server's
 # counters. Needs redis-server (Debian: apt-get install redis-server) and curl.
 #
+# Two more runs, not in the default RUNS, for a third-party app (the fake server's suite, for
+# its organisation) against a fake server started with --invalidate-previous-corp-token (each
+# new corp token invalidates the earlier ones): "third-party", the fleet on one Redis, and
+# "third-party-per-process", per-process caches, each process limited to its share of the
+# budget (QPS_LIMIT / PROCESSES calls/s, at least 1) so that both runs last about as long.
+# They print the tokens refused (400 InvalidAuthentication) and the corp token fetches:
+#
+#   RUNS="third-party third-party-per-process" benches/fleet/run.sh
+#
 # Environment: PROCESSES (8), CALLS (250), CONCURRENCY (4), LIFETIME (10), MARGIN (1, the
-# refresh margin in seconds), QPS_LIMIT (20), RUNS (which of the three: "fleet killed
-# per-process"), FLEET_RATE_ALONE (unset: each process keeps the whole 20/s while Redis is
-# away; N: N calls/s each), CARGO_TARGET_DIR (target).
+# refresh margin in seconds), QPS_LIMIT (20), RUNS (which runs: "fleet killed per-process" by
+# default; also "third-party third-party-per-process"), FLEET_RATE_ALONE (unset: each process
+# keeps the whole 20/s while Redis is away; N: N calls/s each), CARGO_TARGET_DIR (target).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 
@@ -46,7 +55,7 @@ trap 'stop; rm -rf "$work"' EXIT
 
 start_servers() {
     "$release"/dingtalk-conference-mock --port 0 --token-lifetime "$LIFETIME" --qps-limit "$QPS_LIMIT" \
-        >"$work/mock.out" 2>"$work/mock.err" &
+        "$@" >"$work/mock.out" 2>"$work/mock.err" &
     mock_pid=$!
     redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
@@ -61,11 +70,17 @@ start_servers() {
 
 run() {
     local name=$1 redis_url=$2 kill_after=${3:-}
-    start_servers
+    local mock_args=() app=internal rate=
+    if [[ $name == third-party* ]]; then
+        mock_args=(--invalidate-previous-corp-token) app=third-party
+        [[ $redis_url == none ]] && rate=$(( QPS_LIMIT / PROCESSES > 0 ? QPS_LIMIT / PROCESSES : 1 ))
+    fi
+    start_servers "${mock_args[@]}"
     [[ $redis_url == redis ]] && redis_url="redis://127.0.0.1:$redis_port"
     local started pids=()
     started=$(date +%s.%N)
     for p in $(seq 1 "$PROCESSES"); do
+        FLEET_APP=$app FLEET_RATE=$rate \
         "$release"/examples/fleet_worker "$base_url" "$redis_url" "$CALLS" "$CONCURRENCY" "$MARGIN" "${ids[@]}" \
             >"$work/$name.$p.json" 2>"$work/$name.$p.err" &
         pids+=($!)
@@ -90,8 +105,14 @@ calls = sum(r["calls"] for r in runs)
 print(f"{name}: {calls} calls, {answered} answered, {sum(r['throttled'] for r in runs)} failed throttled, "
       f"{sum(r['timed_out'] for r in runs)} timed out, {sum(r['other_errors'] for r in runs)} other errors, "
       f"{failed} processes failed; slowest call {max(r['slowest_call_ms'] for r in runs)} ms")
+fetches = c['corp_token_requests'] if name.startswith('third-party') else c['token_requests']
 print(f"  fake server: {c['conference_requests']} conference requests, {c['qps_throttled']} throttled answers, "
-      f"{c['token_requests']} token fetches (bound: elapsed/lifetime + 1 = {elapsed / lifetime + 1:.1f})")
+      f"{fetches} token fetches (bound: elapsed/lifetime + 1 = {elapsed / lifetime + 1:.1f})")
+if name.startswith('third-party'):
+    failed_calls = calls - answered
+    print(f"  third-party, corp tokens invalidating each other: {c.get('rejected_tokens', 0)} rejected-token answers "
+          f"(400 InvalidAuthentication) for {c['corp_token_requests']} corp token fetches; "
+          f"{answered} calls answered, {failed_calls} failed")
 print(f"  elapsed {elapsed:.2f} s; achieved {answered / elapsed:.2f} answered calls/s "
       f"({answered / elapsed / 20 * 100:.0f} % of 20/s)")
 PY
@@ -107,4 +128,6 @@ echo "FLEET_RATE_ALONE=${FLEET_RATE_ALONE:-unset}"
 expected=$(python3 -c "print(round($PROCESSES * $CALLS / ($QPS_LIMIT * 0.95) / 2, 1))")
 [[ " $RUNS " == *" killed "* ]] && run fleet-redis-killed redis "$expected"
 [[ " $RUNS " == *" per-process "* ]] && run per-process none
+[[ " $RUNS " == *" third-party "* ]] && run third-party redis
+[[ " $RUNS " == *" third-party-per-process "* ]] && run third-party-per-process none
 true

@@ -13,12 +13,17 @@ use crate::{
 const USAGE: &str = "\
 dingtalk-conference-mock: a fake DingTalk video conference server on 127.0.0.1
 
-Usage: dingtalk-conference-mock [--port N] [--token-lifetime SECS] [--no-seed] [LIMITS]
+Usage: dingtalk-conference-mock [--port N] [--token-lifetime SECS] [--no-seed]
+                                [--invalidate-previous-corp-token] [LIMITS]
 
 Options:
   --port N                Port to listen on (default 0: pick a free one)
   --token-lifetime SECS   Lifetime of issued tokens, and their expireIn (default 7200)
   --no-seed               Start without the seeded conferences
+  --invalidate-previous-corp-token
+                          Each new corp token (getCorpAccessToken) invalidates the earlier
+                          ones of its suite and organisation at once: they get 400
+                          InvalidAuthentication (default: they stay valid until they expire)
   -h, --help              Print this help
 
 Limits (all off unless given; `off` turns one off):
@@ -160,6 +165,9 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
                 config.token_lifetime = Duration::from_secs(secs);
             }
             "--no-seed" if inline.is_none() => config.seed = false,
+            "--invalidate-previous-corp-token" if inline.is_none() => {
+                config.invalidate_previous_corp_tokens = true;
+            }
             "--qps-limit" => {
                 let raw = value("--qps-limit")?;
                 limits.qps = Some(off_or(&raw, |raw| {
@@ -248,6 +256,7 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
     };
     let seed = config.seed;
     let lifetime = config.token_lifetime;
+    let invalidate_corp_tokens = config.invalidate_previous_corp_tokens;
     let limits = describe_limits(&config);
     let server = match MockServer::start_with(config).await {
         Ok(server) => server,
@@ -270,6 +279,9 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
          authCorpId={DEFAULT_CORP_ID} suiteTicket={DEFAULT_SUITE_TICKET}"
     );
     eprintln!("token lifetime:  {} s", lifetime.as_secs());
+    if invalidate_corp_tokens {
+        eprintln!("corp tokens:     a new one invalidates the earlier ones");
+    }
     eprintln!("limits:          {limits}");
     if seed {
         let ids = [
@@ -351,6 +363,17 @@ mod tests {
     fn limits_are_off_without_flags() {
         assert_eq!(config(&[]), Ok(MockConfig::default()));
         assert_eq!(describe_limits(&MockConfig::default()), "off");
+    }
+
+    #[test]
+    fn the_corp_token_invalidation_flag_turns_it_on() {
+        assert!(!MockConfig::default().invalidate_previous_corp_tokens);
+        assert_eq!(
+            config(&["--invalidate-previous-corp-token"]),
+            Ok(MockConfig::new().with_corp_token_invalidation())
+        );
+        let error = config(&["--invalidate-previous-corp-token=yes"]).expect_err("refused");
+        assert!(error.contains("unexpected argument"), "{error}");
     }
 
     #[test]

@@ -33,8 +33,9 @@
 //!   suite [`DEFAULT_SUITE_KEY`]/[`DEFAULT_SUITE_SECRET`] for [`DEFAULT_CORP_ID`] with
 //!   [`DEFAULT_SUITE_TICKET`] are registered from the start. An internal app asking again within
 //!   its token's lifetime gets the same token, its expiry extended; a corp token is new every
-//!   time. Tokens can be expired at will ([`MockServer::expire_all_tokens`]) and the suite
-//!   ticket rotated ([`MockServer::set_suite_ticket`]).
+//!   time (whether the earlier ones stay valid is an option, below). Tokens can be expired at
+//!   will ([`MockServer::expire_all_tokens`]) and the suite ticket rotated
+//!   ([`MockServer::set_suite_ticket`]).
 //! - **Conferences.** Seeded with realistic, fixed data (see [`seeded`]): members, a finished
 //!   cloud recording with its transcript, a room code shared by a recurring meeting's
 //!   instances. Create and close them over HTTP, add, change or remove them here, and script
@@ -49,6 +50,13 @@
 //!   an operation of the spec that has no handler here yet is answered `501`, and a unit test
 //!   fails until it has one.
 //! - **DingTalk's limits**, off unless configured: see [Limits](#limits).
+//! - **Options** of [`MockConfig`] (and the binary's flags) besides the limits:
+//!
+//!   | option | setting | flag | default |
+//!   |---|---|---|---|
+//!   | token lifetime, and the `expireIn` announced | [`MockConfig::with_token_lifetime`] | `--token-lifetime SECS` | [`DEFAULT_TOKEN_LIFETIME`] (7200 s) |
+//!   | the [`seeded`] conferences | [`MockConfig::with_seed`] | `--no-seed` | seeded |
+//!   | a new corp token invalidates the earlier ones of its suite and organisation at once (`400 InvalidAuthentication`, counted in [`Counters::rejected_tokens`]): DingTalk's "token is not the latest", for fleets that refresh on their own | [`MockConfig::with_corp_token_invalidation`], [`MockServer::set_corp_token_invalidation`] | `--invalidate-previous-corp-token` | off: earlier corp tokens stay valid until they expire |
 //! - **A log.** Every request as received ([`MockServer::requests`]) and [`Counters`].
 //! - **Control from another process.** Outside DingTalk's API, `GET /__mock/counters` returns the
 //!   [`Counters`] as JSON, `POST /__mock/expire-tokens` expires every token and
@@ -246,6 +254,14 @@ pub struct MockConfig {
     /// The clock the limits count time by: `None` (the default) for Tokio's clock (which a
     /// test can pause and advance), or a [`ManualClock`] the test moves by hand.
     pub limit_clock: Option<ManualClock>,
+    /// Whether issuing a corp token (`getCorpAccessToken`) invalidates, at once, every token
+    /// issued earlier to the same suite key for the same organisation: they get `400
+    /// InvalidAuthentication`, exactly as an expired token does (counted in
+    /// [`Counters::rejected_tokens`]). DingTalk does not document whether an earlier token
+    /// stays valid; this is the worst case, behind the "token is not the latest" failures of
+    /// processes that refresh on their own. Internal apps' tokens are not affected. Default:
+    /// `false` (earlier corp tokens stay valid until they expire).
+    pub invalidate_previous_corp_tokens: bool,
 }
 
 impl Default for MockConfig {
@@ -259,6 +275,7 @@ impl Default for MockConfig {
             ip_ban: DINGTALK_IP_BAN,
             monthly_quota: None,
             limit_clock: None,
+            invalidate_previous_corp_tokens: false,
         }
     }
 }
@@ -345,6 +362,15 @@ impl MockConfig {
         self.limit_clock = Some(clock);
         self
     }
+
+    /// Makes each new corp token invalidate the earlier ones of its suite and organisation
+    /// ([`MockConfig::invalidate_previous_corp_tokens`]; the binary's
+    /// `--invalidate-previous-corp-token`).
+    #[must_use]
+    pub fn with_corp_token_invalidation(mut self) -> Self {
+        self.invalidate_previous_corp_tokens = true;
+        self
+    }
 }
 
 /// One request as the server received it.
@@ -402,6 +428,10 @@ pub struct Counters {
     /// Conference calls refused because their organisation's monthly quota is spent
     /// ([`MockConfig::monthly_quota`]): `403 Forbidden.AccessDenied.ApiCountLimitForOrg`.
     pub quota_refused: u64,
+    /// Calls refused `400 InvalidAuthentication` for their token: missing, never issued,
+    /// expired, or invalidated by a newer corp token
+    /// ([`MockConfig::invalidate_previous_corp_tokens`]).
+    pub rejected_tokens: u64,
 }
 
 /// A running fake DingTalk server on `127.0.0.1`.
@@ -514,6 +544,12 @@ impl MockServer {
     /// next internal-app token request gets a new token.
     pub fn expire_all_tokens(&self) {
         self.shared.lock().expire_all_tokens();
+    }
+
+    /// Changes [`MockConfig::invalidate_previous_corp_tokens`] for corp tokens issued from now
+    /// on (tokens already invalidated stay invalid).
+    pub fn set_corp_token_invalidation(&self, on: bool) {
+        self.shared.lock().set_corp_token_invalidation(on);
     }
 
     /// Mints a valid token directly, with the current lifetime, without a token request (for

@@ -92,6 +92,9 @@ pub(crate) enum TokenError {
 #[derive(Debug)]
 pub(crate) struct State {
     token_lifetime: Duration,
+    /// Whether issuing a corp token invalidates the earlier ones of the same suite and
+    /// organisation ([`MockConfig::invalidate_previous_corp_tokens`]).
+    invalidate_previous_corp_tokens: bool,
     apps: HashMap<String, String>,
     /// The current token of each internal app, by app key.
     app_tokens: HashMap<String, String>,
@@ -121,6 +124,7 @@ impl Shared {
     pub(crate) fn new(config: &MockConfig) -> Self {
         let mut state = State {
             token_lifetime: config.token_lifetime,
+            invalidate_previous_corp_tokens: config.invalidate_previous_corp_tokens,
             apps: HashMap::new(),
             app_tokens: HashMap::new(),
             suites: HashMap::new(),
@@ -194,6 +198,10 @@ impl State {
         self.token_lifetime = lifetime;
     }
 
+    pub(crate) fn set_corp_token_invalidation(&mut self, on: bool) {
+        self.invalidate_previous_corp_tokens = on;
+    }
+
     pub(crate) fn expire_all_tokens(&mut self) {
         let now = Instant::now();
         for (expiry, _) in self.tokens.values_mut() {
@@ -251,7 +259,9 @@ impl State {
         Ok(token)
     }
 
-    /// A third-party app's token for one organisation: a new one every time.
+    /// A third-party app's token for one organisation: a new one every time. With
+    /// [`MockConfig::invalidate_previous_corp_tokens`], every earlier token of the same suite
+    /// and organisation expires at once (and gets `InvalidAuthentication` from then on).
     pub(crate) fn corp_token(
         &mut self,
         key: &str,
@@ -268,10 +278,19 @@ impl State {
         if !suite.corps.contains(corp) {
             return Err(TokenError::AuthInfo);
         }
-        Ok(self.mint_token(Owner::Suite {
+        let owner = Owner::Suite {
             suite: key.to_owned(),
             corp: corp.to_owned(),
-        }))
+        };
+        if self.invalidate_previous_corp_tokens {
+            let now = Instant::now();
+            for (expiry, issued_to) in self.tokens.values_mut() {
+                if *issued_to == owner && *expiry > now {
+                    *expiry = now;
+                }
+            }
+        }
+        Ok(self.mint_token(owner))
     }
 
     /// Stores `info` under `id`.

@@ -541,6 +541,7 @@ async fn counters_report_each_kind_of_refusal_beside_the_other_counts() {
         qps_throttled: 1,
         ip_banned: 2,
         quota_refused: 6,
+        rejected_tokens: 0,
     };
     assert_eq!(server.counters(), expected);
 

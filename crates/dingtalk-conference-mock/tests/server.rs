@@ -112,6 +112,7 @@ async fn counters_count_each_route_and_every_fault() {
             qps_throttled: 0,
             ip_banned: 0,
             quota_refused: 0,
+            rejected_tokens: 0,
         }
     );
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use dingtalk_conference_mock::{
     DEFAULT_APP_KEY, DEFAULT_APP_SECRET, DEFAULT_CORP_ID, DEFAULT_SUITE_KEY, DEFAULT_SUITE_SECRET,
-    DEFAULT_SUITE_TICKET, MockServer,
+    DEFAULT_SUITE_TICKET, MockConfig, MockServer,
 };
 use serde_json::{Value, json};
 
@@ -240,4 +240,108 @@ async fn added_app_and_suite_get_tokens() {
     )
     .await;
     assert_eq!(status, 200);
+}
+
+/// `GET /v1.0/conference/videoConferences/{STARTED}` with `token`: the status and the body.
+async fn query_with(server: &MockServer, token: &str) -> (u16, Value) {
+    let response = client()
+        .get(format!(
+            "{}/v1.0/conference/videoConferences/{}",
+            server.base_url(),
+            dingtalk_conference_mock::seeded::STARTED
+        ))
+        .header("x-acs-dingtalk-access-token", token)
+        .send()
+        .await
+        .expect("a response");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+async fn default_corp_token(server: &MockServer) -> String {
+    let (status, body) = corp_token(
+        server,
+        DEFAULT_SUITE_KEY,
+        DEFAULT_SUITE_SECRET,
+        DEFAULT_CORP_ID,
+        DEFAULT_SUITE_TICKET,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["accessToken"].as_str().expect("a token").to_owned()
+}
+
+#[tokio::test]
+async fn earlier_corp_tokens_stay_valid_by_default() {
+    let server = MockServer::start().await.expect("server");
+    let first = default_corp_token(&server).await;
+    let second = default_corp_token(&server).await;
+    assert_eq!(query_with(&server, &first).await.0, 200);
+    assert_eq!(query_with(&server, &second).await.0, 200);
+    assert_eq!(server.counters().rejected_tokens, 0);
+}
+
+#[tokio::test]
+async fn with_invalidation_a_new_corp_token_invalidates_the_earlier_ones_of_its_pair_only() {
+    let server = MockServer::start_with(MockConfig::new().with_corp_token_invalidation())
+        .await
+        .expect("server");
+    server.add_suite("suite-2", "suite-secret", DEFAULT_CORP_ID, "ticket-2");
+    let (_, other_suite) = corp_token(
+        &server,
+        "suite-2",
+        "suite-secret",
+        DEFAULT_CORP_ID,
+        "ticket-2",
+    )
+    .await;
+    let other_suite = other_suite["accessToken"].as_str().expect("a token");
+    let (_, app) = app_token(&server, DEFAULT_APP_KEY, DEFAULT_APP_SECRET).await;
+    let app = app["accessToken"].as_str().expect("a token");
+
+    let first = default_corp_token(&server).await;
+    let second = default_corp_token(&server).await;
+    assert_eq!(query_with(&server, &second).await.0, 200);
+    let third = default_corp_token(&server).await;
+    // Every earlier token of the pair is refused as an expired one is.
+    for earlier in [&first, &second] {
+        let (status, body) = query_with(&server, earlier).await;
+        assert_eq!(status, 400);
+        assert_eq!(code(&body), "InvalidAuthentication");
+    }
+    assert_eq!(query_with(&server, &third).await.0, 200);
+    // Another suite for the same organisation, and the internal app, keep theirs.
+    assert_eq!(query_with(&server, other_suite).await.0, 200);
+    assert_eq!(query_with(&server, app).await.0, 200);
+
+    let counters = server.counters();
+    assert_eq!(counters.rejected_tokens, 2);
+    assert_eq!(counters.corp_token_requests, 4);
+    // The same count for another process.
+    let served: Value = client()
+        .get(format!("{}/__mock/counters", server.base_url()))
+        .send()
+        .await
+        .expect("a response")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(served["rejected_tokens"], 2);
+}
+
+#[tokio::test]
+async fn corp_token_invalidation_can_be_turned_on_and_off_while_running() {
+    let server = MockServer::start().await.expect("server");
+    let kept = default_corp_token(&server).await;
+    server.set_corp_token_invalidation(true);
+    let latest = default_corp_token(&server).await;
+    assert_eq!(query_with(&server, &kept).await.0, 400);
+    server.set_corp_token_invalidation(false);
+    let newer = default_corp_token(&server).await;
+    assert_eq!(query_with(&server, &latest).await.0, 200);
+    assert_eq!(query_with(&server, &newer).await.0, 200);
+    // A missing token is counted too.
+    let (status, _) = query_with(&server, "").await;
+    assert_eq!(status, 400);
+    assert_eq!(server.counters().rejected_tokens, 2);
 }

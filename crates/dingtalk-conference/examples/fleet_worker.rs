@@ -11,7 +11,10 @@
 //! one JSON line: calls answered (a conference, or DingTalk's "not found"), failed throttled,
 //! timed out, failed otherwise; the wall seconds and the slowest call in milliseconds.
 //! `FLEET_RATE_ALONE=N` gives the process N calls/s per API while Redis is unreachable
-//! (`ClientBuilder::rate_limit_without_redis`).
+//! (`ClientBuilder::rate_limit_without_redis`). `FLEET_APP=third-party` makes the calls as the
+//! fake server's third-party app for its organisation (suite credentials) instead of its
+//! internal app. `FLEET_RATE=N` gives the process N calls/s per API instead of 20 (its share
+//! of the budget when it runs without Redis).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -34,8 +37,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let concurrency: usize = concurrency.parse().map_err(|_| usage)?;
     let margin: f64 = margin.parse().map_err(|_| usage)?;
 
-    let mut builder = Client::builder()
-        .app_credentials("mock-app-key", "mock-app-secret")
+    let mut builder = Client::builder();
+    builder = match std::env::var("FLEET_APP").as_deref() {
+        Ok("third-party") => builder.suite_credentials(
+            "mock-suite-key",
+            "mock-suite-secret",
+            "mock-corp-id",
+            "mock-suite-ticket",
+        ),
+        Ok("internal") | Err(_) => builder.app_credentials("mock-app-key", "mock-app-secret"),
+        Ok(other) => {
+            return Err(format!("FLEET_APP: `{other}` is not internal or third-party").into());
+        }
+    };
+    if let Some(rate) = std::env::var("FLEET_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        builder = builder.rate_limit(RateLimit::per_second(rate));
+    }
+    let mut builder = builder
         .base_url(base_url.as_str())
         .token_refresh_margin(Duration::from_secs_f64(margin));
     if redis_url != "none" {

@@ -36,6 +36,10 @@ const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 pub struct AccessToken {
     token: Secret,
     expiry: Expiry,
+    /// When the cache should start replacing it, counted like `expiry`, if the source knows
+    /// better than the client's refresh margin (a token shared by a fleet is replaced when
+    /// its shared copy runs out, by all members at once).
+    refresh_in: Option<Duration>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -55,6 +59,7 @@ impl AccessToken {
         Self {
             token: token.into(),
             expiry: expires_in.map_or(Expiry::Unknown, Expiry::In),
+            refresh_in: None,
         }
     }
 
@@ -65,7 +70,16 @@ impl AccessToken {
         Self {
             token: token.into(),
             expiry: Expiry::At(expires_at),
+            refresh_in: None,
         }
+    }
+
+    /// The same token, to be replaced `refresh_in` from when this value is made rather than
+    /// the client's refresh margin before it expires.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn refreshed_in(mut self, refresh_in: Duration) -> Self {
+        self.refresh_in = Some(refresh_in);
+        self
     }
 
     /// The token itself.
@@ -318,6 +332,13 @@ impl fmt::Debug for CachedToken {
 /// The outcome of one fetch, published to everyone waiting for it.
 type Outcome = Option<Result<CachedToken, Error>>;
 
+/// The longest pause of a hand-over (see [`TokenCache::handing_over`]): the calls already sent
+/// with the old token get this long to reach DingTalk before the new token replaces it.
+const HANDOVER_PAUSE_MAX: Duration = Duration::from_secs(1);
+/// How long callers wait, beyond the pause, for a hand-over's new token before they go on with
+/// the old one (still valid: a fetch that has not answered may not have replaced it yet).
+const HANDOVER_FETCH_WAIT: Duration = Duration::from_secs(1);
+
 /// The first wait after a failed background refresh; it doubles with each further failure.
 const REFRESH_BACKOFF_INITIAL: Duration = Duration::from_secs(1);
 /// The longest wait between two background refresh attempts.
@@ -332,6 +353,8 @@ struct CacheState {
     /// Background refreshes that failed in a row, and when the next one may start.
     refresh_failures: u32,
     next_refresh_at: Option<Instant>,
+    /// Until when callers wait for the hand-over in flight instead of sending the old token.
+    handover_until: Option<Instant>,
 }
 
 /// The token cache: one fetch at a time, refresh beside the callers while the current token is
@@ -349,6 +372,9 @@ struct CacheInner {
     fetch_timeout: Duration,
     /// False for a static token: fetching "again" returns the same rejected token.
     replaceable: bool,
+    /// Set when a new token invalidates the current one: the pause before a refresh, during
+    /// which nobody sends the current token ([`TokenCache::handing_over`]).
+    handover: Option<Duration>,
     state: Mutex<CacheState>,
 }
 
@@ -365,9 +391,27 @@ impl TokenCache {
                 refresh_margin,
                 fetch_timeout,
                 replaceable,
+                handover: None,
                 state: Mutex::default(),
             }),
         }
+    }
+
+    /// For tokens that a newer one invalidates at once (a third-party app's corp token, as far
+    /// as DingTalk documents: "the token is not the latest"). A refresh that runs beside the
+    /// callers would have them send the old token after the new one has killed it, and a fleet
+    /// sharing the token would see a rejection in every process. Instead, once the token is
+    /// due, the cache hands it over: callers stop sending it and wait; the refresh starts
+    /// after a pause (a quarter of the refresh margin, at most a second) that lets the calls
+    /// already sent with it reach DingTalk, and the members of a fleet, due at the same
+    /// moment, stop too. Callers wait at most the pause and a second more: a refresh slower
+    /// than that goes on beside them, with the still-valid old token, as for other tokens.
+    pub(crate) fn handing_over(mut self) -> Self {
+        let pause = (self.inner.refresh_margin / 4).min(HANDOVER_PAUSE_MAX);
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.handover = Some(pause);
+        }
+        self
     }
 
     pub(crate) fn provider_name(&self) -> &str {
@@ -383,26 +427,63 @@ impl TokenCache {
     /// but still valid is returned at once too, while one refresh runs beside (after a failed
     /// refresh, the next waits 1 s, 2 s, 4 s, … up to 60 s). With no valid token, the caller
     /// waits for the fetch in flight, starting one if there is none.
+    ///
+    /// A token that a newer one invalidates is handed over instead ([`Self::handing_over`]).
     pub(crate) async fn get(&self) -> Result<CachedToken, Error> {
-        let mut outcome = {
+        let (mut outcome, handing_over) = {
             let mut state = self.inner.lock();
             let now = Instant::now();
             if let Some(token) = state.current.as_ref().filter(|t| t.is_usable(now)) {
                 let token = token.clone();
-                if !token.is_fresh(now)
-                    && state.in_flight.is_none()
-                    && state.next_refresh_at.is_none_or(|at| now >= at)
-                {
-                    self.inner.start_fetch(&mut state)?;
+                if token.is_fresh(now) {
+                    return Ok(token);
                 }
-                return Ok(token);
-            }
-            match &state.in_flight {
-                Some(outcome) => outcome.clone(),
-                None => self.inner.start_fetch(&mut state)?,
+                let may_start =
+                    state.in_flight.is_none() && state.next_refresh_at.is_none_or(|at| now >= at);
+                let Some(pause) = self.inner.handover else {
+                    if may_start {
+                        self.inner.start_fetch(&mut state, Duration::ZERO)?;
+                    }
+                    return Ok(token);
+                };
+                let outcome = if may_start {
+                    state.handover_until = now.checked_add(pause + HANDOVER_FETCH_WAIT);
+                    self.inner.start_fetch(&mut state, pause)?
+                } else {
+                    match (&state.in_flight, state.handover_until) {
+                        (Some(outcome), Some(until)) if now < until => outcome.clone(),
+                        // Backing off after a failed refresh, or past the hand-over's wait.
+                        _ => return Ok(token),
+                    }
+                };
+                // Waiting ends when the token expires, if that comes first.
+                let until = match (state.handover_until, token.valid_until) {
+                    (Some(until), Some(valid)) => Some(until.min(valid)),
+                    (until, _) => until,
+                };
+                (outcome, until.map(|until| (until, token)))
+            } else {
+                match &state.in_flight {
+                    Some(outcome) => (outcome.clone(), None),
+                    None => (self.inner.start_fetch(&mut state, Duration::ZERO)?, None),
+                }
             }
         };
-        let published = outcome.wait_for(Option::is_some).await.map(|o| o.clone());
+        let handed_over = match handing_over {
+            None => None,
+            Some((until, current)) => {
+                match tokio::time::timeout_at(until, outcome.wait_for(Option::is_some)).await {
+                    Ok(published) => Some(published.map(|o| o.clone())),
+                    // The new token is slow to come: the old one is still valid.
+                    Err(_) if current.is_usable(Instant::now()) => return Ok(current),
+                    Err(_) => None,
+                }
+            }
+        };
+        let published = match handed_over {
+            Some(published) => published,
+            None => outcome.wait_for(Option::is_some).await.map(|o| o.clone()),
+        };
         match published {
             Ok(Some(result)) => result,
             // The fetch task ended without a word (its runtime is shutting down): forget it,
@@ -452,10 +533,12 @@ impl CacheInner {
         }
     }
 
-    /// Starts the one fetch, in a task of its own, and returns where its outcome will appear.
+    /// Starts the one fetch, after `pause`, in a task of its own, and returns where its outcome
+    /// will appear.
     fn start_fetch(
         self: &Arc<Self>,
         state: &mut CacheState,
+        pause: Duration,
     ) -> Result<watch::Receiver<Outcome>, Error> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             Error::Config("the client must be used inside a Tokio runtime".to_string())
@@ -464,6 +547,9 @@ impl CacheInner {
         state.in_flight = Some(outcome.clone());
         let cache = Arc::clone(self);
         runtime.spawn(async move {
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
             let result = cache.fetch().await;
             let result = cache.finish(result);
             // Nobody may be waiting (a background refresh): that is fine.
@@ -495,6 +581,7 @@ impl CacheInner {
     fn finish(&self, result: Result<CachedToken, Error>) -> Result<CachedToken, Error> {
         let mut state = self.lock();
         state.in_flight = None;
+        state.handover_until = None;
         match result {
             Ok(cached) => {
                 tracing::debug!(
@@ -551,10 +638,14 @@ impl CacheInner {
             Some(lifetime) => {
                 // Any provider's lifetime, not only DingTalk's expireIn, is kept within bounds.
                 let lifetime = lifetime.clamp(MIN_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME);
-                // Refresh a little early, but never spend more than half the lifetime waiting.
+                // Refresh a little early, but never spend more than half the lifetime waiting;
+                // or when the source says.
                 let margin = self.refresh_margin.min(lifetime / 2);
+                let refresh_in = token
+                    .refresh_in
+                    .map_or(lifetime - margin, |refresh_in| refresh_in.min(lifetime));
                 (
-                    now.checked_add(lifetime - margin),
+                    now.checked_add(refresh_in),
                     now.checked_add(lifetime),
                     SystemTime::now().checked_add(lifetime),
                 )
@@ -639,6 +730,75 @@ mod tests {
     }
 
     const MINUTE: Duration = Duration::from_secs(60);
+
+    #[tokio::test(start_paused = true)]
+    async fn a_token_handed_over_is_not_sent_while_its_replacement_is_fetched() {
+        // Lifetime 10 s, margin 2 s: the pause is 0.5 s; the replacement takes 0.1 s.
+        let (cache, fetches) = cache(
+            vec![
+                Step::Token(Duration::from_secs(10)),
+                Step::SlowToken(Duration::from_millis(100), Duration::from_secs(10)),
+            ],
+            Duration::from_secs(2),
+        );
+        let cache = Arc::new(cache.handing_over());
+        let first = cache.get().await.expect("token");
+        tokio::time::advance(Duration::from_millis(8500)).await;
+        let started = Instant::now();
+        let callers: Vec<_> = (0..10)
+            .map(|_| {
+                let cache = Arc::clone(&cache);
+                tokio::spawn(async move { cache.get().await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            1,
+            "fetched before the pause ended"
+        );
+        for caller in callers {
+            let token = caller.await.expect("ran").expect("token");
+            assert_ne!(token.id, first.id, "the old token was handed out");
+        }
+        assert_eq!(started.elapsed(), Duration::from_millis(600));
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hand_over_whose_fetch_hangs_goes_on_with_the_old_token_after_a_bounded_wait() {
+        // Lifetime 60 s, margin 8 s: the pause is 1 s (the longest).
+        let (cache, fetches) = cache(
+            vec![Step::Token(MINUTE), Step::Hang],
+            Duration::from_secs(8),
+        );
+        let cache = cache.handing_over();
+        let first = cache.get().await.expect("token");
+        tokio::time::advance(Duration::from_millis(52_500)).await;
+        let started = Instant::now();
+        let token = cache.get().await.expect("token");
+        assert_eq!(token.id, first.id);
+        assert_eq!(started.elapsed(), HANDOVER_PAUSE_MAX + HANDOVER_FETCH_WAIT);
+        // The refresh goes on beside the callers; nobody waits for it again.
+        let started = Instant::now();
+        assert_eq!(cache.get().await.expect("token").id, first.id);
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_sources_refresh_moment_overrides_the_margin() {
+        let (cache, _) = cache(vec![Step::Fail], Duration::from_secs(300));
+        let now = Instant::now();
+        let token = AccessToken::new("t", Some(Duration::from_secs(400)))
+            .refreshed_in(Duration::from_millis(150));
+        let entry = cache.inner.cache_entry(token).expect("entry");
+        let refresh_in = entry.refresh_at.expect("a refresh moment") - now;
+        assert!(refresh_in >= Duration::from_millis(150), "{refresh_in:?}");
+        assert!(refresh_in < Duration::from_secs(1), "{refresh_in:?}");
+        let valid_for = entry.valid_until.expect("an expiry") - now;
+        assert!(valid_for >= Duration::from_secs(399), "{valid_for:?}");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_provider_that_never_answers_times_out_and_the_next_call_fetches_anew() {

@@ -437,6 +437,9 @@ impl ClientBuilder {
 
         let mut suite = None;
         let replaceable = !matches!(credentials, Credentials::StaticToken(_));
+        // A new corp token may invalidate the one before it: hand it over, never refresh it
+        // beside the callers.
+        let hands_over = matches!(credentials, Credentials::Suite { .. });
         let provider: Arc<dyn TokenProvider> = match credentials {
             Credentials::StaticToken(token) => Arc::new(StaticToken(token)),
             Credentials::App {
@@ -516,6 +519,11 @@ impl ClientBuilder {
             self.token_fetch_timeout.unwrap_or(self.timeout),
             replaceable,
         );
+        let tokens = if hands_over {
+            tokens.handing_over()
+        } else {
+            tokens
+        };
         Ok(Client::new(
             endpoint,
             tokens,

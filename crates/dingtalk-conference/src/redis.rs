@@ -527,7 +527,9 @@ impl RedisStore {
             let (margin_ms, token) = value.split_once(':')?;
             let margin = Duration::from_millis(margin_ms.parse().ok()?);
             let ttl = Duration::from_millis(u64::try_from(pttl).ok()?);
-            (!token.is_empty()).then(|| AccessToken::new(token, Some(ttl + margin)))
+            // Every member replaces it when the shared copy runs out, whatever its own margin.
+            (!token.is_empty())
+                .then(|| AccessToken::new(token, Some(ttl + margin)).refreshed_in(ttl))
         }))
     }
 

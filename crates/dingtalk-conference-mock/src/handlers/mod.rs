@@ -155,6 +155,7 @@ pub(crate) fn serve(shared: &Shared, handler: Handler, call: &Call<'_>) -> Reply
             .get(dingtalk_conference_api::ACCESS_TOKEN_HEADER)
             .and_then(|value| value.to_str().ok());
         let Some(owner) = token.and_then(|token| state.token_owner(token)).cloned() else {
+            state.counters_mut().rejected_tokens += 1;
             return call.bad_request("InvalidAuthentication", "不合法的access_token");
         };
         if let Err(refusal) = state.admit_call(&owner, call.matched.operation_id) {

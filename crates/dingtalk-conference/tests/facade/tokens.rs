@@ -468,7 +468,8 @@ async fn a_custom_providers_absurd_lifetime_is_clamped_too() {
 
 /// A third-party app client (a new token on every fetch) whose token, of lifetime 10 s with a
 /// 5 s margin, is due for refresh: the calls that follow happen inside the margin, which
-/// leaves them almost 5 s however loaded the machine.
+/// leaves them almost 5 s however loaded the machine (the first waits 2 s of it: the pause and
+/// the bounded wait of the hand-over of a third-party app's token).
 async fn suite_client_inside_the_refresh_margin(mock: &MockServer) -> Client {
     let client = Client::builder()
         .rate_limit(RateLimit::none())
