@@ -20,7 +20,7 @@
 #
 #   RUNS="third-party third-party-per-process" benches/fleet/run.sh
 #
-# Environment: PROCESSES (8), CALLS (250), CONCURRENCY (4), LIFETIME (10), MARGIN (1, the
+# Environment: PROCESSES (8), CALLS (250), CONCURRENCY (4), LIFETIME (10), MARGIN (0.2, the
 # refresh margin in seconds), QPS_LIMIT (20), RUNS (which runs: "fleet killed per-process" by
 # default; also "third-party third-party-per-process"), FLEET_RATE_ALONE (unset: each process
 # keeps the whole 20/s while Redis is away; N: N calls/s each), CARGO_TARGET_DIR (target).
@@ -31,7 +31,7 @@ PROCESSES=${PROCESSES:-8}
 CALLS=${CALLS:-250}
 CONCURRENCY=${CONCURRENCY:-4}
 LIFETIME=${LIFETIME:-10}
-MARGIN=${MARGIN:-1}
+MARGIN=${MARGIN:-0.2}
 QPS_LIMIT=${QPS_LIMIT:-20}
 ids=(6323d7568777190142ab9d10 65c6f2a1e4b0c7d93a1f0e27 67d3a9c2f1e84b05d6a2c913
     66e1b4d7a9c3f20857e4b6a0 64f0c8e3b2a7d61945c0d8f1 68a2e5f0c7b9d43186f1a5c2

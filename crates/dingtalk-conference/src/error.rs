@@ -719,7 +719,7 @@ impl ErrorCode {
             Self::NoPermission => "the app may not read this conference",
             Self::SystemError => "an error inside DingTalk; try again later",
             Self::InvalidAuthentication => {
-                "the access token was rejected; check the credentials and the edition (api.dingtalk.io vs api.dingtalk.com)"
+                "the access token was rejected (expired, or invalidated by a newer one: a third-party app's new token may invalidate the old); check that no other system fetches this app's tokens, the credentials, and the edition (api.dingtalk.io vs api.dingtalk.com)"
             }
             code if code.is_throttling() => "DingTalk throttled the call; slow down and retry",
             Self::ApiCountLimitForOrg => "the organisation's monthly API quota is spent",

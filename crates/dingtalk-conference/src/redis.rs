@@ -41,7 +41,7 @@ const RETRY_REDIS_AFTER: Duration = Duration::from_secs(1);
 /// The first wait of a process polling for the token another one is fetching; it doubles up to
 /// [`POLL_MAX`].
 const POLL_INITIAL: Duration = Duration::from_millis(10);
-const POLL_MAX: Duration = Duration::from_millis(250);
+const POLL_MAX: Duration = Duration::from_millis(50);
 /// The shared budget spaces calls at this share of the configured rate: DingTalk counts calls
 /// per whole second as they arrive, and arrival times jitter.
 pub(crate) const SHARED_RATE_HEADROOM: f64 = 0.95;
