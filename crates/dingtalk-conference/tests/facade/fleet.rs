@@ -197,19 +197,29 @@ async fn redis_stopped_mid_run_then_restarted_every_call_is_answered_and_redis_i
     );
 }
 
+/// `n` members whose calls must finish within `deadline`.
+fn members_within(
+    mock: &MockServer,
+    redis: &RedisServer,
+    n: usize,
+    deadline: Duration,
+) -> Vec<Client> {
+    (0..n)
+        .map(|_| {
+            member(mock, redis)
+                .call_timeout(deadline)
+                .build()
+                .expect("client")
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_redis_costs_a_bounded_wait_and_no_call() {
     let redis = RedisServer::start();
     let mock = MockServer::start().await.expect("fake server");
     // Calls must finish within 2 s, while Redis sleeps 3 s.
-    let clients: Vec<Client> = (0..3)
-        .map(|_| {
-            member(&mock, &redis)
-                .call_timeout(Duration::from_secs(2))
-                .build()
-                .expect("client")
-        })
-        .collect();
+    let clients = members_within(&mock, &redis, 3, Duration::from_secs(2));
     all_call(&clients, 2).await;
     let sleeper = {
         let port = redis.port.to_string();
@@ -390,14 +400,7 @@ async fn without_redis_each_client_keeps_to_its_share_of_the_budget() {
 async fn a_paused_redis_costs_a_bounded_wait_and_is_used_again_afterwards() {
     let redis = RedisServer::start();
     let mock = MockServer::start().await.expect("fake server");
-    let clients: Vec<Client> = (0..3)
-        .map(|_| {
-            member(&mock, &redis)
-                .call_timeout(Duration::from_secs(2))
-                .build()
-                .expect("client")
-        })
-        .collect();
+    let clients = members_within(&mock, &redis, 3, Duration::from_secs(2));
     all_call(&clients, 2).await;
     assert_eq!(
         redis.cli(&["CLIENT", "PAUSE", "2500", "ALL"]).as_deref(),

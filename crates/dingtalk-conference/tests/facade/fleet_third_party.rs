@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use dingtalk_conference::{CallOptions, Client, RateLimit};
+use dingtalk_conference::{CallOptions, Client, ClientBuilder, RateLimit};
 use dingtalk_conference_mock::{
     Counters, DEFAULT_CORP_ID, DEFAULT_SUITE_KEY, DEFAULT_SUITE_SECRET, DEFAULT_SUITE_TICKET,
     MockConfig, MockServer, seeded,
@@ -53,7 +53,17 @@ fn third_party_client_with_margin(
     redis: Option<&RedisServer>,
     margin: Duration,
 ) -> Client {
-    let mut builder = Client::builder()
+    built(third_party_builder(mock, redis, margin).rate_limit(RateLimit::none()))
+}
+
+/// The fake server's third-party app for its organisation, refreshing `margin` early, on
+/// `redis` if given.
+fn third_party_builder(
+    mock: &MockServer,
+    redis: Option<&RedisServer>,
+    margin: Duration,
+) -> ClientBuilder {
+    let builder = Client::builder()
         .base_url(mock.base_url())
         .suite_credentials(
             DEFAULT_SUITE_KEY,
@@ -62,11 +72,15 @@ fn third_party_client_with_margin(
             DEFAULT_SUITE_TICKET,
         )
         .retry_policy(fast_retries())
-        .rate_limit(RateLimit::none())
         .token_refresh_margin(margin);
-    if let Some(redis) = redis {
-        builder = builder.redis(redis.url()).redis_prefix("fleet-test");
+    match redis {
+        Some(redis) => builder.redis(redis.url()).redis_prefix("fleet-test"),
+        None => builder,
     }
+}
+
+/// Each call its own request, never one shared with a concurrent caller's.
+fn built(builder: ClientBuilder) -> Client {
     builder
         .build()
         .expect("client")
@@ -217,23 +231,7 @@ async fn a_hand_over_under_the_shared_budget_costs_no_throttled_answer() {
     .await
     .expect("fake server");
     let clients: Vec<Client> = (0..CLIENTS)
-        .map(|_| {
-            Client::builder()
-                .base_url(mock.base_url())
-                .suite_credentials(
-                    DEFAULT_SUITE_KEY,
-                    DEFAULT_SUITE_SECRET,
-                    DEFAULT_CORP_ID,
-                    DEFAULT_SUITE_TICKET,
-                )
-                .retry_policy(fast_retries())
-                .token_refresh_margin(MARGIN)
-                .redis(redis.url())
-                .redis_prefix("fleet-test")
-                .build()
-                .expect("client")
-                .with_options(CallOptions::new().coalesce(false))
-        })
+        .map(|_| built(third_party_builder(&mock, Some(&redis), MARGIN)))
         .collect();
     let outcome = call_for(&mock, &clients, Duration::from_secs(6)).await;
     let counters = outcome.counters;
