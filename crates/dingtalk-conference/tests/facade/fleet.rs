@@ -589,3 +589,52 @@ async fn the_prefix_applies_to_a_store_given_whole() {
         "{keys:?}"
     );
 }
+
+/// The fleet's token never reaches the logs, at TRACE level: not when it is fetched and
+/// stored, read by another member, or rejected and evicted.
+#[tokio::test]
+async fn the_fleets_token_is_never_logged() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    let stored_token = || {
+        let key = redis
+            .keys()
+            .into_iter()
+            .find(|k| k.starts_with("fleet-test:token:"))
+            .expect("the token's key");
+        let stored = redis.cli(&["GET", &key]).expect("the stored token");
+        let (_, token) = stored.split_once(':').expect("{margin_ms}:{token}");
+        token.to_string()
+    };
+    let (tokens, trace) = crate::common::with_trace_capture(async {
+        let first = member(&mock, &redis).build().expect("client");
+        let second = member(&mock, &redis).build().expect("client");
+        first
+            .conference_info(seeded::STARTED)
+            .await
+            .expect("answered");
+        second
+            .conference_info(seeded::STARTED)
+            .await
+            .expect("answered");
+        let old = stored_token();
+        // A rejected token: evicted from Redis, a new one fetched and stored.
+        mock.expire_all_tokens();
+        second
+            .conference_info(seeded::STARTED)
+            .await
+            .expect("answered");
+        [old, stored_token()]
+    })
+    .await;
+    assert_ne!(tokens[0], tokens[1]);
+    assert!(
+        trace.contains("fetching the fleet's token"),
+        "the capture saw the fleet's logs:\n{trace}"
+    );
+    for token in &tokens {
+        assert!(token.len() >= 16, "{token}");
+        assert!(!trace.contains(token.as_str()), "{trace}");
+    }
+    assert_eq!(mock.counters().token_requests, 2);
+}
