@@ -228,14 +228,11 @@ impl Client {
                         interval
                     }
                     Err(error) if error.is_retryable() => {
-                        let Some(delay) = failures.delay_after(&error, &mut interval, &options)
+                        let Some(delay) =
+                            failures.back_off(&error, &mut interval, &options, &mut on_event)
                         else {
                             return Err(error);
                         };
-                        on_event(WaitEvent::BackingOff {
-                            error: &error,
-                            delay,
-                        });
                         delay
                     }
                     Err(error) => return Err(error),
@@ -264,14 +261,16 @@ impl PollFailures {
         *self = Self::default();
     }
 
-    /// A poll failed with the retryable `error`: doubles `interval` (up to `max_interval`) and
-    /// returns the delay before the next poll (honouring `Retry-After`, never past
-    /// `max_interval`), or `None` when too many polls in a row have failed this way.
-    pub(crate) fn delay_after(
+    /// A poll failed with the retryable `error`: doubles `interval` (up to `max_interval`),
+    /// tells `on_event` it backs off, and returns the delay before the next poll (honouring
+    /// `Retry-After`, never past `max_interval`); `None` when too many polls in a row have
+    /// failed this way.
+    pub(crate) fn back_off(
         &mut self,
         error: &Error,
         interval: &mut Duration,
         options: &WaitOptions,
+        on_event: &mut impl FnMut(WaitEvent<'_>),
     ) -> Option<Duration> {
         let (count, limit) = if error.is_throttled() {
             (&mut self.throttled, options.max_consecutive_throttled)
@@ -283,12 +282,12 @@ impl PollFailures {
             return None;
         }
         *interval = interval.saturating_mul(2).min(options.max_interval);
-        Some(
-            error
-                .retry_after()
-                .map_or(*interval, |asked| asked.max(*interval))
-                .min(options.max_interval),
-        )
+        let delay = error
+            .retry_after()
+            .map_or(*interval, |asked| asked.max(*interval))
+            .min(options.max_interval);
+        on_event(WaitEvent::BackingOff { error, delay });
+        Some(delay)
     }
 }
 

@@ -134,14 +134,11 @@ impl Client {
                         scheduled_delay(&watched, interval, &options)
                     }
                     Err(error) if error.is_retryable() => {
-                        let Some(delay) = failures.delay_after(&error, &mut interval, &options)
+                        let Some(delay) =
+                            failures.back_off(&error, &mut interval, &options, &mut on_event)
                         else {
                             return Err(error);
                         };
-                        on_event(WaitEvent::BackingOff {
-                            error: &error,
-                            delay,
-                        });
                         delay
                     }
                     Err(error) => return Err(error),

@@ -159,14 +159,7 @@ async fn watch(
     until: WaitUntil,
     interval: Option<Duration>,
 ) -> Result<dingtalk_conference::ConferenceInfo, Failure> {
-    let timeout = cx.global.timeout;
-    let mut options = WaitOptions::default();
-    if let Some(interval) = interval {
-        options = options.interval(interval);
-    }
-    if let Some(timeout) = timeout {
-        options = options.timeout(timeout);
-    }
+    let options = wait_options(interval, cx.global.timeout);
     let goal = match until {
         WaitUntil::Started => "it has started",
         WaitUntil::Change => "its status changes",
@@ -189,15 +182,7 @@ async fn watch(
     let wait = cx
         .client()
         .wait_for_status_with(id, until, options, progress);
-    // The wait checks its timeout between polls; this also bounds a poll that hangs.
-    let result = match cx.within(wait).await {
-        Ok(result) => result,
-        Err(_) => Err(Error::WaitTimedOut {
-            waited: timeout.unwrap_or_default(),
-            last_status: last_status.get(),
-        }),
-    };
-    result.map_err(Failure::Dingtalk)
+    bounded(cx, wait, &last_status).await
 }
 
 async fn watch_many(
@@ -206,14 +191,7 @@ async fn watch_many(
     until: WaitUntil,
     interval: Option<Duration>,
 ) -> Result<Vec<dingtalk_conference::ConferenceInfo>, Failure> {
-    let timeout = cx.global.timeout;
-    let mut options = WaitOptions::default();
-    if let Some(interval) = interval {
-        options = options.interval(interval);
-    }
-    if let Some(timeout) = timeout {
-        options = options.timeout(timeout);
-    }
+    let options = wait_options(interval, cx.global.timeout);
     say(&render::clean(&format!(
         "watching {} conferences with the batch query, polling every {} (longer while nothing changes)",
         ids.len(),
@@ -238,10 +216,32 @@ async fn watch_many(
         }
     };
     let wait = cx.client().wait_for_all_with(ids, until, options, progress);
+    bounded(cx, wait, &last_status).await
+}
+
+/// The wait's options from `--interval` and `--timeout`.
+fn wait_options(interval: Option<Duration>, timeout: Option<Duration>) -> WaitOptions {
+    let mut options = WaitOptions::default();
+    if let Some(interval) = interval {
+        options = options.interval(interval);
+    }
+    if let Some(timeout) = timeout {
+        options = options.timeout(timeout);
+    }
+    options
+}
+
+/// Runs `wait` within `--timeout`. The wait checks its timeout between polls; this also bounds
+/// a poll that hangs, reported as the wait's own timeout with the last status seen.
+async fn bounded<T>(
+    cx: &Context<'_>,
+    wait: impl Future<Output = Result<T, Error>>,
+    last_status: &Cell<Option<dingtalk_conference::ConferenceStatus>>,
+) -> Result<T, Failure> {
     let result = match cx.within(wait).await {
         Ok(result) => result,
         Err(_) => Err(Error::WaitTimedOut {
-            waited: timeout.unwrap_or_default(),
+            waited: cx.global.timeout.unwrap_or_default(),
             last_status: last_status.get(),
         }),
     };

@@ -10,15 +10,20 @@ use dingtalk_conference_mock::{
     DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockConfig, MockServer, seeded,
 };
 
-use crate::redis_server::{RedisServer, all_call, member};
+use crate::redis_server::{RedisServer, all_call, fleet, member};
+
+/// A fake server enforcing DingTalk's 20 calls/s per app per API.
+async fn mock_enforcing_dingtalks_limit() -> MockServer {
+    MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
+        .await
+        .expect("fake server")
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_fetches_one_token_and_its_keys_hold_no_secret() {
     let redis = RedisServer::start();
     let mock = MockServer::start().await.expect("fake server");
-    let clients: Vec<Client> = (0..6)
-        .map(|_| member(&mock, &redis).build().expect("client"))
-        .collect();
+    let clients = fleet(&mock, &redis, 6, |b| b);
     all_call(&clients, 20).await;
     assert_eq!(
         mock.counters().token_requests,
@@ -54,14 +59,9 @@ async fn the_fleet_refreshes_once_per_lifetime() {
         MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(3)))
             .await
             .expect("fake server");
-    let clients: Vec<Client> = (0..4)
-        .map(|_| {
-            member(&mock, &redis)
-                .token_refresh_margin(Duration::from_secs(1))
-                .build()
-                .expect("client")
-        })
-        .collect();
+    let clients = fleet(&mock, &redis, 4, |b| {
+        b.token_refresh_margin(Duration::from_secs(1))
+    });
     let started = std::time::Instant::now();
     for _ in 0..28 {
         all_call(&clients, 2).await;
@@ -91,9 +91,7 @@ async fn a_dead_lock_holder_is_taken_over() {
             .as_deref(),
         Some("OK")
     );
-    let clients: Vec<Client> = (0..3)
-        .map(|_| member(&mock, &redis).build().expect("client"))
-        .collect();
+    let clients = fleet(&mock, &redis, 3, |b| b);
     all_call(&clients, 5).await;
     assert_eq!(
         mock.counters().token_requests,
@@ -146,19 +144,12 @@ async fn a_late_rejection_does_not_delete_a_newer_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_budget_keeps_the_fleet_under_dingtalks_limit() {
     let redis = RedisServer::start();
-    let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
-        .await
-        .expect("fake server");
+    let mock = mock_enforcing_dingtalks_limit().await;
     // Four processes, each allowed DingTalk's whole 20 calls/s: alone, each would use all of
     // it, and together they would be refused.
-    let clients: Vec<Client> = (0..4)
-        .map(|_| {
-            member(&mock, &redis)
-                .rate_limit(RateLimit::per_second(20))
-                .build()
-                .expect("client")
-        })
-        .collect();
+    let clients = fleet(&mock, &redis, 4, |b| {
+        b.rate_limit(RateLimit::per_second(20))
+    });
     all_call(&clients, 25).await;
     let counters = mock.counters();
     assert_eq!(counters.qps_throttled, 0, "{counters:?}");
@@ -169,9 +160,7 @@ async fn a_shared_budget_keeps_the_fleet_under_dingtalks_limit() {
 async fn redis_stopped_mid_run_then_restarted_every_call_is_answered_and_redis_is_used_again() {
     let mut redis = RedisServer::start();
     let mock = MockServer::start().await.expect("fake server");
-    let clients: Vec<Client> = (0..3)
-        .map(|_| member(&mock, &redis).build().expect("client"))
-        .collect();
+    let clients = fleet(&mock, &redis, 3, |b| b);
     all_call(&clients, 10).await;
     assert_eq!(mock.counters().token_requests, 1);
     // Redis goes away mid-run: every call is still answered, from each client's own cache and
@@ -197,29 +186,12 @@ async fn redis_stopped_mid_run_then_restarted_every_call_is_answered_and_redis_i
     );
 }
 
-/// `n` members whose calls must finish within `deadline`.
-fn members_within(
-    mock: &MockServer,
-    redis: &RedisServer,
-    n: usize,
-    deadline: Duration,
-) -> Vec<Client> {
-    (0..n)
-        .map(|_| {
-            member(mock, redis)
-                .call_timeout(deadline)
-                .build()
-                .expect("client")
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_redis_costs_a_bounded_wait_and_no_call() {
     let redis = RedisServer::start();
     let mock = MockServer::start().await.expect("fake server");
     // Calls must finish within 2 s, while Redis sleeps 3 s.
-    let clients = members_within(&mock, &redis, 3, Duration::from_secs(2));
+    let clients = fleet(&mock, &redis, 3, |b| b.call_timeout(Duration::from_secs(2)));
     all_call(&clients, 2).await;
     let sleeper = {
         let port = redis.port.to_string();
@@ -244,7 +216,7 @@ async fn a_slow_redis_costs_a_bounded_wait_and_no_call() {
 #[cfg(feature = "metrics")]
 #[test]
 fn fallbacks_are_counted() {
-    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    use metrics_util::debugging::DebuggingRecorder;
     let mut redis = RedisServer::start();
     redis.stop();
     let recorder = DebuggingRecorder::new();
@@ -265,16 +237,11 @@ fn fallbacks_are_counted() {
             }
         });
     });
-    let fallbacks: u64 = snapshotter
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .filter(|(key, _, _, _)| key.key().name() == "dingtalk_redis_fallbacks_total")
-        .map(|(_, _, _, value)| match value {
-            DebugValue::Counter(n) => n,
-            _ => 0,
-        })
-        .sum();
+    let fallbacks = crate::metrics::counter(
+        &crate::metrics::read_back(&snapshotter),
+        "dingtalk_redis_fallbacks_total",
+        &[],
+    );
     // At least the token's and each call's rate reservation.
     assert!(fallbacks >= 4, "{fallbacks} fallbacks counted");
 }
@@ -286,14 +253,7 @@ async fn the_fleet_shares_one_monthly_budget_and_refuses_past_it_before_sending(
     let budget = dingtalk_conference::MonthlyBudget::new("mock-corp-id")
         .warn_at(8)
         .limit(10);
-    let clients: Vec<Client> = (0..2)
-        .map(|_| {
-            member(&mock, &redis)
-                .monthly_budget(budget.clone())
-                .build()
-                .expect("client")
-        })
-        .collect();
+    let clients = fleet(&mock, &redis, 2, |b| b.monthly_budget(budget.clone()));
     let (mut answered, mut refused) = (0, 0);
     for _ in 0..6 {
         for client in &clients {
@@ -376,17 +336,10 @@ async fn without_redis_each_client_keeps_to_its_share_of_the_budget() {
     // the fake server's 20 calls/s, where four whole budgets would be refused.
     let mut redis = RedisServer::start();
     redis.stop();
-    let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
-        .await
-        .expect("fake server");
-    let clients: Vec<Client> = (0..4)
-        .map(|_| {
-            member(&mock, &redis)
-                .rate_limit_without_redis(RateLimit::per_minute(240))
-                .build()
-                .expect("client")
-        })
-        .collect();
+    let mock = mock_enforcing_dingtalks_limit().await;
+    let clients = fleet(&mock, &redis, 4, |b| {
+        b.rate_limit_without_redis(RateLimit::per_minute(240))
+    });
     all_call(&clients, 6).await;
     let counters = mock.counters();
     assert_eq!(counters.qps_throttled, 0, "{counters:?}");
@@ -400,7 +353,7 @@ async fn without_redis_each_client_keeps_to_its_share_of_the_budget() {
 async fn a_paused_redis_costs_a_bounded_wait_and_is_used_again_afterwards() {
     let redis = RedisServer::start();
     let mock = MockServer::start().await.expect("fake server");
-    let clients = members_within(&mock, &redis, 3, Duration::from_secs(2));
+    let clients = fleet(&mock, &redis, 3, |b| b.call_timeout(Duration::from_secs(2)));
     all_call(&clients, 2).await;
     assert_eq!(
         redis.cli(&["CLIENT", "PAUSE", "2500", "ALL"]).as_deref(),
@@ -439,14 +392,7 @@ async fn the_fleet_shares_one_window_per_egress_ip() {
             // make it fall back to the clients' own limiters.
             .with_timeout(Duration::from_secs(2))
             .with_ip_limit(if ip_window { 20 } else { 0 }, window);
-        let clients: Vec<Client> = (0..3)
-            .map(|_| {
-                member(&mock, &redis)
-                    .redis_store(store.clone())
-                    .build()
-                    .expect("client")
-            })
-            .collect();
+        let clients = fleet(&mock, &redis, 3, |b| b.redis_store(store.clone()));
         let mut tasks = Vec::new();
         for client in &clients {
             for i in 0..10 {
@@ -537,12 +483,8 @@ async fn the_monthly_warning_is_logged_at_the_fleets_threshold_once_per_client()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_redis_each_client_keeps_to_the_share_of_the_fleet_it_last_saw() {
     let mut redis = RedisServer::start();
-    let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
-        .await
-        .expect("fake server");
-    let clients: Vec<Client> = (0..4)
-        .map(|_| member(&mock, &redis).build().expect("client"))
-        .collect();
+    let mock = mock_enforcing_dingtalks_limit().await;
+    let clients = fleet(&mock, &redis, 4, |b| b);
     // Two rounds a second apart: each client has said it is a member, and seen all four.
     all_call(&clients, 2).await;
     tokio::time::sleep(Duration::from_millis(1_100)).await;

@@ -6,15 +6,32 @@ use std::time::Duration;
 
 use dingtalk_conference::{CallOptions, RateLimit};
 use dingtalk_conference_mock::{Fault, FaultScope, seeded};
-use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
 use crate::common::app_builder;
 
 /// A metric as read back: its name, its labels and its value.
-type Metric = (String, Vec<(String, String)>, DebugValue);
+pub(crate) type Metric = (String, Vec<(String, String)>, DebugValue);
+
+/// Every metric the recorder holds, as names, labels and values.
+pub(crate) fn read_back(snapshotter: &Snapshotter) -> Vec<Metric> {
+    snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, _, _, value)| {
+            let key = key.key();
+            let labels = key
+                .labels()
+                .map(|l| (l.key().to_string(), l.value().to_string()))
+                .collect();
+            (key.name().to_string(), labels, value)
+        })
+        .collect()
+}
 
 /// The value of the counter `name` whose labels include all of `labels`; 0 when absent.
-fn counter(snapshot: &[Metric], name: &str, labels: &[(&str, &str)]) -> u64 {
+pub(crate) fn counter(snapshot: &[Metric], name: &str, labels: &[(&str, &str)]) -> u64 {
     snapshot
         .iter()
         .filter(|(n, l, _)| {
@@ -85,19 +102,7 @@ fn calls_retries_throttling_coalescing_cache_hits_and_token_fetches_are_counted(
                 .expect_err("404");
         });
     });
-    let snapshot: Vec<Metric> = snapshotter
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .map(|(key, _, _, value)| {
-            let key = key.key();
-            let labels = key
-                .labels()
-                .map(|l| (l.key().to_string(), l.value().to_string()))
-                .collect();
-            (key.name().to_string(), labels, value)
-        })
-        .collect();
+    let snapshot = read_back(&snapshotter);
     let op = ("operation", "queryConferenceInfo");
     // Calls as callers saw them: the throttled-then-retried one, one shared read (the five
     // callers share one call), two max_age reads (one from the cache, not a call), one 404.

@@ -211,6 +211,18 @@ pub(crate) fn member(mock: &MockServer, redis: &RedisServer) -> ClientBuilder {
         .redis_prefix("fleet-test")
 }
 
+/// `n` members of the fleet on `redis`, each built from [`member`] as `configure` leaves it.
+pub(crate) fn fleet(
+    mock: &MockServer,
+    redis: &RedisServer,
+    n: usize,
+    configure: impl Fn(ClientBuilder) -> ClientBuilder,
+) -> Vec<Client> {
+    (0..n)
+        .map(|_| configure(member(mock, redis)).build().expect("client"))
+        .collect()
+}
+
 /// `calls` conference queries by each client at once, each its own request; every one must
 /// succeed.
 pub(crate) async fn all_call(clients: &[Client], calls: usize) {
