@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::answers::DEFAULT_ANSWER_CACHE_ENTRIES;
 use crate::auth::{AppTokenProvider, StaticToken, SuiteTokenProvider, TokenCache, TokenProvider};
 use crate::client::{Client, Endpoint};
+use crate::pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 use crate::store::{StoredTokens, TokenStore};
 use crate::{Error, RateLimit, RetryPolicy, Secret};
 
@@ -530,7 +530,7 @@ impl ClientBuilder {
             self.retry,
             self.call_timeout,
             suite,
-            crate::client::Budget {
+            crate::client::Economy {
                 rate_limit: self.rate_limit,
                 answer_cache_entries: self.answer_cache_entries,
                 max_age: self.max_age,

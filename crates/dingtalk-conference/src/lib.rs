@@ -35,7 +35,6 @@
 
 #![forbid(unsafe_code)]
 
-mod answers;
 mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
@@ -52,6 +51,7 @@ mod model;
 mod ops;
 mod options;
 mod paging;
+mod pipeline;
 #[cfg(feature = "redis")]
 mod redis;
 mod retry;
@@ -62,7 +62,6 @@ mod text;
 mod wait;
 mod watch_many;
 
-pub use answers::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use auth::{AccessToken, DEFAULT_TOKEN_LIFETIME, TokenFuture, TokenProvider};
 pub use budget::MonthlyBudget;
 pub use builder::{
@@ -84,6 +83,7 @@ pub use options::CallOptions;
 #[cfg(feature = "blocking")]
 pub use paging::BlockingListing;
 pub use paging::{Listing, Page};
+pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 #[cfg(feature = "redis")]
 pub use redis::{DEFAULT_EGRESS, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
 pub use retry::RetryPolicy;

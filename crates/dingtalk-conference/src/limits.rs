@@ -13,8 +13,28 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota};
+use governor::Quota;
+use governor::clock::Clock;
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+
+/// Governor's clock on Tokio's time: the limiter runs on the same clock as every other wait,
+/// so a test that pauses time pauses the limiter too. Its instants are the time since the
+/// lane was made.
+#[derive(Debug, Clone)]
+struct TokioClock {
+    origin: tokio::time::Instant,
+}
+
+impl Clock for TokioClock {
+    type Instant = Duration;
+
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+}
+
+type Limiter = governor::RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
 
 /// DingTalk's documented limit: calls per second, per app, per API.
 pub const DINGTALK_CALLS_PER_SECOND: u32 = 20;
@@ -143,7 +163,8 @@ const SHARED_RECHECK: Duration = Duration::from_secs(1);
 struct Lane {
     /// The interval the limiter keeps (the fleet's size may change it).
     period: Duration,
-    limiter: DefaultDirectRateLimiter,
+    limiter: Limiter,
+    clock: TokioClock,
     /// Held by the caller whose turn it is while it waits for the limiter. Tokio's mutex is
     /// fair (first come, first served), so waiting callers are served in arrival order and
     /// none starves past its deadline while later callers go first.
@@ -219,9 +240,13 @@ impl Limits {
             let quota = Quota::with_period(period)
                 .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
                 .allow_burst(NonZeroU32::MIN);
+            let clock = TokioClock {
+                origin: tokio::time::Instant::now(),
+            };
             Arc::new(Lane {
                 period,
-                limiter: governor::RateLimiter::direct(quota),
+                limiter: governor::RateLimiter::direct_with_clock(quota, clock.clone()),
+                clock,
                 turn: tokio::sync::Mutex::new(()),
             })
         })))
@@ -284,7 +309,7 @@ impl Limits {
                 Ok(()) => break,
                 Err(not_until) => {
                     waited = true;
-                    let wait = not_until.wait_time_from(DefaultClock::default().now());
+                    let wait = not_until.wait_time_from(lane.clock.now());
                     tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
                 }
             }
@@ -418,6 +443,23 @@ mod tests {
         }
         let order = order.lock().unwrap_or_else(PoisonError::into_inner).clone();
         assert_eq!(order, (0..20).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_limiter_keeps_tokios_time_so_tests_can_pause_it() {
+        // Five calls at 10/s: the first at once, then one every 100 ms of Tokio's (paused)
+        // time. On the system clock the limiter would have seen no time pass while Tokio's
+        // sleeps ran ahead, and waited far longer in Tokio's time.
+        let limits = Limits::new(RateLimit::per_second(10));
+        let started = tokio::time::Instant::now();
+        for _ in 0..5 {
+            limits.acquire("op").await;
+        }
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(400) && elapsed < Duration::from_millis(410),
+            "{elapsed:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

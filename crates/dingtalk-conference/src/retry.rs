@@ -93,6 +93,20 @@ impl RetryPolicy {
         self.max_attempts
     }
 
+    /// A number that differs between policies that retry differently: reads share a request
+    /// only when their policies' fingerprints are equal.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut hasher = std::hash::DefaultHasher::new();
+        self.max_attempts.hash(&mut hasher);
+        self.initial_backoff.hash(&mut hasher);
+        self.max_backoff.hash(&mut hasher);
+        self.multiplier.to_bits().hash(&mut hasher);
+        self.jitter.hash(&mut hasher);
+        self.max_retry_after.hash(&mut hasher);
+        hasher.finish()
+    }
+
     /// How long to wait before attempt `attempt + 1` after `error` ended attempt `attempt`
     /// (1-based), or `None` if the call must not be retried.
     pub fn next_delay(&self, attempt: u32, error: &Error) -> Option<Duration> {

@@ -3,13 +3,14 @@
 use dingtalk_conference_api::ResponseValue;
 use dingtalk_conference_api::types::QueryConferenceInfoResponse;
 use futures_util::FutureExt as _;
-use tracing::{Instrument as _, field::Empty};
 
 use super::check_conference_id;
+use crate::pipeline::shared::ReadKey;
+use crate::pipeline::{Operation, Subject};
 use crate::{Client, ConferenceInfo, Error};
 
-/// The spec's `operationId` of this operation.
-pub(super) const OPERATION_ID: &str = "queryConferenceInfo";
+/// This operation, as the pipeline knows it.
+pub(super) const OPERATION: Operation = Operation::read("queryConferenceInfo");
 
 impl Client {
     /// Queries a conference by id.
@@ -25,28 +26,22 @@ impl Client {
     pub async fn conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
         check_conference_id(conference_id)?;
         let id = conference_id.to_string();
-        self.read(OPERATION_ID, conference_id, move |client| {
-            async move { client.fetch_conference_info(&id).await }.boxed()
+        let key = ReadKey::new(OPERATION.id, id.clone());
+        self.read(&OPERATION, key, move |client, deadline| {
+            let id = id.clone();
+            async move {
+                let answer = client
+                    .execute(&OPERATION, Subject::conference(&id), deadline, |context| {
+                        let api = client.endpoint().api(context);
+                        let id = &id;
+                        async move { api.query_conference_info(id).await }
+                    })
+                    .await?;
+                conference_from_answer(answer)
+            }
+            .boxed()
         })
         .await
-    }
-
-    async fn fetch_conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
-        let span = tracing::info_span!(
-            "dingtalk.conference_info",
-            operation = OPERATION_ID,
-            conference_id = %conference_id,
-            attempt = Empty,
-            http.status = Empty,
-            request_id = Empty,
-        );
-        self.call(OPERATION_ID, |context| async move {
-            let api = self.endpoint().api(context);
-            api.query_conference_info(conference_id).await
-        })
-        .instrument(span)
-        .await
-        .and_then(conference_from_answer)
     }
 }
 

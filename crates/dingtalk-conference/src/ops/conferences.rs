@@ -4,20 +4,21 @@ use dingtalk_conference_api::types::{
     CreateVideoConferenceRequest, QueryConferenceInfoBatchRequest,
 };
 use futures_util::FutureExt as _;
-use tracing::{Instrument as _, field::Empty};
 
 use super::{check_conference_id, check_room_code, check_union_id, missing, page_size_i32};
 use crate::paging::{Listing, Page, non_empty};
+use crate::pipeline::shared::ReadKey;
+use crate::pipeline::{Deadline, Operation, Subject};
 use crate::{Client, ConferenceSummary, CreatedConference, Error, RoomConference};
 
-/// `operationId` of the batch status query.
-pub(super) const BATCH: &str = "queryConferenceInfoBatch";
-/// `operationId` of the room-code lookup.
-pub(super) const BY_ROOM_CODE: &str = "queryConferenceInfoByRoomCode";
-/// `operationId` of create.
-pub(super) const CREATE: &str = "createVideoConference";
-/// `operationId` of close.
-pub(super) const CLOSE: &str = "closeVideoConference";
+/// The batch status query.
+pub(super) const BATCH: Operation = Operation::read("queryConferenceInfoBatch");
+/// The room-code lookup.
+pub(super) const BY_ROOM_CODE: Operation = Operation::read("queryConferenceInfoByRoomCode");
+/// Create: not safe to repeat (a second conference).
+pub(super) const CREATE: Operation = Operation::write("createVideoConference", false);
+/// Close: not safe to repeat (DingTalk answers `resourceClose` to the second).
+pub(super) const CLOSE: Operation = Operation::write("closeVideoConference", false);
 
 /// How many conference ids [`Client::conferences_status`] sends per request.
 ///
@@ -57,10 +58,11 @@ impl Client {
         let mut found = Vec::new();
         for chunk in ids.chunks(CONFERENCES_PER_BATCH_REQUEST) {
             let chunk = chunk.to_vec();
-            let args = chunk.join("\u{1f}");
+            let key = ReadKey::new(BATCH.id, chunk.clone());
             let answer = self
-                .read(BATCH, &args, move |client| {
-                    async move { client.fetch_batch(chunk).await }.boxed()
+                .read(&BATCH, key, move |client, deadline| {
+                    let chunk = chunk.clone();
+                    async move { client.fetch_batch(chunk, deadline).await }.boxed()
                 })
                 .await?;
             found.extend(answer);
@@ -68,20 +70,16 @@ impl Client {
         Ok(found)
     }
 
-    async fn fetch_batch(&self, chunk: Vec<String>) -> Result<Vec<ConferenceSummary>, Error> {
+    async fn fetch_batch(
+        &self,
+        chunk: Vec<String>,
+        deadline: Deadline,
+    ) -> Result<Vec<ConferenceSummary>, Error> {
         let body = QueryConferenceInfoBatchRequest {
             conference_id_list: chunk,
         };
-        let span = tracing::info_span!(
-            "dingtalk.conferences_status",
-            operation = BATCH,
-            ids = body.conference_id_list.len(),
-            attempt = Empty,
-            http.status = Empty,
-            request_id = Empty,
-        );
         let answer = self
-            .call(BATCH, |context| {
+            .execute(&BATCH, Subject::default(), deadline, |context| {
                 let body = &body;
                 async move {
                     self.endpoint()
@@ -90,7 +88,6 @@ impl Client {
                         .await
                 }
             })
-            .instrument(span)
             .await?;
         Ok(answer
             .into_inner()
@@ -112,17 +109,17 @@ impl Client {
         let code = room_code.to_string();
         Listing::new(
             self,
-            BY_ROOM_CODE,
+            BY_ROOM_CODE.id,
             None,
             invalid,
             move |client, token, size| {
                 let code = code.clone();
                 async move {
-                    let args = format!("{code}\u{1f}{token:?}\u{1f}{size:?}");
-                    let read_code = code.clone();
+                    let key = ReadKey::new(BY_ROOM_CODE.id, (code.clone(), token.clone(), size));
                     client
-                        .read(BY_ROOM_CODE, &args, move |client| {
-                            async move { client.room_code_page(&read_code, token, size).await }
+                        .read(&BY_ROOM_CODE, key, move |client, deadline| {
+                            let (code, token) = (code.clone(), token.clone());
+                            async move { client.room_code_page(&code, token, size, deadline).await }
                                 .boxed()
                         })
                         .await
@@ -137,16 +134,10 @@ impl Client {
         room_code: &str,
         token: Option<String>,
         size: Option<u32>,
+        deadline: Deadline,
     ) -> Result<Page<RoomConference>, Error> {
-        let span = tracing::info_span!(
-            "dingtalk.conferences_by_room_code",
-            operation = BY_ROOM_CODE,
-            attempt = Empty,
-            http.status = Empty,
-            request_id = Empty,
-        );
         let answer = self
-            .call(BY_ROOM_CODE, |context| {
+            .execute(&BY_ROOM_CODE, Subject::default(), deadline, |context| {
                 let token = token.as_deref();
                 async move {
                     self.endpoint()
@@ -155,7 +146,6 @@ impl Client {
                         .await
                 }
             })
-            .instrument(span)
             .await?
             .into_inner();
         Ok(Page::new(
@@ -185,16 +175,8 @@ impl Client {
         conference: NewConference,
     ) -> Result<CreatedConference, Error> {
         let body = conference.into_request()?;
-        let span = tracing::info_span!(
-            "dingtalk.create_conference",
-            operation = CREATE,
-            invitees = body.invite_user_ids.len(),
-            attempt = Empty,
-            http.status = Empty,
-            request_id = Empty,
-        );
         let answer = self
-            .call_write(CREATE, |context| {
+            .execute(&CREATE, Subject::default(), self.deadline()?, |context| {
                 let body = &body;
                 async move {
                     self.endpoint()
@@ -203,7 +185,6 @@ impl Client {
                         .await
                 }
             })
-            .instrument(span)
             .await?;
         if answer.conference_id.as_deref().is_none_or(str::is_empty) {
             return Err(missing(&answer, "conferenceId"));
@@ -220,22 +201,14 @@ impl Client {
     pub async fn close_conference(&self, conference_id: &str, union_id: &str) -> Result<(), Error> {
         check_conference_id(conference_id)?;
         check_union_id("union id of the host", union_id)?;
-        let span = tracing::info_span!(
-            "dingtalk.close_conference",
-            operation = CLOSE,
-            conference_id = %conference_id,
-            attempt = Empty,
-            http.status = Empty,
-            request_id = Empty,
-        );
+        let subject = Subject::conference(conference_id);
         let answer = self
-            .call_write(CLOSE, |context| async move {
+            .execute(&CLOSE, subject, self.deadline()?, |context| async move {
                 self.endpoint()
                     .api(context)
                     .close_video_conference(conference_id, union_id)
                     .await
             })
-            .instrument(span)
             .await?;
         // A 200 whose `code` is not 200 did not close the conference; DingTalk documents no
         // such answer, so it is reported rather than taken for success.

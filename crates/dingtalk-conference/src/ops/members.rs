@@ -1,14 +1,15 @@
 //! A conference's members: `GET /v1.0/conference/videoConferences/{conferenceId}/members`.
 
 use futures_util::FutureExt as _;
-use tracing::{Instrument as _, field::Empty};
 
 use super::{check_conference_id, page_size_i32};
 use crate::paging::{Listing, Page, non_empty};
+use crate::pipeline::shared::ReadKey;
+use crate::pipeline::{Deadline, Operation, Subject};
 use crate::{Client, ConferenceMember, Error};
 
-/// The spec's `operationId` of this operation.
-pub(super) const OPERATION_ID: &str = "queryConferenceMembers";
+/// This operation, as the pipeline knows it.
+pub(super) const OPERATION: Operation = Operation::read("queryConferenceMembers");
 
 impl Client {
     /// Everyone invited to or in a conference (attend status, host role, join and leave
@@ -22,17 +23,18 @@ impl Client {
         let id = conference_id.to_string();
         Listing::new(
             self,
-            OPERATION_ID,
+            OPERATION.id,
             None,
             invalid,
             move |client, token, size| {
                 let id = id.clone();
                 async move {
-                    let args = format!("{id}\u{1f}{token:?}\u{1f}{size:?}");
-                    let read_id = id.clone();
+                    let key = ReadKey::new(OPERATION.id, (id.clone(), token.clone(), size));
                     client
-                        .read(OPERATION_ID, &args, move |client| {
-                            async move { client.members_page(&read_id, token, size).await }.boxed()
+                        .read(&OPERATION, key, move |client, deadline| {
+                            let (id, token) = (id.clone(), token.clone());
+                            async move { client.members_page(&id, token, size, deadline).await }
+                                .boxed()
                         })
                         .await
                 }
@@ -46,17 +48,11 @@ impl Client {
         conference_id: &str,
         token: Option<String>,
         size: Option<u32>,
+        deadline: Deadline,
     ) -> Result<Page<ConferenceMember>, Error> {
-        let span = tracing::info_span!(
-            "dingtalk.conference_members",
-            operation = OPERATION_ID,
-            conference_id = %conference_id,
-            attempt = Empty,
-            http.status = Empty,
-            request_id = Empty,
-        );
+        let subject = Subject::conference(conference_id);
         let answer = self
-            .call(OPERATION_ID, |context| {
+            .execute(&OPERATION, subject, deadline, |context| {
                 let token = token.as_deref();
                 async move {
                     self.endpoint()
@@ -65,7 +61,6 @@ impl Client {
                         .await
                 }
             })
-            .instrument(span)
             .await?
             .into_inner();
         Ok(Page::new(

@@ -2,8 +2,10 @@
 //! the client's single call path, the typed answer, and the blocking mirror.
 //!
 //! Adding an operation: a function in the theme's module (or a new module here), with its
-//! `operationId` as a `const ..: &str` in that module; a test reads the modules' sources and
-//! refuses a spec operation that is neither wrapped nor listed in [`UNWRAPPED_OPERATIONS`].
+//! descriptor as a `const ..: Operation = Operation::read("operationId")` (or
+//! `Operation::write("operationId", retry_safe)`) in that module, handed to the pipeline; a test
+//! reads the modules' sources and refuses a spec operation that is neither wrapped nor listed
+//! in [`UNWRAPPED_OPERATIONS`].
 
 mod conference_info;
 mod conferences;
@@ -21,7 +23,7 @@ use crate::Error;
 
 /// The token endpoints, which the built-in token providers call (`auth.rs`). The operations
 /// of the modules here are found by the guard test in their source: each declares its
-/// `operationId` as a `&str` constant.
+/// descriptor as an `Operation` constant.
 #[cfg(test)]
 pub(crate) const TOKEN_OPERATIONS: &[&str] = &["getAccessToken", "getCorpAccessToken"];
 
@@ -132,7 +134,8 @@ mod tests {
         ids
     }
 
-    /// The `operationId`s the operation modules declare: every `const NAME: &str = "..";` in
+    /// The `operationId`s the operation modules declare: every
+    /// `const NAME: Operation = Operation::read("..")` (or `::write("..", ..)`) in
     /// `src/ops/*.rs` whose value is an operationId of the spec.
     fn wrapped_operations(spec_ids: &[String]) -> Vec<String> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/ops");
@@ -145,7 +148,9 @@ mod tests {
                 let declares = line.starts_with("pub(super) const ")
                     || line.starts_with("pub(crate) const ")
                     || line.starts_with("const ");
-                if !declares || !line.contains(": &str = \"") {
+                let describes = line.contains(": Operation = Operation::read(\"")
+                    || line.contains(": Operation = Operation::write(\"");
+                if !declares || !describes {
                     continue;
                 }
                 if let Some(value) = line.split('"').nth(1)
@@ -169,8 +174,9 @@ mod tests {
         known.sort();
         assert_eq!(
             spec_ids, known,
-            "wrap each new operation in a module under src/ops/ (declaring its operationId as \
-             a `const ..: &str`), or list it in UNWRAPPED_OPERATIONS with the reason"
+            "wrap each new operation in a module under src/ops/ (declaring it as a \
+             `const ..: Operation = Operation::read(..)`), or list it in UNWRAPPED_OPERATIONS \
+             with the reason"
         );
         for (id, reason) in UNWRAPPED_OPERATIONS {
             assert!(

@@ -4,20 +4,21 @@ use std::num::NonZeroU64;
 use std::time::Duration;
 
 use futures_util::FutureExt as _;
-use tracing::{Instrument as _, field::Empty};
 
 use super::{check_conference_id, check_union_id};
 use crate::paging::{Listing, Page};
+use crate::pipeline::shared::ReadKey;
+use crate::pipeline::{Deadline, Operation, Subject};
 use crate::{
     Client, CloudRecordPlayInfo, CloudRecordVideo, Error, TranscriptDirection, TranscriptParagraph,
 };
 
-/// `operationId` of the video list.
-pub(super) const VIDEOS: &str = "queryCloudRecordVideo";
-/// `operationId` of a video's play info.
-pub(super) const PLAY_INFO: &str = "queryCloudRecordVideoPlayInfo";
-/// `operationId` of the transcript.
-pub(super) const TEXTS: &str = "queryCloudRecordText";
+/// The video list.
+pub(super) const VIDEOS: Operation = Operation::read("queryCloudRecordVideo");
+/// A video's play info.
+pub(super) const PLAY_INFO: Operation = Operation::read("queryCloudRecordVideoPlayInfo");
+/// The transcript.
+pub(super) const TEXTS: Operation = Operation::read("queryCloudRecordText");
 
 /// DingTalk's largest transcript page (`maxResults` of `getTexts`), which
 /// [`Client::transcript`] asks for unless told otherwise: the fewest calls.
@@ -35,8 +36,10 @@ impl Client {
         check_conference_id(conference_id)?;
         check_union_id("union id", union_id)?;
         let (id, user) = (conference_id.to_string(), union_id.to_string());
-        self.read(VIDEOS, &format!("{id}\u{1f}{user}"), move |client| {
-            async move { client.fetch_recordings(&id, &user).await }.boxed()
+        let key = ReadKey::new(VIDEOS.id, (id.clone(), user.clone()));
+        self.read(&VIDEOS, key, move |client, deadline| {
+            let (id, user) = (id.clone(), user.clone());
+            async move { client.fetch_recordings(&id, &user, deadline).await }.boxed()
         })
         .await
     }
@@ -45,23 +48,16 @@ impl Client {
         &self,
         conference_id: &str,
         union_id: &str,
+        deadline: Deadline,
     ) -> Result<Vec<CloudRecordVideo>, Error> {
-        let span = tracing::info_span!(
-            "dingtalk.recordings",
-            operation = VIDEOS,
-            conference_id = %conference_id,
-            attempt = Empty,
-            http.status = Empty,
-            request_id = Empty,
-        );
+        let subject = Subject::conference(conference_id);
         let answer = self
-            .call(VIDEOS, |context| async move {
+            .execute(&VIDEOS, subject, deadline, |context| async move {
                 self.endpoint()
                     .api(context)
                     .query_cloud_record_video(conference_id, union_id)
                     .await
             })
-            .instrument(span)
             .await?
             .into_inner();
         Ok(answer
@@ -90,12 +86,15 @@ impl Client {
                 "the video has no media id or region id, which its play info needs".to_string(),
             ));
         };
-        let args = [conference_id, media_id, region_id, union_id].join("\u{1f}");
+        // Each argument keeps its place in the key: no separator that an id could contain.
         let owned = [conference_id, media_id, region_id, union_id].map(str::to_string);
-        self.read(PLAY_INFO, &args, move |client| {
+        let key = ReadKey::new(PLAY_INFO.id, owned.clone());
+        self.read(&PLAY_INFO, key, move |client, deadline| {
+            let [id, media, region, user] = owned.clone();
             async move {
-                let [id, media, region, user] = owned;
-                client.fetch_play_info(&id, &media, &region, &user).await
+                client
+                    .fetch_play_info(&id, &media, &region, &user, deadline)
+                    .await
             }
             .boxed()
         })
@@ -108,17 +107,11 @@ impl Client {
         media_id: &str,
         region_id: &str,
         union_id: &str,
+        deadline: Deadline,
     ) -> Result<CloudRecordPlayInfo, Error> {
-        let span = tracing::info_span!(
-            "dingtalk.recording_play_info",
-            operation = PLAY_INFO,
-            conference_id = %conference_id,
-            attempt = Empty,
-            http.status = Empty,
-            request_id = Empty,
-        );
+        let subject = Subject::conference(conference_id);
         let answer = self
-            .call(PLAY_INFO, |context| async move {
+            .execute(&PLAY_INFO, subject, deadline, |context| async move {
                 self.endpoint()
                     .api(context)
                     .query_cloud_record_video_play_info(
@@ -129,7 +122,6 @@ impl Client {
                     )
                     .await
             })
-            .instrument(span)
             .await?
             .into_inner();
         Ok(CloudRecordPlayInfo::from_wire(answer))
@@ -147,16 +139,31 @@ impl Client {
             .err();
         Listing::new(
             self,
-            TEXTS,
+            TEXTS.id,
             Some(MAX_TRANSCRIPT_PAGE_SIZE),
             invalid,
             move |client, token, size| {
                 let query = query.clone();
                 async move {
-                    let args = format!("{query:?}\u{1f}{token:?}\u{1f}{size:?}");
+                    let key = ReadKey::new(
+                        TEXTS.id,
+                        (
+                            query.conference_id.clone(),
+                            query.union_id.clone(),
+                            query.start,
+                            query
+                                .direction
+                                .as_ref()
+                                .map(|d| d.as_str().to_string()),
+                            token,
+                            size,
+                        ),
+                    );
                     client
-                        .read(TEXTS, &args, move |client| {
-                            async move { client.transcript_page(&query, token, size).await }.boxed()
+                        .read(&TEXTS, key, move |client, deadline| {
+                            let query = query.clone();
+                            async move { client.transcript_page(&query, token, size, deadline).await }
+                                .boxed()
                         })
                         .await
                 }
@@ -170,6 +177,7 @@ impl Client {
         query: &TranscriptQuery,
         token: Option<i64>,
         size: Option<u32>,
+        deadline: Deadline,
     ) -> Result<Page<TranscriptParagraph, i64>, Error> {
         let size = match size {
             Some(n) if n > MAX_TRANSCRIPT_PAGE_SIZE => {
@@ -183,16 +191,9 @@ impl Client {
             .start
             .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         let direction = query.direction.as_ref().map(TranscriptDirection::as_str);
-        let span = tracing::info_span!(
-            "dingtalk.transcript",
-            operation = TEXTS,
-            conference_id = %query.conference_id,
-            attempt = Empty,
-            http.status = Empty,
-            request_id = Empty,
-        );
+        let subject = Subject::conference(&query.conference_id);
         let answer = self
-            .call(TEXTS, |context| async move {
+            .execute(&TEXTS, subject, deadline, |context| async move {
                 self.endpoint()
                     .api(context)
                     .query_cloud_record_text(
@@ -205,7 +206,6 @@ impl Client {
                     )
                     .await
             })
-            .instrument(span)
             .await?
             .into_inner();
         let paragraphs: Vec<TranscriptParagraph> = answer

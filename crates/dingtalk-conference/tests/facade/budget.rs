@@ -281,9 +281,9 @@ fn waits(trace: &str) -> Vec<&'static str> {
         // The client logs a wait of 0 ms too; only a real wait counts here.
         .filter(|line| line.contains("waited for the rate limit") && !line.contains("waited_ms=0"))
         .map(|line| {
-            if line.contains("dingtalk.conferences_status") {
+            if line.contains("operation=\"queryConferenceInfoBatch\"") {
                 "status"
-            } else if line.contains("dingtalk.conference_info") {
+            } else if line.contains("operation=\"queryConferenceInfo\"") {
                 "info"
             } else {
                 "other"

@@ -333,7 +333,8 @@ async fn every_retry_is_traced_with_the_call_span() {
     let retries: Vec<&str> = trace.lines().filter(|l| l.contains("retrying")).collect();
     assert_eq!(retries.len(), 2, "{trace}");
     for line in retries {
-        assert!(line.contains("dingtalk.conference_info"), "{line}");
+        assert!(line.contains("dingtalk.call"), "{line}");
+        assert!(line.contains("operation=\"queryConferenceInfo\""), "{line}");
         assert!(
             line.contains(&format!("conference_id={}", seeded::STARTED)),
             "{line}"

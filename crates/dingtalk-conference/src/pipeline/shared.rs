@@ -1,0 +1,700 @@
+//! Reads that spend fewer calls: identical reads in flight share one request, and a read may
+//! be answered from a recent answer to the same question (`max_age`).
+//!
+//! A shared request belongs to no caller. It runs in a task of its own, which the table
+//! knows by its key and which removes itself from the table when it ends, however it ends
+//! (answer, error, panic, runtime shutdown). Callers only wait for it, each until its own
+//! deadline: a caller that is dropped, or whose deadline passes first, leaves the request to
+//! the others. A caller whose deadline is later than the request's, and which saw the request
+//! run out of time, asks again with the time it has left.
+//!
+//! Callers share a request only when they would have made the same one: the same operation
+//! and arguments (the [`ReadKey`]) and the same retry policy. The request runs with the
+//! deadline of the caller that started it. Errors are shared by the waiters of one request
+//! but never cached. Writes go through neither.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::Deadline;
+use crate::Error;
+
+/// How many answers the freshness cache keeps by default; the least recently used go first.
+pub const DEFAULT_ANSWER_CACHE_ENTRIES: usize = 1024;
+
+/// The arguments of a read, as its operation takes them: anything comparable and hashable.
+/// Each operation uses a type of its own (a tuple of its arguments, say); two keys are equal
+/// only when their types and values are.
+trait Arguments: Any + Send + Sync {
+    fn equals(&self, other: &dyn Arguments) -> bool;
+    fn hash_into(&self, state: &mut dyn Hasher);
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Hash + Eq + Send + Sync + 'static> Arguments for T {
+    fn equals(&self, other: &dyn Arguments) -> bool {
+        other.as_any().downcast_ref::<T>() == Some(self)
+    }
+
+    fn hash_into(&self, mut state: &mut dyn Hasher) {
+        self.hash(&mut state);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The question a read asks: its operation, its arguments, and the retry policy it would
+/// send them with.
+#[derive(Clone)]
+pub(crate) struct ReadKey {
+    operation: &'static str,
+    arguments: Arc<dyn Arguments>,
+    /// The retry policy's fingerprint: reads with different policies do not share a request.
+    policy: u64,
+}
+
+impl ReadKey {
+    /// The key of a read of `operation` with `arguments` (typed: a tuple of the arguments).
+    pub(crate) fn new<A: Hash + Eq + Send + Sync + 'static>(
+        operation: &'static str,
+        arguments: A,
+    ) -> Self {
+        Self {
+            operation,
+            arguments: Arc::new(arguments),
+            policy: 0,
+        }
+    }
+
+    pub(crate) fn with_policy(mut self, policy: u64) -> Self {
+        self.policy = policy;
+        self
+    }
+}
+
+impl PartialEq for ReadKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.operation == other.operation
+            && self.policy == other.policy
+            && self.arguments.equals(other.arguments.as_ref())
+    }
+}
+
+impl Eq for ReadKey {}
+
+impl Hash for ReadKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.operation.hash(state);
+        self.policy.hash(state);
+        self.arguments.hash_into(state);
+    }
+}
+
+impl fmt::Debug for ReadKey {
+    // The arguments may hold user ids: they are not printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadKey")
+            .field("operation", &self.operation)
+            .finish_non_exhaustive()
+    }
+}
+
+type Answer = Arc<dyn Any + Send + Sync>;
+type Outcome = Option<Result<Answer, Error>>;
+
+/// A request in flight: who started it (to tell it from a later one under the same key), its
+/// deadline, and where its outcome appears.
+struct Flight {
+    id: u64,
+    deadline: Option<Instant>,
+    outcome: watch::Receiver<Outcome>,
+}
+
+type Table = Arc<Mutex<HashMap<ReadKey, Flight>>>;
+
+/// The shared reads and the freshness cache of one client (clones share them).
+pub(crate) struct SharedReads {
+    table: Table,
+    next_id: AtomicU64,
+    cache: Arc<quick_cache::sync::Cache<ReadKey, (Instant, Answer)>>,
+}
+
+impl fmt::Debug for SharedReads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedReads")
+            .field("in_flight", &self.in_flight())
+            .field("cached", &self.cache.len())
+            .field("capacity", &self.cache.capacity())
+            .finish()
+    }
+}
+
+/// How one read may be answered.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadPolicy {
+    /// Share a request with identical concurrent reads.
+    pub(crate) coalesce: bool,
+    /// Accept an answer this recent without a request.
+    pub(crate) max_age: Option<Duration>,
+}
+
+/// Where an answer came from, for the trace and the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    Request,
+    Coalesced,
+    Cache,
+}
+
+/// Removes a flight from the table and publishes its outcome, however its task ends: an
+/// outcome it was given, or an error if it is dropped without one (a panic in the request,
+/// a runtime shutting down). Removal comes first, so that nobody joins a flight that ended.
+struct Landing {
+    table: Table,
+    key: ReadKey,
+    id: u64,
+    publish: watch::Sender<Outcome>,
+    outcome: Outcome,
+}
+
+impl Landing {
+    /// Ends the flight with `outcome`.
+    fn land(mut self, outcome: Result<Answer, Error>) {
+        self.outcome = Some(outcome);
+    }
+}
+
+impl Drop for Landing {
+    fn drop(&mut self) {
+        {
+            let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+            if table
+                .get(&self.key)
+                .is_some_and(|flight| flight.id == self.id)
+            {
+                table.remove(&self.key);
+            }
+        }
+        let outcome = self.outcome.take().unwrap_or_else(|| {
+            Err(Error::custom(
+                "a shared read ended without an answer: it panicked, or its runtime shut down",
+            ))
+        });
+        // Nobody may be waiting any more: that is fine.
+        let _ = self.publish.send(Some(outcome));
+    }
+}
+
+impl SharedReads {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            table: Arc::new(Mutex::new(HashMap::new())),
+            next_id: AtomicU64::new(0),
+            cache: Arc::new(quick_cache::sync::Cache::new(capacity.max(1))),
+        }
+    }
+
+    /// How many shared requests are in flight.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.table
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// The answer to `key`: from the cache if one is younger than `policy.max_age`, else from
+    /// a request already in flight for the same key (if `policy.coalesce`), else from
+    /// `fetch`, which makes the request within `deadline`. Waits at most until `deadline`.
+    pub(crate) async fn read<T, F>(
+        &self,
+        key: ReadKey,
+        policy: ReadPolicy,
+        deadline: Deadline,
+        fetch: F,
+    ) -> (Result<T, Error>, Source)
+    where
+        T: Clone + Send + Sync + 'static,
+        F: Fn(Deadline) -> BoxFuture<'static, Result<T, Error>>,
+    {
+        if let Some(max_age) = policy.max_age
+            && let Some((at, answer)) = self.cache.get(&key)
+            && at.elapsed() <= max_age
+            && let Some(value) = answer.downcast_ref::<T>()
+        {
+            return (Ok(value.clone()), Source::Cache);
+        }
+        if !policy.coalesce {
+            // Nobody else waits for it: the caller runs it, and dropping the caller ends it.
+            let result = fetch(deadline).await;
+            if let (Ok(value), Some(_)) = (&result, policy.max_age) {
+                self.cache
+                    .insert(key, (Instant::now(), Arc::new(value.clone()) as Answer));
+            }
+            return (result, Source::Request);
+        }
+        loop {
+            let (mut outcome, until, source) =
+                match self.join_or_start(&key, policy, deadline, &fetch) {
+                    Ok(flight) => flight,
+                    Err(error) => return (Err(error), Source::Request),
+                };
+            // A flight ending no later than this caller's deadline is waited for whole, so
+            // that its own timeout error (with the last failure) is the one returned.
+            let own = deadline
+                .at
+                .filter(|own| until.is_none_or(|until| *own < until));
+            let published = match own {
+                Some(own) => {
+                    match tokio::time::timeout_at(own, outcome.wait_for(Option::is_some)).await {
+                        Ok(published) => published.map(|o| o.clone()),
+                        Err(_) => return (Err(deadline.timeout(None)), source),
+                    }
+                }
+                None => outcome.wait_for(Option::is_some).await.map(|o| o.clone()),
+            };
+            let result = match published {
+                Ok(Some(result)) => result,
+                // The landing always publishes before the sender goes: unreachable, but an
+                // error rather than a panic.
+                Ok(None) | Err(_) => Err(Error::custom(
+                    "a shared read ended without an answer (a bug: please report it)",
+                )),
+            };
+            match result {
+                Ok(answer) => {
+                    return match answer.downcast_ref::<T>() {
+                        Some(value) => (Ok(value.clone()), source),
+                        // One key is only ever read as one type; a mismatch is a bug here.
+                        None => (
+                            Err(Error::custom(
+                                "an answer shared between calls had an unexpected type (a bug: please report it)",
+                            )),
+                            source,
+                        ),
+                    };
+                }
+                // The request this caller joined ran out of its starter's time; this caller
+                // has some left, and asks again with it.
+                Err(Error::Timeout {
+                    kind: crate::TimeoutKind::Deadline,
+                    ..
+                }) if source == Source::Coalesced && !deadline.has_passed() => {}
+                Err(error) => return (Err(error), source),
+            }
+        }
+    }
+
+    /// The flight for `key`: one in flight, or one started now in a task of its own.
+    fn join_or_start<T, F>(
+        &self,
+        key: &ReadKey,
+        policy: ReadPolicy,
+        deadline: Deadline,
+        fetch: &F,
+    ) -> Result<(watch::Receiver<Outcome>, Option<Instant>, Source), Error>
+    where
+        T: Send + Sync + 'static,
+        F: Fn(Deadline) -> BoxFuture<'static, Result<T, Error>>,
+    {
+        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(flight) = table.get(key) {
+            return Ok((flight.outcome.clone(), flight.deadline, Source::Coalesced));
+        }
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::Config("the client must be used inside a Tokio runtime".to_string())
+        })?;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (publish, outcome) = watch::channel(None);
+        table.insert(
+            key.clone(),
+            Flight {
+                id,
+                deadline: deadline.at,
+                outcome: outcome.clone(),
+            },
+        );
+        drop(table);
+        let landing = Landing {
+            table: Arc::clone(&self.table),
+            key: key.clone(),
+            id,
+            publish,
+            outcome: None,
+        };
+        let cache = policy.max_age.map(|_| Arc::clone(&self.cache));
+        let request = fetch(deadline);
+        runtime.spawn(async move {
+            let result = request.await.map(|value| Arc::new(value) as Answer);
+            if let (Ok(answer), Some(cache)) = (&result, cache) {
+                cache.insert(landing.key.clone(), (Instant::now(), Arc::clone(answer)));
+            }
+            landing.land(result);
+        });
+        Ok((outcome, deadline.at, Source::Request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use futures_util::FutureExt as _;
+
+    use super::*;
+
+    fn key(name: &'static str) -> ReadKey {
+        ReadKey::new("op", name)
+    }
+
+    fn within(seconds: u64) -> Deadline {
+        Deadline::after(Duration::from_secs(seconds))
+    }
+
+    fn counting(
+        calls: &Arc<AtomicUsize>,
+        answer: Result<u32, Error>,
+    ) -> impl Fn(Deadline) -> BoxFuture<'static, Result<u32, Error>> {
+        let calls = Arc::clone(calls);
+        move |_| {
+            let (calls, answer) = (Arc::clone(&calls), answer.clone());
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                answer
+            }
+            .boxed()
+        }
+    }
+
+    const SHARE: ReadPolicy = ReadPolicy {
+        coalesce: true,
+        max_age: None,
+    };
+
+    #[test]
+    fn keys_are_equal_only_for_the_same_operation_arguments_and_policy() {
+        let a = ReadKey::new("op", ("id".to_string(), Some(3u32)));
+        assert_eq!(a, ReadKey::new("op", ("id".to_string(), Some(3u32))));
+        assert_ne!(a, ReadKey::new("other", ("id".to_string(), Some(3u32))));
+        assert_ne!(a, ReadKey::new("op", ("id".to_string(), None::<u32>)));
+        assert_ne!(a, a.clone().with_policy(1));
+        // Same values, different types: not the same question.
+        assert_ne!(ReadKey::new("op", 1u32), ReadKey::new("op", 1u64));
+        // Arguments that contain a separator character stay apart.
+        assert_ne!(
+            ReadKey::new("op", ("a\u{1f}b".to_string(), "c".to_string())),
+            ReadKey::new("op", ("a".to_string(), "b\u{1f}c".to_string()))
+        );
+    }
+
+    #[tokio::test]
+    async fn concurrent_identical_reads_share_one_request_and_its_error() {
+        let reads = Arc::new(SharedReads::new(8));
+        let calls = Arc::new(AtomicUsize::new(0));
+        // The request is held open until every reader has joined it.
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let readers: Vec<_> = (0..10)
+            .map(|_| {
+                let (reads, calls, gate) =
+                    (Arc::clone(&reads), Arc::clone(&calls), Arc::clone(&gate));
+                tokio::spawn(async move {
+                    reads
+                        .read(key("k"), SHARE, within(30), move |_| {
+                            let (calls, gate) = (Arc::clone(&calls), Arc::clone(&gate));
+                            async move {
+                                calls.fetch_add(1, Ordering::SeqCst);
+                                gate.notified().await;
+                                Err::<u32, _>(Error::InvalidInput("refused".into()))
+                            }
+                            .boxed()
+                        })
+                        .await
+                })
+            })
+            .collect();
+        // On this single-threaded runtime, yielding lets every reader run up to its wait.
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        gate.notify_one();
+        let mut results = Vec::new();
+        for reader in readers {
+            results.push(reader.await.expect("a reader"));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(
+            results
+                .iter()
+                .all(|(r, _)| matches!(r, Err(Error::InvalidInput(m)) if m == "refused"))
+        );
+        assert_eq!(
+            results
+                .iter()
+                .filter(|(_, s)| *s == Source::Request)
+                .count(),
+            1
+        );
+        assert_eq!(
+            reads.in_flight(),
+            0,
+            "the table is empty once the request ended"
+        );
+        // The error was not kept: the next read asks again.
+        let (again, source) = reads
+            .read(key("k"), SHARE, within(30), counting(&calls, Ok(7)))
+            .await;
+        assert_eq!((again.ok(), source), (Some(7), Source::Request));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dropped_starter_leaves_the_request_to_the_others_and_the_table_empties() {
+        let reads = Arc::new(SharedReads::new(8));
+        let fetch = |_| {
+            async {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                Ok::<u32, Error>(5)
+            }
+            .boxed()
+        };
+        // The starter gives up after 1 s (its own timeout, a select!, a dropped handler).
+        let starter = tokio::time::timeout(
+            Duration::from_secs(1),
+            reads.read(key("k"), SHARE, within(30), fetch),
+        );
+        let joiner = {
+            let reads = Arc::clone(&reads);
+            tokio::spawn(async move {
+                tokio::task::yield_now().await;
+                reads.read(key("k"), SHARE, within(30), fetch).await
+            })
+        };
+        assert!(starter.await.is_err(), "the starter gave up");
+        let (answer, source) = joiner.await.expect("the joiner ran");
+        assert_eq!((answer.ok(), source), (Some(5), Source::Coalesced));
+        assert_eq!(reads.in_flight(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_joiner_times_out_at_its_own_deadline_while_the_request_goes_on() {
+        let reads = Arc::new(SharedReads::new(8));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let slow = {
+            let calls = Arc::clone(&calls);
+            move |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async {
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    Ok::<u32, Error>(9)
+                }
+                .boxed()
+            }
+        };
+        let starter = {
+            let (reads, slow) = (Arc::clone(&reads), slow.clone());
+            tokio::spawn(async move { reads.read(key("k"), SHARE, within(30), slow).await })
+        };
+        tokio::task::yield_now().await;
+        let (quick, source) = reads
+            .read(
+                key("k"),
+                SHARE,
+                Deadline::after(Duration::from_millis(200)),
+                slow,
+            )
+            .await;
+        assert_eq!(source, Source::Coalesced);
+        assert!(
+            matches!(quick, Err(Error::Timeout { limit, .. }) if limit == Duration::from_millis(200)),
+            "{quick:?}"
+        );
+        let (answer, _) = starter.await.expect("the starter ran");
+        assert_eq!(answer.ok(), Some(9));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_joiner_with_more_time_asks_again_when_the_request_runs_out_of_its_starters() {
+        let reads = Arc::new(SharedReads::new(8));
+        let calls = Arc::new(AtomicUsize::new(0));
+        // Each request takes 3 s; it times out at its starter's deadline, as the pipeline's.
+        let fetch = {
+            let calls = Arc::clone(&calls);
+            move |deadline: Deadline| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    match deadline.at {
+                        Some(at) if at < Instant::now() + Duration::from_secs(3) => {
+                            tokio::time::sleep_until(at).await;
+                            Err(deadline.timeout(None))
+                        }
+                        _ => {
+                            tokio::time::sleep(Duration::from_secs(3)).await;
+                            Ok::<u32, Error>(4)
+                        }
+                    }
+                }
+                .boxed()
+            }
+        };
+        let hurried = {
+            let (reads, fetch) = (Arc::clone(&reads), fetch.clone());
+            tokio::spawn(async move {
+                reads
+                    .read(
+                        key("k"),
+                        SHARE,
+                        Deadline::after(Duration::from_secs(1)),
+                        fetch,
+                    )
+                    .await
+            })
+        };
+        tokio::task::yield_now().await;
+        let (patient, source) = reads.read(key("k"), SHARE, within(30), fetch).await;
+        let (hurried, _) = hurried.await.expect("ran");
+        assert!(matches!(hurried, Err(Error::Timeout { .. })), "{hurried:?}");
+        assert_eq!((patient.ok(), source), (Some(4), Source::Request));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_the_request_is_an_error_for_its_waiters_and_poisons_nothing() {
+        let reads = Arc::new(SharedReads::new(8));
+        let panicking = |_| -> BoxFuture<'static, Result<u32, Error>> {
+            async {
+                tokio::task::yield_now().await;
+                panic!("the request panicked")
+            }
+            .boxed()
+        };
+        let (first, _) = reads.read(key("k"), SHARE, within(30), panicking).await;
+        assert!(matches!(first, Err(Error::Custom { .. })), "{first:?}");
+        assert_eq!(reads.in_flight(), 0);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (again, source) = reads
+            .read(key("k"), SHARE, within(30), counting(&calls, Ok(1)))
+            .await;
+        assert_eq!((again.ok(), source), (Some(1), Source::Request));
+    }
+
+    #[tokio::test]
+    async fn different_retry_policies_do_not_share_a_request() {
+        let reads = Arc::new(SharedReads::new(8));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let gated = {
+            let (calls, gate) = (Arc::clone(&calls), Arc::clone(&gate));
+            move |_| {
+                let (calls, gate) = (Arc::clone(&calls), Arc::clone(&gate));
+                async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    gate.notified().await;
+                    Ok::<u32, Error>(1)
+                }
+                .boxed()
+            }
+        };
+        let a = {
+            let (reads, gated) = (Arc::clone(&reads), gated.clone());
+            tokio::spawn(async move { reads.read(key("k"), SHARE, within(30), gated).await })
+        };
+        let b = {
+            let (reads, gated) = (Arc::clone(&reads), gated.clone());
+            tokio::spawn(async move {
+                reads
+                    .read(key("k").with_policy(7), SHARE, within(30), gated)
+                    .await
+            })
+        };
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        gate.notify_waiters();
+        assert_eq!(a.await.expect("a").1, Source::Request);
+        assert_eq!(b.await.expect("b").1, Source::Request);
+    }
+
+    #[tokio::test]
+    async fn coalescing_off_sends_each_read() {
+        let reads = SharedReads::new(8);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let policy = ReadPolicy {
+            coalesce: false,
+            max_age: None,
+        };
+        let fetches =
+            (0..3).map(|_| reads.read(key("k"), policy, within(30), counting(&calls, Ok(1))));
+        futures_util::future::join_all(fetches).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_recent_answer_is_reused_within_max_age_only() {
+        let reads = SharedReads::new(8);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let fresh = ReadPolicy {
+            coalesce: true,
+            max_age: Some(Duration::from_secs(5)),
+        };
+        let (first, _) = reads
+            .read(key("k"), fresh, within(30), counting(&calls, Ok(1)))
+            .await;
+        tokio::time::advance(Duration::from_secs(4)).await;
+        let (second, source) = reads
+            .read(key("k"), fresh, within(30), counting(&calls, Ok(2)))
+            .await;
+        assert_eq!(
+            (first.ok(), second.ok(), source),
+            (Some(1), Some(1), Source::Cache)
+        );
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let (third, source) = reads
+            .read(key("k"), fresh, within(30), counting(&calls, Ok(3)))
+            .await;
+        assert_eq!((third.ok(), source), (Some(3), Source::Request));
+        // Without max_age the cache is not read.
+        let (fourth, _) = reads
+            .read(key("k"), SHARE, within(30), counting(&calls, Ok(4)))
+            .await;
+        assert_eq!(fourth.ok(), Some(4));
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            3,
+            "first, third and fourth asked"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_cache_is_bounded_in_entries() {
+        let reads = SharedReads::new(4);
+        let fresh = ReadPolicy {
+            coalesce: true,
+            max_age: Some(Duration::from_secs(60)),
+        };
+        let calls = Arc::new(AtomicUsize::new(0));
+        for i in 0..100u32 {
+            let _ = reads
+                .read(
+                    ReadKey::new("op", i),
+                    fresh,
+                    within(30),
+                    counting(&calls, Ok(i)),
+                )
+                .await;
+        }
+        assert!(reads.cache.len() <= 4, "{}", reads.cache.len());
+    }
+}
