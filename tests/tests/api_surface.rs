@@ -3,6 +3,7 @@
 
 use dingtalk_conference_tests::BoxError;
 use dingtalk_conference_tests::api_listing::{UNRENDERED, crate_listing, items_of, listing_of};
+use dingtalk_conference_tests::facade_listing::{UNNAMEABLE, facade_listing_of_dir};
 
 fn read(path: &str) -> Result<String, BoxError> {
     Ok(std::fs::read_to_string(xtask::workspace_root().join(path))?)
@@ -119,4 +120,28 @@ fn api_listing_refuses_an_item_kind_it_does_not_know() {
             Ok(listing) => panic!("{source:?} was listed as {listing:?}"),
         }
     }
+}
+
+/// The facade crate's public API by public path (`tests/src/facade_listing.rs`): what users can
+/// name, whatever file each item is written in. A change here is a change users see.
+fn facade_listing() -> Result<String, BoxError> {
+    facade_listing_of_dir(&xtask::workspace_root().join("crates/dingtalk-conference/src"))
+}
+
+#[test]
+fn facade_public_api() -> Result<(), BoxError> {
+    insta::assert_snapshot!(facade_listing()?);
+    Ok(())
+}
+
+#[test]
+fn facade_listing_renders_every_type_it_meets() -> Result<(), BoxError> {
+    let listing = facade_listing()?;
+    for marker in [UNRENDERED, UNNAMEABLE] {
+        assert!(
+            !listing.contains(marker),
+            "extend tests/src/facade_listing.rs (or export the type):\n{listing}"
+        );
+    }
+    Ok(())
 }
