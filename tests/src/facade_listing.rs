@@ -694,7 +694,7 @@ impl Names<'_> {
                 let scope = generic_names(&s.generics);
                 group.0.push(format!(
                     "struct {public}{params}{where_}{}{}",
-                    render_type_attrs(&s.attrs)?,
+                    self.type_attrs(&s.attrs, module)?,
                     notes(&with_fn_attrs(cfgs, &s.attrs))
                 ));
                 self.fields(&s.fields, public, ".", module, &scope, &mut group.1)?;
@@ -704,7 +704,7 @@ impl Names<'_> {
                 let scope = generic_names(&e.generics);
                 group.0.push(format!(
                     "enum {public}{params}{where_}{}{}",
-                    render_type_attrs(&e.attrs)?,
+                    self.type_attrs(&e.attrs, module)?,
                     notes(&with_fn_attrs(cfgs, &e.attrs))
                 ));
                 for variant in &e.variants {
@@ -744,7 +744,7 @@ impl Names<'_> {
                 let (params, where_) = self.generics(&u.generics, module);
                 group.0.push(format!(
                     "union {public}{params}{where_}{}{}",
-                    render_type_attrs(&u.attrs)?,
+                    self.type_attrs(&u.attrs, module)?,
                     notes(&with_fn_attrs(cfgs, &u.attrs))
                 ));
                 let scope = generic_names(&u.generics);
@@ -840,7 +840,7 @@ impl Names<'_> {
                 group.0.push(format!(
                     "const {public}: {} = {}{}",
                     self.ty(&c.ty, module, &none),
-                    render_expr(&c.expr),
+                    compact(&render_expr(&c.expr)),
                     notes(&with_fn_attrs(cfgs, &c.attrs))
                 ));
             }
@@ -866,6 +866,39 @@ impl Names<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `  [derive(...), serde(...), non_exhaustive]` of a type, the derive macros named by
+    /// their full path (`serde::Serialize`) whatever the file imports.
+    fn type_attrs(&self, attrs: &[Attribute], module: &[String]) -> Result<String, BoxError> {
+        let mut derives = Vec::new();
+        for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
+            let paths = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            )?;
+            for mut path in paths {
+                self.rewrite_path(&mut path, module, &BTreeSet::new());
+                derives.push(render_path(&path));
+            }
+        }
+        let others: Vec<Attribute> = attrs
+            .iter()
+            .filter(|a| !a.path().is_ident("derive"))
+            .cloned()
+            .collect();
+        let rest = render_type_attrs(&others)?;
+        let rest = rest
+            .trim_start()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let mut parts = Vec::new();
+        if !derives.is_empty() {
+            parts.push(format!("derive({})", derives.join(", ")));
+        }
+        if !rest.is_empty() {
+            parts.push(rest.to_string());
+        }
+        Ok(notes(&parts))
     }
 
     /// `Owner.field: Type  [notes]` for each public field; a count of the private ones.
@@ -1179,7 +1212,10 @@ fn cfgs_of(attrs: &[Attribute]) -> Vec<String> {
 
 /// Token text without the spaces the printer puts around punctuation.
 fn compact(text: &str) -> String {
-    text.replace(" (", "(")
+    text.replace(" :: ", "::")
+        .replace(" . ", ".")
+        .replace(" ! (", "!(")
+        .replace(" (", "(")
         .replace("( ", "(")
         .replace(" )", ")")
         .replace(" ,", ",")
@@ -1270,7 +1306,7 @@ fn serde_note(attrs: &[Attribute]) -> Result<Vec<String>, BoxError> {
         return Ok(Vec::new());
     }
     let shown = join(keys.into_iter().map(|(k, v)| match (k.as_str(), v) {
-        ("with" | "serialize_with" | "deserialize_with" | "skip_serializing_if", Some(_)) => k,
+        ("with" | "serialize_with" | "deserialize_with", Some(_)) => k,
         (_, Some(v)) => format!("{k} = {v:?}"),
         (_, None) => k,
     }));
