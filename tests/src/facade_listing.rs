@@ -1227,18 +1227,18 @@ fn is_test_only(attrs: &[Attribute]) -> bool {
 }
 
 fn path_attr(attrs: &[Attribute]) -> Result<Option<String>, BoxError> {
-    for attr in attrs.iter().filter(|a| a.path().is_ident("path")) {
-        if let syn::Meta::NameValue(nv) = &attr.meta
-            && let syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) = &nv.value
-        {
-            return Ok(Some(s.value()));
-        }
-        return Err(format!("facade listing: unreadable #[path]: {}", tokens(attr)).into());
+    let Some(attr) = attrs.iter().find(|a| a.path().is_ident("path")) else {
+        return Ok(None);
+    };
+    if let syn::Meta::NameValue(nv) = &attr.meta
+        && let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) = &nv.value
+    {
+        return Ok(Some(s.value()));
     }
-    Ok(None)
+    Err(format!("facade listing: unreadable #[path]: {}", tokens(attr)).into())
 }
 
 /// `a/./b/../c.rs` as `a/c.rs`.
