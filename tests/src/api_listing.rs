@@ -407,7 +407,7 @@ fn generic_types<'a>(ty: &'a Type, name: &str) -> Option<Vec<&'a Type>> {
 
 /// A constant's value as a reader would write it: `-5`, `&["a", "b"]`, `"text"`; anything
 /// more complex as its tokens.
-fn render_expr(expr: &Expr) -> String {
+pub(crate) fn render_expr(expr: &Expr) -> String {
     match expr {
         Expr::Lit(lit) => tokens(lit),
         Expr::Unary(unary) => format!("{}{}", tokens(&unary.op), render_expr(&unary.expr)),
@@ -428,7 +428,7 @@ fn render_expr(expr: &Expr) -> String {
 }
 
 /// Tokens as text, for values and the odd item the listing shows verbatim.
-fn tokens(node: &impl quote::ToTokens) -> String {
+pub(crate) fn tokens(node: &impl quote::ToTokens) -> String {
     node.to_token_stream().to_string()
 }
 
@@ -502,16 +502,16 @@ fn list_fields(owner: &str, fields: &Fields, out: &mut String) -> Result<(), Box
     Ok(())
 }
 
-fn is_pub(vis: &Visibility) -> bool {
+pub(crate) fn is_pub(vis: &Visibility) -> bool {
     matches!(vis, Visibility::Public(_))
 }
 
-fn has_attr(attrs: &[Attribute], name: &str) -> bool {
+pub(crate) fn has_attr(attrs: &[Attribute], name: &str) -> bool {
     attrs.iter().any(|a| a.path().is_ident(name))
 }
 
 /// ` derive(...)`, ` serde(...)` and ` non_exhaustive` of a type, on its header line.
-fn render_type_attrs(attrs: &[Attribute]) -> Result<String, BoxError> {
+pub(crate) fn render_type_attrs(attrs: &[Attribute]) -> Result<String, BoxError> {
     let mut parts = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
         let paths =
@@ -536,7 +536,7 @@ fn render_type_attrs(attrs: &[Attribute]) -> Result<String, BoxError> {
 }
 
 /// The `#[serde(...)]` keys of `attrs`, in order, with their string values.
-fn parse_serde(attrs: &[Attribute]) -> Result<Vec<(String, Option<String>)>, BoxError> {
+pub(crate) fn parse_serde(attrs: &[Attribute]) -> Result<Vec<(String, Option<String>)>, BoxError> {
     let mut keys = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         attr.parse_nested_meta(|meta| {
@@ -575,7 +575,7 @@ fn bracket(text: &str) -> String {
 }
 
 /// `async fn Owner::name<'a>(&'a self, arg: Type) -> Return`; `owner` is the path prefix.
-fn render_signature(sig: &Signature, owner: &str) -> String {
+pub(crate) fn render_signature(sig: &Signature, owner: &str) -> String {
     let mut out = String::new();
     if sig.constness.is_some() {
         out.push_str("const ");
@@ -621,39 +621,82 @@ fn render_signature(sig: &Signature, owner: &str) -> String {
     if let ReturnType::Type(_, ty) = &sig.output {
         let _ = write!(out, " -> {}", render_type(ty));
     }
-    if sig.generics.where_clause.is_some() {
-        let _ = write!(out, " {UNRENDERED} where clause>");
-    }
+    out.push_str(&render_where(&sig.generics));
     out
 }
 
-fn render_generics(generics: &Generics) -> String {
+/// ` where T: Send + 'static, C: Clone` of `generics`, or nothing.
+pub(crate) fn render_where(generics: &Generics) -> String {
+    let Some(clause) = &generics.where_clause else {
+        return String::new();
+    };
+    let predicates = join(clause.predicates.iter().map(|predicate| match predicate {
+        syn::WherePredicate::Type(predicate) => format!(
+            "{}: {}",
+            render_type(&predicate.bounded_ty),
+            render_bounds(&predicate.bounds)
+        ),
+        syn::WherePredicate::Lifetime(predicate) => format!(
+            "{}: {}",
+            predicate.lifetime,
+            join(predicate.bounds.iter().map(ToString::to_string))
+        ),
+        _ => format!("{UNRENDERED} where predicate>"),
+    }));
+    format!(" where {predicates}")
+}
+
+/// `Clone + Send + 'static`.
+pub(crate) fn render_bounds<'a>(bounds: impl IntoIterator<Item = &'a TypeParamBound>) -> String {
+    bounds
+        .into_iter()
+        .map(|bound| match bound {
+            TypeParamBound::Trait(bound) => {
+                let maybe = if bound.maybe.is_some() { "?" } else { "" };
+                let lifetimes = bound.lifetimes.as_ref().map_or_else(String::new, |l| {
+                    format!("for<{}> ", join(l.lifetimes.iter().map(tokens)))
+                });
+                format!("{lifetimes}{maybe}{}", render_path(&bound.path))
+            }
+            TypeParamBound::Lifetime(lifetime) => lifetime.to_string(),
+            _ => format!("{UNRENDERED} bound>"),
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+pub(crate) fn render_generics(generics: &Generics) -> String {
     if generics.params.is_empty() {
         return String::new();
     }
     let params = join(generics.params.iter().map(|param| match param {
-        GenericParam::Lifetime(param) => param.lifetime.to_string(),
-        GenericParam::Type(param) if param.bounds.is_empty() => param.ident.to_string(),
-        GenericParam::Type(param) => format!(
+        GenericParam::Lifetime(param) if param.bounds.is_empty() => param.lifetime.to_string(),
+        GenericParam::Lifetime(param) => format!(
             "{}: {}",
-            param.ident,
+            param.lifetime,
             param
                 .bounds
                 .iter()
-                .map(|bound| match bound {
-                    TypeParamBound::Trait(bound) => render_path(&bound.path),
-                    TypeParamBound::Lifetime(lifetime) => lifetime.to_string(),
-                    _ => format!("{UNRENDERED} bound>"),
-                })
+                .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(" + ")
         ),
+        GenericParam::Type(param) => {
+            let mut text = param.ident.to_string();
+            if !param.bounds.is_empty() {
+                let _ = write!(text, ": {}", render_bounds(&param.bounds));
+            }
+            if let Some(default) = &param.default {
+                let _ = write!(text, " = {}", render_type(&default.1));
+            }
+            text
+        }
         GenericParam::Const(param) => format!("const {}: {}", param.ident, render_type(&param.ty)),
     }));
     format!("<{params}>")
 }
 
-fn render_type(ty: &Type) -> String {
+pub(crate) fn render_type(ty: &Type) -> String {
     match ty {
         Type::Path(ty) if ty.qself.is_none() => render_path(&ty.path),
         Type::Reference(ty) => format!(
@@ -673,13 +716,17 @@ fn render_type(ty: &Type) -> String {
         Type::Paren(ty) => format!("({})", render_type(&ty.elem)),
         Type::Group(ty) => render_type(&ty.elem),
         Type::Never(_) => "!".to_string(),
+        Type::ImplTrait(ty) => format!("impl {}", render_bounds(&ty.bounds)),
+        Type::TraitObject(ty) => format!("dyn {}", render_bounds(&ty.bounds)),
+        Type::Array(ty) => format!("[{}; {}]", render_type(&ty.elem), render_expr(&ty.len)),
+        Type::Ptr(ty) => format!("*{} {}", tokens(&ty.mutability), render_type(&ty.elem)),
         _ => format!("{UNRENDERED} type>"),
     }
 }
 
 /// Paths as a reader would write them: no leading `::`, and the prelude's types by their short
 /// names (`::std::option::Option<::std::string::String>` is `Option<String>`).
-fn render_path(path: &syn::Path) -> String {
+pub(crate) fn render_path(path: &syn::Path) -> String {
     let segments: Vec<String> = path
         .segments
         .iter()
@@ -691,10 +738,22 @@ fn render_path(path: &syn::Path) -> String {
                     join(args.args.iter().map(|arg| match arg {
                         GenericArgument::Lifetime(lifetime) => lifetime.to_string(),
                         GenericArgument::Type(ty) => render_type(ty),
+                        GenericArgument::AssocType(assoc) =>
+                            format!("{} = {}", assoc.ident, render_type(&assoc.ty)),
+                        GenericArgument::Const(expr) => render_expr(expr),
                         _ => format!("{UNRENDERED} generic argument>"),
                     }))
                 ),
-                PathArguments::Parenthesized(_) => format!("{UNRENDERED} Fn arguments>"),
+                PathArguments::Parenthesized(args) => {
+                    let output = match &args.output {
+                        ReturnType::Default => String::new(),
+                        ReturnType::Type(_, ty) => format!(" -> {}", render_type(ty)),
+                    };
+                    format!(
+                        "({}){output}",
+                        join(args.inputs.iter().map(|arg| render_type(&arg.ty)))
+                    )
+                }
             };
             format!("{}{args}", segment.ident)
         })
@@ -746,7 +805,7 @@ fn render_use(tree: &UseTree) -> String {
     }
 }
 
-fn join(parts: impl Iterator<Item = impl AsRef<str>>) -> String {
+pub(crate) fn join(parts: impl Iterator<Item = impl AsRef<str>>) -> String {
     parts
         .map(|part| part.as_ref().to_string())
         .collect::<Vec<_>>()

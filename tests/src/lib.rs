@@ -1,6 +1,8 @@
 //! Helpers shared by the cross-crate tests in `tests/tests/`.
 //!
 //! - [`api_listing`] renders the generated client's public API, one line per item.
+//! - [`facade_listing`] renders the facade crate's public API by public path, whatever the file
+//!   layout.
 //! - [`spec`] loads the hand-written OpenAPI document and finds every example in it.
 //! - [`schema`] validates a JSON value against the subset of OpenAPI 3.0 schemas the spec uses.
 //! - [`capture`] is a one-request-at-a-time HTTP/1.1 server on 127.0.0.1 that records exactly
@@ -17,6 +19,7 @@ pub mod capture;
 /// Calls any operation of the generated client by its operationId (**generated** by
 /// `cargo xtask codegen` from the spec and the generated client: never edit it by hand).
 pub mod dispatch;
+pub mod facade_listing;
 pub mod operations;
 pub mod schema;
 pub mod scratch;

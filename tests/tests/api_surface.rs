@@ -3,6 +3,9 @@
 
 use dingtalk_conference_tests::BoxError;
 use dingtalk_conference_tests::api_listing::{UNRENDERED, crate_listing, items_of, listing_of};
+use dingtalk_conference_tests::facade_listing::{
+    UNNAMEABLE, facade_listing, facade_listing_of_dir,
+};
 
 fn read(path: &str) -> Result<String, BoxError> {
     Ok(std::fs::read_to_string(xtask::workspace_root().join(path))?)
@@ -119,4 +122,114 @@ fn api_listing_refuses_an_item_kind_it_does_not_know() {
             Ok(listing) => panic!("{source:?} was listed as {listing:?}"),
         }
     }
+}
+
+/// The facade crate's public API by public path (`tests/src/facade_listing.rs`): what users can
+/// name, whatever file each item is written in. A change here is a change users see.
+fn facade_crate_listing() -> Result<String, BoxError> {
+    facade_listing_of_dir(&xtask::workspace_root().join("crates/dingtalk-conference/src"))
+}
+
+#[test]
+fn facade_public_api() -> Result<(), BoxError> {
+    insta::assert_snapshot!(facade_crate_listing()?);
+    Ok(())
+}
+
+#[test]
+fn facade_listing_renders_every_type_it_meets() -> Result<(), BoxError> {
+    let listing = facade_crate_listing()?;
+    for marker in [UNRENDERED, UNNAMEABLE] {
+        assert!(
+            !listing.contains(marker),
+            "extend tests/src/facade_listing.rs (or export the type):\n{listing}"
+        );
+    }
+    Ok(())
+}
+
+/// The same crate written in two file layouts: the listing cannot tell them apart. Layout B
+/// moves `Client::info` into `ops/info.rs` (importing `Client` under another route), turns
+/// `client.rs` into `client/mod.rs`, renames the private module holding `Client`, and writes
+/// the `Debug` impl with a differently imported path.
+#[test]
+fn facade_listing_does_not_depend_on_the_file_layout() -> Result<(), BoxError> {
+    let layout_a: &[(&str, &str)] = &[
+        (
+            "lib.rs",
+            "mod client;\nmod error;\n#[cfg(feature = \"extra\")]\nmod extra;\n\
+             pub use client::{Client, Info};\npub use error::Error;\n\
+             #[cfg(feature = \"extra\")]\npub use extra::Extra;\n",
+        ),
+        (
+            "client.rs",
+            "use std::fmt;\nuse std::time::Duration;\nuse crate::Error;\n\
+             #[derive(Clone)]\n#[non_exhaustive]\npub struct Client { inner: u8 }\n\
+             pub struct Info { pub took: Duration }\n\
+             impl Client {\n    #[must_use]\n    pub fn new() -> Self { Client { inner: 0 } }\n\
+             \x20   pub async fn info(&self, id: &str) -> Result<Info, Error> { todo!() }\n\
+             \x20   fn private(&self) {}\n}\n\
+             impl fmt::Debug for Client {\n    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { todo!() }\n}\n",
+        ),
+        (
+            "error.rs",
+            "#[derive(Debug)]\npub enum Error { Timeout(std::time::Duration), Other { code: u16 } }\n",
+        ),
+        (
+            "extra.rs",
+            "pub struct Extra;\nimpl crate::Client {\n    pub fn extra(&self) -> Extra { Extra }\n}\n",
+        ),
+    ];
+    let layout_b: &[(&str, &str)] = &[
+        (
+            "lib.rs",
+            "mod core_types;\nmod errors;\nmod ops;\n#[cfg(feature = \"extra\")]\n#[path = \"more/extra_things.rs\"]\nmod extra;\n\
+             pub use core_types::{Client, Info};\npub use errors::*;\n\
+             #[cfg(feature = \"extra\")]\npub use extra::Extra;\n",
+        ),
+        (
+            "core_types/mod.rs",
+            "#[derive(Clone)]\n#[non_exhaustive]\npub struct Client { pub(crate) inner: u8 }\n\
+             pub struct Info { pub took: std::time::Duration }\n\
+             impl Client {\n    #[must_use]\n    pub fn new() -> Self { Client { inner: 0 } }\n}\n\
+             impl std::fmt::Debug for Client {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { todo!() }\n}\n",
+        ),
+        (
+            "errors.rs",
+            "use std::time::Duration as Span;\n#[derive(Debug)]\npub enum Error { Timeout(Span), Other { code: u16 } }\n",
+        ),
+        ("ops/mod.rs", "mod info;\n"),
+        (
+            "ops/info.rs",
+            "use crate::core_types as types;\nuse types::Client;\n\
+             impl Client {\n    pub async fn info(&self, id: &str) -> Result<crate::Info, super::super::Error> { todo!() }\n}\n",
+        ),
+        (
+            "more/extra_things.rs",
+            "pub struct Extra;\nimpl super::Client {\n    pub fn extra(&self) -> Extra { Extra }\n}\n",
+        ),
+    ];
+    let listing = |files: &'static [(&'static str, &'static str)]| {
+        facade_listing(&move |path: &str| {
+            files
+                .iter()
+                .find(|(name, _)| *name == path)
+                .map(|(_, text)| (*text).to_string())
+        })
+    };
+    let a = listing(layout_a)?;
+    let b = listing(layout_b)?;
+    assert_eq!(a, b);
+    for expected in [
+        "  async fn dingtalk_conference::Client::info(&self, id: &str) -> Result<Info, Error>",
+        "  fn dingtalk_conference::Client::new() -> Self  [must_use]",
+        "  fn dingtalk_conference::Client::extra(&self) -> Extra  [cfg(feature = \"extra\")]",
+        "  impl std::fmt::Debug for Client",
+        "  dingtalk_conference::Error::Timeout(std::time::Duration)",
+        "struct dingtalk_conference::Client  [derive(Clone), non_exhaustive]",
+    ] {
+        assert!(a.lines().any(|l| l == expected), "{expected}\n{a}");
+    }
+    assert!(!a.contains("Client::private"), "{a}");
+    Ok(())
 }
