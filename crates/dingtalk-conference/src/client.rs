@@ -159,7 +159,7 @@ impl Client {
                 suite,
                 limits: match budget.shared_rate {
                     Some(shared) => Limits::new(budget.rate_limit)
-                        .with_shared(shared, call_timeout)
+                        .with_shared(shared)
                         .with_budget_alone(budget.rate_limit_alone),
                     None => Limits::new(budget.rate_limit),
                 },
@@ -357,7 +357,10 @@ impl Client {
                 };
                 let mut waited = Duration::ZERO;
                 loop {
-                    let waited_now = self.inner.limits.acquire(operation_id).await;
+                    let waited_now = match self.inner.limits.acquire(operation_id, deadline).await {
+                        Ok(waited_now) => waited_now,
+                        Err(error) => break 'attempt Failure { error, token: None },
+                    };
                     if waited_now.is_zero() {
                         break;
                     }
