@@ -488,6 +488,7 @@ impl ClientBuilder {
                 format!("token:{scope}:{app}"),
                 provider,
                 self.token_refresh_margin,
+                self.token_fetch_timeout.unwrap_or(self.timeout),
             )),
             // A fixed token has nothing to share or refresh.
             _ => provider,

@@ -136,7 +136,7 @@ impl Client {
                 suite,
                 limits: match economy.shared_rate {
                     Some(shared) => Limits::new(economy.rate_limit)
-                        .with_shared(shared, call_timeout)
+                        .with_shared(shared)
                         .with_budget_alone(economy.rate_limit_alone),
                     None => Limits::new(economy.rate_limit),
                 },

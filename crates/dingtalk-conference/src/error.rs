@@ -136,6 +136,25 @@ pub enum Error {
         limit: u64,
     },
 
+    /// The fleet's window of calls per egress IP
+    /// ([`RedisStore::with_ip_limit`](crate::RedisStore::with_ip_limit), DingTalk's 10,000
+    /// calls in 20 s by default) had no free slot for this call, or for the token fetch it
+    /// needed, before its deadline: nothing was sent. Sending it anyway could get every process
+    /// behind that IP banned for 5 minutes. Retry after `retry_after`, give the call a longer
+    /// deadline, or send from more egress IPs, each named with
+    /// [`RedisStore::with_egress`](crate::RedisStore::with_egress).
+    #[error(
+        "the call was not sent: the window of calls of egress IP {:?} has no free slot before the call's deadline (the next one is {retry_after:.1?} away); retry later, give the call a longer deadline, or spread the calls over more egress IPs (RedisStore::with_egress)",
+        shown(egress)
+    )]
+    IpWindowFull {
+        /// The egress whose window is full, as named with `RedisStore::with_egress`
+        /// (`shared` by default).
+        egress: String,
+        /// How long until the window's next free slot, when it was asked.
+        retry_after: Duration,
+    },
+
     /// One of the client's own time limits ran out: the whole call's deadline, or the token
     /// fetch timeout. `last_error` (the [`source`](std::error::Error::source)) is the failure
     /// of the last attempt, if one failed before time ran out.
@@ -297,6 +316,8 @@ impl Error {
             // deadline is final for this call.
             Self::Timeout { kind, .. } => *kind == TimeoutKind::TokenFetch,
             Self::Custom { transient, .. } => *transient,
+            // The window frees a slot every few milliseconds; the call was never sent.
+            Self::IpWindowFull { .. } => true,
             Self::InvalidInput(_)
             | Self::Config(_)
             | Self::Decode { .. }
@@ -322,11 +343,11 @@ impl Error {
     /// Whether the failed request cannot have been processed by DingTalk, so that sending a
     /// write (create, close) again cannot do it twice: the gateway throttled it (403
     /// `Qps*`/`Qpm*`, 429), the connection was never made, or no token could be had (nothing
-    /// was sent). A timeout, a reset or a 5xx after the request was sent is not one of these.
+    /// was sent, nor for a full egress IP window). A timeout, a reset or a 5xx after the request was sent is not one of these.
     pub(crate) fn was_not_processed(&self) -> bool {
         match self {
             Self::Transport(t) => t.kind() == TransportErrorKind::Connect,
-            Self::Auth { .. } | Self::Custom { .. } => true,
+            Self::Auth { .. } | Self::Custom { .. } | Self::IpWindowFull { .. } => true,
             Self::Timeout { kind, .. } => *kind == TimeoutKind::TokenFetch,
             other => other.is_throttled(),
         }
@@ -337,12 +358,14 @@ impl Error {
         matches!(self.code(), Some(ErrorCode::RoomNotFound))
     }
 
-    /// How long DingTalk asked us to wait (`Retry-After`), if it did.
+    /// How long DingTalk asked us to wait (`Retry-After`), if it did, or how long until the
+    /// egress IP's window has a free slot ([`Error::IpWindowFull`]).
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Api(api) => api.retry_after,
             Self::UnexpectedResponse { retry_after, .. } => *retry_after,
             Self::Auth { source, .. } => source.retry_after(),
+            Self::IpWindowFull { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }

@@ -36,6 +36,8 @@ impl Clock for TokioClock {
 
 type Limiter = governor::RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
 
+use crate::Error;
+
 /// DingTalk's documented limit: calls per second, per app, per API.
 pub const DINGTALK_CALLS_PER_SECOND: u32 = 20;
 
@@ -136,18 +138,35 @@ impl RateLimit {
     }
 }
 
+/// What a shared budget answered to a reservation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Reservation {
+    /// Reserved: send after this wait.
+    Granted(Duration),
+    /// The API's next slot is further than the longest wait asked for; nothing reserved.
+    Later(Duration),
+    /// The egress IP's window has no slot within the longest wait asked for: the call must
+    /// not be sent ([`Error::IpWindowFull`]).
+    IpWindowFull {
+        /// The egress, as named with `RedisStore::with_egress`.
+        egress: String,
+        /// How long until the window's next slot.
+        retry_after: Duration,
+    },
+}
+
 /// A rate budget shared beyond this client (a fleet's, on Redis): the alternative backend of
 /// the per-API limiter. The client's own limiter takes over whenever it cannot answer.
 pub(crate) trait SharedRate: Send + Sync + fmt::Debug {
-    /// Reserves one call of `operation_id`, `interval` after the previous one: `Some(Ok(wait))` to send after
-    /// `wait`; `Some(Err(wait))` when the next slot is further than `max_wait` away (nothing
-    /// reserved); `None` when the shared budget cannot be reached.
+    /// Reserves one call of `operation_id`, `interval` after the previous one, waiting at most
+    /// `max_wait` (the time left to the caller's deadline); `None` when the shared budget
+    /// cannot be reached.
     fn reserve<'a>(
         &'a self,
         operation_id: &'static str,
         interval: Duration,
         max_wait: Duration,
-    ) -> BoxFuture<'a, Option<Result<Duration, Duration>>>;
+    ) -> BoxFuture<'a, Option<Reservation>>;
 
     /// How many times longer the interval between two calls is while this client goes on
     /// alone, the shared budget unreachable: the fleet's size when last seen (at least 1), so
@@ -177,8 +196,8 @@ pub(crate) struct Limits {
     config: RateLimit,
     lanes: Mutex<HashMap<&'static str, Arc<Lane>>>,
     paused_until: Mutex<HashMap<&'static str, tokio::time::Instant>>,
-    /// The fleet's budget, if shared, and the longest wait worth reserving (the call deadline).
-    shared: Option<(Box<dyn SharedRate>, Duration)>,
+    /// The fleet's budget, if shared; each caller reserves no further than its own deadline.
+    shared: Option<Box<dyn SharedRate>>,
     /// This client's own budget while the shared one is unreachable (default: `config`).
     alone: Option<RateLimit>,
 }
@@ -202,9 +221,9 @@ impl Limits {
     }
 
     /// Limits whose budget is `shared` with other clients while it answers; a reservation
-    /// further away than `max_wait` is not made.
-    pub(crate) fn with_shared(mut self, shared: Box<dyn SharedRate>, max_wait: Duration) -> Self {
-        self.shared = Some((shared, max_wait));
+    /// further away than the caller's deadline is not made.
+    pub(crate) fn with_shared(mut self, shared: Box<dyn SharedRate>) -> Self {
+        self.shared = Some(shared);
         self
     }
 
@@ -213,7 +232,7 @@ impl Limits {
             (Some(alone), _) => alone.interval(operation_id)?,
             // Without a share set, a fleet member alone keeps to the fleet's budget divided
             // by the fleet's size when last seen.
-            (None, Some((shared, _))) => self
+            (None, Some(shared)) => self
                 .config
                 .interval(operation_id)?
                 .mul_f64(shared.share_when_alone().max(1.0)),
@@ -263,28 +282,50 @@ impl Limits {
 
     /// Waits until `operation_id` may send one request: past any pause, then within its rate,
     /// callers in arrival order. Returns how long it waited (zero when it did not wait).
-    pub(crate) async fn acquire(&self, operation_id: &'static str) -> Duration {
+    ///
+    /// A shared budget reserves no slot further away than `deadline` (the caller's; `None`:
+    /// none), so that no slot is taken for a call that would be dead by then.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IpWindowFull`] when the fleet's egress IP window has no slot before
+    /// `deadline`: the call must not be sent.
+    pub(crate) async fn acquire(
+        &self,
+        operation_id: &'static str,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Duration, Error> {
         let started = tokio::time::Instant::now();
         let mut waited = false;
         // The fleet's shared budget first, while it answers.
-        if let (Some((shared, max_wait)), Some(interval)) =
-            (&self.shared, self.config.interval(operation_id))
-        {
+        if let (Some(shared), Some(interval)) = (&self.shared, self.config.interval(operation_id)) {
             loop {
                 if let Some(until) = self.pause_of(operation_id) {
                     waited = true;
                     tokio::time::sleep_until(until).await;
                     continue;
                 }
-                match shared.reserve(operation_id, interval, *max_wait).await {
-                    Some(Ok(wait)) => {
+                let max_wait = deadline.map_or(Duration::MAX, |deadline| {
+                    deadline.saturating_duration_since(tokio::time::Instant::now())
+                });
+                match shared.reserve(operation_id, interval, max_wait).await {
+                    Some(Reservation::Granted(wait)) => {
                         if !wait.is_zero() {
                             tokio::time::sleep(wait).await;
                         }
-                        return started.elapsed();
+                        return Ok(started.elapsed());
                     }
-                    Some(Err(wait)) => {
+                    Some(Reservation::Later(wait)) => {
                         tokio::time::sleep(wait.min(SHARED_RECHECK)).await;
+                    }
+                    Some(Reservation::IpWindowFull {
+                        egress,
+                        retry_after,
+                    }) => {
+                        return Err(Error::IpWindowFull {
+                            egress,
+                            retry_after,
+                        });
                     }
                     // The shared budget is unreachable: this client's own limiter decides.
                     None => break,
@@ -314,11 +355,11 @@ impl Limits {
                 }
             }
         }
-        if waited || started.elapsed() >= Duration::from_millis(1) {
+        Ok(if waited || started.elapsed() >= Duration::from_millis(1) {
             started.elapsed()
         } else {
             Duration::ZERO
-        }
+        })
     }
 
     /// After a throttling answer: no request of `operation_id` for `pause`, from any caller.
@@ -345,6 +386,13 @@ impl Limits {
 mod tests {
     use super::*;
 
+    async fn acquired(limits: &Limits, operation_id: &'static str) -> Duration {
+        limits
+            .acquire(operation_id, None)
+            .await
+            .expect("no shared budget")
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn callers_waiting_for_the_limit_take_turns() {
         // Four callers share 10 calls/s for 40 calls, each calling again as soon as it got
@@ -358,7 +406,7 @@ mod tests {
                 tokio::spawn(async move {
                     let mut mine = 0usize;
                     loop {
-                        limits.acquire("op").await;
+                        limits.acquire("op", None).await.expect("no shared budget");
                         if taken.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 40 {
                             return mine;
                         }
@@ -419,9 +467,9 @@ mod tests {
         );
         // The next caller waits for the limiter; that it waited at all is asserted, never
         // how long.
-        assert!(limits.acquire("op").await > Duration::ZERO);
+        assert!(acquired(&limits, "op").await > Duration::ZERO);
         // Another API has its own budget; a caller that does not wait reports no wait.
-        assert_eq!(limits.acquire("other").await, Duration::ZERO);
+        assert_eq!(acquired(&limits, "other").await, Duration::ZERO);
     }
 
     #[tokio::test]
@@ -432,7 +480,7 @@ mod tests {
         for i in 0..20 {
             let (limits, order) = (Arc::clone(&limits), Arc::clone(&order));
             callers.push(tokio::spawn(async move {
-                limits.acquire("op").await;
+                limits.acquire("op", None).await.expect("no shared budget");
                 order.lock().unwrap_or_else(PoisonError::into_inner).push(i);
             }));
             // Each caller queues before the next one arrives.
@@ -453,7 +501,7 @@ mod tests {
         let limits = Limits::new(RateLimit::per_second(10));
         let started = tokio::time::Instant::now();
         for _ in 0..5 {
-            limits.acquire("op").await;
+            limits.acquire("op", None).await.expect("no shared budget");
         }
         let elapsed = started.elapsed();
         assert!(
@@ -466,15 +514,15 @@ mod tests {
     async fn a_pause_holds_every_caller_of_that_api_only() {
         let limits = Limits::new(RateLimit::per_second(1000).for_operation("unlimited", 0));
         limits.pause("op", Duration::from_secs(1));
-        let waited = limits.acquire("op").await;
+        let waited = limits.acquire("op", None).await.expect("no shared budget");
         assert!(waited >= Duration::from_secs(1), "{waited:?}");
-        assert_eq!(limits.acquire("other").await, Duration::ZERO);
+        assert_eq!(acquired(&limits, "other").await, Duration::ZERO);
         // A shorter pause does not shorten a longer one.
         limits.pause("op", Duration::from_secs(5));
         limits.pause("op", Duration::from_secs(1));
-        assert!(limits.acquire("op").await >= Duration::from_secs(5));
+        assert!(acquired(&limits, "op").await >= Duration::from_secs(5));
         // An API without a limit is never paused.
         limits.pause("unlimited", Duration::from_secs(1));
-        assert_eq!(limits.acquire("unlimited").await, Duration::ZERO);
+        assert_eq!(acquired(&limits, "unlimited").await, Duration::ZERO);
     }
 }

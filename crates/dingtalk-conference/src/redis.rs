@@ -3,14 +3,19 @@
 //! - **Token**: one key per app (`{prefix}:token:{edition-or-host}:{appKey}`, or
 //!   `…:{suiteKey}:{authCorpId}`), holding the token until the refresh margin before it
 //!   expires. When it is missing, one process takes the lock (`SET NX PX` with a random owner
-//!   value), reads again, fetches, stores, and releases the lock with a compare-and-delete
-//!   script; the others poll with back-off, within the fetch's deadline, and read what it
-//!   stored. A holder that dies leaves a lock that expires after the token fetch timeout. A
+//!   value) for the client's token fetch timeout and a margin, reads again, fetches, and stores
+//!   the token and releases the lock in one script that does both only while this process
+//!   still holds the lock (fenced: a holder whose lease ran out cannot overwrite a newer
+//!   token); the others poll with back-off, within the fetch's deadline, and read what it
+//!   stored. A release that could not be sent is tried again a few times, a second apart; a
+//!   holder that dies leaves a lock that expires after the fetch timeout and the margin. A
 //!   rejected token is deleted only if the key still holds that same token.
 //! - **Rate budget**: GCRA in a Lua script, per app and API and per egress IP (DingTalk's
 //!   10,000 calls in 20 s), with Redis's `TIME` as the clock: each call reserves its slot in
-//!   both in one round trip and waits until then. The fleet's token fetch takes a slot of the
-//!   IP's window too.
+//!   both in one round trip and waits until then, never further ahead than the caller's
+//!   deadline. The fleet's token fetch takes a slot of the IP's window too. A call (or token
+//!   fetch) that cannot have a slot of the IP's window in time is not sent: it fails with
+//!   [`Error::IpWindowFull`].
 //! - **Fleet size**: each client making calls says it is a member once a second (a sorted set
 //!   per app, members not seen for 10 s dropped), and keeps the count.
 //! - **Degradation**: every command is bounded by a short timeout (200 ms by default). When
@@ -29,6 +34,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::time::Instant;
 
 use crate::auth::{AccessToken, TokenFuture, TokenProvider};
+use crate::limits::Reservation;
 use crate::store::TokenStore;
 use crate::{Error, Secret};
 
@@ -59,6 +65,17 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 ";
 
+/// Stores a fetched token, fenced by the refresh lock: only while KEYS[1], the lock, still
+/// holds this owner (ARGV[1]), sets KEYS[2] to ARGV[2] for ARGV[3] ms (nothing for 0) and
+/// releases the lock. Returns 1 if stored, 0 if the lease had run out (a newer holder's token
+/// is kept).
+const STORE_TOKEN_FENCED: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
+redis.call('DEL', KEYS[1])
+return 1
+";
+
 /// Deletes the stored token only if it is still the rejected one (the value is
 /// `{margin_ms}:{token}`).
 const EVICT_TOKEN: &str = r"
@@ -79,7 +96,8 @@ return 0
 /// others of its API takes only its API slot here, and the window's when that slot comes
 /// (`taken_ip` 0): a window taken at reservation would follow the furthest-queued API and
 /// hold every other API, and the token fetch, behind it.
-/// Returns `{reserved (1/0), wait_us, taken_ip (1/0)}`.
+/// Returns `{reserved (1; 0: the API's slot too far; -1: the IP window's), wait_us, taken_ip
+/// (1/0)}`.
 const GCRA: &str = r"
 local max_wait = tonumber(ARGV[2])
 local t = redis.call('TIME')
@@ -96,7 +114,7 @@ end
 local slot = tat_of(KEYS[1])
 if #KEYS > 1 and slot == now then
   slot = tat_of(KEYS[2])
-  if slot - now > max_wait then return {0, string.format('%.0f', slot - now), 0} end
+  if slot - now > max_wait then return {-1, string.format('%.0f', slot - now), 0} end
   take(KEYS[1], slot, ARGV[1])
   take(KEYS[2], slot, ARGV[3])
   return {1, string.format('%.0f', slot - now), 1}
@@ -551,12 +569,37 @@ impl RedisStore {
         Some(taken.is_some())
     }
 
+    /// Releases the lock on a refresh if this process still holds it. A release that could
+    /// not be sent (Redis failed or was slow) is tried again in the background,
+    /// [`UNLOCK_RETRIES`] times a second apart, so that the others need not wait out the
+    /// lease; past that, the lease expires.
     async fn unlock(&self, lock_key: &str, owner: &str) {
-        let Some(mut connection) = self.connection("token") else {
+        if self.release(lock_key, owner).await {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        let (store, lock_key, owner) = (self.clone(), lock_key.to_string(), owner.to_string());
+        runtime.spawn(async move {
+            for _ in 0..UNLOCK_RETRIES {
+                // Redis is asked again once the pause after its failure is over.
+                tokio::time::sleep(RETRY_REDIS_AFTER).await;
+                if store.release(&lock_key, &owner).await {
+                    tracing::debug!(lock = %lock_key, "released the refresh lock on a retry");
+                    return;
+                }
+            }
+        });
+    }
+
+    /// One compare-and-delete of the lock; whether Redis answered.
+    async fn release(&self, lock_key: &str, owner: &str) -> bool {
+        let Some(mut connection) = self.connection("token") else {
+            return false;
+        };
         let script = redis::Script::new(RELEASE_LOCK);
-        let _: Option<i64> = self
+        let released: Option<i64> = self
             .run("token", async {
                 script
                     .key(lock_key)
@@ -565,44 +608,64 @@ impl RedisStore {
                     .await
             })
             .await;
+        released.is_some()
     }
 
-    /// Stores `token` under `key` until `refresh_margin` before it expires.
-    async fn store_token(&self, key: &str, token: &AccessToken, refresh_margin: Duration) {
+    /// Stores `token` under `key` until `refresh_margin` before it expires, and releases the
+    /// lock, in one script and only while `owner` still holds `lock_key`: `Some(true)` if
+    /// stored, `Some(false)` if the lease had run out (nothing written), `None` if Redis failed
+    /// (the release is then tried again).
+    async fn store_token(
+        &self,
+        key: &str,
+        lock_key: &str,
+        owner: &str,
+        token: &AccessToken,
+        refresh_margin: Duration,
+    ) -> Option<bool> {
         // A token of unknown lifetime is kept for DingTalk's documented 7,200 s.
         let lifetime = token.expires_in().unwrap_or(crate::DEFAULT_TOKEN_LIFETIME);
         let margin = refresh_margin.min(lifetime / 2);
-        let ttl = lifetime.saturating_sub(margin);
-        if ttl < Duration::from_millis(1) {
-            return;
-        }
-        let Some(mut connection) = self.connection("token") else {
-            return;
+        // Under a millisecond left: nothing stored, the lock released all the same.
+        let ttl = millis(lifetime.saturating_sub(margin));
+        let stored = match self.connection("token") {
+            Some(mut connection) => {
+                let value = format!("{}:{}", millis(margin), token.secret().expose());
+                let script = redis::Script::new(STORE_TOKEN_FENCED);
+                let stored: Option<i64> = self
+                    .run("token", async {
+                        script
+                            .key(lock_key)
+                            .key(key)
+                            .arg(owner)
+                            .arg(value)
+                            .arg(ttl)
+                            .invoke_async(&mut connection)
+                            .await
+                    })
+                    .await;
+                stored
+            }
+            None => None,
         };
-        let value = format!("{}:{}", millis(margin), token.secret().expose());
-        let _: Option<()> = self
-            .run(
-                "token",
-                redis::cmd("SET")
-                    .arg(key)
-                    .arg(value)
-                    .arg("PX")
-                    .arg(millis(ttl))
-                    .query_async(&mut connection),
-            )
-            .await;
+        match stored {
+            Some(stored) => Some(stored == 1),
+            None => {
+                self.unlock(lock_key, owner).await;
+                None
+            }
+        }
     }
 
     /// Reserves one call, `interval` after the previous one, under `key` (prefix added), and a
-    /// slot of the egress IP's window, waiting at most `max_wait`: `Some(Ok(wait))`: send
-    /// after `wait`; `Some(Err(wait))`: the slot is further than `max_wait`, nothing
-    /// reserved; `None`: Redis failed.
+    /// slot of the egress IP's window, waiting at most `max_wait` (the time left to the
+    /// caller's deadline); `None`: Redis failed.
     pub(crate) async fn reserve(
         &self,
         key: &str,
         interval: Duration,
         max_wait: Duration,
-    ) -> Option<Result<Duration, Duration>> {
+    ) -> Option<Reservation> {
         let mut connection = self.connection("rate")?;
         let interval_us = (interval.as_secs_f64() * 1_000_000.0 / SHARED_RATE_HEADROOM).ceil();
         let script = redis::Script::new(GCRA);
@@ -620,29 +683,48 @@ impl RedisStore {
             .run("rate", invocation.invoke_async(&mut connection))
             .await?;
         let wait = Duration::from_micros(wait_us.parse().unwrap_or(0));
-        if reserved != 1 {
-            return Some(Err(wait));
+        match reserved {
+            1 => {}
+            -1 => return Some(self.ip_window_full(wait)),
+            _ => return Some(Reservation::Later(wait)),
         }
         if taken_ip == 1 {
-            return Some(Ok(wait));
+            return Some(Reservation::Granted(wait));
         }
         // Queued behind calls of its API: the egress window's slot is taken when the API's
-        // comes, for as long as the call may still wait.
+        // comes, for as long as the call may still wait. Without one, the call is not sent.
         tokio::time::sleep(wait).await;
         let left = max_wait.saturating_sub(started.elapsed());
-        Some(Ok(self.wait_for_ip_slot(left).await))
+        Some(match self.wait_for_ip_slot(left).await {
+            Ok(wait) => Reservation::Granted(wait),
+            Err(retry_after) => self.ip_window_full(retry_after),
+        })
     }
 
-    /// Reserves a slot of the egress IP's window alone, waiting at most `max_wait`, and returns
-    /// how long to wait for it: for a request no API budget covers (a token fetch: DingTalk
-    /// counts those toward the IP limit too), or a queued call whose API slot has come. Gives
-    /// up, and lets the request go at once, past `max_wait` or when Redis fails.
-    async fn wait_for_ip_slot(&self, max_wait: Duration) -> Duration {
+    fn ip_window_full(&self, retry_after: Duration) -> Reservation {
+        tracing::debug!(
+            egress = %self.inner.egress,
+            retry_after_ms = millis(retry_after),
+            "no slot of the egress IP's window before the deadline; not sending"
+        );
+        Reservation::IpWindowFull {
+            egress: self.inner.egress.clone(),
+            retry_after,
+        }
+    }
+
+    /// Reserves a slot of the egress IP's window alone, waiting at most `max_wait`, for a
+    /// request no API budget covers (a token fetch: DingTalk counts those toward the IP limit
+    /// too), or a queued call whose API slot has come: `Ok(wait)`: send after `wait`;
+    /// `Err(retry_after)`: no slot within `max_wait`, nothing reserved, and the request must
+    /// not be sent. Without a window, or when Redis fails (the client then goes on alone, as
+    /// everywhere), `Ok(ZERO)`.
+    async fn wait_for_ip_slot(&self, max_wait: Duration) -> Result<Duration, Duration> {
         let Some(ip) = self.inner.ip_limit else {
-            return Duration::ZERO;
+            return Ok(Duration::ZERO);
         };
         let Some(mut connection) = self.connection("rate") else {
-            return Duration::ZERO;
+            return Ok(Duration::ZERO);
         };
         let script = redis::Script::new(GCRA);
         let mut invocation = script.key(self.key(&format!("ip:{}", self.inner.egress)));
@@ -653,8 +735,11 @@ impl RedisStore {
             .run("rate", invocation.invoke_async(&mut connection))
             .await;
         match reserved {
-            Some((1, wait_us, _)) => Duration::from_micros(wait_us.parse().unwrap_or(0)),
-            _ => Duration::ZERO,
+            Some((reserved, wait_us, _)) => {
+                let wait = Duration::from_micros(wait_us.parse().unwrap_or(0));
+                if reserved == 1 { Ok(wait) } else { Err(wait) }
+            }
+            None => Ok(Duration::ZERO),
         }
     }
 }
@@ -716,6 +801,16 @@ impl TokenStore for RedisStore {
         source: &'a dyn TokenProvider,
         refresh_margin: Duration,
     ) -> TokenFuture<'a> {
+        self.token_within(key, source, refresh_margin, crate::DEFAULT_TIMEOUT)
+    }
+
+    fn token_within<'a>(
+        &'a self,
+        key: &'a str,
+        source: &'a dyn TokenProvider,
+        refresh_margin: Duration,
+        fetch_timeout: Duration,
+    ) -> TokenFuture<'a> {
         Box::pin(async move {
             let token_key = self.key(key);
             let lock_key = self.key(&format!("lock:{key}"));
@@ -727,8 +822,12 @@ impl TokenStore for RedisStore {
                     None => return source.fetch_token().await,
                 }
                 let me = owner();
-                // Held for as long as one fetch may take; a holder that dies frees it then.
-                let hold = HOLD_LOCK;
+                // Held for as long as one fetch may take, and a margin for storing what it
+                // fetched: a slow fetch still running is never doubled. A holder that dies
+                // frees it then.
+                let hold = fetch_timeout
+                    .saturating_add(LEASE_MARGIN)
+                    .saturating_add(self.inner.timeout);
                 match self.lock(&lock_key, &me, hold).await {
                     None => return source.fetch_token().await,
                     Some(true) => {
@@ -738,13 +837,44 @@ impl TokenStore for RedisStore {
                             return Ok(token);
                         }
                         tracing::debug!(key = %token_key, "fetching the fleet's token");
-                        let wait = self.wait_for_ip_slot(HOLD_LOCK / 4).await;
-                        tokio::time::sleep(wait).await;
-                        let fetched = source.fetch_token().await;
-                        if let Ok(token) = &fetched {
-                            self.store_token(&token_key, token, refresh_margin).await;
+                        // The fetch counts toward the egress IP's window; without a slot it
+                        // is not sent. A quarter of the fetch's bound is left for the fetch.
+                        match self.wait_for_ip_slot(fetch_timeout / 4).await {
+                            Ok(wait) => tokio::time::sleep(wait).await,
+                            Err(retry_after) => {
+                                self.unlock(&lock_key, &me).await;
+                                tracing::debug!(
+                                    key = %token_key,
+                                    retry_after_ms = millis(retry_after),
+                                    "no slot of the egress IP's window for the token fetch"
+                                );
+                                return Err(Error::IpWindowFull {
+                                    egress: self.inner.egress.clone(),
+                                    retry_after,
+                                });
+                            }
                         }
-                        self.unlock(&lock_key, &me).await;
+                        let fetched = source.fetch_token().await;
+                        let Ok(token) = &fetched else {
+                            self.unlock(&lock_key, &me).await;
+                            return fetched;
+                        };
+                        let stored = self
+                            .store_token(&token_key, &lock_key, &me, token, refresh_margin)
+                            .await;
+                        if stored == Some(false) {
+                            // The lease ran out mid-fetch and another process may have stored
+                            // a newer token: that one is kept, and handed out here too.
+                            tracing::warn!(
+                                key = %token_key,
+                                lease_ms = millis(hold),
+                                "the refresh lock's lease ran out before the token was stored; \
+                                 the fleet's newer token, if any, is kept"
+                            );
+                            if let Some(Some(newer)) = self.read_token(&token_key).await {
+                                return Ok(newer);
+                            }
+                        }
                         return fetched;
                     }
                     Some(false) => {
@@ -782,10 +912,13 @@ impl TokenStore for RedisStore {
     }
 }
 
-/// How long a refresh lock is held at most: a holder that dies frees it after this. The
-/// default token fetch timeout (the request timeout, 10 s), so that a slow fetch that is still
-/// running is not doubled.
-pub(crate) const HOLD_LOCK: Duration = crate::DEFAULT_TIMEOUT;
+/// What a refresh lock's lease adds to the token fetch timeout (with the Redis command
+/// timeout): time to store the token once fetched. A holder that dies frees the lock after
+/// the fetch timeout and this.
+const LEASE_MARGIN: Duration = Duration::from_secs(1);
+
+/// How many times a release of the refresh lock that could not be sent is tried again.
+const UNLOCK_RETRIES: u32 = 3;
 
 /// The fleet's rate budget for one app: one GCRA key per API, and the fleet's members.
 pub(crate) struct RedisRate {
@@ -875,7 +1008,7 @@ impl crate::limits::SharedRate for RedisRate {
         operation_id: &'static str,
         interval: Duration,
         max_wait: Duration,
-    ) -> BoxFuture<'a, Option<Result<Duration, Duration>>> {
+    ) -> BoxFuture<'a, Option<Reservation>> {
         Box::pin(async move {
             self.say_member().await;
             self.store

@@ -34,6 +34,23 @@ pub trait TokenStore: Send + Sync + 'static {
         refresh_margin: Duration,
     ) -> TokenFuture<'a>;
 
+    /// Like [`token`](Self::token), knowing the client's bound on the whole of it:
+    /// `fetch_timeout`, the client's
+    /// [`token_fetch_timeout`](crate::ClientBuilder::token_fetch_timeout), past which the
+    /// client drops the future. The client calls this one. A store that locks the refresh
+    /// among processes should hold its lock that long and a margin, so that a slow fetch
+    /// still running is never doubled. The default calls [`token`](Self::token).
+    fn token_within<'a>(
+        &'a self,
+        key: &'a str,
+        source: &'a dyn TokenProvider,
+        refresh_margin: Duration,
+        fetch_timeout: Duration,
+    ) -> TokenFuture<'a> {
+        let _ = fetch_timeout;
+        self.token(key, source, refresh_margin)
+    }
+
     /// DingTalk rejected `token`: forget it under `key`, but only if the store still holds
     /// that same token (a newer one, stored since, is kept).
     fn evict<'a>(&'a self, key: &'a str, token: &'a Secret) -> BoxFuture<'a, ()>;
@@ -72,6 +89,8 @@ pub(crate) struct StoredTokens {
     pub(crate) key: String,
     pub(crate) source: Arc<dyn TokenProvider>,
     pub(crate) refresh_margin: Duration,
+    /// The client's token fetch timeout, which bounds each call of the store.
+    pub(crate) fetch_timeout: Duration,
     /// The eviction of a rejected token, still running; the next fetch waits for it, so that it
     /// does not read the rejected token back.
     pending_eviction: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -83,12 +102,14 @@ impl StoredTokens {
         key: String,
         source: Arc<dyn TokenProvider>,
         refresh_margin: Duration,
+        fetch_timeout: Duration,
     ) -> Self {
         Self {
             store,
             key,
             source,
             refresh_margin,
+            fetch_timeout,
             pending_eviction: Mutex::new(None),
         }
     }
@@ -107,7 +128,12 @@ impl TokenProvider for StoredTokens {
                 let _ = eviction.await;
             }
             self.store
-                .token(&self.key, self.source.as_ref(), self.refresh_margin)
+                .token_within(
+                    &self.key,
+                    self.source.as_ref(),
+                    self.refresh_margin,
+                    self.fetch_timeout,
+                )
                 .await
         })
     }

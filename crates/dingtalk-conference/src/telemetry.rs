@@ -28,6 +28,8 @@ pub(crate) fn outcome(result: Result<(), &Error>) -> &'static str {
     };
     match error {
         _ if error.is_throttled() => "throttled",
+        // Refused before sending, by the fleet's own window: throttled, by us.
+        Error::IpWindowFull { .. } => "throttled",
         Error::Api(api) if api.code == ErrorCode::ApiCountLimitForOrg => "quota",
         Error::MonthlyBudgetSpent { .. } => "quota",
         Error::Api(_) => "api_error",

@@ -260,7 +260,7 @@ impl Client {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let outcome = match self.admit(operation, attempt).await {
+            let outcome = match self.admit(operation, deadline, attempt).await {
                 Ok(token) => self.send(send, token).await,
                 Err(error) => Err(Failed { error, token: None }),
             };
@@ -320,12 +320,15 @@ impl Client {
     async fn admit(
         &self,
         operation: &'static Operation,
+        deadline: Deadline,
         attempt: u32,
     ) -> Result<CachedToken, Error> {
         let mut token = self.inner.tokens.get().await?;
         let mut waited = Duration::ZERO;
         loop {
-            let waited_now = self.inner.limits.acquire(operation.id).await;
+            // A slot further than the deadline is never reserved, and a call that cannot
+            // have its IP-window slot in time fails here, unsent (`Error::IpWindowFull`).
+            let waited_now = self.inner.limits.acquire(operation.id, deadline.at).await?;
             if waited_now.is_zero() {
                 break;
             }

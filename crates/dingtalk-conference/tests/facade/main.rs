@@ -10,6 +10,8 @@ mod errors;
 #[cfg(feature = "redis")]
 mod fleet;
 #[cfg(feature = "redis")]
+mod fleet_promises;
+#[cfg(feature = "redis")]
 mod fleet_third_party;
 #[cfg(feature = "redis")]
 mod fleet_tls;
