@@ -148,6 +148,20 @@ pub trait TokenProvider: Send + Sync + 'static {
     fn name(&self) -> &str {
         "custom token provider"
     }
+
+    /// What names the tenant whose tokens this provider fetches (the organisation and the
+    /// app, say `ding1234corp:dingappkey`): the key under which a shared store
+    /// ([`ClientBuilder::redis`](crate::ClientBuilder::redis),
+    /// [`ClientBuilder::token_store`](crate::ClientBuilder::token_store)) keeps its tokens and
+    /// its fleet's rate budget. Never a secret: it appears in key names.
+    ///
+    /// The default is `None`: such a provider's tokens are never shared, and
+    /// [`ClientBuilder::build`](crate::ClientBuilder::build) refuses it with a shared store,
+    /// since two providers for two organisations would otherwise hand each other's clients
+    /// their tokens.
+    fn cache_key(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A fixed token, e.g. one your own service obtained.

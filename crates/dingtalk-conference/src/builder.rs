@@ -233,18 +233,31 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
-/// The app's part of shared keys: its app key, suite key and organisation, or a custom
-/// provider's name; never a secret.
-fn app_key_part(credentials: Option<&Credentials>, provider_name: &str) -> String {
-    match credentials {
-        Some(Credentials::App { app_key, .. }) => app_key.clone(),
+/// The tenant's part of shared keys: the app key, the suite key and organisation, or what a
+/// custom provider names as its tenant ([`TokenProvider::cache_key`]); never a secret. `None`
+/// for a custom provider that names none, whose tokens must not be shared.
+fn tenant_key_part(credentials: Option<&Credentials>) -> Result<Option<String>, Error> {
+    Ok(match credentials {
+        Some(Credentials::App { app_key, .. }) => Some(app_key.clone()),
         Some(Credentials::Suite {
             suite_key,
             auth_corp_id,
             ..
-        }) => format!("{suite_key}:{auth_corp_id}"),
-        _ => format!("provider:{provider_name}"),
-    }
+        }) => Some(format!("{suite_key}:{auth_corp_id}")),
+        Some(Credentials::Provider(provider)) => match provider.cache_key() {
+            None => None,
+            Some(key) if key.trim().is_empty() || key.chars().any(char::is_control) => {
+                return Err(Error::Config(format!(
+                    "the token provider {:?} gives a blank cache key, or one with control \
+                     characters; TokenProvider::cache_key must name its tenant",
+                    provider.name()
+                )));
+            }
+            Some(key) => Some(format!("provider:{key}")),
+        },
+        // A fixed token is never stored; its budget is kept under one name for all.
+        Some(Credentials::StaticToken(_)) | None => Some("static".to_string()),
+    })
 }
 
 /// A URL as it may be shown: user name, password, query and fragment replaced by
@@ -471,7 +484,7 @@ impl ClientBuilder {
 
         // Keys name the edition (or the base URL's host) and the app, never a secret.
         let scope = self.key_scope();
-        let app = app_key_part(self.credentials.as_ref(), provider.name());
+        let tenant = tenant_key_part(self.credentials.as_ref())?;
         #[cfg(feature = "redis")]
         let redis = self.checked_redis()?;
         #[cfg(feature = "redis")]
@@ -482,6 +495,22 @@ impl ClientBuilder {
         };
         #[cfg(not(feature = "redis"))]
         let store = self.token_store.clone();
+        // Two organisations' providers must never share a key, and so a token: a provider
+        // that does not name its tenant is refused with a shared store.
+        let app = match (&tenant, &store) {
+            (Some(tenant), _) => tenant.clone(),
+            (None, None) => String::new(),
+            (None, Some(store)) => {
+                return Err(Error::Config(format!(
+                    "the token provider {:?} is shared through the token store {:?}, but does \
+                     not say which tenant its tokens belong to: implement \
+                     TokenProvider::cache_key (the organisation and app, never a secret), so \
+                     that two organisations' clients never share a token",
+                    provider.name(),
+                    store.name()
+                )));
+            }
+        };
         let provider: Arc<dyn TokenProvider> = match (store, replaceable) {
             (Some(store), true) => Arc::new(StoredTokens::new(
                 store,

@@ -580,3 +580,113 @@ async fn the_fleets_token_is_never_logged() {
     }
     assert_eq!(mock.counters().token_requests, 2);
 }
+
+/// One organisation's own token source, as a multi-tenant service has one per organisation.
+struct Organisation {
+    token: String,
+    tenant: Option<&'static str>,
+}
+
+impl dingtalk_conference::TokenProvider for Organisation {
+    fn fetch_token(&self) -> dingtalk_conference::TokenFuture<'_> {
+        let token = self.token.clone();
+        Box::pin(async move {
+            Ok(dingtalk_conference::AccessToken::new(
+                token,
+                Some(Duration::from_secs(7200)),
+            ))
+        })
+    }
+
+    fn cache_key(&self) -> Option<&str> {
+        self.tenant
+    }
+}
+
+fn tenant_client(mock: &MockServer, redis: &RedisServer, organisation: Organisation) -> Client {
+    Client::builder()
+        .base_url(mock.base_url())
+        .token_provider(organisation)
+        .redis(redis.url())
+        .redis_prefix("fleet-test")
+        .build()
+        .expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_organisations_providers_never_share_a_token() {
+    let redis = RedisServer::start();
+    let mock = MockServer::start().await.expect("fake server");
+    let (token_a, token_b) = (mock.issue_token(), mock.issue_token());
+    let org_a = tenant_client(
+        &mock,
+        &redis,
+        Organisation {
+            token: token_a.clone(),
+            tenant: Some("corp-a:app"),
+        },
+    );
+    let org_b = tenant_client(
+        &mock,
+        &redis,
+        Organisation {
+            token: token_b.clone(),
+            tenant: Some("corp-b:app"),
+        },
+    );
+    org_a
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("organisation A's call");
+    org_b
+        .conference_info(seeded::STARTED)
+        .await
+        .expect("organisation B's call");
+    let sent: Vec<String> = mock
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("x-acs-dingtalk-access-token").map(str::to_string))
+        .collect();
+    assert_eq!(
+        sent,
+        [token_a.clone(), token_b.clone()],
+        "each sent its own"
+    );
+    assert_eq!(
+        org_b.access_token().await.expect("token").secret().expose(),
+        token_b
+    );
+    let keys = redis.keys();
+    for tenant in ["corp-a:app", "corp-b:app"] {
+        assert!(
+            keys.iter()
+                .any(|k| k.starts_with("fleet-test:token:") && k.ends_with(tenant)),
+            "{tenant} has a token key of its own: {keys:?}"
+        );
+    }
+}
+
+#[test]
+fn a_provider_that_names_no_tenant_is_refused_with_a_shared_store() {
+    let organisation = || Organisation {
+        token: "unused".to_string(),
+        tenant: None,
+    };
+    let shared = Client::builder()
+        .base_url("http://127.0.0.1:9")
+        .token_provider(organisation())
+        .redis("redis://127.0.0.1:9")
+        .build();
+    match shared {
+        Err(dingtalk_conference::Error::Config(message)) => {
+            assert!(message.contains("TokenProvider::cache_key"), "{message}");
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+    // Alone, with nothing shared, it needs none.
+    Client::builder()
+        .base_url("http://127.0.0.1:9")
+        .token_provider(organisation())
+        .build()
+        .expect("a provider kept to one client");
+}
