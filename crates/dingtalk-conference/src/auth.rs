@@ -369,6 +369,9 @@ struct CacheState {
     next_refresh_at: Option<Instant>,
     /// Until when callers wait for the hand-over in flight instead of sending the old token.
     handover_until: Option<Instant>,
+    /// The last token DingTalk rejected, by value: never cached again, whatever fetch
+    /// brings it back (one in flight when the rejection came, a store not yet evicted).
+    rejected: Option<Secret>,
 }
 
 /// The token cache: one fetch at a time, refresh beside the callers while the current token is
@@ -444,13 +447,28 @@ impl TokenCache {
     ///
     /// A token that a newer one invalidates is handed over instead ([`Self::handing_over`]).
     pub(crate) async fn get(&self) -> Result<CachedToken, Error> {
+        if let Some(token) = self.get_once().await? {
+            return Ok(token);
+        }
+        // The fetch brought back the token DingTalk had just rejected (it was in flight when
+        // the rejection came, or a shared store had not evicted it yet): one fetch more.
+        match self.get_once().await? {
+            Some(token) => Ok(token),
+            None => Err(self.inner.auth_error(Error::transient(
+                "the token source handed back the access token DingTalk had just rejected",
+            ))),
+        }
+    }
+
+    /// A token to send, or `None` when the fetch waited for returned the rejected token.
+    async fn get_once(&self) -> Result<Option<CachedToken>, Error> {
         let (mut outcome, handing_over) = {
             let mut state = self.inner.lock();
             let now = Instant::now();
             if let Some(token) = state.current.as_ref().filter(|t| t.is_usable(now)) {
                 let token = token.clone();
                 if token.is_fresh(now) {
-                    return Ok(token);
+                    return Ok(Some(token));
                 }
                 let may_start =
                     state.in_flight.is_none() && state.next_refresh_at.is_none_or(|at| now >= at);
@@ -458,7 +476,7 @@ impl TokenCache {
                     if may_start {
                         self.inner.start_fetch(&mut state, Duration::ZERO)?;
                     }
-                    return Ok(token);
+                    return Ok(Some(token));
                 };
                 let outcome = if may_start {
                     state.handover_until = now.checked_add(pause + HANDOVER_FETCH_WAIT);
@@ -467,7 +485,7 @@ impl TokenCache {
                     match (&state.in_flight, state.handover_until) {
                         (Some(outcome), Some(until)) if now < until => outcome.clone(),
                         // Backing off after a failed refresh, or past the hand-over's wait.
-                        _ => return Ok(token),
+                        _ => return Ok(Some(token)),
                     }
                 };
                 // Waiting ends when the token expires, if that comes first.
@@ -489,7 +507,7 @@ impl TokenCache {
                 match tokio::time::timeout_at(until, outcome.wait_for(Option::is_some)).await {
                     Ok(published) => Some(published.map(|o| o.clone())),
                     // The new token is slow to come: the old one is still valid.
-                    Err(_) if current.is_usable(Instant::now()) => return Ok(current),
+                    Err(_) if current.is_usable(Instant::now()) => return Ok(Some(current)),
                     Err(_) => None,
                 }
             }
@@ -499,7 +517,11 @@ impl TokenCache {
             None => outcome.wait_for(Option::is_some).await.map(|o| o.clone()),
         };
         match published {
-            Ok(Some(result)) => result,
+            Ok(Some(Ok(token))) => {
+                let rejected = self.inner.lock().rejected.as_ref() == Some(&token.secret);
+                Ok((!rejected).then_some(token))
+            }
+            Ok(Some(Err(error))) => Err(error),
             // The fetch task ended without a word (its runtime is shutting down): forget it,
             // so that the next call starts a new one.
             Ok(None) | Err(_) => {
@@ -518,18 +540,26 @@ impl TokenCache {
         }
     }
 
-    /// Forgets `rejected`, if it is still the cached token, and tells the provider. A token
-    /// fetched since (by a concurrent caller that saw the same rejection) is kept.
+    /// Forgets `rejected`, if the cached token is that same token (compared by value: a
+    /// refresh may have fetched the same string again), and tells the provider, once per
+    /// rejected token. A different token fetched since (by a concurrent caller that saw the
+    /// same rejection) is kept. A fetch in flight that brings the rejected token back does not
+    /// cache it.
     pub(crate) fn invalidate(&self, rejected: &CachedToken) {
-        let evicted = {
+        let first_word = {
             let mut state = self.inner.lock();
-            let current = state.current.as_ref().is_some_and(|c| c.id == rejected.id);
-            if current {
+            if state
+                .current
+                .as_ref()
+                .is_some_and(|c| c.secret == rejected.secret)
+            {
                 state.current = None;
             }
-            current
+            let first_word = state.rejected.as_ref() != Some(&rejected.secret);
+            state.rejected = Some(rejected.secret.clone());
+            first_word
         };
-        if evicted {
+        if first_word {
             self.inner.provider.invalidate(&rejected.secret);
         }
     }
@@ -606,9 +636,13 @@ impl CacheInner {
                         .map(|d| d.as_secs()),
                     "fetched a new access token"
                 );
-                state.current = Some(cached.clone());
                 state.refresh_failures = 0;
                 state.next_refresh_at = None;
+                // The token DingTalk rejected, back from a fetch that started before the
+                // rejection: never cached again.
+                if state.rejected.as_ref() != Some(&cached.secret) {
+                    state.current = Some(cached.clone());
+                }
                 Ok(cached)
             }
             Err(error) => {
@@ -707,6 +741,8 @@ mod tests {
         Fail,
         /// Never answers.
         Hang,
+        /// Answers this token, of this lifetime, after this long.
+        Named(&'static str, Duration, Duration),
     }
 
     /// A provider that plays `steps` in order, repeating the last one; it counts its fetches.
@@ -728,6 +764,10 @@ mod tests {
                     }
                     Step::Fail => Err(Error::transient("the vault is restarting")),
                     Step::Hang => std::future::pending().await,
+                    Step::Named(token, after, lifetime) => {
+                        tokio::time::sleep(after).await;
+                        Ok(AccessToken::new(token, Some(lifetime)))
+                    }
                 }
             })
         }
@@ -744,6 +784,59 @@ mod tests {
     }
 
     const MINUTE: Duration = Duration::from_secs(60);
+
+    const TEN_SECONDS: Duration = Duration::from_secs(10);
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejected_token_is_evicted_by_value_when_a_refresh_fetched_the_same_string() {
+        // Lifetime 10 s, margin 5 s: a refresh at 5 s brings the same string back.
+        let (cache, fetches) = cache(
+            vec![
+                Step::Named("a", Duration::ZERO, TEN_SECONDS),
+                Step::Named("a", Duration::ZERO, TEN_SECONDS),
+                Step::Named("b", Duration::ZERO, TEN_SECONDS),
+            ],
+            Duration::from_secs(5),
+        );
+        let first = cache.get().await.expect("token");
+        tokio::time::advance(Duration::from_secs(6)).await;
+        cache
+            .get()
+            .await
+            .expect("the current token, refresh started");
+        tokio::task::yield_now().await;
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "refreshed");
+        cache.invalidate(&first);
+        let next = cache.get().await.expect("token");
+        assert_eq!(next.secret.expose(), "b");
+        assert_eq!(fetches.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refresh_in_flight_when_the_token_is_rejected_does_not_bring_it_back() {
+        // The refresh started at 6 s takes 1 s and returns the same token (a store that had
+        // not evicted it yet); DingTalk rejects the token meanwhile.
+        let (cache, fetches) = cache(
+            vec![
+                Step::Named("a", Duration::ZERO, TEN_SECONDS),
+                Step::Named("a", Duration::from_secs(1), TEN_SECONDS),
+                Step::Named("b", Duration::ZERO, TEN_SECONDS),
+            ],
+            Duration::from_secs(5),
+        );
+        let first = cache.get().await.expect("token");
+        tokio::time::advance(Duration::from_secs(6)).await;
+        cache
+            .get()
+            .await
+            .expect("the current token, refresh started");
+        cache.invalidate(&first);
+        let next = cache.get().await.expect("token");
+        assert_eq!(next.secret.expose(), "b", "the rejected token came back");
+        assert_eq!(fetches.load(Ordering::SeqCst), 3);
+        // And it stays out.
+        assert_eq!(cache.get().await.expect("token").secret.expose(), "b");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_token_handed_over_is_not_sent_while_its_replacement_is_fetched() {
