@@ -83,7 +83,7 @@ pub use ops::{
 pub use options::CallOptions;
 #[cfg(feature = "blocking")]
 pub use paging::BlockingListing;
-pub use paging::{Listing, Page};
+pub use paging::{DEFAULT_MAX_PAGES, Listing, Page};
 #[cfg(feature = "redis")]
 pub use redis::{DEFAULT_EGRESS, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
 pub use retry::RetryPolicy;
