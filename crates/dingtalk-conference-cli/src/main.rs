@@ -91,7 +91,15 @@ fn main() -> ExitCode {
                 .any(|(secret, file, _)| *secret == id && given_as_flag(file))
     };
 
-    let result = secrets::load(&mut cli.credentials, &given_as_flag).and_then(|warnings| {
+    let result = secrets::load(&mut cli.credentials, &given_as_flag).and_then(|mut warnings| {
+        if given_as_flag("redis") {
+            warnings.extend(
+                cli.global
+                    .redis
+                    .as_deref()
+                    .and_then(secrets::redis_flag_warning),
+            );
+        }
         for warning in warnings {
             say(&warning);
         }

@@ -1686,3 +1686,42 @@ fn mock_reads_no_dingtalk_variable_not_even_the_fleets_redis() {
     assert_eq!(exit_code(&output), 2, "{}", stderr(&output));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_redis_password_given_as_a_flag_warns_like_a_secret_flag_without_showing_it() {
+    let fake = Fake::start();
+    let with_password = "redis://fleet:pw-that-must-not-leak@127.0.0.1:9";
+    let output = fake.run(&["--redis", with_password, "info", seeded::ENDED]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    let warning = stderr(&output);
+    assert!(
+        warning.contains("warning: --redis") && warning.contains(env::REDIS_URL),
+        "{warning}"
+    );
+    assert!(!warning.contains("pw-that-must-not-leak"), "{warning}");
+    assert!(!stdout(&output).contains("pw-that-must-not-leak"));
+
+    // No password, or the URL from the variable: nothing to warn about.
+    let output = fake.run(&["--redis", "redis://127.0.0.1:9", "info", seeded::ENDED]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("warning: --redis"),
+        "{}",
+        stderr(&output)
+    );
+    let base_url = fake.server.base_url();
+    let output = run_with_env(
+        &["--base-url", &base_url, "info", seeded::ENDED],
+        &[
+            (env::APP_KEY, DEFAULT_APP_KEY),
+            (env::APP_SECRET, DEFAULT_APP_SECRET),
+            (env::REDIS_URL, with_password),
+        ],
+    );
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("warning: --redis"),
+        "{}",
+        stderr(&output)
+    );
+}
