@@ -281,7 +281,7 @@ fn due_for_recheck<'a>(
         }
     }
     // Stable: among those unread as long, the order given.
-    due.sort_by(|a, b| b.0.cmp(&a.0));
+    due.sort_by_key(|(unchecked, _)| std::cmp::Reverse(*unchecked));
     due.truncate(pending.len().div_ceil(CONFERENCES_PER_BATCH_REQUEST));
     due.into_iter().map(|(_, id)| id).collect()
 }
