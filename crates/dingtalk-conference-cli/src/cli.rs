@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser};
+use clap::{ArgMatches, Args, CommandFactory as _, Parser};
 use dingtalk_conference::{Edition, Error, Secret, env};
 
 use crate::commands::Command;
@@ -29,6 +29,24 @@ per app per API, a per-IP window, a monthly quota), e.g.
 
 Against the real API, give an internal app's key and secret, a third-party app's suite
 credentials, or a ready access token, as flags or DINGTALK_* variables (flags win).";
+
+/// Parses the command line. Under `--mock` no `DINGTALK_*` variable is read at all, as its
+/// help says: a demo on a host set up for production (`DINGTALK_REDIS_URL`, credentials, an
+/// edition) must not join the production fleet, nor fail on a variable meant for it. Only
+/// the flags given apply.
+///
+/// clap prints help, version and usage errors itself, and exits with code 0 or 2.
+pub(crate) fn matches() -> ArgMatches {
+    // Read without any variable first: when that says --mock, it is the answer. Otherwise
+    // (no --mock, or a command line clap refuses either way) read it again with them.
+    let without_variables = Cli::command()
+        .mut_args(|arg| arg.env(None::<&str>))
+        .try_get_matches();
+    match without_variables {
+        Ok(matches) if matches.get_flag("mock") => matches,
+        _ => Cli::command().get_matches(),
+    }
+}
 
 /// The whole command line.
 #[derive(Parser)]
@@ -56,8 +74,8 @@ pub(crate) struct GlobalArgs {
     /// Use the bundled fake DingTalk server: no account needed
     ///
     /// It starts inside this process on 127.0.0.1, with seeded conferences and its own app.
-    /// DINGTALK_* variables are ignored; credential flags still apply, and what they leave out
-    /// is the fake server's app (try --app-secret wrong).
+    /// DINGTALK_* variables are ignored, DINGTALK_REDIS_URL included; flags still apply, and
+    /// what the credential flags leave out is the fake server's app (try --app-secret wrong).
     #[arg(long, global = true, help_heading = "Connection", verbatim_doc_comment)]
     pub(crate) mock: bool,
 

@@ -116,11 +116,12 @@ pub(crate) fn exit_for(error: &Error) -> Exit {
         Error::UnexpectedResponse { status, .. } if status.as_u16() == 401 => Exit::Auth,
         Error::UnexpectedResponse { .. } if error.is_throttled() => Exit::Throttled,
         // The server broke the protocol: an answer that does not decode, one too large, a
-        // listing that hands back a page token it already gave.
+        // listing that hands back a page token it already gave, or new ones past the cap.
         Error::UnexpectedResponse { .. }
         | Error::Decode { .. }
         | Error::BodyTooLarge { .. }
-        | Error::RepeatedPageToken { .. } => Exit::Api,
+        | Error::RepeatedPageToken { .. }
+        | Error::TooManyPages { .. } => Exit::Api,
         Error::Transport(_) => Exit::Network,
         Error::Auth { source, .. } => exit_for_token_failure(source),
         Error::WaitTimedOut { .. } => Exit::WaitTimedOut,
@@ -493,6 +494,11 @@ mod tests {
         let error = Error::RepeatedPageToken {
             operation: "queryConferenceMembers",
             token: "t1".to_string(),
+        };
+        assert_eq!(exit_for(&error), Exit::Api);
+        let error = Error::TooManyPages {
+            operation: "queryConferenceMembers",
+            pages: 1_000,
         };
         assert_eq!(exit_for(&error), Exit::Api);
     }

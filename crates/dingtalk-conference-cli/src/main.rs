@@ -18,8 +18,8 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::FromArgMatches as _;
 use clap::parser::ValueSource;
-use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::cli::Cli;
 use crate::commands::Output;
@@ -80,7 +80,7 @@ pub(crate) fn say(line: &str) {
 
 fn main() -> ExitCode {
     // clap prints help, version and usage errors itself, with exit code 0 or 2.
-    let matches = Cli::command().get_matches();
+    let matches = cli::matches();
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let given_as_flag = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
     // A secret read from a `--*-file` counts as given on the command line.
@@ -91,7 +91,15 @@ fn main() -> ExitCode {
                 .any(|(secret, file, _)| *secret == id && given_as_flag(file))
     };
 
-    let result = secrets::load(&mut cli.credentials, &given_as_flag).and_then(|warnings| {
+    let result = secrets::load(&mut cli.credentials, &given_as_flag).and_then(|mut warnings| {
+        if given_as_flag("redis") {
+            warnings.extend(
+                cli.global
+                    .redis
+                    .as_deref()
+                    .and_then(secrets::redis_flag_warning),
+            );
+        }
         for warning in warnings {
             say(&warning);
         }

@@ -76,6 +76,38 @@ pub(crate) fn load(
     Ok(warnings)
 }
 
+/// The warning to show for `--redis URL` given as a flag when the URL holds a password
+/// (`redis://user:password@host`, or a `pass`/`password` query parameter): like a secret
+/// flag, it shows in `ps`. The warning never quotes the URL.
+pub(crate) fn redis_flag_warning(url: &str) -> Option<String> {
+    url_has_password(url).then(|| {
+        format!(
+            "warning: --redis shows the Redis password in its URL to other users of this \
+             machine (ps, /proc/<pid>/cmdline, shell history); prefer {}",
+            env::REDIS_URL
+        )
+    })
+}
+
+/// Whether a Redis URL carries a password: in its user information, or as a query parameter.
+fn url_has_password(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let in_user_info = authority
+        .rsplit_once('@')
+        .and_then(|(user_info, _)| user_info.split_once(':'))
+        .is_some_and(|(_, password)| !password.is_empty());
+    let query = tail.split_once('?').map_or("", |(_, query)| query);
+    let query = query.split_once('#').map_or(query, |(query, _)| query);
+    let in_query = query.split('&').any(|pair| {
+        pair.split_once('=')
+            .is_some_and(|(key, value)| matches!(key, "pass" | "password") && !value.is_empty())
+    });
+    in_user_info || in_query
+}
+
 /// One secret from `source`: at most [`MAX_SECRET_BYTES`], UTF-8, one trailing line break
 /// dropped (`echo` and editors add one), and not blank.
 fn read_secret(source: impl std::io::Read, name: &str, file_id: &str) -> Result<Secret, Failure> {
@@ -124,6 +156,30 @@ mod tests {
         assert_eq!(read("s3cret\r\n").ok().as_deref(), Some("s3cret"));
         assert_eq!(read("s3cret").ok().as_deref(), Some("s3cret"));
         assert_eq!(read(" s3cret \n\n").ok().as_deref(), Some(" s3cret \n"));
+    }
+
+    #[test]
+    fn a_redis_url_with_a_password_is_warned_about_without_quoting_it() {
+        for url in [
+            "redis://fleet:pw-secret@127.0.0.1:6379/0",
+            "rediss://:pw-secret@redis.internal",
+            "redis://user:pw-secret@host?protocol=resp3",
+            "redis+unix:///run/redis.sock?db=1&pass=pw-secret",
+        ] {
+            let warning = redis_flag_warning(url).unwrap_or_default();
+            assert!(warning.contains("warning: --redis"), "{url}: {warning}");
+            assert!(warning.contains(env::REDIS_URL), "{warning}");
+            assert!(!warning.contains("pw-secret"), "{warning}");
+        }
+        for url in [
+            "redis://127.0.0.1:6379",
+            "redis://user@host",
+            "redis://user:@host",
+            "redis://host/0?protocol=resp3",
+            "not a url",
+        ] {
+            assert_eq!(redis_flag_warning(url), None, "{url}");
+        }
     }
 
     #[test]

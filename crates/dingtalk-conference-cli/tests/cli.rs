@@ -1632,3 +1632,96 @@ fn a_redis_ca_file_that_cannot_be_used_is_a_clear_error_before_any_call() {
     assert_eq!(fake.server.counters().token_requests, 0, "nothing was sent");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn mock_reads_no_dingtalk_variable_not_even_the_fleets_redis() {
+    let dir = std::env::temp_dir().join(format!("dingtalk-cli-mock-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    let not_pem = dir.join("not.pem");
+    std::fs::write(&not_pem, "not a certificate").expect("a file");
+    let not_pem = not_pem.to_str().expect("a UTF-8 path");
+    // What a production host may have set: each alone, then all at once. Read, each would
+    // join the production fleet or fail the demo.
+    let production: [&[(&str, &str)]; 5] = [
+        &[(
+            env::REDIS_URL,
+            "redis://fleet:pw-that-must-not-leak@127.0.0.1:9",
+        )],
+        &[(env::REDIS_URL, "not a redis url")],
+        &[("DINGTALK_REDIS_CA_FILE", not_pem)],
+        &[
+            (
+                env::REDIS_URL,
+                "rediss://fleet:pw-that-must-not-leak@127.0.0.1:9",
+            ),
+            ("DINGTALK_REDIS_CA_FILE", not_pem),
+        ],
+        &[
+            (env::EDITION, "no such edition"),
+            (env::BASE_URL, "ftp://production.example"),
+            (env::APP_KEY, "production-key"),
+            (env::APP_SECRET, "production-secret"),
+            (env::ACCESS_TOKEN, "production-token"),
+        ],
+    ];
+    let all: Vec<(&str, &str)> = production[2..]
+        .iter()
+        .flat_map(|vars| vars.iter().copied())
+        .collect();
+    for vars in production.iter().copied().chain([all.as_slice()]) {
+        let output = run_with_env(&["--mock", "info", seeded::ENDED], vars);
+        assert_eq!(exit_code(&output), 0, "{vars:?}: {}", stderr(&output));
+        assert!(
+            stdout(&output).contains("Quarterly planning review"),
+            "{}",
+            stdout(&output)
+        );
+        assert!(!stderr(&output).contains("pw-that-must-not-leak"));
+    }
+    // Flags still apply under --mock.
+    let output = run_with_env(
+        &["--mock", "--redis-ca-file", not_pem, "info", seeded::ENDED],
+        &[],
+    );
+    assert_eq!(exit_code(&output), 2, "{}", stderr(&output));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_redis_password_given_as_a_flag_warns_like_a_secret_flag_without_showing_it() {
+    let fake = Fake::start();
+    let with_password = "redis://fleet:pw-that-must-not-leak@127.0.0.1:9";
+    let output = fake.run(&["--redis", with_password, "info", seeded::ENDED]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    let warning = stderr(&output);
+    assert!(
+        warning.contains("warning: --redis") && warning.contains(env::REDIS_URL),
+        "{warning}"
+    );
+    assert!(!warning.contains("pw-that-must-not-leak"), "{warning}");
+    assert!(!stdout(&output).contains("pw-that-must-not-leak"));
+
+    // No password, or the URL from the variable: nothing to warn about.
+    let output = fake.run(&["--redis", "redis://127.0.0.1:9", "info", seeded::ENDED]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("warning: --redis"),
+        "{}",
+        stderr(&output)
+    );
+    let base_url = fake.server.base_url();
+    let output = run_with_env(
+        &["--base-url", &base_url, "info", seeded::ENDED],
+        &[
+            (env::APP_KEY, DEFAULT_APP_KEY),
+            (env::APP_SECRET, DEFAULT_APP_SECRET),
+            (env::REDIS_URL, with_password),
+        ],
+    );
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("warning: --redis"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -182,6 +182,22 @@ pub enum Error {
         token: String,
     },
 
+    /// A paged listing could not go on: it reached its page cap
+    /// ([`Listing::max_pages`](crate::Listing::max_pages), default
+    /// [`DEFAULT_MAX_PAGES`](crate::DEFAULT_MAX_PAGES)) and DingTalk still handed out a new
+    /// page token. A server that does that for ever would otherwise be followed for ever.
+    /// The items of the pages read were delivered.
+    #[error(
+        "{operation}: DingTalk still gave a next page token after {pages} pages (the listing's \
+         max_pages); the listing stops here instead of following it for ever"
+    )]
+    TooManyPages {
+        /// The operation's `operationId`.
+        operation: &'static str,
+        /// The pages read: the cap.
+        pages: u32,
+    },
+
     /// A failure inside a user-supplied [`TokenProvider`](crate::TokenProvider), which is the
     /// [`source`](std::error::Error::source). Made with [`Error::custom`] (final) or
     /// [`Error::transient`] (retried).
@@ -323,6 +339,7 @@ impl Error {
             | Self::Decode { .. }
             | Self::BodyTooLarge { .. }
             | Self::RepeatedPageToken { .. }
+            | Self::TooManyPages { .. }
             | Self::WaitTimedOut { .. }
             | Self::MonthlyBudgetSpent { .. } => false,
         }

@@ -82,7 +82,7 @@ pub use ops::{
 pub use options::CallOptions;
 #[cfg(feature = "blocking")]
 pub use paging::BlockingListing;
-pub use paging::{Listing, Page};
+pub use paging::{DEFAULT_MAX_PAGES, Listing, Page};
 pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 #[cfg(feature = "redis")]
 pub use redis::{DEFAULT_EGRESS, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};

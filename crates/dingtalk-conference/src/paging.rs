@@ -4,7 +4,9 @@
 //!
 //! A listing ends when DingTalk says so: `hasMore: false`, or no (or an empty) next token. A
 //! token DingTalk already handed out ends it with [`Error::RepeatedPageToken`] rather than an
-//! endless loop; a page that fails ends it with that page's error.
+//! endless loop, and a new token after [`Listing::max_pages`] pages (default
+//! [`DEFAULT_MAX_PAGES`]) ends it with [`Error::TooManyPages`]; a page that fails ends it with
+//! that page's error.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -52,6 +54,12 @@ impl<T, C> Page<T, C> {
     }
 }
 
+/// How many pages [`Listing::stream`] and [`Listing::collect`] read at most by default: far
+/// more than any real listing needs (1,000 pages of members are 128,000 people at DingTalk's
+/// default page size), few enough that a server handing out a new page token for ever costs
+/// a bounded number of calls. [`Listing::max_pages`] changes it.
+pub const DEFAULT_MAX_PAGES: u32 = 1_000;
+
 /// Fetches one page: the client, the token (none for the first page) and the page size.
 type FetchPage<T, C> = Arc<
     dyn Fn(Client, Option<C>, Option<u32>) -> BoxFuture<'static, Result<Page<T, C>, Error>>
@@ -71,6 +79,7 @@ pub struct Listing<T, C = String> {
     client: Client,
     operation: &'static str,
     page_size: Option<u32>,
+    max_pages: u32,
     invalid: Option<Error>,
     fetch: FetchPage<T, C>,
 }
@@ -80,6 +89,7 @@ impl<T, C> fmt::Debug for Listing<T, C> {
         f.debug_struct("Listing")
             .field("operation", &self.operation)
             .field("page_size", &self.page_size)
+            .field("max_pages", &self.max_pages)
             .field("invalid", &self.invalid)
             .finish_non_exhaustive()
     }
@@ -109,6 +119,7 @@ where
             client: client.clone(),
             operation,
             page_size,
+            max_pages: DEFAULT_MAX_PAGES,
             invalid,
             fetch: Arc::new(fetch),
         }
@@ -123,6 +134,21 @@ where
             ));
         }
         self.page_size = Some(size);
+        self
+    }
+
+    /// Reads at most `pages` pages in [`stream`](Self::stream) and
+    /// [`collect`](Self::collect) (default [`DEFAULT_MAX_PAGES`]): when the last of them
+    /// still gives a next page token, the stream ends, after that page's items, with
+    /// [`Error::TooManyPages`] instead of following the token. Zero is refused when the
+    /// listing is read. [`page`](Self::page) reads one page and is not counted.
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        if pages == 0 && self.invalid.is_none() {
+            self.invalid = Some(Error::InvalidInput(
+                "max_pages is zero; allow at least one page".to_string(),
+            ));
+        }
+        self.max_pages = pages;
         self
     }
 
@@ -141,18 +167,21 @@ where
     }
 
     /// Every item, fetched lazily a page at a time. The stream ends after the last page; a
-    /// failed page, or a repeated token, ends it with that error.
+    /// failed page, a repeated token, or a new token after [`max_pages`](Self::max_pages)
+    /// pages ends it with that error.
     pub fn stream(self) -> impl Stream<Item = Result<T, Error>> + Send + 'static {
         struct State<T, C> {
             listing: Listing<T, C>,
             token: Option<C>,
             seen: HashSet<C>,
+            pages: u32,
             done: bool,
         }
         let state = State {
             listing: self,
             token: None,
             seen: HashSet::new(),
+            pages: 0,
             done: false,
         };
         stream::unfold(state, |mut state| async move {
@@ -166,6 +195,7 @@ where
                     return Some((vec![Err(error)], state));
                 }
             };
+            state.pages = state.pages.saturating_add(1);
             let last = page.is_last();
             let mut items: Vec<Result<T, Error>> = page.items.into_iter().map(Ok).collect();
             match page.next_token {
@@ -175,6 +205,13 @@ where
                     items.push(Err(Error::RepeatedPageToken {
                         operation: state.listing.operation,
                         token: token.to_string(),
+                    }));
+                }
+                Some(_) if state.pages >= state.listing.max_pages => {
+                    state.done = true;
+                    items.push(Err(Error::TooManyPages {
+                        operation: state.listing.operation,
+                        pages: state.pages,
                     }));
                 }
                 token => state.token = token,

@@ -37,7 +37,9 @@ pub(crate) fn outcome(result: Result<(), &Error>) -> &'static str {
             "transport"
         }
         Error::Timeout { .. } => "timeout",
-        Error::Decode { .. } | Error::RepeatedPageToken { .. } => "decode",
+        Error::Decode { .. } | Error::RepeatedPageToken { .. } | Error::TooManyPages { .. } => {
+            "decode"
+        }
         Error::InvalidInput(_) | Error::Config(_) => "invalid_input",
         Error::Auth { .. } | Error::Custom { .. } => "auth",
         _ => "other",

@@ -29,10 +29,12 @@ pub(crate) enum Watch {
 Poll a conference until it ends (or starts, or changes), then show it as info does.
 
 With several ids, they are polled together with DingTalk's batch query: one call per poll for
-every 20 ids (plus one look at each conference as it ends), instead of one call per id; the
-interval doubles while nothing changes (up to 60 s), and conferences that start later are polled
-every 5 minutes until 2 minutes before their start. Each conference is shown when all are done
-(with --json, an array).
+every 20 ids (plus one look at each conference as it ends), instead of one call per id. The batch
+lists only conferences in progress, so each one not in progress is also looked at on its own every
+4 polls, at most one look per batch call of a poll (one that starts and ends between two polls is
+seen ended within 20 polls). The interval doubles while nothing changes (up to 60 s), and
+conferences that start later are polled every 5 minutes until 2 minutes before their start. Each
+conference is shown when all are done (with --json, an array).
 
 Progress goes to stderr: one line per poll with the time and status, and a line for each back-off
 when DingTalk throttles or a poll fails. The final conference goes to stdout (with --json, the

@@ -2,12 +2,12 @@
 //! page; and the batch query's chunking. Pages are scripted with operation-scoped faults, so
 //! each test decides exactly what DingTalk answers.
 
-use dingtalk_conference::{Error, TranscriptQuery};
+use dingtalk_conference::{DEFAULT_MAX_PAGES, Error, RateLimit, TranscriptQuery};
 use dingtalk_conference_mock::{Fault, FaultScope, MockServer, RecordedRequest};
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
-use crate::common::{app_client, mock, no_retry_client};
+use crate::common::{app_builder, app_client, mock, no_retry_client};
 
 const ROOM_CODE: &str = "68550708396";
 
@@ -169,6 +169,79 @@ async fn a_repeated_token_ends_the_stream_with_an_error_instead_of_looping() {
             .is_some_and(|e| e.to_string().contains("repeated the page token"))
     );
     assert_eq!(requests_to(&mock, ROOM_PATH).len(), 2);
+}
+
+#[tokio::test]
+async fn a_server_handing_out_new_tokens_for_ever_is_followed_for_max_pages_pages_only() {
+    let mock = mock().await;
+    let op = "queryConferenceInfoByRoomCode";
+    // A broken server: every page has more, each with a token never seen before.
+    for n in 0..5 {
+        let id = format!("c{n}");
+        let next = format!("t{n}");
+        answer_once(&mock, op, room_page(&[&id], Some(&next), Some(true)));
+    }
+    let client = app_client(&mock);
+    let items: Vec<Result<_, Error>> = client
+        .conferences_by_room_code(ROOM_CODE)
+        .max_pages(3)
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 4, "{items:?}");
+    assert!(items[..3].iter().all(Result::is_ok));
+    match &items[3] {
+        Err(Error::TooManyPages { operation, pages }) => {
+            assert_eq!(*operation, op);
+            assert_eq!(*pages, 3);
+        }
+        other => panic!("expected TooManyPages, got {other:?}"),
+    }
+    assert!(
+        items[3]
+            .as_ref()
+            .err()
+            .is_some_and(|e| e.to_string().contains("after 3 pages") && !e.is_retryable())
+    );
+    assert_eq!(requests_to(&mock, ROOM_PATH).len(), 3);
+
+    // Zero pages is refused before any request.
+    mock.reset_log();
+    let error = client
+        .conferences_by_room_code(ROOM_CODE)
+        .max_pages(0)
+        .collect()
+        .await
+        .expect_err("refused");
+    assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
+    assert!(mock.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_listing_reads_at_most_the_default_max_pages_by_default() {
+    let mock = mock().await;
+    let op = "queryConferenceInfoByRoomCode";
+    let pages = DEFAULT_MAX_PAGES as usize;
+    // One page more than the cap, each with a new token.
+    for n in 0..=pages {
+        let next = format!("t{n}");
+        answer_once(&mock, op, room_page(&["c"], Some(&next), Some(true)));
+    }
+    // No rate limit: the pages come as fast as the fake server answers.
+    let client = app_builder(&mock)
+        .rate_limit(RateLimit::none())
+        .build()
+        .expect("valid client");
+    let error = client
+        .conferences_by_room_code(ROOM_CODE)
+        .collect()
+        .await
+        .expect_err("stops at the cap");
+    assert!(
+        matches!(error, Error::TooManyPages { pages, .. } if pages == DEFAULT_MAX_PAGES),
+        "{error:?}"
+    );
+    assert_eq!(requests_to(&mock, ROOM_PATH).len(), pages);
 }
 
 #[tokio::test]

@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
-use dingtalk_conference::{ConferenceStatus, Error, WaitEvent, WaitOptions, WaitUntil};
+use dingtalk_conference::{
+    Client, ConferenceStatus, Error, RateLimit, WaitEvent, WaitOptions, WaitUntil,
+};
 use dingtalk_conference_mock::{Fault, FaultScope, seeded};
 
-use crate::common::{app_client, mock, no_retry_client};
+use crate::common::{app_builder, app_client, mock, no_retry_client};
 
 fn fast() -> WaitOptions {
     WaitOptions::default()
@@ -318,4 +320,96 @@ async fn waiting_for_many_refuses_bad_ids_before_any_request() {
         assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
     }
     assert!(mock.requests().is_empty());
+}
+
+/// A client of `mock` for Tokio's paused clock: the polls fall exactly where the wait's
+/// intervals put them, however slow the machine, and no rate limit spaces them out.
+fn paused_clock_client(mock: &dingtalk_conference_mock::MockServer) -> Client {
+    app_builder(mock)
+        .rate_limit(RateLimit::none())
+        .build()
+        .expect("valid client")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_conference_that_starts_and_ends_between_two_polls_ends_the_wait() {
+    let mock = mock().await;
+    let mut scripted = false;
+    let infos = paused_clock_client(&mock)
+        .wait_for_all_with(
+            &[seeded::INITIALISED],
+            WaitUntil::Ended,
+            fast().timeout(Duration::from_secs(10)),
+            |event| {
+                // At the first poll (not started yet), it starts and ends before the next
+                // one: the batch answer, which lists conferences in progress only, never
+                // shows it.
+                if matches!(event, WaitEvent::Polled { .. }) && !scripted {
+                    scripted = true;
+                    mock.script_status(
+                        seeded::INITIALISED,
+                        vec![(Duration::ZERO, 2), (Duration::ZERO, 1)],
+                    );
+                }
+            },
+        )
+        .await
+        .expect("the wait sees it ended");
+    assert!(infos[0].has_ended(), "{:?}", infos[0].status);
+    let batches = requests(&mock, "POST", "/v1.0/conference/videoConferences/query");
+    let singles = requests(&mock, "GET", "/v1.0/conference/videoConferences/");
+    // The first poll reads it once (not in progress); polls 2 to 4 ask the batch only; the
+    // fifth reads it again, and finds it ended.
+    assert_eq!((batches, singles), (5, 2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn conferences_absent_from_the_batch_are_read_every_four_polls_and_never_more_than_the_batch()
+{
+    let mock = mock().await;
+    // 25 conferences that never start: two batch requests per poll.
+    let ids: Vec<String> = (0..25).map(|n| format!("{n:024x}")).collect();
+    for id in &ids {
+        mock.upsert_conference_with_id(
+            id,
+            dingtalk_conference::dingtalk_conference_api::types::ConferenceInfo {
+                status: Some(0),
+                ..Default::default()
+            },
+        );
+    }
+    // Polls at 0 and 20 ms, then every 40 ms (nothing changes): 26 polls within the second,
+    // the next one due after it.
+    let error = paused_clock_client(&mock)
+        .wait_for_all(
+            &ids,
+            WaitUntil::Ended,
+            fast().timeout(Duration::from_secs(1)),
+        )
+        .await
+        .expect_err("never ends");
+    assert!(matches!(error, Error::WaitTimedOut { .. }), "{error:?}");
+    let batches = requests(&mock, "POST", "/v1.0/conference/videoConferences/query");
+    let singles = requests(&mock, "GET", "/v1.0/conference/videoConferences/");
+    assert_eq!(batches, 2 * 26);
+    // The first poll reads each once. From the fifth, the conferences are due every fourth
+    // poll, but each poll reads at most as many as it sends batch requests: 2 a poll.
+    assert_eq!(singles, 25 + 2 * (26 - 4));
+
+    // One conference alone: one read every four polls.
+    mock.reset_log();
+    let error = paused_clock_client(&mock)
+        .wait_for_all(
+            &[seeded::INITIALISED],
+            WaitUntil::Ended,
+            fast().timeout(Duration::from_secs(1)),
+        )
+        .await
+        .expect_err("never ends");
+    assert!(matches!(error, Error::WaitTimedOut { .. }), "{error:?}");
+    let batches = requests(&mock, "POST", "/v1.0/conference/videoConferences/query");
+    let singles = requests(&mock, "GET", "/v1.0/conference/videoConferences/");
+    assert_eq!(batches, 26);
+    // Polls 1, 5, 9, …, 25.
+    assert_eq!(singles, 1 + (26 - 1) / 4);
 }
