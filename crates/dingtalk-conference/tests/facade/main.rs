@@ -21,6 +21,7 @@ mod metrics;
 mod model;
 mod operations;
 mod paging;
+mod pipeline;
 #[cfg(feature = "redis")]
 mod redis_server;
 mod retries;
