@@ -6,49 +6,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dingtalk_conference_api::RequestContext;
-
 use crate::auth::{CachedToken, SuiteTokenProvider, TokenCache};
+use crate::endpoint::Endpoint;
 use crate::limits::Limits;
 use crate::pipeline::shared::SharedReads;
 use crate::{AccessToken, CallOptions, ClientBuilder, Error, RateLimit, RetryPolicy, Secret};
-
-/// Where and how requests are sent; shared by the client and the token providers.
-#[derive(Clone)]
-pub(crate) struct Endpoint {
-    base_url: Arc<str>,
-    http: reqwest::Client,
-    timeout: Duration,
-    max_response_bytes: usize,
-}
-
-impl Endpoint {
-    pub(crate) fn new(
-        base_url: String,
-        http: reqwest::Client,
-        timeout: Duration,
-        max_response_bytes: usize,
-    ) -> Self {
-        Self {
-            base_url: Arc::from(base_url),
-            http,
-            timeout,
-            max_response_bytes,
-        }
-    }
-
-    /// A request context with this endpoint's limits and no token.
-    pub(crate) fn context(&self) -> RequestContext {
-        RequestContext::new()
-            .with_timeout(self.timeout)
-            .with_max_response_bytes(self.max_response_bytes)
-    }
-
-    /// The generated client, for one call with `context`.
-    pub(crate) fn api(&self, context: RequestContext) -> dingtalk_conference_api::Client {
-        dingtalk_conference_api::Client::new_with_client(&self.base_url, self.http.clone(), context)
-    }
-}
 
 /// A DingTalk video conference client.
 ///
@@ -81,7 +43,7 @@ pub(crate) struct ClientInner {
     pub(crate) call_timeout: Duration,
     suite: Option<Arc<SuiteTokenProvider>>,
     pub(crate) limits: Limits,
-    pub(crate) monthly: Option<crate::budget::MonthlyCounter>,
+    pub(crate) monthly: Option<crate::limits::month::MonthlyCounter>,
     pub(crate) reads: SharedReads,
     /// The client's default `max_age` for reads; `None`: every read asks DingTalk.
     pub(crate) max_age: Option<Duration>,
@@ -101,7 +63,7 @@ pub(crate) struct Economy {
     /// This client's share of the budget while the shared one is unreachable.
     pub(crate) rate_limit_alone: Option<RateLimit>,
     /// The organisation's monthly budget, if set.
-    pub(crate) monthly: Option<crate::budget::MonthlyCounter>,
+    pub(crate) monthly: Option<crate::limits::month::MonthlyCounter>,
 }
 
 impl fmt::Debug for Client {

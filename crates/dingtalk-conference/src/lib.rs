@@ -35,63 +35,61 @@
 
 #![forbid(unsafe_code)]
 
+// The tree follows the call: configuration builds a client, whose calls run through the
+// pipeline (admission by auth and limits, a fleet's shared state), for the operations in ops/
+// and the waiters built on them; docs/ARCHITECTURE.md draws it.
 mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
-mod budget;
-mod builder;
 mod client;
-pub mod env;
+mod config;
+mod endpoint;
 mod error;
+#[cfg(feature = "redis")]
+mod fleet;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod limits;
 mod model;
 mod ops;
-mod options;
-mod paging;
 mod pipeline;
-#[cfg(feature = "redis")]
-mod redis;
-mod retry;
 mod secret;
-mod store;
 mod telemetry;
 mod text;
-mod wait;
-mod watch_many;
+mod waiters;
 
+pub use auth::store::{InProcessTokenStore, TokenStore};
 pub use auth::{AccessToken, DEFAULT_TOKEN_LIFETIME, TokenFuture, TokenProvider};
-pub use budget::MonthlyBudget;
-pub use builder::{
+pub use client::Client;
+pub use config::builder::{
     ClientBuilder, Credentials, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
     DEFAULT_TOKEN_REFRESH_MARGIN, DEFAULT_USER_AGENT, Edition,
 };
-pub use client::Client;
+pub use config::env;
+pub use config::options::CallOptions;
+pub use config::retry::RetryPolicy;
 pub use error::{ApiError, Error, ErrorCode, TimeoutKind, TransportError, TransportErrorKind};
+#[cfg(feature = "redis")]
+pub use fleet::{DEFAULT_EGRESS, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
+pub use limits::month::MonthlyBudget;
 pub use limits::{
     DINGTALK_CALLS_PER_IP, DINGTALK_CALLS_PER_SECOND, DINGTALK_IP_WINDOW, PAUSE_AFTER_THROTTLING,
     RateLimit,
 };
 pub use model::*;
+#[cfg(feature = "blocking")]
+pub use ops::paging::BlockingListing;
+pub use ops::paging::{DEFAULT_MAX_PAGES, Listing, Page};
 pub use ops::{
     CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, MAX_TRANSCRIPT_PAGE_SIZE, NewConference,
     TranscriptQuery,
 };
-pub use options::CallOptions;
-#[cfg(feature = "blocking")]
-pub use paging::BlockingListing;
-pub use paging::{DEFAULT_MAX_PAGES, Listing, Page};
 pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
-#[cfg(feature = "redis")]
-pub use redis::{DEFAULT_EGRESS, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, RedisStore};
-pub use retry::RetryPolicy;
 pub use secret::Secret;
-pub use store::{InProcessTokenStore, TokenStore};
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};
-pub use wait::{DEFAULT_WAIT_TIMEOUT, WaitEvent, WaitOptions, WaitUntil};
-pub use watch_many::SCHEDULED_LEAD;
+pub use waiters::many::SCHEDULED_LEAD;
+pub use waiters::{DEFAULT_WAIT_TIMEOUT, WaitEvent, WaitOptions, WaitUntil};
 
 /// The generated low-level client this crate is built on.
 pub use dingtalk_conference_api;

@@ -6,7 +6,7 @@ use dingtalk_conference_api::types::{
 use futures_util::FutureExt as _;
 
 use super::{check_conference_id, check_room_code, check_union_id, missing, page_size_i32};
-use crate::paging::{Listing, Page, non_empty};
+use crate::ops::paging::{Listing, Page, non_empty};
 use crate::pipeline::shared::ReadKey;
 use crate::pipeline::{Deadline, Operation, Subject};
 use crate::{Client, ConferenceSummary, CreatedConference, Error, RoomConference};
@@ -316,12 +316,12 @@ impl crate::blocking::Client {
         &self,
         room_code: &str,
         page_size: Option<u32>,
-    ) -> crate::paging::BlockingListing<RoomConference> {
+    ) -> crate::ops::paging::BlockingListing<RoomConference> {
         let mut listing = self.as_async().conferences_by_room_code(room_code);
         if let Some(size) = page_size {
             listing = listing.page_size(size);
         }
-        crate::paging::BlockingListing::new(self, listing)
+        crate::ops::paging::BlockingListing::new(self, listing)
     }
 
     /// Like [`Client::create_conference`], blocking (and retried as sparingly).

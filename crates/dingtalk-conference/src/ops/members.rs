@@ -3,7 +3,7 @@
 use futures_util::FutureExt as _;
 
 use super::{check_conference_id, page_size_i32};
-use crate::paging::{Listing, Page, non_empty};
+use crate::ops::paging::{Listing, Page, non_empty};
 use crate::pipeline::shared::ReadKey;
 use crate::pipeline::{Deadline, Operation, Subject};
 use crate::{Client, ConferenceMember, Error};
@@ -85,11 +85,11 @@ impl crate::blocking::Client {
         &self,
         conference_id: &str,
         page_size: Option<u32>,
-    ) -> crate::paging::BlockingListing<ConferenceMember> {
+    ) -> crate::ops::paging::BlockingListing<ConferenceMember> {
         let mut listing = self.as_async().conference_members(conference_id);
         if let Some(size) = page_size {
             listing = listing.page_size(size);
         }
-        crate::paging::BlockingListing::new(self, listing)
+        crate::ops::paging::BlockingListing::new(self, listing)
     }
 }

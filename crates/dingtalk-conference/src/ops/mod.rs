@@ -10,6 +10,7 @@
 mod conference_info;
 mod conferences;
 mod members;
+pub(crate) mod paging;
 mod recordings;
 
 pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, NewConference};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures_util::FutureExt as _;
 
 use super::{check_conference_id, check_union_id};
-use crate::paging::{Listing, Page};
+use crate::ops::paging::{Listing, Page};
 use crate::pipeline::shared::ReadKey;
 use crate::pipeline::{Deadline, Operation, Subject};
 use crate::{
@@ -294,11 +294,11 @@ impl crate::blocking::Client {
         &self,
         query: TranscriptQuery,
         page_size: Option<u32>,
-    ) -> crate::paging::BlockingListing<TranscriptParagraph> {
+    ) -> crate::ops::paging::BlockingListing<TranscriptParagraph> {
         let mut listing = self.as_async().transcript(query);
         if let Some(size) = page_size {
             listing = listing.page_size(size);
         }
-        crate::paging::BlockingListing::new(self, listing)
+        crate::ops::paging::BlockingListing::new(self, listing)
     }
 }

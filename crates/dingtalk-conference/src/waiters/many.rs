@@ -16,7 +16,7 @@ use std::time::Duration;
 use tracing::Instrument as _;
 
 use crate::ops::check_conference_id;
-use crate::wait::{PollFailures, shared_age, sleep_before_next_poll};
+use crate::waiters::{PollFailures, shared_age, sleep_before_next_poll};
 use crate::{
     CONFERENCES_PER_BATCH_REQUEST, CallOptions, Client, ConferenceInfo, ConferenceStatus,
     ConferenceSummary, Error, WaitEvent, WaitOptions, WaitUntil,

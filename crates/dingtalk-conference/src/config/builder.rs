@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::auth::store::{StoredTokens, TokenStore};
 use crate::auth::{AppTokenProvider, StaticToken, SuiteTokenProvider, TokenCache, TokenProvider};
-use crate::client::{Client, Endpoint};
+use crate::client::Client;
+use crate::endpoint::Endpoint;
 use crate::pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
-use crate::store::{StoredTokens, TokenStore};
 use crate::{Error, RateLimit, RetryPolicy, Secret};
 
 /// Default connect timeout.
@@ -523,7 +524,7 @@ impl ClientBuilder {
             _ => provider,
         };
         let monthly = self.monthly_budget.clone().map(|budget| {
-            crate::budget::MonthlyCounter::new(
+            crate::limits::month::MonthlyCounter::new(
                 budget,
                 #[cfg(feature = "redis")]
                 redis.clone(),
@@ -531,7 +532,7 @@ impl ClientBuilder {
         });
         #[cfg(feature = "redis")]
         let shared_rate = redis.map(|store| {
-            Box::new(crate::redis::RedisRate::new(
+            Box::new(crate::fleet::RedisRate::new(
                 store,
                 &format!("{scope}:{app}"),
             )) as Box<dyn crate::limits::SharedRate>

@@ -6,6 +6,8 @@
 //! GCRA (the ecosystem's standard rate limiter), one per API (`operationId`), shared by every
 //! clone of a client; the wait is asynchronous and bounded by the call's deadline.
 
+pub(crate) mod month;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::num::NonZeroU32;

@@ -1,6 +1,8 @@
 //! Polling a conference until its status reaches a target: what `dingtalk-conference watch`
 //! runs, for library users too.
 
+pub(crate) mod many;
+
 use std::time::Duration;
 
 use tracing::Instrument as _;

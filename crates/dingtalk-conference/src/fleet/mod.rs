@@ -33,9 +33,9 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::time::Instant;
 
+use crate::auth::store::TokenStore;
 use crate::auth::{AccessToken, TokenFuture, TokenProvider};
 use crate::limits::Reservation;
-use crate::store::TokenStore;
 use crate::{Error, Secret};
 
 /// The default bound on each Redis command; past it the client goes on without Redis.
@@ -53,38 +53,20 @@ const POLL_MAX: Duration = Duration::from_millis(50);
 pub(crate) const SHARED_RATE_HEADROOM: f64 = 0.95;
 
 /// The stored token and its time to live, in one round trip.
-const READ_TOKEN: &str = r"
-local v = redis.call('GET', KEYS[1])
-if not v then return false end
-return {v, redis.call('PTTL', KEYS[1])}
-";
+const READ_TOKEN: &str = include_str!("read_token.lua");
 
 /// Deletes the lock only if this process still owns it.
-const RELEASE_LOCK: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-";
+const RELEASE_LOCK: &str = include_str!("release_lock.lua");
 
 /// Stores a fetched token, fenced by the refresh lock: only while KEYS[1], the lock, still
 /// holds this owner (ARGV[1]), sets KEYS[2] to ARGV[2] for ARGV[3] ms (nothing for 0) and
 /// releases the lock. Returns 1 if stored, 0 if the lease had run out (a newer holder's token
 /// is kept).
-const STORE_TOKEN_FENCED: &str = r"
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
-redis.call('DEL', KEYS[1])
-return 1
-";
+const STORE_TOKEN_FENCED: &str = include_str!("store_token_fenced.lua");
 
 /// Deletes the stored token only if it is still the rejected one (the value is
 /// `{margin_ms}:{token}`).
-const EVICT_TOKEN: &str = r"
-local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local i = string.find(v, ':', 1, true)
-if i and string.sub(v, i + 1) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-";
+const EVICT_TOKEN: &str = include_str!("evict_token.lua");
 
 /// GCRA with reservation: KEYS[1] holds a budget's theoretical arrival time (TAT,
 /// microseconds of Redis's `TIME`), moved on by ARGV[1] per call; the caller waits until its
@@ -98,42 +80,11 @@ return 0
 /// hold every other API, and the token fetch, behind it.
 /// Returns `{reserved (1; 0: the API's slot too far; -1: the IP window's), wait_us, taken_ip
 /// (1/0)}`.
-const GCRA: &str = r"
-local max_wait = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local function tat_of(key)
-  local tat = tonumber(redis.call('GET', key))
-  if not tat or tat < now then return now end
-  return tat
-end
-local function take(key, slot, interval)
-  local new_tat = slot + tonumber(interval)
-  redis.call('SET', key, string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
-end
-local slot = tat_of(KEYS[1])
-if #KEYS > 1 and slot == now then
-  slot = tat_of(KEYS[2])
-  if slot - now > max_wait then return {-1, string.format('%.0f', slot - now), 0} end
-  take(KEYS[1], slot, ARGV[1])
-  take(KEYS[2], slot, ARGV[3])
-  return {1, string.format('%.0f', slot - now), 1}
-end
-if slot - now > max_wait then return {0, string.format('%.0f', slot - now), 0} end
-take(KEYS[1], slot, ARGV[1])
-return {1, string.format('%.0f', slot - now), #KEYS > 1 and 0 or 1}
-";
+const GCRA: &str = include_str!("gcra.lua");
 
 /// Counts one call in a month, unless the limit (ARGV[1], 0: none) is reached; the key
 /// expires ARGV[2] ms after its first call. Returns the count, or minus the count if refused.
-const COUNT_MONTH: &str = r"
-local limit = tonumber(ARGV[1])
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if limit > 0 and n >= limit then return -n end
-n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return n
-";
+const COUNT_MONTH: &str = include_str!("count_month.lua");
 
 /// The egress named by default: the whole fleet behind one IP.
 pub const DEFAULT_EGRESS: &str = "shared";
@@ -934,15 +885,7 @@ pub(crate) struct RedisRate {
 
 /// Says this client is a member of the fleet and counts the members seen within ARGV[2]
 /// microseconds (of Redis's `TIME`): a sorted set scored by when each was last seen.
-const FLEET_MEMBER: &str = r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local window = tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) * 2)
-return redis.call('ZCARD', KEYS[1])
-";
+const FLEET_MEMBER: &str = include_str!("fleet_member.lua");
 
 /// How often a client says it is a member (one round trip, when it is making calls).
 const MEMBER_EVERY: Duration = Duration::from_secs(1);

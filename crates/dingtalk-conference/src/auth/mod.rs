@@ -4,6 +4,8 @@
 //! a time however many are waiting, and evicted only if the rejected token is still the cached
 //! one.
 
+pub(crate) mod store;
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -20,7 +22,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
-use crate::client::Endpoint;
+use crate::endpoint::Endpoint;
 use crate::{Error, Secret};
 
 /// The lifetime DingTalk documents for its tokens, assumed when an answer has no `expireIn`.

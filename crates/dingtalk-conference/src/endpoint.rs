@@ -1,0 +1,44 @@
+//! Where and how requests are sent: the base URL, the connection pool and the per-request
+//! limits. Shared by the client's calls and the token providers, and depending on neither.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dingtalk_conference_api::RequestContext;
+
+/// Where and how requests are sent; shared by the client and the token providers.
+#[derive(Clone)]
+pub(crate) struct Endpoint {
+    pub(crate) base_url: Arc<str>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) timeout: Duration,
+    max_response_bytes: usize,
+}
+
+impl Endpoint {
+    pub(crate) fn new(
+        base_url: String,
+        http: reqwest::Client,
+        timeout: Duration,
+        max_response_bytes: usize,
+    ) -> Self {
+        Self {
+            base_url: Arc::from(base_url),
+            http,
+            timeout,
+            max_response_bytes,
+        }
+    }
+
+    /// A request context with this endpoint's limits and no token.
+    pub(crate) fn context(&self) -> RequestContext {
+        RequestContext::new()
+            .with_timeout(self.timeout)
+            .with_max_response_bytes(self.max_response_bytes)
+    }
+
+    /// The generated client, for one call with `context`.
+    pub(crate) fn api(&self, context: RequestContext) -> dingtalk_conference_api::Client {
+        dingtalk_conference_api::Client::new_with_client(&self.base_url, self.http.clone(), context)
+    }
+}
