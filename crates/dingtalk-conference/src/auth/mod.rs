@@ -360,6 +360,16 @@ const REFRESH_BACKOFF_INITIAL: Duration = Duration::from_secs(1);
 /// The longest wait between two background refresh attempts.
 const REFRESH_BACKOFF_MAX: Duration = Duration::from_secs(60);
 
+impl CacheState {
+    /// Whether `token` is the rejected token brought back by a fetch that started before the
+    /// rejection.
+    fn is_stale(&self, token: &CachedToken) -> bool {
+        self.rejected
+            .as_ref()
+            .is_some_and(|(secret, before)| token.id <= *before && *secret == token.secret)
+    }
+}
+
 #[derive(Default)]
 struct CacheState {
     current: Option<CachedToken>,
@@ -371,9 +381,12 @@ struct CacheState {
     next_refresh_at: Option<Instant>,
     /// Until when callers wait for the hand-over in flight instead of sending the old token.
     handover_until: Option<Instant>,
-    /// The last token DingTalk rejected, by value: never cached again, whatever fetch
-    /// brings it back (one in flight when the rejection came, a store not yet evicted).
-    rejected: Option<Secret>,
+    /// The last token DingTalk rejected, by value, and the last fetch started before the
+    /// rejection (by id): such a fetch may bring the rejected token back (a shared store not
+    /// yet evicted), and what it brings is not cached if it does. A fetch started after the
+    /// rejection may return the same string (DingTalk hands an internal app the same token
+    /// within its lifetime): that is DingTalk's answer, and is kept.
+    rejected: Option<(Secret, u64)>,
 }
 
 /// The token cache: one fetch at a time, refresh beside the callers while the current token is
@@ -520,8 +533,8 @@ impl TokenCache {
         };
         match published {
             Ok(Some(Ok(token))) => {
-                let rejected = self.inner.lock().rejected.as_ref() == Some(&token.secret);
-                Ok((!rejected).then_some(token))
+                let stale = self.inner.lock().is_stale(&token);
+                Ok((!stale).then_some(token))
             }
             Ok(Some(Err(error))) => Err(error),
             // The fetch task ended without a word (its runtime is shutting down): forget it,
@@ -557,8 +570,11 @@ impl TokenCache {
             {
                 state.current = None;
             }
-            let first_word = state.rejected.as_ref() != Some(&rejected.secret);
-            state.rejected = Some(rejected.secret.clone());
+            let first_word = state
+                .rejected
+                .as_ref()
+                .is_none_or(|(secret, _)| *secret != rejected.secret);
+            state.rejected = Some((rejected.secret.clone(), state.next_id));
             first_word
         };
         if first_word {
@@ -591,12 +607,16 @@ impl CacheInner {
         })?;
         let (publish, outcome) = watch::channel(None);
         state.in_flight = Some(outcome.clone());
+        // A fetch's id is taken when it starts, so that a rejection can tell the fetches that
+        // started before it.
+        state.next_id += 1;
+        let id = state.next_id;
         let cache = Arc::clone(self);
         runtime.spawn(async move {
             if !pause.is_zero() {
                 tokio::time::sleep(pause).await;
             }
-            let result = cache.fetch().await;
+            let result = cache.fetch(id).await;
             let result = cache.finish(result);
             // Nobody may be waiting (a background refresh): that is fine.
             let _ = publish.send(Some(result));
@@ -605,13 +625,13 @@ impl CacheInner {
     }
 
     /// One fetch from the provider, bounded by the fetch timeout.
-    async fn fetch(&self) -> Result<CachedToken, Error> {
+    async fn fetch(&self, id: u64) -> Result<CachedToken, Error> {
         let span = tracing::debug_span!("dingtalk.token", provider = self.provider.name());
         let fetched = tokio::time::timeout(self.fetch_timeout, self.provider.fetch_token())
             .instrument(span)
             .await;
         let result = match fetched {
-            Ok(token) => token.and_then(|token| self.cache_entry(token)),
+            Ok(token) => token.and_then(|token| self.cache_entry(token, id)),
             Err(_) => Err(self.auth_error(Error::Timeout {
                 kind: crate::TimeoutKind::TokenFetch,
                 limit: self.fetch_timeout,
@@ -642,7 +662,7 @@ impl CacheInner {
                 state.next_refresh_at = None;
                 // The token DingTalk rejected, back from a fetch that started before the
                 // rejection: never cached again.
-                if state.rejected.as_ref() != Some(&cached.secret) {
+                if !state.is_stale(&cached) {
                     state.current = Some(cached.clone());
                 }
                 Ok(cached)
@@ -675,7 +695,7 @@ impl CacheInner {
         }
     }
 
-    fn cache_entry(&self, token: AccessToken) -> Result<CachedToken, Error> {
+    fn cache_entry(&self, token: AccessToken, id: u64) -> Result<CachedToken, Error> {
         let mut header = HeaderValue::from_str(token.secret().expose()).map_err(|_| {
             self.auth_error(Error::InvalidInput(
                 "the access token contains characters an HTTP header cannot carry".to_string(),
@@ -700,11 +720,6 @@ impl CacheInner {
                     SystemTime::now().checked_add(lifetime),
                 )
             }
-        };
-        let id = {
-            let mut state = self.lock();
-            state.next_id += 1;
-            state.next_id
         };
         Ok(CachedToken {
             id,
@@ -901,7 +916,7 @@ mod tests {
         let now = Instant::now();
         let token = AccessToken::new("t", Some(Duration::from_secs(400)))
             .refreshed_in(Duration::from_millis(150));
-        let entry = cache.inner.cache_entry(token).expect("entry");
+        let entry = cache.inner.cache_entry(token, 1).expect("entry");
         let refresh_in = entry.refresh_at.expect("a refresh moment") - now;
         assert!(refresh_in >= Duration::from_millis(150), "{refresh_in:?}");
         assert!(refresh_in < Duration::from_secs(1), "{refresh_in:?}");
