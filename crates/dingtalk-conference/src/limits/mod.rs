@@ -458,7 +458,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn calls_are_spaced_evenly_with_no_burst_and_each_api_has_its_own_budget() {
         let limits = Limits::new(RateLimit::per_second(5));
         let lane = limits.lane("op").expect("limited");
@@ -474,7 +474,7 @@ mod tests {
         assert_eq!(acquired(&limits, "other").await, Duration::ZERO);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn waiting_callers_are_served_in_arrival_order() {
         let limits = Arc::new(Limits::new(RateLimit::per_second(50)));
         let order = Arc::new(Mutex::new(Vec::new()));

@@ -292,7 +292,7 @@ fn waits(trace: &str) -> Vec<&'static str> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn one_apis_calls_do_not_spend_another_apis_budget() {
     let (mock, ids) = server_with(MockConfig::new(), 2).await;
     // One call per second per API: a second call of the same API must wait, whatever the
@@ -320,7 +320,7 @@ async fn one_apis_calls_do_not_spend_another_apis_budget() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn concurrent_asks_for_the_same_conferences_share_their_requests() {
     const ASKS: usize = 1_000;
     let (mock, ids) = server_with(MockConfig::new(), 50).await;
@@ -368,7 +368,7 @@ async fn concurrent_asks_for_the_same_conferences_share_their_requests() {
     assert_eq!(mock.counters().conference_requests, ASKS as u64);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn within_max_age_a_read_costs_no_request_and_errors_are_never_reused() {
     let mock = MockServer::start().await.expect("fake server starts");
     let requests = || mock.counters().conference_requests;
@@ -456,7 +456,7 @@ async fn the_answer_cache_is_bounded_in_entries() {
     assert_eq!(requests(), 10, "the default cache keeps all ten");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn one_throttling_answer_is_seen_once_and_the_other_callers_succeed() {
     let (mock, ids) = server_with(MockConfig::new(), 10).await;
     mock.push_fault(

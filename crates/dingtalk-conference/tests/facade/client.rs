@@ -42,7 +42,7 @@ async fn the_user_agent_is_sent_and_can_be_changed() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_custom_reqwest_client_is_used_and_still_gets_the_timeout() {
     let mock = mock().await;
     let mut headers = reqwest::header::HeaderMap::new();

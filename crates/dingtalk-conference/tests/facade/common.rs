@@ -68,11 +68,27 @@ fn calls_the_open_files_limit_holds() -> usize {
     usize::MAX
 }
 
+/// The open-files budget of [`call_concurrently`], held alone. A test on Tokio's paused clock
+/// takes it *before* it pauses the clock: waiting for it on a paused clock, idle while another
+/// test's calls run, would let the clock jump ahead to the next timer.
+pub(crate) async fn many_sockets() -> tokio::sync::MutexGuard<'static, ()> {
+    MANY_SOCKETS.lock().await
+}
+
 /// Queries the seeded started conference `n` times through clones of `client`, all at once
 /// where the open-files limit allows, else as many at once as it holds (said on stderr);
 /// every call must succeed.
 pub(crate) async fn call_concurrently(client: &Client, n: usize) {
-    let _alone = MANY_SOCKETS.lock().await;
+    let alone = many_sockets().await;
+    call_concurrently_holding(&alone, client, n).await;
+}
+
+/// [`call_concurrently`] for a caller that already holds [`many_sockets`].
+pub(crate) async fn call_concurrently_holding(
+    _alone: &tokio::sync::MutexGuard<'static, ()>,
+    client: &Client,
+    n: usize,
+) {
     let at_once = calls_the_open_files_limit_holds().min(n);
     assert!(
         at_once >= n.min(50),

@@ -222,7 +222,7 @@ async fn a_body_over_the_limit_is_refused_with_a_clear_error() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn slow_headers_and_a_slow_body_are_timeout_errors() {
     let mock = mock().await;
     let client = app_builder(&mock)

@@ -63,8 +63,10 @@ fn calls_retries_throttling_coalescing_cache_hits_and_token_fetches_are_counted(
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     metrics::with_local_recorder(&recorder, || {
+        // Tokio's paused clock: the throttling pause and the slow answers take no real time.
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .start_paused(true)
             .build()
             .expect("runtime");
         runtime.block_on(async {

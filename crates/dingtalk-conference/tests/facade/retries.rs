@@ -17,7 +17,7 @@ const THROTTLE_CODES: [&str; 5] = [
     "Forbidden.AccessDenied.QpmLimitForSuitekeyAndOrgAndApi",
 ];
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn each_throttling_code_is_retried_and_then_succeeds() {
     for code in THROTTLE_CODES {
         let mock = mock().await;
@@ -90,7 +90,7 @@ async fn other_4xx_quota_permission_and_whitelist_errors_are_never_retried() {
     assert_eq!(mock.counters().conference_requests, 1, "404");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_429_is_retried_without_retry_after() {
     let mock = mock().await;
     mock.push_fault(
@@ -126,7 +126,7 @@ async fn retry_after_is_read_and_a_wait_longer_than_allowed_is_not_taken() {
     assert_eq!(mock.counters().conference_requests, 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_retry_after_of_one_second_delays_the_retry_by_at_least_a_second() {
     let mock = mock().await;
     let client = app_client(&mock);
@@ -141,8 +141,8 @@ async fn a_retry_after_of_one_second_delays_the_retry_by_at_least_a_second() {
         },
     );
     // The backoff of `app_client` is at most 5 ms: only Retry-After can make the call last a
-    // second. (A lower bound: a slow machine cannot make it pass wrongly.)
-    let started = std::time::Instant::now();
+    // second of Tokio's paused clock, which only the client's own waits move.
+    let started = tokio::time::Instant::now();
     client
         .conference_info(seeded::STARTED)
         .await
@@ -155,7 +155,7 @@ async fn a_retry_after_of_one_second_delays_the_retry_by_at_least_a_second() {
     assert_eq!(mock.counters().conference_requests, 3);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_retry_after_http_date_is_waited_out_too() {
     let mock = mock().await;
     let client = app_client(&mock);
@@ -174,7 +174,8 @@ async fn a_retry_after_http_date_is_waited_out_too() {
             body: br#"{"code":"systemError","message":"busy"}"#.to_vec(),
         },
     );
-    let started = std::time::Instant::now();
+    // Tokio's paused clock: only the client's own waits move it.
+    let started = tokio::time::Instant::now();
     client
         .conference_info(seeded::STARTED)
         .await
@@ -187,7 +188,7 @@ async fn a_retry_after_http_date_is_waited_out_too() {
     assert_eq!(mock.counters().conference_requests, 3);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_retry_after_that_would_end_past_the_deadline_is_returned_not_waited() {
     let mock = mock().await;
     mock.push_fault(
@@ -209,7 +210,7 @@ async fn a_retry_after_that_would_end_past_the_deadline_is_returned_not_waited()
     assert_eq!(mock.counters().conference_requests, 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_call_deadline_ends_a_call_whose_answer_is_late() {
     let mock = mock().await;
     mock.push_fault(
@@ -240,7 +241,7 @@ async fn the_call_deadline_ends_a_call_whose_answer_is_late() {
     assert!(error.to_string().contains("deadline"), "{error}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn call_options_override_the_deadline_and_retry_policy_for_some_calls_only() {
     let mock = mock().await;
     let client = app_client(&mock);
@@ -319,7 +320,7 @@ async fn transport_failures_are_retried() {
     assert_eq!(mock.counters().conference_requests, 3);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn every_retry_is_traced_with_the_call_span() {
     let mock = mock().await;
     mock.push_fault(

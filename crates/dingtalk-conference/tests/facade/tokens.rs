@@ -8,7 +8,9 @@ use dingtalk_conference_mock::{
     FaultScope, MockConfig, MockServer, seeded,
 };
 
-use crate::common::{app_builder, app_client, call_concurrently, mock};
+use crate::common::{
+    app_builder, app_client, call_concurrently, call_concurrently_holding, many_sockets, mock,
+};
 
 const TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
 
@@ -46,15 +48,19 @@ async fn a_thousand_concurrent_calls_on_an_empty_cache_make_one_token_request() 
     assert_eq!(mock.counters().token_requests, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_thousand_concurrent_calls_on_an_expired_cache_make_one_token_request() {
+    // On Tokio's paused clock, which the fake server's token expiry keeps too: the sleep below
+    // takes no real time, and no slow machine can stretch the thousand calls into the next
+    // refresh. The sockets' budget first, on real time (see `many_sockets`).
+    let sockets = many_sockets().await;
+    tokio::time::pause();
     let mock =
         MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(4)))
             .await
             .expect("fake server starts");
-    // Lifetime 4 s: after 4.1 s the cached token has expired (a slower machine only makes it
-    // more expired), so every call needs the new one; that one is not due for refresh for 3 s,
-    // however long the thousand calls take on a loaded machine.
+    // Lifetime 4 s: after 4.1 s the cached token has expired, so every call needs the new one;
+    // that one is not due for refresh for 3 s.
     let client = app_builder(&mock)
         .rate_limit(RateLimit::none())
         .token_refresh_margin(Duration::from_secs(1))
@@ -67,7 +73,7 @@ async fn a_thousand_concurrent_calls_on_an_expired_cache_make_one_token_request(
     assert_eq!(mock.counters().token_requests, 1);
     tokio::time::sleep(Duration::from_millis(4100)).await;
 
-    call_concurrently(&client, 1000).await;
+    call_concurrently_holding(&sockets, &client, 1000).await;
     assert_eq!(mock.counters().token_requests, 2);
 }
 
@@ -382,7 +388,7 @@ async fn set_suite_ticket_on_an_internal_app_client_is_a_config_error() {
     assert!(matches!(error, Error::Config(_)));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_failed_refresh_keeps_using_the_current_token_until_it_expires() {
     let mock =
         MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(6)))
@@ -423,7 +429,7 @@ async fn a_failed_refresh_keeps_using_the_current_token_until_it_expires() {
     assert_eq!(mock.counters().token_requests, 2, "refresh backed off");
 }
 
-/// Waits (at most 10 s) until the server has seen `n` token requests: a refresh runs in the
+/// Waits (at most 10 s of Tokio's time) until the server has seen `n` token requests: a refresh runs in the
 /// background, so the call that started it does not wait for it.
 async fn wait_for_token_requests(mock: &MockServer, n: u64) {
     for _ in 0..1000 {
@@ -468,8 +474,8 @@ async fn a_custom_providers_absurd_lifetime_is_clamped_too() {
 
 /// A third-party app client (a new token on every fetch) whose token, of lifetime 10 s with a
 /// 5 s margin, is due for refresh: the calls that follow happen inside the margin, which
-/// leaves them almost 5 s however loaded the machine (the first waits 2 s of it: the pause and
-/// the bounded wait of the hand-over of a third-party app's token).
+/// leaves them almost 5 s of the paused clock (the first waits 2 s of it: the pause and the
+/// bounded wait of the hand-over of a third-party app's token).
 async fn suite_client_inside_the_refresh_margin(mock: &MockServer) -> Client {
     let client = Client::builder()
         .rate_limit(RateLimit::none())
@@ -493,8 +499,13 @@ async fn suite_client_inside_the_refresh_margin(mock: &MockServer) -> Client {
     client
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_token_endpoint_hung_inside_the_refresh_margin_delays_no_call() {
+    // Paused clock: the fake server's 30 s hang, the refresh margin and the guard all keep
+    // Tokio's time, so a caller that waited for the refresh would meet the guard at once, not
+    // after 10 s. The sockets' budget first, on real time (see `many_sockets`).
+    let sockets = many_sockets().await;
+    tokio::time::pause();
     let mock =
         MockServer::start_with(MockConfig::new().with_token_lifetime(Duration::from_secs(10)))
             .await
@@ -519,7 +530,7 @@ async fn a_token_endpoint_hung_inside_the_refresh_margin_delays_no_call() {
                 .await
                 .expect("the still-valid token carries the call");
         }
-        call_concurrently(&client, 200).await;
+        call_concurrently_holding(&sockets, &client, 200).await;
     };
     tokio::time::timeout(Duration::from_secs(10), calls)
         .await
@@ -547,7 +558,7 @@ impl dingtalk_conference::TokenProvider for NeverAnswers {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_hung_token_provider_is_bounded_by_the_request_timeout_and_waits_end() {
     let mock = mock().await;
     let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -185,7 +185,7 @@ async fn run_case(case: &Case, write: Write) -> (String, usize) {
     (describe(&result), made)
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn writes_are_retried_only_when_the_request_cannot_have_been_processed() {
     let mut table = String::from(
         "| fault | create: outcome | create: requests | close: outcome | close: requests |\n\
@@ -220,7 +220,7 @@ async fn writes_are_retried_only_when_the_request_cannot_have_been_processed() {
     check_reliability_doc(TABLE_START, TABLE_END, &table);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_write_that_cannot_connect_is_retried_a_read_that_times_out_is_retried_too() {
     // Nothing listens on a port just released: every connect fails, so the write was never
     // sent and retrying it is safe.
