@@ -134,115 +134,76 @@ mod tests {
     };
     const SECOND: Duration = Duration::from_secs(1);
 
+    /// A token that can be replaced (not a static token).
+    const NEW_TOKEN: bool = true;
+    const ONE_S: Option<Duration> = Some(SECOND);
+    const NO: Option<Duration> = None;
+
     #[test]
     fn each_failure_leads_to_one_next_step() {
         use Decision::{Fail, Replay, Retry};
-        let rows: &[(
-            &Operation,
-            Failure,
-            History,
-            bool,
-            Option<Duration>,
-            Option<Duration>,
-            Decision,
-        )] = &[
+        // (what decide says for: operation, failure, history, a new token can be had, the
+        // policy's delay, the time left), and what it must say.
+        let rows = [
             // A rejected token: one replay, for reads and writes alike, if it can be replaced.
-            (&READ, REJECTED, FRESH, true, None, None, Replay),
-            (&WRITE, REJECTED, FRESH, true, None, None, Replay),
+            (decide(&READ, REJECTED, FRESH, NEW_TOKEN, NO, NO), Replay),
+            (decide(&WRITE, REJECTED, FRESH, NEW_TOKEN, NO, NO), Replay),
             (
-                &READ,
-                REJECTED,
-                REPLAYED,
-                true,
-                None,
-                None,
+                decide(&READ, REJECTED, REPLAYED, NEW_TOKEN, NO, NO),
                 Fail(Why::Final),
             ),
-            (&READ, REJECTED, FRESH, false, None, None, Fail(Why::Final)),
+            (
+                decide(&READ, REJECTED, FRESH, false, NO, NO),
+                Fail(Why::Final),
+            ),
             // Reads and safe writes retry what the policy retries, within the deadline.
             (
-                &READ,
-                SERVER_ERROR,
-                FRESH,
-                true,
-                Some(SECOND),
-                None,
+                decide(&READ, SERVER_ERROR, FRESH, NEW_TOKEN, ONE_S, NO),
                 Retry(SECOND),
             ),
             (
-                &SAFE_WRITE,
-                SERVER_ERROR,
-                FRESH,
-                true,
-                Some(SECOND),
-                None,
+                decide(&SAFE_WRITE, SERVER_ERROR, FRESH, NEW_TOKEN, ONE_S, NO),
                 Retry(SECOND),
             ),
             (
-                &READ,
-                SERVER_ERROR,
-                FRESH,
-                true,
-                Some(SECOND),
-                Some(SECOND * 2),
+                decide(
+                    &READ,
+                    SERVER_ERROR,
+                    FRESH,
+                    NEW_TOKEN,
+                    ONE_S,
+                    Some(SECOND * 2),
+                ),
                 Retry(SECOND),
             ),
             (
-                &READ,
-                SERVER_ERROR,
-                FRESH,
-                true,
-                Some(SECOND),
-                Some(SECOND),
+                decide(&READ, SERVER_ERROR, FRESH, NEW_TOKEN, ONE_S, ONE_S),
                 Fail(Why::PastDeadline),
             ),
             (
-                &READ,
-                SERVER_ERROR,
-                FRESH,
-                true,
-                None,
-                None,
+                decide(&READ, SERVER_ERROR, FRESH, NEW_TOKEN, NO, NO),
                 Fail(Why::Final),
             ),
-            (&READ, FINAL, FRESH, true, None, None, Fail(Why::Final)),
+            (
+                decide(&READ, FINAL, FRESH, NEW_TOKEN, NO, NO),
+                Fail(Why::Final),
+            ),
             // Unsafe writes retry only what cannot have been processed.
             (
-                &WRITE,
-                SERVER_ERROR,
-                FRESH,
-                true,
-                Some(SECOND),
-                None,
+                decide(&WRITE, SERVER_ERROR, FRESH, NEW_TOKEN, ONE_S, NO),
                 Fail(Why::MayBeProcessed),
             ),
             (
-                &WRITE,
-                THROTTLED,
-                FRESH,
-                true,
-                Some(SECOND),
-                None,
+                decide(&WRITE, THROTTLED, FRESH, NEW_TOKEN, ONE_S, NO),
                 Retry(SECOND),
             ),
             (
-                &WRITE,
-                THROTTLED,
-                FRESH,
-                true,
-                Some(SECOND),
-                Some(SECOND / 2),
+                decide(&WRITE, THROTTLED, FRESH, NEW_TOKEN, ONE_S, Some(SECOND / 2)),
                 Fail(Why::PastDeadline),
             ),
         ];
-        for (i, (op, failure, history, replaceable, delay, left, expected)) in
-            rows.iter().enumerate()
-        {
-            assert_eq!(
-                decide(op, *failure, *history, *replaceable, *delay, *left),
-                *expected,
-                "row {i}"
-            );
+        for (i, (decided, expected)) in rows.into_iter().enumerate() {
+            assert_eq!(decided, expected, "row {i}");
         }
     }
 }
