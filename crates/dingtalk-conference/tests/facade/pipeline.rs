@@ -109,3 +109,41 @@ async fn a_joiner_with_more_time_is_answered_when_the_read_it_joined_runs_out_of
     let patient = patient.expect("the patient caller is answered with its own time");
     assert_eq!(patient.conference_id.as_deref(), Some(seeded::STARTED));
 }
+
+#[tokio::test]
+async fn videos_whose_ids_hold_a_separator_never_share_a_read() {
+    let mock = mock().await;
+    let client = app_builder(&mock).build().expect("client");
+    let videos = client
+        .recordings(seeded::ENDED, seeded::ENDED_HOST)
+        .await
+        .expect("videos");
+    // Joined with a separator, as read keys once were, the two would be the same question.
+    let (mut one, mut other) = (videos[0].clone(), videos[0].clone());
+    one.media_id = Some("m\u{1f}r".to_string());
+    one.region_id = Some("x".to_string());
+    other.media_id = Some("m".to_string());
+    other.region_id = Some("r\u{1f}x".to_string());
+    // The first read is held on the server so that the second comes while it is in flight.
+    mock.push_fault(
+        FaultScope::Operation {
+            operation_id: "queryCloudRecordVideoPlayInfo".to_string(),
+            id: None,
+            times: Some(1),
+        },
+        Fault::Delay(Duration::from_millis(300)),
+    );
+    let asked = || {
+        mock.requests()
+            .iter()
+            .filter(|r| r.path.contains("getPlayInfos"))
+            .count()
+    };
+    let (a, b) = tokio::join!(
+        client.recording_play_info(seeded::ENDED, &one, seeded::ENDED_HOST),
+        client.recording_play_info(seeded::ENDED, &other, seeded::ENDED_HOST),
+    );
+    // Neither video exists on the server: what matters is that each was asked for.
+    assert!(a.is_err() && b.is_err(), "{a:?} {b:?}");
+    assert_eq!(asked(), 2, "each video asked for on its own");
+}
