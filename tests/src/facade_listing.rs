@@ -86,12 +86,14 @@ impl Crate {
         };
         let source = read("lib.rs").ok_or("facade listing: no lib.rs")?;
         let file = syn::parse_file(&source).map_err(|e| format!("lib.rs: {e}"))?;
-        crate_.add_module(read, Vec::new(), file.items, Vec::new(), "", "")?;
+        crate_.add_module(read, Vec::new(), file.items, Vec::new(), "", "", false)?;
         Ok(crate_)
     }
 
     /// Adds a module and, recursively, the modules it declares. `dir` is where its child
-    /// modules' files are (`ops/`), `file_dir` the directory of its own file (for `#[path]`).
+    /// modules' files are (`ops/`), `file_dir` the directory of its own file (for `#[path]`),
+    /// `inline` whether `items` are an inline `mod m { .. }` block's rather than a file's.
+    #[allow(clippy::too_many_arguments)]
     fn add_module(
         &mut self,
         read: &dyn Fn(&str) -> Option<String>,
@@ -100,6 +102,7 @@ impl Crate {
         cfgs: Vec<String>,
         dir: &str,
         file_dir: &str,
+        inline: bool,
     ) -> Result<(), BoxError> {
         for item in &items {
             let Item::Mod(module) = item else { continue };
@@ -124,11 +127,15 @@ impl Crate {
                     child_cfgs,
                     &child_dir,
                     file_dir,
+                    true,
                 )?;
                 continue;
             }
+            // As rustc does: a `#[path]` on a file's own item is relative to that file's
+            // directory (even in `foo.rs`, whose other children live in `foo/`); inside an inline
+            // block, to the block's directory.
             let candidates = match &path_attr {
-                Some(p) if dir == file_dir => vec![format!("{file_dir}{p}")],
+                Some(p) if !inline => vec![format!("{file_dir}{p}")],
                 Some(p) => vec![format!("{dir}{p}")],
                 None => vec![format!("{dir}{name}.rs"), format!("{dir}{name}/mod.rs")],
             };
@@ -158,6 +165,7 @@ impl Crate {
                 child_cfgs,
                 &child_dir,
                 &own_dir,
+                false,
             )?;
         }
         self.index.insert(path.clone(), self.modules.len());

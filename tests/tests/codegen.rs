@@ -76,6 +76,70 @@ fn a_changed_server_url_makes_only_the_constants_module_stale() -> Result<(), Bo
     Ok(())
 }
 
+/// DingTalk's error codes live in the spec (`components.x-error-codes`): a changed hint makes
+/// exactly the facade's generated `ErrorCode` stale, so `--check` refuses a hand edit of either.
+#[test]
+fn a_changed_error_code_hint_makes_only_the_error_code_module_stale() -> Result<(), BoxError> {
+    let root = workspace_root();
+    let spec = std::fs::read_to_string(spec_path())?;
+    let changed = spec.replace("hint: pass a conference id", "hint: pass the conference id");
+    assert_ne!(
+        spec, changed,
+        "update this test: the missingRoomId hint is not in the spec"
+    );
+    let mut stale = Vec::new();
+    for file in xtask::generate_all_from_str(&changed, SPEC_PATH)? {
+        if std::fs::read_to_string(root.join(file.path))? != file.text {
+            stale.push(file.path);
+            assert!(
+                file.text
+                    .contains("Self::MissingRoomId => Some(\"pass the conference id\"),"),
+                "{}",
+                file.text
+            );
+        }
+    }
+    assert_eq!(stale, [xtask::ERROR_CODES_PATH]);
+    Ok(())
+}
+
+/// A throttling code with its own hint, or a code declared twice, is refused with the entry.
+#[test]
+fn contradictory_error_codes_are_refused_naming_the_entry() -> Result<(), BoxError> {
+    let spec = std::fs::read_to_string(spec_path())?;
+    for (from, to, words) in [
+        (
+            "        variant: SystemBusy\n",
+            "        variant: SystemBusy\n        hint: wait\n",
+            &["x-error-codes", "system.busy", "throttling-hint"][..],
+        ),
+        (
+            "aliases: [systemBusy]",
+            "aliases: [systemBusy, paramError]",
+            &["x-error-codes", "paramError", "ParamError"][..],
+        ),
+        (
+            "        variant: MissingBody\n",
+            "        variant: MissingBody\n        retry: true\n",
+            &["x-error-codes", "Missingbody", "unknown key `retry`"][..],
+        ),
+    ] {
+        let changed = spec.replacen(from, to, 1);
+        assert_ne!(
+            spec, changed,
+            "update this test: {from:?} is not in the spec"
+        );
+        let Err(error) = xtask::generate_all_from_str(&changed, SPEC_PATH) else {
+            panic!("{to:?} was accepted");
+        };
+        let message = error.to_string();
+        for word in words {
+            assert!(message.contains(word), "{word:?} not in {message}");
+        }
+    }
+    Ok(())
+}
+
 #[test]
 fn generated_file_header_names_the_command_and_the_spec() -> Result<(), BoxError> {
     let generated = xtask::generate(&spec_path())?;

@@ -11,6 +11,7 @@ use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 
 pub mod digest;
 mod dispatch;
+mod error_codes;
 mod facade;
 mod facts;
 
@@ -26,12 +27,16 @@ pub const DISPATCH_PATH: &str = "tests/src/dispatch.rs";
 /// The facade's typed layer (structs and enums from the spec's `x-facade`, `x-enum`, `x-unit`
 /// extensions), relative to the workspace root.
 pub const FACADE_MODEL_PATH: &str = "crates/dingtalk-conference/src/model/generated.rs";
+/// The facade's `ErrorCode` (its variants, `from_wire`, `as_str`, `is_throttling`, `is_final`,
+/// `hint`), from the spec's `components.x-error-codes`, relative to the workspace root.
+pub const ERROR_CODES_PATH: &str = "crates/dingtalk-conference/src/error/code_generated.rs";
 /// Every file `cargo xtask codegen` writes, in the order [`generate_all_from_str`] returns them.
-pub const OUTPUT_PATHS: [&str; 4] = [
+pub const OUTPUT_PATHS: [&str; 5] = [
     OUTPUT_PATH,
     CONSTANTS_PATH,
     DISPATCH_PATH,
     FACADE_MODEL_PATH,
+    ERROR_CODES_PATH,
 ];
 /// The command that regenerates [`OUTPUT_PATH`]; error messages name it.
 pub const CODEGEN_COMMAND: &str = "cargo xtask codegen";
@@ -137,8 +142,8 @@ pub struct GeneratedFile {
     pub text: String,
 }
 
-/// Generates every file ([`OUTPUT_PATHS`]) from spec text: the client, the constants module
-/// and the tests' dispatch.
+/// Generates every file ([`OUTPUT_PATHS`]) from spec text: the client, the constants module,
+/// the tests' dispatch, the facade's model and its `ErrorCode`.
 pub fn generate_all_from_str(
     text: &str,
     spec_name: &str,
@@ -149,6 +154,7 @@ pub fn generate_all_from_str(
     let constants = format_file(facts::constants(&spec, &path)?, spec_name)?;
     let dispatch = format_file(dispatch::dispatch(&spec, &client, &path)?, spec_name)?;
     let model = format_file(facade::model(&spec, &path)?, spec_name)?;
+    let error_codes = format_file(error_codes::error_code(&spec, &path)?, spec_name)?;
     Ok(vec![
         GeneratedFile {
             path: OUTPUT_PATH,
@@ -165,6 +171,10 @@ pub fn generate_all_from_str(
         GeneratedFile {
             path: FACADE_MODEL_PATH,
             text: model,
+        },
+        GeneratedFile {
+            path: ERROR_CODES_PATH,
+            text: error_codes,
         },
     ])
 }
