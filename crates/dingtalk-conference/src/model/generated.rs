@@ -1148,7 +1148,7 @@ pub enum AttendStatus {
     Undefined,
     /// `1`: initialised.
     Initialised,
-    /// `2`: being called.
+    /// `2`: being called, or joining.
     Calling,
     /// `3`: in the conference.
     InMeeting,
