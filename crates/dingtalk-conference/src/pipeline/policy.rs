@@ -134,18 +134,22 @@ mod tests {
     };
     const SECOND: Duration = Duration::from_secs(1);
 
+    /// One row: the operation, its failure and history, whether the token can be replaced,
+    /// the policy's delay, the time left, and the decision.
+    type Row = (
+        &'static Operation,
+        Failure,
+        History,
+        bool,
+        Option<Duration>,
+        Option<Duration>,
+        Decision,
+    );
+
     #[test]
     fn each_failure_leads_to_one_next_step() {
         use Decision::{Fail, Replay, Retry};
-        let rows: &[(
-            &Operation,
-            Failure,
-            History,
-            bool,
-            Option<Duration>,
-            Option<Duration>,
-            Decision,
-        )] = &[
+        let rows: &[Row] = &[
             // A rejected token: one replay, for reads and writes alike, if it can be replaced.
             (&READ, REJECTED, FRESH, true, None, None, Replay),
             (&WRITE, REJECTED, FRESH, true, None, None, Replay),
