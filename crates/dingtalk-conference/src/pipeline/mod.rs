@@ -173,7 +173,15 @@ impl Client {
             // Neither shared nor cached: no key to build, no table; the caller runs it.
             return fetch(self.clone(), deadline).await;
         }
-        let key = key.erase(self.retry_policy().fingerprint());
+        let fingerprint = match &self.options.retry {
+            Some(policy) => policy.fingerprint(),
+            // The client's own policy never changes: fingerprinted once.
+            None => self
+                .inner
+                .reads
+                .client_policy(|| self.inner.retry.fingerprint()),
+        };
+        let key = key.erase(fingerprint);
         // A shared request that moves to a task of its own keeps the span of the caller
         // that started it (`shared.rs`).
         let (result, source) = self

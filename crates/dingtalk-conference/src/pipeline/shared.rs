@@ -17,11 +17,11 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -41,17 +41,12 @@ pub const DEFAULT_ANSWER_CACHE_ENTRIES: usize = 1024;
 /// only when their types and values are.
 trait Arguments: Any + Send + Sync {
     fn equals(&self, other: &dyn Arguments) -> bool;
-    fn hash_into(&self, state: &mut dyn Hasher);
     fn as_any(&self) -> &dyn Any;
 }
 
 impl<T: Hash + Eq + Send + Sync + 'static> Arguments for T {
     fn equals(&self, other: &dyn Arguments) -> bool {
         other.as_any().downcast_ref::<T>() == Some(self)
-    }
-
-    fn hash_into(&self, mut state: &mut dyn Hasher) {
-        self.hash(&mut state);
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -79,7 +74,15 @@ impl<A: Hash + Eq + Send + Sync + 'static> ReadKey<A> {
     /// The key of the table and the cache, for a read sent with the retry policy whose
     /// fingerprint is `policy`.
     pub(crate) fn erase(self, policy: u64) -> Key {
+        // Hashed once, here, with std's keyed hash (the arguments may come from anyone); the
+        // table and the cache use this hash instead of hashing the key again on each look-up.
+        static KEYS: OnceLock<RandomState> = OnceLock::new();
+        let mut hasher = KEYS.get_or_init(RandomState::new).build_hasher();
+        self.operation.hash(&mut hasher);
+        policy.hash(&mut hasher);
+        self.arguments.hash(&mut hasher);
         Key {
+            hash: hasher.finish(),
             operation: self.operation,
             arguments: Arc::new(self.arguments),
             policy,
@@ -87,10 +90,33 @@ impl<A: Hash + Eq + Send + Sync + 'static> ReadKey<A> {
     }
 }
 
+/// Hands a [`Key`]'s hash, computed once when the key was built, to the table.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHash(u64);
+
+impl Hasher for KeyHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (by `Key::hash`); anything else is still mixed in.
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
 /// The question a read asks, as the table and the cache know it: its operation, its
 /// arguments, and the retry policy it would send them with.
 #[derive(Clone)]
 pub(crate) struct Key {
+    /// The hash of the operation, the policy and the arguments.
+    hash: u64,
     operation: &'static str,
     arguments: Arc<dyn Arguments>,
     /// The retry policy's fingerprint: reads with different policies do not share a request.
@@ -99,7 +125,8 @@ pub(crate) struct Key {
 
 impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
-        self.operation == other.operation
+        self.hash == other.hash
+            && self.operation == other.operation
             && self.policy == other.policy
             && self.arguments.equals(other.arguments.as_ref())
     }
@@ -109,9 +136,7 @@ impl Eq for Key {}
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.operation.hash(state);
-        self.policy.hash(state);
-        self.arguments.hash_into(state);
+        state.write_u64(self.hash);
     }
 }
 
@@ -138,13 +163,15 @@ struct InFlight {
     request: Arc<dyn HandOver>,
 }
 
-type Table = Arc<Mutex<HashMap<Key, InFlight>>>;
+type Table = Arc<Mutex<HashMap<Key, InFlight, BuildHasherDefault<KeyHash>>>>;
 
 /// The shared reads and the freshness cache of one client (clones share them).
 pub(crate) struct SharedReads {
     table: Table,
     next_id: AtomicU64,
     cache: Arc<Cache>,
+    /// The fingerprint of the client's own retry policy, which never changes.
+    client_policy: OnceLock<u64>,
 }
 
 impl fmt::Debug for SharedReads {
@@ -380,10 +407,16 @@ enum Flight<T: Send + Sync + 'static> {
 impl SharedReads {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            table: Arc::new(Mutex::new(HashMap::new())),
+            table: Arc::new(Mutex::new(HashMap::default())),
             next_id: AtomicU64::new(0),
             cache: Arc::new(quick_cache::sync::Cache::new(capacity.max(1))),
+            client_policy: OnceLock::new(),
         }
+    }
+
+    /// The fingerprint of the client's own retry policy, computed by `fingerprint` once.
+    pub(crate) fn client_policy(&self, fingerprint: impl FnOnce() -> u64) -> u64 {
+        *self.client_policy.get_or_init(fingerprint)
     }
 
     /// How many shared requests are in flight.
