@@ -154,12 +154,14 @@ type Outcome = Option<Result<Answer, Error>>;
 type Cache = quick_cache::sync::Cache<Key, (Instant, Answer)>;
 
 /// A request in flight: who started it (to tell it from a later one under the same key), its
-/// deadline, where its outcome appears, and how a caller that joins it moves it to a task of
-/// its own.
+/// deadline, where its outcome is published, and how a caller that joins it moves it to a
+/// task of its own.
 struct InFlight {
     id: u64,
     deadline: Option<Instant>,
-    outcome: watch::Receiver<Outcome>,
+    /// Made by the first caller that joins, under the table's lock, and taken by the landing
+    /// with the entry: a flight nobody joins makes no channel.
+    publish: Option<watch::Sender<Outcome>>,
     request: Arc<dyn HandOver>,
 }
 
@@ -208,7 +210,9 @@ struct Landing {
     table: Table,
     key: Key,
     id: u64,
-    publish: watch::Sender<Outcome>,
+    /// The flight's channel, taken from its entry when it leaves the table (`None`: nobody
+    /// joined it).
+    publish: Option<watch::Sender<Outcome>>,
     /// Where a successful answer is kept, for reads with a `max_age`.
     cache: Option<Arc<Cache>>,
     /// Whether the flight has left the table.
@@ -228,7 +232,14 @@ impl Landing {
             .get(&self.key)
             .is_some_and(|flight| flight.id == self.id)
         {
-            table.remove(&self.key);
+            self.publish = table.remove(&self.key).and_then(|flight| flight.publish);
+        }
+    }
+
+    fn publish(&self, outcome: Result<Answer, Error>) {
+        if let Some(publish) = &self.publish {
+            // Nobody may be waiting any more: that is fine.
+            let _ = publish.send(Some(outcome));
         }
     }
 
@@ -246,8 +257,7 @@ impl Landing {
         }
         self.leave_table();
         self.landed = true;
-        // Nobody may be waiting any more: that is fine.
-        let _ = self.publish.send(Some(outcome));
+        self.publish(outcome);
     }
 
     /// Ends a flight that its starter ran to the end itself with `result`, which the starter
@@ -265,14 +275,17 @@ impl Landing {
         }
         self.leave_table();
         self.landed = true;
-        // The starter holds one receiver; any other is a caller that joined before the
-        // flight left the table (none can join after).
-        if self.publish.receiver_count() > 1 {
-            let outcome = match &result {
+        // Callers that joined before the flight left the table (none can join after), and
+        // still wait for it.
+        if self
+            .publish
+            .as_ref()
+            .is_some_and(|publish| publish.receiver_count() > 0)
+        {
+            self.publish(match &result {
                 Ok(value) => Ok(shared.unwrap_or_else(|| Arc::new(value.clone()) as Answer)),
                 Err(error) => Err(error.clone()),
-            };
-            let _ = self.publish.send(Some(outcome));
+            });
         }
         result
     }
@@ -282,12 +295,13 @@ impl Drop for Landing {
     fn drop(&mut self) {
         self.leave_table();
         if !self.landed {
-            // Nobody may be waiting any more: that is fine.
-            let _ = self.publish.send(Some(Err(Error::custom(
-                "a shared read ended without an answer: it panicked, or its runtime shut down",
-            ))));
+            self.publish(Err(ended_without_an_answer()));
         }
     }
+}
+
+fn ended_without_an_answer() -> Error {
+    Error::custom("a shared read ended without an answer: it panicked, or its runtime shut down")
 }
 
 /// A shared request. Its starter runs it in its own task for as long as nobody else waits
@@ -307,20 +321,24 @@ struct SlotState<T> {
     request: Option<(BoxFuture<'static, Result<T, Error>>, Landing)>,
     /// The starter, woken when its request moves to a task.
     starter: Option<Waker>,
+    /// Where the starter waits for the outcome once the request moved.
+    outcome: Option<watch::Receiver<Outcome>>,
 }
 
 /// Moves a request its starter runs to a task of its own.
 trait HandOver: Send + Sync {
-    fn hand_over(&self);
+    /// `outcome`: where the starter is to wait for it (`None`: the starter is gone).
+    fn hand_over(&self, outcome: Option<watch::Receiver<Outcome>>);
 }
 
 impl<T: Send + Sync + 'static> HandOver for Slot<T> {
-    fn hand_over(&self) {
+    fn hand_over(&self, outcome: Option<watch::Receiver<Outcome>>) {
         // The starter holds this lock only while it polls the request once.
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let Some((request, landing)) = state.request.take() else {
             return;
         };
+        state.outcome = outcome;
         let starter = state.starter.take();
         drop(state);
         self.runtime.spawn(
@@ -336,14 +354,14 @@ impl<T: Send + Sync + 'static> HandOver for Slot<T> {
     }
 }
 
-/// The starter's side of a shared request: runs it until it ends (`Some`: its result) or
-/// moves to a task of its own (`None`: its outcome is published).
+/// The starter's side of a shared request: runs it until it ends (`Ok`: its result) or
+/// moves to a task of its own (`Err`: where its outcome is published).
 struct Run<T: Send + Sync + 'static> {
     slot: Arc<Slot<T>>,
 }
 
 impl<T: Clone + Send + Sync + 'static> Future for Run<T> {
-    type Output = Option<Result<T, Error>>;
+    type Output = Result<Result<T, Error>, watch::Receiver<Outcome>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self
@@ -352,7 +370,13 @@ impl<T: Clone + Send + Sync + 'static> Future for Run<T> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let Some((request, _)) = state.request.as_mut() else {
-            return Poll::Ready(None);
+            // Moved to a task; the caller that joined left a receiver for the starter.
+            return Poll::Ready(match state.outcome.take() {
+                Some(outcome) => Err(outcome),
+                None => Ok(Err(Error::custom(
+                    "a shared read moved without its outcome (a bug: please report it)",
+                ))),
+            });
         };
         // A panic in the request is its waiters' error (the landing's), as in a task of its
         // own; it does not unwind through the lock.
@@ -370,13 +394,17 @@ impl<T: Clone + Send + Sync + 'static> Future for Run<T> {
             Ok(Poll::Ready(result)) => {
                 let taken = state.request.take();
                 drop(state);
-                Poll::Ready(taken.map(|(_, landing)| landing.land_here(result)))
+                Poll::Ready(Ok(match taken {
+                    Some((_, landing)) => landing.land_here(result),
+                    None => result,
+                }))
             }
             Err(_) => {
                 let taken = state.request.take();
                 drop(state);
+                // The landing publishes the error to the callers that joined.
                 drop(taken);
-                Poll::Ready(None)
+                Poll::Ready(Ok(Err(ended_without_an_answer())))
             }
         }
     }
@@ -386,7 +414,7 @@ impl<T: Send + Sync + 'static> Drop for Run<T> {
     fn drop(&mut self) {
         // A starter dropped before its request ended leaves it to a task: others may have
         // joined it, or may yet.
-        self.slot.hand_over();
+        self.slot.hand_over(None);
     }
 }
 
@@ -398,10 +426,7 @@ enum Flight<T: Send + Sync + 'static> {
         until: Option<Instant>,
     },
     /// One this caller started and runs.
-    Started {
-        outcome: watch::Receiver<Outcome>,
-        run: Run<T>,
-    },
+    Started(Run<T>),
 }
 
 impl SharedReads {
@@ -464,10 +489,10 @@ impl SharedReads {
             };
             let (mut outcome, until, source) = match flight {
                 Flight::Joined { outcome, until } => (outcome, until, Source::Coalesced),
-                Flight::Started { outcome, run } => match run.await {
-                    Some(result) => return (result, Source::Request),
+                Flight::Started(run) => match run.await {
+                    Ok(result) => return (result, Source::Request),
                     // Moved to a task: wait for its outcome like the callers that joined.
-                    None => (outcome, deadline.at, Source::Request),
+                    Err(outcome) => (outcome, deadline.at, Source::Request),
                 },
             };
             // A flight ending no later than this caller's deadline is waited for whole, so
@@ -530,24 +555,31 @@ impl SharedReads {
         F: Fn(Deadline) -> BoxFuture<'static, Result<T, Error>>,
     {
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(flight) = table.get(key) {
-            let (outcome, until) = (flight.outcome.clone(), flight.deadline);
+        if let Some(flight) = table.get_mut(key) {
+            // The first caller to join makes the channel, and a receiver for the starter.
+            let (publish, starter) = match &mut flight.publish {
+                Some(publish) => (&*publish, None),
+                empty @ None => {
+                    let (publish, starter) = watch::channel(None);
+                    (&*empty.insert(publish), Some(starter))
+                }
+            };
+            let (outcome, until) = (publish.subscribe(), flight.deadline);
             let request = Arc::clone(&flight.request);
             drop(table);
             // Waited for by two callers now: the request must belong to neither.
-            request.hand_over();
+            request.hand_over(starter);
             return Ok(Flight::Joined { outcome, until });
         }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             Error::Config("the client must be used inside a Tokio runtime".to_string())
         })?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (publish, outcome) = watch::channel(None);
         let landing = Landing {
             table: Arc::clone(&self.table),
             key: key.clone(),
             id,
-            publish,
+            publish: None,
             cache: policy.max_age.map(|_| Arc::clone(&self.cache)),
             left: false,
             landed: false,
@@ -556,6 +588,7 @@ impl SharedReads {
             state: Mutex::new(SlotState {
                 request: Some((fetch(deadline), landing)),
                 starter: None,
+                outcome: None,
             }),
             runtime,
             span: tracing::Span::current(),
@@ -565,15 +598,12 @@ impl SharedReads {
             InFlight {
                 id,
                 deadline: deadline.at,
-                outcome: outcome.clone(),
+                publish: None,
                 request: Arc::clone(&slot) as Arc<dyn HandOver>,
             },
         );
         drop(table);
-        Ok(Flight::Started {
-            outcome,
-            run: Run { slot },
-        })
+        Ok(Flight::Started(Run { slot }))
     }
 }
 
