@@ -556,19 +556,16 @@ impl SharedReads {
     {
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(flight) = table.get_mut(key) {
-            // The first caller to join makes the channel, and a receiver for the starter.
-            let (publish, starter) = match &mut flight.publish {
-                Some(publish) => (&*publish, None),
-                empty @ None => {
-                    let (publish, starter) = watch::channel(None);
-                    (&*empty.insert(publish), Some(starter))
-                }
-            };
-            let (outcome, until) = (publish.subscribe(), flight.deadline);
+            // The first caller to join makes the channel. Each joiner brings a receiver for
+            // the starter too: whichever of them moves the request leaves one for it (the
+            // one that made the channel may come second).
+            let publish = flight.publish.get_or_insert_with(|| watch::channel(None).0);
+            let (outcome, starter) = (publish.subscribe(), publish.subscribe());
+            let until = flight.deadline;
             let request = Arc::clone(&flight.request);
             drop(table);
             // Waited for by two callers now: the request must belong to neither.
-            request.hand_over(starter);
+            request.hand_over(Some(starter));
             return Ok(Flight::Joined { outcome, until });
         }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
@@ -787,6 +784,60 @@ mod tests {
         assert_eq!((started.ok(), source), (Some(6), Source::Request));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(reads.in_flight(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn readers_that_join_leave_and_start_at_random_never_stall() {
+        // Many rounds of readers of one key on four threads, some of which give up at random
+        // points (the starter included): every reader that stays gets the answer, and the
+        // table empties.
+        let reads = Arc::new(SharedReads::new(8));
+        let mut joined = 0;
+        for round in 0..200u32 {
+            let readers: Vec<_> = (0..8u32)
+                .map(|i| {
+                    let reads = Arc::clone(&reads);
+                    tokio::spawn(async move {
+                        let read = reads.read(key("k"), SHARE, within(30), move |_| {
+                            async move {
+                                for _ in 0..(round % 4) {
+                                    tokio::task::yield_now().await;
+                                }
+                                Ok::<u32, Error>(round)
+                            }
+                            .boxed()
+                        });
+                        if (round + i) % 3 == 0 {
+                            // Gives up after a few polls, or never starts waiting.
+                            let _ = tokio::time::timeout(Duration::from_micros(u64::from(i)), read)
+                                .await;
+                            None
+                        } else {
+                            Some(read.await)
+                        }
+                    })
+                })
+                .collect();
+            for reader in readers {
+                if let Some((answer, source)) =
+                    tokio::time::timeout(Duration::from_secs(10), reader)
+                        .await
+                        .expect("no reader stalls")
+                        .expect("a reader")
+                {
+                    assert_eq!(answer.as_ref().ok(), Some(&round), "{answer:?} {source:?}");
+                    joined += usize::from(source == Source::Coalesced);
+                }
+            }
+        }
+        for _ in 0..100 {
+            if reads.in_flight() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(reads.in_flight(), 0);
+        assert!(joined > 0, "some readers joined another's request");
     }
 
     #[tokio::test]
