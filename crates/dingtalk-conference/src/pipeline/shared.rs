@@ -1,12 +1,15 @@
 //! Reads that spend fewer calls: identical reads in flight share one request, and a read may
 //! be answered from a recent answer to the same question (`max_age`).
 //!
-//! A shared request belongs to no caller. It runs in a task of its own, which the table
-//! knows by its key and which removes itself from the table when it ends, however it ends
-//! (answer, error, panic, runtime shutdown). Callers only wait for it, each until its own
-//! deadline: a caller that is dropped, or whose deadline passes first, leaves the request to
-//! the others. A caller whose deadline is later than the request's, and which saw the request
-//! run out of time, asks again with the time it has left.
+//! A request that others wait for belongs to no caller. While nobody else waits for it, its
+//! starter runs it in its own task (no task spawned, no channel made, the answer moved rather
+//! than copied); the first caller that joins it moves it to a task of its own, as does the
+//! starter if it is dropped first. The table knows each request by its key, and the request
+//! removes itself from the table when it ends, however it ends (answer, error, panic, runtime
+//! shutdown). Callers only wait for it, each until its own deadline: a caller that is dropped,
+//! or whose deadline passes first, or that is no longer polled, leaves the request to the
+//! others. A caller whose deadline is later than the request's, and which saw the request run
+//! out of time, asks again with the time it has left.
 //!
 //! Callers share a request only when they would have made the same one: the same operation
 //! and arguments (the [`ReadKey`]) and the same retry policy. The request runs with the
