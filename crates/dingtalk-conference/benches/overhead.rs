@@ -22,7 +22,8 @@
 //! compiles and smoke-runs it; CI machines are too noisy for the figures to mean anything).
 //! `BENCH_PROFILE=facade` (or `default`, the default client; `generated`, the generated client
 //! under the facade; or `floor`) makes only 2,000 sequential calls of one side, for
-//! `valgrind --tool=callgrind`.
+//! `valgrind --tool=callgrind`; `BENCH_PROFILE_CALLS=N` makes N, and
+//! `BENCH_PROFILE_IN_FLIGHT=256` keeps that many in flight.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -314,7 +315,7 @@ fn main() {
         token,
     });
 
-    // `BENCH_PROFILE=facade|generated|floor`: only that side's sequential calls, for a
+    // `BENCH_PROFILE=facade|default|generated|floor`: only that side's calls, for a
     // profiler (`valgrind --tool=callgrind`); prints nothing else.
     if let Ok(side) = std::env::var("BENCH_PROFILE") {
         let side = match side.as_str() {
@@ -323,11 +324,24 @@ fn main() {
             "default" => Side::Default,
             _ => Side::Facade,
         };
-        runtime.block_on(async {
-            for _ in 0..scale(2_000, 50) {
-                call(&setup, side, 0).await;
+        // `BENCH_PROFILE_IN_FLIGHT=256`: that many calls in flight instead (each worker
+        // reading its own conference); `BENCH_PROFILE_CALLS`: how many calls in all.
+        let number = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|value| value.parse::<usize>().ok())
+        };
+        let calls = number("BENCH_PROFILE_CALLS").unwrap_or(scale(2_000, 50));
+        match number("BENCH_PROFILE_IN_FLIGHT") {
+            Some(in_flight) if in_flight > 1 => {
+                runtime.block_on(concurrent(&setup, side, in_flight, calls));
             }
-        });
+            _ => runtime.block_on(async {
+                for _ in 0..calls {
+                    call(&setup, side, 0).await;
+                }
+            }),
+        }
         return;
     }
 
