@@ -9,10 +9,21 @@
 //! cargo bench -p dingtalk-conference --bench overhead
 //! ```
 //!
+//! Two facade clients are measured. The *bench client* (rows without a prime) has no rate limit
+//! and no shared reads: the client's own overhead per request. The *default client* (rows
+//! marked ′) is built as an application would build it (shared reads on, default retry
+//! policy, the rate limiter on), with a budget far above what the bench sends
+//! (`RateLimit::per_second(u32::MAX)`: one call per nanosecond), so that the limiter runs on
+//! every call but never makes one wait. In the concurrent rows every worker reads a
+//! conference of its own (the fake server holds 256 copies of the seed's), so that no read
+//! joins another's: those rows measure what sharing costs a read nobody joins.
+//!
 //! Prints a Markdown table for `BENCHMARKS.md`. `BENCH_QUICK=1` runs a few iterations only (CI
 //! compiles and smoke-runs it; CI machines are too noisy for the figures to mean anything).
-//! `BENCH_PROFILE=facade` (or `generated`, the generated client under the facade, or `floor`)
-//! makes only 2,000 sequential calls of one side, for `valgrind --tool=callgrind`.
+//! `BENCH_PROFILE=facade` (or `default`, the default client; `generated`, the generated client
+//! under the facade; or `floor`) makes only 2,000 sequential calls of one side, for
+//! `valgrind --tool=callgrind`; `BENCH_PROFILE_CALLS=N` makes N, and
+//! `BENCH_PROFILE_IN_FLIGHT=256` keeps that many in flight.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -73,27 +84,30 @@ const SEED_BODY: &str = r#"{"confInfo":{"activeNum":10,"attendNum":15,"confDurat
 
 struct Setup {
     client: Client,
+    /// The default client: shared reads on, the limiter on but never binding.
+    default: Client,
     http: reqwest::Client,
-    url: String,
+    /// The conferences the workers read (the first is the seed's), and their URLs.
+    ids: Vec<String>,
+    urls: Vec<String>,
     token: String,
     /// The generated client with the token attached: the layer under the facade.
     generated: dingtalk_conference::dingtalk_conference_api::Client,
 }
 
 impl Setup {
-    async fn facade(&self) {
-        let info = self
-            .client
-            .conference_info(seeded::STARTED)
+    async fn facade(&self, client: &Client, which: usize) {
+        let info = client
+            .conference_info(&self.ids[which])
             .await
             .expect("facade call");
         black_box(info);
     }
 
-    async fn generated(&self) {
+    async fn generated(&self, which: usize) {
         let answer = self
             .generated
-            .query_conference_info(seeded::STARTED)
+            .query_conference_info(&self.ids[which])
             .await
             .expect("generated call");
         black_box(answer);
@@ -101,10 +115,10 @@ impl Setup {
 
     /// What a careful hand-written call does, and no less than the facade checks: the status is
     /// a success and the answer holds `confInfo`.
-    async fn floor(&self) {
+    async fn floor(&self, which: usize) {
         let response = self
             .http
-            .get(&self.url)
+            .get(&self.urls[which])
             .header("x-acs-dingtalk-access-token", &self.token)
             .send()
             .await
@@ -120,18 +134,26 @@ impl Setup {
 
 #[derive(Clone, Copy, PartialEq)]
 enum Side {
+    /// The bench client: no rate limit, no shared reads.
     Facade,
+    /// The default client: shared reads, the limiter on but not binding.
+    Default,
     Generated,
     Floor,
 }
 
-async fn call(setup: &Setup, side: Side) {
+/// One call of `side`, reading conference `which` (0: the seed's).
+async fn call(setup: &Setup, side: Side, which: usize) {
     match side {
-        Side::Facade => setup.facade().await,
-        Side::Generated => setup.generated().await,
-        Side::Floor => setup.floor().await,
+        Side::Facade => setup.facade(&setup.client, which).await,
+        Side::Default => setup.facade(&setup.default, which).await,
+        Side::Generated => setup.generated(which).await,
+        Side::Floor => setup.floor(which).await,
     }
 }
+
+/// The sides the timed rows compare, in the order of their results.
+const COMPARED: [Side; 3] = [Side::Facade, Side::Default, Side::Floor];
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -152,22 +174,18 @@ struct Sequential {
     p99: Duration,
 }
 
-/// Sequential calls, alternating sides per round.
-async fn sequential(setup: &Setup, rounds: usize, per_round: usize) -> (Sequential, Sequential) {
-    let mut latencies = [Vec::new(), Vec::new()];
-    let mut rates = [Vec::new(), Vec::new()];
+/// Sequential calls of the [`COMPARED`] sides, their order rotating per round.
+async fn sequential(setup: &Setup, rounds: usize, per_round: usize) -> [Sequential; 3] {
+    let mut latencies = [Vec::new(), Vec::new(), Vec::new()];
+    let mut rates = [Vec::new(), Vec::new(), Vec::new()];
     for round in 0..rounds {
-        let order = if round % 2 == 0 {
-            [Side::Facade, Side::Floor]
-        } else {
-            [Side::Floor, Side::Facade]
-        };
-        for side in order {
-            let slot = usize::from(side == Side::Floor);
+        for turn in 0..COMPARED.len() {
+            let slot = (round + turn) % COMPARED.len();
+            let side = COMPARED[slot];
             let mut busy = Duration::ZERO;
             for _ in 0..per_round {
                 let start = Instant::now();
-                call(setup, side).await;
+                call(setup, side, 0).await;
                 let took = start.elapsed();
                 latencies[slot].push(took);
                 busy += took;
@@ -177,18 +195,17 @@ async fn sequential(setup: &Setup, rounds: usize, per_round: usize) -> (Sequenti
     }
     // Throughput is the median of the rounds' rates: a burst of load elsewhere on the
     // machine spoils one round, not the figure.
-    let [mut facade_rates, mut floor_rates] = rates;
-    let rate = [median(&mut facade_rates), median(&mut floor_rates)];
-    let summarise = |slot: usize, latencies: &mut Vec<Duration>| {
+    let mut slot = 0;
+    latencies.map(|mut latencies| {
         latencies.sort();
-        Sequential {
-            calls_per_s: rate[slot],
-            p50: percentile(latencies, 0.50),
-            p99: percentile(latencies, 0.99),
-        }
-    };
-    let [mut facade, mut floor] = latencies;
-    (summarise(0, &mut facade), summarise(1, &mut floor))
+        let summary = Sequential {
+            calls_per_s: median(&mut rates[slot]),
+            p50: percentile(&latencies, 0.50),
+            p99: percentile(&latencies, 0.99),
+        };
+        slot += 1;
+        summary
+    })
 }
 
 /// Throughput with `in_flight` calls at all times, `total` calls per measurement.
@@ -196,12 +213,14 @@ async fn concurrent(setup: &Arc<Setup>, side: Side, in_flight: usize, total: usi
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let workers: Vec<_> = (0..in_flight)
-        .map(|_| {
+        .map(|worker| {
             let setup = Arc::clone(setup);
             let next = Arc::clone(&next);
             tokio::spawn(async move {
+                // Each worker reads a conference of its own: no read joins another's.
+                let which = worker % setup.ids.len();
                 while next.fetch_add(1, Ordering::Relaxed) < total {
-                    call(&setup, side).await;
+                    call(&setup, side, which).await;
                 }
             })
         })
@@ -254,6 +273,27 @@ fn main() {
         .coalesce_reads(false)
         .build()
         .expect("client");
+    // As an application builds it, but with a rate budget far above what the bench sends: the
+    // limiter runs on every call and never makes one wait.
+    let default = Client::builder()
+        .base_url(mock.base_url())
+        .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+        .rate_limit(dingtalk_conference::RateLimit::per_second(u32::MAX))
+        .build()
+        .expect("default client");
+    runtime.block_on(default.access_token()).expect("token");
+    // 256 copies of the seed's conference under ids of the same length, one per worker.
+    let seed = mock
+        .conference(seeded::STARTED)
+        .expect("the seed's conference");
+    let ids: Vec<String> = std::iter::once(seeded::STARTED.to_string())
+        .chain((1..256u32).map(|i| format!("6323d7568777190142{i:06x}")))
+        .collect();
+    for id in &ids[1..] {
+        let mut info = seed.clone();
+        info.conference_id = Some(id.clone());
+        mock.upsert_conference(info);
+    }
     let token = runtime
         .block_on(client.access_token())
         .expect("token")
@@ -261,31 +301,47 @@ fn main() {
         .expose()
         .to_string();
     let generated = runtime.block_on(client.api()).expect("generated client");
+    let urls = ids
+        .iter()
+        .map(|id| format!("{}/v1.0/conference/videoConferences/{id}", mock.base_url()))
+        .collect();
     let setup = Arc::new(Setup {
         generated,
         http: client.http_client().clone(),
-        url: format!(
-            "{}/v1.0/conference/videoConferences/{}",
-            mock.base_url(),
-            seeded::STARTED
-        ),
+        ids,
+        urls,
         client,
+        default,
         token,
     });
 
-    // `BENCH_PROFILE=facade|generated|floor`: only that side's sequential calls, for a
+    // `BENCH_PROFILE=facade|default|generated|floor`: only that side's calls, for a
     // profiler (`valgrind --tool=callgrind`); prints nothing else.
     if let Ok(side) = std::env::var("BENCH_PROFILE") {
         let side = match side.as_str() {
             "floor" => Side::Floor,
             "generated" => Side::Generated,
+            "default" => Side::Default,
             _ => Side::Facade,
         };
-        runtime.block_on(async {
-            for _ in 0..scale(2_000, 50) {
-                call(&setup, side).await;
+        // `BENCH_PROFILE_IN_FLIGHT=256`: that many calls in flight instead (each worker
+        // reading its own conference); `BENCH_PROFILE_CALLS`: how many calls in all.
+        let number = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|value| value.parse::<usize>().ok())
+        };
+        let calls = number("BENCH_PROFILE_CALLS").unwrap_or(scale(2_000, 50));
+        match number("BENCH_PROFILE_IN_FLIGHT") {
+            Some(in_flight) if in_flight > 1 => {
+                runtime.block_on(concurrent(&setup, side, in_flight, calls));
             }
-        });
+            _ => runtime.block_on(async {
+                for _ in 0..calls {
+                    call(&setup, side, 0).await;
+                }
+            }),
+        }
         return;
     }
 
@@ -295,10 +351,11 @@ fn main() {
     // (a) Sequential calls.
     runtime.block_on(async {
         for _ in 0..scale(200, 5) {
-            setup.facade().await;
-            setup.floor().await;
+            for side in COMPARED {
+                call(&setup, side, 0).await;
+            }
         }
-        let (facade, floor) = sequential(&setup, scale(20, 2), scale(500, 10)).await;
+        let [facade, default, floor] = sequential(&setup, scale(20, 2), scale(500, 10)).await;
         println!(
             "| (a) sequential throughput | {:.0} calls/s | {:.0} calls/s | {:.3} |",
             facade.calls_per_s,
@@ -317,29 +374,45 @@ fn main() {
             floor.p99.as_secs_f64() * 1e6,
             facade.p99.as_secs_f64() / floor.p99.as_secs_f64()
         );
+        println!(
+            "| (a′) default client: sequential throughput | {:.0} calls/s | {:.0} calls/s | {:.3} (÷ bench client: {:.3}) |",
+            default.calls_per_s,
+            floor.calls_per_s,
+            default.calls_per_s / floor.calls_per_s,
+            default.calls_per_s / facade.calls_per_s
+        );
+        println!(
+            "| (a′) default client: sequential p50 latency | {:.1} µs | {:.1} µs | {:.3} |",
+            default.p50.as_secs_f64() * 1e6,
+            floor.p50.as_secs_f64() * 1e6,
+            default.p50.as_secs_f64() / floor.p50.as_secs_f64()
+        );
     });
 
     // (b) Concurrent calls.
     runtime.block_on(async {
         for in_flight in [1usize, 16, 256] {
             let total = scale(in_flight.max(16) * 200, in_flight * 2).min(scale(20_000, 600));
-            // Untimed: opens the connections this level needs, for both sides alike.
-            concurrent(&setup, Side::Facade, in_flight, in_flight * 2).await;
-            concurrent(&setup, Side::Floor, in_flight, in_flight * 2).await;
-            let (mut facade, mut floor) = (Vec::new(), Vec::new());
+            // Untimed: opens the connections this level needs, for every side alike.
+            for side in COMPARED {
+                concurrent(&setup, side, in_flight, in_flight * 2).await;
+            }
+            let mut rates = [Vec::new(), Vec::new(), Vec::new()];
             for round in 0..scale(5, 1) {
-                if round % 2 == 0 {
-                    facade.push(concurrent(&setup, Side::Facade, in_flight, total).await);
-                    floor.push(concurrent(&setup, Side::Floor, in_flight, total).await);
-                } else {
-                    floor.push(concurrent(&setup, Side::Floor, in_flight, total).await);
-                    facade.push(concurrent(&setup, Side::Facade, in_flight, total).await);
+                for turn in 0..COMPARED.len() {
+                    let slot = (round + turn) % COMPARED.len();
+                    rates[slot].push(concurrent(&setup, COMPARED[slot], in_flight, total).await);
                 }
             }
-            let (facade, floor) = (median(&mut facade), median(&mut floor));
+            let [facade, default, floor] = rates.map(|mut rates| median(&mut rates));
             println!(
                 "| (b) {in_flight} in flight | {facade:.0} calls/s | {floor:.0} calls/s | {:.3} |",
                 facade / floor
+            );
+            println!(
+                "| (b′) default client: {in_flight} in flight | {default:.0} calls/s | {floor:.0} calls/s | {:.3} (÷ bench client: {:.3}) |",
+                default / floor,
+                default / facade
             );
         }
     });

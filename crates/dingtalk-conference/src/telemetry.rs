@@ -19,9 +19,12 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use crate::{Error, ErrorCode};
 
 /// The `outcome` label of a call's result.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) fn outcome(result: Result<(), &Error>) -> &'static str {
     let Err(error) = result else {
         return "ok";
@@ -48,13 +51,15 @@ pub(crate) fn outcome(result: Result<(), &Error>) -> &'static str {
 
 #[cfg(feature = "metrics")]
 mod enabled {
-    use super::Duration;
+    use super::{Duration, Error, Instant};
 
-    pub(crate) fn call(operation: &'static str, outcome: &'static str, took: Duration) {
+    /// A call `started` then, ended now with `result`.
+    pub(crate) fn call(operation: &'static str, result: Result<(), &Error>, started: Instant) {
+        let outcome = super::outcome(result);
         metrics::counter!("dingtalk_calls_total", "operation" => operation, "outcome" => outcome)
             .increment(1);
         metrics::histogram!("dingtalk_call_duration_seconds", "operation" => operation)
-            .record(took.as_secs_f64());
+            .record(started.elapsed().as_secs_f64());
     }
 
     pub(crate) fn request(operation: &'static str, attempt: u32) {
@@ -95,9 +100,11 @@ mod enabled {
 #[cfg(not(feature = "metrics"))]
 #[allow(clippy::missing_const_for_fn)]
 mod enabled {
-    use super::Duration;
+    use super::{Duration, Error, Instant};
 
-    pub(crate) fn call(_: &'static str, _: &'static str, _: Duration) {}
+    // Without the feature nothing is computed for a call: not its outcome, not its time (no
+    // clock read).
+    pub(crate) fn call(_: &'static str, _: Result<(), &Error>, _: Instant) {}
     pub(crate) fn request(_: &'static str, _: u32) {}
     pub(crate) fn throttled(_: &'static str) {}
     pub(crate) fn rate_limit_wait(_: &'static str, _: Duration) {}

@@ -10,7 +10,9 @@ pub(crate) mod month;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -142,6 +144,8 @@ impl RateLimit {
 
 /// What a shared budget answered to a reservation.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Only the fleet on Redis (feature `redis`) makes reservations.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) enum Reservation {
     /// Reserved: send after this wait.
     Granted(Duration),
@@ -192,12 +196,40 @@ struct Lane {
     turn: tokio::sync::Mutex<()>,
 }
 
+/// FNV-1a, for the maps keyed by `operationId`: a handful of short, fixed names looked up on
+/// every call, where SipHash (the default, resistant to chosen keys, which these are not)
+/// cost more than the rest of the lookup.
+#[derive(Debug, Clone, Copy)]
+struct OperationHasher(u64);
+
+impl Default for OperationHasher {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for OperationHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type ByOperation<V> = HashMap<&'static str, V, BuildHasherDefault<OperationHasher>>;
+
 /// The client's rate limiters and pauses, one per API.
 #[derive(Debug)]
 pub(crate) struct Limits {
     config: RateLimit,
-    lanes: Mutex<HashMap<&'static str, Arc<Lane>>>,
-    paused_until: Mutex<HashMap<&'static str, tokio::time::Instant>>,
+    lanes: Mutex<ByOperation<Arc<Lane>>>,
+    paused_until: Mutex<ByOperation<tokio::time::Instant>>,
+    /// Whether any API was ever paused: until then, no caller looks for a pause.
+    any_paused: AtomicBool,
     /// The fleet's budget, if shared; each caller reserves no further than its own deadline.
     shared: Option<Box<dyn SharedRate>>,
     /// This client's own budget while the shared one is unreachable (default: `config`).
@@ -208,8 +240,9 @@ impl Limits {
     pub(crate) fn new(config: RateLimit) -> Self {
         Self {
             config,
-            lanes: Mutex::new(HashMap::new()),
-            paused_until: Mutex::new(HashMap::new()),
+            lanes: Mutex::new(ByOperation::default()),
+            paused_until: Mutex::new(ByOperation::default()),
+            any_paused: AtomicBool::new(false),
             shared: None,
             alone: None,
         }
@@ -241,11 +274,12 @@ impl Limits {
             (None, None) => self.config.interval(operation_id)?,
         };
         let mut lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
-        if lanes
-            .get(operation_id)
-            .is_some_and(|lane| lane.period != period)
-        {
-            lanes.remove(operation_id);
+        match lanes.get(operation_id) {
+            Some(lane) if lane.period == period => return Some(Arc::clone(lane)),
+            Some(_) => {
+                lanes.remove(operation_id);
+            }
+            None => {}
         }
         Some(Arc::clone(lanes.entry(operation_id).or_insert_with(|| {
             if self.shared.is_some() {
@@ -274,6 +308,9 @@ impl Limits {
     }
 
     fn pause_of(&self, operation_id: &'static str) -> Option<tokio::time::Instant> {
+        if !self.any_paused.load(Ordering::Acquire) {
+            return None;
+        }
         self.paused_until
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -297,10 +334,13 @@ impl Limits {
         operation_id: &'static str,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Duration, Error> {
-        let started = tokio::time::Instant::now();
+        // When the caller started waiting: read from the clock only before a wait, so that a
+        // caller that never waits never reads it.
+        let mut started = None;
         let mut waited = false;
         // The fleet's shared budget first, while it answers.
         if let (Some(shared), Some(interval)) = (&self.shared, self.config.interval(operation_id)) {
+            let started = *started.get_or_insert_with(tokio::time::Instant::now);
             loop {
                 if let Some(until) = self.pause_of(operation_id) {
                     waited = true;
@@ -336,12 +376,21 @@ impl Limits {
         }
         let lane = self.lane(operation_id);
         let _turn = match &lane {
-            Some(lane) => Some(lane.turn.lock().await),
+            // Free at once only when nobody is queued (Tokio's mutex hands a released turn
+            // to the first waiter), so taking it without queueing keeps the arrival order.
+            Some(lane) => Some(match lane.turn.try_lock() {
+                Ok(turn) => turn,
+                Err(_) => {
+                    started.get_or_insert_with(tokio::time::Instant::now);
+                    lane.turn.lock().await
+                }
+            }),
             None => None,
         };
         loop {
             if let Some(until) = self.pause_of(operation_id) {
                 waited = true;
+                started.get_or_insert_with(tokio::time::Instant::now);
                 tokio::time::sleep_until(until).await;
                 continue;
             }
@@ -352,15 +401,18 @@ impl Limits {
                 Ok(()) => break,
                 Err(not_until) => {
                     waited = true;
-                    let wait = not_until.wait_time_from(lane.clock.now());
+                    let now = lane.clock.now();
+                    started.get_or_insert_with(tokio::time::Instant::now);
+                    let wait = not_until.wait_time_from(now);
                     tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
                 }
             }
         }
-        Ok(if waited || started.elapsed() >= Duration::from_millis(1) {
-            started.elapsed()
-        } else {
-            Duration::ZERO
+        Ok(match started {
+            Some(started) if waited || started.elapsed() >= Duration::from_millis(1) => {
+                started.elapsed()
+            }
+            _ => Duration::ZERO,
         })
     }
 
@@ -381,6 +433,7 @@ impl Limits {
         if *entry < until {
             *entry = until;
         }
+        self.any_paused.store(true, Ordering::Release);
     }
 }
 

@@ -16,6 +16,7 @@
 pub(crate) mod policy;
 pub(crate) mod shared;
 
+use std::hash::Hash;
 use std::time::Duration;
 
 use dingtalk_conference_api::{RequestContext, ResponseValue};
@@ -152,13 +153,14 @@ impl Client {
     /// call's `max_age`, else shared with an identical read in flight (unless coalescing is
     /// off for this call), else `fetch`ed (by a clone of this client, within the deadline it
     /// is given; typically [`Client::execute`] and a decoding step).
-    pub(crate) async fn read<T, F>(
+    pub(crate) async fn read<A, T, F>(
         &self,
         operation: &'static Operation,
-        key: ReadKey,
+        key: ReadKey<A>,
         fetch: F,
     ) -> Result<T, Error>
     where
+        A: Hash + Eq + Send + Sync + 'static,
         T: Clone + Send + Sync + 'static,
         F: Fn(Client, Deadline) -> BoxFuture<'static, Result<T, Error>> + Send + Sync + 'static,
     {
@@ -167,17 +169,26 @@ impl Client {
             coalesce: self.options.coalesce.unwrap_or(self.inner.coalesce_reads),
             max_age: self.options.max_age.or(self.inner.max_age),
         };
-        let key = key.with_policy(self.retry_policy().fingerprint());
-        let client = self.clone();
-        let caller = tracing::Span::current();
+        if !policy.coalesce && policy.max_age.is_none() {
+            // Neither shared nor cached: no key to build, no table; the caller runs it.
+            return fetch(self.clone(), deadline).await;
+        }
+        let fingerprint = match &self.options.retry {
+            Some(policy) => policy.fingerprint(),
+            // The client's own policy never changes: fingerprinted once.
+            None => self
+                .inner
+                .reads
+                .client_policy(|| self.inner.retry.fingerprint()),
+        };
+        let key = key.erase(fingerprint);
+        // A shared request that moves to a task of its own keeps the span of the caller
+        // that started it (`shared.rs`).
         let (result, source) = self
             .inner
             .reads
-            .read(key, policy, deadline, move |deadline| {
-                let request = fetch(client.clone(), deadline);
-                // A shared request runs in a task of its own: its trace stays under the
-                // caller that started it.
-                Box::pin(request.instrument(caller.clone()))
+            .read(key, policy, deadline, |deadline| {
+                fetch(self.clone(), deadline)
             })
             .await;
         match source {
@@ -233,11 +244,7 @@ impl Client {
                 .unwrap_or_else(|_| Err(deadline.timeout(last_error))),
             None => attempts.await,
         };
-        telemetry::call(
-            operation.id,
-            telemetry::outcome(result.as_ref().map(drop)),
-            deadline.started.elapsed(),
-        );
+        telemetry::call(operation.id, result.as_ref().map(drop), deadline.started);
         result
     }
 
