@@ -1,5 +1,7 @@
 //! The call pipeline's promises to concurrent callers, over real HTTP: a caller that is
 //! dropped never stalls another, and each caller keeps its own deadline when it shares a read.
+//! On Tokio's paused clock: the fake server runs on the test's runtime and waits on the same
+//! clock.
 
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ fn within(timeout: Duration) -> CallOptions {
     CallOptions::new().timeout(timeout)
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_cancelled_read_never_jams_its_api() {
     let mock = mock().await;
     // Two calls a second: the second read waits half a second for its slot.
@@ -42,7 +44,7 @@ async fn a_cancelled_read_never_jams_its_api() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_joiner_with_a_shorter_deadline_times_out_at_its_own_while_the_read_goes_on() {
     let mock = mock().await;
     let client = app_builder(&mock).build().expect("client");
@@ -79,7 +81,7 @@ async fn a_joiner_with_a_shorter_deadline_times_out_at_its_own_while_the_read_go
     assert_eq!(mock.counters().conference_requests, 1, "one request shared");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_joiner_with_more_time_is_answered_when_the_read_it_joined_runs_out_of_time() {
     let mock = mock().await;
     let client = app_builder(&mock).build().expect("client");
@@ -110,7 +112,7 @@ async fn a_joiner_with_more_time_is_answered_when_the_read_it_joined_runs_out_of
     assert_eq!(patient.conference_id.as_deref(), Some(seeded::STARTED));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn videos_whose_ids_hold_a_separator_never_share_a_read() {
     let mock = mock().await;
     let client = app_builder(&mock).build().expect("client");
