@@ -286,3 +286,57 @@ async fn a_holder_whose_lease_ran_out_cannot_overwrite_a_newer_token() {
     // The other member's lock was released, and the late holder deleted nothing of it.
     assert_eq!(redis.cli(&["EXISTS", lock]).as_deref(), Some("0"));
 }
+
+/// A provider that fails while Redis has a hiccup (paused by `CLIENT PAUSE`), just when the
+/// holder of the refresh lock is to release it.
+struct FailsDuringARedisHiccup {
+    redis: Arc<RedisServer>,
+}
+
+impl TokenProvider for FailsDuringARedisHiccup {
+    fn fetch_token(&self) -> TokenFuture<'_> {
+        Box::pin(async move {
+            self.redis
+                .cli(&["CLIENT", "PAUSE", "700", "ALL"])
+                .expect("redis-cli paused the server");
+            Err(Error::transient("the vault is down"))
+        })
+    }
+}
+
+/// The holder's fetch fails and its release of the lock is lost in a Redis hiccup: the
+/// release is tried again once Redis answers, so another member takes the lock and fetches
+/// within its 5 s, instead of waiting out the lease (the fetch bound of 30 s and a margin).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_lost_in_a_redis_hiccup_is_sent_again_and_nobody_waits_out_the_lease() {
+    let redis = Arc::new(RedisServer::start());
+    let bound = Duration::from_secs(30);
+    let holder = RedisStore::open(&redis.url())
+        .expect("redis url")
+        .with_prefix("fleet-test")
+        .with_timeout(Duration::from_millis(200));
+    let failing = FailsDuringARedisHiccup {
+        redis: Arc::clone(&redis),
+    };
+    let failed = holder
+        .token_within("token:hiccup", &failing, Duration::ZERO, bound)
+        .await;
+    assert!(failed.is_err(), "the holder's fetch failed");
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let provider = Provider {
+        token: "fresh-token",
+        delay: Duration::ZERO,
+        release: None,
+        fetches: Arc::clone(&fetches),
+    };
+    let other = store(&redis);
+    let token = tokio::time::timeout(
+        Duration::from_secs(5),
+        other.token_within("token:hiccup", &provider, Duration::ZERO, bound),
+    )
+    .await
+    .expect("the other member took the lock within its 5 s, not after the lease")
+    .expect("a token");
+    assert_eq!(token.secret().expose(), "fresh-token");
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+}
