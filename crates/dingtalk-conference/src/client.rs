@@ -194,16 +194,10 @@ impl Client {
 
     /// A token from the cache, waiting at most the call deadline for it.
     async fn token_within_deadline(&self) -> Result<CachedToken, Error> {
-        let limit = self.options.timeout.unwrap_or(self.inner.call_timeout);
-        tokio::time::timeout(limit, self.inner.tokens.get())
+        let deadline = crate::pipeline::Deadline::after(self.call_limit());
+        tokio::time::timeout(deadline.limit, self.inner.tokens.get())
             .await
-            .unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    kind: crate::TimeoutKind::Deadline,
-                    limit,
-                    last_error: None,
-                })
-            })
+            .unwrap_or_else(|_| Err(deadline.timeout(None)))
     }
 
     /// The underlying `reqwest::Client` (shared connection pool).

@@ -138,9 +138,14 @@ struct Failed {
 const SLOT_MISSED_AFTER: Duration = Duration::from_millis(20);
 
 impl Client {
+    /// The whole time a call through this handle may take.
+    pub(crate) fn call_limit(&self) -> Duration {
+        self.options.timeout.unwrap_or(self.inner.call_timeout)
+    }
+
     /// The deadline of a call made now through this handle.
     pub(crate) fn deadline(&self) -> Result<Deadline, Error> {
-        let limit = self.options.timeout.unwrap_or(self.inner.call_timeout);
+        let limit = self.call_limit();
         if limit.is_zero() {
             return Err(Error::InvalidInput(
                 "the call's timeout (CallOptions::timeout) is zero".to_string(),
