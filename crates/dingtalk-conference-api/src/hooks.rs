@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, InvalidHeaderValue};
 
@@ -18,7 +18,6 @@ use crate::{ACCESS_TOKEN_HEADER, Client, REQUEST_ID_HEADER, UNAUTHENTICATED_OPER
 
 /// Parsed once at compile time rather than on every request.
 const TOKEN_HEADER_NAME: HeaderName = HeaderName::from_static(ACCESS_TOKEN_HEADER);
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 const REQUEST_ID_HEADER_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// The largest response body read by default. A conference answer is a few KiB; anything near
@@ -62,7 +61,34 @@ pub struct RequestContext {
     token: Option<HeaderValue>,
     timeout: Option<Duration>,
     max_response_bytes: usize,
-    record: Arc<Mutex<Option<ResponseMeta>>>,
+    record: Arc<Mutex<Option<Seen>>>,
+}
+
+/// What the hooks kept of a response: for a success whose body passed through, only its status
+/// and request id (a header map would cost every call two allocations for nothing); otherwise
+/// the whole [`ResponseMeta`].
+#[derive(Clone)]
+enum Seen {
+    Success {
+        status: StatusCode,
+        request_id: Option<HeaderValue>,
+    },
+    Whole(ResponseMeta),
+}
+
+impl Seen {
+    fn into_meta(self) -> ResponseMeta {
+        match self {
+            Self::Success { status, request_id } => {
+                let mut headers = HeaderMap::new();
+                if let Some(id) = request_id {
+                    headers.insert(REQUEST_ID_HEADER_NAME, id);
+                }
+                ResponseMeta::new(status, headers)
+            }
+            Self::Whole(meta) => meta,
+        }
+    }
 }
 
 /// What a response looked like before the generated client decoded it.
@@ -139,10 +165,11 @@ impl RequestContext {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+            .map(Seen::into_meta)
     }
 
-    fn set_response_meta(&self, meta: ResponseMeta) {
-        *self.record.lock().unwrap_or_else(PoisonError::into_inner) = Some(meta);
+    fn set_seen(&self, seen: Seen) {
+        *self.record.lock().unwrap_or_else(PoisonError::into_inner) = Some(seen);
     }
 }
 
@@ -171,15 +198,14 @@ impl ClientHooks<RequestContext> for Client {
         if let Some(timeout) = self.inner().timeout {
             *request.timeout_mut() = Some(timeout);
         }
-        let headers = request.headers_mut();
-        // Progenitor adds `api-version: <info.version>` to every request. DingTalk documents
-        // no such header; keep the wire to exactly what DingTalk documents, so a gateway
-        // change on its side cannot start rejecting or misrouting our calls.
-        headers.remove(&API_VERSION);
+        // (Progenitor's `api-version` header, which DingTalk does not document, is removed
+        // from the generated code by `cargo xtask codegen`: xtask/src/wire.rs.)
         if let Some(token) = &self.inner().token
             && !UNAUTHENTICATED_OPERATIONS.contains(&info.operation_id)
         {
-            headers.insert(TOKEN_HEADER_NAME, token.clone());
+            request
+                .headers_mut()
+                .insert(TOKEN_HEADER_NAME, token.clone());
         }
         Ok(())
     }
@@ -192,6 +218,21 @@ impl ClientHooks<RequestContext> for Client {
         let response = self.client().execute(request).await?;
         read_bounded(response, self.inner()).await
     }
+}
+
+/// Decodes a JSON answer: what progenitor-client's `ResponseValue::from_response` does, with
+/// the response's header map moved into the value instead of copied (the generated code calls
+/// this in its place; see `xtask/src/wire.rs`).
+#[doc(hidden)]
+pub async fn decode<T: serde::de::DeserializeOwned, E>(
+    mut response: reqwest::Response,
+) -> Result<ResponseValue<T>, Error<E>> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let full = response.bytes().await.map_err(Error::ResponseBodyError)?;
+    let inner =
+        serde_json::from_slice(&full).map_err(|e| Error::InvalidResponsePayload(full, e))?;
+    Ok(ResponseValue::new(inner, status, headers))
 }
 
 /// Bounds the body at the context's limit and records what the response looked like.
@@ -217,19 +258,13 @@ async fn read_bounded(
     if declared.is_some_and(|len| len <= limit as u64) {
         // A success answer that fails to decode needs only its request id for the error;
         // keeping just that spares every call a copy of all the headers.
-        let headers = if status.is_success() {
-            let mut kept = HeaderMap::new();
-            if let Some(id) = response.headers().get(REQUEST_ID_HEADER) {
-                kept.insert(REQUEST_ID_HEADER_NAME, id.clone());
+        context.set_seen(if status.is_success() {
+            Seen::Success {
+                status,
+                request_id: response.headers().get(REQUEST_ID_HEADER).cloned(),
             }
-            kept
         } else {
-            response.headers().clone()
-        };
-        context.set_response_meta(ResponseMeta {
-            status,
-            headers,
-            body_limit_exceeded: None,
+            Seen::Whole(ResponseMeta::new(status, response.headers().clone()))
         });
         return Ok(response);
     }
@@ -254,7 +289,7 @@ async fn read_bounded(
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = response.version();
     *rebuilt.headers_mut() = meta.headers.clone();
-    context.set_response_meta(meta);
+    context.set_seen(Seen::Whole(meta));
     Ok(reqwest::Response::from(rebuilt))
 }
 
@@ -263,16 +298,12 @@ mod tests {
     use super::*;
 
     fn request() -> reqwest::Request {
-        let mut request = reqwest::Request::new(
+        reqwest::Request::new(
             reqwest::Method::GET,
             "http://127.0.0.1:1/v1.0/conference/videoConferences/x"
                 .parse()
                 .expect("valid URL"),
-        );
-        request
-            .headers_mut()
-            .insert("api-version", HeaderValue::from_static("1.0"));
-        request
+        )
     }
 
     async fn pre(context: RequestContext, operation_id: &'static str) -> reqwest::Request {
@@ -308,7 +339,6 @@ mod tests {
             .expect("token sent");
         assert!(token.is_sensitive());
         assert_eq!(token, "secret-token");
-        assert!(query.headers().get("api-version").is_none());
         assert_eq!(query.timeout(), Some(&Duration::from_secs(3)));
         for operation in UNAUTHENTICATED_OPERATIONS {
             let request = ready(pre(context.clone(), operation));

@@ -12,6 +12,10 @@ pub(crate) struct Endpoint {
     pub(crate) base_url: Arc<str>,
     pub(crate) http: reqwest::Client,
     pub(crate) timeout: Duration,
+    /// Whether `http` already times each request out after `timeout` (a client this crate
+    /// built): then a request needs no timeout of its own, which reqwest would have to
+    /// allocate and look up on every request.
+    timeout_built_in: bool,
     max_response_bytes: usize,
 }
 
@@ -20,21 +24,26 @@ impl Endpoint {
         base_url: String,
         http: reqwest::Client,
         timeout: Duration,
+        timeout_built_in: bool,
         max_response_bytes: usize,
     ) -> Self {
         Self {
             base_url: Arc::from(base_url),
             http,
             timeout,
+            timeout_built_in,
             max_response_bytes,
         }
     }
 
     /// A request context with this endpoint's limits and no token.
     pub(crate) fn context(&self) -> RequestContext {
-        RequestContext::new()
-            .with_timeout(self.timeout)
-            .with_max_response_bytes(self.max_response_bytes)
+        let context = RequestContext::new().with_max_response_bytes(self.max_response_bytes);
+        if self.timeout_built_in {
+            context
+        } else {
+            context.with_timeout(self.timeout)
+        }
     }
 
     /// The generated client, for one call with `context`.

@@ -443,11 +443,19 @@ impl ClientBuilder {
         check_credentials(&credentials)?;
         self.check_limits()?;
         let (base_url, loopback) = self.checked_base_url()?;
-        let http = match &self.http_client {
-            Some(client) => client.clone(),
-            None => self.build_http_client(loopback)?,
+        // A client built here times each request out itself; one brought by the caller may
+        // not, so each request then carries the timeout.
+        let (http, timeout_built_in) = match &self.http_client {
+            Some(client) => (client.clone(), false),
+            None => (self.build_http_client(loopback)?, true),
         };
-        let endpoint = Endpoint::new(base_url, http, self.timeout, self.max_response_bytes);
+        let endpoint = Endpoint::new(
+            base_url,
+            http,
+            self.timeout,
+            timeout_built_in,
+            self.max_response_bytes,
+        );
 
         let mut suite = None;
         let replaceable = !matches!(credentials, Credentials::StaticToken(_));

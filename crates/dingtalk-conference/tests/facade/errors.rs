@@ -225,14 +225,28 @@ async fn a_body_over_the_limit_is_refused_with_a_clear_error() {
 #[tokio::test(start_paused = true)]
 async fn slow_headers_and_a_slow_body_are_timeout_errors() {
     let mock = mock().await;
-    let client = app_builder(&mock)
-        .timeout(Duration::from_millis(250))
-        .retry_policy(RetryPolicy::none())
+    let builder = || {
+        app_builder(&mock)
+            .timeout(Duration::from_millis(250))
+            .retry_policy(RetryPolicy::none())
+    };
+    // The client's own `reqwest::Client` times requests out itself; one brought by the caller
+    // has no timeout, so each request carries it.
+    let own = builder().build().expect("valid");
+    let brought = builder()
+        .http_client(
+            reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("a reqwest client"),
+        )
         .build()
         .expect("valid");
-    for fault in [
-        Fault::Delay(Duration::from_secs(5)),
-        Fault::SlowBody(Duration::from_secs(5)),
+    for (client, fault) in [
+        (&own, Fault::Delay(Duration::from_secs(5))),
+        (&own, Fault::SlowBody(Duration::from_secs(5))),
+        (&brought, Fault::Delay(Duration::from_secs(5))),
+        (&brought, Fault::SlowBody(Duration::from_secs(5))),
     ] {
         mock.push_fault(FaultScope::NextConferenceRequests(1), fault.clone());
         let error = client
