@@ -1,5 +1,7 @@
 //! Query conference info: `GET /v1.0/conference/videoConferences/{conferenceId}`.
 
+use std::sync::Arc;
+
 use dingtalk_conference_api::ResponseValue;
 use dingtalk_conference_api::types::QueryConferenceInfoResponse;
 use futures_util::FutureExt as _;
@@ -25,10 +27,11 @@ impl Client {
     /// a recent answer is reused without a request.
     pub async fn conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
         check_conference_id(conference_id)?;
-        let id = conference_id.to_string();
-        let key = ReadKey::new(OPERATION.id, id.clone());
+        // One allocation, shared by the key and every fetch.
+        let id: Arc<str> = Arc::from(conference_id);
+        let key = ReadKey::new(OPERATION.id, Arc::clone(&id));
         self.read(&OPERATION, key, move |client, deadline| {
-            let id = id.clone();
+            let id = Arc::clone(&id);
             async move {
                 let answer = client
                     .execute(&OPERATION, Subject::conference(&id), deadline, |context| {
