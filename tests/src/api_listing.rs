@@ -338,7 +338,10 @@ fn status_dispatch(f: &syn::ImplItemFn) -> Result<Option<String>, BoxError> {
             error.clone()
         } else if body.contains("UnexpectedResponse") {
             "UnexpectedResponse".to_string()
-        } else if body.contains("ResponseValue :: from_response") {
+        } else if body.contains("ResponseValue :: from_response")
+            // What codegen puts in from_response's place (xtask/src/wire.rs).
+            || body.contains("crate :: hooks :: decode")
+        {
             success.clone()
         } else if body.contains("ResponseValue :: empty") {
             "(no body)".to_string()

@@ -14,6 +14,7 @@ mod dispatch;
 mod error_codes;
 mod facade;
 mod facts;
+mod wire;
 
 /// The spec, relative to the workspace root.
 pub const SPEC_PATH: &str = "spec/dingtalk-conference.yaml";
@@ -198,10 +199,19 @@ fn generate_client(spec: &OpenAPI, path: &Path) -> Result<syn::File, CodegenErro
         message: e.to_string(),
     })?;
 
-    syn::parse2(tokens).map_err(|e| CodegenError::Format {
+    let mut file = syn::parse2(tokens).map_err(|e| CodegenError::Format {
         path: path.to_path_buf(),
         message: e.to_string(),
-    })
+    })?;
+    wire::drop_api_version(&mut file).map_err(|message| CodegenError::Generator {
+        path: path.to_path_buf(),
+        message: format!("removing progenitor's api-version header: {message}"),
+    })?;
+    wire::decode_in_place(&mut file).map_err(|message| CodegenError::Generator {
+        path: path.to_path_buf(),
+        message: format!("decoding answers with crate::hooks::decode: {message}"),
+    })?;
+    Ok(file)
 }
 
 /// Formats generated items with prettyplease, under the generated-file header.

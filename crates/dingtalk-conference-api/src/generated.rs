@@ -1111,12 +1111,7 @@ Arguments:
             "{}/v1.0/conference/roomCodes/{}/infos", self.baseurl, encode_path(&
             room_code.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1137,15 +1132,13 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -1165,12 +1158,7 @@ Sends a `POST` request to `/v1.0/conference/videoConferences`
         Error<types::ErrorBody>,
     > {
         let url = format!("{}/v1.0/conference/videoConferences", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1190,15 +1178,13 @@ Sends a `POST` request to `/v1.0/conference/videoConferences`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -1218,12 +1204,7 @@ Sends a `POST` request to `/v1.0/conference/videoConferences/query`
         Error<types::ErrorBody>,
     > {
         let url = format!("{}/v1.0/conference/videoConferences/query", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1243,15 +1224,13 @@ Sends a `POST` request to `/v1.0/conference/videoConferences/query`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -1276,12 +1255,7 @@ Arguments:
             "{}/v1.0/conference/videoConferences/{}", self.baseurl, encode_path(&
             conference_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1300,24 +1274,16 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            500u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -1344,12 +1310,7 @@ Arguments:
             "{}/v1.0/conference/videoConferences/{}", self.baseurl, encode_path(&
             conference_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1369,21 +1330,15 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -1418,12 +1373,7 @@ Arguments:
             "{}/v1.0/conference/videoConferences/{}/cloudRecords/getTexts", self.baseurl,
             encode_path(& conference_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1447,18 +1397,14 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -1485,12 +1431,7 @@ Arguments:
             "{}/v1.0/conference/videoConferences/{}/cloudRecords/getVideos", self
             .baseurl, encode_path(& conference_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1510,18 +1451,14 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -1552,12 +1489,7 @@ Arguments:
             "{}/v1.0/conference/videoConferences/{}/cloudRecords/videos/getPlayInfos",
             self.baseurl, encode_path(& conference_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1579,18 +1511,14 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -1619,12 +1547,7 @@ Arguments:
             "{}/v1.0/conference/videoConferences/{}/members", self.baseurl, encode_path(&
             conference_id.to_string()),
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1645,21 +1568,15 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
-            403u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -1676,12 +1593,7 @@ Sends a `POST` request to `/v1.0/oauth2/accessToken`
         body: &'a types::GetAccessTokenRequest,
     ) -> Result<ResponseValue<types::AccessTokenResponse>, Error<types::ErrorBody>> {
         let url = format!("{}/v1.0/oauth2/accessToken", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1701,15 +1613,13 @@ Sends a `POST` request to `/v1.0/oauth2/accessToken`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
@@ -1726,12 +1636,7 @@ Sends a `POST` request to `/v1.0/oauth2/corpAccessToken`
         body: &'a types::GetCorpAccessTokenRequest,
     ) -> Result<ResponseValue<types::AccessTokenResponse>, Error<types::ErrorBody>> {
         let url = format!("{}/v1.0/oauth2/corpAccessToken", self.baseurl,);
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1751,15 +1656,13 @@ Sends a `POST` request to `/v1.0/oauth2/corpAccessToken`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }
             _ => Err(Error::UnexpectedResponse(response)),
         }
