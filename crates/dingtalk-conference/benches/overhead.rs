@@ -23,7 +23,9 @@
 //! `BENCH_PROFILE=facade` (or `default`, the default client; `generated`, the generated client
 //! under the facade; or `floor`) makes only 2,000 sequential calls of one side, for
 //! `valgrind --tool=callgrind`; `BENCH_PROFILE_CALLS=N` makes N, and
-//! `BENCH_PROFILE_IN_FLIGHT=256` keeps that many in flight.
+//! `BENCH_PROFILE_IN_FLIGHT=256` keeps that many in flight. `BENCH_FUTURE_SIZES=1` prints the
+//! size of one call's future on each side (what a call in flight holds before anything it
+//! boxes) and nothing else.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -315,6 +317,16 @@ fn main() {
         token,
     });
 
+    // `BENCH_FUTURE_SIZES=1`: how large one call's future is on each side.
+    if std::env::var_os("BENCH_FUTURE_SIZES").is_some() {
+        println!(
+            "future sizes: facade {} / generated {} / floor {} bytes",
+            std::mem::size_of_val(&setup.facade(&setup.client, 0)),
+            std::mem::size_of_val(&setup.generated(0)),
+            std::mem::size_of_val(&setup.floor(0))
+        );
+        return;
+    }
     // `BENCH_PROFILE=facade|default|generated|floor`: only that side's calls, for a
     // profiler (`valgrind --tool=callgrind`); prints nothing else.
     if let Ok(side) = std::env::var("BENCH_PROFILE") {
