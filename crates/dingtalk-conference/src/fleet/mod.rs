@@ -87,6 +87,10 @@ const GCRA: &str = include_str!("gcra.lua");
 /// expires ARGV[2] ms after its first call. Returns the count, or minus the count if refused.
 const COUNT_MONTH: &str = include_str!("count_month.lua");
 
+/// Raises a month's count (KEYS[1]) to ARGV[1] if it is lower, the key expiring ARGV[2] ms
+/// later then; returns the count.
+const RAISE_MONTH: &str = include_str!("raise_month.lua");
+
 /// The egress named by default: the whole fleet behind one IP.
 pub const DEFAULT_EGRESS: &str = "shared";
 
@@ -179,6 +183,9 @@ struct Inner {
     /// Cluster only: how many apps share the egress window (each gets that share of it, in a
     /// key of its own slot), as last counted.
     egress_apps: Mutex<u32>,
+    /// Cluster only, while a fleet moves onto it: the one Redis it moves from, whose keys the
+    /// members still on it use ([`RedisStore::migrating_from`]).
+    migrating_from: Option<RedisStore>,
     /// While set and in the future, Redis is not asked: it failed a moment ago.
     down_until: Mutex<Option<Instant>>,
 }
@@ -263,6 +270,14 @@ impl fmt::Debug for RedisStore {
             .field("server", &self.inner.shown)
             .field("prefix", &self.inner.prefix)
             .field("timeout", &self.inner.timeout)
+            .field(
+                "migrating_from",
+                &self
+                    .inner
+                    .migrating_from
+                    .as_ref()
+                    .map(|old| &old.inner.shown),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -302,6 +317,7 @@ impl RedisStore {
                 egress: DEFAULT_EGRESS.to_string(),
                 connection: Mutex::new(None),
                 egress_apps: Mutex::new(1),
+                migrating_from: None,
                 down_until: Mutex::new(None),
             }),
         })
@@ -372,9 +388,47 @@ impl RedisStore {
                 egress: DEFAULT_EGRESS.to_string(),
                 connection: Mutex::new(None),
                 egress_apps: Mutex::new(1),
+                migrating_from: None,
                 down_until: Mutex::new(None),
             }),
         })
+    }
+
+    /// While a fleet moves from one Redis (`old`, with today's key names) onto this cluster:
+    /// this client also keeps to the budget on `old`, so that the members still on `old` and
+    /// those already on the cluster never have a budget each. Every call reserves its slot on
+    /// both (two round trips, at once) and waits for the later one; the token is shared
+    /// (locked, fetched, stored) on `old`, as the members still there share it; the monthly
+    /// count is kept on `old`, and the cluster's raised to it; the fleet's size is the larger
+    /// of the two counts. If `old` cannot be reached the cluster alone decides.
+    ///
+    /// Move in two steps (`docs/SCALING.md`, "Moving onto a cluster"): first every member to
+    /// `cluster(…)?.migrating_from(old)`, then, once none is left on `old` alone, every member
+    /// to the cluster alone. At each moment every member keeps to one of the two budgets
+    /// together.
+    ///
+    /// ```
+    /// # fn run() -> Result<(), dingtalk_conference::Error> {
+    /// use dingtalk_conference::RedisStore;
+    ///
+    /// let redis = RedisStore::cluster(["redis://10.0.0.1:6379"])?
+    ///     .migrating_from(RedisStore::open("redis://10.0.0.9:6379")?)?;
+    /// # let _ = redis; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] unless this store is a cluster and `old` one Redis.
+    pub fn migrating_from(self, old: RedisStore) -> Result<Self, Error> {
+        if !self.is_cluster() || old.is_cluster() {
+            return Err(Error::Config(
+                "migrating_from moves a fleet from one Redis (RedisStore::open) onto a cluster \
+                 (RedisStore::cluster)"
+                    .to_string(),
+            ));
+        }
+        let old = old.with_prefix(self.inner.prefix.clone());
+        Ok(self.rebuilt(|inner| inner.migrating_from = Some(old)))
     }
 
     /// Whether this store is on a Redis Cluster ([`cluster`](Self::cluster)).
@@ -542,6 +596,7 @@ impl RedisStore {
             egress: self.inner.egress.clone(),
             connection: Mutex::new(None),
             egress_apps: Mutex::new(1),
+            migrating_from: self.inner.migrating_from.clone(),
             down_until: Mutex::new(None),
         };
         change(&mut inner);
@@ -946,6 +1001,39 @@ impl RedisStore {
         month: &str,
         limit: Option<u64>,
     ) -> Option<Result<u64, u64>> {
+        if let Some(old) = &self.inner.migrating_from {
+            // Counted on the old Redis, where the members still there count; the cluster's
+            // count is raised to it, so that it goes on from there once the move is over.
+            let counted = Box::pin(old.count_month(organisation, month, limit)).await;
+            let n = match counted {
+                Some(Ok(n) | Err(n)) => n,
+                None => return self.count_month_here(organisation, month, limit).await,
+            };
+            let mut connection = self.connection("month")?;
+            let key = self.key(&format!("month:{organisation}:{month}"));
+            let script = redis::Script::new(RAISE_MONTH);
+            let _: Option<i64> = self
+                .run("month", async {
+                    script
+                        .key(&key)
+                        .arg(n)
+                        .arg(millis(MONTH_KEY_LIFETIME))
+                        .invoke_async(&mut connection)
+                        .await
+                })
+                .await;
+            return counted;
+        }
+        self.count_month_here(organisation, month, limit).await
+    }
+
+    /// [`count_month`](Self::count_month) on this store's own Redis.
+    async fn count_month_here(
+        &self,
+        organisation: &str,
+        month: &str,
+        limit: Option<u64>,
+    ) -> Option<Result<u64, u64>> {
         let mut connection = self.connection("month")?;
         let key = self.key(&format!("month:{organisation}:{month}"));
         let script = redis::Script::new(COUNT_MONTH);
@@ -1017,6 +1105,9 @@ impl TokenStore for RedisStore {
         refresh_margin: Duration,
         fetch_timeout: Duration,
     ) -> TokenFuture<'a> {
+        if let Some(old) = &self.inner.migrating_from {
+            return old.token_within(key, source, refresh_margin, fetch_timeout);
+        }
         Box::pin(async move {
             let (app, token_key, lock_key) = self.token_keys(key);
             let mut poll = POLL_INITIAL;
@@ -1093,6 +1184,9 @@ impl TokenStore for RedisStore {
     }
 
     fn evict<'a>(&'a self, key: &'a str, token: &'a Secret) -> BoxFuture<'a, ()> {
+        if let Some(old) = &self.inner.migrating_from {
+            return old.evict(key, token);
+        }
         Box::pin(async move {
             let Some(mut connection) = self.connection("token") else {
                 return;
@@ -1182,7 +1276,23 @@ impl RedisRate {
             .store
             .run("rate", invocation.invoke_async(&mut connection))
             .await;
-        if let Some(members) = members {
+        // Moving from one Redis: the members still there are counted there (the fleet is the
+        // larger of the two counts: nobody is only on one while others are only on the other).
+        let old_members = match &self.store.inner.migrating_from {
+            Some(old) => match old.connection("rate") {
+                Some(mut old_connection) => {
+                    let mut invocation = script.key(old.app_key(&self.app, "fleet"));
+                    invocation
+                        .arg(&self.member)
+                        .arg(u64::try_from(MEMBER_FOR.as_micros()).unwrap_or(u64::MAX));
+                    old.run::<u32>("rate", invocation.invoke_async(&mut old_connection))
+                        .await
+                }
+                None => None,
+            },
+            None => None,
+        };
+        if let Some(members) = members.max(old_members) {
             self.seen.lock().unwrap_or_else(PoisonError::into_inner).1 = members.max(1);
         }
         // On a cluster, each app keeps its share of the egress window in its own slot: the
@@ -1209,6 +1319,33 @@ impl RedisRate {
     }
 }
 
+/// The stricter of two reservations of one call.
+fn stricter(a: Reservation, b: Reservation) -> Reservation {
+    match (a, b) {
+        (
+            Reservation::IpWindowFull {
+                egress,
+                retry_after,
+            },
+            _,
+        )
+        | (
+            _,
+            Reservation::IpWindowFull {
+                egress,
+                retry_after,
+            },
+        ) => Reservation::IpWindowFull {
+            egress,
+            retry_after,
+        },
+        (Reservation::Later(a), Reservation::Later(b)) => Reservation::Later(a.max(b)),
+        (Reservation::Later(w), Reservation::Granted(_))
+        | (Reservation::Granted(_), Reservation::Later(w)) => Reservation::Later(w),
+        (Reservation::Granted(a), Reservation::Granted(b)) => Reservation::Granted(a.max(b)),
+    }
+}
+
 impl fmt::Debug for RedisRate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisRate")
@@ -1227,9 +1364,23 @@ impl crate::limits::SharedRate for RedisRate {
     ) -> BoxFuture<'a, Option<Reservation>> {
         Box::pin(async move {
             self.say_member().await;
-            self.store
-                .reserve(&self.app, operation_id, interval, max_wait)
-                .await
+            let here = self
+                .store
+                .reserve(&self.app, operation_id, interval, max_wait);
+            let Some(old) = &self.store.inner.migrating_from else {
+                return here.await;
+            };
+            // Moving from one Redis: the slot on both, the later of the two (a slot taken on
+            // one and not used is lost, never doubled).
+            let (here, there) = futures_util::future::join(
+                here,
+                old.reserve(&self.app, operation_id, interval, max_wait),
+            )
+            .await;
+            match (here, there) {
+                (Some(a), Some(b)) => Some(stricter(a, b)),
+                (a, b) => a.or(b),
+            }
         })
     }
 

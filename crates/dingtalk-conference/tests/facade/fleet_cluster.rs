@@ -441,3 +441,97 @@ async fn on_a_cluster_a_slot_migrated_mid_run_loses_no_call() {
     assert!(on_new > 0, "the fleet's keys are on the new master");
     cluster.wait_until_settled(Duration::from_secs(20));
 }
+
+/// Moving a fleet from one Redis onto the cluster: members still on the one Redis (its key
+/// names and scripts are those of the versions before clusters, unchanged) and members on the
+/// cluster never have a budget each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
+    use crate::redis_server::RedisServer;
+
+    let cluster = cluster();
+    let _shared = cluster.shared();
+    let old = RedisServer::start();
+    let old_store = || {
+        RedisStore::open(&old.url())
+            .expect("redis url")
+            .with_prefix(PREFIX)
+    };
+    let cluster_store = || {
+        RedisStore::cluster(cluster.urls())
+            .expect("cluster urls")
+            .with_prefix(PREFIX)
+    };
+    let migrating_store = || {
+        cluster_store()
+            .migrating_from(old_store())
+            .expect("a cluster moving from one Redis")
+    };
+    // 2 + 2 processes, each allowed DingTalk's whole 20 calls/s, 25 calls each, against a
+    // fake server enforcing 20 calls/s.
+    async fn run(stores: [RedisStore; 4]) -> Counters {
+        let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
+            .await
+            .expect("fake server");
+        let clients: Vec<Client> = stores
+            .into_iter()
+            .map(|store| {
+                Client::builder()
+                    .base_url(mock.base_url())
+                    .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+                    .retry_policy(fast_retries())
+                    .rate_limit(RateLimit::per_second(20))
+                    .redis_store(store)
+                    .build()
+                    .expect("client")
+            })
+            .collect();
+        all_call(&clients, 25).await;
+        mock.counters()
+    }
+
+    // Half the fleet still on the one Redis, half moved to the cluster without migrating_from:
+    // a budget each, and DingTalk throttles. (This is what the two steps below prevent.)
+    let doubled = run([old_store(), old_store(), cluster_store(), cluster_store()]).await;
+    assert!(doubled.qps_throttled > 0, "{doubled:?}");
+
+    // Step one: half still on the one Redis, half moving.
+    let step_one = run([
+        old_store(),
+        old_store(),
+        migrating_store(),
+        migrating_store(),
+    ])
+    .await;
+    assert_eq!(step_one.qps_throttled, 0, "{step_one:?}");
+    assert_eq!(
+        step_one.token_requests, 1,
+        "one token, on the one Redis: {step_one:?}"
+    );
+
+    // Step two: half moving, half on the cluster alone.
+    let step_two = run([
+        migrating_store(),
+        migrating_store(),
+        cluster_store(),
+        cluster_store(),
+    ])
+    .await;
+    assert_eq!(step_two.qps_throttled, 0, "{step_two:?}");
+    // The token is the one Redis's for the moving members, the cluster's for the others.
+    assert!(step_two.token_requests <= 2, "{step_two:?}");
+}
+
+#[test]
+fn only_a_cluster_moves_from_only_one_redis() {
+    let one = || RedisStore::open("redis://127.0.0.1:6379").expect("redis url");
+    let cluster = || RedisStore::cluster(["redis://127.0.0.1:7000"]).expect("cluster url");
+    assert!(one().migrating_from(one()).is_err());
+    assert!(cluster().migrating_from(cluster()).is_err());
+    let moving = cluster()
+        .migrating_from(RedisStore::open("redis://:pw-secret@127.0.0.1:6379").expect("url"))
+        .expect("a cluster moving from one Redis");
+    let debug = format!("{moving:?}");
+    assert!(debug.contains("127.0.0.1:6379"), "{debug}");
+    assert!(!debug.contains("pw-secret"), "{debug}");
+}
