@@ -127,6 +127,8 @@ pub(crate) struct GlobalArgs {
     ///
     /// URL[,URL...], each as for --redis, all with the same user and password. The fleet's keys
     /// spread over the cluster by app; during a failover each process goes on alone.
+    /// With --redis too, the fleet is moving from that Redis onto the cluster: each process
+    /// keeps to both budgets and shares the token on that Redis (docs/SCALING.md).
     #[arg(
         long,
         global = true,
@@ -134,7 +136,6 @@ pub(crate) struct GlobalArgs {
         verbatim_doc_comment,
         env = env::REDIS_CLUSTER,
         hide_env_values = true,
-        conflicts_with = "redis",
         help_heading = "Connection"
     )]
     pub(crate) redis_cluster: Option<String>,

@@ -309,18 +309,32 @@ pub(crate) async fn connect(
         .as_ref()
         .filter(|path| !path.as_os_str().is_empty());
     match (redis, cluster, ca_file) {
-        (Some(_), Some(_), _) => {
-            return Err(Failure::Usage(
-                "--redis and --redis-cluster (or their variables) are both given: give one"
-                    .to_string(),
-            ));
-        }
         (Some(url), None, None) => builder = builder.redis(url),
         (None, Some(urls), None) => builder = builder.redis_cluster(urls),
+        // Both: the fleet is moving from that Redis onto the cluster.
+        (Some(url), Some(urls), None) => {
+            let store = RedisStore::cluster(urls)
+                .and_then(|cluster| cluster.migrating_from(RedisStore::open(url)?))
+                .map_err(|e| Failure::Config(format!("--redis with --redis-cluster: {e}")))?;
+            builder = builder.redis_store(store);
+        }
         (redis, cluster, Some(path)) => {
             let store = match (redis, cluster) {
-                (Some(url), _) => RedisStore::open(url),
+                (Some(url), None) => RedisStore::open(url),
                 (None, Some(urls)) => RedisStore::cluster(urls),
+                (Some(url), Some(urls)) => {
+                    let pem = std::fs::read(path).map_err(|e| {
+                        Failure::Config(format!(
+                            "--redis-ca-file {}: cannot read it: {e}",
+                            path.display()
+                        ))
+                    })?;
+                    let old = RedisStore::open(url)
+                        .and_then(|old| old.with_root_certificates(pem.clone()));
+                    RedisStore::cluster(urls).and_then(|cluster| {
+                        cluster.with_root_certificates(pem)?.migrating_from(old?)
+                    })
+                }
                 (None, None) => {
                     return Err(Failure::Usage(format!(
                         "--redis-ca-file (or {REDIS_CA_FILE}) is for a rediss:// Redis: give \

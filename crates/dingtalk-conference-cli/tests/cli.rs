@@ -1624,16 +1624,32 @@ fn processes_given_one_redis_cluster_fetch_one_token() {
         "the token is kept under the app's hash tag: {keys}"
     );
 
-    // One Redis or a cluster, not both.
+    // Both: moving from the one Redis onto the cluster; the token is the one Redis's.
+    let old = Redis::start();
     let output = fake.run(&[
         "--redis",
-        &redis.url(),
+        &old.url(),
         "--redis-cluster",
         &urls,
         "info",
         seeded::ENDED,
     ]);
-    assert_eq!(exit_code(&output), 2, "{}", stderr(&output));
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        fake.server.counters().token_requests,
+        2,
+        "a token on the one Redis"
+    );
+    let old_keys = Command::new("redis-cli")
+        .args(["-p", &old.port.to_string(), "--raw", "KEYS", "*"])
+        .output()
+        .expect("redis-cli runs");
+    let old_keys = String::from_utf8_lossy(&old_keys.stdout).to_string();
+    assert!(
+        old_keys.lines().any(|k| k.starts_with("dingtalk:token:"))
+            && old_keys.lines().any(|k| k.starts_with("dingtalk:rate:")),
+        "the token and a rate key on the one Redis: {old_keys}"
+    );
 }
 
 #[test]

@@ -26,7 +26,9 @@ pub const BASE_URL: &str = "DINGTALK_BASE_URL";
 pub const REDIS_URL: &str = "DINGTALK_REDIS_URL";
 /// The nodes of a Redis Cluster to share the token and the rate budget with a fleet, instead of
 /// one Redis: their URLs separated by commas (feature `redis`; see
-/// [`ClientBuilder::redis_cluster`](crate::ClientBuilder::redis_cluster)). It may hold a
+/// [`ClientBuilder::redis_cluster`](crate::ClientBuilder::redis_cluster)). With
+/// [`REDIS_URL`] set too, the fleet is moving from that Redis onto the cluster
+/// ([`RedisStore::migrating_from`](crate::RedisStore::migrating_from)). It may hold a
 /// password: it is never printed.
 pub const REDIS_CLUSTER: &str = "DINGTALK_REDIS_CLUSTER";
 
@@ -89,10 +91,11 @@ pub(crate) fn apply(
     }
     #[cfg(feature = "redis")]
     match (get(REDIS_URL), get(REDIS_CLUSTER)) {
-        (Some(_), Some(_)) => {
-            return Err(Error::Config(format!(
-                "{REDIS_URL} and {REDIS_CLUSTER} are both set; set one"
-            )));
+        // Both: the fleet is moving from that Redis onto the cluster.
+        (Some(url), Some(urls)) => {
+            let store = crate::RedisStore::cluster(split_urls(&urls))?
+                .migrating_from(crate::RedisStore::open(&url)?)?;
+            builder = builder.redis_store(store);
         }
         (Some(url), None) => builder = builder.redis(url),
         (None, Some(urls)) => builder = builder.redis_cluster(split_urls(&urls)),
@@ -165,13 +168,14 @@ mod tests {
         ]));
         assert!(message.contains("Redis URL"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
-        let message = config_message(from(&[
+        // Both: moving from the one Redis onto the cluster.
+        let moving = from(&[
             (APP_KEY, "k"),
             (APP_SECRET, "s"),
-            (REDIS_URL, "redis://127.0.0.1:6379"),
+            (REDIS_URL, "redis://:hunter2@127.0.0.1:6379"),
             (REDIS_CLUSTER, "redis://127.0.0.1:7000"),
-        ]));
-        assert!(message.contains("both set"), "{message}");
+        ]);
+        assert!(moving.is_ok(), "{moving:?}");
         let client = from(&[
             (APP_KEY, "k"),
             (APP_SECRET, "s"),

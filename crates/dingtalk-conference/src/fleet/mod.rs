@@ -427,7 +427,16 @@ impl RedisStore {
                     .to_string(),
             ));
         }
-        let old = old.with_prefix(self.inner.prefix.clone());
+        // The old Redis's keys as the members still there name them: the same prefix, egress
+        // and window (set later on this store, they apply to both).
+        let old = old
+            .with_prefix(self.inner.prefix.clone())
+            .with_egress(self.inner.egress.clone())
+            .with_timeout(self.inner.timeout);
+        let old = match self.inner.ip_limit {
+            Some(ip) => old.with_ip_limit(ip.calls.get(), ip.window),
+            None => old.with_ip_limit(0, Duration::ZERO),
+        };
         Ok(self.rebuilt(|inner| inner.migrating_from = Some(old)))
     }
 
@@ -457,14 +466,27 @@ impl RedisStore {
     /// environments, on one Redis.
     #[must_use]
     pub fn with_prefix(self, prefix: impl Into<String>) -> Self {
-        self.rebuilt(|inner| inner.prefix = prefix.into())
+        let prefix = prefix.into();
+        self.rebuilt(|inner| {
+            inner.migrating_from = inner
+                .migrating_from
+                .take()
+                .map(|old| old.with_prefix(prefix.clone()));
+            inner.prefix = prefix;
+        })
     }
 
     /// The bound on each Redis command (default 200 ms); past it the client goes on without
     /// Redis for a second.
     #[must_use]
     pub fn with_timeout(self, timeout: Duration) -> Self {
-        self.rebuilt(|inner| inner.timeout = timeout)
+        self.rebuilt(|inner| {
+            inner.migrating_from = inner
+                .migrating_from
+                .take()
+                .map(|old| old.with_timeout(timeout));
+            inner.timeout = timeout;
+        })
     }
 
     /// The budget of calls per egress IP the fleet shares (default: DingTalk's, 10,000 calls
@@ -475,7 +497,13 @@ impl RedisStore {
     #[must_use]
     pub fn with_ip_limit(self, calls: u32, window: Duration) -> Self {
         let limit = IpLimit::new(calls, window);
-        self.rebuilt(|inner| inner.ip_limit = limit)
+        self.rebuilt(|inner| {
+            inner.migrating_from = inner
+                .migrating_from
+                .take()
+                .map(|old| old.with_ip_limit(calls, window));
+            inner.ip_limit = limit;
+        })
     }
 
     /// Which egress IP this process's calls leave from, as a name of your choosing (an
@@ -486,7 +514,13 @@ impl RedisStore {
     #[must_use]
     pub fn with_egress(self, egress: impl Into<String>) -> Self {
         let egress = egress.into();
-        self.rebuilt(|inner| inner.egress = egress)
+        self.rebuilt(|inner| {
+            inner.migrating_from = inner
+                .migrating_from
+                .take()
+                .map(|old| old.with_egress(egress.clone()));
+            inner.egress = egress;
+        })
     }
 
     /// Trusts the certificate authorities in `pem` (one or more PEM `CERTIFICATE` blocks), and
