@@ -186,6 +186,8 @@ struct Inner {
     /// Cluster only, while a fleet moves onto it: the one Redis it moves from, whose keys the
     /// members still on it use ([`RedisStore::migrating_from`]).
     migrating_from: Option<RedisStore>,
+    /// One endpoint, but the cluster's key names ([`RedisStore::with_cluster_keys`]).
+    cluster_keys: bool,
     /// While set and in the future, Redis is not asked: it failed a moment ago.
     down_until: Mutex<Option<Instant>>,
 }
@@ -318,6 +320,7 @@ impl RedisStore {
                 connection: Mutex::new(None),
                 egress_apps: Mutex::new(1),
                 migrating_from: None,
+                cluster_keys: false,
                 down_until: Mutex::new(None),
             }),
         })
@@ -389,6 +392,7 @@ impl RedisStore {
                 connection: Mutex::new(None),
                 egress_apps: Mutex::new(1),
                 migrating_from: None,
+                cluster_keys: false,
                 down_until: Mutex::new(None),
             }),
         })
@@ -418,12 +422,14 @@ impl RedisStore {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] unless this store is a cluster and `old` one Redis.
+    /// [`Error::Config`] unless this store names its keys as on a cluster
+    /// ([`cluster`](Self::cluster), [`with_cluster_keys`](Self::with_cluster_keys)) and `old`
+    /// is one Redis with today's names.
     pub fn migrating_from(self, old: RedisStore) -> Result<Self, Error> {
-        if !self.is_cluster() || old.is_cluster() {
+        if !self.hash_tagged() || old.hash_tagged() {
             return Err(Error::Config(
                 "migrating_from moves a fleet from one Redis (RedisStore::open) onto a cluster \
-                 (RedisStore::cluster)"
+                 (RedisStore::cluster, or with_cluster_keys behind a proxy)"
                     .to_string(),
             ));
         }
@@ -443,6 +449,22 @@ impl RedisStore {
     /// Whether this store is on a Redis Cluster ([`cluster`](Self::cluster)).
     pub fn is_cluster(&self) -> bool {
         matches!(self.inner.backend, Backend::Cluster { .. })
+    }
+
+    /// Names the keys as on a cluster ([`cluster`](Self::cluster): every key of an app under
+    /// its hash tag, the egress window one share per app) while connecting to one endpoint:
+    /// for a managed cluster edition in proxy mode (Alibaba Cloud Redis or Tair), where one
+    /// address fronts the shards and a script must keep its keys in one slot. A fleet's
+    /// members must agree: one with today's names beside one with these would have a budget
+    /// each (move with [`migrating_from`](Self::migrating_from)).
+    #[must_use]
+    pub fn with_cluster_keys(self) -> Self {
+        self.rebuilt(|inner| inner.cluster_keys = true)
+    }
+
+    /// Whether keys carry the app's hash tag: on a cluster, or asked for.
+    fn hash_tagged(&self) -> bool {
+        self.is_cluster() || self.inner.cluster_keys
     }
 
     fn single_client(&self) -> Result<&redis::Client, Error> {
@@ -631,6 +653,7 @@ impl RedisStore {
             connection: Mutex::new(None),
             egress_apps: Mutex::new(1),
             migrating_from: self.inner.migrating_from.clone(),
+            cluster_keys: self.inner.cluster_keys,
             down_until: Mutex::new(None),
         };
         change(&mut inner);
@@ -657,7 +680,7 @@ impl RedisStore {
     /// of an app under one hash tag, so one slot.
     fn app_key(&self, app: &str, what: &str) -> String {
         let prefix = &self.inner.prefix;
-        if self.is_cluster() {
+        if self.hash_tagged() {
             return format!("{{{prefix}:{app}}}:{what}");
         }
         match what.split_once(':') {
@@ -671,7 +694,7 @@ impl RedisStore {
     /// (`{prefix}:ip:{egress}`, every app's); a cluster, the app's share of it, in the app's
     /// slot (`{{prefix}:{app}}:ip:{egress}`).
     fn ip_key(&self, app: &str) -> String {
-        if self.is_cluster() {
+        if self.hash_tagged() {
             self.app_key(app, &format!("ip:{}", self.inner.egress))
         } else {
             self.key(&format!("ip:{}", self.inner.egress))
@@ -681,7 +704,7 @@ impl RedisStore {
     /// Microseconds between two calls of one app in the egress window: one node, the window's
     /// spacing; a cluster, that times the apps sharing it (each app's share).
     fn ip_interval_us(&self, ip: IpLimit) -> f64 {
-        if self.is_cluster() {
+        if self.hash_tagged() {
             let apps = *self
                 .inner
                 .egress_apps
@@ -1114,7 +1137,7 @@ impl RedisStore {
     /// token's key and its refresh lock's key.
     fn token_keys<'k>(&self, key: &'k str) -> (&'k str, String, String) {
         let app = key.strip_prefix("token:").unwrap_or(key);
-        if self.is_cluster() {
+        if self.hash_tagged() {
             (app, self.app_key(app, "token"), self.app_key(app, "lock"))
         } else {
             (app, self.key(key), self.key(&format!("lock:{key}")))
@@ -1332,7 +1355,7 @@ impl RedisRate {
         // On a cluster, each app keeps its share of the egress window in its own slot: the
         // apps sharing the window are counted the same way as the members (one more round
         // trip a second, to the window's own slot), and the share follows as they come and go.
-        if self.store.is_cluster() && self.store.inner.ip_limit.is_some() {
+        if self.store.hash_tagged() && self.store.inner.ip_limit.is_some() {
             let mut invocation = script.key(self.store.egress_apps_key());
             invocation
                 .arg(&self.app)

@@ -32,12 +32,17 @@ fn app_tag(base_url: &str) -> String {
 
 /// A client of `mock`'s internal app at `base_url`, in the fleet on the cluster.
 fn member_at(base_url: &str, cluster: &RedisCluster) -> ClientBuilder {
+    app_client(base_url)
+        .redis_cluster(cluster.urls())
+        .redis_prefix(PREFIX)
+}
+
+/// A client of the fake server's internal app at `base_url`, its Redis not set yet.
+fn app_client(base_url: &str) -> ClientBuilder {
     Client::builder()
         .base_url(base_url)
         .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
         .retry_policy(fast_retries())
-        .redis_cluster(cluster.urls())
-        .redis_prefix(PREFIX)
 }
 
 fn fleet_at(base_url: &str, cluster: &RedisCluster, n: usize) -> Vec<Client> {
@@ -534,4 +539,71 @@ fn only_a_cluster_moves_from_only_one_redis() {
     let debug = format!("{moving:?}");
     assert!(debug.contains("127.0.0.1:6379"), "{debug}");
     assert!(!debug.contains("pw-secret"), "{debug}");
+}
+
+/// A managed cluster edition in proxy mode: one endpoint in front of the shards, refusing a
+/// script whose keys are in two slots. Stood in for by one real cluster node that serves
+/// every slot, reached as one Redis (`RedisStore::open`): it refuses such a script
+/// (`CROSSSLOT`) as a proxy does. Today's key names put the rate script's two keys in two slots;
+/// `with_cluster_keys` puts them in one.
+#[tokio::test]
+async fn behind_a_cluster_proxy_the_cluster_key_names_keep_each_script_in_one_slot() {
+    use crate::common::with_trace_capture;
+    use crate::redis_server::{RedisOptions, RedisServer};
+
+    let node = RedisServer::start_with(RedisOptions {
+        args: vec!["--cluster-enabled".to_string(), "yes".to_string()],
+        ..RedisOptions::default()
+    });
+    assert_eq!(
+        node.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"])
+            .as_deref(),
+        Some("OK")
+    );
+    for _ in 0..500 {
+        if node
+            .cli(&["CLUSTER", "INFO"])
+            .is_some_and(|info| info.contains("cluster_state:ok"))
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let run = |store: RedisStore| async move {
+        let mock = MockServer::start().await.expect("fake server");
+        let clients: Vec<Client> = (0..3)
+            .map(|_| {
+                app_client(&mock.base_url())
+                    .redis_store(store.clone())
+                    .build()
+                    .expect("client")
+            })
+            .collect();
+        let ((), logs) = with_trace_capture(all_call(&clients, 5)).await;
+        (logs, mock.counters())
+    };
+    let one_redis = || {
+        RedisStore::open(&node.url())
+            .expect("redis url")
+            .with_prefix(PREFIX)
+    };
+
+    // Today's names: the rate script's keys are in two slots, refused; each client alone.
+    let (logs, _) = run(one_redis()).await;
+    assert!(
+        logs.contains("Redis failed") && logs.contains("CrossSlot"),
+        "{logs}"
+    );
+
+    // The cluster's names through the one endpoint: every script in one slot.
+    let (logs, counters) = run(one_redis().with_cluster_keys()).await;
+    assert!(!logs.contains("Redis failed"), "{logs}");
+    assert_eq!(counters.token_requests, 1, "{counters:?}");
+    assert!(
+        node.keys()
+            .iter()
+            .any(|k| k.starts_with(&format!("{{{PREFIX}:")) && k.ends_with("}:token")),
+        "{:?}",
+        node.keys()
+    );
 }
