@@ -195,11 +195,11 @@ struct Inner {
 /// Where the store's keys live.
 #[derive(Clone)]
 enum Backend {
-    Single(redis::Client),
+    Single(Box<redis::Client>),
     /// The nodes given (kept to build the client again with certificates) and their client.
     Cluster {
         nodes: Vec<redis::ConnectionInfo>,
-        client: redis::cluster::ClusterClient,
+        client: Box<redis::cluster::ClusterClient>,
     },
 }
 
@@ -307,7 +307,7 @@ impl RedisStore {
         }
         Ok(Self {
             inner: Arc::new(Inner {
-                backend: Backend::Single(client),
+                backend: Backend::Single(Box::new(client)),
                 tls: redis::TlsCertificates {
                     client_tls: None,
                     root_cert: None,
@@ -382,7 +382,10 @@ impl RedisStore {
         let client = cluster_client(&nodes, None)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                backend: Backend::Cluster { nodes, client },
+                backend: Backend::Cluster {
+                    nodes,
+                    client: Box::new(client),
+                },
                 tls,
                 shown,
                 prefix: DEFAULT_REDIS_PREFIX.to_string(),
@@ -623,15 +626,15 @@ impl RedisStore {
             )));
         }
         let backend = match &self.inner.backend {
-            Backend::Single(client) => Backend::Single(
+            Backend::Single(client) => Backend::Single(Box::new(
                 redis::Client::build_with_tls(client.get_connection_info().clone(), tls.clone())
                     .map_err(|e| {
                         // Its text may quote the PEM: the kind only.
                         Error::Config(format!("unusable Redis {what}: {:?}", e.kind()))
                     })?,
-            ),
+            )),
             Backend::Cluster { nodes, .. } => Backend::Cluster {
-                client: cluster_client(nodes, Some(tls.clone()))?,
+                client: Box::new(cluster_client(nodes, Some(tls.clone()))?),
                 nodes: nodes.clone(),
             },
         };
@@ -749,7 +752,7 @@ impl RedisStore {
                     .set_number_of_retries(1)
                     .set_min_delay(Duration::from_millis(10))
                     .set_max_delay(Duration::from_millis(100));
-                ConnectionManager::new_lazy_with_config(client.clone(), config)
+                ConnectionManager::new_lazy_with_config((**client).clone(), config)
                     .map(Connection::Single)
             }
             // Connects in the background; redirections, a new topology and a failed node's

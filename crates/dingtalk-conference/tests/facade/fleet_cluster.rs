@@ -111,7 +111,7 @@ fn call_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_cluster_the_fleet_fetches_one_token_and_each_apps_keys_share_one_slot() {
     let cluster = cluster();
-    let _shared = cluster.shared();
+    let _shared = cluster.shared().await;
     let mock = MockServer::start().await.expect("fake server");
     let clients: Vec<Client> = (0..6)
         .map(|_| {
@@ -159,7 +159,7 @@ async fn on_a_cluster_the_fleet_fetches_one_token_and_each_apps_keys_share_one_s
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_cluster_the_shared_budget_keeps_the_fleet_under_dingtalks_limit() {
     let cluster = cluster();
-    let _shared = cluster.shared();
+    let _shared = cluster.shared().await;
     let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
         .await
         .expect("fake server");
@@ -176,7 +176,7 @@ async fn on_a_cluster_the_shared_budget_keeps_the_fleet_under_dingtalks_limit() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_cluster_apps_in_different_slots_share_one_egress_window() {
     let cluster = cluster();
-    let _shared = cluster.shared();
+    let _shared = cluster.shared().await;
     // One egress IP allowing 60 calls in any 2 s, banning it for a minute past that. (Each
     // app's share keeps its own even spacing: a window of `n` shares may hold up to `n` calls
     // more than the spacing says, which the 5 % headroom covers from 20 calls per share; at
@@ -250,7 +250,7 @@ async fn on_a_cluster_apps_in_different_slots_share_one_egress_window() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_cluster_a_third_party_token_is_handed_over_once_per_refresh() {
     let cluster = cluster();
-    let _shared = cluster.shared();
+    let _shared = cluster.shared().await;
     // Corp tokens live 3 s, refreshed 1 s early; each new one invalidates the earlier ones.
     let mock = MockServer::start_with(
         MockConfig::new()
@@ -304,7 +304,7 @@ async fn on_a_cluster_a_third_party_token_is_handed_over_once_per_refresh() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_cluster_a_master_killed_mid_run_loses_no_call() {
     let cluster = cluster();
-    let _alone = cluster.exclusive();
+    let _alone = cluster.exclusive().await;
     let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
         .await
         .expect("fake server");
@@ -349,7 +349,7 @@ async fn on_a_cluster_a_master_killed_mid_run_loses_no_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_cluster_a_slot_migrated_mid_run_loses_no_call() {
     let cluster = cluster();
-    let _alone = cluster.exclusive();
+    let _alone = cluster.exclusive().await;
     let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
         .await
         .expect("fake server");
@@ -455,7 +455,7 @@ async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
     use crate::redis_server::RedisServer;
 
     let cluster = cluster();
-    let _shared = cluster.shared();
+    let _shared = cluster.shared().await;
     let old = RedisServer::start();
     let old_store = || {
         RedisStore::open(&old.url())

@@ -11,8 +11,10 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, OnceLock, PoisonError};
+
 use std::time::{Duration, Instant};
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::redis_server::ensure_redis_server;
 
@@ -24,6 +26,8 @@ pub(crate) struct RedisCluster {
     pub(crate) ports: Vec<u16>,
     dir: PathBuf,
     children: Mutex<Vec<Option<Child>>>,
+    /// Outlives this process on purpose: it cleans up after it.
+    watchdog: Mutex<Option<Child>>,
     lock: RwLock<()>,
 }
 
@@ -80,6 +84,7 @@ impl RedisCluster {
             ports: ports.clone(),
             dir,
             children: Mutex::new((0..6).map(|_| None).collect()),
+            watchdog: Mutex::new(None),
             lock: RwLock::new(()),
         };
         cluster.watchdog();
@@ -114,13 +119,14 @@ impl RedisCluster {
             pid = std::process::id(),
             dir = self.dir.display()
         );
-        Command::new("sh")
+        let watchdog = Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("the cluster's watchdog starts");
+        *self.watchdog.lock().unwrap_or_else(PoisonError::into_inner) = Some(watchdog);
     }
 
     /// Starts node `node` (again: it keeps its `nodes.conf`, so it rejoins as it was).
@@ -212,14 +218,15 @@ impl RedisCluster {
         panic!("the cluster did not settle within {within:?}");
     }
 
-    /// The cluster for a test that leaves it as it is (many at once).
-    pub(crate) fn shared(&self) -> RwLockReadGuard<'_, ()> {
-        self.lock.read().unwrap_or_else(PoisonError::into_inner)
+    /// The cluster for a test that leaves it as it is (many at once). Tokio's lock: each test
+    /// has its own runtime, and holds the guard across its awaits.
+    pub(crate) async fn shared(&self) -> RwLockReadGuard<'_, ()> {
+        self.lock.read().await
     }
 
     /// The cluster for a test that disturbs it (a node killed, a slot moved): alone.
-    pub(crate) fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
-        self.lock.write().unwrap_or_else(PoisonError::into_inner)
+    pub(crate) async fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
+        self.lock.write().await
     }
 
     /// Every node's URL, for `RedisStore::cluster`.
