@@ -473,55 +473,66 @@ async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
             .expect("a cluster moving from one Redis")
     };
     // 2 + 2 processes, each allowed DingTalk's whole 20 calls/s, 25 calls each, against a
-    // fake server enforcing 20 calls/s.
-    async fn run(stores: [RedisStore; 4]) -> Counters {
+    // fake server enforcing 20 calls/s: the calls answered (of 100) and the server's counters.
+    async fn run(stores: [RedisStore; 4]) -> (usize, Counters) {
         let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
             .await
             .expect("fake server");
-        let clients: Vec<Client> = stores
-            .into_iter()
-            .map(|store| {
-                Client::builder()
-                    .base_url(mock.base_url())
-                    .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
-                    .retry_policy(fast_retries())
-                    .rate_limit(RateLimit::per_second(20))
-                    .redis_store(store)
-                    .build()
-                    .expect("client")
-            })
-            .collect();
-        all_call(&clients, 25).await;
-        mock.counters()
+        let mut tasks = Vec::new();
+        for store in stores {
+            let client = Client::builder()
+                .base_url(mock.base_url())
+                .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+                .retry_policy(fast_retries())
+                .rate_limit(RateLimit::per_second(20))
+                .redis_store(store)
+                .build()
+                .expect("client")
+                .with_options(CallOptions::new().coalesce(false));
+            for _ in 0..25 {
+                let client = client.clone();
+                tasks.push(tokio::spawn(async move {
+                    client.conference_info(seeded::STARTED).await.is_ok()
+                }));
+            }
+        }
+        let mut answered = 0;
+        for task in tasks {
+            answered += usize::from(task.await.expect("task ran"));
+        }
+        (answered, mock.counters())
     }
 
-    // Half the fleet still on the one Redis, half moved to the cluster without migrating_from:
-    // a budget each, and DingTalk throttles. (This is what the two steps below prevent.)
-    let doubled = run([old_store(), old_store(), cluster_store(), cluster_store()]).await;
+    // The three fleets run at once: each has its own fake server, so its own keys.
+    let (doubled, step_one, step_two) = tokio::join!(
+        // Half the fleet still on the one Redis, half moved to the cluster without
+        // migrating_from: a budget each, and DingTalk throttles. (What the two steps prevent.)
+        run([old_store(), old_store(), cluster_store(), cluster_store()]),
+        // Step one: half still on the one Redis, half moving.
+        run([
+            old_store(),
+            old_store(),
+            migrating_store(),
+            migrating_store()
+        ]),
+        // Step two: half moving, half on the cluster alone.
+        run([
+            migrating_store(),
+            migrating_store(),
+            cluster_store(),
+            cluster_store(),
+        ]),
+    );
+    let (doubled, step_one, (step_two_answered, step_two)) = (doubled.1, step_one, step_two);
     assert!(doubled.qps_throttled > 0, "{doubled:?}");
-
-    // Step one: half still on the one Redis, half moving.
-    let step_one = run([
-        old_store(),
-        old_store(),
-        migrating_store(),
-        migrating_store(),
-    ])
-    .await;
+    let (step_one_answered, step_one) = step_one;
+    assert_eq!(step_one_answered, 100, "{step_one:?}");
     assert_eq!(step_one.qps_throttled, 0, "{step_one:?}");
     assert_eq!(
         step_one.token_requests, 1,
         "one token, on the one Redis: {step_one:?}"
     );
-
-    // Step two: half moving, half on the cluster alone.
-    let step_two = run([
-        migrating_store(),
-        migrating_store(),
-        cluster_store(),
-        cluster_store(),
-    ])
-    .await;
+    assert_eq!(step_two_answered, 100, "{step_two:?}");
     assert_eq!(step_two.qps_throttled, 0, "{step_two:?}");
     // The token is the one Redis's for the moving members, the cluster's for the others.
     assert!(step_two.token_requests <= 2, "{step_two:?}");
