@@ -79,8 +79,16 @@ const EVICT_TOKEN: &str = include_str!("evict_token.lua");
 /// others of its API takes only its API slot here, and the window's when that slot comes
 /// (`taken_ip` 0): a window taken at reservation would follow the furthest-queued API and
 /// hold every other API, and the token fetch, behind it.
+/// ARGV[3] empty: no window.
+///
+/// With ARGV[4] (on a cluster), the last key is the app's failover mark: the `run_id` of the
+/// node that last ran this for the app, and until when callers keep to their own share too.
+/// A node finding another's `run_id` there (the mark is replicated like every key, so a
+/// promoted replica finds its dead master's) sets that to ARGV[4] µs from now: members that
+/// went alone during the failover sent calls it never counted, and a member that never saw
+/// the failure would otherwise take the whole budget beside them.
 /// Returns `{reserved (1; 0: the API's slot too far; -1: the IP window's), wait_us, taken_ip
-/// (1/0)}`.
+/// (1/0), keep_to_share_us}`.
 const GCRA: &str = include_str!("gcra.lua");
 
 /// Counts one call in a month, unless the limit (ARGV[1], 0: none) is reached; the key
@@ -90,6 +98,12 @@ const COUNT_MONTH: &str = include_str!("count_month.lua");
 /// Raises a month's count (KEYS[1]) to ARGV[1] if it is lower, the key expiring ARGV[2] ms
 /// later then; returns the count.
 const RAISE_MONTH: &str = include_str!("raise_month.lua");
+
+/// How long after the app's keys are first served by another node (a failover, or the slot
+/// moved) every member keeps to its own share as well as the shared budget: as long as one
+/// back from going alone does ([`crate::limits`]), by when every member that went alone is
+/// back on the shared budget.
+const AFTER_FAILOVER: Duration = crate::limits::BACK_FROM_ALONE;
 
 /// The egress named by default: the whole fleet behind one IP.
 pub const DEFAULT_EGRESS: &str = "shared";
@@ -981,30 +995,56 @@ impl RedisStore {
         invocation
             .arg(format!("{interval_us:.0}"))
             .arg(u64::try_from(max_wait.as_micros()).unwrap_or(u64::MAX));
-        if let Some(ip) = self.inner.ip_limit {
+        match self.inner.ip_limit {
+            Some(ip) => {
+                invocation
+                    .key(self.ip_key(app))
+                    .arg(format!("{:.0}", self.ip_interval_us(ip)));
+            }
+            None => {
+                invocation.arg("");
+            }
+        }
+        // On a cluster, the app's failover mark (same hash tag, same slot).
+        if self.hash_tagged() {
             invocation
-                .key(self.ip_key(app))
-                .arg(format!("{:.0}", self.ip_interval_us(ip)));
+                .key(self.app_key(app, "failover"))
+                .arg(u64::try_from(AFTER_FAILOVER.as_micros()).unwrap_or(u64::MAX));
         }
         let started = Instant::now();
-        let (reserved, wait_us, taken_ip): (i64, String, i64) = self
+        let (reserved, wait_us, taken_ip, cautious_us): (i64, String, i64, String) = self
             .run("rate", invocation.invoke_async(&mut connection))
             .await?;
         let wait = Duration::from_micros(wait_us.parse().unwrap_or(0));
+        let keep_to_share = Duration::from_micros(cautious_us.parse().unwrap_or(0));
+        if !keep_to_share.is_zero() {
+            tracing::debug!(
+                app,
+                operation_id,
+                keep_to_share_ms = millis(keep_to_share),
+                "the app's keys moved to another node (a failover): keeping to this client's share too"
+            );
+        }
         match reserved {
             1 => {}
             -1 => return Some(self.ip_window_full(wait)),
             _ => return Some(Reservation::Later(wait)),
         }
         if taken_ip == 1 {
-            return Some(Reservation::Granted(wait));
+            return Some(Reservation::Granted {
+                wait,
+                keep_to_share,
+            });
         }
         // Queued behind calls of its API: the egress window's slot is taken when the API's
         // comes, for as long as the call may still wait. Without one, the call is not sent.
         tokio::time::sleep(wait).await;
         let left = max_wait.saturating_sub(started.elapsed());
         Some(match self.wait_for_ip_slot(app, left).await {
-            Ok(wait) => Reservation::Granted(wait),
+            Ok(wait) => Reservation::Granted {
+                wait,
+                keep_to_share,
+            },
             Err(retry_after) => self.ip_window_full(retry_after),
         })
     }
@@ -1039,11 +1079,11 @@ impl RedisStore {
         invocation
             .arg(format!("{:.0}", self.ip_interval_us(ip)))
             .arg(u64::try_from(max_wait.as_micros()).unwrap_or(u64::MAX));
-        let reserved: Option<(i64, String, i64)> = self
+        let reserved: Option<(i64, String, i64, String)> = self
             .run("rate", invocation.invoke_async(&mut connection))
             .await;
         match reserved {
-            Some((reserved, wait_us, _)) => {
+            Some((reserved, wait_us, _, _)) => {
                 let wait = Duration::from_micros(wait_us.parse().unwrap_or(0));
                 if reserved == 1 { Ok(wait) } else { Err(wait) }
             }
@@ -1400,9 +1440,21 @@ fn stricter(a: Reservation, b: Reservation) -> Reservation {
             retry_after,
         },
         (Reservation::Later(a), Reservation::Later(b)) => Reservation::Later(a.max(b)),
-        (Reservation::Later(w), Reservation::Granted(_))
-        | (Reservation::Granted(_), Reservation::Later(w)) => Reservation::Later(w),
-        (Reservation::Granted(a), Reservation::Granted(b)) => Reservation::Granted(a.max(b)),
+        (Reservation::Later(w), Reservation::Granted { .. })
+        | (Reservation::Granted { .. }, Reservation::Later(w)) => Reservation::Later(w),
+        (
+            Reservation::Granted {
+                wait: a,
+                keep_to_share: x,
+            },
+            Reservation::Granted {
+                wait: b,
+                keep_to_share: y,
+            },
+        ) => Reservation::Granted {
+            wait: a.max(b),
+            keep_to_share: x.max(y),
+        },
     }
 }
 

@@ -147,8 +147,12 @@ impl RateLimit {
 // Only the fleet on Redis (feature `redis`) makes reservations.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) enum Reservation {
-    /// Reserved: send after this wait.
-    Granted(Duration),
+    /// Reserved: send after `wait`; for `keep_to_share` from now (the shared budget's keys
+    /// were just taken over by another node, a failover), keep to this client's own share too.
+    Granted {
+        wait: Duration,
+        keep_to_share: Duration,
+    },
     /// The API's next slot is further than the longest wait asked for; nothing reserved.
     Later(Duration),
     /// The egress IP's window has no slot within the longest wait asked for: the call must
@@ -186,7 +190,7 @@ pub(crate) trait SharedRate: Send + Sync + fmt::Debug {
 /// a failover's new master one by one): by then every member that went alone is back. The
 /// fleet loses nothing meanwhile, as long as its members are about equally busy: their shares
 /// add up to the budget.
-const BACK_FROM_ALONE: Duration = Duration::from_secs(3);
+pub(crate) const BACK_FROM_ALONE: Duration = Duration::from_secs(3);
 
 /// The longest a caller sleeps at once for a slot too far to reserve, before asking again.
 const SHARED_RECHECK: Duration = Duration::from_secs(1);
@@ -247,11 +251,13 @@ pub(crate) struct Limits {
     /// calls still waiting for their shared slots (which would overrun the budget at the
     /// switch, when Redis or a cluster's master fails).
     shared_until: Mutex<ByOperation<tokio::time::Instant>>,
-    /// Per API, when the shared budget last could not be reached: for [`BACK_FROM_ALONE`]
-    /// after it, a call granted a shared slot also keeps to this client's own limiter, since
+    /// Per API, until when a call granted a shared slot also keeps to this client's own
+    /// limiter: [`BACK_FROM_ALONE`] after the shared budget last could not be reached, since
     /// other members may still be going alone (each tries the shared budget again on its own
-    /// time), and one back on the shared budget could otherwise take all of it beside them.
-    unreachable_at: Mutex<ByOperation<tokio::time::Instant>>,
+    /// time), and one back on the shared budget could otherwise take all of it beside them;
+    /// or as long as the shared budget says after a failover it saw (a member that never saw
+    /// the failure itself must not take all of it beside the others going alone either).
+    keep_to_share_until: Mutex<ByOperation<tokio::time::Instant>>,
 }
 
 impl Limits {
@@ -264,7 +270,7 @@ impl Limits {
             shared: None,
             alone: None,
             shared_until: Mutex::new(ByOperation::default()),
-            unreachable_at: Mutex::new(ByOperation::default()),
+            keep_to_share_until: Mutex::new(ByOperation::default()),
         }
     }
 
@@ -376,16 +382,23 @@ impl Limits {
                     deadline.saturating_duration_since(tokio::time::Instant::now())
                 });
                 match shared.reserve(operation_id, interval, max_wait).await {
-                    Some(Reservation::Granted(wait)) => {
-                        let slot = tokio::time::Instant::now() + wait;
+                    Some(Reservation::Granted {
+                        wait,
+                        keep_to_share,
+                    }) => {
+                        let now = tokio::time::Instant::now();
+                        let slot = now + wait;
                         self.granted_shared(operation_id, slot);
+                        if !keep_to_share.is_zero() {
+                            self.keep_to_share(operation_id, now, keep_to_share);
+                        }
                         tokio::time::sleep_until(slot).await;
                         let lately_alone = self
-                            .unreachable_at
+                            .keep_to_share_until
                             .lock()
                             .unwrap_or_else(PoisonError::into_inner)
                             .get(operation_id)
-                            .is_some_and(|at| at.elapsed() < BACK_FROM_ALONE);
+                            .is_some_and(|until| *until > tokio::time::Instant::now());
                         if !lately_alone {
                             return Ok(started.elapsed());
                         }
@@ -407,10 +420,11 @@ impl Limits {
                     }
                     // The shared budget is unreachable: this client's own limiter decides.
                     None => {
-                        self.unreachable_at
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .insert(operation_id, tokio::time::Instant::now());
+                        self.keep_to_share(
+                            operation_id,
+                            tokio::time::Instant::now(),
+                            BACK_FROM_ALONE,
+                        );
                         break;
                     }
                 }
@@ -473,6 +487,24 @@ impl Limits {
             }
             _ => Duration::ZERO,
         })
+    }
+
+    /// Keeps `operation_id`'s calls to this client's own limiter too, for `period` from `now`.
+    fn keep_to_share(
+        &self,
+        operation_id: &'static str,
+        now: tokio::time::Instant,
+        period: Duration,
+    ) {
+        let Some(until) = now.checked_add(period) else {
+            return;
+        };
+        let mut keep = self
+            .keep_to_share_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let latest = keep.entry(operation_id).or_insert(until);
+        *latest = (*latest).max(until);
     }
 
     /// Notes a slot of the shared budget granted to this client for `operation_id`.
