@@ -346,6 +346,81 @@ async fn on_a_cluster_a_master_killed_mid_run_loses_no_call() {
     cluster.wait_until_settled(Duration::from_secs(20));
 }
 
+/// The member the bench found overrunning: idle when the master dies, so it never sees the
+/// failure, and its next command goes straight to the promoted replica. The others went alone
+/// meanwhile with their shares, which the new master never recorded; this one must keep to
+/// its share too for a while (the budget script sees the node that last wrote the app's keys
+/// changed), or it takes the whole shared budget beside them and DingTalk throttles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_cluster_a_member_idle_through_a_failover_keeps_to_its_share_after_it() {
+    let cluster = cluster();
+    let _alone = cluster.exclusive().await;
+    let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
+        .await
+        .expect("fake server");
+    let clients = fleet_at(&mock.base_url(), cluster, 4);
+    // All four counted as members, the budget shared on the app's master.
+    all_call(&clients, 2).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    all_call(&clients, 2).await;
+    let tag = app_tag(&mock.base_url());
+    let slot = cluster.slot(&tag);
+    let (victim, _) = cluster.master_of(slot);
+    let (busy, idle) = clients.split_at(3);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let run = call_until(busy, 2, &stop);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    cluster.kill_node(victim);
+    tokio::task::spawn_blocking(move || {
+        cluster.wait_for_new_master(slot, victim, Duration::from_secs(10))
+    })
+    .await
+    .expect("waited");
+    // The idle member's first command after the failover: the promoted replica answers it.
+    // Its answers in the next 1.5 s, 4 callers at once: its share (4 members: 4.75 calls/s)
+    // gives about 8; the whole shared budget beside the others' keeping to theirs, 15-20.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1_500);
+    let in_time = Arc::new(AtomicU64::new(0));
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let client = idle[0].with_options(CallOptions::new().coalesce(false));
+            let in_time = Arc::clone(&in_time);
+            tokio::spawn(async move {
+                while tokio::time::Instant::now() < deadline {
+                    let answer = client.conference_info(seeded::STARTED).await;
+                    assert!(
+                        answer.is_ok(),
+                        "{:?}",
+                        answer.err().map(|e| e.report().to_string())
+                    );
+                    if tokio::time::Instant::now() <= deadline {
+                        in_time.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for caller in callers {
+        caller.await.expect("caller ran");
+    }
+    stop.store(true, Ordering::Relaxed);
+    let busy = run.await.expect("run");
+    let counters = mock.counters();
+    let back = in_time.load(Ordering::Relaxed);
+    eprintln!(
+        "idle through the failover: {back} answered in 1.5 s after it; the others {} answered, {} failed; {counters:?}",
+        busy.answered, busy.failed
+    );
+    assert_eq!(busy.failed, 0, "{:?}", busy.first_failure);
+    assert!(
+        (1..=10).contains(&back),
+        "the member idle through the failover kept to its share after it: {back} answers in 1.5 s"
+    );
+    assert_eq!(counters.qps_throttled, 0, "{counters:?}");
+    cluster.start_node(victim);
+    cluster.wait_until_settled(Duration::from_secs(20));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_cluster_a_slot_migrated_mid_run_loses_no_call() {
     let cluster = cluster();
