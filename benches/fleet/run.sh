@@ -20,9 +20,16 @@
 #
 #   RUNS="third-party third-party-per-process" benches/fleet/run.sh
 #
+# Two more, on a Redis Cluster of 6 nodes on loopback (3 masters, 3 replicas, formed with
+# redis-cli --cluster create, cluster-node-timeout 500 ms): "cluster", the fleet through it;
+# "cluster-killed", the same with the master serving the app's slot killed halfway (its replica
+# takes over). Each run prints the calls per master before the end (INFO commandstats):
+#
+#   RUNS="fleet killed cluster cluster-killed" benches/fleet/run.sh
+#
 # Environment: PROCESSES (8), CALLS (250), CONCURRENCY (4), LIFETIME (10), MARGIN (0.2, the
 # refresh margin in seconds), QPS_LIMIT (20), RUNS (which runs: "fleet killed per-process" by
-# default; also "third-party third-party-per-process"), FLEET_RATE_ALONE (unset: each process
+# default; also "third-party third-party-per-process cluster cluster-killed"), FLEET_RATE_ALONE (unset: each process
 # keeps the whole 20/s while Redis is away; N: N calls/s each), CARGO_TARGET_DIR (target).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
@@ -46,10 +53,74 @@ cargo build --quiet --release -p dingtalk-conference-mock --bin dingtalk-confere
 cargo build --quiet --release -p dingtalk-conference --features redis --example fleet_worker
 
 work=$(mktemp -d)
-mock_pid= redis_pid=
+mock_pid= redis_pid= cluster_pids=() cluster_ports=()
 stop() {
-    for pid in $mock_pid $redis_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    mock_pid= redis_pid=
+    for pid in $mock_pid $redis_pid "${cluster_pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    mock_pid= redis_pid= cluster_pids=() cluster_ports=()
+}
+
+free_port() {
+    # A loopback port that is free, and (for a cluster node) whose bus port, +10000, is too.
+    python3 -c 'import socket, random
+while True:
+    p = random.randint(20000, 45000); ok = True
+    for q in (p, p + 10000):
+        s = socket.socket()
+        try: s.bind(("127.0.0.1", q))
+        except OSError: ok = False
+        s.close()
+    if ok: print(p); break'
+}
+
+start_cluster() {
+    local dir
+    for i in 1 2 3 4 5 6; do
+        local port
+        port=$(free_port)
+        dir="$work/cluster/$port"; mkdir -p "$dir"
+        redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf \
+            --cluster-node-timeout 500 --cluster-require-full-coverage no \
+            --repl-diskless-sync yes --repl-diskless-sync-delay 0 \
+            --save '' --appendonly no --dir "$dir" >"$dir/out" 2>&1 &
+        cluster_pids+=($!) cluster_ports+=("$port")
+    done
+    for port in "${cluster_ports[@]}"; do
+        for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+    done
+    local nodes=()
+    for port in "${cluster_ports[@]}"; do nodes+=("127.0.0.1:$port"); done
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$work/cluster/create.out"
+    for _ in $(seq 1 200); do
+        local ok=1
+        for port in "${cluster_ports[@]}"; do
+            redis-cli -p "$port" cluster info | grep -q 'cluster_state:ok' || ok=0
+            redis-cli -p "$port" info replication | grep -qE 'role:master|master_link_status:up' || ok=0
+        done
+        ((ok)) && redis-cli --cluster check "${nodes[0]}" | grep -q 'All nodes agree' && break
+        sleep 0.1
+    done
+    redis_url="cluster:$(printf 'redis://127.0.0.1:%s,' "${cluster_ports[@]}")"
+    redis_url=${redis_url%,}
+}
+
+# The node (index into cluster_ports) serving the internal app's keys as master.
+app_master() {
+    local tag="{dingtalk:${base_url#http://}:mock-app-key}" slot i
+    slot=$(redis-cli -p "${cluster_ports[0]}" cluster keyslot "$tag")
+    for i in "${!cluster_ports[@]}"; do
+        redis-cli -p "${cluster_ports[$i]}" cluster nodes | awk -v s="$slot" '
+            $3 ~ /myself/ && $3 ~ /master/ { for (f = 9; f <= NF; f++) { split($f, r, "-"); if (r[2] == "") r[2] = r[1]; if (s >= r[1] && s <= r[2]) found = 1 } }
+            END { exit !found }' && { echo "$i"; return; }
+    done
+}
+
+# Calls served per master: EVALSHA and EVAL counts from INFO commandstats.
+cluster_load() {
+    local port
+    for port in "${cluster_ports[@]}"; do
+        redis-cli -p "$port" info replication 2>/dev/null | grep -q role:master || continue
+        printf '  node %s: %s\n' "$port" "$(redis-cli -p "$port" info commandstats | grep -E '^cmdstat_(evalsha|eval):' | tr -d '\r' | tr '\n' ' ')"
+    done
 }
 trap 'stop; rm -rf "$work"' EXIT
 
@@ -77,6 +148,10 @@ run() {
     fi
     start_servers "${mock_args[@]}"
     [[ $redis_url == redis ]] && redis_url="redis://127.0.0.1:$redis_port"
+    if [[ $redis_url == cluster ]]; then
+        kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=
+        start_cluster
+    fi
     local started pids=()
     started=$(date +%s.%N)
     for p in $(seq 1 "$PROCESSES"); do
@@ -85,7 +160,15 @@ run() {
             >"$work/$name.$p.json" 2>"$work/$name.$p.err" &
         pids+=($!)
     done
-    if [[ -n $kill_after ]]; then
+    if [[ -n $kill_after && ${#cluster_ports[@]} -gt 0 ]]; then
+        sleep "$kill_after"
+        local victim
+        victim=$(app_master)
+        kill -9 "${cluster_pids[$victim]}"; wait "${cluster_pids[$victim]}" 2>/dev/null || true
+        echo "($name: the app's master, 127.0.0.1:${cluster_ports[$victim]}, killed after ${kill_after}s)"
+        unset 'cluster_pids[victim]' 'cluster_ports[victim]'
+        cluster_pids=("${cluster_pids[@]}") cluster_ports=("${cluster_ports[@]}")
+    elif [[ -n $kill_after ]]; then
         sleep "$kill_after"
         kill -9 "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=
         echo "($name: redis-server killed after ${kill_after}s)"
@@ -95,6 +178,7 @@ run() {
     local elapsed
     elapsed=$(python3 -c "import time; print(round(time.time() - $started, 2))")
     curl -fsS "$base_url/__mock/counters" >"$work/$name.counters.json"
+    ((${#cluster_ports[@]})) && { echo "($name: scripts run per master)"; cluster_load; }
     python3 - "$name" "$elapsed" "$failed" "$LIFETIME" "$work" "$PROCESSES" <<'PY'
 import json, sys
 name, elapsed, failed, lifetime, work, processes = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], int(sys.argv[6])
@@ -130,4 +214,6 @@ expected=$(python3 -c "print(round($PROCESSES * $CALLS / ($QPS_LIMIT * 0.95) / 2
 [[ " $RUNS " == *" per-process "* ]] && run per-process none
 [[ " $RUNS " == *" third-party "* ]] && run third-party redis
 [[ " $RUNS " == *" third-party-per-process "* ]] && run third-party-per-process none
+[[ " $RUNS " == *" cluster "* ]] && run cluster cluster
+[[ " $RUNS " == *" cluster-killed "* ]] && run cluster-killed cluster "$expected"
 true

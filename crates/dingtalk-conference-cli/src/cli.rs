@@ -123,6 +123,23 @@ pub(crate) struct GlobalArgs {
     )]
     pub(crate) redis: Option<String>,
 
+    /// Share them through this Redis Cluster instead: the URLs of one or more of its nodes
+    ///
+    /// URL[,URL...], each as for --redis, all with the same user and password. The fleet's keys
+    /// spread over the cluster by app; during a failover each process goes on alone.
+    /// With --redis too, the fleet is moving from that Redis onto the cluster: each process
+    /// keeps to both budgets and shares the token on that Redis (docs/SCALING.md).
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL[,URL...]",
+        verbatim_doc_comment,
+        env = env::REDIS_CLUSTER,
+        hide_env_values = true,
+        help_heading = "Connection"
+    )]
+    pub(crate) redis_cluster: Option<String>,
+
     /// Trust the CA certificates in this PEM file for a rediss:// Redis
     ///
     /// For a Redis whose certificate a CA of its own signed: then only these are trusted.

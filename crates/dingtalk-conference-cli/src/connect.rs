@@ -294,30 +294,66 @@ pub(crate) async fn connect(
     };
 
     let redis = global.redis.as_deref().filter(|url| !url.trim().is_empty());
+    let cluster = global
+        .redis_cluster
+        .as_deref()
+        .map(|urls| {
+            urls.split(',')
+                .map(str::trim)
+                .filter(|url| !url.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .filter(|urls| !urls.is_empty());
     let ca_file = global
         .redis_ca_file
         .as_ref()
         .filter(|path| !path.as_os_str().is_empty());
-    match (redis, ca_file) {
-        (Some(url), None) => builder = builder.redis(url),
-        (Some(url), Some(path)) => {
+    match (redis, cluster, ca_file) {
+        (Some(url), None, None) => builder = builder.redis(url),
+        (None, Some(urls), None) => builder = builder.redis_cluster(urls),
+        // Both: the fleet is moving from that Redis onto the cluster.
+        (Some(url), Some(urls), None) => {
+            let store = RedisStore::cluster(urls)
+                .and_then(|cluster| cluster.migrating_from(RedisStore::open(url)?))
+                .map_err(|e| Failure::Config(format!("--redis with --redis-cluster: {e}")))?;
+            builder = builder.redis_store(store);
+        }
+        (redis, cluster, Some(path)) => {
+            let store = match (redis, cluster) {
+                (Some(url), None) => RedisStore::open(url),
+                (None, Some(urls)) => RedisStore::cluster(urls),
+                (Some(url), Some(urls)) => {
+                    let pem = std::fs::read(path).map_err(|e| {
+                        Failure::Config(format!(
+                            "--redis-ca-file {}: cannot read it: {e}",
+                            path.display()
+                        ))
+                    })?;
+                    let old = RedisStore::open(url)
+                        .and_then(|old| old.with_root_certificates(pem.clone()));
+                    RedisStore::cluster(urls).and_then(|cluster| {
+                        cluster.with_root_certificates(pem)?.migrating_from(old?)
+                    })
+                }
+                (None, None) => {
+                    return Err(Failure::Usage(format!(
+                        "--redis-ca-file (or {REDIS_CA_FILE}) is for a rediss:// Redis: give \
+                         --redis URL or --redis-cluster URL[,URL...] too"
+                    )));
+                }
+            };
             let pem = std::fs::read(path).map_err(|e| {
                 Failure::Config(format!(
                     "--redis-ca-file {}: cannot read it: {e}",
                     path.display()
                 ))
             })?;
-            let store = RedisStore::open(url)
+            let store = store
                 .and_then(|store| store.with_root_certificates(pem))
                 .map_err(|e| Failure::Config(format!("--redis-ca-file {}: {e}", path.display())))?;
             builder = builder.redis_store(store);
         }
-        (None, Some(_)) => {
-            return Err(Failure::Usage(format!(
-                "--redis-ca-file (or {REDIS_CA_FILE}) is for a rediss:// Redis: give --redis URL too"
-            )));
-        }
-        (None, None) => {}
+        (None, None, None) => {}
     }
 
     let mut credentials_description = credentials.description().to_string();

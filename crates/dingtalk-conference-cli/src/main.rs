@@ -100,6 +100,12 @@ fn main() -> ExitCode {
                     .and_then(secrets::redis_flag_warning),
             );
         }
+        if given_as_flag("redis_cluster") {
+            warnings.extend(cli.global.redis_cluster.as_deref().and_then(|urls| {
+                urls.split(',')
+                    .find_map(secrets::redis_cluster_flag_warning)
+            }));
+        }
         for warning in warnings {
             say(&warning);
         }

@@ -89,6 +89,17 @@ pub(crate) fn redis_flag_warning(url: &str) -> Option<String> {
     })
 }
 
+/// As [`redis_flag_warning`], for one URL of `--redis-cluster`.
+pub(crate) fn redis_cluster_flag_warning(url: &str) -> Option<String> {
+    url_has_password(url.trim()).then(|| {
+        format!(
+            "warning: --redis-cluster shows the Redis password in its URLs to other users of \
+             this machine (ps, /proc/<pid>/cmdline, shell history); prefer {}",
+            env::REDIS_CLUSTER
+        )
+    })
+}
+
 /// Whether a Redis URL carries a password: in its user information, or as a query parameter.
 fn url_has_password(url: &str) -> bool {
     let Some((_, rest)) = url.split_once("://") else {

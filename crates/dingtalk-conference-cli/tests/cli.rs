@@ -1483,6 +1483,39 @@ struct Redis {
 
 impl Redis {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// A one-node Redis Cluster (`--cluster-enabled yes`, every slot its own): the smallest
+    /// real cluster, for `--redis-cluster`.
+    fn start_cluster() -> Self {
+        let redis = Self::start_with(&["--cluster-enabled", "yes"]);
+        let added = Command::new("redis-cli")
+            .args([
+                "-p",
+                &redis.port.to_string(),
+                "CLUSTER",
+                "ADDSLOTSRANGE",
+                "0",
+                "16383",
+            ])
+            .output()
+            .expect("redis-cli runs");
+        assert!(added.status.success(), "CLUSTER ADDSLOTSRANGE failed");
+        for _ in 0..500 {
+            let info = Command::new("redis-cli")
+                .args(["-p", &redis.port.to_string(), "CLUSTER", "INFO"])
+                .output()
+                .expect("redis-cli runs");
+            if String::from_utf8_lossy(&info.stdout).contains("cluster_state:ok") {
+                return redis;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("the one-node cluster never became ok");
+    }
+
+    fn start_with(args: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -1493,7 +1526,9 @@ impl Redis {
         ensure_redis_server();
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--dir"])
+            .args(["--save", "", "--appendonly", "no"])
+            .args(args)
+            .arg("--dir")
             .arg(&dir)
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -1551,6 +1586,85 @@ fn processes_given_one_redis_fetch_one_token() {
         1,
         "four processes, one token"
     );
+}
+
+#[test]
+fn processes_given_one_redis_cluster_fetch_one_token() {
+    let redis = Redis::start_cluster();
+    let fake = Fake::start();
+    // One reachable node and one where nothing listens: the cluster is found from either.
+    let urls = format!("redis://127.0.0.1:9,{}", redis.url());
+    for _ in 0..2 {
+        let output = fake.run(&["--redis-cluster", &urls, "info", seeded::ENDED]);
+        assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    }
+    let base_url = fake.server.base_url();
+    let output = run_with_env(
+        &["--base-url", &base_url, "info", seeded::ENDED],
+        &[
+            (env::APP_KEY, DEFAULT_APP_KEY),
+            (env::APP_SECRET, DEFAULT_APP_SECRET),
+            (env::REDIS_CLUSTER, &urls),
+        ],
+    );
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        fake.server.counters().token_requests,
+        1,
+        "three processes, one token"
+    );
+    let keys = Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "--raw", "KEYS", "*"])
+        .output()
+        .expect("redis-cli runs");
+    let keys = String::from_utf8_lossy(&keys.stdout).to_string();
+    assert!(
+        keys.lines()
+            .any(|k| k.starts_with("{dingtalk:") && k.ends_with("}:token")),
+        "the token is kept under the app's hash tag: {keys}"
+    );
+
+    // Both: moving from the one Redis onto the cluster; the token is the one Redis's.
+    let old = Redis::start();
+    let output = fake.run(&[
+        "--redis",
+        &old.url(),
+        "--redis-cluster",
+        &urls,
+        "info",
+        seeded::ENDED,
+    ]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        fake.server.counters().token_requests,
+        2,
+        "a token on the one Redis"
+    );
+    let old_keys = Command::new("redis-cli")
+        .args(["-p", &old.port.to_string(), "--raw", "KEYS", "*"])
+        .output()
+        .expect("redis-cli runs");
+    let old_keys = String::from_utf8_lossy(&old_keys.stdout).to_string();
+    assert!(
+        old_keys.lines().any(|k| k.starts_with("dingtalk:token:"))
+            && old_keys.lines().any(|k| k.starts_with("dingtalk:rate:")),
+        "the token and a rate key on the one Redis: {old_keys}"
+    );
+}
+
+#[test]
+fn an_unreachable_redis_cluster_costs_no_call_and_its_password_is_never_printed() {
+    let fake = Fake::start();
+    let with_password = "redis://fleet:pw-that-must-not-leak@127.0.0.1:9";
+    let output = fake.run(&["--redis-cluster", with_password, "info", seeded::ENDED]);
+    assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
+    let warning = stderr(&output);
+    assert!(
+        warning.contains("warning: --redis-cluster") && warning.contains(env::REDIS_CLUSTER),
+        "{warning}"
+    );
+    assert!(!warning.contains("pw-that-must-not-leak"), "{warning}");
+    assert!(!stdout(&output).contains("pw-that-must-not-leak"));
 }
 
 #[test]

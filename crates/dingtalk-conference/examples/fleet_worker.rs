@@ -2,12 +2,13 @@
 //! Redis"). Not an example to copy: a benchmark client that uses the public API only.
 //!
 //! ```text
-//! fleet_worker BASE_URL REDIS_URL|none CALLS CONCURRENCY REFRESH_MARGIN_SECS ID...
+//! fleet_worker BASE_URL REDIS_URL|cluster:URL,URL...|none CALLS CONCURRENCY REFRESH_MARGIN_SECS ID...
 //! ```
 //!
 //! Makes `CALLS` `queryConferenceInfo` calls, `CONCURRENCY` at a time, cycling through the ids,
 //! with the default client (20 calls/s per API, default retries and 30 s deadline) of the fake
-//! server's default app; with a Redis URL, the token and that budget are the fleet's. Prints
+//! server's default app; with a Redis URL (or `cluster:` and a Redis Cluster's node URLs), the
+//! token and that budget are the fleet's. Prints
 //! one JSON line: calls answered (a conference, or DingTalk's "not found"), failed throttled,
 //! timed out, failed otherwise; the wall seconds and the slowest call in milliseconds.
 //! `FLEET_RATE_ALONE=N` gives the process N calls/s per API while Redis is unreachable
@@ -24,8 +25,7 @@ use dingtalk_conference::{CallOptions, Client, Error, RateLimit};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let usage =
-        "usage: fleet_worker BASE_URL REDIS_URL|none CALLS CONCURRENCY REFRESH_MARGIN_SECS ID...";
+    let usage = "usage: fleet_worker BASE_URL REDIS_URL|cluster:URL,URL...|none CALLS CONCURRENCY REFRESH_MARGIN_SECS ID...";
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [base_url, redis_url, calls, concurrency, margin, ids @ ..] = args.as_slice() else {
         return Err(usage.into());
@@ -60,7 +60,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .base_url(base_url.as_str())
         .token_refresh_margin(Duration::from_secs_f64(margin));
     if redis_url != "none" {
-        builder = builder.redis(redis_url.as_str());
+        builder = match redis_url.strip_prefix("cluster:") {
+            Some(urls) => builder.redis_cluster(urls.split(',')),
+            None => builder.redis(redis_url.as_str()),
+        };
         // FLEET_RATE_ALONE: this process's calls/s per API while Redis is unreachable.
         if let Some(alone) = std::env::var("FLEET_RATE_ALONE")
             .ok()

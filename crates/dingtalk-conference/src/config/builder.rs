@@ -156,6 +156,8 @@ pub struct ClientBuilder {
 enum RedisSetting {
     Url {
         url: String,
+        /// The nodes of a Redis Cluster, instead of `url`.
+        cluster: Option<Vec<String>>,
         prefix: Option<String>,
         timeout: Option<Duration>,
     },
@@ -222,6 +224,17 @@ impl fmt::Debug for ClientBuilder {
         let f = f.field(
             "redis",
             &self.redis.as_ref().map(|redis| match redis {
+                RedisSetting::Url {
+                    cluster: Some(urls),
+                    prefix,
+                    ..
+                } => format!(
+                    "cluster {} (prefix {prefix:?})",
+                    urls.iter()
+                        .map(|url| redacted_url(url))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
                 RedisSetting::Url { url, prefix, .. } => {
                     format!("{} (prefix {prefix:?})", redacted_url(url))
                 }
@@ -606,16 +619,21 @@ impl ClientBuilder {
             Some(RedisSetting::Store(store)) => Some(store.clone()),
             Some(RedisSetting::Url {
                 url,
+                cluster,
                 prefix,
                 timeout,
             }) => {
-                if url.trim().is_empty() {
-                    return Err(Error::Config(
-                        "redis_prefix() or redis_timeout() without redis(url): give the URL"
-                            .to_string(),
-                    ));
-                }
-                let mut store = crate::RedisStore::open(url)?;
+                let mut store = match cluster {
+                    Some(urls) => crate::RedisStore::cluster(urls)?,
+                    None if url.trim().is_empty() => {
+                        return Err(Error::Config(
+                            "redis_prefix() or redis_timeout() without redis(url) or \
+                             redis_cluster(urls): give the URL"
+                                .to_string(),
+                        ));
+                    }
+                    None => crate::RedisStore::open(url)?,
+                };
                 if let Some(prefix) = prefix {
                     store = store.with_prefix(prefix.clone());
                 }
@@ -658,6 +676,33 @@ impl ClientBuilder {
         };
         self.redis = Some(RedisSetting::Url {
             url: url.into(),
+            cluster: None,
+            prefix,
+            timeout,
+        });
+        self
+    }
+
+    /// Joins a fleet through the Redis Cluster reached at `urls` (one or more of its nodes,
+    /// `redis://` or `rediss://`, all with the same user and password), as
+    /// [`redis`](Self::redis) does through one node: the keys are spread over the cluster by
+    /// app, each call one round trip to one node. The URLs are checked by
+    /// [`build`](Self::build); see [`RedisStore::cluster`](crate::RedisStore::cluster).
+    #[cfg(feature = "redis")]
+    pub fn redis_cluster<I, S>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let (prefix, timeout) = match self.redis.take() {
+            Some(RedisSetting::Url {
+                prefix, timeout, ..
+            }) => (prefix, timeout),
+            _ => (None, None),
+        };
+        self.redis = Some(RedisSetting::Url {
+            url: String::new(),
+            cluster: Some(urls.into_iter().map(Into::into).collect()),
             prefix,
             timeout,
         });
@@ -673,6 +718,7 @@ impl ClientBuilder {
             None => {
                 self.redis = Some(RedisSetting::Url {
                     url: String::new(),
+                    cluster: None,
                     prefix: Some(prefix.into()),
                     timeout: None,
                 });
@@ -690,6 +736,7 @@ impl ClientBuilder {
             None => {
                 self.redis = Some(RedisSetting::Url {
                     url: String::new(),
+                    cluster: None,
                     prefix: None,
                     timeout: Some(timeout),
                 });

@@ -24,6 +24,13 @@ pub const BASE_URL: &str = "DINGTALK_BASE_URL";
 /// [`ClientBuilder::redis`](crate::ClientBuilder::redis)). It may hold a password: it is never
 /// printed.
 pub const REDIS_URL: &str = "DINGTALK_REDIS_URL";
+/// The nodes of a Redis Cluster to share the token and the rate budget with a fleet, instead of
+/// one Redis: their URLs separated by commas (feature `redis`; see
+/// [`ClientBuilder::redis_cluster`](crate::ClientBuilder::redis_cluster)). With
+/// [`REDIS_URL`] set too, the fleet is moving from that Redis onto the cluster
+/// ([`RedisStore::migrating_from`](crate::RedisStore::migrating_from)). It may hold a
+/// password: it is never printed.
+pub const REDIS_CLUSTER: &str = "DINGTALK_REDIS_CLUSTER";
 
 /// Applies the variables that `lookup` finds to `builder`. Empty values count as unset.
 pub(crate) fn apply(
@@ -83,10 +90,28 @@ pub(crate) fn apply(
         builder = builder.base_url(base_url);
     }
     #[cfg(feature = "redis")]
-    if let Some(url) = get(REDIS_URL) {
-        builder = builder.redis(url);
+    match (get(REDIS_URL), get(REDIS_CLUSTER)) {
+        // Both: the fleet is moving from that Redis onto the cluster.
+        (Some(url), Some(urls)) => {
+            let store = crate::RedisStore::cluster(split_urls(&urls))?
+                .migrating_from(crate::RedisStore::open(&url)?)?;
+            builder = builder.redis_store(store);
+        }
+        (Some(url), None) => builder = builder.redis(url),
+        (None, Some(urls)) => builder = builder.redis_cluster(split_urls(&urls)),
+        (None, None) => {}
     }
     Ok(builder)
+}
+
+/// The URLs in a comma-separated list, each trimmed, empty ones left out.
+#[cfg(feature = "redis")]
+pub(crate) fn split_urls(urls: &str) -> Vec<String> {
+    urls.split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
@@ -128,6 +153,40 @@ mod tests {
             (REDIS_URL, "redis://user:hunter2@127.0.0.1:6379"),
         ]);
         assert!(client.is_ok());
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn the_redis_cluster_urls_are_applied_and_a_bad_one_refused_without_showing_it() {
+        let message = config_message(from(&[
+            (APP_KEY, "k"),
+            (APP_SECRET, "s"),
+            (
+                REDIS_CLUSTER,
+                "redis://user:hunter2@10.0.0.1:6379,mysql://user:hunter2@db",
+            ),
+        ]));
+        assert!(message.contains("Redis URL"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+        // Both: moving from the one Redis onto the cluster.
+        let moving = from(&[
+            (APP_KEY, "k"),
+            (APP_SECRET, "s"),
+            (REDIS_URL, "redis://:hunter2@127.0.0.1:6379"),
+            (REDIS_CLUSTER, "redis://127.0.0.1:7000"),
+        ]);
+        assert!(moving.is_ok(), "{moving:?}");
+        let client = from(&[
+            (APP_KEY, "k"),
+            (APP_SECRET, "s"),
+            (
+                REDIS_CLUSTER,
+                "redis://user:hunter2@10.0.0.1:6379, redis://user:hunter2@10.0.0.2:6379",
+            ),
+        ]);
+        let debug = format!("{client:?}");
+        assert!(client.is_ok(), "{debug}");
+        assert!(!debug.contains("hunter2"), "{debug}");
     }
 
     #[test]

@@ -28,7 +28,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::time::Instant;
@@ -78,13 +79,31 @@ const EVICT_TOKEN: &str = include_str!("evict_token.lua");
 /// others of its API takes only its API slot here, and the window's when that slot comes
 /// (`taken_ip` 0): a window taken at reservation would follow the furthest-queued API and
 /// hold every other API, and the token fetch, behind it.
+/// ARGV[3] empty: no window.
+///
+/// With ARGV[4] (on a cluster), the last key is the app's failover mark: the `run_id` of the
+/// node that last ran this for the app, and until when callers keep to their own share too.
+/// A node finding another's `run_id` there (the mark is replicated like every key, so a
+/// promoted replica finds its dead master's) sets that to ARGV[4] µs from now: members that
+/// went alone during the failover sent calls it never counted, and a member that never saw
+/// the failure would otherwise take the whole budget beside them.
 /// Returns `{reserved (1; 0: the API's slot too far; -1: the IP window's), wait_us, taken_ip
-/// (1/0)}`.
+/// (1/0), keep_to_share_us}`.
 const GCRA: &str = include_str!("gcra.lua");
 
 /// Counts one call in a month, unless the limit (ARGV[1], 0: none) is reached; the key
 /// expires ARGV[2] ms after its first call. Returns the count, or minus the count if refused.
 const COUNT_MONTH: &str = include_str!("count_month.lua");
+
+/// Raises a month's count (KEYS[1]) to ARGV[1] if it is lower, the key expiring ARGV[2] ms
+/// later then; returns the count.
+const RAISE_MONTH: &str = include_str!("raise_month.lua");
+
+/// How long after the app's keys are first served by another node (a failover, or the slot
+/// moved) every member keeps to its own share as well as the shared budget: as long as one
+/// back from going alone does ([`crate::limits`]), by when every member that went alone is
+/// back on the shared budget.
+const AFTER_FAILOVER: Duration = crate::limits::BACK_FROM_ALONE;
 
 /// The egress named by default: the whole fleet behind one IP.
 pub const DEFAULT_EGRESS: &str = "shared";
@@ -162,7 +181,8 @@ pub struct RedisStore {
 }
 
 struct Inner {
-    client: redis::Client,
+    /// One node, or a Redis Cluster.
+    backend: Backend,
     /// The CA and client certificate given for `rediss://`, kept to build the client again
     /// when another is added.
     tls: redis::TlsCertificates,
@@ -173,9 +193,91 @@ struct Inner {
     /// DingTalk's window per egress IP, shared by the processes naming the same `egress`.
     ip_limit: Option<IpLimit>,
     egress: String,
-    connection: Mutex<Option<ConnectionManager>>,
+    connection: Mutex<Option<Connection>>,
+    /// Cluster only: how many apps share the egress window (each gets that share of it, in a
+    /// key of its own slot), as last counted.
+    egress_apps: Mutex<u32>,
+    /// Cluster only, while a fleet moves onto it: the one Redis it moves from, whose keys the
+    /// members still on it use ([`RedisStore::migrating_from`]).
+    migrating_from: Option<RedisStore>,
+    /// One endpoint, but the cluster's key names ([`RedisStore::with_cluster_keys`]).
+    cluster_keys: bool,
     /// While set and in the future, Redis is not asked: it failed a moment ago.
     down_until: Mutex<Option<Instant>>,
+}
+
+/// Where the store's keys live.
+#[derive(Clone)]
+enum Backend {
+    Single(Box<redis::Client>),
+    /// The nodes given (kept to build the client again with certificates) and their client.
+    Cluster {
+        nodes: Vec<redis::ConnectionInfo>,
+        client: Box<redis::cluster::ClusterClient>,
+    },
+}
+
+/// The client of a cluster on `nodes`, with `tls` certificates if given. A command is retried
+/// every 10 to 40 ms (a redirection, `TRYAGAIN` while its slot's keys are split between two
+/// nodes by a migration, `CLUSTERDOWN` or a node being replaced in a failover) until the
+/// store's timeout ends it; past that, the client goes on alone.
+fn cluster_client(
+    nodes: &[redis::ConnectionInfo],
+    tls: Option<redis::TlsCertificates>,
+) -> Result<redis::cluster::ClusterClient, Error> {
+    let mut builder = redis::cluster::ClusterClient::builder(nodes.to_vec())
+        .retries(16)
+        .min_retry_wait(10)
+        .max_retry_wait(40);
+    if let Some(tls) = tls {
+        builder = builder.certs(tls);
+    }
+    builder.build().map_err(|e| {
+        // The text may quote a URL or a PEM: the kind only.
+        Error::Config(format!(
+            "not a usable Redis Cluster (its nodes' URLs must agree on TLS, user and password): \
+             {:?}",
+            e.kind()
+        ))
+    })
+}
+
+/// A connection to one node (reconnecting) or to a cluster (following its topology).
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(Box<ClusterConnection>),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 impl fmt::Debug for RedisStore {
@@ -184,6 +286,14 @@ impl fmt::Debug for RedisStore {
             .field("server", &self.inner.shown)
             .field("prefix", &self.inner.prefix)
             .field("timeout", &self.inner.timeout)
+            .field(
+                "migrating_from",
+                &self
+                    .inner
+                    .migrating_from
+                    .as_ref()
+                    .map(|old| &old.inner.shown),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -199,12 +309,7 @@ impl RedisStore {
                 e.kind()
             ))
         })?;
-        let shown = match &client.get_connection_info().addr() {
-            redis::ConnectionAddr::Tcp(host, port) => format!("redis://{host}:{port}"),
-            redis::ConnectionAddr::TcpTls { host, port, .. } => format!("rediss://{host}:{port}"),
-            redis::ConnectionAddr::Unix(path) => format!("unix:{}", path.display()),
-            _ => "redis".to_string(),
-        };
+        let shown = Self::shown(client.get_connection_info().addr());
         if let redis::ConnectionAddr::TcpTls { insecure: true, .. } =
             client.get_connection_info().addr()
         {
@@ -216,7 +321,7 @@ impl RedisStore {
         }
         Ok(Self {
             inner: Arc::new(Inner {
-                client,
+                backend: Backend::Single(Box::new(client)),
                 tls: redis::TlsCertificates {
                     client_tls: None,
                     root_cert: None,
@@ -227,23 +332,200 @@ impl RedisStore {
                 ip_limit: Some(IpLimit::DINGTALK),
                 egress: DEFAULT_EGRESS.to_string(),
                 connection: Mutex::new(None),
+                egress_apps: Mutex::new(1),
+                migrating_from: None,
+                cluster_keys: false,
                 down_until: Mutex::new(None),
             }),
         })
+    }
+
+    /// A store on the Redis Cluster reached through `urls` (one or more of its nodes, the
+    /// others are found from them), with the default prefix and timeout: the same fleet as
+    /// [`open`](Self::open) gives, its keys spread over the cluster by app. Every key one
+    /// script touches carries the app's hash tag (`{prefix:edition-or-host:appKey}`), so each
+    /// call is one round trip to one node; DingTalk's per-IP window is kept as one share of it
+    /// per app, in the app's own slot (see `docs/SCALING.md`). `MOVED` and `ASK` redirections
+    /// and a changed topology are followed; while a failover is under way the client goes on
+    /// alone, as when a single Redis is down. The nodes' URLs must agree on TLS, user and
+    /// password. Only the URLs are checked here; nothing connects yet.
+    ///
+    /// ```
+    /// # fn run() -> Result<(), dingtalk_conference::Error> {
+    /// use dingtalk_conference::{Client, RedisStore};
+    ///
+    /// let redis = RedisStore::cluster(["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"])?;
+    /// let client = Client::builder()
+    ///     .app_credentials("dingxxxxxxxx", "app secret")
+    ///     .redis_store(redis)
+    ///     .build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] if no URL is given, one is not a usable Redis URL, or they disagree.
+    pub fn cluster<I, S>(urls: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut nodes = Vec::new();
+        for url in urls {
+            let url = url.as_ref().trim();
+            if url.is_empty() {
+                continue;
+            }
+            nodes.push(
+                Self::open(url)?
+                    .single_client()?
+                    .get_connection_info()
+                    .clone(),
+            );
+        }
+        let Some(first) = nodes.first() else {
+            return Err(Error::Config(
+                "a Redis Cluster needs the URL of at least one of its nodes".to_string(),
+            ));
+        };
+        let shown = format!("cluster {}", Self::shown(first.addr()));
+        let tls = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: None,
+        };
+        let client = cluster_client(&nodes, None)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend: Backend::Cluster {
+                    nodes,
+                    client: Box::new(client),
+                },
+                tls,
+                shown,
+                prefix: DEFAULT_REDIS_PREFIX.to_string(),
+                timeout: DEFAULT_REDIS_TIMEOUT,
+                ip_limit: Some(IpLimit::DINGTALK),
+                egress: DEFAULT_EGRESS.to_string(),
+                connection: Mutex::new(None),
+                egress_apps: Mutex::new(1),
+                migrating_from: None,
+                cluster_keys: false,
+                down_until: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// While a fleet moves from one Redis (`old`, with today's key names) onto this cluster:
+    /// this client also keeps to the budget on `old`, so that the members still on `old` and
+    /// those already on the cluster never have a budget each. Every call reserves its slot on
+    /// both (two round trips, at once) and waits for the later one; the token is shared
+    /// (locked, fetched, stored) on `old`, as the members still there share it; the monthly
+    /// count is kept on `old`, and the cluster's raised to it; the fleet's size is the larger
+    /// of the two counts. If `old` cannot be reached the cluster alone decides.
+    ///
+    /// Move in two steps (`docs/SCALING.md`, "Moving onto a cluster"): first every member to
+    /// `cluster(…)?.migrating_from(old)`, then, once none is left on `old` alone, every member
+    /// to the cluster alone. At each moment every member keeps to one of the two budgets
+    /// together.
+    ///
+    /// ```
+    /// # fn run() -> Result<(), dingtalk_conference::Error> {
+    /// use dingtalk_conference::RedisStore;
+    ///
+    /// let redis = RedisStore::cluster(["redis://10.0.0.1:6379"])?
+    ///     .migrating_from(RedisStore::open("redis://10.0.0.9:6379")?)?;
+    /// # let _ = redis; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] unless this store names its keys as on a cluster
+    /// ([`cluster`](Self::cluster), [`with_cluster_keys`](Self::with_cluster_keys)) and `old`
+    /// is one Redis with today's names.
+    pub fn migrating_from(self, old: RedisStore) -> Result<Self, Error> {
+        if !self.hash_tagged() || old.hash_tagged() {
+            return Err(Error::Config(
+                "migrating_from moves a fleet from one Redis (RedisStore::open) onto a cluster \
+                 (RedisStore::cluster, or with_cluster_keys behind a proxy)"
+                    .to_string(),
+            ));
+        }
+        // The old Redis's keys as the members still there name them: the same prefix, egress
+        // and window (set later on this store, they apply to both).
+        let old = old
+            .with_prefix(self.inner.prefix.clone())
+            .with_egress(self.inner.egress.clone())
+            .with_timeout(self.inner.timeout);
+        let old = match self.inner.ip_limit {
+            Some(ip) => old.with_ip_limit(ip.calls.get(), ip.window),
+            None => old.with_ip_limit(0, Duration::ZERO),
+        };
+        Ok(self.rebuilt(|inner| inner.migrating_from = Some(old)))
+    }
+
+    /// Whether this store is on a Redis Cluster ([`cluster`](Self::cluster)).
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.inner.backend, Backend::Cluster { .. })
+    }
+
+    /// Names the keys as on a cluster ([`cluster`](Self::cluster): every key of an app under
+    /// its hash tag, the egress window one share per app) while connecting to one endpoint:
+    /// for a managed cluster edition in proxy mode (Alibaba Cloud Redis or Tair), where one
+    /// address fronts the shards and a script must keep its keys in one slot. A fleet's
+    /// members must agree: one with today's names beside one with these would have a budget
+    /// each (move with [`migrating_from`](Self::migrating_from)).
+    #[must_use]
+    pub fn with_cluster_keys(self) -> Self {
+        self.rebuilt(|inner| inner.cluster_keys = true)
+    }
+
+    /// Whether keys carry the app's hash tag: on a cluster, or asked for.
+    fn hash_tagged(&self) -> bool {
+        self.is_cluster() || self.inner.cluster_keys
+    }
+
+    fn single_client(&self) -> Result<&redis::Client, Error> {
+        match &self.inner.backend {
+            Backend::Single(client) => Ok(client),
+            Backend::Cluster { .. } => Err(Error::Config("not a single Redis node".to_string())),
+        }
+    }
+
+    /// What `Debug` and the logs show of an address: never a password.
+    fn shown(addr: &redis::ConnectionAddr) -> String {
+        match addr {
+            redis::ConnectionAddr::Tcp(host, port) => format!("redis://{host}:{port}"),
+            redis::ConnectionAddr::TcpTls { host, port, .. } => format!("rediss://{host}:{port}"),
+            redis::ConnectionAddr::Unix(path) => format!("unix:{}", path.display()),
+            _ => "redis".to_string(),
+        }
     }
 
     /// Every key starts with `prefix` and a colon (default `dingtalk`): separate fleets, or
     /// environments, on one Redis.
     #[must_use]
     pub fn with_prefix(self, prefix: impl Into<String>) -> Self {
-        self.rebuilt(|inner| inner.prefix = prefix.into())
+        let prefix = prefix.into();
+        self.rebuilt(|inner| {
+            inner.migrating_from = inner
+                .migrating_from
+                .take()
+                .map(|old| old.with_prefix(prefix.clone()));
+            inner.prefix = prefix;
+        })
     }
 
     /// The bound on each Redis command (default 200 ms); past it the client goes on without
     /// Redis for a second.
     #[must_use]
     pub fn with_timeout(self, timeout: Duration) -> Self {
-        self.rebuilt(|inner| inner.timeout = timeout)
+        self.rebuilt(|inner| {
+            inner.migrating_from = inner
+                .migrating_from
+                .take()
+                .map(|old| old.with_timeout(timeout));
+            inner.timeout = timeout;
+        })
     }
 
     /// The budget of calls per egress IP the fleet shares (default: DingTalk's, 10,000 calls
@@ -254,7 +536,13 @@ impl RedisStore {
     #[must_use]
     pub fn with_ip_limit(self, calls: u32, window: Duration) -> Self {
         let limit = IpLimit::new(calls, window);
-        self.rebuilt(|inner| inner.ip_limit = limit)
+        self.rebuilt(|inner| {
+            inner.migrating_from = inner
+                .migrating_from
+                .take()
+                .map(|old| old.with_ip_limit(calls, window));
+            inner.ip_limit = limit;
+        })
     }
 
     /// Which egress IP this process's calls leave from, as a name of your choosing (an
@@ -265,7 +553,13 @@ impl RedisStore {
     #[must_use]
     pub fn with_egress(self, egress: impl Into<String>) -> Self {
         let egress = egress.into();
-        self.rebuilt(|inner| inner.egress = egress)
+        self.rebuilt(|inner| {
+            inner.migrating_from = inner
+                .migrating_from
+                .take()
+                .map(|old| old.with_egress(egress.clone()));
+            inner.egress = egress;
+        })
     }
 
     /// Trusts the certificate authorities in `pem` (one or more PEM `CERTIFICATE` blocks), and
@@ -335,32 +629,38 @@ impl RedisStore {
     }
 
     fn with_tls(self, tls: redis::TlsCertificates, what: &str) -> Result<Self, Error> {
-        if !matches!(
-            self.inner.client.get_connection_info().addr(),
-            redis::ConnectionAddr::TcpTls { .. }
-        ) {
+        let first = match &self.inner.backend {
+            Backend::Single(client) => client.get_connection_info(),
+            Backend::Cluster { nodes, .. } => &nodes[0],
+        };
+        if !matches!(first.addr(), redis::ConnectionAddr::TcpTls { .. }) {
             return Err(Error::Config(format!(
                 "a Redis {what} is for a rediss:// URL (TLS); {} is not one",
                 self.inner.shown
             )));
         }
-        let client = redis::Client::build_with_tls(
-            self.inner.client.get_connection_info().clone(),
-            tls.clone(),
-        )
-        .map_err(|e| {
-            // Its text may quote the PEM: the kind only.
-            Error::Config(format!("unusable Redis {what}: {:?}", e.kind()))
-        })?;
+        let backend = match &self.inner.backend {
+            Backend::Single(client) => Backend::Single(Box::new(
+                redis::Client::build_with_tls(client.get_connection_info().clone(), tls.clone())
+                    .map_err(|e| {
+                        // Its text may quote the PEM: the kind only.
+                        Error::Config(format!("unusable Redis {what}: {:?}", e.kind()))
+                    })?,
+            )),
+            Backend::Cluster { nodes, .. } => Backend::Cluster {
+                client: Box::new(cluster_client(nodes, Some(tls.clone()))?),
+                nodes: nodes.clone(),
+            },
+        };
         Ok(self.rebuilt(|inner| {
-            inner.client = client;
+            inner.backend = backend;
             inner.tls = tls;
         }))
     }
 
     fn rebuilt(self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = Inner {
-            client: self.inner.client.clone(),
+            backend: self.inner.backend.clone(),
             tls: self.inner.tls.clone(),
             shown: self.inner.shown.clone(),
             prefix: self.inner.prefix.clone(),
@@ -368,6 +668,9 @@ impl RedisStore {
             ip_limit: self.inner.ip_limit,
             egress: self.inner.egress.clone(),
             connection: Mutex::new(None),
+            egress_apps: Mutex::new(1),
+            migrating_from: self.inner.migrating_from.clone(),
+            cluster_keys: self.inner.cluster_keys,
             down_until: Mutex::new(None),
         };
         change(&mut inner);
@@ -381,13 +684,63 @@ impl RedisStore {
         &self.inner.prefix
     }
 
-    /// The full Redis key for `key` (the prefix added).
+    /// The full Redis key for `key` (the prefix added): a key of its own, no other key in
+    /// its script.
     pub(crate) fn key(&self, key: &str) -> String {
         format!("{}:{key}", self.inner.prefix)
     }
 
+    /// The key of `what` (`token`, `lock`, `rate:{operationId}`, `fleet`) for the app named
+    /// `app` (`{edition-or-host}:{appKey}` or `…:{suiteKey}:{authCorpId}`). One node: today's
+    /// names, `{prefix}:{what}:{app}` (the lock `{prefix}:lock:token:{app}`, a rate key
+    /// `{prefix}:rate:{app}:{operationId}`). A cluster: `{{prefix}:{app}}:{what}`, every key
+    /// of an app under one hash tag, so one slot.
+    fn app_key(&self, app: &str, what: &str) -> String {
+        let prefix = &self.inner.prefix;
+        if self.hash_tagged() {
+            return format!("{{{prefix}:{app}}}:{what}");
+        }
+        match what.split_once(':') {
+            Some(("rate", operation)) => format!("{prefix}:rate:{app}:{operation}"),
+            _ if what == "lock" => format!("{prefix}:lock:token:{app}"),
+            _ => format!("{prefix}:{what}:{app}"),
+        }
+    }
+
+    /// The egress IP's window as the app `app`'s calls take it: one node, the window itself
+    /// (`{prefix}:ip:{egress}`, every app's); a cluster, the app's share of it, in the app's
+    /// slot (`{{prefix}:{app}}:ip:{egress}`).
+    fn ip_key(&self, app: &str) -> String {
+        if self.hash_tagged() {
+            self.app_key(app, &format!("ip:{}", self.inner.egress))
+        } else {
+            self.key(&format!("ip:{}", self.inner.egress))
+        }
+    }
+
+    /// Microseconds between two calls of one app in the egress window: one node, the window's
+    /// spacing; a cluster, that times the apps sharing it (each app's share).
+    fn ip_interval_us(&self, ip: IpLimit) -> f64 {
+        if self.hash_tagged() {
+            let apps = *self
+                .inner
+                .egress_apps
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            ip.interval_us() * f64::from(apps.max(1))
+        } else {
+            ip.interval_us()
+        }
+    }
+
+    /// Cluster only: the set of apps sharing the egress window, in a slot of its own
+    /// (`{{prefix}:ip:{egress}}:apps`).
+    fn egress_apps_key(&self) -> String {
+        format!("{{{}:ip:{}}}:apps", self.inner.prefix, self.inner.egress)
+    }
+
     /// A connection, unless Redis failed a moment ago (then `None`, counted as a fallback).
-    fn connection(&self, what: &'static str) -> Option<ConnectionManager> {
+    fn connection(&self, what: &'static str) -> Option<Connection> {
         let down = *self
             .inner
             .down_until
@@ -405,13 +758,30 @@ impl RedisStore {
         if let Some(connection) = slot.as_ref() {
             return Some(connection.clone());
         }
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.inner.timeout))
-            .set_response_timeout(Some(self.inner.timeout))
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(10))
-            .set_max_delay(Duration::from_millis(100));
-        match ConnectionManager::new_lazy_with_config(self.inner.client.clone(), config) {
+        let connection = match &self.inner.backend {
+            Backend::Single(client) => {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.inner.timeout))
+                    .set_response_timeout(Some(self.inner.timeout))
+                    .set_number_of_retries(1)
+                    .set_min_delay(Duration::from_millis(10))
+                    .set_max_delay(Duration::from_millis(100));
+                ConnectionManager::new_lazy_with_config((**client).clone(), config)
+                    .map(Connection::Single)
+            }
+            // Connects in the background; redirections, a new topology and a failed node's
+            // replacement are followed by the cluster connection itself, each command within
+            // this store's timeout (past it, the client goes on alone for a second).
+            Backend::Cluster { client, .. } => {
+                let config = redis::cluster::ClusterConfig::new()
+                    .set_connection_timeout(self.inner.timeout)
+                    .set_response_timeout(self.inner.timeout);
+                Ok(Connection::Cluster(Box::new(
+                    client.get_pending_async_connection_with_config(config),
+                )))
+            }
+        };
+        match connection {
             Ok(connection) => {
                 *slot = Some(connection.clone());
                 Some(connection)
@@ -608,46 +978,73 @@ impl RedisStore {
         }
     }
 
-    /// Reserves one call, `interval` after the previous one, under `key` (prefix added), and a
+    /// Reserves one call of `app`'s `operation_id`, `interval` after the previous one, and a
     /// slot of the egress IP's window, waiting at most `max_wait` (the time left to the
     /// caller's deadline); `None`: Redis failed.
     pub(crate) async fn reserve(
         &self,
-        key: &str,
+        app: &str,
+        operation_id: &str,
         interval: Duration,
         max_wait: Duration,
     ) -> Option<Reservation> {
         let mut connection = self.connection("rate")?;
         let interval_us = (interval.as_secs_f64() * 1_000_000.0 / SHARED_RATE_HEADROOM).ceil();
         let script = redis::Script::new(GCRA);
-        let mut invocation = script.key(self.key(key));
+        let mut invocation = script.key(self.app_key(app, &format!("rate:{operation_id}")));
         invocation
             .arg(format!("{interval_us:.0}"))
             .arg(u64::try_from(max_wait.as_micros()).unwrap_or(u64::MAX));
-        if let Some(ip) = self.inner.ip_limit {
+        match self.inner.ip_limit {
+            Some(ip) => {
+                invocation
+                    .key(self.ip_key(app))
+                    .arg(format!("{:.0}", self.ip_interval_us(ip)));
+            }
+            None => {
+                invocation.arg("");
+            }
+        }
+        // On a cluster, the app's failover mark (same hash tag, same slot).
+        if self.hash_tagged() {
             invocation
-                .key(self.key(&format!("ip:{}", self.inner.egress)))
-                .arg(format!("{:.0}", ip.interval_us()));
+                .key(self.app_key(app, "failover"))
+                .arg(u64::try_from(AFTER_FAILOVER.as_micros()).unwrap_or(u64::MAX));
         }
         let started = Instant::now();
-        let (reserved, wait_us, taken_ip): (i64, String, i64) = self
+        let (reserved, wait_us, taken_ip, cautious_us): (i64, String, i64, String) = self
             .run("rate", invocation.invoke_async(&mut connection))
             .await?;
         let wait = Duration::from_micros(wait_us.parse().unwrap_or(0));
+        let keep_to_share = Duration::from_micros(cautious_us.parse().unwrap_or(0));
+        if !keep_to_share.is_zero() {
+            tracing::debug!(
+                app,
+                operation_id,
+                keep_to_share_ms = millis(keep_to_share),
+                "the app's keys moved to another node (a failover): keeping to this client's share too"
+            );
+        }
         match reserved {
             1 => {}
             -1 => return Some(self.ip_window_full(wait)),
             _ => return Some(Reservation::Later(wait)),
         }
         if taken_ip == 1 {
-            return Some(Reservation::Granted(wait));
+            return Some(Reservation::Granted {
+                wait,
+                keep_to_share,
+            });
         }
         // Queued behind calls of its API: the egress window's slot is taken when the API's
         // comes, for as long as the call may still wait. Without one, the call is not sent.
         tokio::time::sleep(wait).await;
         let left = max_wait.saturating_sub(started.elapsed());
-        Some(match self.wait_for_ip_slot(left).await {
-            Ok(wait) => Reservation::Granted(wait),
+        Some(match self.wait_for_ip_slot(app, left).await {
+            Ok(wait) => Reservation::Granted {
+                wait,
+                keep_to_share,
+            },
             Err(retry_after) => self.ip_window_full(retry_after),
         })
     }
@@ -670,7 +1067,7 @@ impl RedisStore {
     /// `Err(retry_after)`: no slot within `max_wait`, nothing reserved, and the request must
     /// not be sent. Without a window, or when Redis fails (the client then goes on alone, as
     /// everywhere), `Ok(ZERO)`.
-    async fn wait_for_ip_slot(&self, max_wait: Duration) -> Result<Duration, Duration> {
+    async fn wait_for_ip_slot(&self, app: &str, max_wait: Duration) -> Result<Duration, Duration> {
         let Some(ip) = self.inner.ip_limit else {
             return Ok(Duration::ZERO);
         };
@@ -678,15 +1075,15 @@ impl RedisStore {
             return Ok(Duration::ZERO);
         };
         let script = redis::Script::new(GCRA);
-        let mut invocation = script.key(self.key(&format!("ip:{}", self.inner.egress)));
+        let mut invocation = script.key(self.ip_key(app));
         invocation
-            .arg(format!("{:.0}", ip.interval_us()))
+            .arg(format!("{:.0}", self.ip_interval_us(ip)))
             .arg(u64::try_from(max_wait.as_micros()).unwrap_or(u64::MAX));
-        let reserved: Option<(i64, String, i64)> = self
+        let reserved: Option<(i64, String, i64, String)> = self
             .run("rate", invocation.invoke_async(&mut connection))
             .await;
         match reserved {
-            Some((reserved, wait_us, _)) => {
+            Some((reserved, wait_us, _, _)) => {
                 let wait = Duration::from_micros(wait_us.parse().unwrap_or(0));
                 if reserved == 1 { Ok(wait) } else { Err(wait) }
             }
@@ -699,6 +1096,39 @@ impl RedisStore {
     /// Counts one call of `organisation` in `month`: `Some(Ok(count))`, `Some(Err(count))`
     /// when `limit` is reached (not counted), `None` when Redis failed.
     pub(crate) async fn count_month(
+        &self,
+        organisation: &str,
+        month: &str,
+        limit: Option<u64>,
+    ) -> Option<Result<u64, u64>> {
+        if let Some(old) = &self.inner.migrating_from {
+            // Counted on the old Redis, where the members still there count; the cluster's
+            // count is raised to it, so that it goes on from there once the move is over.
+            let counted = Box::pin(old.count_month(organisation, month, limit)).await;
+            let n = match counted {
+                Some(Ok(n) | Err(n)) => n,
+                None => return self.count_month_here(organisation, month, limit).await,
+            };
+            let mut connection = self.connection("month")?;
+            let key = self.key(&format!("month:{organisation}:{month}"));
+            let script = redis::Script::new(RAISE_MONTH);
+            let _: Option<i64> = self
+                .run("month", async {
+                    script
+                        .key(&key)
+                        .arg(n)
+                        .arg(millis(MONTH_KEY_LIFETIME))
+                        .invoke_async(&mut connection)
+                        .await
+                })
+                .await;
+            return counted;
+        }
+        self.count_month_here(organisation, month, limit).await
+    }
+
+    /// [`count_month`](Self::count_month) on this store's own Redis.
+    async fn count_month_here(
         &self,
         organisation: &str,
         month: &str,
@@ -745,6 +1175,19 @@ fn owner() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }
 
+impl RedisStore {
+    /// For the token store's `key` (`token:{edition-or-host}:{appKey}`): the app it names, the
+    /// token's key and its refresh lock's key.
+    fn token_keys<'k>(&self, key: &'k str) -> (&'k str, String, String) {
+        let app = key.strip_prefix("token:").unwrap_or(key);
+        if self.hash_tagged() {
+            (app, self.app_key(app, "token"), self.app_key(app, "lock"))
+        } else {
+            (app, self.key(key), self.key(&format!("lock:{key}")))
+        }
+    }
+}
+
 impl TokenStore for RedisStore {
     fn token<'a>(
         &'a self,
@@ -762,9 +1205,11 @@ impl TokenStore for RedisStore {
         refresh_margin: Duration,
         fetch_timeout: Duration,
     ) -> TokenFuture<'a> {
+        if let Some(old) = &self.inner.migrating_from {
+            return old.token_within(key, source, refresh_margin, fetch_timeout);
+        }
         Box::pin(async move {
-            let token_key = self.key(key);
-            let lock_key = self.key(&format!("lock:{key}"));
+            let (app, token_key, lock_key) = self.token_keys(key);
             let mut poll = POLL_INITIAL;
             loop {
                 match self.read_token(&token_key).await {
@@ -790,7 +1235,7 @@ impl TokenStore for RedisStore {
                         tracing::debug!(key = %token_key, "fetching the fleet's token");
                         // The fetch counts toward the egress IP's window; without a slot it
                         // is not sent. A quarter of the fetch's bound is left for the fetch.
-                        match self.wait_for_ip_slot(fetch_timeout / 4).await {
+                        match self.wait_for_ip_slot(app, fetch_timeout / 4).await {
                             Ok(wait) => tokio::time::sleep(wait).await,
                             Err(retry_after) => {
                                 self.unlock(&lock_key, &me).await;
@@ -839,11 +1284,14 @@ impl TokenStore for RedisStore {
     }
 
     fn evict<'a>(&'a self, key: &'a str, token: &'a Secret) -> BoxFuture<'a, ()> {
+        if let Some(old) = &self.inner.migrating_from {
+            return old.evict(key, token);
+        }
         Box::pin(async move {
             let Some(mut connection) = self.connection("token") else {
                 return;
             };
-            let key = self.key(key);
+            let (_, key, _) = self.token_keys(key);
             let script = redis::Script::new(EVICT_TOKEN);
             let evicted: Option<i64> = self
                 .run("token", async {
@@ -874,10 +1322,9 @@ const UNLOCK_RETRIES: u32 = 3;
 /// The fleet's rate budget for one app: one GCRA key per API, and the fleet's members.
 pub(crate) struct RedisRate {
     store: RedisStore,
-    /// `rate:{edition-or-host}:{appKey}` (or `…:{suiteKey}:{authCorpId}`); the API is added.
-    key: String,
-    /// `fleet:{edition-or-host}:{appKey}`: the members seen lately, by their `member` id.
-    members_key: String,
+    /// `{edition-or-host}:{appKey}` (or `…:{suiteKey}:{authCorpId}`): the app whose keys
+    /// these are.
+    app: String,
     member: String,
     /// When this client last said it is a member, and how many members there were then.
     seen: Mutex<(Option<Instant>, u32)>,
@@ -898,8 +1345,7 @@ impl RedisRate {
     pub(crate) fn new(store: RedisStore, scope_and_app: &str) -> Self {
         Self {
             store,
-            key: format!("rate:{scope_and_app}"),
-            members_key: format!("fleet:{scope_and_app}"),
+            app: scope_and_app.to_string(),
             member: owner(),
             seen: Mutex::new((None, 1)),
         }
@@ -922,7 +1368,7 @@ impl RedisRate {
             return;
         };
         let script = redis::Script::new(FLEET_MEMBER);
-        let mut invocation = script.key(self.store.key(&self.members_key));
+        let mut invocation = script.key(self.store.app_key(&self.app, "fleet"));
         invocation
             .arg(&self.member)
             .arg(u64::try_from(MEMBER_FOR.as_micros()).unwrap_or(u64::MAX));
@@ -930,9 +1376,85 @@ impl RedisRate {
             .store
             .run("rate", invocation.invoke_async(&mut connection))
             .await;
-        if let Some(members) = members {
+        // Moving from one Redis: the members still there are counted there (the fleet is the
+        // larger of the two counts: nobody is only on one while others are only on the other).
+        let old_members = match &self.store.inner.migrating_from {
+            Some(old) => match old.connection("rate") {
+                Some(mut old_connection) => {
+                    let mut invocation = script.key(old.app_key(&self.app, "fleet"));
+                    invocation
+                        .arg(&self.member)
+                        .arg(u64::try_from(MEMBER_FOR.as_micros()).unwrap_or(u64::MAX));
+                    old.run::<u32>("rate", invocation.invoke_async(&mut old_connection))
+                        .await
+                }
+                None => None,
+            },
+            None => None,
+        };
+        if let Some(members) = members.max(old_members) {
             self.seen.lock().unwrap_or_else(PoisonError::into_inner).1 = members.max(1);
         }
+        // On a cluster, each app keeps its share of the egress window in its own slot: the
+        // apps sharing the window are counted the same way as the members (one more round
+        // trip a second, to the window's own slot), and the share follows as they come and go.
+        if self.store.hash_tagged() && self.store.inner.ip_limit.is_some() {
+            let mut invocation = script.key(self.store.egress_apps_key());
+            invocation
+                .arg(&self.app)
+                .arg(u64::try_from(MEMBER_FOR.as_micros()).unwrap_or(u64::MAX));
+            let apps: Option<u32> = self
+                .store
+                .run("rate", invocation.invoke_async(&mut connection))
+                .await;
+            if let Some(apps) = apps {
+                *self
+                    .store
+                    .inner
+                    .egress_apps
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = apps.max(1);
+            }
+        }
+    }
+}
+
+/// The stricter of two reservations of one call.
+fn stricter(a: Reservation, b: Reservation) -> Reservation {
+    match (a, b) {
+        (
+            Reservation::IpWindowFull {
+                egress,
+                retry_after,
+            },
+            _,
+        )
+        | (
+            _,
+            Reservation::IpWindowFull {
+                egress,
+                retry_after,
+            },
+        ) => Reservation::IpWindowFull {
+            egress,
+            retry_after,
+        },
+        (Reservation::Later(a), Reservation::Later(b)) => Reservation::Later(a.max(b)),
+        (Reservation::Later(w), Reservation::Granted { .. })
+        | (Reservation::Granted { .. }, Reservation::Later(w)) => Reservation::Later(w),
+        (
+            Reservation::Granted {
+                wait: a,
+                keep_to_share: x,
+            },
+            Reservation::Granted {
+                wait: b,
+                keep_to_share: y,
+            },
+        ) => Reservation::Granted {
+            wait: a.max(b),
+            keep_to_share: x.max(y),
+        },
     }
 }
 
@@ -940,7 +1462,7 @@ impl fmt::Debug for RedisRate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisRate")
             .field("store", &self.store)
-            .field("key", &self.key)
+            .field("app", &self.app)
             .finish_non_exhaustive()
     }
 }
@@ -954,9 +1476,23 @@ impl crate::limits::SharedRate for RedisRate {
     ) -> BoxFuture<'a, Option<Reservation>> {
         Box::pin(async move {
             self.say_member().await;
-            self.store
-                .reserve(&format!("{}:{operation_id}", self.key), interval, max_wait)
-                .await
+            let here = self
+                .store
+                .reserve(&self.app, operation_id, interval, max_wait);
+            let Some(old) = &self.store.inner.migrating_from else {
+                return here.await;
+            };
+            // Moving from one Redis: the slot on both, the later of the two (a slot taken on
+            // one and not used is lost, never doubled).
+            let (here, there) = futures_util::future::join(
+                here,
+                old.reserve(&self.app, operation_id, interval, max_wait),
+            )
+            .await;
+            match (here, there) {
+                (Some(a), Some(b)) => Some(stricter(a, b)),
+                (a, b) => a.or(b),
+            }
         })
     }
 

@@ -147,8 +147,12 @@ impl RateLimit {
 // Only the fleet on Redis (feature `redis`) makes reservations.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) enum Reservation {
-    /// Reserved: send after this wait.
-    Granted(Duration),
+    /// Reserved: send after `wait`; for `keep_to_share` from now (the shared budget's keys
+    /// were just taken over by another node, a failover), keep to this client's own share too.
+    Granted {
+        wait: Duration,
+        keep_to_share: Duration,
+    },
     /// The API's next slot is further than the longest wait asked for; nothing reserved.
     Later(Duration),
     /// The egress IP's window has no slot within the longest wait asked for: the call must
@@ -179,6 +183,14 @@ pub(crate) trait SharedRate: Send + Sync + fmt::Debug {
     /// that the fleet together stays within the budget through an outage.
     fn share_when_alone(&self) -> f64;
 }
+
+/// How long after the shared budget was last unreachable a client back on it still keeps to
+/// its own share too. A member tries Redis again a second after its own last failure, and the
+/// others' last failures may come a second or so after this one's (a cluster's members learn
+/// a failover's new master one by one): by then every member that went alone is back. The
+/// fleet loses nothing meanwhile, as long as its members are about equally busy: their shares
+/// add up to the budget.
+pub(crate) const BACK_FROM_ALONE: Duration = Duration::from_secs(3);
 
 /// The longest a caller sleeps at once for a slot too far to reserve, before asking again.
 const SHARED_RECHECK: Duration = Duration::from_secs(1);
@@ -234,6 +246,18 @@ pub(crate) struct Limits {
     shared: Option<Box<dyn SharedRate>>,
     /// This client's own budget while the shared one is unreachable (default: `config`).
     alone: Option<RateLimit>,
+    /// Per API, the latest slot the shared budget granted this client: going on alone, the
+    /// client's first call comes one of its own intervals after it, not at once beside the
+    /// calls still waiting for their shared slots (which would overrun the budget at the
+    /// switch, when Redis or a cluster's master fails).
+    shared_until: Mutex<ByOperation<tokio::time::Instant>>,
+    /// Per API, until when a call granted a shared slot also keeps to this client's own
+    /// limiter: [`BACK_FROM_ALONE`] after the shared budget last could not be reached, since
+    /// other members may still be going alone (each tries the shared budget again on its own
+    /// time), and one back on the shared budget could otherwise take all of it beside them;
+    /// or as long as the shared budget says after a failover it saw (a member that never saw
+    /// the failure itself must not take all of it beside the others going alone either).
+    keep_to_share_until: Mutex<ByOperation<tokio::time::Instant>>,
 }
 
 impl Limits {
@@ -245,6 +269,8 @@ impl Limits {
             any_paused: AtomicBool::new(false),
             shared: None,
             alone: None,
+            shared_until: Mutex::new(ByOperation::default()),
+            keep_to_share_until: Mutex::new(ByOperation::default()),
         }
     }
 
@@ -262,8 +288,9 @@ impl Limits {
         self
     }
 
-    fn lane(&self, operation_id: &'static str) -> Option<Arc<Lane>> {
-        let period = match (&self.alone, &self.shared) {
+    /// The interval this client's own limiter keeps for `operation_id`.
+    fn own_period(&self, operation_id: &'static str) -> Option<Duration> {
+        Some(match (&self.alone, &self.shared) {
             (Some(alone), _) => alone.interval(operation_id)?,
             // Without a share set, a fleet member alone keeps to the fleet's budget divided
             // by the fleet's size when last seen.
@@ -272,7 +299,11 @@ impl Limits {
                 .interval(operation_id)?
                 .mul_f64(shared.share_when_alone().max(1.0)),
             (None, None) => self.config.interval(operation_id)?,
-        };
+        })
+    }
+
+    fn lane(&self, operation_id: &'static str) -> Option<Arc<Lane>> {
+        let period = self.own_period(operation_id)?;
         let mut lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
         match lanes.get(operation_id) {
             Some(lane) if lane.period == period => return Some(Arc::clone(lane)),
@@ -351,11 +382,29 @@ impl Limits {
                     deadline.saturating_duration_since(tokio::time::Instant::now())
                 });
                 match shared.reserve(operation_id, interval, max_wait).await {
-                    Some(Reservation::Granted(wait)) => {
-                        if !wait.is_zero() {
-                            tokio::time::sleep(wait).await;
+                    Some(Reservation::Granted {
+                        wait,
+                        keep_to_share,
+                    }) => {
+                        let now = tokio::time::Instant::now();
+                        let slot = now + wait;
+                        self.granted_shared(operation_id, slot);
+                        if !keep_to_share.is_zero() {
+                            self.keep_to_share(operation_id, now, keep_to_share);
                         }
-                        return Ok(started.elapsed());
+                        tokio::time::sleep_until(slot).await;
+                        let lately_alone = self
+                            .keep_to_share_until
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .get(operation_id)
+                            .is_some_and(|until| *until > tokio::time::Instant::now());
+                        if !lately_alone {
+                            return Ok(started.elapsed());
+                        }
+                        // Just back: this client's own limiter too, below.
+                        waited = true;
+                        break;
                     }
                     Some(Reservation::Later(wait)) => {
                         tokio::time::sleep(wait.min(SHARED_RECHECK)).await;
@@ -370,7 +419,14 @@ impl Limits {
                         });
                     }
                     // The shared budget is unreachable: this client's own limiter decides.
-                    None => break,
+                    None => {
+                        self.keep_to_share(
+                            operation_id,
+                            tokio::time::Instant::now(),
+                            BACK_FROM_ALONE,
+                        );
+                        break;
+                    }
                 }
             }
         }
@@ -397,6 +453,23 @@ impl Limits {
             let Some(lane) = &lane else {
                 break;
             };
+            // Gone alone from a shared budget: not before this client's last shared slot and
+            // one of its own intervals.
+            if self.shared.is_some() {
+                let not_before = self
+                    .shared_until
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(operation_id)
+                    .map(|slot| *slot + lane.period)
+                    .filter(|at| *at > tokio::time::Instant::now());
+                if let Some(at) = not_before {
+                    waited = true;
+                    started.get_or_insert_with(tokio::time::Instant::now);
+                    tokio::time::sleep_until(at).await;
+                    continue;
+                }
+            }
             match lane.limiter.check() {
                 Ok(()) => break,
                 Err(not_until) => {
@@ -414,6 +487,34 @@ impl Limits {
             }
             _ => Duration::ZERO,
         })
+    }
+
+    /// Keeps `operation_id`'s calls to this client's own limiter too, for `period` from `now`.
+    fn keep_to_share(
+        &self,
+        operation_id: &'static str,
+        now: tokio::time::Instant,
+        period: Duration,
+    ) {
+        let Some(until) = now.checked_add(period) else {
+            return;
+        };
+        let mut keep = self
+            .keep_to_share_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let latest = keep.entry(operation_id).or_insert(until);
+        *latest = (*latest).max(until);
+    }
+
+    /// Notes a slot of the shared budget granted to this client for `operation_id`.
+    fn granted_shared(&self, operation_id: &'static str, slot: tokio::time::Instant) {
+        let mut until = self
+            .shared_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let latest = until.entry(operation_id).or_insert(slot);
+        *latest = (*latest).max(slot);
     }
 
     /// After a throttling answer: no request of `operation_id` for `pause`, from any caller.

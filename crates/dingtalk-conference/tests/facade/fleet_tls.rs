@@ -302,3 +302,78 @@ fn bad_tls_settings_are_clear_config_errors() {
     let text = message(RedisStore::open("rediss://127.0.0.1:6380/#insecure"));
     assert!(text.contains("#insecure"), "{text}");
 }
+
+/// A Redis Cluster over mutual TLS with an ACL user's password, as one node is reached: the
+/// smallest real cluster (one node, `--cluster-enabled yes --tls-cluster yes`, every slot its
+/// own), so that the cluster client's own connections to the nodes it learns from `CLUSTER
+/// SLOTS` carry the same CA, certificate and login.
+#[tokio::test]
+async fn a_cluster_over_mutual_tls_with_an_acl_user_shares_the_token_and_a_wrong_password_never_shows()
+ {
+    let pki = Pki::new("fleet");
+    let redis = RedisServer::start_with(RedisOptions {
+        tls: Some(TlsFiles {
+            ca: pki.ca.clone(),
+            server_certificate: pki.server.0.clone(),
+            server_key: pki.server.1.clone(),
+            client_certificate: Some(pki.client.clone()),
+        }),
+        args: ["--cluster-enabled", "yes", "--tls-cluster", "yes"]
+            .into_iter()
+            .chain(["--user", "default", "off"])
+            .chain(["--user", "fleet", "on", ">s3cret-pw", "~*", "&*", "+@all"])
+            .map(str::to_string)
+            .collect(),
+        cli_login: Some(("fleet".to_string(), "s3cret-pw".to_string())),
+    });
+    assert_eq!(
+        redis
+            .cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"])
+            .as_deref(),
+        Some("OK")
+    );
+    for _ in 0..500 {
+        if redis
+            .cli(&["CLUSTER", "INFO"])
+            .is_some_and(|info| info.contains("cluster_state:ok"))
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let store = |password: &str| {
+        RedisStore::cluster([format!(
+            "rediss://fleet:{password}@127.0.0.1:{}",
+            redis.port
+        )])
+        .and_then(|store| store.with_root_certificates(&pki.ca))
+        .and_then(|store| store.with_client_certificate(&pki.client.0, &pki.client.1))
+        .expect("rediss:// URLs, the CA and the client certificate")
+    };
+    let mock = MockServer::start().await.expect("fake server");
+    let members: Vec<Client> = (0..3)
+        .map(|_| member(&mock, &store("s3cret-pw")).build().expect("client"))
+        .collect();
+    all_call(&members, 5).await;
+    assert_eq!(mock.counters().token_requests, 1, "one fetch for three");
+    let tag = format!(
+        "{{fleet-test:{}:{DEFAULT_APP_KEY}}}",
+        mock.base_url().trim_start_matches("http://")
+    );
+    let keys = redis.keys();
+    assert!(keys.contains(&format!("{tag}:token")), "{keys:?}");
+
+    // A wrong password: the member goes on alone, and neither password shows.
+    let wrong = store("wrong-pw-must-not-leak");
+    let stranger = member(&mock, &wrong).build().expect("client");
+    let ((), logs) = with_trace_capture(all_call(std::slice::from_ref(&stranger), 3)).await;
+    assert_eq!(
+        mock.counters().token_requests,
+        2,
+        "the stranger fetched its own"
+    );
+    assert!(logs.contains("Redis failed"), "{logs}");
+    let shown = format!("{wrong:?} {stranger:?} {logs}");
+    assert!(!shown.contains("wrong-pw-must-not-leak"), "{shown}");
+    assert!(!shown.contains("s3cret-pw"), "{shown}");
+}

@@ -10,6 +10,8 @@ mod errors;
 #[cfg(feature = "redis")]
 mod fleet;
 #[cfg(feature = "redis")]
+mod fleet_cluster;
+#[cfg(feature = "redis")]
 mod fleet_promises;
 #[cfg(feature = "redis")]
 mod fleet_third_party;
@@ -22,6 +24,8 @@ mod model;
 mod operations;
 mod paging;
 mod pipeline;
+#[cfg(feature = "redis")]
+mod redis_cluster;
 #[cfg(feature = "redis")]
 mod redis_server;
 mod retries;
