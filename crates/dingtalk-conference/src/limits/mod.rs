@@ -258,6 +258,11 @@ pub(crate) struct Limits {
     /// or as long as the shared budget says after a failover it saw (a member that never saw
     /// the failure itself must not take all of it beside the others going alone either).
     keep_to_share_until: Mutex<ByOperation<tokio::time::Instant>>,
+    /// Per API, when the shared budget last could not be reached. Within [`SHARED_RECHECK`]
+    /// of it the budget is taken for down: a call's own turn comes after its attempt at the
+    /// shared budget, which may wait out Redis's timeout, so that the call is not sent that
+    /// long after its turn.
+    unreachable_at: Mutex<ByOperation<tokio::time::Instant>>,
 }
 
 impl Limits {
@@ -271,6 +276,7 @@ impl Limits {
             alone: None,
             shared_until: Mutex::new(ByOperation::default()),
             keep_to_share_until: Mutex::new(ByOperation::default()),
+            unreachable_at: Mutex::new(ByOperation::default()),
         }
     }
 
@@ -371,7 +377,17 @@ impl Limits {
         let mut waited = false;
         // The fleet's shared budget first, while it answers.
         if let (Some(shared), Some(interval)) = (&self.shared, self.config.interval(operation_id)) {
-            let started = *started.get_or_insert_with(tokio::time::Instant::now);
+            let since = *started.get_or_insert_with(tokio::time::Instant::now);
+            // Known to keep to its own share too (other members may still be going alone):
+            // this client's own turn first, then the shared slot, so that the call goes out at
+            // its shared slot, the time the shared budget counts it at. Taken the other way
+            // round, calls would go out after their slots, and those slots, already counted as
+            // spent, would be granted to nobody while the late calls went out beside the next.
+            let own_turn_taken =
+                self.keeps_to_share(operation_id) && !self.lately_unreachable(operation_id);
+            if own_turn_taken {
+                self.own_turn(operation_id, &mut started, &mut waited).await;
+            }
             loop {
                 if let Some(until) = self.pause_of(operation_id) {
                     waited = true;
@@ -393,16 +409,10 @@ impl Limits {
                             self.keep_to_share(operation_id, now, keep_to_share);
                         }
                         tokio::time::sleep_until(slot).await;
-                        let lately_alone = self
-                            .keep_to_share_until
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .get(operation_id)
-                            .is_some_and(|until| *until > tokio::time::Instant::now());
-                        if !lately_alone {
-                            return Ok(started.elapsed());
+                        if own_turn_taken || !self.keeps_to_share(operation_id) {
+                            return Ok(since.elapsed());
                         }
-                        // Just back: this client's own limiter too, below.
+                        // Just told to keep to its share: this client's own limiter too, below.
                         waited = true;
                         break;
                     }
@@ -420,16 +430,59 @@ impl Limits {
                     }
                     // The shared budget is unreachable: this client's own limiter decides.
                     None => {
-                        self.keep_to_share(
-                            operation_id,
-                            tokio::time::Instant::now(),
-                            BACK_FROM_ALONE,
-                        );
+                        let now = tokio::time::Instant::now();
+                        self.keep_to_share(operation_id, now, BACK_FROM_ALONE);
+                        self.unreachable_at
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(operation_id, now);
+                        if own_turn_taken {
+                            return Ok(since.elapsed());
+                        }
                         break;
                     }
                 }
             }
         }
+        self.own_turn(operation_id, &mut started, &mut waited).await;
+        Ok(match started {
+            Some(started) if waited || started.elapsed() >= Duration::from_millis(1) => {
+                started.elapsed()
+            }
+            _ => Duration::ZERO,
+        })
+    }
+
+    /// Whether `operation_id`'s calls keep to this client's own limiter as well as the shared
+    /// budget just now.
+    fn keeps_to_share(&self, operation_id: &'static str) -> bool {
+        self.keep_to_share_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(operation_id)
+            .is_some_and(|until| *until > tokio::time::Instant::now())
+    }
+
+    /// Whether the shared budget could not be reached for `operation_id` within the last
+    /// [`SHARED_RECHECK`]: it is taken for down until then.
+    fn lately_unreachable(&self, operation_id: &'static str) -> bool {
+        self.unreachable_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(operation_id)
+            .is_some_and(|at| at.elapsed() < SHARED_RECHECK)
+    }
+
+    /// Waits for `operation_id`'s turn on this client's own limiter: past any pause, callers
+    /// in arrival order, and (gone alone from a shared budget) not before this client's last
+    /// shared slot and one of its own intervals. Notes in `started` when it began waiting and
+    /// in `waited` whether it did.
+    async fn own_turn(
+        &self,
+        operation_id: &'static str,
+        started: &mut Option<tokio::time::Instant>,
+        waited: &mut bool,
+    ) {
         let lane = self.lane(operation_id);
         let _turn = match &lane {
             // Free at once only when nobody is queued (Tokio's mutex hands a released turn
@@ -445,7 +498,7 @@ impl Limits {
         };
         loop {
             if let Some(until) = self.pause_of(operation_id) {
-                waited = true;
+                *waited = true;
                 started.get_or_insert_with(tokio::time::Instant::now);
                 tokio::time::sleep_until(until).await;
                 continue;
@@ -464,7 +517,7 @@ impl Limits {
                     .map(|slot| *slot + lane.period)
                     .filter(|at| *at > tokio::time::Instant::now());
                 if let Some(at) = not_before {
-                    waited = true;
+                    *waited = true;
                     started.get_or_insert_with(tokio::time::Instant::now);
                     tokio::time::sleep_until(at).await;
                     continue;
@@ -473,7 +526,7 @@ impl Limits {
             match lane.limiter.check() {
                 Ok(()) => break,
                 Err(not_until) => {
-                    waited = true;
+                    *waited = true;
                     let now = lane.clock.now();
                     started.get_or_insert_with(tokio::time::Instant::now);
                     let wait = not_until.wait_time_from(now);
@@ -481,12 +534,6 @@ impl Limits {
                 }
             }
         }
-        Ok(match started {
-            Some(started) if waited || started.elapsed() >= Duration::from_millis(1) => {
-                started.elapsed()
-            }
-            _ => Duration::ZERO,
-        })
     }
 
     /// Keeps `operation_id`'s calls to this client's own limiter too, for `period` from `now`.
