@@ -532,15 +532,20 @@ async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
     let cluster = cluster();
     let _shared = cluster.shared().await;
     let old = RedisServer::start();
+    // Commands may take long on a loaded machine (12 clients and 3 fake servers at once): this
+    // test is about the budgets of a fleet half moved, not a slow Redis, and no member may fall
+    // back to its own limiter (each allowed 20 calls/s) for that.
     let old_store = || {
         RedisStore::open(&old.url())
             .expect("redis url")
             .with_prefix(PREFIX)
+            .with_timeout(Duration::from_secs(2))
     };
     let cluster_store = || {
         RedisStore::cluster(cluster.urls())
             .expect("cluster urls")
             .with_prefix(PREFIX)
+            .with_timeout(Duration::from_secs(2))
     };
     let migrating_store = || {
         cluster_store()
@@ -578,26 +583,27 @@ async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
         (answered, mock.counters())
     }
 
-    // The three fleets run at once: each has its own fake server, so its own keys.
-    let (doubled, step_one, step_two) = tokio::join!(
-        // Half the fleet still on the one Redis, half moved to the cluster without
-        // migrating_from: a budget each, and DingTalk throttles. (What the two steps prevent.)
-        run([old_store(), old_store(), cluster_store(), cluster_store()]),
-        // Step one: half still on the one Redis, half moving.
-        run([
-            old_store(),
-            old_store(),
-            migrating_store(),
-            migrating_store()
-        ]),
-        // Step two: half moving, half on the cluster alone.
-        run([
-            migrating_store(),
-            migrating_store(),
-            cluster_store(),
-            cluster_store(),
-        ]),
-    );
+    // One fleet after the other, each with its own fake server (so its own keys): run at once,
+    // their 12 clients starved each other on two cores and calls went out late, bunched.
+    // Half the fleet still on the one Redis, half moved to the cluster without
+    // migrating_from: a budget each, and DingTalk throttles. (What the two steps prevent.)
+    let doubled = run([old_store(), old_store(), cluster_store(), cluster_store()]).await;
+    // Step one: half still on the one Redis, half moving.
+    let step_one = run([
+        old_store(),
+        old_store(),
+        migrating_store(),
+        migrating_store(),
+    ])
+    .await;
+    // Step two: half moving, half on the cluster alone.
+    let step_two = run([
+        migrating_store(),
+        migrating_store(),
+        cluster_store(),
+        cluster_store(),
+    ])
+    .await;
     let (doubled, step_one, (step_two_answered, step_two)) = (doubled.1, step_one, step_two);
     assert!(doubled.qps_throttled > 0, "{doubled:?}");
     let (step_one_answered, step_one) = step_one;
