@@ -668,12 +668,7 @@ impl ClientBuilder {
     /// alone. The URL is checked by [`build`](Self::build); see [`RedisStore`](crate::RedisStore).
     #[cfg(feature = "redis")]
     pub fn redis(mut self, url: impl Into<String>) -> Self {
-        let (prefix, timeout) = match self.redis.take() {
-            Some(RedisSetting::Url {
-                prefix, timeout, ..
-            }) => (prefix, timeout),
-            _ => (None, None),
-        };
+        let (prefix, timeout) = self.take_redis_options();
         self.redis = Some(RedisSetting::Url {
             url: url.into(),
             cluster: None,
@@ -681,6 +676,17 @@ impl ClientBuilder {
             timeout,
         });
         self
+    }
+
+    /// The prefix and timeout already set for a Redis URL, kept when the URL is set again.
+    #[cfg(feature = "redis")]
+    fn take_redis_options(&mut self) -> (Option<String>, Option<Duration>) {
+        match self.redis.take() {
+            Some(RedisSetting::Url {
+                prefix, timeout, ..
+            }) => (prefix, timeout),
+            _ => (None, None),
+        }
     }
 
     /// Joins a fleet through the Redis Cluster reached at `urls` (one or more of its nodes,
@@ -694,12 +700,7 @@ impl ClientBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let (prefix, timeout) = match self.redis.take() {
-            Some(RedisSetting::Url {
-                prefix, timeout, ..
-            }) => (prefix, timeout),
-            _ => (None, None),
-        };
+        let (prefix, timeout) = self.take_redis_options();
         self.redis = Some(RedisSetting::Url {
             url: String::new(),
             cluster: Some(urls.into_iter().map(Into::into).collect()),

@@ -319,25 +319,14 @@ impl RedisStore {
                     .to_string(),
             ));
         }
-        Ok(Self {
-            inner: Arc::new(Inner {
-                backend: Backend::Single(Box::new(client)),
-                tls: redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: None,
-                },
-                shown,
-                prefix: DEFAULT_REDIS_PREFIX.to_string(),
-                timeout: DEFAULT_REDIS_TIMEOUT,
-                ip_limit: Some(IpLimit::DINGTALK),
-                egress: DEFAULT_EGRESS.to_string(),
-                connection: Mutex::new(None),
-                egress_apps: Mutex::new(1),
-                migrating_from: None,
-                cluster_keys: false,
-                down_until: Mutex::new(None),
-            }),
-        })
+        Ok(Self::with_defaults(
+            Backend::Single(Box::new(client)),
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: None,
+            },
+            shown,
+        ))
     }
 
     /// A store on the Redis Cluster reached through `urls` (one or more of its nodes, the
@@ -394,25 +383,14 @@ impl RedisStore {
             root_cert: None,
         };
         let client = cluster_client(&nodes, None)?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                backend: Backend::Cluster {
-                    nodes,
-                    client: Box::new(client),
-                },
-                tls,
-                shown,
-                prefix: DEFAULT_REDIS_PREFIX.to_string(),
-                timeout: DEFAULT_REDIS_TIMEOUT,
-                ip_limit: Some(IpLimit::DINGTALK),
-                egress: DEFAULT_EGRESS.to_string(),
-                connection: Mutex::new(None),
-                egress_apps: Mutex::new(1),
-                migrating_from: None,
-                cluster_keys: false,
-                down_until: Mutex::new(None),
-            }),
-        })
+        Ok(Self::with_defaults(
+            Backend::Cluster {
+                nodes,
+                client: Box::new(client),
+            },
+            tls,
+            shown,
+        ))
     }
 
     /// While a fleet moves from one Redis (`old`, with today's key names) onto this cluster:
@@ -656,6 +634,28 @@ impl RedisStore {
             inner.backend = backend;
             inner.tls = tls;
         }))
+    }
+
+    /// A store on `backend` with every setting at its default (prefix, timeout, DingTalk's IP
+    /// window, the default egress), as [`open`](Self::open) and [`cluster`](Self::cluster)
+    /// make it.
+    fn with_defaults(backend: Backend, tls: redis::TlsCertificates, shown: String) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                backend,
+                tls,
+                shown,
+                prefix: DEFAULT_REDIS_PREFIX.to_string(),
+                timeout: DEFAULT_REDIS_TIMEOUT,
+                ip_limit: Some(IpLimit::DINGTALK),
+                egress: DEFAULT_EGRESS.to_string(),
+                connection: Mutex::new(None),
+                egress_apps: Mutex::new(1),
+                migrating_from: None,
+                cluster_keys: false,
+                down_until: Mutex::new(None),
+            }),
+        }
     }
 
     fn rebuilt(self, change: impl FnOnce(&mut Inner)) -> Self {
