@@ -16,12 +16,62 @@ use syn::{FnArg, ImplItem, Item, Pat, Type};
 
 use crate::{CodegenError, spec_error};
 
-/// The dispatch module's items, for the client `client` generated from `spec`.
-pub(crate) fn dispatch(
-    spec: &OpenAPI,
+/// How an argument is handed to the generated method, once decoded into its owned type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// `&str` ← `String`, `&T` ← `T`: by reference.
+    Ref,
+    /// `Option<&str>` ← `Option<String>`: `x.as_deref()`.
+    AsDeref,
+    /// `Option<&T>` ← `Option<T>`: `x.as_ref()`.
+    AsRef,
+    /// Anything else (numbers, `Option<i64>`, …): by value.
+    Value,
+}
+
+/// One argument of a generated method: its Rust name, the spec's name (`body` for the
+/// request body), where it goes, the owned type it decodes into and how it is passed.
+pub(crate) struct Arg {
+    pub(crate) ident: syn::Ident,
+    pub(crate) spec_name: String,
+    /// `path`, `query`, … or `body`.
+    pub(crate) location: &'static str,
+    pub(crate) owned: TokenStream,
+    pub(crate) pass: Pass,
+}
+
+impl Arg {
+    /// The expression that passes the decoded value (a local named after the argument);
+    /// `borrowed`: the local already is a reference to it.
+    pub(crate) fn passed(&self, borrowed: bool) -> TokenStream {
+        let arg = &self.ident;
+        match self.pass {
+            Pass::Ref if borrowed => quote!(#arg),
+            Pass::Ref => quote!(&#arg),
+            Pass::AsDeref => quote!(#arg.as_deref()),
+            Pass::AsRef => quote!(#arg.as_ref()),
+            Pass::Value => quote!(#arg),
+        }
+    }
+}
+
+/// One operation of the spec and the generated method that sends it.
+pub(crate) struct Call<'a> {
+    pub(crate) id: String,
+    pub(crate) method: &'a str,
+    pub(crate) operation: &'a openapiv3::Operation,
+    pub(crate) method_ident: syn::Ident,
+    pub(crate) args: Vec<Arg>,
+}
+
+/// Every operation of `spec` (in the spec's order) with the method of the generated `client`
+/// that sends it and that method's arguments. Shared by the test dispatch and the facade's
+/// `Client::call` (`call.rs`), so the two cannot disagree on how an argument decodes.
+pub(crate) fn calls<'a>(
+    spec: &'a OpenAPI,
     client: &syn::File,
     path: &std::path::Path,
-) -> Result<TokenStream, CodegenError> {
+) -> Result<Vec<Call<'a>>, CodegenError> {
     let methods: Vec<&syn::ImplItemFn> = client
         .items
         .iter()
@@ -36,9 +86,8 @@ pub(crate) fn dispatch(
         })
         .collect();
 
-    let mut ids = Vec::new();
-    let mut arms = Vec::new();
-    for (_, _, operation) in spec.operations() {
+    let mut calls = Vec::new();
+    for (_, http_method, operation) in spec.operations() {
         let Some(id) = operation.operation_id.as_deref() else {
             continue;
         };
@@ -49,8 +98,7 @@ pub(crate) fn dispatch(
                 format!("operation `{id}`: the generated client has no method `{method_name}`"),
             ));
         };
-        let mut bindings = Vec::new();
-        let mut call_args = Vec::new();
+        let mut args = Vec::new();
         for input in &method.sig.inputs {
             let FnArg::Typed(input) = input else { continue };
             let Pat::Ident(arg) = &*input.pat else {
@@ -61,8 +109,8 @@ pub(crate) fn dispatch(
                 ));
             };
             let arg = &arg.ident;
-            let spec_name = if arg == "body" {
-                "body".to_string()
+            let (spec_name, location) = if arg == "body" {
+                ("body".to_string(), "body")
             } else {
                 parameter_named(&operation.parameters, &arg.to_string()).ok_or_else(|| {
                     unsupported(
@@ -72,18 +120,49 @@ pub(crate) fn dispatch(
                     )
                 })?
             };
-            let (owned, pass) = owned_type(&input.ty, arg);
-            bindings.push(quote! { let #arg: #owned = arg(args, #spec_name)?; });
-            call_args.push(pass);
+            let (owned, pass) = owned_type(&input.ty);
+            args.push(Arg {
+                ident: arg.clone(),
+                spec_name,
+                location,
+                owned,
+                pass,
+            });
         }
-        let method_ident = format_ident!("{method_name}");
+        calls.push(Call {
+            id: id.to_string(),
+            method: http_method,
+            operation,
+            method_ident: format_ident!("{method_name}"),
+            args,
+        });
+    }
+    Ok(calls)
+}
+
+/// The dispatch module's items, for the client `client` generated from `spec`.
+pub(crate) fn dispatch(
+    spec: &OpenAPI,
+    client: &syn::File,
+    path: &std::path::Path,
+) -> Result<TokenStream, CodegenError> {
+    let mut ids = Vec::new();
+    let mut arms = Vec::new();
+    for call in calls(spec, client, path)? {
+        let id = &call.id;
+        let bindings = call.args.iter().map(|arg| {
+            let (ident, owned, spec_name) = (&arg.ident, &arg.owned, &arg.spec_name);
+            quote! { let #ident: #owned = arg(args, #spec_name)?; }
+        });
+        let call_args = call.args.iter().map(|arg| arg.passed(false));
+        let method_ident = &call.method_ident;
         arms.push(quote! {
             #id => {
                 #(#bindings)*
                 Ok(client.#method_ident(#(#call_args),*).await.map(drop).map_err(|e| e.to_string()))
             }
         });
-        ids.push(id.to_string());
+        ids.push(call.id.clone());
     }
 
     Ok(quote! {
@@ -121,12 +200,21 @@ pub(crate) fn dispatch(
     })
 }
 
-/// The spec name of the parameter progenitor calls `rust_name`.
-fn parameter_named(parameters: &[ReferenceOr<Parameter>], rust_name: &str) -> Option<String> {
+/// The spec name and location of the parameter progenitor calls `rust_name`.
+fn parameter_named(
+    parameters: &[ReferenceOr<Parameter>],
+    rust_name: &str,
+) -> Option<(String, &'static str)> {
     parameters.iter().find_map(|parameter| match parameter {
         ReferenceOr::Item(parameter) => {
             let name = &parameter.parameter_data_ref().name;
-            (name.to_snake_case() == rust_name).then(|| name.clone())
+            let location = match parameter {
+                Parameter::Path { .. } => "path",
+                Parameter::Query { .. } => "query",
+                Parameter::Header { .. } => "header",
+                Parameter::Cookie { .. } => "cookie",
+            };
+            (name.to_snake_case() == rust_name).then(|| (name.clone(), location))
         }
         ReferenceOr::Reference { .. } => None,
     })
@@ -135,22 +223,22 @@ fn parameter_named(parameters: &[ReferenceOr<Parameter>], rust_name: &str) -> Op
 /// The owned type to decode an argument into, and how to pass it to the method:
 /// `&str` ← `String` (`&x`), `&T` ← `T` (`&x`), `Option<&str>` ← `Option<String>`
 /// (`x.as_deref()`), `Option<&T>` ← `Option<T>` (`x.as_ref()`), anything else by value.
-fn owned_type(ty: &Type, arg: &syn::Ident) -> (TokenStream, TokenStream) {
+fn owned_type(ty: &Type) -> (TokenStream, Pass) {
     if let Type::Reference(reference) = ty {
         let elem = &reference.elem;
         if is_str(elem) {
-            return (quote!(String), quote!(&#arg));
+            return (quote!(String), Pass::Ref);
         }
-        return (quote!(#elem), quote!(&#arg));
+        return (quote!(#elem), Pass::Ref);
     }
     if let Some(Type::Reference(reference)) = option_inner(ty) {
         let elem = &reference.elem;
         if is_str(elem) {
-            return (quote!(Option<String>), quote!(#arg.as_deref()));
+            return (quote!(Option<String>), Pass::AsDeref);
         }
-        return (quote!(Option<#elem>), quote!(#arg.as_ref()));
+        return (quote!(Option<#elem>), Pass::AsRef);
     }
-    (quote!(#ty), quote!(#arg))
+    (quote!(#ty), Pass::Value)
 }
 
 fn is_str(ty: &Type) -> bool {

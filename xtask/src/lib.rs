@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 
+mod call;
 pub mod digest;
 mod dispatch;
 mod error_codes;
@@ -31,13 +32,17 @@ pub const FACADE_MODEL_PATH: &str = "crates/dingtalk-conference/src/model/genera
 /// The facade's `ErrorCode` (its variants, `from_wire`, `as_str`, `is_throttling`, `is_final`,
 /// `hint`), from the spec's `components.x-error-codes`, relative to the workspace root.
 pub const ERROR_CODES_PATH: &str = "crates/dingtalk-conference/src/error/code_generated.rs";
+/// The facade's `Client::call` dispatch: operationId → the typed method, run through the
+/// pipeline, relative to the workspace root.
+pub const CALL_PATH: &str = "crates/dingtalk-conference/src/ops/call_generated.rs";
 /// Every file `cargo xtask codegen` writes, in the order [`generate_all_from_str`] returns them.
-pub const OUTPUT_PATHS: [&str; 5] = [
+pub const OUTPUT_PATHS: [&str; 6] = [
     OUTPUT_PATH,
     CONSTANTS_PATH,
     DISPATCH_PATH,
     FACADE_MODEL_PATH,
     ERROR_CODES_PATH,
+    CALL_PATH,
 ];
 /// The command that regenerates [`OUTPUT_PATH`]; error messages name it.
 pub const CODEGEN_COMMAND: &str = "cargo xtask codegen";
@@ -144,7 +149,7 @@ pub struct GeneratedFile {
 }
 
 /// Generates every file ([`OUTPUT_PATHS`]) from spec text: the client, the constants module,
-/// the tests' dispatch, the facade's model and its `ErrorCode`.
+/// the tests' dispatch, the facade's model, its `ErrorCode` and its `Client::call` dispatch.
 pub fn generate_all_from_str(
     text: &str,
     spec_name: &str,
@@ -156,6 +161,7 @@ pub fn generate_all_from_str(
     let dispatch = format_file(dispatch::dispatch(&spec, &client, &path)?, spec_name)?;
     let model = format_file(facade::model(&spec, &path)?, spec_name)?;
     let error_codes = format_file(error_codes::error_code(&spec, &path)?, spec_name)?;
+    let call = format_file(call::call(&spec, &client, &path)?, spec_name)?;
     Ok(vec![
         GeneratedFile {
             path: OUTPUT_PATH,
@@ -176,6 +182,10 @@ pub fn generate_all_from_str(
         GeneratedFile {
             path: ERROR_CODES_PATH,
             text: error_codes,
+        },
+        GeneratedFile {
+            path: CALL_PATH,
+            text: call,
         },
     ])
 }

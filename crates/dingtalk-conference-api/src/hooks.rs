@@ -62,6 +62,8 @@ pub struct RequestContext {
     timeout: Option<Duration>,
     max_response_bytes: usize,
     record: Arc<Mutex<Option<Seen>>>,
+    /// Set by [`RequestContext::keeping_body`]: where the body of the response is kept.
+    kept: Option<Arc<Mutex<Option<Bytes>>>>,
 }
 
 /// What the hooks kept of a response: for a success whose body passed through, only its status
@@ -123,6 +125,7 @@ impl RequestContext {
             timeout: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             record: Arc::default(),
+            kept: None,
         }
     }
 
@@ -157,6 +160,25 @@ impl RequestContext {
     pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
         self
+    }
+
+    /// Keeps the body of the response, as received, for [`RequestContext::kept_body`] (a
+    /// body over the limit is not kept). For callers that show the answer exactly as DingTalk
+    /// sent it beside its decoded form; other calls pay nothing for it. The body may hold a
+    /// secret (the token operations' answers): whoever reads it must not log it.
+    pub fn keeping_body(mut self) -> Self {
+        self.kept = Some(Arc::default());
+        self
+    }
+
+    /// The body of the last response seen through this context (or a clone of it), as
+    /// received, if it was built with [`RequestContext::keeping_body`].
+    pub fn kept_body(&self) -> Option<Bytes> {
+        self.kept
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// What the last response seen through this context (or a clone of it) looked like.
@@ -239,7 +261,8 @@ pub async fn decode<T: serde::de::DeserializeOwned, E>(
 ///
 /// A body whose `Content-Length` is within the limit passes through untouched (hyper refuses
 /// more bytes than declared), so the common case costs nothing. A body declared larger is
-/// dropped unread; one of unknown length is read here up to the limit. In both of those cases
+/// dropped unread; one of unknown length (or any, for a context [keeping its
+/// body](RequestContext::keeping_body)) is read here up to the limit. In those cases
 /// the generated code gets a rebuilt response, empty if the limit was exceeded, and the record
 /// says why.
 async fn read_bounded(
@@ -255,7 +278,7 @@ async fn read_bounded(
         body_limit_exceeded: exceeded.then_some(limit),
     };
 
-    if declared.is_some_and(|len| len <= limit as u64) {
+    if declared.is_some_and(|len| len <= limit as u64) && context.kept.is_none() {
         // A success answer that fails to decode needs only its request id for the error;
         // keeping just that spares every call a copy of all the headers.
         context.set_seen(if status.is_success() {
@@ -269,7 +292,7 @@ async fn read_bounded(
         return Ok(response);
     }
 
-    let mut exceeded = declared.is_some();
+    let mut exceeded = declared.is_some_and(|len| len > limit as u64);
     let mut body = BytesMut::new();
     if !exceeded {
         while let Some(chunk) = response.chunk().await? {
@@ -280,12 +303,12 @@ async fn read_bounded(
             body.extend_from_slice(&chunk);
         }
     }
+    let body = if exceeded { Bytes::new() } else { body.freeze() };
+    if let Some(kept) = &context.kept {
+        *kept.lock().unwrap_or_else(PoisonError::into_inner) = (!exceeded).then(|| body.clone());
+    }
     let meta = record(response.headers(), exceeded);
-    let mut rebuilt = http::Response::new(if exceeded {
-        Bytes::new()
-    } else {
-        body.freeze()
-    });
+    let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = response.version();
     *rebuilt.headers_mut() = meta.headers.clone();

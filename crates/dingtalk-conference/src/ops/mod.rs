@@ -7,12 +7,15 @@
 //! reads the modules' sources and refuses a spec operation that is neither wrapped nor listed
 //! in [`UNWRAPPED_OPERATIONS`].
 
+mod call;
+mod call_generated;
 mod conference_info;
 mod conferences;
 mod members;
 pub(crate) mod paging;
 mod recordings;
 
+pub use call::Answer;
 pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, NewConference};
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 

@@ -53,6 +53,9 @@ pub(crate) struct Operation {
     /// The spec's `operationId`: the name in traces, metrics and rate limits.
     pub(crate) id: &'static str,
     pub(crate) kind: Kind,
+    /// Whether it is sent with an access token; `false` for the token operations themselves
+    /// (`security: []`), which take their credentials in the body.
+    pub(crate) authenticated: bool,
 }
 
 impl Operation {
@@ -61,6 +64,7 @@ impl Operation {
         Self {
             id,
             kind: Kind::Read,
+            authenticated: true,
         }
     }
 
@@ -69,6 +73,15 @@ impl Operation {
         Self {
             id,
             kind: Kind::Write { retry_safe },
+            authenticated: true,
+        }
+    }
+
+    /// The same operation, sent without an access token (no token is fetched for it).
+    pub(crate) const fn unauthenticated(self) -> Self {
+        Self {
+            authenticated: false,
+            ..self
         }
     }
 }
@@ -273,7 +286,7 @@ impl Client {
             attempt += 1;
             span.record("attempt", attempt);
             let outcome = match self.admit(operation, deadline, attempt).await {
-                Ok(token) => self.send(send, token).await,
+                Ok(token) => self.send(operation, send, token).await,
                 Err(error) => Err(Failed { error, token: None }),
             };
             let Failed { error, token } = match outcome {
@@ -287,7 +300,7 @@ impl Client {
                 operation,
                 policy::Failure::of(&error),
                 history,
-                self.inner.tokens.is_replaceable(),
+                operation.authenticated && self.inner.tokens.is_replaceable(),
                 delay,
                 deadline.time_left(),
             );
@@ -334,8 +347,11 @@ impl Client {
         operation: &'static Operation,
         deadline: Deadline,
         attempt: u32,
-    ) -> Result<CachedToken, Error> {
-        let mut token = self.inner.tokens.get().await?;
+    ) -> Result<Option<CachedToken>, Error> {
+        let mut token = match operation.authenticated {
+            true => Some(self.inner.tokens.get().await?),
+            false => None,
+        };
         let mut waited = Duration::ZERO;
         loop {
             // A slot further than the deadline is never reserved, and a call that cannot
@@ -348,8 +364,11 @@ impl Client {
             // The wait may have outlasted the token's refresh margin; the cache answers at
             // once if it did not. If it made this call wait for a new token instead, the
             // slot has passed unused: a new one, rather than a burst with the calls on time.
+            if !operation.authenticated {
+                break;
+            }
             let asked = Instant::now();
-            token = self.inner.tokens.get().await?;
+            token = Some(self.inner.tokens.get().await?);
             if asked.elapsed() < SLOT_MISSED_AFTER {
                 break;
             }
@@ -371,21 +390,25 @@ impl Client {
         Ok(token)
     }
 
-    /// Sends one attempt with `token`.
+    /// Sends one attempt with `token` (none for an unauthenticated operation).
     async fn send<T, F, Fut>(
         &self,
+        operation: &'static Operation,
         send: &F,
-        token: CachedToken,
+        token: Option<CachedToken>,
     ) -> Result<ResponseValue<T>, Failed>
     where
         F: Fn(RequestContext) -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, ApiCallError>>,
     {
-        let context = self
-            .inner
-            .endpoint
-            .context()
-            .with_access_token_header(token.header.clone());
+        let context = match &token {
+            Some(token) => self
+                .inner
+                .endpoint
+                .context()
+                .with_access_token_header(token.header.clone()),
+            None => self.inner.endpoint.context(),
+        };
         match send(context.clone()).await {
             Ok(response) => {
                 let span = tracing::Span::current();
@@ -398,8 +421,9 @@ impl Client {
                 Ok(response)
             }
             Err(e) => Err(Failed {
-                error: Error::from_api(e, context.response_meta(), false).await,
-                token: Some(token),
+                // A token operation's answer may hold credentials: its body is never quoted.
+                error: Error::from_api(e, context.response_meta(), !operation.authenticated).await,
+                token,
             }),
         }
     }
