@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 
 mod call;
+mod cli_api;
 pub mod digest;
 mod dispatch;
 mod error_codes;
@@ -35,14 +36,17 @@ pub const ERROR_CODES_PATH: &str = "crates/dingtalk-conference/src/error/code_ge
 /// The facade's `Client::call` dispatch: operationId → the typed method, run through the
 /// pipeline, relative to the workspace root.
 pub const CALL_PATH: &str = "crates/dingtalk-conference/src/ops/call_generated.rs";
+/// The CLI's `api` command tree (one data row per operation), relative to the workspace root.
+pub const CLI_API_PATH: &str = "crates/dingtalk-conference-cli/src/commands/api_generated.rs";
 /// Every file `cargo xtask codegen` writes, in the order [`generate_all_from_str`] returns them.
-pub const OUTPUT_PATHS: [&str; 6] = [
+pub const OUTPUT_PATHS: [&str; 7] = [
     OUTPUT_PATH,
     CONSTANTS_PATH,
     DISPATCH_PATH,
     FACADE_MODEL_PATH,
     ERROR_CODES_PATH,
     CALL_PATH,
+    CLI_API_PATH,
 ];
 /// The command that regenerates [`OUTPUT_PATH`]; error messages name it.
 pub const CODEGEN_COMMAND: &str = "cargo xtask codegen";
@@ -149,7 +153,8 @@ pub struct GeneratedFile {
 }
 
 /// Generates every file ([`OUTPUT_PATHS`]) from spec text: the client, the constants module,
-/// the tests' dispatch, the facade's model, its `ErrorCode` and its `Client::call` dispatch.
+/// the tests' dispatch, the facade's model, its `ErrorCode`, its `Client::call` dispatch and the CLI's `api`
+/// command tree.
 pub fn generate_all_from_str(
     text: &str,
     spec_name: &str,
@@ -162,6 +167,7 @@ pub fn generate_all_from_str(
     let model = format_file(facade::model(&spec, &path)?, spec_name)?;
     let error_codes = format_file(error_codes::error_code(&spec, &path)?, spec_name)?;
     let call = format_file(call::call(&spec, &client, &path)?, spec_name)?;
+    let cli_api = format_file(cli_api::cli_api(&spec, &path)?, spec_name)?;
     Ok(vec![
         GeneratedFile {
             path: OUTPUT_PATH,
@@ -186,6 +192,10 @@ pub fn generate_all_from_str(
         GeneratedFile {
             path: CALL_PATH,
             text: call,
+        },
+        GeneratedFile {
+            path: CLI_API_PATH,
+            text: cli_api,
         },
     ])
 }

@@ -6,6 +6,8 @@
 //! A command writes its results to [`Output`] (stdout) as they come and its progress and notes
 //! to stderr ([`crate::say`]); errors go back to `main` as a [`Failure`].
 
+mod api;
+mod api_generated;
 mod conferences;
 mod members;
 mod recordings;
@@ -41,6 +43,9 @@ pub(crate) enum Command {
     /// The access token.
     #[command(flatten)]
     Token(token::Token),
+    /// Any operation of the spec by its operationId.
+    #[command(flatten)]
+    Api(api::Api),
 }
 
 /// Runs `command`, writing its results to `cx.out`.
@@ -51,6 +56,7 @@ pub(crate) async fn run(command: &Command, cx: &mut Context<'_>) -> Result<(), F
         Command::Watch(command) => command.run(cx).await,
         Command::Recordings(command) => command.run(cx).await,
         Command::Token(command) => command.run(cx).await,
+        Command::Api(command) => command.run(cx).await,
     }
 }
 

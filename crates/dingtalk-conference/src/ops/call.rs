@@ -117,11 +117,30 @@ pub(super) fn arg<T: serde::de::DeserializeOwned>(
 ) -> Result<T, Error> {
     match args.get(name) {
         Some(value) => T::deserialize(value).map_err(|e| {
-            Error::InvalidInput(format!("{name}: {}", crate::text::shown(&e.to_string())))
+            let message = without_values(&e.to_string());
+            Error::InvalidInput(format!("{name}: {}", crate::text::shown(&message)))
         }),
         None => T::deserialize(&Value::Null)
             .map_err(|_| Error::InvalidInput(format!("{name} is required"))),
     }
+}
+
+/// serde's message without the values it quotes (`invalid type: string "…"`): a body may
+/// hold a secret in the wrong place. Field names, which it quotes with backticks, stay.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Refuses an argument `operation_id` does not take: a misspelt name would otherwise be
@@ -186,6 +205,8 @@ mod tests {
         assert!(error.to_string().contains("n: "), "{error}");
         let error = arg::<String>(&args, "absent").expect_err("required");
         assert!(error.to_string().contains("absent is required"), "{error}");
+        let error = arg::<i64>(&args, "s").expect_err("a string");
+        assert!(!error.to_string().contains("\"a\""), "{error}");
         let error = only("op", &args, &["s"]).expect_err("n is unknown");
         assert!(error.to_string().contains("takes no argument"), "{error}");
     }
