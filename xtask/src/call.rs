@@ -100,11 +100,12 @@ pub(crate) fn call(
         };
         let names = call.args.iter().map(|arg| arg.spec_name.as_str());
         let bindings = call.args.iter().map(|arg| {
-            let (ident, owned, spec_name) = (&arg.ident, &arg.owned, &arg.spec_name);
+            let (ident, spec_name) = (&arg.ident, &arg.spec_name);
+            let decoded = arg.decoded();
             let check = (arg.location == "path" && arg.pass == Pass::Ref)
                 .then(|| quote! { check_path_parameter(#spec_name, &#ident)?; });
             quote! {
-                let #ident: #owned = arg(args, #spec_name)?;
+                #decoded
                 #check
             }
         });
@@ -136,7 +137,7 @@ pub(crate) fn call(
                         let context = context.keeping_body();
                         let api = self.endpoint().api(context.clone());
                         #(#borrows)*
-                        async move { fetched(api.#method_ident(#(#passed),*).await?, &context) }
+                        async move { Ok(fetched(api.#method_ident(#(#passed),*).await?, &context)) }
                     })
                     .await?;
                 answer.into_inner().answer()

@@ -41,6 +41,13 @@ pub(crate) struct Arg {
 }
 
 impl Arg {
+    /// `let <arg>: <owned type> = arg(args, "<spec name>")?;`: the argument decoded by a
+    /// function `arg` of the generated module.
+    pub(crate) fn decoded(&self) -> TokenStream {
+        let (ident, owned, spec_name) = (&self.ident, &self.owned, &self.spec_name);
+        quote! { let #ident: #owned = arg(args, #spec_name)?; }
+    }
+
     /// The expression that passes the decoded value (a local named after the argument);
     /// `borrowed`: the local already is a reference to it.
     pub(crate) fn passed(&self, borrowed: bool) -> TokenStream {
@@ -150,10 +157,7 @@ pub(crate) fn dispatch(
     let mut arms = Vec::new();
     for call in calls(spec, client, path)? {
         let id = &call.id;
-        let bindings = call.args.iter().map(|arg| {
-            let (ident, owned, spec_name) = (&arg.ident, &arg.owned, &arg.spec_name);
-            quote! { let #ident: #owned = arg(args, #spec_name)?; }
-        });
+        let bindings = call.args.iter().map(Arg::decoded);
         let call_args = call.args.iter().map(|arg| arg.passed(false));
         let method_ident = &call.method_ident;
         arms.push(quote! {

@@ -303,7 +303,11 @@ async fn read_bounded(
             body.extend_from_slice(&chunk);
         }
     }
-    let body = if exceeded { Bytes::new() } else { body.freeze() };
+    let body = if exceeded {
+        Bytes::new()
+    } else {
+        body.freeze()
+    };
     if let Some(kept) = &context.kept {
         *kept.lock().unwrap_or_else(PoisonError::into_inner) = (!exceeded).then(|| body.clone());
     }

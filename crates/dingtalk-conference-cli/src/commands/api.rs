@@ -177,16 +177,10 @@ fn operation_command(operation: &'static ApiOperation) -> Command {
                 "\n  {}  {}, {}: {}",
                 field.name,
                 field.type_name,
-                if field.required {
-                    "required"
-                } else {
-                    "optional"
-                },
+                presence(field.required),
                 field.description
             );
-            for (value, meaning) in field.values {
-                let _ = write!(long_about, "\n      {value}  {meaning}");
-            }
+            write_values(&mut long_about, field.values, "      ", "  ");
         }
     }
     let mut command = Command::new(operation.id)
@@ -215,19 +209,13 @@ fn operation_command(operation: &'static ApiOperation) -> Command {
 
 fn parameter_arg(parameter: &'static ApiParameter) -> Arg {
     let mut help = format!(
-        "{} [{}, {} {}]",
+        "{} [{}, {}, {}]",
         parameter.description,
         parameter.type_name,
-        if parameter.required {
-            "required,"
-        } else {
-            "optional,"
-        },
+        presence(parameter.required),
         parameter.location
     );
-    for (value, meaning) in parameter.values {
-        let _ = write!(help, "\n  {value}: {meaning}");
-    }
+    write_values(&mut help, parameter.values, "  ", ": ");
     let arg = Arg::new(parameter.name)
         .long(parameter.flag)
         .value_name(value_name(parameter.kind))
@@ -240,6 +228,17 @@ fn parameter_arg(parameter: &'static ApiParameter) -> Arg {
         }
         ValueKind::Number => arg.value_parser(clap::value_parser!(f64)),
         ValueKind::Boolean => arg.value_parser(clap::value_parser!(bool)),
+    }
+}
+
+fn presence(required: bool) -> &'static str {
+    if required { "required" } else { "optional" }
+}
+
+/// One line per value and its meaning, each after `indent`, the two parted by `between`.
+fn write_values(out: &mut String, values: &[(&str, &str)], indent: &str, between: &str) {
+    for (value, meaning) in values {
+        let _ = write!(out, "\n{indent}{value}{between}{meaning}");
     }
 }
 

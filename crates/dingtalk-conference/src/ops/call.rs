@@ -8,7 +8,6 @@ use dingtalk_conference_api::{RequestContext, ResponseValue};
 use serde_json::{Map, Value};
 
 use super::call_generated::OPERATION_IDS;
-use crate::pipeline::ApiCallError;
 use crate::{Client, Error};
 
 /// What [`Client::call`] got back: DingTalk's answer decoded through the generated client's
@@ -103,10 +102,11 @@ impl Fetched {
 pub(super) fn fetched<T: serde::Serialize>(
     response: ResponseValue<T>,
     context: &RequestContext,
-) -> Result<ResponseValue<Fetched>, ApiCallError> {
+) -> ResponseValue<Fetched> {
     let json = serde_json::to_value(&*response).map_err(|e| e.to_string());
     let raw = context.kept_body().map(|body| body.to_vec());
-    response.map(|_| Fetched { json, raw })
+    let Ok(fetched) = response.map::<_, _, std::convert::Infallible>(|_| Fetched { json, raw });
+    fetched
 }
 
 /// Argument `name` of `args`, decoded into the generated method's type; absent is `null`
@@ -223,7 +223,6 @@ mod tests {
         );
         let context = RequestContext::new();
         let answer = fetched(response, &context)
-            .expect("fetched")
             .into_inner()
             .answer()
             .expect("an answer");

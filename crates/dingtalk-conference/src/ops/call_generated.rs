@@ -53,15 +53,17 @@ impl Client {
                             let room_code = &room_code;
                             let next_token = &next_token;
                             async move {
-                                fetched(
-                                    api
-                                        .query_conference_info_by_room_code(
-                                            room_code,
-                                            max_results,
-                                            next_token.as_deref(),
-                                        )
-                                        .await?,
-                                    &context,
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_conference_info_by_room_code(
+                                                room_code,
+                                                max_results,
+                                                next_token.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
                                 )
                             }
                         },
@@ -86,7 +88,9 @@ impl Client {
                             let api = self.endpoint().api(context.clone());
                             let body = &body;
                             async move {
-                                fetched(api.create_video_conference(body).await?, &context)
+                                Ok(
+                                    fetched(api.create_video_conference(body).await?, &context),
+                                )
                             }
                         },
                     )
@@ -110,9 +114,11 @@ impl Client {
                             let api = self.endpoint().api(context.clone());
                             let body = &body;
                             async move {
-                                fetched(
-                                    api.query_conference_info_batch(body).await?,
-                                    &context,
+                                Ok(
+                                    fetched(
+                                        api.query_conference_info_batch(body).await?,
+                                        &context,
+                                    ),
                                 )
                             }
                         },
@@ -135,9 +141,11 @@ impl Client {
                             let api = self.endpoint().api(context.clone());
                             let conference_id = &conference_id;
                             async move {
-                                fetched(
-                                    api.query_conference_info(conference_id).await?,
-                                    &context,
+                                Ok(
+                                    fetched(
+                                        api.query_conference_info(conference_id).await?,
+                                        &context,
+                                    ),
                                 )
                             }
                         },
@@ -165,9 +173,11 @@ impl Client {
                             let conference_id = &conference_id;
                             let union_id = &union_id;
                             async move {
-                                fetched(
-                                    api.close_video_conference(conference_id, union_id).await?,
-                                    &context,
+                                Ok(
+                                    fetched(
+                                        api.close_video_conference(conference_id, union_id).await?,
+                                        &context,
+                                    ),
                                 )
                             }
                         },
@@ -211,18 +221,20 @@ impl Client {
                             let direction = &direction;
                             let union_id = &union_id;
                             async move {
-                                fetched(
-                                    api
-                                        .query_cloud_record_text(
-                                            conference_id,
-                                            direction.as_deref(),
-                                            max_results,
-                                            next_token,
-                                            start_time,
-                                            union_id.as_deref(),
-                                        )
-                                        .await?,
-                                    &context,
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_cloud_record_text(
+                                                conference_id,
+                                                direction.as_deref(),
+                                                max_results,
+                                                next_token,
+                                                start_time,
+                                                union_id.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
                                 )
                             }
                         },
@@ -247,11 +259,13 @@ impl Client {
                             let conference_id = &conference_id;
                             let union_id = &union_id;
                             async move {
-                                fetched(
-                                    api
-                                        .query_cloud_record_video(conference_id, union_id)
-                                        .await?,
-                                    &context,
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_cloud_record_video(conference_id, union_id)
+                                            .await?,
+                                        &context,
+                                    ),
                                 )
                             }
                         },
@@ -286,16 +300,18 @@ impl Client {
                             let region_id = &region_id;
                             let union_id = &union_id;
                             async move {
-                                fetched(
-                                    api
-                                        .query_cloud_record_video_play_info(
-                                            conference_id,
-                                            media_id,
-                                            region_id,
-                                            union_id,
-                                        )
-                                        .await?,
-                                    &context,
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_cloud_record_video_play_info(
+                                                conference_id,
+                                                media_id,
+                                                region_id,
+                                                union_id,
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
                                 )
                             }
                         },
@@ -325,15 +341,17 @@ impl Client {
                             let conference_id = &conference_id;
                             let next_token = &next_token;
                             async move {
-                                fetched(
-                                    api
-                                        .query_conference_members(
-                                            conference_id,
-                                            max_results,
-                                            next_token.as_deref(),
-                                        )
-                                        .await?,
-                                    &context,
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_conference_members(
+                                                conference_id,
+                                                max_results,
+                                                next_token.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
                                 )
                             }
                         },
@@ -356,7 +374,7 @@ impl Client {
                             let api = self.endpoint().api(context.clone());
                             let body = &body;
                             async move {
-                                fetched(api.get_access_token(body).await?, &context)
+                                Ok(fetched(api.get_access_token(body).await?, &context))
                             }
                         },
                     )
@@ -381,7 +399,9 @@ impl Client {
                             let api = self.endpoint().api(context.clone());
                             let body = &body;
                             async move {
-                                fetched(api.get_corp_access_token(body).await?, &context)
+                                Ok(
+                                    fetched(api.get_corp_access_token(body).await?, &context),
+                                )
                             }
                         },
                     )
