@@ -343,7 +343,8 @@ mod tests {
         request
     }
 
-    /// The hooks' `pre` never awaits anything real: one poll finishes it.
+    /// The hooks' `pre` (and reading a body already in memory) never awaits anything real: one
+    /// poll finishes it.
     fn ready<F: Future>(future: F) -> F::Output {
         let mut future = std::pin::pin!(future);
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -351,6 +352,28 @@ mod tests {
             std::task::Poll::Ready(output) => output,
             std::task::Poll::Pending => panic!("the pre hook waited on something"),
         }
+    }
+
+    #[test]
+    fn a_context_keeping_the_body_keeps_it_as_received_and_others_keep_nothing() {
+        let body = br#"{"a":1,"notInTheSpec":true}"#;
+        let response = || reqwest::Response::from(http::Response::new(Bytes::from_static(body)));
+
+        let keeping = RequestContext::new().keeping_body();
+        let passed = ready(read_bounded(response(), &keeping)).expect("read");
+        assert_eq!(keeping.kept_body().as_deref(), Some(&body[..]));
+        // The generated code still gets the whole body to decode.
+        assert_eq!(ready(passed.bytes()).expect("the body").as_ref(), body);
+
+        let plain = RequestContext::new();
+        ready(read_bounded(response(), &plain)).expect("read");
+        assert_eq!(plain.kept_body(), None);
+
+        let small = RequestContext::new()
+            .keeping_body()
+            .with_max_response_bytes(4);
+        ready(read_bounded(response(), &small)).expect("read");
+        assert_eq!(small.kept_body(), None, "a body over the limit is not kept");
     }
 
     #[test]
