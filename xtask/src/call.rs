@@ -102,7 +102,7 @@ pub(crate) fn call(
         let bindings = call.args.iter().map(|arg| {
             let (ident, spec_name) = (&arg.ident, &arg.spec_name);
             let decoded = arg.decoded();
-            let check = (arg.location == "path" && arg.pass == Pass::Ref)
+            let check = (arg.location == "path" && arg.is_str)
                 .then(|| quote! { check_path_parameter(#spec_name, &#ident)?; });
             quote! {
                 #decoded
@@ -112,7 +112,7 @@ pub(crate) fn call(
         let subject = call
             .args
             .iter()
-            .find(|arg| arg.spec_name == "conferenceId" && arg.pass == Pass::Ref)
+            .find(|arg| arg.spec_name == "conferenceId" && arg.is_str)
             .map_or(quote!(Subject::default()), |arg| {
                 let ident = &arg.ident;
                 quote!(Subject::conference(&#ident))

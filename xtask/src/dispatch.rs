@@ -38,6 +38,8 @@ pub(crate) struct Arg {
     pub(crate) location: &'static str,
     pub(crate) owned: TokenStream,
     pub(crate) pass: Pass,
+    /// Whether it is passed as `&str` (decoded into a `String`).
+    pub(crate) is_str: bool,
 }
 
 impl Arg {
@@ -128,12 +130,15 @@ pub(crate) fn calls<'a>(
                 })?
             };
             let (owned, pass) = owned_type(&input.ty);
+            let is_str =
+                matches!(&*input.ty, Type::Reference(reference) if is_str(&reference.elem));
             args.push(Arg {
                 ident: arg.clone(),
                 spec_name,
                 location,
                 owned,
                 pass,
+                is_str,
             });
         }
         calls.push(Call {
