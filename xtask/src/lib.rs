@@ -13,6 +13,7 @@ pub mod digest;
 mod dispatch;
 mod error_codes;
 mod facade;
+mod facade_ops;
 mod facts;
 mod wire;
 
@@ -31,14 +32,22 @@ pub const FACADE_MODEL_PATH: &str = "crates/dingtalk-conference/src/model/genera
 /// The facade's `ErrorCode` (its variants, `from_wire`, `as_str`, `is_throttling`, `is_final`,
 /// `hint`), from the spec's `components.x-error-codes`, relative to the workspace root.
 pub const ERROR_CODES_PATH: &str = "crates/dingtalk-conference/src/error/code_generated.rs";
+/// The facade's operation layer (descriptors, async methods, blocking mirrors, listings) from
+/// each operation's `x-facade-op`, relative to the workspace root.
+pub const FACADE_OPS_PATH: &str = "crates/dingtalk-conference/src/ops/generated.rs";
 /// Every file `cargo xtask codegen` writes, in the order [`generate_all_from_str`] returns them.
-pub const OUTPUT_PATHS: [&str; 5] = [
+pub const OUTPUT_PATHS: [&str; 6] = [
     OUTPUT_PATH,
     CONSTANTS_PATH,
     DISPATCH_PATH,
     FACADE_MODEL_PATH,
     ERROR_CODES_PATH,
+    FACADE_OPS_PATH,
 ];
+/// The document whose operation table `cargo xtask codegen` rewrites (between its
+/// `BEGIN GENERATED`/`END GENERATED` marks; the rest is hand-written), relative to the
+/// workspace root.
+pub const OPERATIONS_DOC_PATH: &str = "docs/conference-operations.md";
 /// The command that regenerates [`OUTPUT_PATH`]; error messages name it.
 pub const CODEGEN_COMMAND: &str = "cargo xtask codegen";
 
@@ -156,6 +165,7 @@ pub fn generate_all_from_str(
     let dispatch = format_file(dispatch::dispatch(&spec, &client, &path)?, spec_name)?;
     let model = format_file(facade::model(&spec, &path)?, spec_name)?;
     let error_codes = format_file(error_codes::error_code(&spec, &path)?, spec_name)?;
+    let ops = format_file(facade_ops::operations_module(&spec, &path)?, spec_name)?;
     Ok(vec![
         GeneratedFile {
             path: OUTPUT_PATH,
@@ -177,7 +187,39 @@ pub fn generate_all_from_str(
             path: ERROR_CODES_PATH,
             text: error_codes,
         },
+        GeneratedFile {
+            path: FACADE_OPS_PATH,
+            text: ops,
+        },
     ])
+}
+
+/// `doc` (the text of [`OPERATIONS_DOC_PATH`]) with its operation table regenerated from spec
+/// text; the rest of the document is left as it is.
+pub fn operations_doc_from_str(
+    text: &str,
+    spec_name: &str,
+    doc: &str,
+) -> Result<String, CodegenError> {
+    let path = PathBuf::from(spec_name);
+    let spec = parse_spec(text, &path)?;
+    let table = facade_ops::operation_table(&spec, &path)?;
+    facade_ops::splice_table(doc, &table, Path::new(OPERATIONS_DOC_PATH))
+}
+
+/// The operation document under `root`, with its table regenerated from the spec at `spec`.
+fn operations_doc(spec: &Path, root: &Path) -> Result<(PathBuf, String), CodegenError> {
+    let text = std::fs::read_to_string(spec).map_err(|source| CodegenError::Io {
+        path: spec.to_path_buf(),
+        source,
+    })?;
+    let output = root.join(OPERATIONS_DOC_PATH);
+    let doc = std::fs::read_to_string(&output).map_err(|source| CodegenError::Io {
+        path: output.clone(),
+        source,
+    })?;
+    let fresh = operations_doc_from_str(&text, &display_path(spec), &doc)?;
+    Ok((output, fresh))
 }
 
 /// Runs progenitor on a checked spec.
@@ -494,6 +536,16 @@ pub fn write_all(spec: &Path, root: &Path) -> Result<Vec<(&'static str, Outcome)
         })?;
         outcomes.push((file.path, Outcome::Written));
     }
+    let (output, fresh) = operations_doc(spec, root)?;
+    if std::fs::read_to_string(&output).ok().as_deref() == Some(fresh.as_str()) {
+        outcomes.push((OPERATIONS_DOC_PATH, Outcome::Unchanged));
+    } else {
+        std::fs::write(&output, &fresh).map_err(|source| CodegenError::Io {
+            path: output.clone(),
+            source,
+        })?;
+        outcomes.push((OPERATIONS_DOC_PATH, Outcome::Written));
+    }
     Ok(outcomes)
 }
 
@@ -503,7 +555,8 @@ pub fn check_all(spec: &Path, root: &Path) -> Result<(), CodegenError> {
     for file in generate_all(spec)? {
         compare(spec, &root.join(file.path), &file.text)?;
     }
-    Ok(())
+    let (output, fresh) = operations_doc(spec, root)?;
+    compare(spec, &output, &fresh)
 }
 
 fn generate_all(spec: &Path) -> Result<Vec<GeneratedFile>, CodegenError> {
