@@ -33,8 +33,7 @@ use std::path::Path;
 
 use heck::{ToShoutySnakeCase, ToSnakeCase};
 use openapiv3::{
-    OpenAPI, Operation, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind,
-    Type,
+    OpenAPI, Operation, Parameter, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind, Type,
 };
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -181,7 +180,9 @@ impl Op {
 
     /// The method's arguments: the parameters minus the paging ones.
     fn args(&self) -> impl Iterator<Item = &Param> {
-        self.params.iter().filter(|p| !self.is_paging_param(&p.name))
+        self.params
+            .iter()
+            .filter(|p| !self.is_paging_param(&p.name))
     }
 
     fn subject(&self, value: impl Fn(&Param, usize) -> TokenStream) -> TokenStream {
@@ -208,18 +209,25 @@ fn operations(spec: &OpenAPI, path: &Path) -> Result<Vec<Op>, CodegenError> {
             continue;
         };
         let id = operation.operation_id.clone().unwrap_or_default();
-        let bad = |what: String| spec_error(path, format!("operation {id}: `{OP_EXTENSION}`: {what}"));
+        let bad =
+            |what: String| spec_error(path, format!("operation {id}: `{OP_EXTENSION}`: {what}"));
         let text = |key: &str| decl.get(key).and_then(Value::as_str).map(str::to_string);
         let method_name = text("method").ok_or_else(|| bad("no `method` name".to_string()))?;
         let explicit_kind = decl.get("kind").is_some();
         let kind = match text("kind").as_deref() {
             Some("read") => Kind::Read,
             Some("write") => Kind::Write {
-                retry_safe: decl.get("retry-safe").and_then(Value::as_bool).unwrap_or(false),
+                retry_safe: decl
+                    .get("retry-safe")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
             },
             None if method == "get" => Kind::Read,
             None => Kind::Write {
-                retry_safe: decl.get("retry-safe").and_then(Value::as_bool).unwrap_or(false),
+                retry_safe: decl
+                    .get("retry-safe")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
             },
             Some(other) => return Err(bad(format!("kind `{other}` is not read or write"))),
         };
@@ -232,9 +240,8 @@ fn operations(spec: &OpenAPI, path: &Path) -> Result<Vec<Op>, CodegenError> {
             None => None,
             Some(p) => {
                 let field = |key: &str| p.get(key).and_then(Value::as_str).map(str::to_string);
-                let need = |key: &str| {
-                    field(key).ok_or_else(|| bad(format!("`paging` has no `{key}`")))
-                };
+                let need =
+                    |key: &str| field(key).ok_or_else(|| bad(format!("`paging` has no `{key}`")));
                 Some(Paging {
                     token: need("token")?,
                     size: field("size"),
@@ -246,6 +253,15 @@ fn operations(spec: &OpenAPI, path: &Path) -> Result<Vec<Op>, CodegenError> {
             }
         };
         let hand = text("hand");
+        if let Some(paging) = &paging {
+            for name in std::iter::once(&paging.token).chain(paging.size.as_ref()) {
+                if hand.is_none() && !params.iter().any(|p| &p.name == name) {
+                    return Err(bad(format!(
+                        "`paging` names the parameter {name}, which it has not"
+                    )));
+                }
+            }
+        }
         let answer_hook = match text("answer") {
             Some(hook) => Some(
                 format!("super::{hook}")
@@ -266,9 +282,6 @@ fn operations(spec: &OpenAPI, path: &Path) -> Result<Vec<Op>, CodegenError> {
                 &bad,
             )?)
         };
-        if hand.is_none() && answer_hook.is_some() && !returns_text.is_empty() {
-            // The hook decides the type; `returns` documents it in the table.
-        }
         let expect = decl
             .get("expect")
             .and_then(Value::as_array)
@@ -280,20 +293,10 @@ fn operations(spec: &OpenAPI, path: &Path) -> Result<Vec<Op>, CodegenError> {
             })
             .unwrap_or_default();
         let builder = text("builder").map(|b| format_ident!("{b}"));
-        if hand.is_none()
-            && operation.request_body.is_some()
-            && builder.is_none()
-        {
+        if hand.is_none() && operation.request_body.is_some() && builder.is_none() {
             return Err(bad(
                 "an operation with a request body needs `builder` (or `hand`)".to_string(),
             ));
-        }
-        if let Some(paging) = &paging {
-            for name in std::iter::once(&paging.token).chain(paging.size.as_ref()) {
-                if hand.is_none() && !params.iter().any(|p| &p.name == name) {
-                    return Err(bad(format!("`paging` names the parameter {name}, which it has not")));
-                }
-            }
         }
         ops.push(Op {
             id,
@@ -361,7 +364,9 @@ fn parameters(
             required: data.required,
         };
         if in_path {
-            let at = route.find(&format!("{{{}}}", data.name)).unwrap_or(usize::MAX);
+            let at = route
+                .find(&format!("{{{}}}", data.name))
+                .unwrap_or(usize::MAX);
             path_params.push((at, param));
         } else {
             query_params.push(param);
@@ -394,10 +399,7 @@ fn success_schema(operation: &Operation) -> Option<String> {
     }
 }
 
-fn schema<'a>(
-    components: Option<&'a openapiv3::Components>,
-    name: &str,
-) -> Option<&'a Schema> {
+fn schema<'a>(components: Option<&'a openapiv3::Components>, name: &str) -> Option<&'a Schema> {
     match components?.schemas.get(name)? {
         ReferenceOr::Item(schema) => Some(schema),
         ReferenceOr::Reference { .. } => None,
@@ -461,13 +463,19 @@ fn returns_of(
     components: Option<&openapiv3::Components>,
     bad: &dyn Fn(String) -> CodegenError,
 ) -> Result<Returns, CodegenError> {
-    let response_name = response.ok_or_else(|| bad("the 200 answer has no schema $ref".to_string()))?;
+    let response_name =
+        response.ok_or_else(|| bad("the 200 answer has no schema $ref".to_string()))?;
     let answer = schema(components, response_name)
         .ok_or_else(|| bad(format!("no schema {response_name}")))?;
     if let Some(paging) = paging {
         let items = property(answer, &paging.items)
             .and_then(|f| field_type(components, f))
-            .ok_or_else(|| bad(format!("{response_name}.{} is not a list", paging.items)))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "{response_name}.{}: a listing needs a list of an `{FACADE_EXTENSION}` schema",
+                    paging.items
+                ))
+            })?;
         let (_, true, Some(item)) = items else {
             return Err(bad(format!(
                 "{response_name}.{}: a listing needs a list of an `{FACADE_EXTENSION}` schema",
@@ -492,8 +500,11 @@ fn returns_of(
             Ok(Returns::Whole { ty, facade })
         }
         field => {
-            let property = property(answer, field)
-                .ok_or_else(|| bad(format!("`returns: {field}`: {response_name} has no such field")))?;
+            let property = property(answer, field).ok_or_else(|| {
+                bad(format!(
+                    "`returns: {field}`: {response_name} has no such field"
+                ))
+            })?;
             let (ty, list, facade) = field_type(components, property).ok_or_else(|| {
                 bad(format!(
                     "`returns: {field}`: only a schema $ref or a list of one can be returned"
@@ -535,7 +546,14 @@ pub(crate) fn operations_module(spec: &OpenAPI, path: &Path) -> Result<TokenStre
             continue;
         }
         match &op.returns {
-            Some(Returns::Field { facade: Some(f), .. } | Returns::Whole { facade: Some(f), .. }) => {
+            Some(
+                Returns::Field {
+                    facade: Some(f), ..
+                }
+                | Returns::Whole {
+                    facade: Some(f), ..
+                },
+            ) => {
                 facade_types.insert(f.to_string());
             }
             Some(Returns::Listing { item }) => {
@@ -633,7 +651,8 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
         } else {
             quote! { #ident: Option<#ty> }
         });
-        if p.required && p.ty == ParamType::Str
+        if p.required
+            && p.ty == ParamType::Str
             && let Some(check) = check_call(&op.id, &p.name, &quote! { #ident })
         {
             checks.push(check);
@@ -677,8 +696,11 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
 
     let (method, mirror) = match (&op.kind, &op.paging) {
         (Kind::Read, None) => {
-            let call_args: Vec<TokenStream> =
-                args.iter().enumerate().map(|(i, p)| from_tuple(p, i)).collect();
+            let call_args: Vec<TokenStream> = args
+                .iter()
+                .enumerate()
+                .map(|(i, p)| from_tuple(p, i))
+                .collect();
             let subject = op.subject(from_tuple);
             let method = quote! {
                 #doc
@@ -711,7 +733,10 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
                 _ => {
                     return Err(spec_error(
                         Path::new(crate::SPEC_PATH),
-                        format!("operation {}: a paged read needs a list of facade items", op.id),
+                        format!(
+                            "operation {}: a paged read needs a list of facade items",
+                            op.id
+                        ),
                     ));
                 }
             };
@@ -840,15 +865,14 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
             let (body_prepare, body_pass) = match &op.builder {
                 Some(builder) => {
                     let arg = builder_arg(builder);
-                    (
-                        quote! { let body = #arg.into_request()?; },
-                        quote! { body },
-                    )
+                    (quote! { let body = #arg.into_request()?; }, quote! { body })
                 }
                 None => (quote! {}, quote! {}),
             };
-            let send_args: Vec<TokenStream> =
-                call_args.into_iter().chain(op.builder.as_ref().map(|_| body_pass)).collect();
+            let send_args: Vec<TokenStream> = call_args
+                .into_iter()
+                .chain(op.builder.as_ref().map(|_| body_pass))
+                .collect();
             let body_ref = if op.builder.is_some() {
                 quote! { let body = &body; }
             } else {
@@ -941,7 +965,10 @@ fn blocking_call(op: &Op, out_ty: &TokenStream) -> TokenStream {
 fn answer_items(op: &Op) -> Result<(TokenStream, TokenStream), CodegenError> {
     let response = format_ident!("{}", op.response.clone().unwrap_or_default());
     let f = op.answer_fn();
-    let doc = format!(" Turns the answer to `{}` into what the method returns.", op.id);
+    let doc = format!(
+        " Turns the answer to `{}` into what the method returns.",
+        op.id
+    );
     if op.answer_hook.is_some() {
         // The hook's return type: `returns` names it for the signature.
         let ty: TokenStream = match op.returns_text.as_str() {
@@ -1113,7 +1140,9 @@ pub(crate) fn operation_table(spec: &OpenAPI, path: &Path) -> Result<String, Cod
                     op.method
                 )
             }
-            None => format!("| `{id}` | {http} | — | — | — | — | not wrapped (no `{OP_EXTENSION}`) |\n"),
+            None => {
+                format!("| `{id}` | {http} | — | — | — | — | not wrapped (no `{OP_EXTENSION}`) |\n")
+            }
         };
         out.push_str(&row);
     }
@@ -1132,11 +1161,183 @@ pub(crate) fn splice_table(doc: &str, table: &str, path: &Path) -> Result<String
         ));
     };
     if end < begin {
-        return Err(spec_error(path, "the table's end mark comes before its start".to_string()));
+        return Err(spec_error(
+            path,
+            "the table's end mark comes before its start".to_string(),
+        ));
     }
     Ok(format!(
         "{}{table}{}",
         &doc[..begin],
         &doc[end + TABLE_END.len()..]
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const SPEC: &str = include_str!("../../spec/dingtalk-conference.yaml");
+
+    /// The spec with one more path (YAML indented as under `paths:`) and schemas (as under
+    /// `components.schemas`).
+    fn with(path_item: &str, schemas: &str) -> OpenAPI {
+        let text = SPEC
+            .replacen("\npaths:\n", &format!("\npaths:\n{path_item}"), 1)
+            .replacen("\n  schemas:\n", &format!("\n  schemas:\n{schemas}"), 1);
+        crate::parse_spec(&text, Path::new("spec.yaml")).expect("the changed spec parses")
+    }
+
+    fn generated(spec: &OpenAPI) -> Result<String, CodegenError> {
+        let tokens = operations_module(spec, Path::new("spec.yaml"))?;
+        let file: syn::File = syn::parse2(tokens).expect("the generated module parses");
+        Ok(prettyplease::unparse(&file))
+    }
+
+    /// A plain read with a query parameter (`QueryUserOnGoingConference`, not in the spec yet)
+    /// is the spec alone: its `x-facade-op` gives the method, its check, its blocking mirror
+    /// and its table row.
+    const ONGOING: &str = r#"  /v1.0/conference/users/lists:
+    get:
+      operationId: queryUserOnGoingConference
+      description: The conferences a user is in now.
+      x-facade-op:
+        method: user_ongoing_conferences
+        kind: read
+        returns: whole
+      parameters:
+        - name: unionId
+          in: query
+          required: true
+          schema:
+            type: string
+      responses:
+        '200':
+          description: The user's conferences in progress.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/QueryUserOnGoingConferenceResponse'
+        '4XX':
+          $ref: '#/components/responses/Error'
+"#;
+    const ONGOING_SCHEMAS: &str = r#"    QueryUserOnGoingConferenceResponse:
+      type: object
+      properties:
+        onGoingConfIdList:
+          type: array
+          items:
+            type: string
+        memberModelMap:
+          type: object
+          additionalProperties:
+            type: string
+"#;
+
+    #[test]
+    fn a_plain_read_with_a_query_parameter_is_the_spec_alone() {
+        let spec = with(ONGOING, ONGOING_SCHEMAS);
+        let code = generated(&spec).expect("it generates");
+        for expected in [
+            "pub(crate) const QUERY_USER_ON_GOING_CONFERENCE: Operation = Operation::read(",
+            "pub async fn user_ongoing_conferences(\n        &self,\n        union_id: &str,\n    ) -> Result<wire::QueryUserOnGoingConferenceResponse, Error>",
+            "super::check_union_id(\"union id\", union_id)?;",
+            "let key = ReadKey::new(QUERY_USER_ON_GOING_CONFERENCE.id, args.clone());",
+            "api.query_user_on_going_conference(&args.0).await",
+            "Subject::default()",
+            "pub fn user_ongoing_conferences(\n        &self,\n        union_id: &str,\n    ) -> Result<wire::QueryUserOnGoingConferenceResponse, Error>",
+            "pub(crate) fn query_user_on_going_conference_answer(",
+            "Ok(response.into_inner())",
+        ] {
+            assert!(code.contains(expected), "{expected:?} missing from\n{code}");
+        }
+        let table = operation_table(&spec, Path::new("spec.yaml")).expect("a table");
+        assert!(table.contains(
+            "| `queryUserOnGoingConference` | `GET /v1.0/conference/users/lists` | \
+             `user_ongoing_conferences` | read | whole answer | — | generated |"
+        ));
+    }
+
+    #[test]
+    fn the_specs_operations_are_generated_or_hand_written_as_declared() {
+        let spec = crate::parse_spec(SPEC, Path::new("spec.yaml")).expect("the spec parses");
+        let code = generated(&spec).expect("it generates");
+        for generated_method in [
+            "pub async fn conference_info(",
+            "pub async fn recordings(",
+            "pub fn conference_members(",
+            "pub fn conferences_by_room_code(",
+            "pub async fn create_conference(",
+            "pub async fn close_conference(",
+        ] {
+            assert!(code.contains(generated_method), "{generated_method}");
+        }
+        for hand in [
+            "fn transcript(",
+            "fn recording_play_info(",
+            "fn conferences_status",
+        ] {
+            assert!(
+                !code.contains(hand),
+                "{hand} is marked hand but was generated"
+            );
+        }
+        // Every x-facade-op has a descriptor, in the list the guard test reads.
+        let list = code
+            .split("pub(crate) const OPERATIONS: &[Operation] = &[")
+            .nth(1)
+            .and_then(|rest| rest.split("];").next())
+            .expect("the OPERATIONS list");
+        assert_eq!(list.matches(',').count(), 9, "{list}");
+    }
+
+    #[test]
+    fn a_body_without_a_builder_and_a_paging_parameter_that_is_not_there_are_refused() {
+        let body = ONGOING
+            .replace("    get:", "    post:")
+            .replace(
+                "      parameters:",
+                "      requestBody:\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/QueryUserOnGoingConferenceResponse'\n      parameters:",
+            );
+        let error = generated(&with(&body, ONGOING_SCHEMAS)).expect_err("refused");
+        assert!(
+            error.to_string().contains("queryUserOnGoingConference"),
+            "{error}"
+        );
+        assert!(error.to_string().contains("builder"), "{error}");
+
+        let paged = ONGOING.replace(
+            "        returns: whole\n",
+            "        paging:\n          token: nextToken\n          next: nextToken\n          items: onGoingConfIdList\n",
+        );
+        let error = generated(&with(&paged, ONGOING_SCHEMAS)).expect_err("refused");
+        assert!(error.to_string().contains("nextToken"), "{error}");
+    }
+
+    #[test]
+    fn the_table_replaces_only_the_marked_region_and_needs_its_marks() {
+        let doc = format!("# Title\n\nbefore\n\n{TABLE_BEGIN}\nold rows\n{TABLE_END}\n\nafter\n");
+        let table = format!("{TABLE_BEGIN}\nnew rows\n{TABLE_END}");
+        let spliced = splice_table(&doc, &table, Path::new("doc.md")).expect("spliced");
+        assert_eq!(
+            spliced,
+            format!("# Title\n\nbefore\n\n{TABLE_BEGIN}\nnew rows\n{TABLE_END}\n\nafter\n")
+        );
+        assert!(splice_table("# no marks\n", &table, Path::new("doc.md")).is_err());
+    }
+
+    #[test]
+    fn a_read_may_not_say_retry_safe() {
+        let spec = with(
+            &ONGOING.replace(
+                "        kind: read\n",
+                "        kind: read\n        retry-safe: true\n",
+            ),
+            ONGOING_SCHEMAS,
+        );
+        let error = generated(&spec).expect_err("refused");
+        assert!(error.to_string().contains("retry-safe"), "{error}");
+    }
 }

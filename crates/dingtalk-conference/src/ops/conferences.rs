@@ -92,13 +92,14 @@ impl Client {
             .map(ConferenceSummary::from_wire)
             .collect())
     }
-
 }
 
 /// The answer hook of `closeVideoConference` (its `x-facade-op` `answer`): a 200 whose `code`
 /// is not 200 did not close the conference; DingTalk documents no such answer, so it is
 /// reported rather than taken for success.
-pub(super) fn close_answer(answer: ResponseValue<CloseVideoConferenceResponse>) -> Result<(), Error> {
+pub(super) fn close_answer(
+    answer: ResponseValue<CloseVideoConferenceResponse>,
+) -> Result<(), Error> {
     match answer.code {
         None | Some(200) => Ok(()),
         Some(code) => Err(Error::Decode {

@@ -152,7 +152,9 @@ mod tests {
         for item in paths.values().filter_map(serde_json::Value::as_object) {
             for (method, operation) in item {
                 if let (Some(id), Some(decl)) = (
-                    operation.get("operationId").and_then(serde_json::Value::as_str),
+                    operation
+                        .get("operationId")
+                        .and_then(serde_json::Value::as_str),
                     operation.get("x-facade-op"),
                 ) {
                     found.push((id.to_string(), method.clone(), decl.clone()));
@@ -200,9 +202,10 @@ mod tests {
                 .iter()
                 .find(|op| op.id == id)
                 .unwrap_or_else(|| panic!("{id} has x-facade-op but no generated descriptor"));
-            let kind = decl["kind"]
-                .as_str()
-                .unwrap_or(if method == "get" { "read" } else { "write" });
+            let kind =
+                decl["kind"]
+                    .as_str()
+                    .unwrap_or(if method == "get" { "read" } else { "write" });
             let expected = match kind {
                 "read" => Kind::Read,
                 _ => Kind::Write {
@@ -214,7 +217,11 @@ mod tests {
         let mut ids: Vec<&str> = generated::OPERATIONS.iter().map(|op| op.id).collect();
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), generated::OPERATIONS.len(), "an operation is declared twice");
+        assert_eq!(
+            ids.len(),
+            generated::OPERATIONS.len(),
+            "an operation is declared twice"
+        );
     }
 
     #[test]
