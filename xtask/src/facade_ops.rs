@@ -15,7 +15,11 @@
 //!     items: memberModels     # the answer field with the items
 //!     has-more: hasMore       # optional
 //!     total: totalCount       # optional
-//!   builder: NewConference    # a body built by this hand-written builder (`into_request`)
+//!   builder:                  # a request body with optional fields: a generated builder
+//!     name: NewConference     # (`builder: Name` alone: a hand-written one with `into_request`)
+//!     fields:                 # every request field, in `new`'s order: required strings are
+//!       - wire: userId        # `new`'s arguments, lists get an adder (`add`, `arg`, `unique`),
+//!         name: organiser     # optional values a setter named `name` taking `arg`
 //!   expect: [conferenceId]    # answer fields a success must carry (non-empty)
 //!   answer: conferences::close_answer   # hook: hand-written answer conversion under `ops::`
 //!   hand: why                 # hook: the method is hand-written (descriptor and table only)
@@ -50,8 +54,10 @@ pub(crate) const TABLE_BEGIN: &str =
     "<!-- BEGIN GENERATED: operation table (cargo xtask codegen, from x-facade-op) -->";
 pub(crate) const TABLE_END: &str = "<!-- END GENERATED: operation table -->";
 
-/// The argument check the generated code calls for `parameter` of `operation_id`, an
-/// expression of type `Result<(), crate::Error>` over the argument `arg`; `None`: unchecked.
+/// The argument check the generated code calls for `parameter` of `operation_id` (a path or
+/// query parameter's name, or `body.<field>` / `body.<list>[]` for a declared builder's
+/// fields), an expression of type `Result<(), crate::Error>` over the argument `arg`;
+/// `None`: unchecked.
 ///
 /// This is the only place that maps parameters to checks. To use the generated checks of the
 /// API crate instead, return
@@ -68,6 +74,12 @@ fn check_call(operation_id: &str, parameter: &str, arg: &TokenStream) -> Option<
                 "union id"
             };
             Some(quote! { super::check_union_id(#what, #arg) })
+        }
+        // Request body fields of a declared builder: `body.<field>`, `body.<list>[]` per item.
+        "body.userId" => Some(quote! { super::check_union_id("organiser's union id", #arg) }),
+        "body.confTitle" => Some(quote! { super::check_conference_title(#arg) }),
+        "body.inviteUserIds[]" => {
+            Some(quote! { super::check_union_id("invitee's union id", #arg) })
         }
         _ => None,
     }
@@ -150,6 +162,8 @@ struct Op {
     returns_text: String,
     paging: Option<Paging>,
     builder: Option<proc_macro2::Ident>,
+    /// The builder, when the spec declares it (else it is hand-written).
+    builder_decl: Option<Builder>,
     expect: Vec<String>,
     answer_hook: Option<TokenStream>,
     hand: Option<String>,
@@ -292,7 +306,24 @@ fn operations(spec: &OpenAPI, path: &Path) -> Result<Vec<Op>, CodegenError> {
                     .collect()
             })
             .unwrap_or_default();
-        let builder = text("builder").map(|b| format_ident!("{b}"));
+        let (builder, builder_decl) = match decl.get("builder") {
+            None => (None, None),
+            Some(Value::String(name)) => (Some(format_ident!("{name}")), None),
+            Some(b) => {
+                let name = b
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad("`builder` has no `name`".to_string()))?;
+                let request = request_schema(operation)
+                    .ok_or_else(|| bad("`builder` needs a request body $ref".to_string()))?;
+                let request_schema = schema(components, &request)
+                    .ok_or_else(|| bad(format!("no schema {request}")))?;
+                (
+                    Some(format_ident!("{name}")),
+                    Some(builder_decl(name, b, &request, request_schema, &bad)?),
+                )
+            }
+        };
         if hand.is_none() && operation.request_body.is_some() && builder.is_none() {
             return Err(bad(
                 "an operation with a request body needs `builder` (or `hand`)".to_string(),
@@ -316,6 +347,7 @@ fn operations(spec: &OpenAPI, path: &Path) -> Result<Vec<Op>, CodegenError> {
             returns_text,
             paging,
             builder,
+            builder_decl,
             expect,
             answer_hook,
             hand,
@@ -379,6 +411,254 @@ fn parameters(
         .map(|(_, p)| p)
         .chain(query_params)
         .collect())
+}
+
+/// A request builder declared in `x-facade-op.builder`.
+struct Builder {
+    name: proc_macro2::Ident,
+    doc: String,
+    new_doc: String,
+    request: proc_macro2::Ident,
+    fields: Vec<BuilderField>,
+}
+
+struct BuilderField {
+    wire: String,
+    name: proc_macro2::Ident,
+    doc: String,
+    shape: FieldShape,
+}
+
+enum FieldShape {
+    /// A required string: an argument of `new`.
+    Required,
+    /// A list of strings, with an adder `add(arg)` and, if `unique`, repeats sent once.
+    List {
+        add: proc_macro2::Ident,
+        arg: proc_macro2::Ident,
+        add_doc: String,
+        unique: bool,
+    },
+    /// An optional value, with a setter `name(arg)`.
+    Optional {
+        ty: TokenStream,
+        arg: proc_macro2::Ident,
+        set_doc: String,
+    },
+}
+
+fn builder_decl(
+    name: &str,
+    decl: &Value,
+    request: &str,
+    request_schema: &Schema,
+    bad: &dyn Fn(String) -> CodegenError,
+) -> Result<Builder, CodegenError> {
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+    let SchemaKind::Type(Type::Object(object)) = &request_schema.schema_kind else {
+        return Err(bad(format!("the request {request} is not an object")));
+    };
+    // A list, so that the order of `new`'s arguments and of the checks is the declared one.
+    let declared = decl
+        .get("fields")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("`builder` has no `fields` list".to_string()))?;
+    for (wire, _) in &object.properties {
+        if !declared
+            .iter()
+            .any(|f| text(f, "wire").as_deref() == Some(wire.as_str()))
+        {
+            return Err(bad(format!(
+                "`builder.fields` does not declare {request}.{wire}"
+            )));
+        }
+    }
+    let mut fields = Vec::new();
+    for field in declared {
+        let wire = text(field, "wire")
+            .ok_or_else(|| bad("a field of `builder.fields` has no `wire` name".to_string()))?;
+        let property = object
+            .properties
+            .get(&wire)
+            .ok_or_else(|| bad(format!("`builder.fields`: {request} has no field {wire}")))?;
+        let wire = &wire;
+        let ReferenceOr::Item(property) = property else {
+            return Err(bad(format!("{request}.{wire} is a $ref")));
+        };
+        let rust_name = text(field, "name").unwrap_or_else(|| wire.to_snake_case());
+        let doc = text(field, "doc")
+            .or_else(|| property.schema_data.description.clone())
+            .unwrap_or_else(|| format!("`{wire}`."));
+        let required = object.required.iter().any(|r| r == wire);
+        let shape = match (&property.schema_kind, required) {
+            (SchemaKind::Type(Type::String(_)), true) => FieldShape::Required,
+            (SchemaKind::Type(Type::Array(_)), _) => FieldShape::List {
+                add: format_ident!(
+                    "{}",
+                    text(field, "add").ok_or_else(|| bad(format!("{wire}: a list needs `add`")))?
+                ),
+                arg: format_ident!(
+                    "{}",
+                    text(field, "arg").unwrap_or_else(|| "value".to_string())
+                ),
+                add_doc: text(field, "add-doc").unwrap_or_else(|| format!("Adds to `{wire}`.")),
+                unique: field
+                    .get("unique")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            },
+            (kind, false) => FieldShape::Optional {
+                ty: match kind {
+                    SchemaKind::Type(Type::Boolean(_)) => quote! { bool },
+                    SchemaKind::Type(Type::String(_)) => quote! { String },
+                    SchemaKind::Type(Type::Integer(_)) => quote! { i64 },
+                    _ => return Err(bad(format!("{wire}: a type the builder cannot hold"))),
+                },
+                arg: format_ident!(
+                    "{}",
+                    text(field, "arg").unwrap_or_else(|| "value".to_string())
+                ),
+                set_doc: text(field, "set-doc").unwrap_or_else(|| format!("Sets `{wire}`.")),
+            },
+            _ => {
+                return Err(bad(format!(
+                    "{wire}: a required field that is not a string"
+                )));
+            }
+        };
+        fields.push(BuilderField {
+            wire: wire.clone(),
+            name: format_ident!("{rust_name}"),
+            doc,
+            shape,
+        });
+    }
+    Ok(Builder {
+        name: format_ident!("{name}"),
+        doc: text(decl, "doc").unwrap_or_else(|| format!("A `{request}` to send.")),
+        new_doc: text(decl, "new-doc")
+            .unwrap_or_else(|| "The request, with its required fields.".to_string()),
+        request: format_ident!("{request}"),
+        fields,
+    })
+}
+
+/// The builder type, its methods and its checked `into_request`.
+fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
+    let name = &builder.name;
+    let request = &builder.request;
+    let doc = doc_attrs(&builder.doc);
+    let new_doc = doc_attrs(&builder.new_doc);
+    let mut fields = TokenStream::new();
+    let mut new_args = Vec::new();
+    let mut new_init = Vec::new();
+    let mut methods = TokenStream::new();
+    let mut checks = TokenStream::new();
+    let mut build = Vec::new();
+    for field in &builder.fields {
+        let ident = &field.name;
+        let wire = format_ident!("{}", field.wire.to_snake_case());
+        let field_doc = doc_attrs(&field.doc);
+        let value = quote! { &self.#ident };
+        match &field.shape {
+            FieldShape::Required => {
+                fields.extend(quote! { #field_doc pub #ident: String, });
+                new_args.push(quote! { #ident: impl Into<String> });
+                new_init.push(quote! { #ident: #ident.into() });
+                if let Some(check) = check_call(&op.id, &format!("body.{}", field.wire), &value) {
+                    checks.extend(quote! { #check?; });
+                }
+                build.push(quote! { #wire: self.#ident });
+            }
+            FieldShape::List {
+                add,
+                arg,
+                add_doc,
+                unique,
+            } => {
+                fields.extend(quote! { #field_doc pub #ident: Vec<String>, });
+                new_init.push(quote! { #ident: Vec::new() });
+                let add_doc = doc_attrs(add_doc);
+                methods.extend(quote! {
+                    #add_doc
+                    pub fn #add(mut self, #arg: impl Into<String>) -> Self {
+                        self.#ident.push(#arg.into());
+                        self
+                    }
+                });
+                let item = quote! { &item };
+                let check = check_call(&op.id, &format!("body.{}[]", field.wire), &item)
+                    .map(|c| quote! { #c?; })
+                    .unwrap_or_default();
+                let keep = if *unique {
+                    quote! { if !#ident.contains(&item) { #ident.push(item); } }
+                } else {
+                    quote! { #ident.push(item); }
+                };
+                checks.extend(quote! {
+                    let mut #ident: Vec<String> = Vec::with_capacity(self.#ident.len());
+                    for item in self.#ident {
+                        #check
+                        #keep
+                    }
+                });
+                build.push(quote! { #wire: #ident });
+            }
+            FieldShape::Optional { ty, arg, set_doc } => {
+                fields.extend(quote! { #field_doc pub #ident: Option<#ty>, });
+                new_init.push(quote! { #ident: None });
+                let set_doc = doc_attrs(set_doc);
+                methods.extend(quote! {
+                    #set_doc
+                    pub fn #ident(mut self, #arg: #ty) -> Self {
+                        self.#ident = Some(#arg);
+                        self
+                    }
+                });
+                build.push(quote! { #wire: self.#ident });
+            }
+        }
+    }
+    let into_doc = format!(
+        " The request body of `{}`, checked: a bad field is refused before any request.",
+        op.id
+    );
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct #name {
+            #fields
+        }
+
+        impl #name {
+            #new_doc
+            pub fn new(#(#new_args),*) -> Self {
+                Self { #(#new_init),* }
+            }
+
+            #methods
+
+            #[doc = #into_doc]
+            pub(crate) fn into_request(self) -> Result<wire::#request, Error> {
+                #checks
+                Ok(wire::#request { #(#build),* })
+            }
+        }
+    }
+}
+
+/// The schema name of the request body.
+fn request_schema(operation: &Operation) -> Option<String> {
+    let ReferenceOr::Item(body) = operation.request_body.as_ref()? else {
+        return None;
+    };
+    match body.content.get("application/json")?.schema.as_ref()? {
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/schemas/")
+            .map(str::to_string),
+        ReferenceOr::Item(_) => None,
+    }
 }
 
 /// The schema name of the 200 answer.
@@ -561,8 +841,12 @@ pub(crate) fn operations_module(spec: &OpenAPI, path: &Path) -> Result<TokenStre
             }
             _ => {}
         }
-        if let Some(builder) = &op.builder {
-            facade_types.insert(builder.to_string());
+        match (&op.builder, &op.builder_decl) {
+            (_, Some(decl)) => helpers.extend(builder_items(op, decl)),
+            (Some(builder), None) => {
+                facade_types.insert(builder.to_string());
+            }
+            _ => {}
         }
         let (method, mirror, helper) = method_items(op)?;
         methods.extend(method);
@@ -1326,6 +1610,19 @@ mod tests {
             format!("# Title\n\nbefore\n\n{TABLE_BEGIN}\nnew rows\n{TABLE_END}\n\nafter\n")
         );
         assert!(splice_table("# no marks\n", &table, Path::new("doc.md")).is_err());
+    }
+
+    #[test]
+    fn a_builder_must_declare_every_field_of_the_request() {
+        let text = SPEC.replacen(
+            "            - wire: inviteCaller\n",
+            "            - wire: inviteCallerX\n",
+            1,
+        );
+        assert_ne!(text, SPEC, "the spec declares the builder's inviteCaller");
+        let spec = crate::parse_spec(&text, Path::new("spec.yaml")).expect("parses");
+        let error = generated(&spec).expect_err("refused");
+        assert!(error.to_string().contains("inviteCaller"), "{error}");
     }
 
     #[test]

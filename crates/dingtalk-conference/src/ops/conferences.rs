@@ -1,16 +1,16 @@
 //! Conferences as a whole, what the spec's `x-facade-op` cannot declare: the batch status
-//! query (`hand`: it splits and deduplicates the ids), the create builder, and the close
-//! answer's check. The room-code lookup, create and close themselves are generated
+//! query (`hand`: it splits and deduplicates the ids) and the close answer's check. The
+//! room-code lookup, create (with its builder `NewConference`) and close are generated
 //! (`generated.rs`).
 
 use dingtalk_conference_api::ResponseValue;
 use dingtalk_conference_api::types::{
-    CloseVideoConferenceResponse, CreateVideoConferenceRequest, QueryConferenceInfoBatchRequest,
+    CloseVideoConferenceResponse, QueryConferenceInfoBatchRequest,
 };
 use futures_util::FutureExt as _;
 
+use super::check_conference_id;
 use super::generated::QUERY_CONFERENCE_INFO_BATCH as BATCH;
-use super::{check_conference_id, check_union_id};
 use crate::pipeline::shared::ReadKey;
 use crate::pipeline::{Deadline, Subject};
 use crate::{Client, ConferenceSummary, Error};
@@ -111,75 +111,6 @@ pub(super) fn close_answer(
             ),
             snippet: String::new(),
         }),
-    }
-}
-
-/// A conference to create with [`Client::create_conference`]: the organiser (who becomes the
-/// host) and the title, plus optional invitees.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct NewConference {
-    /// unionId of the organiser, who becomes the host.
-    pub organiser: String,
-    /// The title; DingTalk cuts it to 50 characters, and refuses over [`MAX_TITLE_CHARS`].
-    pub title: String,
-    /// unionIds of colleagues (same organisation) to call into the conference.
-    pub invitees: Vec<String>,
-    /// Whether to call the organiser too; `None` leaves DingTalk's default (yes).
-    pub call_organiser: Option<bool>,
-}
-
-impl NewConference {
-    /// A conference titled `title`, organised (and hosted) by the user `organiser` (a unionId).
-    pub fn new(organiser: impl Into<String>, title: impl Into<String>) -> Self {
-        Self {
-            organiser: organiser.into(),
-            title: title.into(),
-            invitees: Vec::new(),
-            call_organiser: None,
-        }
-    }
-
-    /// Calls this colleague (a unionId) into the conference; repeated invitees are sent once.
-    pub fn invite(mut self, union_id: impl Into<String>) -> Self {
-        self.invitees.push(union_id.into());
-        self
-    }
-
-    /// Whether DingTalk calls the organiser too (its default: yes).
-    pub fn call_organiser(mut self, call: bool) -> Self {
-        self.call_organiser = Some(call);
-        self
-    }
-
-    /// The request body, checked (the `builder` of `createVideoConference`'s `x-facade-op`).
-    pub(super) fn into_request(self) -> Result<CreateVideoConferenceRequest, Error> {
-        check_union_id("organiser's union id", &self.organiser)?;
-        if self.title.trim().is_empty() {
-            return Err(Error::InvalidInput(
-                "the conference title is empty".to_string(),
-            ));
-        }
-        let chars = self.title.chars().count();
-        if chars > MAX_TITLE_CHARS {
-            return Err(Error::InvalidInput(format!(
-                "the conference title has {chars} characters; DingTalk refuses more than \
-                 {MAX_TITLE_CHARS} (and cuts anything over 50)"
-            )));
-        }
-        let mut invitees: Vec<String> = Vec::with_capacity(self.invitees.len());
-        for invitee in self.invitees {
-            check_union_id("invitee's union id", &invitee)?;
-            if !invitees.contains(&invitee) {
-                invitees.push(invitee);
-            }
-        }
-        Ok(CreateVideoConferenceRequest {
-            conf_title: self.title,
-            invite_caller: self.call_organiser,
-            invite_user_ids: invitees,
-            user_id: self.organiser,
-        })
     }
 }
 

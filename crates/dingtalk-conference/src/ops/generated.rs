@@ -17,7 +17,7 @@ use crate::pipeline::shared::ReadKey;
 use crate::pipeline::{Operation, Subject};
 use crate::{
     Client, Error, CloudRecordVideo, ConferenceInfo, ConferenceMember, CreatedConference,
-    NewConference, RoomConference,
+    RoomConference,
 };
 /// `queryConferenceInfoByRoomCode`: `GET /v1.0/conference/roomCodes/{roomCode}/infos`.
 pub(crate) const QUERY_CONFERENCE_INFO_BY_ROOM_CODE: Operation = Operation::read(
@@ -426,6 +426,61 @@ fn query_conference_info_by_room_code_page(
             answer.total_count,
         ),
     )
+}
+/// A conference to create with [`Client::create_conference`]: the organiser (who becomes the
+/// host) and the title, plus optional invitees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewConference {
+    /// unionId of the organiser, who becomes the host.
+    pub organiser: String,
+    /// The title; DingTalk cuts it to 50 characters, and refuses over [`MAX_TITLE_CHARS`](crate::MAX_TITLE_CHARS).
+    pub title: String,
+    /// unionIds of colleagues (same organisation) to call into the conference.
+    pub invitees: Vec<String>,
+    /// Whether to call the organiser too; `None` leaves DingTalk's default (yes).
+    pub call_organiser: Option<bool>,
+}
+impl NewConference {
+    /// A conference titled `title`, organised (and hosted) by the user `organiser` (a unionId).
+    pub fn new(organiser: impl Into<String>, title: impl Into<String>) -> Self {
+        Self {
+            organiser: organiser.into(),
+            title: title.into(),
+            invitees: Vec::new(),
+            call_organiser: None,
+        }
+    }
+    /// Calls this colleague (a unionId) into the conference; repeated invitees are sent once.
+    pub fn invite(mut self, union_id: impl Into<String>) -> Self {
+        self.invitees.push(union_id.into());
+        self
+    }
+    /// Whether DingTalk calls the organiser too (its default: yes).
+    pub fn call_organiser(mut self, call: bool) -> Self {
+        self.call_organiser = Some(call);
+        self
+    }
+    /// The request body of `createVideoConference`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(
+        self,
+    ) -> Result<wire::CreateVideoConferenceRequest, Error> {
+        super::check_union_id("organiser's union id", &self.organiser)?;
+        super::check_conference_title(&self.title)?;
+        let mut invitees: Vec<String> = Vec::with_capacity(self.invitees.len());
+        for item in self.invitees {
+            super::check_union_id("invitee's union id", &item)?;
+            if !invitees.contains(&item) {
+                invitees.push(item);
+            }
+        }
+        Ok(wire::CreateVideoConferenceRequest {
+            user_id: self.organiser,
+            conf_title: self.title,
+            invite_user_ids: invitees,
+            invite_caller: self.call_organiser,
+        })
+    }
 }
 /// Turns the answer to `createVideoConference` into what the method returns.
 pub(crate) fn create_video_conference_answer(

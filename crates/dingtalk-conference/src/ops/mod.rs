@@ -13,7 +13,8 @@ mod generated;
 pub(crate) mod paging;
 mod recordings;
 
-pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, NewConference};
+pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS};
+pub use generated::NewConference;
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.
@@ -78,6 +79,23 @@ pub(crate) fn check_union_id(what: &str, id: &str) -> Result<(), Error> {
     if id.chars().any(char::is_control) {
         return Err(Error::InvalidInput(format!(
             "the {what} contains control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a blank conference title, or one over [`MAX_TITLE_CHARS`] characters.
+pub(crate) fn check_conference_title(title: &str) -> Result<(), Error> {
+    if title.trim().is_empty() {
+        return Err(Error::InvalidInput(
+            "the conference title is empty".to_string(),
+        ));
+    }
+    let chars = title.chars().count();
+    if chars > MAX_TITLE_CHARS {
+        return Err(Error::InvalidInput(format!(
+            "the conference title has {chars} characters; DingTalk refuses more than \
+             {MAX_TITLE_CHARS} (and cuts anything over 50)"
         )));
     }
     Ok(())
