@@ -15,6 +15,7 @@ pub mod digest;
 mod dispatch;
 mod error_codes;
 mod facade;
+mod facade_ops;
 mod facts;
 mod wire;
 
@@ -38,8 +39,11 @@ pub const ERROR_CODES_PATH: &str = "crates/dingtalk-conference/src/error/code_ge
 pub const CALL_PATH: &str = "crates/dingtalk-conference/src/ops/call_generated.rs";
 /// The CLI's `api` command tree (one data row per operation), relative to the workspace root.
 pub const CLI_API_PATH: &str = "crates/dingtalk-conference-cli/src/commands/api_generated.rs";
+/// The facade's operation layer (descriptors, async methods, blocking mirrors, listings) from
+/// each operation's `x-facade-op`, relative to the workspace root.
+pub const FACADE_OPS_PATH: &str = "crates/dingtalk-conference/src/ops/generated.rs";
 /// Every file `cargo xtask codegen` writes, in the order [`generate_all_from_str`] returns them.
-pub const OUTPUT_PATHS: [&str; 7] = [
+pub const OUTPUT_PATHS: [&str; 8] = [
     OUTPUT_PATH,
     CONSTANTS_PATH,
     DISPATCH_PATH,
@@ -47,7 +51,12 @@ pub const OUTPUT_PATHS: [&str; 7] = [
     ERROR_CODES_PATH,
     CALL_PATH,
     CLI_API_PATH,
+    FACADE_OPS_PATH,
 ];
+/// The document whose operation table `cargo xtask codegen` rewrites (between its
+/// `BEGIN GENERATED`/`END GENERATED` marks; the rest is hand-written), relative to the
+/// workspace root.
+pub const OPERATIONS_DOC_PATH: &str = "docs/conference-operations.md";
 /// The command that regenerates [`OUTPUT_PATH`]; error messages name it.
 pub const CODEGEN_COMMAND: &str = "cargo xtask codegen";
 
@@ -168,6 +177,7 @@ pub fn generate_all_from_str(
     let error_codes = format_file(error_codes::error_code(&spec, &path)?, spec_name)?;
     let call = format_file(call::call(&spec, &client, &path)?, spec_name)?;
     let cli_api = format_file(cli_api::cli_api(&spec, &path)?, spec_name)?;
+    let ops = format_file(facade_ops::operations_module(&spec, &path)?, spec_name)?;
     Ok(vec![
         GeneratedFile {
             path: OUTPUT_PATH,
@@ -197,7 +207,39 @@ pub fn generate_all_from_str(
             path: CLI_API_PATH,
             text: cli_api,
         },
+        GeneratedFile {
+            path: FACADE_OPS_PATH,
+            text: ops,
+        },
     ])
+}
+
+/// `doc` (the text of [`OPERATIONS_DOC_PATH`]) with its operation table regenerated from spec
+/// text; the rest of the document is left as it is.
+pub fn operations_doc_from_str(
+    text: &str,
+    spec_name: &str,
+    doc: &str,
+) -> Result<String, CodegenError> {
+    let path = PathBuf::from(spec_name);
+    let spec = parse_spec(text, &path)?;
+    let table = facade_ops::operation_table(&spec, &path)?;
+    facade_ops::splice_table(doc, &table, Path::new(OPERATIONS_DOC_PATH))
+}
+
+/// The operation document under `root`, with its table regenerated from the spec at `spec`.
+fn operations_doc(spec: &Path, root: &Path) -> Result<(PathBuf, String), CodegenError> {
+    let text = std::fs::read_to_string(spec).map_err(|source| CodegenError::Io {
+        path: spec.to_path_buf(),
+        source,
+    })?;
+    let output = root.join(OPERATIONS_DOC_PATH);
+    let doc = std::fs::read_to_string(&output).map_err(|source| CodegenError::Io {
+        path: output.clone(),
+        source,
+    })?;
+    let fresh = operations_doc_from_str(&text, &display_path(spec), &doc)?;
+    Ok((output, fresh))
 }
 
 /// Runs progenitor on a checked spec.
@@ -514,6 +556,16 @@ pub fn write_all(spec: &Path, root: &Path) -> Result<Vec<(&'static str, Outcome)
         })?;
         outcomes.push((file.path, Outcome::Written));
     }
+    let (output, fresh) = operations_doc(spec, root)?;
+    if std::fs::read_to_string(&output).ok().as_deref() == Some(fresh.as_str()) {
+        outcomes.push((OPERATIONS_DOC_PATH, Outcome::Unchanged));
+    } else {
+        std::fs::write(&output, &fresh).map_err(|source| CodegenError::Io {
+            path: output.clone(),
+            source,
+        })?;
+        outcomes.push((OPERATIONS_DOC_PATH, Outcome::Written));
+    }
     Ok(outcomes)
 }
 
@@ -523,7 +575,8 @@ pub fn check_all(spec: &Path, root: &Path) -> Result<(), CodegenError> {
     for file in generate_all(spec)? {
         compare(spec, &root.join(file.path), &file.text)?;
     }
-    Ok(())
+    let (output, fresh) = operations_doc(spec, root)?;
+    compare(spec, &output, &fresh)
 }
 
 fn generate_all(spec: &Path) -> Result<Vec<GeneratedFile>, CodegenError> {

@@ -98,9 +98,8 @@ impl Client {
                 answer.into_inner().answer()
             }
             "queryConferenceInfoBatch" => {
-                const OPERATION: &Operation = &Operation::write(
+                const OPERATION: &Operation = &Operation::read(
                     "queryConferenceInfoBatch",
-                    false,
                 );
                 only("queryConferenceInfoBatch", args, &["body"])?;
                 let body: types::QueryConferenceInfoBatchRequest = arg(args, "body")?;

@@ -1,33 +1,33 @@
-//! The operations the facade wraps, one module per theme: argument checks, the call through
-//! the client's single call path, the typed answer, and the blocking mirror.
+//! The operations the facade wraps. `generated.rs` is written by `cargo xtask codegen` from
+//! each operation's `x-facade-op` in the spec: the descriptors the pipeline takes, the async
+//! methods (argument checks, read key, the call, the typed answer or a `Listing`) and their
+//! blocking mirrors. The theme modules hold only what the spec cannot declare: request
+//! builders, answer hooks, and the methods marked `hand`.
 //!
-//! Adding an operation: a function in the theme's module (or a new module here), with its
-//! descriptor as a `const ..: Operation = Operation::read("operationId")` (or
-//! `Operation::write("operationId", retry_safe)`) in that module, handed to the pipeline; a test
-//! reads the modules' sources and refuses a spec operation that is neither wrapped nor listed
-//! in [`UNWRAPPED_OPERATIONS`].
+//! Adding an operation: its `x-facade-op` in the spec (`docs/ARCHITECTURE.md`, "Adding an
+//! operation"); a test refuses a spec operation that is neither declared nor listed in
+//! [`UNWRAPPED_OPERATIONS`].
 
 mod call;
 mod call_generated;
-mod conference_info;
 mod conferences;
-mod members;
+mod generated;
 pub(crate) mod paging;
 mod recordings;
 
 pub use call::Answer;
-pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, NewConference};
+pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS};
+pub use generated::NewConference;
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.
 #[cfg(feature = "fuzzing")]
-pub(crate) use conference_info::conference_from_answer;
+pub(crate) use generated::query_conference_info_answer as conference_from_answer;
 
 use crate::Error;
 
 /// The token endpoints, which the built-in token providers call (`auth.rs`). The operations
-/// of the modules here are found by the guard test in their source: each declares its
-/// descriptor as an `Operation` constant.
+/// the facade wraps are `generated::OPERATIONS`, one per `x-facade-op` of the spec.
 #[cfg(test)]
 pub(crate) const TOKEN_OPERATIONS: &[&str] = &["getAccessToken", "getCorpAccessToken"];
 
@@ -82,6 +82,23 @@ pub(crate) fn check_union_id(what: &str, id: &str) -> Result<(), Error> {
     if id.chars().any(char::is_control) {
         return Err(Error::InvalidInput(format!(
             "the {what} contains control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a blank conference title, or one over [`MAX_TITLE_CHARS`] characters.
+pub(crate) fn check_conference_title(title: &str) -> Result<(), Error> {
+    if title.trim().is_empty() {
+        return Err(Error::InvalidInput(
+            "the conference title is empty".to_string(),
+        ));
+    }
+    let chars = title.chars().count();
+    if chars > MAX_TITLE_CHARS {
+        return Err(Error::InvalidInput(format!(
+            "the conference title has {chars} characters; DingTalk refuses more than \
+             {MAX_TITLE_CHARS} (and cuts anything over 50)"
         )));
     }
     Ok(())
@@ -143,29 +160,25 @@ mod tests {
         ids
     }
 
-    /// The `operationId`s the operation modules declare: every
-    /// `const NAME: Operation = Operation::read("..")` (or `::write("..", ..)`) in
-    /// `src/ops/*.rs` whose value is an operationId of the spec.
-    fn wrapped_operations(spec_ids: &[String]) -> Vec<String> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/ops");
+    /// The spec's `x-facade-op` of every operation that has one, by `operationId`.
+    fn spec_declarations() -> Vec<(String, String, serde_json::Value)> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../spec/dingtalk-conference.yaml"
+        );
+        let text = std::fs::read_to_string(path).expect("the spec is readable");
+        let spec: serde_json::Value = serde_saphyr::from_str(&text).expect("the spec parses");
+        let paths = spec["paths"].as_object().expect("the spec has paths");
         let mut found = Vec::new();
-        for entry in std::fs::read_dir(dir).expect("src/ops is readable") {
-            let path = entry.expect("a directory entry").path();
-            let text = std::fs::read_to_string(&path).expect("a module is readable");
-            for line in text.lines() {
-                let line = line.trim();
-                let declares = line.starts_with("pub(super) const ")
-                    || line.starts_with("pub(crate) const ")
-                    || line.starts_with("const ");
-                let describes = line.contains(": Operation = Operation::read(\"")
-                    || line.contains(": Operation = Operation::write(\"");
-                if !declares || !describes {
-                    continue;
-                }
-                if let Some(value) = line.split('"').nth(1)
-                    && spec_ids.iter().any(|id| id == value)
-                {
-                    found.push(value.to_string());
+        for item in paths.values().filter_map(serde_json::Value::as_object) {
+            for (method, operation) in item {
+                if let (Some(id), Some(decl)) = (
+                    operation
+                        .get("operationId")
+                        .and_then(serde_json::Value::as_str),
+                    operation.get("x-facade-op"),
+                ) {
+                    found.push((id.to_string(), method.clone(), decl.clone()));
                 }
             }
         }
@@ -175,17 +188,18 @@ mod tests {
     #[test]
     fn every_spec_operation_is_wrapped_or_listed_as_unwrapped_with_a_reason() {
         let spec_ids = spec_operation_ids();
-        let mut known: Vec<String> = wrapped_operations(&spec_ids)
-            .into_iter()
+        let mut known: Vec<String> = generated::OPERATIONS
+            .iter()
+            .map(|op| op.id.to_string())
             .chain(TOKEN_OPERATIONS.iter().map(|id| id.to_string()))
             .chain(UNWRAPPED_OPERATIONS.iter().map(|(id, _)| id.to_string()))
             .collect();
         known.sort();
         assert_eq!(
             spec_ids, known,
-            "wrap each new operation in a module under src/ops/ (declaring it as a \
-             `const ..: Operation = Operation::read(..)`), or list it in UNWRAPPED_OPERATIONS \
-             with the reason"
+            "declare each new operation's facade method with `x-facade-op` in the spec and run \
+             `cargo xtask codegen` (docs/ARCHITECTURE.md, \"Adding an operation\"), or list it \
+             in UNWRAPPED_OPERATIONS with the reason"
         );
         for (id, reason) in UNWRAPPED_OPERATIONS {
             assert!(
@@ -193,6 +207,42 @@ mod tests {
                 "{id} is unwrapped without a reason"
             );
         }
+    }
+
+    /// The descriptors the pipeline gets say what the spec says: read or write, and for a
+    /// write whether a retry is safe (by default a GET reads, anything else is a write that
+    /// is not retry-safe), so a stale generated file or a generator bug cannot make a create
+    /// retried like a read.
+    #[test]
+    fn the_generated_descriptors_match_the_spec() {
+        use crate::pipeline::Kind;
+        let declarations = spec_declarations();
+        assert_eq!(declarations.len(), generated::OPERATIONS.len());
+        for (id, method, decl) in declarations {
+            let operation = generated::OPERATIONS
+                .iter()
+                .find(|op| op.id == id)
+                .unwrap_or_else(|| panic!("{id} has x-facade-op but no generated descriptor"));
+            let kind =
+                decl["kind"]
+                    .as_str()
+                    .unwrap_or(if method == "get" { "read" } else { "write" });
+            let expected = match kind {
+                "read" => Kind::Read,
+                _ => Kind::Write {
+                    retry_safe: decl["retry-safe"].as_bool().unwrap_or(false),
+                },
+            };
+            assert_eq!(operation.kind, expected, "{id}");
+        }
+        let mut ids: Vec<&str> = generated::OPERATIONS.iter().map(|op| op.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            generated::OPERATIONS.len(),
+            "an operation is declared twice"
+        );
     }
 
     #[test]

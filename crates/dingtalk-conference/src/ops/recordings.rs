@@ -1,4 +1,6 @@
-//! Cloud recordings: the videos, a video's play links, and the transcript.
+//! Cloud recordings, what the spec's `x-facade-op` cannot declare (both `hand`): a video's
+//! play links (named by a `CloudRecordVideo`) and the transcript (an integer page token taken
+//! from the last paragraph). The video list is generated (`generated.rs`).
 
 use std::num::NonZeroU64;
 use std::time::Duration;
@@ -8,66 +10,20 @@ use futures_util::FutureExt as _;
 use super::{check_conference_id, check_union_id};
 use crate::ops::paging::{Listing, Page};
 use crate::pipeline::shared::ReadKey;
-use crate::pipeline::{Deadline, Operation, Subject};
+use crate::pipeline::{Deadline, Subject};
 use crate::{
     Client, CloudRecordPlayInfo, CloudRecordVideo, Error, TranscriptDirection, TranscriptParagraph,
 };
 
-/// The video list.
-pub(super) const VIDEOS: Operation = Operation::read("queryCloudRecordVideo");
-/// A video's play info.
-pub(super) const PLAY_INFO: Operation = Operation::read("queryCloudRecordVideoPlayInfo");
-/// The transcript.
-pub(super) const TEXTS: Operation = Operation::read("queryCloudRecordText");
+use super::generated::{
+    QUERY_CLOUD_RECORD_TEXT as TEXTS, QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO as PLAY_INFO,
+};
 
 /// DingTalk's largest transcript page (`maxResults` of `getTexts`), which
 /// [`Client::transcript`] asks for unless told otherwise: the fewest calls.
 pub const MAX_TRANSCRIPT_PAGE_SIZE: u32 = 2000;
 
 impl Client {
-    /// The videos of a conference's cloud recording, each with the media id and region that
-    /// [`Client::recording_play_info`] takes. DingTalk answers 400 `cloudRecordNotFound` when
-    /// the conference has no finished cloud recording. `union_id` is the asking user's.
-    pub async fn recordings(
-        &self,
-        conference_id: &str,
-        union_id: &str,
-    ) -> Result<Vec<CloudRecordVideo>, Error> {
-        check_conference_id(conference_id)?;
-        check_union_id("union id", union_id)?;
-        let (id, user) = (conference_id.to_string(), union_id.to_string());
-        let key = ReadKey::new(VIDEOS.id, (id.clone(), user.clone()));
-        self.read(&VIDEOS, key, move |client, deadline| {
-            let (id, user) = (id.clone(), user.clone());
-            async move { client.fetch_recordings(&id, &user, deadline).await }.boxed()
-        })
-        .await
-    }
-
-    async fn fetch_recordings(
-        &self,
-        conference_id: &str,
-        union_id: &str,
-        deadline: Deadline,
-    ) -> Result<Vec<CloudRecordVideo>, Error> {
-        let subject = Subject::conference(conference_id);
-        let answer = self
-            .execute(&VIDEOS, subject, deadline, |context| async move {
-                self.endpoint()
-                    .api(context)
-                    .query_cloud_record_video(conference_id, union_id)
-                    .await
-            })
-            .await?
-            .into_inner();
-        Ok(answer
-            .video_list
-            .unwrap_or_default()
-            .into_iter()
-            .map(CloudRecordVideo::from_wire)
-            .collect())
-    }
-
     /// The play and download links of one recorded video, named by the `media_id` and
     /// `region_id` of a [`CloudRecordVideo`].
     pub async fn recording_play_info(
@@ -261,17 +217,6 @@ impl TranscriptQuery {
 
 #[cfg(feature = "blocking")]
 impl crate::blocking::Client {
-    /// Like [`Client::recordings`], blocking.
-    pub fn recordings(
-        &self,
-        conference_id: &str,
-        union_id: &str,
-    ) -> Result<Vec<CloudRecordVideo>, Error> {
-        let client = self.as_async().clone();
-        let (id, union_id) = (conference_id.to_string(), union_id.to_string());
-        self.block_on(async move { client.recordings(&id, &union_id).await })
-    }
-
     /// Like [`Client::recording_play_info`], blocking.
     pub fn recording_play_info(
         &self,
