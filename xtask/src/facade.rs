@@ -282,6 +282,9 @@ enum FieldKind {
         facade_item: bool,
         nullable: bool,
     },
+    /// An object whose `additionalProperties` are a facade type: a map by key, ordered so
+    /// that output is stable.
+    Map { item: proc_macro2::Ident },
 }
 
 fn facade_struct(
@@ -428,6 +431,23 @@ fn facade_struct(
                     to_expr,
                 )
             }
+            FieldKind::Map { item } => (
+                quote! { std::collections::BTreeMap<String, #item> },
+                quote! { deserialize_with = "null_as_empty", skip_serializing_if = "std::collections::BTreeMap::is_empty" },
+                quote! {},
+                quote! {
+                    raw.#wire_field
+                        .into_iter()
+                        .map(|(key, value)| (key, #item::from_wire(value)))
+                        .collect()
+                },
+                quote! {
+                    self.#field
+                        .iter()
+                        .map(|(key, value)| (key.clone(), value.to_wire()))
+                        .collect()
+                },
+            ),
         };
         fields.extend(quote! {
             #[doc = #field_doc]
@@ -583,7 +603,32 @@ fn field_kind(
                 _ => Err("a list of something other than strings or facade types".to_string()),
             }
         }
-        _ => Err("a type other than integer, string, boolean or list".to_string()),
+        SchemaKind::Type(Type::Object(object)) if object.properties.is_empty() => {
+            let Some(openapiv3::AdditionalProperties::Schema(value)) =
+                object.additional_properties.as_ref()
+            else {
+                return Err("an object with neither properties nor a schema for its values".to_string());
+            };
+            let ReferenceOr::Reference { reference } = value.as_ref() else {
+                return Err("a map whose values are not a $ref to a facade type".to_string());
+            };
+            let target = reference
+                .strip_prefix("#/components/schemas/")
+                .ok_or_else(|| format!("a map of `{reference}`"))?;
+            let facade = match components.schemas.get(target) {
+                Some(ReferenceOr::Item(schema)) => schema
+                    .schema_data
+                    .extensions
+                    .get(FACADE_EXTENSION)
+                    .and_then(Value::as_str),
+                _ => None,
+            }
+            .ok_or_else(|| format!("a map of {target}, which has no `{FACADE_EXTENSION}` name"))?;
+            Ok(FieldKind::Map {
+                item: format_ident!("{facade}"),
+            })
+        }
+        _ => Err("a type other than integer, string, boolean, list or map".to_string()),
     }
 }
 

@@ -52,11 +52,11 @@ pub(crate) fn duration(field: &str, millis: i64) -> Option<Duration> {
     duration
 }
 
-/// A list that may be absent or `null` on the wire, as an empty list.
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+/// A list or map that may be absent or `null` on the wire, as an empty one.
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
     deserializer: D,
-) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 pub(crate) fn duration_millis(d: Duration) -> i64 {
