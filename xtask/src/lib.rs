@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 
+mod checks;
 pub mod digest;
 mod dispatch;
 mod error_codes;
@@ -31,13 +32,17 @@ pub const FACADE_MODEL_PATH: &str = "crates/dingtalk-conference/src/model/genera
 /// The facade's `ErrorCode` (its variants, `from_wire`, `as_str`, `is_throttling`, `is_final`,
 /// `hint`), from the spec's `components.x-error-codes`, relative to the workspace root.
 pub const ERROR_CODES_PATH: &str = "crates/dingtalk-conference/src/error/code_generated.rs";
+/// The input checks (one module per operation, one function per parameter and `body`), from
+/// the spec's constraints and `components.x-ids`, relative to the workspace root.
+pub const CHECKS_PATH: &str = "crates/dingtalk-conference-api/src/checks.rs";
 /// Every file `cargo xtask codegen` writes, in the order [`generate_all_from_str`] returns them.
-pub const OUTPUT_PATHS: [&str; 5] = [
+pub const OUTPUT_PATHS: [&str; 6] = [
     OUTPUT_PATH,
     CONSTANTS_PATH,
     DISPATCH_PATH,
     FACADE_MODEL_PATH,
     ERROR_CODES_PATH,
+    CHECKS_PATH,
 ];
 /// The command that regenerates [`OUTPUT_PATH`]; error messages name it.
 pub const CODEGEN_COMMAND: &str = "cargo xtask codegen";
@@ -156,6 +161,7 @@ pub fn generate_all_from_str(
     let dispatch = format_file(dispatch::dispatch(&spec, &client, &path)?, spec_name)?;
     let model = format_file(facade::model(&spec, &path)?, spec_name)?;
     let error_codes = format_file(error_codes::error_code(&spec, &path)?, spec_name)?;
+    let checks = format_file(checks::checks(&spec, &client, &path)?, spec_name)?;
     Ok(vec![
         GeneratedFile {
             path: OUTPUT_PATH,
@@ -177,6 +183,10 @@ pub fn generate_all_from_str(
             path: ERROR_CODES_PATH,
             text: error_codes,
         },
+        GeneratedFile {
+            path: CHECKS_PATH,
+            text: checks,
+        },
     ])
 }
 
@@ -184,6 +194,8 @@ pub fn generate_all_from_str(
 fn generate_client(spec: &OpenAPI, path: &Path) -> Result<syn::File, CodegenError> {
     check_spec(spec, path)?;
 
+    // The checks enforce the string constraints; progenitor would make newtypes of them.
+    let spec = &checks::for_progenitor(spec);
     let mut generator = progenitor::Generator::new(&settings(path)?);
     // `check_spec` rules out the inputs progenitor is known to panic on; this guard turns any
     // other panic into an error that names the spec instead of a backtrace.
