@@ -266,32 +266,23 @@ impl NewConference {
     }
 
     fn into_request(self) -> Result<CreateVideoConferenceRequest, Error> {
-        check_union_id("organiser's union id", &self.organiser)?;
-        if self.title.trim().is_empty() {
-            return Err(Error::InvalidInput(
-                "the conference title is empty".to_string(),
-            ));
-        }
-        let chars = self.title.chars().count();
-        if chars > MAX_TITLE_CHARS {
-            return Err(Error::InvalidInput(format!(
-                "the conference title has {chars} characters; DingTalk refuses more than \
-                 {MAX_TITLE_CHARS} (and cuts anything over 50)"
-            )));
-        }
-        let mut invitees: Vec<String> = Vec::with_capacity(self.invitees.len());
-        for invitee in self.invitees {
-            check_union_id("invitee's union id", &invitee)?;
+        let mut request = CreateVideoConferenceRequest {
+            conf_title: self.title,
+            invite_caller: self.call_organiser,
+            invite_user_ids: self.invitees,
+            user_id: self.organiser,
+        };
+        // The spec's checks: organiser (`userId`), title (`confTitle`: not blank, at most
+        // MAX_TITLE_CHARS characters), each invitee (`inviteUserIds`).
+        dingtalk_conference_api::checks::create_video_conference::body(&request)?;
+        let mut invitees: Vec<String> = Vec::with_capacity(request.invite_user_ids.len());
+        for invitee in std::mem::take(&mut request.invite_user_ids) {
             if !invitees.contains(&invitee) {
                 invitees.push(invitee);
             }
         }
-        Ok(CreateVideoConferenceRequest {
-            conf_title: self.title,
-            invite_caller: self.call_organiser,
-            invite_user_ids: invitees,
-            user_id: self.organiser,
-        })
+        request.invite_user_ids = invitees;
+        Ok(request)
     }
 }
 
