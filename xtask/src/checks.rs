@@ -59,8 +59,15 @@ pub(crate) fn id_kinds(spec: &OpenAPI, path: &Path) -> Result<Vec<IdKind>, Codeg
             return Err(bad("must be a map"));
         };
         for key in rule.keys() {
-            if !["noun", "hint", "path-segment", "charset", "fast-path", "description"]
-                .contains(&key.as_str())
+            if ![
+                "noun",
+                "hint",
+                "path-segment",
+                "charset",
+                "fast-path",
+                "description",
+            ]
+            .contains(&key.as_str())
             {
                 return Err(bad(&format!(
                     "unknown key `{key}` (known: noun, hint, path-segment, charset, fast-path, \
@@ -175,7 +182,11 @@ pub(crate) enum Pattern {
 }
 
 /// Reads a `pattern`; anything but the supported forms is refused, naming `owner`.
-pub(crate) fn parse_pattern(pattern: &str, owner: &str, path: &Path) -> Result<Pattern, CodegenError> {
+pub(crate) fn parse_pattern(
+    pattern: &str,
+    owner: &str,
+    path: &Path,
+) -> Result<Pattern, CodegenError> {
     if pattern == r"\S" {
         return Ok(Pattern::NotBlank);
     }
@@ -259,7 +270,6 @@ fn extension_text(
 
 /// The rules of `schema`, plus the extensions beside it (a parameter's own `x-id`, …).
 fn rules_of(
-    spec: &OpenAPI,
     schema: &ReferenceOr<Schema>,
     outer: Option<&indexmap::IndexMap<String, Value>>,
     kinds: &[IdKind],
@@ -278,7 +288,13 @@ fn rules_of(
             return Ok(rules);
         }
     };
-    read_extensions(&mut rules, &schema.schema_data.extensions, kinds, owner, path)?;
+    read_extensions(
+        &mut rules,
+        &schema.schema_data.extensions,
+        kinds,
+        owner,
+        path,
+    )?;
     if let Some(outer) = outer {
         read_extensions(&mut rules, outer, kinds, owner, path)?;
     }
@@ -294,7 +310,9 @@ fn rules_of(
             rules.one_of = string.enumeration.iter().flatten().cloned().collect();
         }
         SchemaKind::Type(Type::Integer(integer)) => {
-            if integer.exclusive_minimum || integer.exclusive_maximum || integer.multiple_of.is_some()
+            if integer.exclusive_minimum
+                || integer.exclusive_maximum
+                || integer.multiple_of.is_some()
             {
                 return Err(spec_error(
                     path,
@@ -317,8 +335,7 @@ fn rules_of(
                         reference: reference.clone(),
                     },
                 };
-                let item_rules =
-                    rules_of(spec, &items, None, kinds, &format!("{owner} items"), path)?;
+                let item_rules = rules_of(&items, None, kinds, &format!("{owner} items"), path)?;
                 if !item_rules.is_empty() {
                     rules.items = Some(Box::new(item_rules));
                 }
@@ -327,7 +344,10 @@ fn rules_of(
         _ => {}
     }
     if rules.id.is_some() && !matches!(schema.schema_kind, SchemaKind::Type(Type::String(_))) {
-        return Err(spec_error(path, format!("{owner}: `x-id` is for strings only")));
+        return Err(spec_error(
+            path,
+            format!("{owner}: `x-id` is for strings only"),
+        ));
     }
     Ok(rules)
 }
@@ -588,7 +608,11 @@ pub(crate) fn checks(
             } else {
                 ""
             },
-            if *ascii_digits { ", ASCII digits only" } else { "" }
+            if *ascii_digits {
+                ", ASCII digits only"
+            } else {
+                ""
+            }
         );
         let fast = fast_alphanumeric.then(|| {
             quote! {
@@ -653,7 +677,9 @@ pub(crate) fn checks(
                 .parameters
                 .iter()
                 .find_map(|p| match p {
-                    ReferenceOr::Item(p) if p.parameter_data_ref().name.to_snake_case() == arg_name => {
+                    ReferenceOr::Item(p)
+                        if p.parameter_data_ref().name.to_snake_case() == arg_name =>
+                    {
                         Some(p)
                     }
                     _ => None,
@@ -665,8 +691,11 @@ pub(crate) fn checks(
                     )
                 })?;
             let name = parameter.parameter_data_ref().name.clone();
-            let owner = format!("operation `{id}` ({} {route}) parameter `{name}`", method_name.to_uppercase());
-            let rules = parameter_rules(spec, parameter, &kinds, &owner, path)?;
+            let owner = format!(
+                "operation `{id}` ({} {route}) parameter `{name}`",
+                method_name.to_uppercase()
+            );
+            let rules = parameter_rules(parameter, &kinds, &owner, path)?;
             let (value_shape, optional) = shape(&input.ty);
             let value = quote!(value);
             let body = check_value(&value, value_shape, &rules, &name, &kinds, &owner, path)?;
@@ -715,7 +744,6 @@ pub(crate) fn checks(
 }
 
 fn parameter_rules(
-    spec: &OpenAPI,
     parameter: &Parameter,
     kinds: &[IdKind],
     owner: &str,
@@ -724,7 +752,7 @@ fn parameter_rules(
     let data = parameter.parameter_data_ref();
     match &data.format {
         ParameterSchemaOrContent::Schema(schema) => {
-            rules_of(spec, schema, Some(&data.extensions), kinds, owner, path)
+            rules_of(schema, Some(&data.extensions), kinds, owner, path)
         }
         ParameterSchemaOrContent::Content(_) => Ok(Rules::default()),
     }
@@ -763,9 +791,7 @@ fn body_check(
                 .as_ref()
                 .and_then(|c| c.schemas.get(name))
                 .and_then(|s| s.as_item())
-                .ok_or_else(|| {
-                    spec_error(path, format!("operation `{id}`: no schema `{name}`"))
-                })?;
+                .ok_or_else(|| spec_error(path, format!("operation `{id}`: no schema `{name}`")))?;
             (name.to_string(), schema)
         }
         ReferenceOr::Item(_) => {
@@ -803,7 +829,7 @@ fn body_check(
                 reference: reference.clone(),
             },
         };
-        let rules = rules_of(spec, &item, None, kinds, &owner, path)?;
+        let rules = rules_of(&item, None, kinds, &owner, path)?;
         if rules.is_empty() {
             continue;
         }
@@ -825,8 +851,6 @@ fn body_check(
             quote!(field)
         } else if field_shape == Shape::Str {
             quote!(value.#field.as_str())
-        } else if field_shape == Shape::List {
-            quote!(value.#field)
         } else {
             quote!(value.#field)
         };
@@ -905,7 +929,9 @@ pub(crate) fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
     let mut spec = spec.clone();
     let mut bodies = Vec::new();
     for item in spec.paths.paths.values_mut() {
-        let ReferenceOr::Item(item) = item else { continue };
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
         let operations = [
             &mut item.get,
             &mut item.put,
@@ -918,9 +944,13 @@ pub(crate) fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
         ];
         for operation in operations.into_iter().flatten() {
             for parameter in &mut operation.parameters {
-                let ReferenceOr::Item(parameter) = parameter else { continue };
+                let ReferenceOr::Item(parameter) = parameter else {
+                    continue;
+                };
                 let data = parameter_data_mut(parameter);
-                if let ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) = &mut data.format {
+                if let ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) =
+                    &mut data.format
+                {
                     strip_strings(schema);
                     strip_int32_bounds(schema);
                 }
@@ -1088,7 +1118,10 @@ components:
                     "size",
                     "          x-noun: page size\n          schema: {type: integer, format: int32, minimum: 1, maximum: 50}",
                 ),
-                ("order", "          schema: {type: string, enum: [up, down]}"),
+                (
+                    "order",
+                    "          schema: {type: string, enum: [up, down]}",
+                ),
                 (
                     "code",
                     "          required: true\n          schema: {type: string, pattern: '^[0-9]+$'}",
@@ -1111,7 +1144,10 @@ components:
         let checks = generated_checks(&text).expect("the spec generates");
         // prettyplease breaks long calls over lines and adds trailing commas.
         let flat = checks.split_whitespace().collect::<Vec<_>>().join(" ");
-        let flat = flat.replace("( ", "(").replace(", )", ")").replace(" )", ")");
+        let flat = flat
+            .replace("( ", "(")
+            .replace(", )", ")")
+            .replace(" )", ")");
         for expected in [
             "pub mod get_thing",
             "pub fn thing_id(value: &str)",
@@ -1139,8 +1175,14 @@ components:
     fn the_client_keeps_plain_types_for_constrained_strings_and_int32s() {
         let text = spec(
             &query(&[
-                ("size", "          schema: {type: integer, format: int32, minimum: 1}"),
-                ("order", "          schema: {type: string, enum: [up, down]}"),
+                (
+                    "size",
+                    "          schema: {type: integer, format: int32, minimum: 1}",
+                ),
+                (
+                    "order",
+                    "          schema: {type: string, enum: [up, down]}",
+                ),
             ]),
             "          maxLength: 9",
         );
@@ -1148,18 +1190,33 @@ components:
         let client = client.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(client.contains("size: Option<i32>"), "{client}");
         assert!(client.contains("order: Option<&'a str>"), "{client}");
-        assert!(client.contains("pub name: ::std::string::String"), "{client}");
+        assert!(
+            client.contains("pub name: ::std::string::String"),
+            "{client}"
+        );
     }
 
     #[test]
     fn unknown_ids_misplaced_rules_and_unsupported_patterns_are_refused_by_name() {
         let cases = [
             (
-                spec(&query(&[("who", "          x-id: nobody\n          schema: {type: string}")]), ""),
+                spec(
+                    &query(&[(
+                        "who",
+                        "          x-id: nobody\n          schema: {type: string}",
+                    )]),
+                    "",
+                ),
                 "`x-id: nobody` is not declared in `components.x-ids`",
             ),
             (
-                spec(&query(&[("count", "          x-id: thing\n          schema: {type: integer}")]), ""),
+                spec(
+                    &query(&[(
+                        "count",
+                        "          x-id: thing\n          schema: {type: integer}",
+                    )]),
+                    "",
+                ),
                 "`x-id` is for strings only",
             ),
             (
@@ -1183,8 +1240,13 @@ components:
 
     #[test]
     fn patterns_are_not_blank_or_one_character_class() {
-        assert_eq!(parse_pattern(r"\S", "x", path()).ok(), Some(Pattern::NotBlank));
-        let Ok(Pattern::Class { ranges, non_empty, .. }) = parse_pattern("^[0-9a-z_-]+$", "x", path())
+        assert_eq!(
+            parse_pattern(r"\S", "x", path()).ok(),
+            Some(Pattern::NotBlank)
+        );
+        let Ok(Pattern::Class {
+            ranges, non_empty, ..
+        }) = parse_pattern("^[0-9a-z_-]+$", "x", path())
         else {
             panic!("a class parses");
         };

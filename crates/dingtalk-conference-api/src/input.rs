@@ -33,7 +33,11 @@ impl InputError {
     pub fn at_item(self, index: usize) -> Self {
         Self {
             parameter: self.parameter,
-            message: format!("item {} of the list: {}", index.saturating_add(1), self.message),
+            message: format!(
+                "item {} of the list: {}",
+                index.saturating_add(1),
+                self.message
+            ),
         }
     }
 }
@@ -138,7 +142,10 @@ pub fn length(
     let tail = hint.map(|hint| format!(" ({hint})")).unwrap_or_default();
     if let Some(min) = min {
         if value.is_empty() && min > 0 {
-            return Err(InputError::new(parameter, format!("the {noun} is empty{tail}")));
+            return Err(InputError::new(
+                parameter,
+                format!("the {noun} is empty{tail}"),
+            ));
         }
         let chars = value.chars().count();
         if chars < min {
@@ -172,7 +179,10 @@ pub fn not_blank(
 ) -> Result<(), InputError> {
     if value.trim().is_empty() {
         let tail = hint.map(|hint| format!(" ({hint})")).unwrap_or_default();
-        return Err(InputError::new(parameter, format!("the {noun} is blank{tail}")));
+        return Err(InputError::new(
+            parameter,
+            format!("the {noun} is empty (only white space){tail}"),
+        ));
     }
     Ok(())
 }
@@ -310,10 +320,19 @@ mod tests {
         for (bad, expected) in [
             ("", "the room code is empty; pass the digits"),
             (" ", "the room code is empty; pass the digits"),
-            ("1\u{7}", "the room code contains control characters; pass the digits"),
+            (
+                "1\u{7}",
+                "the room code contains control characters; pass the digits",
+            ),
             ("..", r#"".." is not a room code; pass the digits"#),
-            ("1\\2", "the room code contains a backslash, which URLs treat as a path separator"),
-            ("12a", r#"the room code "12a" is not all digits; pass the digits"#),
+            (
+                "1\\2",
+                "the room code contains a backslash, which URLs treat as a path separator",
+            ),
+            (
+                "12a",
+                r#"the room code "12a" is not all digits; pass the digits"#,
+            ),
         ] {
             let error = id("roomCode", bad, &DIGITS).expect_err(bad);
             assert_eq!(error.parameter, "roomCode");

@@ -78,8 +78,8 @@ pub mod checks;
 pub mod input;
 
 pub use generated::*;
-pub use input::InputError;
 pub use hooks::{RequestContext, ResponseMeta};
+pub use input::InputError;
 /// The header that carries the access token (the spec's `accessToken` security scheme), and the
 /// operations that must never carry it (`security: []` in the spec).
 pub use spec_constants::{ACCESS_TOKEN_HEADER, UNAUTHENTICATED_OPERATIONS};

@@ -26,7 +26,12 @@ fn refused(result: Result<(), InputError>, parameter: &str, phrase: &str) {
 fn conference_ids_refuse_what_cannot_be_one_path_segment() {
     let check = query_conference_info::conference_id;
     // DingTalk's ids, and anything else that is safe as a segment.
-    for good in ["6323d7568777190142ab9d10", "a", "id-with_dashes.and.dots", "标题"] {
+    for good in [
+        "6323d7568777190142ab9d10",
+        "a",
+        "id-with_dashes.and.dots",
+        "标题",
+    ] {
         assert_eq!(check(good), Ok(()), "{good:?}");
     }
     refused(
@@ -68,7 +73,11 @@ fn union_ids_media_and_region_ids_are_not_blank() {
     );
     // Optional: absent is fine, present and blank is not.
     assert_eq!(query_cloud_record_text::union_id(None), Ok(()));
-    refused(query_cloud_record_text::union_id(Some("")), "unionId", "empty");
+    refused(
+        query_cloud_record_text::union_id(Some("")),
+        "unionId",
+        "empty",
+    );
     refused(
         query_cloud_record_video_play_info::media_id(""),
         "mediaId",
@@ -91,7 +100,11 @@ fn room_codes_are_digits_leading_zeros_kept() {
     assert_eq!(check("068550708396"), Ok(()));
     assert_eq!(check("0"), Ok(()));
     refused(check(""), "roomCode", "the room code is empty");
-    refused(check("12a4"), "roomCode", "the room code \"12a4\" is not all digits");
+    refused(
+        check("12a4"),
+        "roomCode",
+        "the room code \"12a4\" is not all digits",
+    );
     refused(check("１２３"), "roomCode", "not all digits");
     refused(check("12 3"), "roomCode", "not all digits");
 }
@@ -167,10 +180,14 @@ fn titles_have_1_to_256_characters_and_are_not_blank() {
     refused(
         body(&create("u", "   ", &[])),
         "confTitle",
-        "the conference title is blank",
+        "the conference title is empty (only white space)",
     );
     // The organiser first, as the spec's `required` lists it.
-    refused(body(&create("", "", &[])), "userId", "the union id is empty");
+    refused(
+        body(&create("", "", &[])),
+        "userId",
+        "the union id is empty",
+    );
 }
 
 #[test]
