@@ -15,6 +15,7 @@ mod dispatch;
 mod error_codes;
 mod facade;
 mod facts;
+mod mock_requests;
 mod wire;
 
 /// The spec, relative to the workspace root.
@@ -35,14 +36,18 @@ pub const ERROR_CODES_PATH: &str = "crates/dingtalk-conference/src/error/code_ge
 /// The input checks (one module per operation, one function per parameter and `body`), from
 /// the spec's constraints and `components.x-ids`, relative to the workspace root.
 pub const CHECKS_PATH: &str = "crates/dingtalk-conference-api/src/checks.rs";
+/// The fake server's typed requests (one per operation, parsed and checked from the spec),
+/// relative to the workspace root.
+pub const MOCK_REQUESTS_PATH: &str = "crates/dingtalk-conference-mock/src/requests_generated.rs";
 /// Every file `cargo xtask codegen` writes, in the order [`generate_all_from_str`] returns them.
-pub const OUTPUT_PATHS: [&str; 6] = [
+pub const OUTPUT_PATHS: [&str; 7] = [
     OUTPUT_PATH,
     CONSTANTS_PATH,
     DISPATCH_PATH,
     FACADE_MODEL_PATH,
     ERROR_CODES_PATH,
     CHECKS_PATH,
+    MOCK_REQUESTS_PATH,
 ];
 /// The command that regenerates [`OUTPUT_PATH`]; error messages name it.
 pub const CODEGEN_COMMAND: &str = "cargo xtask codegen";
@@ -162,6 +167,7 @@ pub fn generate_all_from_str(
     let model = format_file(facade::model(&spec, &path)?, spec_name)?;
     let error_codes = format_file(error_codes::error_code(&spec, &path)?, spec_name)?;
     let checks = format_file(checks::checks(&spec, &client, &path)?, spec_name)?;
+    let mock_requests = format_file(mock_requests::requests(&spec, &client, &path)?, spec_name)?;
     Ok(vec![
         GeneratedFile {
             path: OUTPUT_PATH,
@@ -186,6 +192,10 @@ pub fn generate_all_from_str(
         GeneratedFile {
             path: CHECKS_PATH,
             text: checks,
+        },
+        GeneratedFile {
+            path: MOCK_REQUESTS_PATH,
+            text: mock_requests,
         },
     ])
 }

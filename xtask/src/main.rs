@@ -11,7 +11,8 @@ usage: cargo xtask codegen [--check]
                     crates/dingtalk-conference-api/src/spec_constants.rs, tests/src/dispatch.rs,
                     crates/dingtalk-conference/src/model/generated.rs,
                     crates/dingtalk-conference/src/error/code_generated.rs,
-                    crates/dingtalk-conference-api/src/checks.rs
+                    crates/dingtalk-conference-api/src/checks.rs,
+                    crates/dingtalk-conference-mock/src/requests_generated.rs
   codegen --check   fail (exit 1) with a diff if a committed file is stale";
 
 fn main() -> ExitCode {
