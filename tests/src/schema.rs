@@ -202,12 +202,18 @@ impl<'a> Validator<'a> {
             if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
                 && chars < min
             {
-                fail(out, format!("{chars} characters, fewer than minLength {min}"));
+                fail(
+                    out,
+                    format!("{chars} characters, fewer than minLength {min}"),
+                );
             }
             if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
                 && chars > max
             {
-                fail(out, format!("{chars} characters, more than maxLength {max}"));
+                fail(
+                    out,
+                    format!("{chars} characters, more than maxLength {max}"),
+                );
             }
             match schema.get("pattern").and_then(Value::as_str) {
                 None => {}

@@ -272,7 +272,10 @@ fn validator_reports_keywords_it_does_not_understand_instead_of_passing_them() {
         .iter()
         .map(ToString::to_string)
         .collect();
-    assert_eq!(violations, ["at /: unsupported schema keyword `multipleOf`"]);
+    assert_eq!(
+        violations,
+        ["at /: unsupported schema keyword `multipleOf`"]
+    );
     let pattern = json!({ "type": "string", "pattern": "^a+$" });
     let violations: Vec<String> = Validator::new(&document)
         .validate(&pattern, &json!("aa"))
@@ -331,8 +334,14 @@ fn validator_checks_string_lengths_in_characters_blank_patterns_and_list_lengths
     );
     assert_eq!(
         check(title.clone(), json!("")),
-        ["at /: 0 characters, fewer than minLength 1", "at /: a blank string breaks `pattern: \\S`"]
+        [
+            "at /: 0 characters, fewer than minLength 1",
+            "at /: a blank string breaks `pattern: \\S`"
+        ]
     );
     let list = json!({ "type": "array", "maxItems": 1 });
-    assert_eq!(check(list, json!([1, 2])), ["at /: 2 items, more than maxItems 1"]);
+    assert_eq!(
+        check(list, json!([1, 2])),
+        ["at /: 2 items, more than maxItems 1"]
+    );
 }
