@@ -3,7 +3,8 @@
 //!
 //! Supported: `type` (`object`, `array`, `string`, `integer`, `number`, `boolean`), `format`
 //! `int32`/`int64` (range-checked) and `float`/`double`, `minimum`/`maximum` (inclusive),
-//! `properties`, `required`,
+//! `minLength`/`maxLength` (in characters), `pattern` (`\S` only: not blank),
+//! `minItems`/`maxItems`, `properties`, `required`,
 //! `additionalProperties` (`true`, `false` or a schema), `items`, `enum`, `nullable`, and `$ref`
 //! to `#/components/schemas/...`. The annotations `description`, `title`, `example` and
 //! `deprecated` are ignored.
@@ -27,6 +28,10 @@ const CHECKED: &[&str] = &[
     "additionalProperties",
     "items",
     "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+    "pattern",
     "enum",
     "nullable",
     "minimum",
@@ -192,6 +197,34 @@ impl<'a> Validator<'a> {
             }
         }
 
+        if let Some(text) = instance.as_str() {
+            let chars = text.chars().count() as u64;
+            if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+                && chars < min
+            {
+                fail(
+                    out,
+                    format!("{chars} characters, fewer than minLength {min}"),
+                );
+            }
+            if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+                && chars > max
+            {
+                fail(
+                    out,
+                    format!("{chars} characters, more than maxLength {max}"),
+                );
+            }
+            match schema.get("pattern").and_then(Value::as_str) {
+                None => {}
+                Some(r"\S") if text.trim().is_empty() => {
+                    fail(out, "a blank string breaks `pattern: \\S`".to_string());
+                }
+                Some(r"\S") => {}
+                Some(other) => fail(out, format!("unsupported `pattern: {other}`")),
+            }
+        }
+
         if let Some(allowed) = schema.get("enum") {
             match allowed.as_array() {
                 Some(values) if values.contains(instance) => {}
@@ -252,6 +285,16 @@ impl<'a> Validator<'a> {
             out.push(Violation {
                 at: at.to_string(),
                 message: format!("{} items, fewer than minItems {min}", elements.len()),
+            });
+        }
+        if let (Some(max), Some(elements)) = (
+            schema.get("maxItems").and_then(Value::as_u64),
+            instance.as_array(),
+        ) && (elements.len() as u64) > max
+        {
+            out.push(Violation {
+                at: at.to_string(),
+                message: format!("{} items, more than maxItems {max}", elements.len()),
             });
         }
     }

@@ -266,13 +266,23 @@ fn validator_rejects_undeclared_keys_where_additional_properties_is_false() {
 #[test]
 fn validator_reports_keywords_it_does_not_understand_instead_of_passing_them() {
     let document = json!({});
-    let schema = json!({ "type": "string", "maxLength": 3 });
+    let schema = json!({ "type": "string", "multipleOf": 3 });
     let violations: Vec<String> = Validator::new(&document)
         .validate(&schema, &json!("abcdef"))
         .iter()
         .map(ToString::to_string)
         .collect();
-    assert_eq!(violations, ["at /: unsupported schema keyword `maxLength`"]);
+    assert_eq!(
+        violations,
+        ["at /: unsupported schema keyword `multipleOf`"]
+    );
+    let pattern = json!({ "type": "string", "pattern": "^a+$" });
+    let violations: Vec<String> = Validator::new(&document)
+        .validate(&pattern, &json!("aa"))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(violations, ["at /: unsupported `pattern: ^a+$`"]);
 }
 
 #[test]
@@ -304,4 +314,34 @@ fn unauthenticated_operations_are_operation_ids_the_generated_client_emits() -> 
         );
     }
     Ok(())
+}
+
+#[test]
+fn validator_checks_string_lengths_in_characters_blank_patterns_and_list_lengths() {
+    let document = json!({});
+    let check = |schema: Value, instance: Value| -> Vec<String> {
+        Validator::new(&document)
+            .validate(&schema, &instance)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    let title = json!({ "type": "string", "minLength": 1, "maxLength": 2, "pattern": "\\S" });
+    assert!(check(title.clone(), json!("标题")).is_empty());
+    assert_eq!(
+        check(title.clone(), json!("标题x")),
+        ["at /: 3 characters, more than maxLength 2"]
+    );
+    assert_eq!(
+        check(title.clone(), json!("")),
+        [
+            "at /: 0 characters, fewer than minLength 1",
+            "at /: a blank string breaks `pattern: \\S`"
+        ]
+    );
+    let list = json!({ "type": "array", "maxItems": 1 });
+    assert_eq!(
+        check(list, json!([1, 2])),
+        ["at /: 2 items, more than maxItems 1"]
+    );
 }

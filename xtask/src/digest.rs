@@ -197,9 +197,12 @@ impl Digest {
         if data.deprecated == Some(true) {
             flags.push("deprecated");
         }
+        // The parameter's own extensions (`x-id`, `x-noun`, `x-enum`): the input checks are
+        // generated from them.
+        let own = extensions(&data.extensions);
         match &data.format {
             ParameterSchemaOrContent::Schema(schema) => self.line(format_args!(
-                "{name}: {}, {}{}",
+                "{name}: {}, {}{own}{}",
                 schema_or_ref(schema),
                 flags.join(", "),
                 describe(data.description.as_deref())

@@ -11,12 +11,14 @@ use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 
 mod call;
 mod cli_api;
+mod checks;
 pub mod digest;
 mod dispatch;
 mod error_codes;
 mod facade;
 mod facade_ops;
 mod facts;
+mod mock_requests;
 mod wire;
 
 /// The spec, relative to the workspace root.
@@ -42,8 +44,14 @@ pub const CLI_API_PATH: &str = "crates/dingtalk-conference-cli/src/commands/api_
 /// The facade's operation layer (descriptors, async methods, blocking mirrors, listings) from
 /// each operation's `x-facade-op`, relative to the workspace root.
 pub const FACADE_OPS_PATH: &str = "crates/dingtalk-conference/src/ops/generated.rs";
+/// The input checks (one module per operation, one function per parameter and `body`), from
+/// the spec's constraints and `components.x-ids`, relative to the workspace root.
+pub const CHECKS_PATH: &str = "crates/dingtalk-conference-api/src/checks.rs";
+/// The fake server's typed requests (one per operation, parsed and checked from the spec),
+/// relative to the workspace root.
+pub const MOCK_REQUESTS_PATH: &str = "crates/dingtalk-conference-mock/src/requests_generated.rs";
 /// Every file `cargo xtask codegen` writes, in the order [`generate_all_from_str`] returns them.
-pub const OUTPUT_PATHS: [&str; 8] = [
+pub const OUTPUT_PATHS: [&str; 10] = [
     OUTPUT_PATH,
     CONSTANTS_PATH,
     DISPATCH_PATH,
@@ -52,6 +60,8 @@ pub const OUTPUT_PATHS: [&str; 8] = [
     CALL_PATH,
     CLI_API_PATH,
     FACADE_OPS_PATH,
+    CHECKS_PATH,
+    MOCK_REQUESTS_PATH,
 ];
 /// The document whose operation table `cargo xtask codegen` rewrites (between its
 /// `BEGIN GENERATED`/`END GENERATED` marks; the rest is hand-written), relative to the
@@ -178,6 +188,8 @@ pub fn generate_all_from_str(
     let call = format_file(call::call(&spec, &client, &path)?, spec_name)?;
     let cli_api = format_file(cli_api::cli_api(&spec, &path)?, spec_name)?;
     let ops = format_file(facade_ops::operations_module(&spec, &path)?, spec_name)?;
+    let checks = format_file(checks::checks(&spec, &client, &path)?, spec_name)?;
+    let mock_requests = format_file(mock_requests::requests(&spec, &client, &path)?, spec_name)?;
     Ok(vec![
         GeneratedFile {
             path: OUTPUT_PATH,
@@ -210,6 +222,14 @@ pub fn generate_all_from_str(
         GeneratedFile {
             path: FACADE_OPS_PATH,
             text: ops,
+        },
+        GeneratedFile {
+            path: CHECKS_PATH,
+            text: checks,
+        },
+        GeneratedFile {
+            path: MOCK_REQUESTS_PATH,
+            text: mock_requests,
         },
     ])
 }
@@ -246,6 +266,8 @@ fn operations_doc(spec: &Path, root: &Path) -> Result<(PathBuf, String), Codegen
 fn generate_client(spec: &OpenAPI, path: &Path) -> Result<syn::File, CodegenError> {
     check_spec(spec, path)?;
 
+    // The checks enforce the string constraints; progenitor would make newtypes of them.
+    let spec = &checks::for_progenitor(spec);
     let mut generator = progenitor::Generator::new(&settings(path)?);
     // `check_spec` rules out the inputs progenitor is known to panic on; this guard turns any
     // other panic into an error that names the spec instead of a backtrace.

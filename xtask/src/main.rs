@@ -13,8 +13,10 @@ usage: cargo xtask codegen [--check]
                     crates/dingtalk-conference/src/error/code_generated.rs,
                     crates/dingtalk-conference/src/ops/call_generated.rs,
                     crates/dingtalk-conference-cli/src/commands/api_generated.rs,
-                    crates/dingtalk-conference/src/ops/generated.rs, and the operation
-                    table of docs/conference-operations.md (between its marks)
+                    crates/dingtalk-conference/src/ops/generated.rs,
+                    crates/dingtalk-conference-api/src/checks.rs,
+                    crates/dingtalk-conference-mock/src/requests_generated.rs, and the
+                    operation table of docs/conference-operations.md (between its marks)
   codegen --check   fail (exit 1) with a diff if a committed file is stale";
 
 fn main() -> ExitCode {

@@ -30,7 +30,8 @@
 //! - Build the `reqwest::Client` with [`hooks::same_origin_redirects`]; [`Client::new`] does
 //!   not, and it panics if the TLS backend cannot start.
 //! - Refuse conference ids that are empty, `.`, `..` or contain `\`: the generated code
-//!   percent-encodes the id, but URL parsing still resolves those as path steps.
+//!   percent-encodes the id, but URL parsing still resolves those as path steps. The
+//!   [`checks`] do this, and every other constraint of the spec, before you send.
 //! - [`types::GetAccessTokenRequest`] and [`types::GetCorpAccessTokenRequest`] derive `Debug`
 //!   with the app secret, suite secret and suite ticket in plain text: never log them.
 
@@ -57,8 +58,28 @@ pub mod hooks;
 /// hand), so a spec change reaches them like any other.
 pub mod spec_constants;
 
+/// Input checks, **generated** by `cargo xtask codegen` from the spec's constraints
+/// (`minLength`, `maxLength`, `pattern`, `minimum`/`maximum`, `enum`, `minItems`/`maxItems`)
+/// and its id formats (`x-id`, declared in `components.x-ids`): one module per operation
+/// (its operationId in snake case), one function per parameter (its name in snake case, taking
+/// the client method's argument type) and `body` for the request body. A refusal is an
+/// [`InputError`] naming the spec's parameter.
+///
+/// ```
+/// use dingtalk_conference_api::checks;
+///
+/// assert!(checks::query_conference_info::conference_id("6323d7568777190142ab9d10").is_ok());
+/// let error = checks::query_conference_info::conference_id("..").unwrap_err();
+/// assert_eq!(error.parameter, "conferenceId");
+/// ```
+#[allow(missing_docs)]
+pub mod checks;
+/// What the generated [`checks`] mean, and [`InputError`]. Hand-written.
+pub mod input;
+
 pub use generated::*;
 pub use hooks::{RequestContext, ResponseMeta};
+pub use input::InputError;
 /// The header that carries the access token (the spec's `accessToken` security scheme), and the
 /// operations that must never carry it (`security: []` in the spec).
 pub use spec_constants::{ACCESS_TOKEN_HEADER, UNAUTHENTICATED_OPERATIONS};

@@ -247,25 +247,33 @@ fn secret(value: &str) -> Result<Secret, Infallible> {
     Ok(Secret::new(value))
 }
 
-pub(crate) fn conference_id(value: &str) -> Result<String, String> {
-    if value.trim().is_empty() {
-        Err(
-            "the conference id is empty; pass the id DingTalk returned when the conference \
-             was created"
-                .to_string(),
-        )
-    } else {
-        Ok(value.to_string())
-    }
+/// A value the spec's generated check accepts, or its refusal (naming the spec's parameter)
+/// for clap to print.
+pub(crate) fn checked(
+    value: &str,
+    check: impl FnOnce(&str) -> Result<(), dingtalk_conference_api::InputError>,
+) -> Result<String, String> {
+    check(value)
+        .map(|()| value.to_string())
+        .map_err(|error| error.to_string())
 }
 
-/// A user's unionId (`--union-id`, `--user-id`, `--invite`): not blank.
+/// A conference id: the spec's `x-id: conference` (not blank, not `.`/`..`, no `\`, no
+/// control characters).
+pub(crate) fn conference_id(value: &str) -> Result<String, String> {
+    checked(
+        value,
+        dingtalk_conference_api::checks::query_conference_info::conference_id,
+    )
+}
+
+/// A user's unionId (`--union-id`): the spec's `x-id: union` (not blank, no control
+/// characters).
 pub(crate) fn union_id(value: &str) -> Result<String, String> {
-    if value.trim().is_empty() {
-        Err("the union id is empty; pass the user's unionId".to_string())
-    } else {
-        Ok(value.to_string())
-    }
+    checked(
+        value,
+        dingtalk_conference_api::checks::close_video_conference::union_id,
+    )
 }
 
 /// `--edition` and `DINGTALK_EDITION`: the library's own parsing, so that the command accepts

@@ -49,6 +49,12 @@
 //!   (`dingtalk_conference_api::spec_constants::OPERATIONS`, written by `cargo xtask codegen`);
 //!   an operation of the spec that has no handler here yet is answered `501`, and a unit test
 //!   fails until it has one.
+//! - **Requests parsed from the spec.** Path, query and body become the operation's typed
+//!   request (`src/requests_generated.rs`, written by `cargo xtask codegen`), checked by the
+//!   spec's own checks (`dingtalk_conference_api::checks`, the same the facade and the CLI
+//!   run); a missing, malformed or invalid argument gets the error DingTalk documents for that
+//!   operation (`missingRoomId`, `invalidRoomCode`, `paramsError`, `paramsTitleError`,
+//!   `Missingbody`, …). A handler is only the state logic: typed request in, typed answer out.
 //! - **DingTalk's limits**, off unless configured: see [Limits](#limits).
 //! - **Options** of [`MockConfig`] (and the binary's flags) besides the limits:
 //!
@@ -168,6 +174,9 @@ mod fault;
 mod handlers;
 mod limits;
 mod reply;
+mod requests;
+#[allow(missing_docs, unreachable_pub, clippy::style)]
+mod requests_generated;
 mod routes;
 mod seed;
 mod server;

@@ -6,12 +6,15 @@ use std::fmt;
 use chrono::{DateTime, Local, TimeZone, Utc};
 use clap::{ArgGroup, Subcommand};
 use dingtalk_conference::{
-    AttendStatus, ConferenceInfo, ConferenceSummary, MAX_TITLE_CHARS, NewConference, RoomConference,
+    AttendStatus, ConferenceInfo, ConferenceSummary, NewConference, RoomConference,
 };
 use futures_util::StreamExt as _;
 
+use dingtalk_conference_api::checks;
+use dingtalk_conference_api::types::CreateVideoConferenceRequest;
+
 use super::Context;
-use crate::cli::{conference_id, union_id};
+use crate::cli::{checked, conference_id, union_id};
 use crate::render::{self, ABSENT, clean};
 use crate::{Failure, say};
 
@@ -103,11 +106,11 @@ it (info --room-code, or status) before creating again.")]
         title: String,
 
         /// unionId of the organiser, who becomes the host (and the one who may close it).
-        #[arg(long, value_name = "UNION_ID", value_parser = union_id)]
+        #[arg(long, value_name = "UNION_ID", value_parser = user_id)]
         user_id: String,
 
         /// unionId of a colleague to call into the conference; repeat for several.
-        #[arg(long, value_name = "UNION_ID", value_parser = union_id)]
+        #[arg(long, value_name = "UNION_ID", value_parser = invitee)]
         invite: Vec<String>,
 
         /// Do not call the organiser's own DingTalk (DingTalk calls it by default).
@@ -392,38 +395,40 @@ fn people(conference: &ConferenceSummary) -> (usize, usize) {
     )
 }
 
-/// `--room-code`: digits only, as DingTalk's room codes are (a leading zero is kept).
+/// `--room-code`: the spec's `x-id: room-code`, digits only (a leading zero is kept).
 fn room_code(value: &str) -> Result<String, String> {
-    if value.is_empty() {
-        return Err("the room code is empty; pass the digits people type to join".to_string());
-    }
-    if !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "the room code {} is not all digits; pass the digits people type to join",
-            clean(value)
-        ));
-    }
-    Ok(value.to_string())
+    checked(value, checks::query_conference_info_by_room_code::room_code)
 }
 
-/// `--title`: not blank, at most [`MAX_TITLE_CHARS`] characters.
+/// `--user-id`: the organiser's unionId, the body's `userId`.
+fn user_id(value: &str) -> Result<String, String> {
+    checked(value, |value| checks::ids::union("userId", value))
+}
+
+/// `--invite`: an invitee's unionId, an item of the body's `inviteUserIds`.
+fn invitee(value: &str) -> Result<String, String> {
+    checked(value, |value| checks::ids::union("inviteUserIds", value))
+}
+
+/// `--title`: the body's `confTitle` as the spec constrains it (not blank, at most
+/// [`MAX_TITLE_CHARS`](dingtalk_conference::MAX_TITLE_CHARS) characters), checked by the generated body check with a stand-in
+/// organiser, whose own check is `--user-id`'s.
 fn title(value: &str) -> Result<String, String> {
-    if value.trim().is_empty() {
-        return Err("the title is empty; give the conference a title".to_string());
-    }
-    let chars = value.chars().count();
-    if chars > MAX_TITLE_CHARS {
-        return Err(format!(
-            "the title has {chars} characters; DingTalk refuses more than {MAX_TITLE_CHARS} \
-             (and keeps the first {TITLE_KEPT_CHARS})"
-        ));
-    }
-    Ok(value.to_string())
+    checked(value, |value| {
+        let request = CreateVideoConferenceRequest {
+            conf_title: value.to_string(),
+            invite_caller: None,
+            invite_user_ids: Vec::new(),
+            user_id: "organiser".to_string(),
+        };
+        checks::create_video_conference::body(&request)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::FixedOffset;
+    use dingtalk_conference::MAX_TITLE_CHARS;
     use dingtalk_conference::{ConferenceParticipant, ConferenceStatus};
 
     use super::*;
@@ -512,5 +517,10 @@ mod tests {
         assert!(title(" ").is_err());
         assert!(title(&"x".repeat(MAX_TITLE_CHARS + 1)).is_err());
         assert!(title(&"钉".repeat(MAX_TITLE_CHARS)).is_ok());
+        // The spec's parameter names, as the facade and the fake server give them.
+        assert!(title("").is_err_and(|e| e.starts_with("confTitle: ")));
+        assert!(user_id(" ").is_err_and(|e| e.starts_with("userId: ")));
+        assert!(invitee("").is_err_and(|e| e.starts_with("inviteUserIds: ")));
+        assert!(room_code("x").is_err_and(|e| e.starts_with("roomCode: ")));
     }
 }

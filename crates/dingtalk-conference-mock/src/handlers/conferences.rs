@@ -9,10 +9,13 @@ use dingtalk_conference_api::types::{
 };
 use http::StatusCode;
 use rand::Rng;
-use serde_json::Value;
 
-use super::{Call, Handler, page};
-use crate::reply::Reply;
+use super::{Handler, offset_token, page, page_size, typed};
+use crate::requests::Failure;
+use crate::requests_generated::{
+    CloseVideoConference, CreateVideoConference, QueryConferenceInfo, QueryConferenceInfoBatch,
+    QueryConferenceInfoByRoomCode, QueryConferenceMembers,
+};
 use crate::state::{MemberRecord, State, now_millis};
 
 /// The most conference ids `queryConferenceInfoBatch` takes in one call; a longer
@@ -32,10 +35,9 @@ pub const DEFAULT_MEMBERS_PAGE_SIZE: usize = 128;
 /// example asks for 10). This server has no maximum.
 pub const DEFAULT_ROOM_CODE_PAGE_SIZE: usize = 10;
 
-/// How many characters of `confTitle` a conference keeps; longer titles are cut.
+/// How many characters of `confTitle` a conference keeps; longer titles are cut. (The longest
+/// accepted, 256, is the spec's `maxLength`, checked when the request is parsed.)
 const TITLE_KEPT_CHARS: usize = 50;
-/// The longest `confTitle` accepted, in characters; longer is `400 paramsTitleError`.
-const TITLE_MAX_CHARS: usize = 256;
 
 /// The dial-in numbers of every created conference (fictitious).
 const PHONE_NUMBERS: [&str; 2] = ["+86 21 6080 0000", "+852 5808 0000"];
@@ -43,47 +45,46 @@ const PHONE_NUMBERS: [&str; 2] = ["+86 21 6080 0000", "+852 5808 0000"];
 /// The handler of `operation_id`, if it is one of this module's.
 pub(super) fn find(operation_id: &str) -> Option<Handler> {
     Some(match operation_id {
-        "queryConferenceInfo" => query_conference_info,
-        "createVideoConference" => create_video_conference,
-        "closeVideoConference" => close_video_conference,
-        "queryConferenceInfoBatch" => query_conference_info_batch,
-        "queryConferenceInfoByRoomCode" => query_conference_info_by_room_code,
-        "queryConferenceMembers" => query_conference_members,
+        "queryConferenceInfo" => typed!(query_conference_info),
+        "createVideoConference" => typed!(create_video_conference),
+        "closeVideoConference" => typed!(close_video_conference),
+        "queryConferenceInfoBatch" => typed!(query_conference_info_batch),
+        "queryConferenceInfoByRoomCode" => typed!(query_conference_info_by_room_code),
+        "queryConferenceMembers" => typed!(query_conference_members),
         _ => return None,
     })
 }
 
-/// `400 missingRoomId` for an empty conference id.
-fn conference_id(call: &Call<'_>) -> Result<String, Reply> {
-    let id = call.param("conferenceId");
-    if id.is_empty() {
-        return Err(call.bad_request("missingRoomId", "MISSING ROOM ID"));
-    }
-    Ok(id)
-}
-
 /// One conference: `404 roomNotFound` if the server does not hold it.
-fn query_conference_info(call: &Call<'_>, state: &mut State) -> Reply {
-    let id = match conference_id(call) {
-        Ok(id) => id,
-        Err(reply) => return reply,
-    };
-    match state.conference(&id) {
-        Some(info) => Reply::ok(&QueryConferenceInfoResponse {
-            conf_info: Some(info),
-        }),
-        None => call.room_not_found(),
-    }
+fn query_conference_info(
+    request: QueryConferenceInfo,
+    state: &mut State,
+) -> Result<QueryConferenceInfoResponse, Failure> {
+    let info = state
+        .conference(&request.conference_id)
+        .ok_or_else(Failure::room_not_found)?;
+    Ok(QueryConferenceInfoResponse {
+        conf_info: Some(info),
+    })
 }
 
 /// A new instant conference, started at once with the organiser in it as its host and each
-/// distinct invitee being called (`attendStatus` 2). `inviteCaller` is checked (a boolean if
-/// present) but changes nothing here: the organiser is in the conference either way.
-fn create_video_conference(call: &Call<'_>, state: &mut State) -> Reply {
-    let request = match CreateRequest::read(call) {
-        Ok(request) => request,
-        Err(reply) => return reply,
-    };
+/// distinct invitee being called (`attendStatus` 2). `inviteCaller` (a boolean if present,
+/// checked when parsed) changes nothing here: the organiser is in the conference either way.
+/// The title is cut to [`TITLE_KEPT_CHARS`] characters; invitees are kept once each, in the
+/// order given, without the organiser.
+fn create_video_conference(
+    request: CreateVideoConference,
+    state: &mut State,
+) -> Result<CreateVideoConferenceResponse, Failure> {
+    let request = request.body;
+    let mut invitees: Vec<String> = Vec::new();
+    for id in request.invite_user_ids {
+        if id != request.user_id && !invitees.contains(&id) {
+            invitees.push(id);
+        }
+    }
+    let title: String = request.conf_title.chars().take(TITLE_KEPT_CHARS).collect();
     let id = loop {
         let id = format!("{:024x}", state.rng().random::<u128>() >> 32);
         if state.conference(&id).is_none() {
@@ -116,10 +117,10 @@ fn create_video_conference(call: &Call<'_>, state: &mut State) -> Reply {
         format!("https://meeting.dingtalk.io/app?roomCode={room_code}&token=1_{link_token:012x}");
     let now = now_millis();
     let creator_nick = nick_for(&request.user_id);
-    let invited = i32::try_from(request.invitees.len()).unwrap_or(i32::MAX);
+    let invited = i32::try_from(invitees.len()).unwrap_or(i32::MAX);
     state.upsert(ConferenceInfo {
         conference_id: Some(id.clone()),
-        title: Some(request.title),
+        title: Some(title),
         status: Some(2),
         biz_type: Some("0".to_owned()),
         creator_id: Some(request.user_id.clone()),
@@ -149,7 +150,7 @@ fn create_video_conference(call: &Call<'_>, state: &mut State) -> Reply {
         mic_status: 2,
         reject_description: None,
     };
-    let invitees = request.invitees.into_iter().map(|union_id| {
+    let invitees = invitees.into_iter().map(|union_id| {
         MemberRecord::new(ConferenceMember {
             user_nick: Some(nick_for(&union_id)),
             union_id: Some(union_id),
@@ -163,7 +164,7 @@ fn create_video_conference(call: &Call<'_>, state: &mut State) -> Reply {
     });
     let members = std::iter::once(host).chain(invitees).collect();
     state.set_members(&id, members);
-    Reply::ok(&CreateVideoConferenceResponse {
+    Ok(CreateVideoConferenceResponse {
         conference_id: Some(id),
         conference_password: Some(conference_password),
         host_password: Some(host_password),
@@ -171,76 +172,6 @@ fn create_video_conference(call: &Call<'_>, state: &mut State) -> Reply {
         phone_numbers: Some(PHONE_NUMBERS.iter().map(|n| (*n).to_owned()).collect()),
         room_code: Some(room_code),
     })
-}
-
-/// The body of `createVideoConference`, checked.
-struct CreateRequest {
-    user_id: String,
-    /// Cut to [`TITLE_KEPT_CHARS`] characters.
-    title: String,
-    /// Distinct, in the order given, without the organiser.
-    invitees: Vec<String>,
-}
-
-impl CreateRequest {
-    /// `400 paramsError` for a body that is not an object, a missing, blank or non-string
-    /// `userId` or `confTitle`, an `inviteUserIds` that is not a list of non-blank strings, or
-    /// an `inviteCaller` that is not a boolean; `400 paramsTitleError` for a title over
-    /// [`TITLE_MAX_CHARS`] characters.
-    fn read(call: &Call<'_>) -> Result<Self, Reply> {
-        let body = call.json_object()?;
-        let text = |name: &str| match body.get(name) {
-            Some(Value::String(value)) if !value.trim().is_empty() => Ok(value.clone()),
-            _ => Err(call.bad_request(
-                "paramsError",
-                &format!("error:{name} must be a non-blank string"),
-            )),
-        };
-        let user_id = text("userId")?;
-        let title = text("confTitle")?;
-        if title.chars().count() > TITLE_MAX_CHARS {
-            return Err(call.bad_request(
-                "paramsTitleError",
-                &format!("error:confTitle is longer than {TITLE_MAX_CHARS} characters"),
-            ));
-        }
-        let mut invitees: Vec<String> = Vec::new();
-        match body.get("inviteUserIds") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(ids)) => {
-                for id in ids {
-                    let Value::String(id) = id else {
-                        return Err(invalid_invitees(call));
-                    };
-                    if id.trim().is_empty() {
-                        return Err(invalid_invitees(call));
-                    }
-                    if *id != user_id && !invitees.contains(id) {
-                        invitees.push(id.clone());
-                    }
-                }
-            }
-            Some(_) => return Err(invalid_invitees(call)),
-        }
-        if !matches!(
-            body.get("inviteCaller"),
-            None | Some(Value::Null | Value::Bool(_))
-        ) {
-            return Err(call.bad_request("paramsError", "error:inviteCaller must be a boolean"));
-        }
-        Ok(Self {
-            user_id,
-            title: title.chars().take(TITLE_KEPT_CHARS).collect(),
-            invitees,
-        })
-    }
-}
-
-fn invalid_invitees(call: &Call<'_>) -> Reply {
-    call.bad_request(
-        "paramsError",
-        "error:inviteUserIds must be a list of non-blank strings",
-    )
 }
 
 /// The nickname this server gives someone it only knows by unionId.
@@ -255,36 +186,33 @@ fn nick_for(union_id: &str) -> String {
 
 /// Ends a conference, for its host only.
 ///
-/// `400 paramsError` without a `unionId`; `404 roomNotFound` for an unknown conference;
-/// `403 noPermission` when `unionId` is not the conference's `creatorId` (its host); `400
-/// resourceClose` ("The meeting has ended") when it has ended already. DingTalk's page for this
-/// operation lists `404 permissionError` among its codes, but for a group permission limit;
-/// refusing someone who is not the host is what `noPermission` (403) means on the query pages,
-/// so this server answers that. Any body is ignored (DingTalk's SDK sends none).
-fn close_video_conference(call: &Call<'_>, state: &mut State) -> Reply {
-    let union_id = match call.required_query("unionId") {
-        Ok(union_id) => union_id,
-        Err(reply) => return reply,
-    };
-    let id = call.param("conferenceId");
-    if id.is_empty() {
-        return call.bad_request("paramsError", "error:conferenceId is required");
-    }
-    let Some(info) = state.conference(&id) else {
-        return call.room_not_found();
-    };
-    if info.creator_id.as_deref() != Some(union_id.as_str()) {
-        return call.error(
-            StatusCode::FORBIDDEN,
-            "noPermission",
-            "only the host may close the meeting",
-        );
+/// `404 roomNotFound` for an unknown conference; `403 noPermission` when `unionId` is not the
+/// conference's `creatorId` (its host); `400 resourceClose` ("The meeting has ended") when it
+/// has ended already. DingTalk's page for this operation lists `404 permissionError` among its
+/// codes, but for a group permission limit; refusing someone who is not the host is what
+/// `noPermission` (403) means on the query pages, so this server answers that. Any body is
+/// ignored (DingTalk's SDK sends none).
+fn close_video_conference(
+    request: CloseVideoConference,
+    state: &mut State,
+) -> Result<CloseVideoConferenceResponse, Failure> {
+    let id = request.conference_id;
+    let info = state.conference(&id).ok_or_else(Failure::room_not_found)?;
+    if info.creator_id.as_deref() != Some(request.union_id.as_str()) {
+        return Err(Failure {
+            status: StatusCode::FORBIDDEN,
+            code: "noPermission",
+            message: "only the host may close the meeting".to_owned(),
+        });
     }
     if info.status == Some(1) {
-        return call.bad_request("resourceClose", "The meeting has ended");
+        return Err(Failure::bad_request(
+            "resourceClose",
+            "The meeting has ended",
+        ));
     }
     state.end_conference(&id, now_millis());
-    Reply::ok(&CloseVideoConferenceResponse {
+    Ok(CloseVideoConferenceResponse {
         code: Some(200),
         cause: Some("success".to_owned()),
     })
@@ -293,34 +221,19 @@ fn close_video_conference(call: &Call<'_>, state: &mut State) -> Reply {
 /// The conferences in progress (`status` 2) among `conferenceIdList`, each once, in the order
 /// asked. Unknown ids and conferences not started or ended are left out without an error
 /// (DingTalk answers only for conferences in progress, and documents no error for the others).
-/// `400 paramsError` for a missing or empty list, one longer than [`MAX_BATCH_IDS`], or one
-/// holding anything but strings.
-fn query_conference_info_batch(call: &Call<'_>, state: &mut State) -> Reply {
-    let body = match call.json_object() {
-        Ok(body) => body,
-        Err(reply) => return reply,
-    };
-    let ids: Vec<String> = match body.get("conferenceIdList") {
-        Some(Value::Array(ids)) if !ids.is_empty() && ids.len() <= MAX_BATCH_IDS => {
-            let strings: Option<Vec<String>> = ids
-                .iter()
-                .map(|id| id.as_str().map(str::to_owned))
-                .collect();
-            match strings {
-                Some(ids) => ids,
-                None => {
-                    return call
-                        .bad_request("paramsError", "error:conferenceIdList must hold strings");
-                }
-            }
-        }
-        _ => {
-            return call.bad_request(
-                "paramsError",
-                &format!("error:conferenceIdList must hold 1 to {MAX_BATCH_IDS} ids"),
-            );
-        }
-    };
+/// `400 paramsError` for a list longer than [`MAX_BATCH_IDS`] (this fake's own limit; the
+/// spec's checks refuse a missing or empty list, or one holding anything but conference ids).
+fn query_conference_info_batch(
+    request: QueryConferenceInfoBatch,
+    state: &mut State,
+) -> Result<QueryConferenceInfoBatchResponse, Failure> {
+    let ids = request.body.conference_id_list;
+    if ids.len() > MAX_BATCH_IDS {
+        return Err(Failure::bad_request(
+            "paramsError",
+            format!("error:conferenceIdList must hold 1 to {MAX_BATCH_IDS} ids"),
+        ));
+    }
     let mut infos = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for id in &ids {
@@ -352,30 +265,19 @@ fn query_conference_info_batch(call: &Call<'_>, state: &mut State) -> Reply {
             user_list: Some(user_list),
         });
     }
-    Reply::ok(&QueryConferenceInfoBatchResponse { infos: Some(infos) })
+    Ok(QueryConferenceInfoBatchResponse { infos: Some(infos) })
 }
 
 /// The conferences that use a room code, oldest first, a page at a time: `nextToken` is the
 /// offset of the page (absent on the last page). An unknown code has no conferences (`200`,
-/// `totalCount` 0). `400 missingRoomCode` for an empty code, `400 invalidRoomCode` for one that
-/// is not all digits, `400 paramError` for a `maxResults` below 1 or a `nextToken` this server
-/// did not hand out.
-fn query_conference_info_by_room_code(call: &Call<'_>, state: &mut State) -> Reply {
-    let code = call.param("roomCode");
-    if code.is_empty() {
-        return call.bad_request("missingRoomCode", "MISSING ROOM CODE");
-    }
-    if !code.bytes().all(|b| b.is_ascii_digit()) {
-        return call.bad_request("invalidRoomCode", "INVALID ROOM CODE");
-    }
-    let size = match call.page_size(
-        DEFAULT_ROOM_CODE_PAGE_SIZE,
-        1..=i64::from(i32::MAX),
-        "paramError",
-    ) {
-        Ok(size) => size,
-        Err(reply) => return reply,
-    };
+/// `totalCount` 0). `400 paramError` for a `nextToken` this server did not hand out (the
+/// spec's checks refuse an empty or non-digit code and a `maxResults` below 1 when parsed).
+fn query_conference_info_by_room_code(
+    request: QueryConferenceInfoByRoomCode,
+    state: &mut State,
+) -> Result<QueryConferenceInfoByRoomCodeResponse, Failure> {
+    let code = request.room_code;
+    let size = page_size(request.max_results, DEFAULT_ROOM_CODE_PAGE_SIZE);
     let mut conferences: Vec<ConferenceInfo> = state
         .conferences()
         .into_iter()
@@ -383,13 +285,14 @@ fn query_conference_info_by_room_code(call: &Call<'_>, state: &mut State) -> Rep
         .collect();
     conferences
         .sort_by(|a, b| (a.start_time, &a.conference_id).cmp(&(b.start_time, &b.conference_id)));
-    let offset = match call.offset_token(conferences.len(), "paramError") {
-        Ok(offset) => offset,
-        Err(reply) => return reply,
-    };
+    let offset = offset_token(
+        request.next_token.as_deref(),
+        conferences.len(),
+        "paramError",
+    )?;
     let total_count = i32::try_from(conferences.len()).unwrap_or(i32::MAX);
     let (conferences, next_token) = page(&conferences, offset, size);
-    Reply::ok(&QueryConferenceInfoByRoomCodeResponse {
+    Ok(QueryConferenceInfoByRoomCodeResponse {
         has_more: Some(next_token.is_some()),
         next_token,
         total_count: Some(total_count),
@@ -416,37 +319,27 @@ fn query_conference_info_by_room_code(call: &Call<'_>, state: &mut State) -> Rep
 
 /// A conference's members, in the order invited (the host first), a page at a time:
 /// `nextToken` is the offset of the page (absent, or `"0"`, for the first; absent in the answer
-/// on the last page). `400 missingRoomId` for an empty id, `404 roomNotFound` for an unknown
-/// conference, `400 paramError` for a `maxResults` below 1 or a `nextToken` this server did not
-/// hand out.
-fn query_conference_members(call: &Call<'_>, state: &mut State) -> Reply {
-    let id = match conference_id(call) {
-        Ok(id) => id,
-        Err(reply) => return reply,
-    };
+/// on the last page). `404 roomNotFound` for an unknown conference, `400 paramError` for a
+/// `nextToken` this server did not hand out (the spec's checks refuse an empty id and a
+/// `maxResults` below 1 when parsed).
+fn query_conference_members(
+    request: QueryConferenceMembers,
+    state: &mut State,
+) -> Result<QueryConferenceMembersResponse, Failure> {
+    let id = request.conference_id;
     if state.conference(&id).is_none() {
-        return call.room_not_found();
+        return Err(Failure::room_not_found());
     }
-    let size = match call.page_size(
-        DEFAULT_MEMBERS_PAGE_SIZE,
-        1..=i64::from(i32::MAX),
-        "paramError",
-    ) {
-        Ok(size) => size,
-        Err(reply) => return reply,
-    };
+    let size = page_size(request.max_results, DEFAULT_MEMBERS_PAGE_SIZE);
     let members: Vec<ConferenceMember> = state
         .members(&id)
         .iter()
         .map(|record| record.member.clone())
         .collect();
-    let offset = match call.offset_token(members.len(), "paramError") {
-        Ok(offset) => offset,
-        Err(reply) => return reply,
-    };
+    let offset = offset_token(request.next_token.as_deref(), members.len(), "paramError")?;
     let total_count = i32::try_from(members.len()).unwrap_or(i32::MAX);
     let (member_models, next_token) = page(&members, offset, size);
-    Reply::ok(&QueryConferenceMembersResponse {
+    Ok(QueryConferenceMembersResponse {
         member_models: Some(member_models),
         next_token,
         total_count: Some(total_count),

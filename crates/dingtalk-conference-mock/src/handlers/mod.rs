@@ -2,10 +2,13 @@
 //! `operationId`.
 //!
 //! Adding a read operation over data the server already keeps is one match arm in a theme
-//! module's `find` and one function beside it: routing comes from the spec's path templates
-//! ([`crate::routes`]), the access token is checked here for every operation the spec does not
-//! mark `security: []`, and faults, the request log, request ids and counters are applied by the
-//! server around every handler. An operation no `find` knows is answered `501`.
+//! module's `find` (`"opId" => typed!(op_id)`) and one function beside it, the state logic:
+//! `fn op_id(request: requests_generated::OpId, state: &mut State) -> Result<types::Answer,
+//! Failure>`. Routing comes from the spec's path templates ([`crate::routes`]), the access
+//! token is checked here for every operation the spec does not mark `security: []`, the
+//! request is parsed and checked from the spec ([`crate::requests`]) before the handler runs,
+//! and faults, the request log, request ids and counters are applied by the server around
+//! every handler. An operation no `find` knows is answered `501`.
 //!
 //! - [`tokens`]: `getAccessToken`, `getCorpAccessToken`;
 //! - [`conferences`]: `queryConferenceInfo`, `createVideoConference`, `closeVideoConference`,
@@ -19,9 +22,9 @@ mod tokens;
 
 use dingtalk_conference_api::UNAUTHENTICATED_OPERATIONS;
 use http::{HeaderMap, StatusCode};
-use serde_json::{Map, Value};
 
 use crate::reply::Reply;
+use crate::requests::Failure;
 use crate::routes::Matched;
 use crate::server::percent_decode;
 use crate::state::{Shared, State};
@@ -74,66 +77,44 @@ impl Call<'_> {
     pub(crate) fn bad_request(&self, code: &str, message: &str) -> Reply {
         self.error(StatusCode::BAD_REQUEST, code, message)
     }
+}
 
-    /// `404 roomNotFound`: no such conference.
-    pub(crate) fn room_not_found(&self) -> Reply {
-        self.error(StatusCode::NOT_FOUND, "roomNotFound", "ROOM NOT FOUND")
-    }
-
-    /// The query parameter `name`, required and not blank; otherwise `400 paramsError`.
-    pub(crate) fn required_query(&self, name: &str) -> Result<String, Reply> {
-        match self.query(name) {
-            Some(value) if !value.trim().is_empty() => Ok(value.to_owned()),
-            Some(_) => Err(self.bad_request("paramsError", &format!("error:{name} is blank"))),
-            None => Err(self.bad_request("paramsError", &format!("error:{name} is required"))),
-        }
-    }
-
-    /// The body as a JSON object; anything else is `400 paramsError`.
-    pub(crate) fn json_object(&self) -> Result<Map<String, Value>, Reply> {
-        match serde_json::from_slice::<Value>(self.body) {
-            Ok(Value::Object(object)) => Ok(object),
-            _ => Err(self.bad_request("paramsError", "error:the body must be a JSON object")),
-        }
-    }
-
-    /// The page size in the query parameter `maxResults`: `default` when absent, refused with
-    /// `400 code` when it is not an integer within `range`.
-    pub(crate) fn page_size(
-        &self,
-        default: usize,
-        range: std::ops::RangeInclusive<i64>,
-        code: &str,
-    ) -> Result<usize, Reply> {
-        let Some(raw) = self.query("maxResults") else {
-            return Ok(default);
-        };
-        match raw.trim().parse::<i64>() {
-            Ok(size) if range.contains(&size) => Ok(usize::try_from(size).unwrap_or(usize::MAX)),
-            _ => Err(self.bad_request(
-                code,
-                &format!(
-                    "error:maxResults must be an integer from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            )),
-        }
-    }
-
-    /// Where the page asked for by the offset cursor `nextToken` starts in a listing of `total`
-    /// items: 0 when absent or empty (or `"0"`); refused with `400 code` unless it is a cursor this
-    /// server handed out (a whole number not beyond `total`).
-    pub(crate) fn offset_token(&self, total: usize, code: &str) -> Result<usize, Reply> {
-        let Some(raw) = self.query("nextToken").filter(|raw| !raw.is_empty()) else {
-            return Ok(0);
-        };
-        match raw.parse::<usize>() {
-            Ok(offset) if offset <= total && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(offset),
-            _ => Err(self.bad_request(code, "error:nextToken is not a cursor of this listing")),
-        }
+/// Where the page asked for by the offset cursor `nextToken` starts in a listing of `total`
+/// items: 0 when absent or empty (or `"0"`); refused with `400 code` unless it is a cursor this
+/// server handed out (a whole number not beyond `total`). State logic: which cursors are valid
+/// depends on the listing.
+pub(crate) fn offset_token(
+    token: Option<&str>,
+    total: usize,
+    code: &'static str,
+) -> Result<usize, Failure> {
+    let Some(raw) = token.filter(|raw| !raw.is_empty()) else {
+        return Ok(0);
+    };
+    match raw.parse::<usize>() {
+        Ok(offset) if offset <= total && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(offset),
+        _ => Err(Failure::bad_request(
+            code,
+            "error:nextToken is not a cursor of this listing",
+        )),
     }
 }
+
+/// A page size from a `maxResults` the spec's checks accepted (at least 1), or `default`.
+pub(crate) fn page_size<T: TryInto<usize>>(size: Option<T>, default: usize) -> usize {
+    size.map_or(default, |size| size.try_into().unwrap_or(usize::MAX))
+}
+
+/// The handler of one operation: parse the typed request (the spec's checks included), run
+/// the state logic, answer.
+macro_rules! typed {
+    ($logic:path) => {
+        (|call: &$crate::handlers::Call<'_>, state: &mut $crate::state::State| {
+            $crate::requests::serve_typed(call, state, $logic)
+        }) as $crate::handlers::Handler
+    };
+}
+pub(crate) use typed;
 
 /// One page of `items` from `offset`, and the cursor of the next page (`None` on the last).
 pub(crate) fn page<T: Clone>(items: &[T], offset: usize, size: usize) -> (Vec<T>, Option<String>) {

@@ -243,6 +243,15 @@ fn timeout_message(kind: TimeoutKind, limit: Duration) -> String {
     }
 }
 
+/// A value the spec's constraints refuse ([`dingtalk_conference_api::checks`]), before any
+/// request: [`Error::InvalidInput`] naming the spec's parameter, e.g. `conferenceId: the
+/// conference id is empty; pass the id returned when the conference was created`.
+impl From<dingtalk_conference_api::InputError> for Error {
+    fn from(error: dingtalk_conference_api::InputError) -> Self {
+        Self::InvalidInput(error.to_string())
+    }
+}
+
 impl Error {
     /// Wraps an error from your own [`TokenProvider`](crate::TokenProvider) that retrying
     /// will not fix (bad configuration, a refused credential).

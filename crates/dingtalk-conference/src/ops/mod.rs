@@ -36,55 +36,26 @@ pub(crate) const TOKEN_OPERATIONS: &[&str] = &["getAccessToken", "getCorpAccessT
 #[cfg(test)]
 pub(crate) const UNWRAPPED_OPERATIONS: &[(&str, &str)] = &[];
 
-/// Refuses ids that cannot be a conference id or cannot travel as one path segment.
+// The checks are the spec's (`components.x-ids`, generated into
+// `dingtalk_conference_api::checks`), shared with the CLI and the fake server; these wrappers
+// keep the names the operation modules call.
+use dingtalk_conference_api::checks::ids;
+
+/// Refuses ids that cannot be a conference id or cannot travel as one path segment (the spec's
+/// `x-id: conference`), naming the parameter `conferenceId`.
+///
+/// DingTalk's ids (ASCII letters and digits) pass with one look at each byte: the generated
+/// check is inlined with that fast path first.
+#[inline]
 pub(crate) fn check_conference_id(id: &str) -> Result<(), Error> {
-    // The ids DingTalk hands out are ASCII letters and digits: nothing below can refuse one,
-    // so it passes with one look at each byte.
-    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Ok(());
-    }
-    if id.trim().is_empty() {
-        return Err(Error::InvalidInput(
-            "the conference id is empty; pass the id returned when the conference was created"
-                .to_string(),
-        ));
-    }
-    // URL parsing resolves `.` and `..` segments (even percent-encoded), so they would call
-    // another path.
-    if id == "." || id == ".." {
-        return Err(Error::InvalidInput(format!(
-            "{id:?} is not a conference id"
-        )));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(Error::InvalidInput(
-            "the conference id contains control characters".to_string(),
-        ));
-    }
-    // URL parsing reads `\` as `/` in http(s) paths, and the generated client does not
-    // encode it: `..\oauth2` would leave the conference path with the token attached.
-    if id.contains('\\') {
-        return Err(Error::InvalidInput(
-            "the conference id contains a backslash, which URLs treat as a path separator"
-                .to_string(),
-        ));
-    }
-    Ok(())
+    ids::conference("conferenceId", id).map_err(Error::from)
 }
 
-/// Refuses an empty or blank unionId, or one with control characters; `what` names it.
-pub(crate) fn check_union_id(what: &str, id: &str) -> Result<(), Error> {
-    if id.trim().is_empty() {
-        return Err(Error::InvalidInput(format!(
-            "the {what} is empty; pass the user's unionId"
-        )));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(Error::InvalidInput(format!(
-            "the {what} contains control characters"
-        )));
-    }
-    Ok(())
+/// Refuses an empty or blank unionId, or one with control characters (the spec's
+/// `x-id: union`), naming the parameter `unionId`. `_what` was the phrase for the message
+/// before the spec named the parameter; the operation modules still pass it.
+pub(crate) fn check_union_id(_what: &str, id: &str) -> Result<(), Error> {
+    ids::union("unionId", id).map_err(Error::from)
 }
 
 /// Refuses a blank conference title, or one over [`MAX_TITLE_CHARS`] characters.
@@ -104,18 +75,10 @@ pub(crate) fn check_conference_title(title: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Refuses a room code that is not a non-empty string of ASCII digits.
+/// Refuses a room code that is not a non-empty string of ASCII digits (the spec's
+/// `x-id: room-code`), naming the parameter `roomCode`.
 pub(crate) fn check_room_code(code: &str) -> Result<(), Error> {
-    if code.is_empty() {
-        return Err(Error::InvalidInput("the room code is empty".to_string()));
-    }
-    if !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::InvalidInput(format!(
-            "the room code {} is not all digits (it is the number people type to join)",
-            crate::text::shown(code)
-        )));
-    }
-    Ok(())
+    ids::room_code("roomCode", code).map_err(Error::from)
 }
 
 /// A page size for a generated `int32` parameter: larger values are sent as `i32::MAX`.
@@ -254,6 +217,44 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn refusals_name_the_spec_parameter_and_say_what_to_pass() {
+        let message = |result: Result<(), Error>| match result {
+            Err(Error::InvalidInput(message)) => message,
+            other => panic!("expected InvalidInput, got {other:?}"),
+        };
+        assert_eq!(
+            message(check_conference_id("")),
+            "conferenceId: the conference id is empty; pass the id returned when the \
+             conference was created"
+        );
+        assert_eq!(
+            message(check_conference_id("..")),
+            "conferenceId: \"..\" is not a conference id; pass the id returned when the \
+             conference was created"
+        );
+        assert!(message(check_room_code("12a")).starts_with("roomCode: the room code"));
+        assert!(message(check_union_id("union id", " ")).starts_with("unionId: the union id"));
+        assert!(check_conference_id("6323d7568777190142ab9d10").is_ok());
+    }
+
+    #[test]
+    fn the_title_limit_is_the_specs() {
+        let titled = |chars: usize| {
+            dingtalk_conference_api::checks::create_video_conference::body(
+                &dingtalk_conference_api::types::CreateVideoConferenceRequest {
+                    conf_title: "标".repeat(chars),
+                    invite_caller: None,
+                    invite_user_ids: Vec::new(),
+                    user_id: "u".to_string(),
+                },
+            )
+        };
+        assert!(titled(MAX_TITLE_CHARS).is_ok());
+        let refused = titled(MAX_TITLE_CHARS + 1).expect_err("one character too many");
+        assert_eq!(refused.parameter, "confTitle");
     }
 
     #[test]
