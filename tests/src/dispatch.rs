@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 /// Every operationId of the spec, in spec order.
 pub const OPERATION_IDS: &[&str] = &[
     "queryConferenceInfoByRoomCode",
+    "queryUserOnGoingConference",
     "createVideoConference",
     "queryConferenceInfoBatch",
     "queryConferenceInfo",
@@ -40,6 +41,16 @@ pub async fn call(
                         max_results,
                         next_token.as_deref(),
                     )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryUserOnGoingConference" => {
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .query_user_on_going_conference(&union_id)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),

@@ -54,35 +54,13 @@ pub(crate) const TABLE_BEGIN: &str =
     "<!-- BEGIN GENERATED: operation table (cargo xtask codegen, from x-facade-op) -->";
 pub(crate) const TABLE_END: &str = "<!-- END GENERATED: operation table -->";
 
-/// The argument check the generated code calls for `parameter` of `operation_id` (a path or
-/// query parameter's name, or `body.<field>` / `body.<list>[]` for a declared builder's
-/// fields), an expression of type `Result<(), crate::Error>` over the argument `arg`;
-/// `None`: unchecked.
-///
-/// This is the only place that maps parameters to checks. To use the generated checks of the
-/// API crate instead, return
-/// `quote! { dingtalk_conference_api::checks::#operation::#parameter(#arg).map_err(crate::Error::from) }`
-/// (operation and parameter in snake case) for every parameter.
-fn check_call(operation_id: &str, parameter: &str, arg: &TokenStream) -> Option<TokenStream> {
-    match parameter {
-        "conferenceId" => Some(quote! { super::check_conference_id(#arg) }),
-        "roomCode" => Some(quote! { super::check_room_code(#arg) }),
-        "unionId" => {
-            let what = if operation_id == "closeVideoConference" {
-                "union id of the host"
-            } else {
-                "union id"
-            };
-            Some(quote! { super::check_union_id(#what, #arg) })
-        }
-        // Request body fields of a declared builder: `body.<field>`, `body.<list>[]` per item.
-        "body.userId" => Some(quote! { super::check_union_id("organiser's union id", #arg) }),
-        "body.confTitle" => Some(quote! { super::check_conference_title(#arg) }),
-        "body.inviteUserIds[]" => {
-            Some(quote! { super::check_union_id("invitee's union id", #arg) })
-        }
-        _ => None,
-    }
+/// The spec's generated check of one parameter (`dingtalk_conference_api::checks`, written by
+/// `xtask/src/checks.rs` from the parameter's constraints and `x-id`), shared with the CLI and
+/// the fake server; its `InputError` names the parameter.
+fn check_call(operation_id: &str, parameter: &str, arg: &TokenStream) -> TokenStream {
+    let module = format_ident!("{}", operation_id.to_snake_case());
+    let function = format_ident!("{}", parameter.to_snake_case());
+    quote! { dingtalk_conference_api::checks::#module::#function(#arg).map_err(Error::from) }
 }
 
 /// Read or write.
@@ -559,15 +537,11 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
         let ident = &field.name;
         let wire = format_ident!("{}", field.wire.to_snake_case());
         let field_doc = doc_attrs(&field.doc);
-        let value = quote! { &self.#ident };
         match &field.shape {
             FieldShape::Required => {
                 fields.extend(quote! { #field_doc pub #ident: String, });
                 new_args.push(quote! { #ident: impl Into<String> });
                 new_init.push(quote! { #ident: #ident.into() });
-                if let Some(check) = check_call(&op.id, &format!("body.{}", field.wire), &value) {
-                    checks.extend(quote! { #check?; });
-                }
                 build.push(quote! { #wire: self.#ident });
             }
             FieldShape::List {
@@ -586,10 +560,6 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
                         self
                     }
                 });
-                let item = quote! { &item };
-                let check = check_call(&op.id, &format!("body.{}[]", field.wire), &item)
-                    .map(|c| quote! { #c?; })
-                    .unwrap_or_default();
                 let keep = if *unique {
                     quote! { if !#ident.contains(&item) { #ident.push(item); } }
                 } else {
@@ -598,7 +568,6 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
                 checks.extend(quote! {
                     let mut #ident: Vec<String> = Vec::with_capacity(self.#ident.len());
                     for item in self.#ident {
-                        #check
                         #keep
                     }
                 });
@@ -619,6 +588,7 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
             }
         }
     }
+    let body_check = check_call(&op.id, "body", &quote! { &request });
     let into_doc = format!(
         " The request body of `{}`, checked: a bad field is refused before any request.",
         op.id
@@ -642,7 +612,9 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
             #[doc = #into_doc]
             pub(crate) fn into_request(self) -> Result<wire::#request, Error> {
                 #checks
-                Ok(wire::#request { #(#build),* })
+                let request = wire::#request { #(#build),* };
+                #body_check?;
+                Ok(request)
             }
         }
     }
@@ -935,12 +907,7 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
         } else {
             quote! { #ident: Option<#ty> }
         });
-        if p.required
-            && p.ty == ParamType::Str
-            && let Some(check) = check_call(&op.id, &p.name, &quote! { #ident })
-        {
-            checks.push(check);
-        }
+        checks.push(check_call(&op.id, &p.name, &quote! { #ident }));
     }
     if let Some(builder) = &op.builder {
         let arg = builder_arg(builder);
@@ -1480,12 +1447,11 @@ mod tests {
         Ok(prettyplease::unparse(&file))
     }
 
-    /// A plain read with a query parameter (`QueryUserOnGoingConference`, not in the spec yet)
-    /// is the spec alone: its `x-facade-op` gives the method, its check, its blocking mirror
-    /// and its table row.
-    const ONGOING: &str = r#"  /v1.0/conference/users/lists:
+    /// A plain read with a query parameter, beside the spec's own operations, for the tests
+    /// of what the generator refuses.
+    const ONGOING: &str = r#"  /v1.0/conference/users/others:
     get:
-      operationId: queryUserOnGoingConference
+      operationId: queryUserOtherConference
       description: The conferences a user is in now.
       x-facade-op:
         method: user_ongoing_conferences
@@ -1503,11 +1469,11 @@ mod tests {
           content:
             application/json:
               schema:
-                $ref: '#/components/schemas/QueryUserOnGoingConferenceResponse'
+                $ref: '#/components/schemas/QueryUserOtherConferenceResponse'
         '4XX':
           $ref: '#/components/responses/Error'
 "#;
-    const ONGOING_SCHEMAS: &str = r#"    QueryUserOnGoingConferenceResponse:
+    const ONGOING_SCHEMAS: &str = r#"    QueryUserOtherConferenceResponse:
       type: object
       properties:
         onGoingConfIdList:
@@ -1522,18 +1488,18 @@ mod tests {
 
     #[test]
     fn a_plain_read_with_a_query_parameter_is_the_spec_alone() {
-        let spec = with(ONGOING, ONGOING_SCHEMAS);
+        // queryUserOnGoingConference came with its `x-facade-op` and schemas only.
+        let spec = crate::parse_spec(SPEC, Path::new("spec.yaml")).expect("the spec parses");
         let code = generated(&spec).expect("it generates");
         for expected in [
             "pub(crate) const QUERY_USER_ON_GOING_CONFERENCE: Operation = Operation::read(",
-            "pub async fn user_ongoing_conferences(\n        &self,\n        union_id: &str,\n    ) -> Result<wire::QueryUserOnGoingConferenceResponse, Error>",
-            "super::check_union_id(\"union id\", union_id)?;",
+            "pub async fn user_ongoing_conferences(\n        &self,\n        union_id: &str,\n    ) -> Result<UserConferences, Error>",
+            "dingtalk_conference_api::checks::query_user_on_going_conference::union_id(",
             "let key = ReadKey::new(QUERY_USER_ON_GOING_CONFERENCE.id, args.clone());",
             "api.query_user_on_going_conference(&args.0).await",
             "Subject::default()",
-            "pub fn user_ongoing_conferences(\n        &self,\n        union_id: &str,\n    ) -> Result<wire::QueryUserOnGoingConferenceResponse, Error>",
+            "pub fn user_ongoing_conferences(\n        &self,\n        union_id: &str,\n    ) -> Result<UserConferences, Error>",
             "pub(crate) fn query_user_on_going_conference_answer(",
-            "Ok(response.into_inner())",
         ] {
             assert!(code.contains(expected), "{expected:?} missing from\n{code}");
         }
@@ -1574,7 +1540,7 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("];").next())
             .expect("the OPERATIONS list");
-        assert_eq!(list.matches(',').count(), 9, "{list}");
+        assert_eq!(list.matches(',').count(), 10, "{list}");
     }
 
     #[test]
@@ -1583,11 +1549,11 @@ mod tests {
             .replace("    get:", "    post:")
             .replace(
                 "      parameters:",
-                "      requestBody:\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/QueryUserOnGoingConferenceResponse'\n      parameters:",
+                "      requestBody:\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/QueryUserOtherConferenceResponse'\n      parameters:",
             );
         let error = generated(&with(&body, ONGOING_SCHEMAS)).expect_err("refused");
         assert!(
-            error.to_string().contains("queryUserOnGoingConference"),
+            error.to_string().contains("queryUserOtherConference"),
             "{error}"
         );
         assert!(error.to_string().contains("builder"), "{error}");

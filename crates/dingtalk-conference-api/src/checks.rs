@@ -114,6 +114,17 @@ pub mod query_conference_info_by_room_code {
         Ok(())
     }
 }
+/// `queryUserOnGoingConference`.
+pub mod query_user_on_going_conference {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `unionId`.
+    #[inline]
+    pub fn union_id(value: &str) -> Result<(), InputError> {
+        ids::union("unionId", value)?;
+        Ok(())
+    }
+}
 /// `createVideoConference`.
 pub mod create_video_conference {
     #[allow(unused_imports)]

@@ -23,6 +23,7 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "GET",
         "/v1.0/conference/roomCodes/{roomCode}/infos",
     ),
+    ("queryUserOnGoingConference", "GET", "/v1.0/conference/users/lists"),
     ("createVideoConference", "POST", "/v1.0/conference/videoConferences"),
     ("queryConferenceInfoBatch", "POST", "/v1.0/conference/videoConferences/query"),
     ("queryConferenceInfo", "GET", "/v1.0/conference/videoConferences/{conferenceId}"),

@@ -159,6 +159,8 @@ fn refusal_code_of(
             (_, "roomCode") => ("invalidRoomCode".into(), "INVALID ROOM CODE".to_owned()),
             _ => ("paramError".into(), described()),
         },
+        // Spelled with dots, as this operation's page documents.
+        "queryUserOnGoingConference" => ("param.error".into(), "param.error".to_owned()),
         // A title DingTalk refuses for its length is `paramsTitleError`; an empty one is
         // the service's `paramsError`, as before.
         "createVideoConference" => match refusal {

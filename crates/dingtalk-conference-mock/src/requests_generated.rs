@@ -36,6 +36,22 @@ impl Request for QueryConferenceInfoByRoomCode {
         })
     }
 }
+/// `queryUserOnGoingConference` (GET /v1.0/conference/users/lists), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryUserOnGoingConference {
+    /// `unionId` (query, required).
+    pub(crate) union_id: String,
+}
+impl Request for QueryUserOnGoingConference {
+    const OPERATION_ID: &'static str = "queryUserOnGoingConference";
+    type Answer = types::QueryUserOnGoingConferenceResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let union_id: String = query_required(call, "unionId")?;
+        checks::query_user_on_going_conference::union_id(&union_id)?;
+        Ok(Self { union_id })
+    }
+}
 /// `createVideoConference` (POST /v1.0/conference/videoConferences), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]

@@ -436,4 +436,24 @@ pub(crate) const OPERATIONS: &[ApiOperation] = &[
         ],
         body: None,
     },
+    ApiOperation {
+        id: "queryUserOnGoingConference",
+        method: "GET",
+        path: "/v1.0/conference/users/lists",
+        summary: "List the conferences a user is in now.",
+        description: "The ids of the conferences in progress that a user takes part in, with that user's member record in each. DingTalk does not document what keys `memberModelMap`: its example uses the literal key `\"key\"`; the conference id is the likely key. Needs the permission `VideoConference.Conference.Read`.",
+        parameters: &[
+            ApiParameter {
+                name: "unionId",
+                flag: "union-id",
+                location: "query",
+                kind: ValueKind::String,
+                type_name: "string",
+                required: true,
+                description: "unionId of the user to look up.",
+                values: &[],
+            },
+        ],
+        body: None,
+    },
 ];

@@ -5,7 +5,7 @@ use dingtalk_conference_api::types::{
     CloseVideoConferenceResponse, ConferenceInfo, ConferenceMember, ConferenceParticipant,
     ConferenceSummary, CreateVideoConferenceResponse, QueryConferenceInfoBatchResponse,
     QueryConferenceInfoByRoomCodeResponse, QueryConferenceInfoResponse,
-    QueryConferenceMembersResponse, RoomConference,
+    QueryConferenceMembersResponse, QueryUserOnGoingConferenceResponse, RoomConference,
 };
 use http::StatusCode;
 use rand::Rng;
@@ -14,7 +14,7 @@ use super::{Handler, offset_token, page, page_size, typed};
 use crate::requests::Failure;
 use crate::requests_generated::{
     CloseVideoConference, CreateVideoConference, QueryConferenceInfo, QueryConferenceInfoBatch,
-    QueryConferenceInfoByRoomCode, QueryConferenceMembers,
+    QueryConferenceInfoByRoomCode, QueryConferenceMembers, QueryUserOnGoingConference,
 };
 use crate::state::{MemberRecord, State, now_millis};
 
@@ -51,6 +51,7 @@ pub(super) fn find(operation_id: &str) -> Option<Handler> {
         "queryConferenceInfoBatch" => typed!(query_conference_info_batch),
         "queryConferenceInfoByRoomCode" => typed!(query_conference_info_by_room_code),
         "queryConferenceMembers" => typed!(query_conference_members),
+        "queryUserOnGoingConference" => typed!(query_user_on_going_conference),
         _ => return None,
     })
 }
@@ -344,4 +345,34 @@ fn query_conference_members(
         next_token,
         total_count: Some(total_count),
     })
+}
+
+/// The conferences in progress (`status` 2) in which the user has a member record that is not
+/// over (initialised, being called or in the conference: `attendStatus` 1 to 3), seeded or
+/// created, in the order the server holds them, with that record keyed by conference id.
+///
+/// DingTalk documents neither the map's key (its example says `"key"`) nor which members
+/// count; the conference id and "not left, removed or failed to join" are this fake's reading.
+/// An unknown unionId has no conferences: the fake keeps no user directory, so it never answers
+/// `missing.user.info`.
+fn query_user_on_going_conference(
+    request: QueryUserOnGoingConference,
+    state: &mut State,
+) -> Result<QueryUserOnGoingConferenceResponse, Failure> {
+    let mut answer = QueryUserOnGoingConferenceResponse::default();
+    for info in state.conferences() {
+        let Some(id) = info.conference_id.filter(|_| info.status == Some(2)) else {
+            continue;
+        };
+        let record = state.members(&id).iter().find(|record| {
+            record.member.union_id.as_deref() == Some(request.union_id.as_str())
+                && matches!(record.member.attend_status, Some(1..=3))
+        });
+        if let Some(record) = record {
+            let member = record.member.clone();
+            answer.on_going_conf_id_list.push(id.clone());
+            answer.member_model_map.insert(id, member);
+        }
+    }
+    Ok(answer)
 }

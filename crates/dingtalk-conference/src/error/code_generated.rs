@@ -10,6 +10,10 @@ pub enum ErrorCode {
     MissingRoomId,
     /// `paramError` (400): a parameter is invalid.
     ParamError,
+    /// `param.error` (400): a parameter is invalid (queryUserOnGoingConference's spelling; the message `missing.user.info` means no such user).
+    ParamErrorDotted,
+    /// `system.error` (500): an internal error at DingTalk (queryUserOnGoingConference's spelling).
+    SystemErrorDotted,
     /// `noPermission` (403): the app may not query this conference.
     NoPermission,
     /// `roomNotFound` (404): no such conference.
@@ -55,6 +59,8 @@ impl ErrorCode {
         match code {
             "missingRoomId" => Self::MissingRoomId,
             "paramError" => Self::ParamError,
+            "param.error" => Self::ParamErrorDotted,
+            "system.error" => Self::SystemErrorDotted,
             "noPermission" => Self::NoPermission,
             "roomNotFound" => Self::RoomNotFound,
             "systemError" => Self::SystemError,
@@ -91,6 +97,8 @@ impl ErrorCode {
         match self {
             Self::MissingRoomId => "missingRoomId",
             Self::ParamError => "paramError",
+            Self::ParamErrorDotted => "param.error",
+            Self::SystemErrorDotted => "system.error",
             Self::NoPermission => "noPermission",
             Self::RoomNotFound => "roomNotFound",
             Self::SystemError => "systemError",
@@ -150,6 +158,7 @@ impl ErrorCode {
         }
         match self {
             Self::MissingRoomId => Some("pass a conference id"),
+            Self::SystemErrorDotted => Some("an error inside DingTalk; try again later"),
             Self::NoPermission => Some("the app may not read this conference"),
             Self::RoomNotFound => {
                 Some("check the conference id and that it belongs to this organisation")

@@ -10,6 +10,7 @@ use crate::{Client, Error};
 /// Every operationId of the spec, in spec order.
 pub(crate) const OPERATION_IDS: &[&str] = &[
     "queryConferenceInfoByRoomCode",
+    "queryUserOnGoingConference",
     "createVideoConference",
     "queryConferenceInfoBatch",
     "queryConferenceInfo",
@@ -62,6 +63,34 @@ impl Client {
                                                 next_token.as_deref(),
                                             )
                                             .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryUserOnGoingConference" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "queryUserOnGoingConference",
+                );
+                only("queryUserOnGoingConference", args, &["unionId"])?;
+                let union_id: String = arg(args, "unionId")?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let union_id = &union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.query_user_on_going_conference(union_id).await?,
                                         &context,
                                     ),
                                 )

@@ -37,8 +37,8 @@ pub(crate) const TOKEN_OPERATIONS: &[&str] = &["getAccessToken", "getCorpAccessT
 pub(crate) const UNWRAPPED_OPERATIONS: &[(&str, &str)] = &[];
 
 // The checks are the spec's (`components.x-ids`, generated into
-// `dingtalk_conference_api::checks`), shared with the CLI and the fake server; these wrappers
-// keep the names the operation modules call.
+// `dingtalk_conference_api::checks`), shared with the CLI and the fake server. The generated
+// methods call them per parameter; these wrappers serve the hand-written methods.
 use dingtalk_conference_api::checks::ids;
 
 /// Refuses ids that cannot be a conference id or cannot travel as one path segment (the spec's
@@ -56,29 +56,6 @@ pub(crate) fn check_conference_id(id: &str) -> Result<(), Error> {
 /// before the spec named the parameter; the operation modules still pass it.
 pub(crate) fn check_union_id(_what: &str, id: &str) -> Result<(), Error> {
     ids::union("unionId", id).map_err(Error::from)
-}
-
-/// Refuses a blank conference title, or one over [`MAX_TITLE_CHARS`] characters.
-pub(crate) fn check_conference_title(title: &str) -> Result<(), Error> {
-    if title.trim().is_empty() {
-        return Err(Error::InvalidInput(
-            "the conference title is empty".to_string(),
-        ));
-    }
-    let chars = title.chars().count();
-    if chars > MAX_TITLE_CHARS {
-        return Err(Error::InvalidInput(format!(
-            "the conference title has {chars} characters; DingTalk refuses more than \
-             {MAX_TITLE_CHARS} (and cuts anything over 50)"
-        )));
-    }
-    Ok(())
-}
-
-/// Refuses a room code that is not a non-empty string of ASCII digits (the spec's
-/// `x-id: room-code`), naming the parameter `roomCode`.
-pub(crate) fn check_room_code(code: &str) -> Result<(), Error> {
-    ids::room_code("roomCode", code).map_err(Error::from)
 }
 
 /// A page size for a generated `int32` parameter: larger values are sent as `i32::MAX`.
@@ -206,6 +183,11 @@ mod tests {
             generated::OPERATIONS.len(),
             "an operation is declared twice"
         );
+    }
+
+    /// The room-code check as the generated methods run it.
+    fn check_room_code(code: &str) -> Result<(), Error> {
+        ids::room_code("roomCode", code).map_err(Error::from)
     }
 
     #[test]

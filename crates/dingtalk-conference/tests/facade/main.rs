@@ -21,6 +21,7 @@ mod matrix;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod model;
+mod ongoing;
 mod operations;
 mod paging;
 mod pipeline;
