@@ -3,8 +3,8 @@
 
 use dingtalk_conference_api::types::{ErrorBody, QueryConferenceInfoResponse};
 use dingtalk_conference_api::{Client, Error, RequestContext};
+use dingtalk_conference_testkit::capture::{CannedResponse, CaptureServer};
 use dingtalk_conference_tests::BoxError;
-use dingtalk_conference_tests::capture::{CannedResponse, CaptureServer};
 use dingtalk_conference_tests::spec::load_spec;
 use serde_json::Value;
 
@@ -40,7 +40,7 @@ async fn query(
     .await?;
     let context = RequestContext::new().with_access_token("secret-token-value")?;
     // No proxy: one from the environment must not carry loopback requests.
-    let http = reqwest::Client::builder().no_proxy().build()?;
+    let http = dingtalk_conference_testkit::fake::http();
     let client = Client::new_with_client(server.base_url(), http, context);
     Ok(client
         .query_conference_info("6323d7568777190142ab9d10")

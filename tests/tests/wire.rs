@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use dingtalk_conference_api::ACCESS_TOKEN_HEADER;
-use dingtalk_conference_tests::capture::CapturedRequest;
+use dingtalk_conference_testkit::capture::CapturedRequest;
 use dingtalk_conference_tests::operations::{
     self, SpecOperation, TEST_TOKEN, client_and_server, load_typed_spec, render_wire,
     spec_operations,

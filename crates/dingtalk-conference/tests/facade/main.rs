@@ -1,6 +1,8 @@
 //! The facade's behaviour, proven over real HTTP against the fake DingTalk server on 127.0.0.1.
 //!
 //! One test binary with a module per concern (linking one binary is much cheaper than many).
+//! What other test crates need too (the fake server, a real redis-server, the Redis Cluster,
+//! trace capture) is in `dingtalk-conference-testkit`; `common` holds the facade's own fixtures.
 
 mod budget;
 mod client;
@@ -24,10 +26,6 @@ mod model;
 mod operations;
 mod paging;
 mod pipeline;
-#[cfg(feature = "redis")]
-mod redis_cluster;
-#[cfg(feature = "redis")]
-mod redis_server;
 mod retries;
 mod safety;
 mod tokens;
