@@ -74,7 +74,11 @@ fn assert_matches_example(body: &ErrorBody, example: &Value) {
 
 #[tokio::test]
 async fn seed_example_response_decodes_into_the_generated_types() -> Result<(), BoxError> {
-    insta::assert_debug_snapshot!(decoded_seed_example().await?);
+    assert_snapshot_in_place!(
+        assert_debug_snapshot,
+        "seed_example_response_decodes_into_the_generated_types",
+        decoded_seed_example().await?
+    );
     Ok(())
 }
 
@@ -129,7 +133,11 @@ async fn missing_room_id_example_decodes_as_an_error_response() -> Result<(), Bo
     let example = query_example("400")?;
     let body = decoded_error(400, &example).await?;
     assert_matches_example(&body, &example);
-    insta::assert_debug_snapshot!(body);
+    assert_snapshot_in_place!(
+        assert_debug_snapshot,
+        "missing_room_id_example_decodes_as_an_error_response",
+        body
+    );
     Ok(())
 }
 
@@ -138,7 +146,11 @@ async fn room_not_found_example_decodes_as_an_error_response() -> Result<(), Box
     let example = query_example("404")?;
     let body = decoded_error(404, &example).await?;
     assert_matches_example(&body, &example);
-    insta::assert_debug_snapshot!(body);
+    assert_snapshot_in_place!(
+        assert_debug_snapshot,
+        "room_not_found_example_decodes_as_an_error_response",
+        body
+    );
     Ok(())
 }
 
