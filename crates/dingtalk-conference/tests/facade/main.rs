@@ -4,6 +4,8 @@
 //! What other test crates need too (the fake server, a real redis-server, the Redis Cluster,
 //! trace capture) is in `dingtalk-conference-testkit`; `common` holds the facade's own fixtures.
 
+#[cfg(feature = "blocking")]
+mod blocking;
 mod budget;
 mod client;
 mod common;

@@ -1,5 +1,8 @@
 //! `dingtalk-conference` end to end, as a process: output, `--json` and exit codes, against the
 //! fake server (in-process with `--mock`, or started here and reached with `--base-url`).
+//!
+//! One test binary: a new test file goes beside this one as a module (`mod name;` here), and
+//! uses the helpers below (`crate::run`, `crate::Fake`, …) and `dingtalk-conference-testkit`.
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
