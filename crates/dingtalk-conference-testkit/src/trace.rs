@@ -97,3 +97,27 @@ pub async fn with_trace_capture<F: Future>(body: F) -> (F::Output, String) {
     let text = String::from_utf8_lossy(&buffer.lock().expect("not poisoned")).into_owned();
     (output, text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::with_trace_capture;
+
+    #[test]
+    fn captures_the_capturing_threads_events_and_no_other_threads() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let ((), trace) = runtime.block_on(with_trace_capture(async {
+            tracing::info!(mine = 1, "on the capturing thread");
+            std::thread::spawn(|| tracing::info!(theirs = 2, "on another thread"))
+                .join()
+                .expect("the other thread ran");
+        }));
+        assert!(trace.contains("mine=1"), "{trace}");
+        assert!(!trace.contains("theirs=2"), "{trace}");
+        // Nothing is captured once the body is done.
+        tracing::info!(after = 3, "after the capture");
+        let ((), next) = runtime.block_on(with_trace_capture(async {}));
+        assert!(!next.contains("after=3"), "{next}");
+    }
+}
