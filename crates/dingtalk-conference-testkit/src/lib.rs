@@ -12,6 +12,7 @@
 //! - [`capture`]: a one-request-at-a-time HTTP/1.1 server on 127.0.0.1 that records exactly
 //!   what a client put on the wire and answers with a canned response.
 //! - [`scratch`]: a temporary directory that removes itself.
+//! - [`spec`]: `spec/dingtalk-conference.yaml` as untyped JSON, parsed as the generator does.
 //!
 //! Test support: every helper panics (or returns an error that ends the test) when its set-up
 //! fails, with a message that says what to install or check.
@@ -23,6 +24,7 @@ pub mod fake;
 pub mod redis;
 pub mod redis_cluster;
 pub mod scratch;
+pub mod spec;
 pub mod trace;
 
 /// The error type of the helpers that return one: they are test support, and every failure

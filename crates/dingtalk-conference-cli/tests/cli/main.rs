@@ -6,25 +6,13 @@
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use dingtalk_conference::{ConferenceInfo, ConferenceStatus, env};
 use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, Fault, FaultScope, seeded};
 use dingtalk_conference_testkit::fake::FakeOnItsOwnRuntime;
 use dingtalk_conference_testkit::redis::RedisServer;
-
-/// The spec, parsed once: `--json` may print no key its schemas do not declare.
-fn spec() -> &'static serde_json::Value {
-    static SPEC: OnceLock<serde_json::Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../spec/dingtalk-conference.yaml"
-        );
-        let text = std::fs::read_to_string(path).expect("the spec is readable");
-        serde_saphyr::from_str(&text).expect("the spec parses")
-    })
-}
+// The spec, parsed once: `--json` may print no key its schemas do not declare.
+use dingtalk_conference_testkit::spec::spec;
 
 /// Asserts that `value` holds no key the spec's schema `schema` (a name under
 /// `components.schemas`) does not declare, at any depth: through `$ref`s, arrays and nested
