@@ -5,28 +5,27 @@
 //!   layout.
 //! - [`spec`] loads the hand-written OpenAPI document and finds every example in it.
 //! - [`schema`] validates a JSON value against the subset of OpenAPI 3.0 schemas the spec uses.
-//! - [`capture`] is a one-request-at-a-time HTTP/1.1 server on 127.0.0.1 that records exactly
-//!   what a client put on the wire and answers with a canned response.
 //! - [`operations`] turns every operation of the spec into arguments for [`dispatch`].
-//! - [`scratch`] is a temporary directory that removes itself.
 //! - [`dispatch`] calls any operation of the generated client by its operationId, with JSON
 //!   arguments (**generated** by `cargo xtask codegen`, never edited by hand).
+//!
+//! What every test crate shares (the capture server, scratch directories, the fake-server
+//! fixtures, redis-server, trace capture) is in `dingtalk-conference-testkit`.
 
 #![forbid(unsafe_code)]
 
 pub mod api_listing;
-pub mod capture;
 /// Calls any operation of the generated client by its operationId (**generated** by
 /// `cargo xtask codegen` from the spec and the generated client: never edit it by hand).
 pub mod dispatch;
 pub mod facade_listing;
 pub mod operations;
 pub mod schema;
-pub mod scratch;
 pub mod spec;
 
-/// The error type of these helpers: they are test support, and every failure ends a test.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The error type of these helpers (the test kit's): they are test support, and every failure
+/// ends a test.
+pub use dingtalk_conference_testkit::BoxError;
 
 /// The Rust examples of the workspace README, compiled as doctests so that the README stays
 /// true (`cargo test --doc -p dingtalk-conference-tests`).

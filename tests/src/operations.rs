@@ -9,7 +9,7 @@ use openapiv3::{
 use serde_json::{Map, Value, json};
 
 use crate::BoxError;
-use crate::capture::{CannedResponse, CaptureServer, CapturedRequest};
+use dingtalk_conference_testkit::capture::{CannedResponse, CaptureServer, CapturedRequest};
 
 /// The access token the wire tests hand the client; snapshots show it redacted.
 pub const TEST_TOKEN: &str = "secret-token-value";

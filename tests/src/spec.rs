@@ -6,18 +6,8 @@ use serde_json::Value;
 
 use crate::BoxError;
 
-/// The workspace root (the parent of this crate's directory).
-pub fn workspace_root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
-}
-
-/// The spec: `spec/dingtalk-conference.yaml` under the workspace root.
-pub fn spec_path() -> PathBuf {
-    workspace_root().join("spec/dingtalk-conference.yaml")
-}
+/// The workspace root, and the spec (`spec/dingtalk-conference.yaml` under it): the test kit's.
+pub use dingtalk_conference_testkit::spec::{spec_path, workspace_root};
 
 /// A spec fixture: `tests/fixtures/specs/<name>`.
 pub fn fixture_path(name: &str) -> PathBuf {

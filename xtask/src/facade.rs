@@ -284,7 +284,9 @@ enum FieldKind {
     },
     /// An object whose `additionalProperties` are a facade type: a map by key, ordered so
     /// that output is stable.
-    Map { item: proc_macro2::Ident },
+    Map {
+        item: proc_macro2::Ident,
+    },
 }
 
 fn facade_struct(
@@ -607,7 +609,9 @@ fn field_kind(
             let Some(openapiv3::AdditionalProperties::Schema(value)) =
                 object.additional_properties.as_ref()
             else {
-                return Err("an object with neither properties nor a schema for its values".to_string());
+                return Err(
+                    "an object with neither properties nor a schema for its values".to_string(),
+                );
             };
             let ReferenceOr::Reference { reference } = value.as_ref() else {
                 return Err("a map whose values are not a $ref to a facade type".to_string());

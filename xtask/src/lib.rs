@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 
 mod call;
-mod cli_api;
 mod checks;
+mod cli_api;
 pub mod digest;
 mod dispatch;
 mod error_codes;

@@ -1,10 +1,14 @@
-//! Shared set-up: a fake server and a client pointed at it.
+//! The facade's own fixtures: clients of a fake server, many calls at once, fleet members.
+//! What other test crates share (the fake server, redis-server, trace capture) comes from
+//! `dingtalk-conference-testkit`; the two used everywhere here are re-exported.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use dingtalk_conference::{Client, ClientBuilder, RetryPolicy};
 use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockServer};
+pub(crate) use dingtalk_conference_testkit::fake::mock;
+pub(crate) use dingtalk_conference_testkit::trace::with_trace_capture;
 
 /// A fast retry policy: the same decisions as the default, without the waiting.
 pub(crate) fn fast_retries() -> RetryPolicy {
@@ -119,88 +123,50 @@ pub(crate) async fn call_concurrently_holding(
     }
 }
 
-/// A started fake server.
-pub(crate) async fn mock() -> MockServer {
-    MockServer::start().await.expect("fake server starts")
+/// A client of `mock` in the fleet on `redis`: one process of it.
+#[cfg(feature = "redis")]
+pub(crate) fn member(
+    mock: &MockServer,
+    redis: &dingtalk_conference_testkit::redis::RedisServer,
+) -> ClientBuilder {
+    Client::builder()
+        .base_url(mock.base_url())
+        .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+        .retry_policy(fast_retries())
+        .redis(redis.url())
+        .redis_prefix("fleet-test")
 }
 
-thread_local! {
-    static CAPTURE: std::cell::RefCell<Option<Arc<Mutex<Vec<u8>>>>> = const { std::cell::RefCell::new(None) };
+/// `n` members of the fleet on `redis`, each built from [`member`] as `configure` leaves it.
+#[cfg(feature = "redis")]
+pub(crate) fn fleet(
+    mock: &MockServer,
+    redis: &dingtalk_conference_testkit::redis::RedisServer,
+    n: usize,
+    configure: impl Fn(ClientBuilder) -> ClientBuilder,
+) -> Vec<Client> {
+    (0..n)
+        .map(|_| configure(member(mock, redis)).build().expect("client"))
+        .collect()
 }
 
-/// Writes to this thread's capture buffer, if one is active.
-struct ThreadWriter;
-
-impl std::io::Write for ThreadWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        CAPTURE.with(|c| {
-            if let Some(buffer) = &*c.borrow() {
-                buffer.lock().expect("not poisoned").extend_from_slice(buf);
-            }
-        });
-        Ok(buf.len())
+/// `calls` conference queries by each client at once, each its own request; every one must
+/// succeed.
+#[cfg(feature = "redis")]
+pub(crate) async fn all_call(clients: &[Client], calls: usize) {
+    let mut tasks = Vec::new();
+    for client in clients {
+        for _ in 0..calls {
+            let client =
+                client.with_options(dingtalk_conference::CallOptions::new().coalesce(false));
+            tasks.push(tokio::spawn(async move {
+                client
+                    .conference_info(dingtalk_conference_mock::seeded::STARTED)
+                    .await
+            }));
+        }
     }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    for task in tasks {
+        task.await.expect("task ran").expect("call answered");
     }
-}
-
-/// Lets through what the capturing thread emits, decided at each span and event.
-struct CapturingThread;
-
-impl<S> tracing_subscriber::layer::Filter<S> for CapturingThread {
-    fn enabled(
-        &self,
-        _: &tracing::Metadata<'_>,
-        _: &tracing_subscriber::layer::Context<'_, S>,
-    ) -> bool {
-        CAPTURE.with(|c| c.borrow().is_some())
-    }
-
-    // Never cache a verdict per callsite: tracing caches interest across threads, so the
-    // first thread to hit a callsite (capturing or not) would decide for every test after
-    // it. `filter_fn` does cache it, which made the capture tests fail when run in parallel.
-    fn callsite_enabled(
-        &self,
-        _: &'static tracing::Metadata<'static>,
-    ) -> tracing::subscriber::Interest {
-        tracing::subscriber::Interest::sometimes()
-    }
-
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(tracing::level_filters::LevelFilter::TRACE)
-    }
-}
-
-/// One global TRACE subscriber whose output goes to the capturing thread's buffer.
-///
-/// A global subscriber with a per-thread filter, rather than `set_default` per test: tracing
-/// caches each callsite's interest across threads, and scoped subscribers coming and going in
-/// parallel tests make that cache race.
-fn install_global_capture() {
-    use tracing_subscriber::prelude::*;
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        let layer = tracing_subscriber::fmt::layer()
-            .with_ansi(false)
-            .with_writer(|| ThreadWriter)
-            .with_filter(CapturingThread);
-        tracing_subscriber::registry()
-            .with(layer)
-            .try_init()
-            .expect("no other global subscriber in this test binary");
-    });
-}
-
-/// Runs `body` (on this thread: use a current-thread runtime) capturing everything `tracing`
-/// emits at TRACE level, and returns it.
-pub(crate) async fn with_trace_capture<F: Future>(body: F) -> (F::Output, String) {
-    install_global_capture();
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    CAPTURE.with(|c| *c.borrow_mut() = Some(Arc::clone(&buffer)));
-    let output = body.await;
-    CAPTURE.with(|c| *c.borrow_mut() = None);
-    let text = String::from_utf8_lossy(&buffer.lock().expect("not poisoned")).into_owned();
-    (output, text)
 }

@@ -12,23 +12,15 @@ use dingtalk_conference::{
     Client, CloudRecordVideo, Error, NewConference, RetryPolicy, TranscriptQuery,
 };
 use dingtalk_conference_mock::{Fault, FaultScope, MockServer};
+use dingtalk_conference_testkit::spec::load_spec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 
-const SPEC: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../spec/dingtalk-conference.yaml"
-);
 /// A key no schema names: DingTalk may add fields, and the spec does not forbid extra keys.
 const EXTRA_KEY: &str = "fieldDingTalkAddsLater";
 const CONFERENCE: &str = "6323d7568777190142ab9d10";
 const CASES: u32 = 64;
-
-fn spec() -> Value {
-    let text = std::fs::read_to_string(SPEC).expect("the spec is readable");
-    serde_saphyr::from_str(&text).expect("the spec parses")
-}
 
 /// The schema a `$ref` names, or the schema itself.
 fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
@@ -47,13 +39,15 @@ fn instance(spec: &Value, schema: &Value) -> BoxedStrategy<Value> {
     let value = match schema["type"].as_str() {
         // A map: any keys, each value what `additionalProperties` allows (no extra key, since
         // every key is one of the map's).
-        Some("object") if schema["additionalProperties"].is_object() => proptest::collection::btree_map(
-            "[a-zA-Z0-9]{1,24}",
-            instance(spec, &schema["additionalProperties"]),
-            0..3,
-        )
-        .prop_map(|map| Value::Object(map.into_iter().collect()))
-        .boxed(),
+        Some("object") if schema["additionalProperties"].is_object() => {
+            proptest::collection::btree_map(
+                "[a-zA-Z0-9]{1,24}",
+                instance(spec, &schema["additionalProperties"]),
+                0..3,
+            )
+            .prop_map(|map| Value::Object(map.into_iter().collect()))
+            .boxed()
+        }
         Some("object") => {
             let properties: Vec<(String, BoxedStrategy<Value>)> = schema["properties"]
                 .as_object()
@@ -320,7 +314,7 @@ fn wrapped_operations(spec: &Value) -> Vec<String> {
 
 #[test]
 fn every_answer_the_spec_allows_decodes_and_keeps_its_raw_values_for_every_operation() {
-    let spec = spec();
+    let spec = load_spec();
     let harness = Harness::new();
     let operations = wrapped_operations(&spec);
     assert_eq!(operations.len(), 10, "{operations:?}");
@@ -357,7 +351,7 @@ fn every_answer_the_spec_allows_decodes_and_keeps_its_raw_values_for_every_opera
 
 #[test]
 fn any_bytes_with_any_status_give_a_typed_answer_never_a_panic_for_every_operation() {
-    let spec = spec();
+    let spec = load_spec();
     let harness = Harness::new();
     for operation in wrapped_operations(&spec) {
         let schema = success_schema(&spec, &operation);

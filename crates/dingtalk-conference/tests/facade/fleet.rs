@@ -10,7 +10,8 @@ use dingtalk_conference_mock::{
     DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockConfig, MockServer, seeded,
 };
 
-use crate::redis_server::{RedisServer, all_call, fleet, member};
+use crate::common::{all_call, fleet, member};
+use dingtalk_conference_testkit::redis::RedisServer;
 
 /// A fake server enforcing DingTalk's 20 calls/s per app per API.
 async fn mock_enforcing_dingtalks_limit() -> MockServer {

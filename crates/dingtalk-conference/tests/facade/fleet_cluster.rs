@@ -1,5 +1,5 @@
 //! Feature `redis`, on a Redis Cluster: the fleet's token, budget and egress window through a
-//! real 6-node cluster on loopback (3 masters, 3 replicas; [`crate::redis_cluster`]), started
+//! real 6-node cluster on loopback (3 masters, 3 replicas; [`dingtalk_conference_testkit::redis_cluster`]), started
 //! once for this test binary. Each test has its own fake DingTalk server (so its own keys);
 //! the tests that kill a master or move a slot have the cluster to themselves.
 //!
@@ -16,9 +16,9 @@ use dingtalk_conference_mock::{
     DEFAULT_SUITE_SECRET, DEFAULT_SUITE_TICKET, MockConfig, MockServer, seeded,
 };
 
+use crate::common::all_call;
 use crate::common::fast_retries;
-use crate::redis_cluster::{RedisCluster, cluster};
-use crate::redis_server::all_call;
+use dingtalk_conference_testkit::redis_cluster::{RedisCluster, cluster};
 
 const PREFIX: &str = "fleet-cluster";
 
@@ -527,7 +527,7 @@ async fn on_a_cluster_a_slot_migrated_mid_run_loses_no_call() {
 /// cluster never have a budget each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
-    use crate::redis_server::RedisServer;
+    use dingtalk_conference_testkit::redis::RedisServer;
 
     let cluster = cluster();
     let _shared = cluster.shared().await;
@@ -641,7 +641,7 @@ fn only_a_cluster_moves_from_only_one_redis() {
 #[tokio::test]
 async fn behind_a_cluster_proxy_the_cluster_key_names_keep_each_script_in_one_slot() {
     use crate::common::with_trace_capture;
-    use crate::redis_server::{RedisOptions, RedisServer};
+    use dingtalk_conference_testkit::redis::{RedisOptions, RedisServer};
 
     let node = RedisServer::start_with(RedisOptions {
         args: vec!["--cluster-enabled".to_string(), "yes".to_string()],

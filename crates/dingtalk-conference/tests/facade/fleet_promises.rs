@@ -12,7 +12,8 @@ use dingtalk_conference::{
 };
 use dingtalk_conference_mock::{MockConfig, MockServer, seeded};
 
-use crate::redis_server::{RedisServer, all_call, fleet};
+use crate::common::{all_call, fleet};
+use dingtalk_conference_testkit::redis::RedisServer;
 
 /// A store on `redis` whose commands may take long on a loaded machine: these tests are about
 /// the fleet's promises, not a slow Redis, and must not fall back to the clients' own limiters.

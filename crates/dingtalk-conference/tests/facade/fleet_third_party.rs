@@ -18,7 +18,7 @@ use dingtalk_conference_mock::{
 };
 
 use crate::common::fast_retries;
-use crate::redis_server::RedisServer;
+use dingtalk_conference_testkit::redis::RedisServer;
 
 /// The processes of the fleet.
 const CLIENTS: usize = 8;

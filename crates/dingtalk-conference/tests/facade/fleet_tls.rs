@@ -10,8 +10,9 @@ use rcgen::{
     KeyPair, KeyUsagePurpose,
 };
 
+use crate::common::all_call;
 use crate::common::{fast_retries, with_trace_capture};
-use crate::redis_server::{RedisOptions, RedisServer, TlsFiles, all_call};
+use dingtalk_conference_testkit::redis::{RedisOptions, RedisServer, TlsFiles};
 
 /// A CA of its own, and a server and a client certificate it signed, all PEM.
 struct Pki {

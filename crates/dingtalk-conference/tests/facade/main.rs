@@ -1,7 +1,11 @@
 //! The facade's behaviour, proven over real HTTP against the fake DingTalk server on 127.0.0.1.
 //!
 //! One test binary with a module per concern (linking one binary is much cheaper than many).
+//! What other test crates need too (the fake server, a real redis-server, the Redis Cluster,
+//! trace capture) is in `dingtalk-conference-testkit`; `common` holds the facade's own fixtures.
 
+#[cfg(feature = "blocking")]
+mod blocking;
 mod budget;
 mod client;
 mod common;
@@ -25,10 +29,6 @@ mod ongoing;
 mod operations;
 mod paging;
 mod pipeline;
-#[cfg(feature = "redis")]
-mod redis_cluster;
-#[cfg(feature = "redis")]
-mod redis_server;
 mod retries;
 mod safety;
 mod tokens;

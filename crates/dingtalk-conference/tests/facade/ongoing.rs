@@ -21,7 +21,10 @@ async fn a_user_is_in_the_conferences_in_progress_that_hold_a_live_member_record
         .await
         .expect("the host's conferences");
     assert!(
-        seeded_host.conference_ids.iter().any(|id| id == seeded::STARTED),
+        seeded_host
+            .conference_ids
+            .iter()
+            .any(|id| id == seeded::STARTED),
         "{seeded_host:?}"
     );
     let record = &seeded_host.members[seeded::STARTED];
@@ -50,7 +53,10 @@ async fn a_user_is_in_the_conferences_in_progress_that_hold_a_live_member_record
         .await
         .expect("the invitee's conferences");
     assert_eq!(invitee.conference_ids, vec![id.clone()]);
-    assert_eq!(invitee.members[&id].attend_status, Some(AttendStatus::Calling));
+    assert_eq!(
+        invitee.members[&id].attend_status,
+        Some(AttendStatus::Calling)
+    );
 
     client
         .close_conference(&id, ORGANISER)
@@ -60,7 +66,10 @@ async fn a_user_is_in_the_conferences_in_progress_that_hold_a_live_member_record
         .user_ongoing_conferences(ORGANISER)
         .await
         .expect("after closing");
-    assert!(after.conference_ids.is_empty() && after.members.is_empty(), "{after:?}");
+    assert!(
+        after.conference_ids.is_empty() && after.members.is_empty(),
+        "{after:?}"
+    );
 
     // Someone in no conference: an empty answer, not an error.
     let nobody = client

@@ -1,7 +1,5 @@
 //! Cloud recordings and transcripts, over real HTTP with the generated client.
 
-mod support;
-
 use std::collections::HashSet;
 use std::num::NonZeroU64;
 use std::time::Duration;
@@ -11,7 +9,7 @@ use dingtalk_conference_api::types::TranscriptParagraph;
 use dingtalk_conference_mock::{
     DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_TRANSCRIPT_PAGE_SIZE, MockServer, seeded,
 };
-use support::{error, raw_get, start};
+use dingtalk_conference_testkit::fake::{self, error, raw_get, start};
 
 const READER: &str = "Rd8ErUn10nIdXyZaBcDeFgiE";
 
@@ -281,7 +279,7 @@ async fn a_scripted_end_finishes_the_recording_and_the_members_too() {
     let members = server.members(seeded::WITH_EXTENSION_APPS);
     assert!(members.iter().all(|m| m.attend_status != Some(3)));
     let token = server.issue_token();
-    let api = support::api_with_token(&server, &token);
+    let api = fake::api_with_token(&server, &token);
     assert!(
         api.query_cloud_record_video(seeded::WITH_EXTENSION_APPS, READER)
             .await

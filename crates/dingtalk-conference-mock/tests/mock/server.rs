@@ -7,16 +7,10 @@ use std::time::Duration;
 use dingtalk_conference_mock::{
     Counters, DEFAULT_APP_KEY, DEFAULT_APP_SECRET, Fault, FaultScope, MockServer, seeded,
 };
+use dingtalk_conference_testkit::fake::http as client;
 use serde_json::{Value, json};
 
 const TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("a reqwest client")
-}
 
 async fn get_conference(
     client: &reqwest::Client,

@@ -3,10 +3,8 @@
 //! `404`s and `cloudRecordNotFound`s (which `conformance/exercised.py` would then report as
 //! operations never answered 2xx, long after the change).
 
-mod support;
-
 use dingtalk_conference_mock::seeded;
-use support::start;
+use dingtalk_conference_testkit::fake::start;
 
 fn config() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance/schemathesis.toml");

@@ -39,7 +39,11 @@ fn every_example_in_the_spec_is_found_and_checked() -> Result<(), BoxError> {
         .collect();
     assert!(missed.is_empty(), "examples not validated: {missed:#?}");
     let labels: Vec<&str> = found.iter().map(|e| e.label.as_str()).collect();
-    insta::assert_snapshot!(labels.join("\n"));
+    assert_snapshot_in_place!(
+        assert_snapshot,
+        "every_example_in_the_spec_is_found_and_checked",
+        labels.join("\n")
+    );
     Ok(())
 }
 

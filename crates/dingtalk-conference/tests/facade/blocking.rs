@@ -1,16 +1,8 @@
 //! The blocking client, against the fake server running on its own runtime.
-#![cfg(feature = "blocking")]
 
 use dingtalk_conference::{Client, ConferenceStatus, Error, WaitOptions, WaitUntil, blocking};
 use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockServer, seeded};
-
-fn start_mock() -> (tokio::runtime::Runtime, MockServer) {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let mock = runtime
-        .block_on(MockServer::start())
-        .expect("fake server starts");
-    (runtime, mock)
-}
+use dingtalk_conference_testkit::fake::FakeOnItsOwnRuntime;
 
 fn client(mock: &MockServer) -> blocking::Client {
     blocking::Client::new(
@@ -23,8 +15,9 @@ fn client(mock: &MockServer) -> blocking::Client {
 
 #[test]
 fn the_blocking_client_queries_a_conference_from_plain_code() {
-    let (_runtime, mock) = start_mock();
-    let client = client(&mock);
+    let fake = FakeOnItsOwnRuntime::start();
+    let mock = &fake.server;
+    let client = client(mock);
     let info = client.conference_info(seeded::ENDED).expect("found");
     assert_eq!(info.status, Some(ConferenceStatus::Ended));
     let error = client.conference_info("").expect_err("refused");
@@ -38,14 +31,15 @@ fn the_blocking_client_queries_a_conference_from_plain_code() {
 
 #[test]
 fn the_blocking_client_can_be_used_and_dropped_inside_an_async_runtime() {
-    let (_runtime, mock) = start_mock();
+    let fake = FakeOnItsOwnRuntime::start();
+    let mock = &fake.server;
     let other = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     let found = other.block_on(async {
-        let client = client(&mock);
+        let client = client(mock);
         let info = client.conference_info(seeded::STARTED);
         drop(client);
         info
@@ -55,12 +49,13 @@ fn the_blocking_client_can_be_used_and_dropped_inside_an_async_runtime() {
 
 #[test]
 fn the_blocking_client_takes_per_call_options() {
-    let (_runtime, mock) = start_mock();
+    let fake = FakeOnItsOwnRuntime::start();
+    let mock = &fake.server;
     mock.push_fault(
         dingtalk_conference_mock::FaultScope::Conference(seeded::STARTED.into()),
         dingtalk_conference_mock::Fault::Delay(std::time::Duration::from_secs(5)),
     );
-    let quick = client(&mock).with_options(
+    let quick = client(mock).with_options(
         dingtalk_conference::CallOptions::new().timeout(std::time::Duration::from_millis(200)),
     );
     let error = quick

@@ -6,14 +6,8 @@ use dingtalk_conference_mock::{
     DEFAULT_APP_KEY, DEFAULT_APP_SECRET, DEFAULT_CORP_ID, DEFAULT_SUITE_KEY, DEFAULT_SUITE_SECRET,
     DEFAULT_SUITE_TICKET, MockConfig, MockServer,
 };
+use dingtalk_conference_testkit::fake::http as client;
 use serde_json::{Value, json};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("a reqwest client")
-}
 
 /// POSTs `body` as JSON to `path`; returns the status and the JSON body.
 async fn post_json(server: &MockServer, path: &str, body: &Value) -> (u16, Value) {

@@ -3,8 +3,8 @@
 
 use dingtalk_conference_api::types::{ErrorBody, QueryConferenceInfoResponse};
 use dingtalk_conference_api::{Client, Error, RequestContext};
+use dingtalk_conference_testkit::capture::{CannedResponse, CaptureServer};
 use dingtalk_conference_tests::BoxError;
-use dingtalk_conference_tests::capture::{CannedResponse, CaptureServer};
 use dingtalk_conference_tests::spec::load_spec;
 use serde_json::Value;
 
@@ -40,7 +40,7 @@ async fn query(
     .await?;
     let context = RequestContext::new().with_access_token("secret-token-value")?;
     // No proxy: one from the environment must not carry loopback requests.
-    let http = reqwest::Client::builder().no_proxy().build()?;
+    let http = dingtalk_conference_testkit::fake::http();
     let client = Client::new_with_client(server.base_url(), http, context);
     Ok(client
         .query_conference_info("6323d7568777190142ab9d10")
@@ -74,7 +74,11 @@ fn assert_matches_example(body: &ErrorBody, example: &Value) {
 
 #[tokio::test]
 async fn seed_example_response_decodes_into_the_generated_types() -> Result<(), BoxError> {
-    insta::assert_debug_snapshot!(decoded_seed_example().await?);
+    assert_snapshot_in_place!(
+        assert_debug_snapshot,
+        "seed_example_response_decodes_into_the_generated_types",
+        decoded_seed_example().await?
+    );
     Ok(())
 }
 
@@ -129,7 +133,11 @@ async fn missing_room_id_example_decodes_as_an_error_response() -> Result<(), Bo
     let example = query_example("400")?;
     let body = decoded_error(400, &example).await?;
     assert_matches_example(&body, &example);
-    insta::assert_debug_snapshot!(body);
+    assert_snapshot_in_place!(
+        assert_debug_snapshot,
+        "missing_room_id_example_decodes_as_an_error_response",
+        body
+    );
     Ok(())
 }
 
@@ -138,7 +146,11 @@ async fn room_not_found_example_decodes_as_an_error_response() -> Result<(), Box
     let example = query_example("404")?;
     let body = decoded_error(404, &example).await?;
     assert_matches_example(&body, &example);
-    insta::assert_debug_snapshot!(body);
+    assert_snapshot_in_place!(
+        assert_debug_snapshot,
+        "room_not_found_example_decodes_as_an_error_response",
+        body
+    );
     Ok(())
 }
 

@@ -18,7 +18,11 @@ fn api_listing() -> Result<String, BoxError> {
 
 #[test]
 fn generated_client_public_api() -> Result<(), BoxError> {
-    insta::assert_snapshot!(api_listing()?);
+    assert_snapshot_in_place!(
+        assert_snapshot,
+        "generated_client_public_api",
+        api_listing()?
+    );
     Ok(())
 }
 
@@ -132,7 +136,11 @@ fn facade_crate_listing() -> Result<String, BoxError> {
 
 #[test]
 fn facade_public_api() -> Result<(), BoxError> {
-    insta::assert_snapshot!(facade_crate_listing()?);
+    assert_snapshot_in_place!(
+        assert_snapshot,
+        "facade_public_api",
+        facade_crate_listing()?
+    );
     Ok(())
 }
 

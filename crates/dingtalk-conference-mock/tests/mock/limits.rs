@@ -5,8 +5,6 @@
 //! The limits count time by a [`ManualClock`] here, so no test sleeps and none depends on how
 //! fast the machine is: a "burst" is every call made before the test advances the clock.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +18,8 @@ use dingtalk_conference_mock::{
     DINGTALK_MONTHLY_QUOTA, DINGTALK_QPS_LIMIT, Fault, FaultScope, IpLimit, ManualClock,
     MockConfig, MockServer, QPS_LIMIT_CODE, QUOTA_CODE, SUITE_QPS_LIMIT_CODE, seeded,
 };
+use dingtalk_conference_testkit::fake::{api_with_token, http};
 use serde_json::Value;
-use support::{api_with_token, http};
 
 const QPS_MESSAGE: &str = "too many calls per second: slow down";
 const QUOTA_MESSAGE: &str = "the organisation's monthly API quota is used up";

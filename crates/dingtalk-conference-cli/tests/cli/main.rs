@@ -1,27 +1,21 @@
 //! `dingtalk-conference` end to end, as a process: output, `--json` and exit codes, against the
 //! fake server (in-process with `--mock`, or started here and reached with `--base-url`).
+//!
+//! One test binary: a new test file goes beside this one as a module (`mod name;` here), and
+//! uses the helpers below (`crate::run`, `crate::Fake`, …) and `dingtalk-conference-testkit`.
+
+mod api;
+mod same_checks;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use dingtalk_conference::{ConferenceInfo, ConferenceStatus, env};
-use dingtalk_conference_mock::{
-    DEFAULT_APP_KEY, DEFAULT_APP_SECRET, Fault, FaultScope, MockServer, seeded,
-};
-
-/// The spec, parsed once: `--json` may print no key its schemas do not declare.
-fn spec() -> &'static serde_json::Value {
-    static SPEC: OnceLock<serde_json::Value> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../spec/dingtalk-conference.yaml"
-        );
-        let text = std::fs::read_to_string(path).expect("the spec is readable");
-        serde_saphyr::from_str(&text).expect("the spec parses")
-    })
-}
+use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, Fault, FaultScope, seeded};
+use dingtalk_conference_testkit::fake::FakeOnItsOwnRuntime;
+use dingtalk_conference_testkit::redis::RedisServer;
+// The spec, parsed once: `--json` may print no key its schemas do not declare.
+use dingtalk_conference_testkit::spec::spec;
 
 /// Asserts that `value` holds no key the spec's schema `schema` (a name under
 /// `components.schemas`) does not declare, at any depth: through `$ref`s, arrays and nested
@@ -78,6 +72,15 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn run_with_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
+    command(args)
+        .envs(vars.iter().copied())
+        .output()
+        .expect("the binary runs")
+}
+
+/// The binary with `args`, in Beijing time and with no `DINGTALK_*` variable from the test's
+/// own environment.
+fn command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dingtalk-conference"));
     command.args(args).env("TZ", BEIJING);
     for name in [
@@ -91,12 +94,12 @@ fn run_with_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
         env::EDITION,
         env::BASE_URL,
         env::REDIS_URL,
+        env::REDIS_CLUSTER,
         "DINGTALK_REDIS_CA_FILE",
     ] {
         command.env_remove(name);
     }
-    command.envs(vars.iter().copied());
-    command.output().expect("the binary runs")
+    command
 }
 
 fn stdout(output: &Output) -> String {
@@ -111,38 +114,20 @@ fn exit_code(output: &Output) -> i32 {
     output.status.code().expect("exited, not killed")
 }
 
-/// A fake server started by the test, running on its own runtime while the binary runs.
-struct Fake {
-    // Declared first: dropped (shut down) before the runtime it runs on.
-    server: MockServer,
-    _runtime: tokio::runtime::Runtime,
+/// A fake server started by the test, on a runtime of its own while the binary runs.
+type Fake = FakeOnItsOwnRuntime;
+
+/// Runs the binary against a fake server of the test's own.
+trait RunAgainst {
+    /// Runs the binary with `args` against this server, with the default app's credentials.
+    fn run(&self, args: &[&str]) -> Output;
 }
 
-impl Fake {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let server = runtime
-            .block_on(MockServer::start())
-            .expect("the fake server starts");
-        Self {
-            server,
-            _runtime: runtime,
-        }
-    }
-
-    /// Runs the binary against this server with the default app's credentials.
+impl RunAgainst for Fake {
     fn run(&self, args: &[&str]) -> Output {
-        let base_url = self.server.base_url();
-        let mut all = vec![
-            "--base-url",
-            &base_url,
-            "--app-key",
-            DEFAULT_APP_KEY,
-            "--app-secret",
-            DEFAULT_APP_SECRET,
-        ];
-        all.extend_from_slice(args);
-        run(&all)
+        let mut all = self.cli_args();
+        all.extend(args.iter().map(|arg| (*arg).to_string()));
+        run(&all.iter().map(String::as_str).collect::<Vec<_>>())
     }
 }
 
@@ -1456,114 +1441,9 @@ fn lifecycle_create_info_status_members_close_recordings_transcript() {
     );
 }
 
-/// Installs redis-server through the project's own script when it is missing (once per test
-/// process), so the README's test command needs nothing installed by hand.
-fn ensure_redis_server() {
-    static READY: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    let ready = READY.get_or_init(|| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/ensure-redis-server");
-        match Command::new("bash").arg(script).status() {
-            Ok(status) if status.success() => Ok(()),
-            Ok(status) => Err(format!("{script} exited with {status}")),
-            Err(e) => Err(format!("cannot run {script}: {e}")),
-        }
-    });
-    if let Err(why) = ready {
-        panic!("the `redis` feature's tests need redis-server, and installing it failed: {why}");
-    }
-}
-
-/// A `redis-server` of the test's own, on a free loopback port with a scratch directory;
-/// killed when dropped.
-struct Redis {
-    port: u16,
-    dir: std::path::PathBuf,
-    child: std::process::Child,
-}
-
-impl Redis {
-    fn start() -> Self {
-        Self::start_with(&[])
-    }
-
-    /// A one-node Redis Cluster (`--cluster-enabled yes`, every slot its own): the smallest
-    /// real cluster, for `--redis-cluster`.
-    fn start_cluster() -> Self {
-        let redis = Self::start_with(&["--cluster-enabled", "yes"]);
-        let added = Command::new("redis-cli")
-            .args([
-                "-p",
-                &redis.port.to_string(),
-                "CLUSTER",
-                "ADDSLOTSRANGE",
-                "0",
-                "16383",
-            ])
-            .output()
-            .expect("redis-cli runs");
-        assert!(added.status.success(), "CLUSTER ADDSLOTSRANGE failed");
-        for _ in 0..500 {
-            let info = Command::new("redis-cli")
-                .args(["-p", &redis.port.to_string(), "CLUSTER", "INFO"])
-                .output()
-                .expect("redis-cli runs");
-            if String::from_utf8_lossy(&info.stdout).contains("cluster_state:ok") {
-                return redis;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        panic!("the one-node cluster never became ok");
-    }
-
-    fn start_with(args: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir =
-            std::env::temp_dir().join(format!("dingtalk-cli-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("scratch directory");
-        ensure_redis_server();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .args(args)
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start redis-server ({e}): install it (Debian: apt-get install redis-server)"
-                )
-            });
-        // Owned by the guard from here: killed and waited for however this ends.
-        let redis = Self { port, dir, child };
-        for _ in 0..500 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return redis;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        panic!("redis-server never listened on {port}");
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[test]
 fn processes_given_one_redis_fetch_one_token() {
-    let redis = Redis::start();
+    let redis = RedisServer::start();
     let fake = Fake::start();
     let url = redis.url();
     for _ in 0..3 {
@@ -1590,7 +1470,7 @@ fn processes_given_one_redis_fetch_one_token() {
 
 #[test]
 fn processes_given_one_redis_cluster_fetch_one_token() {
-    let redis = Redis::start_cluster();
+    let redis = RedisServer::start_one_node_cluster();
     let fake = Fake::start();
     // One reachable node and one where nothing listens: the cluster is found from either.
     let urls = format!("redis://127.0.0.1:9,{}", redis.url());
@@ -1613,19 +1493,15 @@ fn processes_given_one_redis_cluster_fetch_one_token() {
         1,
         "three processes, one token"
     );
-    let keys = Command::new("redis-cli")
-        .args(["-p", &redis.port.to_string(), "--raw", "KEYS", "*"])
-        .output()
-        .expect("redis-cli runs");
-    let keys = String::from_utf8_lossy(&keys.stdout).to_string();
+    let keys = redis.keys();
     assert!(
-        keys.lines()
+        keys.iter()
             .any(|k| k.starts_with("{dingtalk:") && k.ends_with("}:token")),
-        "the token is kept under the app's hash tag: {keys}"
+        "the token is kept under the app's hash tag: {keys:?}"
     );
 
     // Both: moving from the one Redis onto the cluster; the token is the one Redis's.
-    let old = Redis::start();
+    let old = RedisServer::start();
     let output = fake.run(&[
         "--redis",
         &old.url(),
@@ -1640,15 +1516,11 @@ fn processes_given_one_redis_cluster_fetch_one_token() {
         2,
         "a token on the one Redis"
     );
-    let old_keys = Command::new("redis-cli")
-        .args(["-p", &old.port.to_string(), "--raw", "KEYS", "*"])
-        .output()
-        .expect("redis-cli runs");
-    let old_keys = String::from_utf8_lossy(&old_keys.stdout).to_string();
+    let old_keys = old.keys();
     assert!(
-        old_keys.lines().any(|k| k.starts_with("dingtalk:token:"))
-            && old_keys.lines().any(|k| k.starts_with("dingtalk:rate:")),
-        "the token and a rate key on the one Redis: {old_keys}"
+        old_keys.iter().any(|k| k.starts_with("dingtalk:token:"))
+            && old_keys.iter().any(|k| k.starts_with("dingtalk:rate:")),
+        "the token and a rate key on the one Redis: {old_keys:?}"
     );
 }
 

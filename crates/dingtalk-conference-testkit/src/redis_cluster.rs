@@ -16,14 +16,16 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::redis_server::ensure_redis_server;
+use crate::redis::ensure_redis_server;
 
 /// How long a node may be unreachable before the others fail it over: small, so that a
 /// failover in a test takes about a second.
 const NODE_TIMEOUT_MS: u32 = 500;
 
-pub(crate) struct RedisCluster {
-    pub(crate) ports: Vec<u16>,
+/// Six `redis-server` nodes forming one cluster: see the module's documentation.
+pub struct RedisCluster {
+    /// The nodes' loopback ports; a node is named by its index here.
+    pub ports: Vec<u16>,
     dir: PathBuf,
     children: Mutex<Vec<Option<Child>>>,
     /// Outlives this process on purpose: it cleans up after it.
@@ -31,8 +33,9 @@ pub(crate) struct RedisCluster {
     lock: RwLock<()>,
 }
 
-/// The test binary's cluster, started on first use.
-pub(crate) fn cluster() -> &'static RedisCluster {
+/// The test binary's cluster, started on first use (a few seconds: six nodes, then the cluster
+/// is formed and settles).
+pub fn cluster() -> &'static RedisCluster {
     static CLUSTER: OnceLock<RedisCluster> = OnceLock::new();
     CLUSTER.get_or_init(RedisCluster::start)
 }
@@ -130,7 +133,7 @@ impl RedisCluster {
     }
 
     /// Starts node `node` (again: it keeps its `nodes.conf`, so it rejoins as it was).
-    pub(crate) fn start_node(&self, node: usize) {
+    pub fn start_node(&self, node: usize) {
         let port = self.ports[node];
         let dir = self.dir.join(port.to_string());
         std::fs::create_dir_all(&dir).expect("node directory");
@@ -173,7 +176,7 @@ impl RedisCluster {
     }
 
     /// Kills node `node` at once (`SIGKILL`).
-    pub(crate) fn kill_node(&self, node: usize) {
+    pub fn kill_node(&self, node: usize) {
         let child = self.children.lock().unwrap_or_else(PoisonError::into_inner)[node].take();
         if let Some(mut child) = child {
             let _ = child.kill();
@@ -183,7 +186,7 @@ impl RedisCluster {
 
     /// Waits until every node answering agrees: the cluster is `ok`, every slot is served,
     /// each master's slots are the same on every node, and every replica is in sync.
-    pub(crate) fn wait_until_settled(&self, within: Duration) {
+    pub fn wait_until_settled(&self, within: Duration) {
         let started = Instant::now();
         let alive: Vec<u16> = {
             let children = self.children.lock().unwrap_or_else(PoisonError::into_inner);
@@ -220,17 +223,17 @@ impl RedisCluster {
 
     /// The cluster for a test that leaves it as it is (many at once). Tokio's lock: each test
     /// has its own runtime, and holds the guard across its awaits.
-    pub(crate) async fn shared(&self) -> RwLockReadGuard<'_, ()> {
+    pub async fn shared(&self) -> RwLockReadGuard<'_, ()> {
         self.lock.read().await
     }
 
     /// The cluster for a test that disturbs it (a node killed, a slot moved): alone.
-    pub(crate) async fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
+    pub async fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
         self.lock.write().await
     }
 
     /// Every node's URL, for `RedisStore::cluster`.
-    pub(crate) fn urls(&self) -> Vec<String> {
+    pub fn urls(&self) -> Vec<String> {
         self.ports
             .iter()
             .map(|port| format!("redis://127.0.0.1:{port}"))
@@ -238,7 +241,7 @@ impl RedisCluster {
     }
 
     /// A command through `redis-cli` to the node on `port`; its output, trimmed, if it ran.
-    pub(crate) fn cli(&self, port: u16, args: &[&str]) -> Option<String> {
+    pub fn cli(&self, port: u16, args: &[&str]) -> Option<String> {
         let output = Command::new("redis-cli")
             .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--raw"])
             .args(args)
@@ -250,13 +253,13 @@ impl RedisCluster {
     }
 
     /// The node (index) that serves `slot` as master now, and its node id.
-    pub(crate) fn master_of(&self, slot: u16) -> (usize, String) {
+    pub fn master_of(&self, slot: u16) -> (usize, String) {
         self.find_master_of(slot)
             .unwrap_or_else(|| panic!("no master serves slot {slot}"))
     }
 
     /// Waits until a node other than `old` serves `slot` as master (a failover).
-    pub(crate) fn wait_for_new_master(&self, slot: u16, old: usize, within: Duration) -> usize {
+    pub fn wait_for_new_master(&self, slot: u16, old: usize, within: Duration) -> usize {
         let started = Instant::now();
         while started.elapsed() < within {
             if let Some((node, _)) = self.find_master_of(slot).filter(|(n, _)| *n != old) {
@@ -297,7 +300,7 @@ impl RedisCluster {
     }
 
     /// The masters answering now: (index, node id).
-    pub(crate) fn masters(&self) -> Vec<(usize, String)> {
+    pub fn masters(&self) -> Vec<(usize, String)> {
         let mut masters = Vec::new();
         for (node, port) in self.ports.iter().enumerate() {
             let Some(nodes) = self.cli(*port, &["CLUSTER", "NODES"]) else {
@@ -314,7 +317,7 @@ impl RedisCluster {
     }
 
     /// The slot of `key`.
-    pub(crate) fn slot(&self, key: &str) -> u16 {
+    pub fn slot(&self, key: &str) -> u16 {
         self.ports
             .iter()
             .find_map(|port| {
@@ -325,7 +328,7 @@ impl RedisCluster {
     }
 
     /// Every key on every master starting with `prefix`.
-    pub(crate) fn keys(&self, prefix: &str) -> Vec<String> {
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
         let mut keys = Vec::new();
         for (node, _) in self.masters() {
             let found = self

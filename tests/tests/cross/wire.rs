@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use dingtalk_conference_api::ACCESS_TOKEN_HEADER;
-use dingtalk_conference_tests::capture::CapturedRequest;
+use dingtalk_conference_testkit::capture::CapturedRequest;
 use dingtalk_conference_tests::operations::{
     self, SpecOperation, TEST_TOKEN, client_and_server, load_typed_spec, render_wire,
     spec_operations,
@@ -37,7 +37,7 @@ fn snapshot_name(operation_id: &str) -> String {
 async fn every_operation_request_on_the_wire() -> Result<(), BoxError> {
     for (operation, request) in capture_every_operation().await? {
         let rendered = render_wire(&operation, &request);
-        insta::assert_snapshot!(snapshot_name(&operation.id), rendered);
+        assert_snapshot_in_place!(assert_snapshot, snapshot_name(&operation.id), rendered);
     }
     Ok(())
 }
@@ -158,7 +158,11 @@ const AWKWARD_ID: &str = "a/b?c#d e%f-会议";
 #[tokio::test]
 async fn awkward_conference_id_request_on_the_wire() -> Result<(), BoxError> {
     let request = capture_query_conference_info(AWKWARD_ID).await?;
-    insta::assert_snapshot!(request.render(&[ACCESS_TOKEN_HEADER]));
+    assert_snapshot_in_place!(
+        assert_snapshot,
+        "awkward_conference_id_request_on_the_wire",
+        request.render(&[ACCESS_TOKEN_HEADER])
+    );
     Ok(())
 }
 

@@ -6,16 +6,10 @@ use std::time::Duration;
 
 use dingtalk_conference_api::types::{ConferenceInfo, QueryConferenceInfoResponse};
 use dingtalk_conference_mock::{MockConfig, MockServer, seeded};
+use dingtalk_conference_testkit::fake::http as client;
 use serde_json::Value;
 
 const TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("a reqwest client")
-}
 
 /// GETs the conference at the raw (already encoded) path segment `segment`.
 async fn get(server: &MockServer, segment: &str, token: Option<&str>) -> reqwest::Response {

@@ -4,8 +4,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
+use dingtalk_conference_testkit::scratch::ScratchDir;
 use dingtalk_conference_tests::BoxError;
-use dingtalk_conference_tests::scratch::ScratchDir;
 use dingtalk_conference_tests::spec::{fixture_path, spec_path};
 use xtask::{CodegenError, OUTPUT_PATH, SPEC_PATH, workspace_root};
 

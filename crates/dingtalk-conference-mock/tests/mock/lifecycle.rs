@@ -1,8 +1,6 @@
 //! Create, close, the batch query, the room-code lookup and the members, over real HTTP with
 //! the generated client, and how their answers agree with each other.
 
-mod support;
-
 use std::collections::HashSet;
 
 use dingtalk_conference_api::types::{
@@ -13,7 +11,7 @@ use dingtalk_conference_mock::{
     DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, Fault, FaultScope, MAX_BATCH_IDS,
     MockServer, seeded,
 };
-use support::{error, raw_get, start};
+use dingtalk_conference_testkit::fake::{self, error, raw_get, start};
 
 const ORGANISER: &str = "Org4nIsErUn10nIdAbCdEiE";
 
@@ -227,7 +225,7 @@ async fn create_refuses_blank_fields_and_titles_over_256_characters() {
         (400, "paramsTitleError".into())
     );
     // Fields missing altogether (the typed client always sends them).
-    let response = support::http()
+    let response = fake::http()
         .post(format!(
             "{}/v1.0/conference/videoConferences",
             server.base_url()
@@ -342,7 +340,7 @@ async fn only_the_host_may_close_and_the_conference_must_exist() {
         (400, "paramsError".into())
     );
     // No unionId at all, and no body: the DELETE DingTalk's SDK sends, less the parameter.
-    let (status, body) = support::raw_delete(&server, seeded::STARTED).await;
+    let (status, body) = fake::raw_delete(&server, seeded::STARTED).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("paramsError")));
     assert!(
         api.close_video_conference(seeded::STARTED, seeded::STARTED_HOST)
@@ -639,7 +637,7 @@ async fn the_batch_query_takes_one_to_max_batch_ids() {
         serde_json::json!({"conferenceIdList": "6323d7568777190142ab9d10"}),
         serde_json::json!({"conferenceIdList": [1, 2]}),
     ] {
-        let response = support::http()
+        let response = fake::http()
             .post(format!(
                 "{}/v1.0/conference/videoConferences/query",
                 server.base_url()
@@ -804,9 +802,8 @@ async fn room_code_default_page_is_ten() {
 #[tokio::test]
 async fn every_new_operation_needs_a_valid_token() {
     let (server, _api) = start().await;
-    let stranger = support::api_with_token(&server, "not-a-token");
-    let no_token =
-        Client::new_with_client(&server.base_url(), support::http(), RequestContext::new());
+    let stranger = fake::api_with_token(&server, "not-a-token");
+    let no_token = Client::new_with_client(&server.base_url(), fake::http(), RequestContext::new());
     for api in [&stranger, &no_token] {
         let results = [
             error(api.create_video_conference(&create_request("t", &[])).await),
@@ -936,7 +933,7 @@ async fn new_operations_go_through_the_fault_queue_by_operation_and_resource_id(
             seeded::STARTED_HOST
         )
     )));
-    let response = support::http()
+    let response = fake::http()
         .get(format!(
             "{}/v1.0/conference/videoConferences/{}/members",
             server.base_url(),

@@ -1,49 +1,58 @@
-//! A real `redis-server` for the `redis` feature's tests (one per test, on a free loopback
-//! port, with a scratch directory; never a mocked Redis), and the fleet members that use it.
+//! A real `redis-server` for the tests of the `redis` feature (the facade's fleet, the CLI's
+//! `--redis` and `--redis-cluster`): one per test, on a free loopback port, with a scratch
+//! directory; never a mocked Redis. Plain, TLS, with ACL users, or a one-node Redis Cluster.
+//!
+//! ```no_run
+//! use dingtalk_conference_testkit::redis::RedisServer;
+//!
+//! let redis = RedisServer::start();
+//! assert_eq!(redis.cli(&["SET", "k", "v"]).as_deref(), Some("OK"));
+//! let url = redis.url(); // redis://127.0.0.1:<port>; stopped when `redis` is dropped
+//! # let _ = url;
+//! ```
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use dingtalk_conference::{CallOptions, Client, ClientBuilder};
-use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockServer, seeded};
-
-use crate::common::fast_retries;
-
 /// A `redis-server` of this test's own: a free loopback port, a scratch directory, nothing
 /// saved. Stopped when dropped.
-pub(crate) struct RedisServer {
-    pub(crate) port: u16,
-    pub(crate) dir: PathBuf,
+pub struct RedisServer {
+    /// Its loopback port (a TLS port for a TLS server).
+    pub port: u16,
+    /// Its scratch directory (its working directory; TLS servers keep their PEM files here).
+    pub dir: PathBuf,
     child: Option<Child>,
     options: RedisOptions,
 }
 
 /// How a test's `redis-server` differs from the plain one of [`RedisServer::start`].
 #[derive(Default)]
-pub(crate) struct RedisOptions {
+pub struct RedisOptions {
     /// TLS only: `port` is a TLS port (the plain one is off), with these certificates.
-    pub(crate) tls: Option<TlsFiles>,
+    pub tls: Option<TlsFiles>,
     /// More arguments for redis-server (ACL users, `requirepass`, …).
-    pub(crate) args: Vec<String>,
+    pub args: Vec<String>,
     /// The user and password `cli()` logs in with, when the default user needs one.
-    pub(crate) cli_login: Option<(String, String)>,
+    pub cli_login: Option<(String, String)>,
 }
 
 /// The PEM files of a TLS redis-server, written to its scratch directory.
-pub(crate) struct TlsFiles {
+pub struct TlsFiles {
     /// The CA that signed the server's (and the client's) certificate.
-    pub(crate) ca: String,
-    pub(crate) server_certificate: String,
-    pub(crate) server_key: String,
+    pub ca: String,
+    /// The server's certificate (PEM), for 127.0.0.1.
+    pub server_certificate: String,
+    /// The server's private key (PEM).
+    pub server_key: String,
     /// `tls-auth-clients yes`: a client must show a certificate signed by `ca`; `cli()` shows
     /// this one.
-    pub(crate) client_certificate: Option<(String, String)>,
+    pub client_certificate: Option<(String, String)>,
 }
 
 /// Installs redis-server through the project's own script when it is missing (once per test
 /// process), so the README's test command needs nothing installed by hand.
-pub(crate) fn ensure_redis_server() {
+pub fn ensure_redis_server() {
     static READY: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     let ready = READY.get_or_init(|| {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/ensure-redis-server");
@@ -59,12 +68,13 @@ pub(crate) fn ensure_redis_server() {
 }
 
 impl RedisServer {
-    pub(crate) fn start() -> Self {
+    /// A plain server: `redis://127.0.0.1:port`, no password.
+    pub fn start() -> Self {
         Self::start_with(RedisOptions::default())
     }
 
     /// A server started with `options`: TLS, ACL users.
-    pub(crate) fn start_with(options: RedisOptions) -> Self {
+    pub fn start_with(options: RedisOptions) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -95,8 +105,33 @@ impl RedisServer {
         server
     }
 
+    /// A one-node Redis Cluster (`--cluster-enabled yes`, every slot its own): the smallest
+    /// real cluster, for a client that must speak the cluster protocol. For failovers and slot
+    /// migrations, see [`RedisCluster`](crate::redis_cluster::RedisCluster).
+    pub fn start_one_node_cluster() -> Self {
+        let redis = Self::start_with(RedisOptions {
+            args: vec!["--cluster-enabled".to_string(), "yes".to_string()],
+            ..RedisOptions::default()
+        });
+        let added = redis.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+        assert_eq!(added.as_deref(), Some("OK"), "CLUSTER ADDSLOTSRANGE failed");
+        for _ in 0..500 {
+            if redis
+                .cli(&["CLUSTER", "INFO"])
+                .is_some_and(|info| info.contains("cluster_state:ok"))
+            {
+                return redis;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!(
+            "the one-node cluster on port {} never became ok",
+            redis.port
+        );
+    }
+
     /// `redis://127.0.0.1:port`, or `rediss://…` for a TLS server.
-    pub(crate) fn url(&self) -> String {
+    pub fn url(&self) -> String {
         let scheme = if self.options.tls.is_some() {
             "rediss"
         } else {
@@ -106,7 +141,7 @@ impl RedisServer {
     }
 
     /// Starts the server (again, on the same port) and waits until it answers.
-    pub(crate) fn restart(&mut self) {
+    pub fn restart(&mut self) {
         ensure_redis_server();
         let mut command = Command::new("redis-server");
         if let Some(tls) = &self.options.tls {
@@ -152,7 +187,8 @@ impl RedisServer {
         panic!("redis-server on port {} never answered PING", self.port);
     }
 
-    pub(crate) fn stop(&mut self) {
+    /// Stops the server (`SIGKILL`), keeping its port and directory for [`restart`](Self::restart).
+    pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -160,7 +196,7 @@ impl RedisServer {
     }
 
     /// A command through `redis-cli`; its output, trimmed, if it ran.
-    pub(crate) fn cli(&self, args: &[&str]) -> Option<String> {
+    pub fn cli(&self, args: &[&str]) -> Option<String> {
         let mut command = Command::new("redis-cli");
         command.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "--raw"]);
         if let Some(tls) = &self.options.tls {
@@ -184,7 +220,8 @@ impl RedisServer {
         (output.status.success() && !text.starts_with("Could not connect")).then_some(text)
     }
 
-    pub(crate) fn keys(&self) -> Vec<String> {
+    /// Every key on the server.
+    pub fn keys(&self) -> Vec<String> {
         self.cli(&["KEYS", "*"])
             .unwrap_or_default()
             .lines()
@@ -198,44 +235,5 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A client of `mock` in the fleet on `redis`: one process of it.
-pub(crate) fn member(mock: &MockServer, redis: &RedisServer) -> ClientBuilder {
-    Client::builder()
-        .base_url(mock.base_url())
-        .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
-        .retry_policy(fast_retries())
-        .redis(redis.url())
-        .redis_prefix("fleet-test")
-}
-
-/// `n` members of the fleet on `redis`, each built from [`member`] as `configure` leaves it.
-pub(crate) fn fleet(
-    mock: &MockServer,
-    redis: &RedisServer,
-    n: usize,
-    configure: impl Fn(ClientBuilder) -> ClientBuilder,
-) -> Vec<Client> {
-    (0..n)
-        .map(|_| configure(member(mock, redis)).build().expect("client"))
-        .collect()
-}
-
-/// `calls` conference queries by each client at once, each its own request; every one must
-/// succeed.
-pub(crate) async fn all_call(clients: &[Client], calls: usize) {
-    let mut tasks = Vec::new();
-    for client in clients {
-        for _ in 0..calls {
-            let client = client.with_options(CallOptions::new().coalesce(false));
-            tasks.push(tokio::spawn(async move {
-                client.conference_info(seeded::STARTED).await
-            }));
-        }
-    }
-    for task in tasks {
-        task.await.expect("task ran").expect("call answered");
     }
 }

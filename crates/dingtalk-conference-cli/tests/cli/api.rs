@@ -2,40 +2,23 @@
 //! spec callable against the fake server, the typed answer against `--raw`, `--body` from a
 //! file and from standard input, usage errors and their exit code, the help, retries.
 //!
-//! Its helpers are a minimal copy of `tests/cli.rs`'s (running the binary without the test's
-//! `DINGTALK_*` variables, a fake server started here), kept small on purpose.
+//! It runs the binary with the helpers of `main.rs` and the test kit's fake server.
 
 use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-use dingtalk_conference::env;
 use dingtalk_conference_mock::{
     DEFAULT_APP_KEY, DEFAULT_APP_SECRET, DEFAULT_CORP_ID, DEFAULT_SUITE_KEY, DEFAULT_SUITE_SECRET,
-    DEFAULT_SUITE_TICKET, Fault, FaultScope, MockServer, seeded,
+    DEFAULT_SUITE_TICKET, Fault, FaultScope, seeded,
 };
+use dingtalk_conference_testkit::spec::spec;
 use serde_json::{Value, json};
 
-/// The binary with `args` and `stdin`, with no `DINGTALK_*` variable from the test's own
-/// environment.
+use crate::{Fake, RunAgainst as _, exit_code, run, stderr, stdout};
+
+/// The binary with `args` and `stdin`, as [`crate::command`] sets it up.
 fn run_with_stdin(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dingtalk-conference"));
-    command.args(args);
-    for name in [
-        env::ACCESS_TOKEN,
-        env::APP_KEY,
-        env::APP_SECRET,
-        env::SUITE_KEY,
-        env::SUITE_SECRET,
-        env::AUTH_CORP_ID,
-        env::SUITE_TICKET,
-        env::EDITION,
-        env::BASE_URL,
-        env::REDIS_URL,
-        env::REDIS_CLUSTER,
-        "DINGTALK_REDIS_CA_FILE",
-    ] {
-        command.env_remove(name);
-    }
+    let mut command = crate::command(args);
     command
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -52,79 +35,18 @@ fn run_with_stdin(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("the binary ends")
 }
 
-fn run(args: &[&str]) -> Output {
-    run_with_stdin(args, None)
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn exit_code(output: &Output) -> i32 {
-    output.status.code().expect("exited, not killed")
-}
-
 fn json_of(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(output)))
 }
 
-/// A fake server started by the test, on its own runtime while the binary runs.
-struct Fake {
-    // Declared first: dropped (shut down) before the runtime it runs on.
-    server: MockServer,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Fake {
-    fn start() -> Self {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let server = runtime
-            .block_on(MockServer::start())
-            .expect("the fake server starts");
-        Self {
-            server,
-            _runtime: runtime,
-        }
-    }
-
-    /// Runs the binary against this server with the default app's credentials.
-    fn run(&self, args: &[&str]) -> Output {
-        let base_url = self.server.base_url();
-        let mut all = vec![
-            "--base-url",
-            &base_url,
-            "--app-key",
-            DEFAULT_APP_KEY,
-            "--app-secret",
-            DEFAULT_APP_SECRET,
-        ];
-        all.extend_from_slice(args);
-        run(&all)
-    }
-
-    /// The requests of `method` to paths starting with `path`.
-    fn requests_to(&self, method: &str, path: &str) -> usize {
-        self.server
-            .requests()
-            .iter()
-            .filter(|request| request.method == method && request.path.starts_with(path))
-            .count()
-    }
-}
-
-/// The spec, parsed.
-fn spec() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../spec/dingtalk-conference.yaml"
-    );
-    let text = std::fs::read_to_string(path).expect("the spec is readable");
-    serde_saphyr::from_str(&text).expect("the spec parses")
+/// The requests of `method` to paths starting with `path` that `fake` saw.
+fn requests_to(fake: &Fake, method: &str, path: &str) -> usize {
+    fake.server
+        .requests()
+        .iter()
+        .filter(|request| request.method == method && request.path.starts_with(path))
+        .count()
 }
 
 /// `conferenceId` → `conference-id`.
@@ -405,7 +327,7 @@ fn bad_input_is_a_usage_error_with_exit_code_2() {
     let fake = Fake::start();
     let output = fake.run(&["api", "queryConferenceInfo", "--conference-id", ".."]);
     assert_eq!(exit_code(&output), 2, "{}", stderr(&output));
-    assert_eq!(fake.requests_to("GET", "/v1.0/conference"), 0);
+    assert_eq!(requests_to(&fake, "GET", "/v1.0/conference"), 0);
 }
 
 #[test]
@@ -464,7 +386,7 @@ fn a_5xx_or_throttled_read_is_retried_like_the_other_commands() {
         seeded::STARTED
     );
     assert_eq!(
-        fake.requests_to("GET", "/v1.0/conference/videoConferences/"),
+        requests_to(&fake, "GET", "/v1.0/conference/videoConferences/"),
         2
     );
 
@@ -480,7 +402,7 @@ fn a_5xx_or_throttled_read_is_retried_like_the_other_commands() {
     ]);
     assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
     assert_eq!(
-        fake.requests_to("GET", "/v1.0/conference/videoConferences/"),
+        requests_to(&fake, "GET", "/v1.0/conference/videoConferences/"),
         4
     );
 }
@@ -506,7 +428,7 @@ fn a_write_dingtalk_may_have_processed_is_not_sent_again() {
     assert_eq!(exit_code(&output), 7, "{err}");
     assert!(err.contains("code: systemError"), "{err}");
     assert_eq!(
-        fake.requests_to("POST", "/v1.0/conference/videoConferences"),
+        requests_to(&fake, "POST", "/v1.0/conference/videoConferences"),
         1
     );
 }

@@ -11,6 +11,6 @@ fn digest_of_the_spec() -> Result<String, BoxError> {
 
 #[test]
 fn spec_digest() -> Result<(), BoxError> {
-    insta::assert_snapshot!(digest_of_the_spec()?);
+    assert_snapshot_in_place!(assert_snapshot, "spec_digest", digest_of_the_spec()?);
     Ok(())
 }
