@@ -1,6 +1,6 @@
 //! The generated client's public API as a compact listing, one line per item, field and
 //! operation, in file order, so that a regeneration that changes the API shows up as a readable
-//! snapshot diff (`tests/tests/api_surface.rs`).
+//! snapshot diff (`tests/tests/cross/api_surface.rs`).
 //!
 //! Every item kind is either rendered or refused: the printer returns an error for a kind it
 //! does not know, so nothing public can slip past the snapshot unseen.

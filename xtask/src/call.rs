@@ -9,9 +9,10 @@
 //! that is not retry-safe. An operation with `security: []` (the token operations) is sent
 //! without a token.
 
+use heck::ToSnakeCase as _;
 use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::dispatch::{Pass, calls};
@@ -99,14 +100,17 @@ pub(crate) fn call(
             descriptor
         };
         let names = call.args.iter().map(|arg| arg.spec_name.as_str());
+        // Each argument decoded, then refused unless the spec's generated check passes
+        // (`dingtalk_conference_api::checks`, as the facade's methods, the CLI and the fake
+        // server run it).
+        let module = format_ident!("{}", id.to_snake_case());
         let bindings = call.args.iter().map(|arg| {
-            let (ident, spec_name) = (&arg.ident, &arg.spec_name);
             let decoded = arg.decoded();
-            let check = (arg.location == "path" && arg.is_str)
-                .then(|| quote! { check_path_parameter(#spec_name, &#ident)?; });
+            let function = format_ident!("{}", arg.spec_name.to_snake_case());
+            let passed = arg.passed(false);
             quote! {
                 #decoded
-                #check
+                dingtalk_conference_api::checks::#module::#function(#passed).map_err(Error::from)?;
             }
         });
         let subject = call
@@ -150,7 +154,7 @@ pub(crate) fn call(
         use dingtalk_conference_api::types;
         use serde_json::{Map, Value};
 
-        use super::call::{Answer, arg, check_path_parameter, fetched, only};
+        use super::call::{Answer, arg, fetched, only};
         use crate::pipeline::{Operation, Subject};
         use crate::{Client, Error};
 

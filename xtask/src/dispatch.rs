@@ -30,12 +30,10 @@ pub(crate) enum Pass {
 }
 
 /// One argument of a generated method: its Rust name, the spec's name (`body` for the
-/// request body), where it goes, the owned type it decodes into and how it is passed.
+/// request body), the owned type it decodes into and how it is passed.
 pub(crate) struct Arg {
     pub(crate) ident: syn::Ident,
     pub(crate) spec_name: String,
-    /// `path`, `query`, … or `body`.
-    pub(crate) location: &'static str,
     pub(crate) owned: TokenStream,
     pub(crate) pass: Pass,
     /// Whether it is passed as `&str` (decoded into a `String`).
@@ -118,8 +116,8 @@ pub(crate) fn calls<'a>(
                 ));
             };
             let arg = &arg.ident;
-            let (spec_name, location) = if arg == "body" {
-                ("body".to_string(), "body")
+            let spec_name = if arg == "body" {
+                "body".to_string()
             } else {
                 parameter_named(&operation.parameters, &arg.to_string()).ok_or_else(|| {
                     unsupported(
@@ -135,7 +133,6 @@ pub(crate) fn calls<'a>(
             args.push(Arg {
                 ident: arg.clone(),
                 spec_name,
-                location,
                 owned,
                 pass,
                 is_str,
@@ -209,21 +206,12 @@ pub(crate) fn dispatch(
     })
 }
 
-/// The spec name and location of the parameter progenitor calls `rust_name`.
-fn parameter_named(
-    parameters: &[ReferenceOr<Parameter>],
-    rust_name: &str,
-) -> Option<(String, &'static str)> {
+/// The spec name of the parameter progenitor calls `rust_name`.
+fn parameter_named(parameters: &[ReferenceOr<Parameter>], rust_name: &str) -> Option<String> {
     parameters.iter().find_map(|parameter| match parameter {
         ReferenceOr::Item(parameter) => {
             let name = &parameter.parameter_data_ref().name;
-            let location = match parameter {
-                Parameter::Path { .. } => "path",
-                Parameter::Query { .. } => "query",
-                Parameter::Header { .. } => "header",
-                Parameter::Cookie { .. } => "cookie",
-            };
-            (name.to_snake_case() == rust_name).then(|| (name.clone(), location))
+            (name.to_snake_case() == rust_name).then(|| name.clone())
         }
         ReferenceOr::Reference { .. } => None,
     })

@@ -286,6 +286,7 @@ enum FieldKind {
     /// that output is stable.
     Map {
         item: proc_macro2::Ident,
+        nullable: bool,
     },
 }
 
@@ -433,23 +434,36 @@ fn facade_struct(
                     to_expr,
                 )
             }
-            FieldKind::Map { item } => (
-                quote! { std::collections::BTreeMap<String, #item> },
-                quote! { deserialize_with = "null_as_empty", skip_serializing_if = "std::collections::BTreeMap::is_empty" },
-                quote! {},
-                quote! {
-                    raw.#wire_field
-                        .into_iter()
-                        .map(|(key, value)| (key, #item::from_wire(value)))
-                        .collect()
-                },
-                quote! {
+            FieldKind::Map { item, nullable } => {
+                let raw_map = if *nullable {
+                    quote! { raw.#wire_field.unwrap_or_default() }
+                } else {
+                    quote! { raw.#wire_field }
+                };
+                let map = quote! {
                     self.#field
                         .iter()
                         .map(|(key, value)| (key.clone(), value.to_wire()))
                         .collect()
-                },
-            ),
+                };
+                let to_expr = if *nullable {
+                    quote! { (!self.#field.is_empty()).then(|| #map) }
+                } else {
+                    map
+                };
+                (
+                    quote! { std::collections::BTreeMap<String, #item> },
+                    quote! { deserialize_with = "null_as_empty", skip_serializing_if = "std::collections::BTreeMap::is_empty" },
+                    quote! {},
+                    quote! {
+                        #raw_map
+                            .into_iter()
+                            .map(|(key, value)| (key, #item::from_wire(value)))
+                            .collect()
+                    },
+                    to_expr,
+                )
+            }
         };
         fields.extend(quote! {
             #[doc = #field_doc]
@@ -630,6 +644,7 @@ fn field_kind(
             .ok_or_else(|| format!("a map of {target}, which has no `{FACADE_EXTENSION}` name"))?;
             Ok(FieldKind::Map {
                 item: format_ident!("{facade}"),
+                nullable: property.schema_data.nullable,
             })
         }
         _ => Err("a type other than integer, string, boolean, list or map".to_string()),

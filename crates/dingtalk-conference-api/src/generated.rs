@@ -796,20 +796,19 @@ pub mod types {
         ///The user's member record in each of those conferences. DingTalk does not document the key (its example uses the literal `"key"`); the conference id is the likely one.
         #[serde(
             rename = "memberModelMap",
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub member_model_map: ::std::collections::HashMap<
-            ::std::string::String,
-            ConferenceMember,
+        pub member_model_map: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, ConferenceMember>,
         >,
         ///The ids of the conferences in progress the user takes part in.
         #[serde(
             rename = "onGoingConfIdList",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub on_going_conf_id_list: ::std::vec::Vec<::std::string::String>,
+        pub on_going_conf_id_list: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        >,
     }
     ///A conference found by its room code.
     #[derive(

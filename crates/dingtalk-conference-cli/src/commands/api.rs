@@ -132,8 +132,12 @@ fn read_body(body: &str) -> Result<Value, Failure> {
             .map_err(|e| Failure::Usage(format!("--body -: could not read standard input: {e}")))?;
         (text, "standard input".to_string())
     } else if let Some(file) = body.strip_prefix('@') {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| Failure::Usage(format!("--body @{file}: could not read it: {e}")))?;
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            Failure::Usage(format!(
+                "--body @{}: could not read it: {e}",
+                crate::render::clean(file)
+            ))
+        })?;
         (text, file.to_string())
     } else {
         (body.to_string(), "--body".to_string())

@@ -359,7 +359,8 @@ fn query_user_on_going_conference(
     request: QueryUserOnGoingConference,
     state: &mut State,
 ) -> Result<QueryUserOnGoingConferenceResponse, Failure> {
-    let mut answer = QueryUserOnGoingConferenceResponse::default();
+    let mut ids = Vec::new();
+    let mut members = std::collections::HashMap::new();
     for info in state.conferences() {
         let Some(id) = info.conference_id.filter(|_| info.status == Some(2)) else {
             continue;
@@ -369,10 +370,12 @@ fn query_user_on_going_conference(
                 && matches!(record.member.attend_status, Some(1..=3))
         });
         if let Some(record) = record {
-            let member = record.member.clone();
-            answer.on_going_conf_id_list.push(id.clone());
-            answer.member_model_map.insert(id, member);
+            members.insert(id.clone(), record.member.clone());
+            ids.push(id);
         }
     }
-    Ok(answer)
+    Ok(QueryUserOnGoingConferenceResponse {
+        on_going_conf_id_list: Some(ids),
+        member_model_map: Some(members),
+    })
 }

@@ -809,21 +809,26 @@ impl UserConferences {
         Self {
             members: raw
                 .member_model_map
+                .unwrap_or_default()
                 .into_iter()
                 .map(|(key, value)| (key, ConferenceMember::from_wire(value)))
                 .collect(),
-            conference_ids: raw.on_going_conf_id_list,
+            conference_ids: raw.on_going_conf_id_list.unwrap_or_default(),
         }
     }
     /// The wire form, as the generated client has it (raw integers and strings).
     pub fn to_wire(&self) -> wire::QueryUserOnGoingConferenceResponse {
         wire::QueryUserOnGoingConferenceResponse {
-            member_model_map: self
-                .members
-                .iter()
-                .map(|(key, value)| (key.clone(), value.to_wire()))
-                .collect(),
-            on_going_conf_id_list: self.conference_ids.clone(),
+            member_model_map: (!self.members.is_empty())
+                .then(|| {
+                    self
+                        .members
+                        .iter()
+                        .map(|(key, value)| (key.clone(), value.to_wire()))
+                        .collect()
+                }),
+            on_going_conf_id_list: (!self.conference_ids.is_empty())
+                .then(|| self.conference_ids.clone()),
         }
     }
 }

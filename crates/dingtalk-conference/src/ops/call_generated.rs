@@ -4,7 +4,7 @@
 
 use dingtalk_conference_api::types;
 use serde_json::{Map, Value};
-use super::call::{Answer, arg, check_path_parameter, fetched, only};
+use super::call::{Answer, arg, fetched, only};
 use crate::pipeline::{Operation, Subject};
 use crate::{Client, Error};
 /// Every operationId of the spec, in spec order.
@@ -40,9 +40,20 @@ impl Client {
                     &["roomCode", "maxResults", "nextToken"],
                 )?;
                 let room_code: String = arg(args, "roomCode")?;
-                check_path_parameter("roomCode", &room_code)?;
+                dingtalk_conference_api::checks::query_conference_info_by_room_code::room_code(
+                        &room_code,
+                    )
+                    .map_err(Error::from)?;
                 let max_results: Option<i32> = arg(args, "maxResults")?;
+                dingtalk_conference_api::checks::query_conference_info_by_room_code::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
                 let next_token: Option<String> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::query_conference_info_by_room_code::next_token(
+                        next_token.as_deref(),
+                    )
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,
@@ -78,6 +89,10 @@ impl Client {
                 );
                 only("queryUserOnGoingConference", args, &["unionId"])?;
                 let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::query_user_on_going_conference::union_id(
+                        &union_id,
+                    )
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,
@@ -107,6 +122,8 @@ impl Client {
                 );
                 only("createVideoConference", args, &["body"])?;
                 let body: types::CreateVideoConferenceRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::create_video_conference::body(&body)
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,
@@ -132,6 +149,8 @@ impl Client {
                 );
                 only("queryConferenceInfoBatch", args, &["body"])?;
                 let body: types::QueryConferenceInfoBatchRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::query_conference_info_batch::body(&body)
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,
@@ -158,7 +177,10 @@ impl Client {
                 const OPERATION: &Operation = &Operation::read("queryConferenceInfo");
                 only("queryConferenceInfo", args, &["conferenceId"])?;
                 let conference_id: String = arg(args, "conferenceId")?;
-                check_path_parameter("conferenceId", &conference_id)?;
+                dingtalk_conference_api::checks::query_conference_info::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,
@@ -188,8 +210,15 @@ impl Client {
                 );
                 only("closeVideoConference", args, &["conferenceId", "unionId"])?;
                 let conference_id: String = arg(args, "conferenceId")?;
-                check_path_parameter("conferenceId", &conference_id)?;
+                dingtalk_conference_api::checks::close_video_conference::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
                 let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::close_video_conference::union_id(
+                        &union_id,
+                    )
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,
@@ -228,15 +257,38 @@ impl Client {
                     ],
                 )?;
                 let conference_id: String = arg(args, "conferenceId")?;
-                check_path_parameter("conferenceId", &conference_id)?;
+                dingtalk_conference_api::checks::query_cloud_record_text::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
                 let direction: Option<String> = arg(args, "direction")?;
+                dingtalk_conference_api::checks::query_cloud_record_text::direction(
+                        direction.as_deref(),
+                    )
+                    .map_err(Error::from)?;
                 let max_results: Option<::std::num::NonZeroU64> = arg(
                     args,
                     "maxResults",
                 )?;
+                dingtalk_conference_api::checks::query_cloud_record_text::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
                 let next_token: Option<i64> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::query_cloud_record_text::next_token(
+                        next_token,
+                    )
+                    .map_err(Error::from)?;
                 let start_time: Option<i64> = arg(args, "startTime")?;
+                dingtalk_conference_api::checks::query_cloud_record_text::start_time(
+                        start_time,
+                    )
+                    .map_err(Error::from)?;
                 let union_id: Option<String> = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::query_cloud_record_text::union_id(
+                        union_id.as_deref(),
+                    )
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,
@@ -274,8 +326,15 @@ impl Client {
                 const OPERATION: &Operation = &Operation::read("queryCloudRecordVideo");
                 only("queryCloudRecordVideo", args, &["conferenceId", "unionId"])?;
                 let conference_id: String = arg(args, "conferenceId")?;
-                check_path_parameter("conferenceId", &conference_id)?;
+                dingtalk_conference_api::checks::query_cloud_record_video::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
                 let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::query_cloud_record_video::union_id(
+                        &union_id,
+                    )
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,
@@ -311,10 +370,25 @@ impl Client {
                     &["conferenceId", "mediaId", "regionId", "unionId"],
                 )?;
                 let conference_id: String = arg(args, "conferenceId")?;
-                check_path_parameter("conferenceId", &conference_id)?;
+                dingtalk_conference_api::checks::query_cloud_record_video_play_info::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
                 let media_id: String = arg(args, "mediaId")?;
+                dingtalk_conference_api::checks::query_cloud_record_video_play_info::media_id(
+                        &media_id,
+                    )
+                    .map_err(Error::from)?;
                 let region_id: String = arg(args, "regionId")?;
+                dingtalk_conference_api::checks::query_cloud_record_video_play_info::region_id(
+                        &region_id,
+                    )
+                    .map_err(Error::from)?;
                 let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::query_cloud_record_video_play_info::union_id(
+                        &union_id,
+                    )
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,
@@ -355,9 +429,20 @@ impl Client {
                     &["conferenceId", "maxResults", "nextToken"],
                 )?;
                 let conference_id: String = arg(args, "conferenceId")?;
-                check_path_parameter("conferenceId", &conference_id)?;
+                dingtalk_conference_api::checks::query_conference_members::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
                 let max_results: Option<i32> = arg(args, "maxResults")?;
+                dingtalk_conference_api::checks::query_conference_members::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
                 let next_token: Option<String> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::query_conference_members::next_token(
+                        next_token.as_deref(),
+                    )
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,
@@ -392,6 +477,8 @@ impl Client {
                     .unauthenticated();
                 only("getAccessToken", args, &["body"])?;
                 let body: types::GetAccessTokenRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::get_access_token::body(&body)
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,
@@ -417,6 +504,8 @@ impl Client {
                     .unauthenticated();
                 only("getCorpAccessToken", args, &["body"])?;
                 let body: types::GetCorpAccessTokenRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::get_corp_access_token::body(&body)
+                    .map_err(Error::from)?;
                 let answer = self
                     .execute(
                         OPERATION,

@@ -32,7 +32,7 @@ use crate::Error;
 pub(crate) const TOKEN_OPERATIONS: &[&str] = &["getAccessToken", "getCorpAccessToken"];
 
 /// The spec's operations the facade deliberately does not wrap, each with the reason; they
-/// stay reachable through [`Client::api`](crate::Client::api).
+/// stay reachable through [`Client::call`](crate::Client::call).
 #[cfg(test)]
 pub(crate) const UNWRAPPED_OPERATIONS: &[(&str, &str)] = &[];
 
@@ -52,9 +52,8 @@ pub(crate) fn check_conference_id(id: &str) -> Result<(), Error> {
 }
 
 /// Refuses an empty or blank unionId, or one with control characters (the spec's
-/// `x-id: union`), naming the parameter `unionId`. `_what` was the phrase for the message
-/// before the spec named the parameter; the operation modules still pass it.
-pub(crate) fn check_union_id(_what: &str, id: &str) -> Result<(), Error> {
+/// `x-id: union`), naming the parameter `unionId`.
+pub(crate) fn check_union_id(id: &str) -> Result<(), Error> {
     ids::union("unionId", id).map_err(Error::from)
 }
 
@@ -218,7 +217,7 @@ mod tests {
              conference was created"
         );
         assert!(message(check_room_code("12a")).starts_with("roomCode: the room code"));
-        assert!(message(check_union_id("union id", " ")).starts_with("unionId: the union id"));
+        assert!(message(check_union_id(" ")).starts_with("unionId: the union id"));
         assert!(check_conference_id("6323d7568777190142ab9d10").is_ok());
     }
 
@@ -241,10 +240,10 @@ mod tests {
 
     #[test]
     fn union_ids_are_not_blank() {
-        assert!(check_union_id("union id", "iPOLxxxxiEiE").is_ok());
+        assert!(check_union_id("iPOLxxxxiEiE").is_ok());
         for bad in ["", "  ", "a\nb"] {
             assert!(
-                matches!(check_union_id("union id", bad), Err(Error::InvalidInput(_))),
+                matches!(check_union_id(bad), Err(Error::InvalidInput(_))),
                 "{bad:?}"
             );
         }

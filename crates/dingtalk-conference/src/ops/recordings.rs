@@ -32,16 +32,18 @@ impl Client {
         video: &CloudRecordVideo,
         union_id: &str,
     ) -> Result<CloudRecordPlayInfo, Error> {
-        check_conference_id(conference_id)?;
-        check_union_id("union id", union_id)?;
-        let (Some(media_id), Some(region_id)) = (
-            video.media_id.as_deref().filter(|s| !s.trim().is_empty()),
-            video.region_id.as_deref().filter(|s| !s.trim().is_empty()),
-        ) else {
+        use dingtalk_conference_api::checks::query_cloud_record_video_play_info as checks;
+        checks::conference_id(conference_id)?;
+        checks::union_id(union_id)?;
+        let (Some(media_id), Some(region_id)) =
+            (video.media_id.as_deref(), video.region_id.as_deref())
+        else {
             return Err(Error::InvalidInput(
                 "the video has no media id or region id, which its play info needs".to_string(),
             ));
         };
+        checks::media_id(media_id)?;
+        checks::region_id(region_id)?;
         // Each argument keeps its place in the key: no separator that an id could contain.
         let owned = [conference_id, media_id, region_id, union_id].map(str::to_string);
         let key = ReadKey::new(PLAY_INFO.id, owned.clone());
@@ -91,7 +93,7 @@ impl Client {
     /// says `hasMore: false`.
     pub fn transcript(&self, query: TranscriptQuery) -> Listing<TranscriptParagraph, i64> {
         let invalid = check_conference_id(&query.conference_id)
-            .and_then(|()| check_union_id("union id", &query.union_id))
+            .and_then(|()| check_union_id(&query.union_id))
             .err();
         Listing::new(
             self,

@@ -381,9 +381,12 @@ impl Client {
                 "waited for the rate limit"
             );
         }
-        // Every request counts against the organisation's month; past a hard budget the call
-        // is refused here, unsent.
-        if let Some(monthly) = &self.inner.monthly {
+        // Every API request counts against the organisation's month; past a hard budget the
+        // call is refused here, unsent. A token request (an unauthenticated operation, sent
+        // through `Client::call`) is not counted, as the built-in token providers' are not.
+        if let Some(monthly) = &self.inner.monthly
+            && operation.authenticated
+        {
             monthly.spend().await?;
         }
         telemetry::request(operation.id, attempt);

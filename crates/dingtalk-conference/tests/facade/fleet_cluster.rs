@@ -552,8 +552,11 @@ async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
             .migrating_from(old_store())
             .expect("a cluster moving from one Redis")
     };
-    // 2 + 2 processes, each allowed DingTalk's whole 20 calls/s, 25 calls each, against a
-    // fake server enforcing 20 calls/s: the calls answered (of 100) and the server's counters.
+    // 2 + 2 processes, each allowed 16 calls/s, 25 calls each, against a fake server enforcing
+    // DingTalk's 20 calls/s: the calls answered (of 100) and the server's counters. One shared
+    // budget stays under the limit with a fifth to spare, for calls a loaded machine sends late
+    // and bunched (at 20 against 20 this test failed about one run in three under the whole
+    // suite: 17 throttled with one budget); two budgets, 32 calls/s, are still well over it.
     async fn run(stores: [RedisStore; 4]) -> (usize, Counters) {
         let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
             .await
@@ -564,7 +567,7 @@ async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
                 .base_url(mock.base_url())
                 .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
                 .retry_policy(fast_retries())
-                .rate_limit(RateLimit::per_second(20))
+                .rate_limit(RateLimit::per_second(16))
                 .redis_store(store)
                 .build()
                 .expect("client")
