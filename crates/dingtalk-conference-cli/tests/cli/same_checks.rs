@@ -7,7 +7,7 @@ use std::process::Command;
 
 use dingtalk_conference::{Client, Error, NewConference};
 use dingtalk_conference_api::types::CreateVideoConferenceRequest;
-use dingtalk_conference_api::{Error as ApiError, RequestContext};
+use dingtalk_conference_api::Error as ApiError;
 use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockServer, seeded};
 
 /// One bad value: the spec's parameter that should be named, and how each side is asked.
@@ -24,11 +24,9 @@ fn facade(mock: &MockServer) -> Client {
         .expect("a client of the fake server")
 }
 
+/// The generated client with a valid token, on a reqwest client that ignores proxies.
 fn api(mock: &MockServer) -> dingtalk_conference_api::Client {
-    let context = RequestContext::new()
-        .with_access_token(&mock.issue_token())
-        .expect("a token header");
-    dingtalk_conference_api::Client::new(&mock.base_url(), context)
+    dingtalk_conference_testkit::fake::api_with_token(mock, &mock.issue_token())
 }
 
 /// The CLI's refusal (exit code 2 and its message), with no request made: the base URL is a
