@@ -6,8 +6,8 @@
 use std::process::Command;
 
 use dingtalk_conference::{Client, Error, NewConference};
-use dingtalk_conference_api::types::CreateVideoConferenceRequest;
 use dingtalk_conference_api::Error as ApiError;
+use dingtalk_conference_api::types::CreateVideoConferenceRequest;
 use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockServer, seeded};
 
 /// One bad value: the spec's parameter that should be named, and how each side is asked.
