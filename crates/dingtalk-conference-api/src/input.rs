@@ -54,7 +54,7 @@ impl std::error::Error for InputError {}
 const SHOWN_CHARS: usize = 40;
 
 /// `value` quoted and escaped for a message (control characters and quotes escaped), cut to
-/// [`SHOWN_CHARS`] characters.
+/// 40 characters (`SHOWN_CHARS`).
 pub fn shown(value: &str) -> String {
     let mut out = String::with_capacity(value.len().min(SHOWN_CHARS * 2) + 2);
     out.push('"');
