@@ -895,7 +895,7 @@ fn struct_fields(client: &syn::File, name: &str) -> Option<Vec<(String, syn::Typ
 }
 
 /// `ty` with its lifetimes removed (`&'a str` → `&str`).
-fn strip_lifetimes(ty: &syn::Type) -> syn::Type {
+pub(crate) fn strip_lifetimes(ty: &syn::Type) -> syn::Type {
     let mut ty = ty.clone();
     fn strip(ty: &mut syn::Type) {
         match ty {

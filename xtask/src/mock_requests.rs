@@ -46,12 +46,7 @@ fn held(ty: &syn::Type) -> Held {
     {
         return Held::OptionStr;
     }
-    Held::Copy(strip_lifetimes(ty))
-}
-
-fn strip_lifetimes(ty: &syn::Type) -> syn::Type {
-    let text = quote!(#ty).to_string().replace("'a ", "").replace("'a", "");
-    syn::parse_str(&text).unwrap_or_else(|_| ty.clone())
+    Held::Copy(crate::checks::strip_lifetimes(ty))
 }
 
 /// The JSON kind of a body property, for the parse step's refusals.
