@@ -17,7 +17,13 @@
 //!   `queryCloudRecordText`.
 
 mod conferences;
+mod control;
+mod data;
+mod minutes;
+mod org;
+mod record_stream;
 mod recordings;
+mod schedules;
 mod tokens;
 
 use dingtalk_conference_api::UNAUTHENTICATED_OPERATIONS;
@@ -40,6 +46,12 @@ pub(crate) fn find(operation_id: &str) -> Option<Handler> {
     tokens::find(operation_id)
         .or_else(|| conferences::find(operation_id))
         .or_else(|| recordings::find(operation_id))
+        .or_else(|| org::find(operation_id))
+        .or_else(|| control::find(operation_id))
+        .or_else(|| schedules::find(operation_id))
+        .or_else(|| record_stream::find(operation_id))
+        .or_else(|| minutes::find(operation_id))
+        .or_else(|| data::find(operation_id))
 }
 
 /// A request routed to an operation, as a handler sees it.
