@@ -12,6 +12,9 @@ mod connect;
 mod exit;
 mod render;
 mod secrets;
+// Until the commands that take times (schedule, history, quality) use it.
+#[allow(dead_code)]
+mod time_arg;
 
 use std::fmt;
 use std::io::Write as _;
