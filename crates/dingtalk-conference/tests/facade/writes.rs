@@ -348,3 +348,166 @@ async fn meeting_passwords_never_show_in_debug_output() {
     let json = serde_json::to_string(&created).expect("serializes");
     assert!(json.contains("\"hostPassword\":\"2142817614\""), "{json}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Every write of the spec: its declared retry safety, measured.
+
+const EVERY_WRITE_START: &str = "<!-- every-write-matrix:start -->";
+const EVERY_WRITE_END: &str = "<!-- every-write-matrix:end -->";
+
+/// Every write of the spec with arguments (in `Client::call` form) that the freshly seeded fake
+/// server accepts: create and close here, each part's writes from its own test module.
+fn every_write() -> Vec<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+    use dingtalk_conference_mock::seeded;
+    let args = |value: serde_json::Value| {
+        value
+            .as_object()
+            .cloned()
+            .expect("the arguments are written as objects")
+    };
+    vec![
+        (
+            "createVideoConference",
+            args(serde_json::json!({
+                "body": {"confTitle": "Weekly sync", "userId": seeded::STARTED_HOST},
+            })),
+        ),
+        (
+            "closeVideoConference",
+            args(serde_json::json!({
+                "conferenceId": seeded::STARTED,
+                "unionId": seeded::STARTED_HOST,
+            })),
+        ),
+    ]
+}
+
+/// The spec's writes (`x-facade-op` kind `write`) and whether each is declared retry-safe.
+fn spec_writes() -> Vec<(String, bool)> {
+    let spec = dingtalk_conference_testkit::spec::spec();
+    let mut writes = Vec::new();
+    for item in spec["paths"].as_object().expect("paths").values() {
+        for operation in item.as_object().expect("a path item").values() {
+            let Some(id) = operation["operationId"].as_str() else {
+                continue;
+            };
+            let declaration = &operation["x-facade-op"];
+            if declaration["kind"].as_str() == Some("write") {
+                let safe = declaration["retry-safe"].as_bool().unwrap_or(false);
+                writes.push((id.to_string(), safe));
+            }
+        }
+    }
+    writes.sort();
+    writes
+}
+
+/// The faults of the every-write matrix: one that can only be retried if a repeat is harmless,
+/// one that may be retried always, and the outcome with none.
+fn every_write_faults() -> Vec<(&'static str, Vec<Fault>)> {
+    vec![
+        ("none", vec![]),
+        (
+            "500 once, after the request was sent",
+            vec![error(500, "systemError")],
+        ),
+        (
+            "no answer within the timeout, once",
+            vec![Fault::Delay(TIMEOUT + Duration::from_millis(500))],
+        ),
+        (
+            "403 QpsLimitForAppkeyAndApi, once",
+            vec![Fault::Throttle(
+                "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into(),
+            )],
+        ),
+    ]
+}
+
+/// Runs `operation` once with `args` after `faults`, on a fresh seeded fake server: the
+/// outcome and how many requests of it the server saw.
+async fn run_write(
+    operation: &str,
+    args: &serde_json::Map<String, serde_json::Value>,
+    faults: &[Fault],
+) -> (String, usize) {
+    let mock = MockServer::start().await.expect("fake server starts");
+    let client = write_client(&mock.base_url());
+    client
+        .access_token()
+        .await
+        .expect("a token before the write");
+    mock.reset_log();
+    for fault in faults {
+        mock.push_fault(
+            FaultScope::Operation {
+                operation_id: operation.into(),
+                id: None,
+                times: Some(1),
+            },
+            fault.clone(),
+        );
+    }
+    let result = tokio::time::timeout(Duration::from_secs(20), client.call(operation, args))
+        .await
+        .unwrap_or_else(|_| panic!("{operation}: the write hung"));
+    let made = mock
+        .requests()
+        .iter()
+        .filter(|r| !r.path.starts_with("/v1.0/oauth2") && !r.path.starts_with("/gettoken"))
+        .count();
+    mock.shutdown().await;
+    (describe(&result.map(drop)), made)
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_write_is_retried_as_its_spec_declares_it_and_no_further() {
+    let writes = every_write();
+    let declared = spec_writes();
+    let mut listed: Vec<&str> = writes.iter().map(|(id, _)| *id).collect();
+    listed.sort_unstable();
+    assert_eq!(
+        listed,
+        declared
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect::<Vec<_>>(),
+        "every write of the spec needs arguments here (each part's `seeded_writes`)"
+    );
+    let faults = every_write_faults();
+    let mut table = String::from("| write | retry-safe |");
+    for (fault, _) in &faults {
+        let _ = write!(table, " {fault} |");
+    }
+    table.push_str("\n|---|---|");
+    table.push_str(&"---|".repeat(faults.len()));
+    table.push('\n');
+    for (id, safe) in &declared {
+        let args = &writes
+            .iter()
+            .find(|(write, _)| write == id)
+            .expect("listed above")
+            .1;
+        let _ = write!(table, "| `{id}` | {} |", if *safe { "yes" } else { "no" });
+        for (fault, scripted) in &faults {
+            let (outcome, requests) = run_write(id, args, scripted).await;
+            // What the spec's declaration promises: a write is sent again after it may have
+            // been processed only when a repeat is harmless; throttling is always retried.
+            let expected = match (*fault, *safe) {
+                ("none", _) => ("ok", 1),
+                (f, _) if f.starts_with("403") => ("ok", 2),
+                (_, true) => ("ok", 2),
+                (_, false) => ("", 1),
+            };
+            if expected.0 == "ok" {
+                assert_eq!(outcome, "ok", "{id}, {fault}");
+            } else {
+                assert_ne!(outcome, "ok", "{id}, {fault}");
+            }
+            assert_eq!(requests, expected.1, "{id}, {fault}: requests");
+            let _ = write!(table, " `{outcome}`, {requests} |");
+        }
+        table.push('\n');
+    }
+    check_reliability_doc(EVERY_WRITE_START, EVERY_WRITE_END, &table);
+}
