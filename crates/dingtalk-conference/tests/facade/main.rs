@@ -26,6 +26,7 @@ mod matrix;
 mod metrics;
 mod model;
 mod ongoing;
+mod record_stream;
 mod operations;
 mod paging;
 mod pipeline;
