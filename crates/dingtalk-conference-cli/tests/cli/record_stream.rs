@@ -123,7 +123,9 @@ fn stream_start_prints_each_urls_outcome_and_stream_stop_ends_them() {
         "--url",
         "rtmp://backup.example.com/app/c",
     ]));
-    crate::assert_spec_keys(&answer, "StartStreamOutResponse");
+    // Only the two maps of the spec (whose keys are the addresses).
+    let keys: Vec<&String> = answer.as_object().expect("an object").keys().collect();
+    assert_eq!(keys, vec!["failStreamMap", "successStreamMap"], "{answer}");
     let second = answer["successStreamMap"]["rtmp://backup.example.com/app/c"]
         .as_str()
         .expect("a stream id")
