@@ -963,7 +963,9 @@ pub(crate) fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
                     }
                     data.format = ParameterSchemaOrContent::Schema(ReferenceOr::Item(Schema {
                         schema_data: openapiv3::SchemaData::default(),
-                        schema_kind: SchemaKind::Type(Type::String(openapiv3::StringType::default())),
+                        schema_kind: SchemaKind::Type(Type::String(
+                            openapiv3::StringType::default(),
+                        )),
                     }));
                 }
                 if let ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) =

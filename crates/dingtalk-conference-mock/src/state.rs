@@ -430,7 +430,9 @@ impl State {
 
     /// The recording allow-list of `biz_type`, to change.
     pub(crate) fn record_allow_list_mut(&mut self, biz_type: &str) -> &mut BTreeSet<(String, i32)> {
-        self.record_allow_list.entry(biz_type.to_owned()).or_default()
+        self.record_allow_list
+            .entry(biz_type.to_owned())
+            .or_default()
     }
 
     // end part record-stream

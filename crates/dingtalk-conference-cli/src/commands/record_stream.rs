@@ -5,9 +5,9 @@ use dingtalk_conference::{CloudRecording, StopCloudRecording, StreamOut, StreamS
 use serde_json::Value;
 
 use super::Context;
+use crate::Failure;
 use crate::cli::{checked, conference_id, union_id};
 use crate::render::clean;
-use crate::Failure;
 
 /// DingTalk's layouts (`mode`).
 const LAYOUTS: [&str; 3] = ["grid", "speech", "full_screen"];
@@ -219,7 +219,11 @@ impl RecordStream {
                 if *all {
                     confirm(cx, "stopped every live push of", conference_id)
                 } else {
-                    confirm(cx, &format!("stopped live push {} of", clean(id)), conference_id)
+                    confirm(
+                        cx,
+                        &format!("stopped live push {} of", clean(id)),
+                        conference_id,
+                    )
                 }
             }
         }

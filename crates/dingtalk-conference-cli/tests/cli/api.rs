@@ -128,7 +128,9 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
         "startCloudRecord" => {
             // SCHEDULED is in progress and not being recorded; its host, as seeded.
             let mut call = args(&[("conference-id", seeded::SCHEDULED)]);
-            call.extend(body(json!({"unionId": "Nb4KsV7gQe1tYx9hMa3pDliE", "mode": "grid"})));
+            call.extend(body(
+                json!({"unionId": "Nb4KsV7gQe1tYx9hMa3pDliE", "mode": "grid"}),
+            ));
             call
         }
         "stopCloudRecord" => {

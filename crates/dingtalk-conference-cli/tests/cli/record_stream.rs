@@ -22,18 +22,37 @@ fn record_start_and_stop_change_the_conferences_recording_status() {
     ]));
     assert_eq!(
         out,
-        format!("started the cloud recording of conference {}\n", seeded::SCHEDULED)
+        format!(
+            "started the cloud recording of conference {}\n",
+            seeded::SCHEDULED
+        )
     );
     let info = fake.server.conference(seeded::SCHEDULED).expect("held");
     assert_eq!(info.cloud_record_status, Some(1));
 
     // Again: DingTalk's recordStartError, exit code 7.
-    let again = fake.run(&["record", "start", seeded::SCHEDULED, "--user-id", SCHEDULED_HOST]);
+    let again = fake.run(&[
+        "record",
+        "start",
+        seeded::SCHEDULED,
+        "--user-id",
+        SCHEDULED_HOST,
+    ]);
     assert_eq!(exit_code(&again), 7, "{}", stderr(&again));
-    assert!(stderr(&again).contains("recordStartError"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("recordStartError"),
+        "{}",
+        stderr(&again)
+    );
 
     // Not the host: exit code 4.
-    let stranger = fake.run(&["record", "stop", seeded::SCHEDULED, "--user-id", seeded::STARTED_HOST]);
+    let stranger = fake.run(&[
+        "record",
+        "stop",
+        seeded::SCHEDULED,
+        "--user-id",
+        seeded::STARTED_HOST,
+    ]);
     assert_eq!(exit_code(&stranger), 4, "{}", stderr(&stranger));
 
     // --json prints nothing; the recording is then readable.
@@ -61,7 +80,13 @@ fn record_start_and_stop_change_the_conferences_recording_status() {
 #[test]
 fn record_start_of_an_ended_conference_exits_9() {
     let fake = Fake::start();
-    let ended = fake.run(&["record", "start", seeded::ENDED, "--user-id", seeded::ENDED_HOST]);
+    let ended = fake.run(&[
+        "record",
+        "start",
+        seeded::ENDED,
+        "--user-id",
+        seeded::ENDED_HOST,
+    ]);
     assert_eq!(exit_code(&ended), 9, "{}", stderr(&ended));
     assert!(stderr(&ended).contains("roomClosed"), "{}", stderr(&ended));
 }
@@ -79,7 +104,12 @@ fn record_start_refuses_a_layout_dingtalk_does_not_know() {
         "grip",
     ]);
     assert_eq!(exit_code(&bad), 2, "{}", stderr(&bad));
-    assert!(fake.server.requests().iter().all(|r| !r.path.contains("cloudRecords")));
+    assert!(
+        fake.server
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains("cloudRecords"))
+    );
 }
 
 #[test]
@@ -101,7 +131,10 @@ fn stream_start_prints_each_urls_outcome_and_stream_stop_ends_them() {
     let live = fake.server.live_streams(seeded::STARTED);
     assert_eq!(live.len(), 1);
     let (stream_id, url, name) = &live[0];
-    assert_eq!((url.as_str(), name.as_str()), ("rtmp://live.example.com/app/a", "Weekly live"));
+    assert_eq!(
+        (url.as_str(), name.as_str()),
+        ("rtmp://live.example.com/app/a", "Weekly live")
+    );
     assert_eq!(
         out,
         format!(
@@ -143,7 +176,10 @@ fn stream_start_prints_each_urls_outcome_and_stream_stop_ends_them() {
     ]));
     assert_eq!(
         stopped,
-        format!("stopped live push {stream_id} of conference {}\n", seeded::STARTED)
+        format!(
+            "stopped live push {stream_id} of conference {}\n",
+            seeded::STARTED
+        )
     );
     let gone = fake.run(&[
         "stream",
@@ -184,6 +220,12 @@ fn stream_start_with_no_address_pushed_exits_1_and_stop_needs_a_stream_or_all() 
     ]);
     assert_eq!(exit_code(&none), 1, "{}", stderr(&none));
     assert!(crate::stdout(&none).contains("failed: "));
-    let neither = fake.run(&["stream", "stop", seeded::STARTED, "--user-id", seeded::STARTED_HOST]);
+    let neither = fake.run(&[
+        "stream",
+        "stop",
+        seeded::STARTED,
+        "--user-id",
+        seeded::STARTED_HOST,
+    ]);
     assert_eq!(exit_code(&neither), 2, "{}", stderr(&neither));
 }

@@ -260,7 +260,10 @@ fn start_stream_out(
         if success.contains_key(&url) || fail.contains_key(&url) {
             continue;
         }
-        let pushing = state.streams_mut(&id).iter().any(|stream| stream.url == url);
+        let pushing = state
+            .streams_mut(&id)
+            .iter()
+            .any(|stream| stream.url == url);
         if let Some(reason) = refused_url(&url) {
             fail.insert(url, reason.into());
             continue;

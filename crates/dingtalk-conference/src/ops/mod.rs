@@ -18,9 +18,7 @@ mod recordings;
 
 pub use call::Answer;
 pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS};
-pub use generated::{
-    CloudRecording, NewConference, StopCloudRecording, StreamOut, StreamStop,
-};
+pub use generated::{CloudRecording, NewConference, StopCloudRecording, StreamOut, StreamStop};
 pub use record_stream::RecordAllowListChange;
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 

@@ -66,10 +66,12 @@ impl RecordAllowListChange {
             setting_range_list: self
                 .ranges
                 .into_iter()
-                .map(|(setting_range_id, setting_range_type)| wire::RecordAllowListRange {
-                    setting_range_id,
-                    setting_range_type,
-                })
+                .map(
+                    |(setting_range_id, setting_range_type)| wire::RecordAllowListRange {
+                        setting_range_id,
+                        setting_range_type,
+                    },
+                )
                 .collect(),
             union_id: self.operator,
         };
@@ -86,15 +88,23 @@ impl Client {
     /// body, as DingTalk's SDKs send it. Retried like a setting: the list is a set, so a
     /// repeat leaves it as it was. A blank operator, business type or range id, or no range,
     /// is refused before any request.
-    pub async fn change_record_allow_list(&self, change: RecordAllowListChange) -> Result<(), Error> {
+    pub async fn change_record_allow_list(
+        &self,
+        change: RecordAllowListChange,
+    ) -> Result<(), Error> {
         let request_body = change.into_query()?;
         let request_body = &request_body;
-        self.execute(&ALLOW_LIST, Subject::default(), self.deadline()?, |context| async move {
-            self.endpoint()
-                .api(context)
-                .opt_record_white_account(request_body)
-                .await
-        })
+        self.execute(
+            &ALLOW_LIST,
+            Subject::default(),
+            self.deadline()?,
+            |context| async move {
+                self.endpoint()
+                    .api(context)
+                    .opt_record_white_account(request_body)
+                    .await
+            },
+        )
         .await?;
         Ok(())
     }

@@ -35,20 +35,25 @@ async fn conference(client: &dingtalk_conference::Client) -> String {
 }
 
 #[tokio::test]
-async fn starting_and_stopping_a_cloud_recording_shows_in_the_info_the_videos_and_the_transcript()
-{
+async fn starting_and_stopping_a_cloud_recording_shows_in_the_info_the_videos_and_the_transcript() {
     let mock = mock().await;
     let client = no_retry_client(&mock);
     let id = conference(&client).await;
     let info = client.conference_info(&id).await.expect("info");
-    assert_eq!(info.cloud_record_status, Some(CloudRecordStatus::NotRecording));
+    assert_eq!(
+        info.cloud_record_status,
+        Some(CloudRecordStatus::NotRecording)
+    );
 
     // Only the host may start.
     let refused = client
         .start_cloud_recording(&id, CloudRecording::new(GUEST))
         .await
         .expect_err("not the host");
-    assert_eq!(api_code(&refused), (Some("recordStartPermissionError"), Some(404)));
+    assert_eq!(
+        api_code(&refused),
+        (Some("recordStartPermissionError"), Some(404))
+    );
 
     client
         .start_cloud_recording(
@@ -69,15 +74,24 @@ async fn starting_and_stopping_a_cloud_recording_shows_in_the_info_the_videos_an
         .await
         .expect_err("running already");
     assert_eq!(api_code(&again), (Some("recordStartError"), Some(404)));
-    let none_yet = client.recordings(&id, HOST).await.expect_err("still recording");
-    assert_eq!(api_code(&none_yet), (Some("cloudRecordNotFound"), Some(400)));
+    let none_yet = client
+        .recordings(&id, HOST)
+        .await
+        .expect_err("still recording");
+    assert_eq!(
+        api_code(&none_yet),
+        (Some("cloudRecordNotFound"), Some(400))
+    );
 
     // Only the host may stop; then the videos and the transcript of the members in it appear.
     let refused = client
         .stop_cloud_recording(&id, StopCloudRecording::new(GUEST))
         .await
         .expect_err("not the host");
-    assert_eq!(api_code(&refused), (Some("recordStopPermissionError"), Some(400)));
+    assert_eq!(
+        api_code(&refused),
+        (Some("recordStopPermissionError"), Some(400))
+    );
     client
         .stop_cloud_recording(&id, StopCloudRecording::new(HOST))
         .await
@@ -95,7 +109,12 @@ async fn starting_and_stopping_a_cloud_recording_shows_in_the_info_the_videos_an
     // Only the host is in the conference (the guest is still being called).
     assert_eq!(paragraphs.len(), 1, "{paragraphs:?}");
     assert_eq!(paragraphs[0].union_id.as_deref(), Some(HOST));
-    assert!(paragraphs[0].paragraph.as_deref().is_some_and(|p| !p.is_empty()));
+    assert!(
+        paragraphs[0]
+            .paragraph
+            .as_deref()
+            .is_some_and(|p| !p.is_empty())
+    );
 
     // Stopping again: nothing is being recorded.
     let again = client
@@ -148,7 +167,11 @@ async fn a_recording_running_when_the_conference_closes_is_finished_from_its_sta
         .collect()
         .await
         .expect("transcript");
-    assert_eq!(paragraphs.len(), 1, "the host, who was in it: {paragraphs:?}");
+    assert_eq!(
+        paragraphs.len(),
+        1,
+        "the host, who was in it: {paragraphs:?}"
+    );
 }
 
 #[tokio::test]
@@ -160,12 +183,20 @@ async fn a_bad_layout_or_a_blank_host_is_refused_before_any_request() {
         CloudRecording::new(HOST).layout("grip".into()),
         CloudRecording::new(HOST).small_window("left".into()),
     ] {
-        match client.start_cloud_recording(seeded::STARTED, recording).await {
+        match client
+            .start_cloud_recording(seeded::STARTED, recording)
+            .await
+        {
             Err(Error::InvalidInput(_)) => {}
             other => panic!("expected InvalidInput, got {other:?}"),
         }
     }
-    assert!(!mock.requests().iter().any(|r| r.path.contains("cloudRecords")));
+    assert!(
+        !mock
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("cloudRecords"))
+    );
 }
 
 #[tokio::test]
@@ -199,14 +230,20 @@ async fn live_pushes_answer_each_url_and_stop_by_id_or_all() {
 
     // The same address again fails while it is pushed to.
     let again = client
-        .start_stream_out(&id, StreamOut::new(HOST, "Weekly live", "grid", "float_bottom", true).url(RTMP))
+        .start_stream_out(
+            &id,
+            StreamOut::new(HOST, "Weekly live", "grid", "float_bottom", true).url(RTMP),
+        )
         .await
         .expect("answered");
     assert!(again.fail_stream_map.expect("failures").contains_key(RTMP));
 
     // Someone not in the conference: unknownUserError.
     let stranger = client
-        .start_stream_out(&id, StreamOut::new("iPOLstrangerxxxxiEiE", "x", "grid", "float_bottom", false).url(RTMP))
+        .start_stream_out(
+            &id,
+            StreamOut::new("iPOLstrangerxxxxiEiE", "x", "grid", "float_bottom", false).url(RTMP),
+        )
         .await
         .expect_err("a stranger");
     assert_eq!(api_code(&stranger), (Some("unknownUserError"), Some(400)));
@@ -231,7 +268,10 @@ async fn live_pushes_answer_each_url_and_stop_by_id_or_all() {
     // An ended conference pushes nothing.
     client.close_conference(&id, HOST).await.expect("closed");
     let ended = client
-        .start_stream_out(&id, StreamOut::new(HOST, "x", "grid", "float_bottom", false).url(RTMP))
+        .start_stream_out(
+            &id,
+            StreamOut::new(HOST, "x", "grid", "float_bottom", false).url(RTMP),
+        )
         .await
         .expect_err("ended");
     assert_eq!(api_code(&ended), (Some("paramsError"), Some(400)));
@@ -245,11 +285,18 @@ async fn a_push_without_addresses_or_with_more_than_ten_is_refused_before_any_re
     let eleven = (0..11).fold(none.clone(), |push, n| push.url(format!("rtmp://h/{n}")));
     for push in [none, eleven] {
         match client.start_stream_out(seeded::STARTED, push).await {
-            Err(Error::InvalidInput(message)) => assert!(message.contains("streamUrlList"), "{message}"),
+            Err(Error::InvalidInput(message)) => {
+                assert!(message.contains("streamUrlList"), "{message}")
+            }
             other => panic!("expected InvalidInput, got {other:?}"),
         }
     }
-    assert!(!mock.requests().iter().any(|r| r.path.contains("streamOuts")));
+    assert!(
+        !mock
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("streamOuts"))
+    );
 }
 
 #[tokio::test]
@@ -271,7 +318,9 @@ async fn the_recording_allow_list_is_a_set_kept_by_business_type() {
     );
     assert!(mock.record_allow_list("local_record").is_empty());
     client
-        .change_record_allow_list(RecordAllowListChange::new(HOST, "cloud_record", 2).range(GUEST, 3))
+        .change_record_allow_list(
+            RecordAllowListChange::new(HOST, "cloud_record", 2).range(GUEST, 3),
+        )
         .await
         .expect("removed");
     assert_eq!(
@@ -297,7 +346,9 @@ async fn the_recording_allow_list_is_a_set_kept_by_business_type() {
 
     // An operation the fake does not know is paramsError; an empty change never leaves.
     let unknown = no_retry_client(&mock)
-        .change_record_allow_list(RecordAllowListChange::new(HOST, "cloud_record", 9).range(GUEST, 3))
+        .change_record_allow_list(
+            RecordAllowListChange::new(HOST, "cloud_record", 9).range(GUEST, 3),
+        )
         .await
         .expect_err("unknown operation");
     assert_eq!(api_code(&unknown), (Some("paramsError"), Some(400)));
