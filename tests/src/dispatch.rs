@@ -9,13 +9,18 @@ pub const OPERATION_IDS: &[&str] = &[
     "queryConferenceInfoByRoomCode",
     "queryUserOnGoingConference",
     "createVideoConference",
+    "optRecordWhiteAccount",
     "queryConferenceInfoBatch",
     "queryConferenceInfo",
     "closeVideoConference",
     "queryCloudRecordText",
     "queryCloudRecordVideo",
+    "startCloudRecord",
+    "stopCloudRecord",
     "queryCloudRecordVideoPlayInfo",
     "queryConferenceMembers",
+    "startStreamOut",
+    "stopStreamOut",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -61,6 +66,16 @@ pub async fn call(
             Ok(
                 client
                     .create_video_conference(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "optRecordWhiteAccount" => {
+            let request_body: String = arg(args, "requestBody")?;
+            Ok(
+                client
+                    .opt_record_white_account(&request_body)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),
@@ -130,6 +145,28 @@ pub async fn call(
                     .map_err(|e| e.to_string()),
             )
         }
+        "startCloudRecord" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::StartCloudRecordRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .start_cloud_record(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "stopCloudRecord" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::StopCloudRecordRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .stop_cloud_record(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "queryCloudRecordVideoPlayInfo" => {
             let conference_id: String = arg(args, "conferenceId")?;
             let media_id: String = arg(args, "mediaId")?;
@@ -159,6 +196,28 @@ pub async fn call(
                         max_results,
                         next_token.as_deref(),
                     )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "startStreamOut" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::StartStreamOutRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .start_stream_out(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "stopStreamOut" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::StopStreamOutRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .stop_stream_out(&conference_id, &body)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),

@@ -103,8 +103,17 @@ pub fn spec_operations(spec: &OpenAPI) -> Result<Vec<SpecOperation>, BoxError> {
                 ReferenceOr::Item(e) => e.value.clone(),
                 ReferenceOr::Reference { .. } => None,
             });
+            // A parameter carrying a JSON document (`content`, e.g. optRecordWhiteAccount's
+            // `requestBody`) travels as its JSON text: its media type's example, encoded.
+            let content = match &data.format {
+                openapiv3::ParameterSchemaOrContent::Content(content) => content
+                    .get("application/json")
+                    .and_then(|media| media.example.clone())
+                    .map(|example| Value::String(example.to_string())),
+                openapiv3::ParameterSchemaOrContent::Schema(_) => None,
+            };
             // An optional parameter without an example is left out: that is its minimal value.
-            let value = match (data.example.clone().or(named), schema) {
+            let value = match (data.example.clone().or(named).or(content), schema) {
                 (Some(example), _) => example,
                 (None, Some(schema)) if data.required => example_or_minimal(spec, schema, 0)?,
                 (None, _) => continue,

@@ -948,6 +948,26 @@ pub(crate) fn for_progenitor(spec: &OpenAPI) -> OpenAPI {
                     continue;
                 };
                 let data = parameter_data_mut(parameter);
+                if let ParameterSchemaOrContent::Content(content) = &data.format {
+                    // A query parameter that carries a JSON document (`content:
+                    // application/json`, e.g. optRecordWhiteAccount's `requestBody`): progenitor
+                    // takes only `schema`, so it gets the parameter as the text it travels as.
+                    // The document's schema stays a generated type (stripped like a body's) for
+                    // whoever encodes or decodes the text.
+                    for media in content.values() {
+                        if let Some(ReferenceOr::Reference { reference }) = &media.schema
+                            && let Some(name) = reference.strip_prefix("#/components/schemas/")
+                        {
+                            bodies.push(name.to_string());
+                        }
+                    }
+                    data.format = ParameterSchemaOrContent::Schema(ReferenceOr::Item(Schema {
+                        schema_data: openapiv3::SchemaData::default(),
+                        schema_kind: SchemaKind::Type(Type::String(
+                            openapiv3::StringType::default(),
+                        )),
+                    }));
+                }
                 if let ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) =
                     &mut data.format
                 {

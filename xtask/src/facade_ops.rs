@@ -353,13 +353,15 @@ fn parameters(
             Parameter::Query { parameter_data, .. } => (parameter_data, false),
             _ => continue,
         };
-        let ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) = &data.format else {
-            return Err(bad(format!("parameter {}: no inline schema", data.name)));
+        let schema = match &data.format {
+            ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) => Some(schema),
+            // A JSON document in a query parameter travels as text (`checks::for_progenitor`).
+            ParameterSchemaOrContent::Content(_) if !in_path => None,
+            _ => return Err(bad(format!("parameter {}: no inline schema", data.name))),
         };
-        let ty = match &schema.schema_kind {
-            SchemaKind::Type(Type::String(_)) => ParamType::Str,
-            SchemaKind::Type(Type::Boolean(_)) => ParamType::Bool,
-            SchemaKind::Type(Type::Integer(int)) => match &int.format {
+        let ty = match schema.map(|schema| &schema.schema_kind) {
+            Some(SchemaKind::Type(Type::Boolean(_))) => ParamType::Bool,
+            Some(SchemaKind::Type(Type::Integer(int))) => match &int.format {
                 openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int64) => {
                     ParamType::I64
                 }
@@ -410,6 +412,8 @@ struct BuilderField {
 enum FieldShape {
     /// A required string: an argument of `new`.
     Required,
+    /// A required boolean: an argument of `new`.
+    RequiredBool,
     /// A list of strings, with an adder `add(arg)` and, if `unique`, repeats sent once.
     List {
         add: proc_macro2::Ident,
@@ -470,6 +474,7 @@ fn builder_decl(
         let required = object.required.iter().any(|r| r == wire);
         let shape = match (&property.schema_kind, required) {
             (SchemaKind::Type(Type::String(_)), true) => FieldShape::Required,
+            (SchemaKind::Type(Type::Boolean(_)), true) => FieldShape::RequiredBool,
             (SchemaKind::Type(Type::Array(_)), _) => FieldShape::List {
                 add: format_ident!(
                     "{}",
@@ -500,7 +505,7 @@ fn builder_decl(
             },
             _ => {
                 return Err(bad(format!(
-                    "{wire}: a required field that is not a string"
+                    "{wire}: a required field that is neither a string nor a boolean"
                 )));
             }
         };
@@ -542,6 +547,12 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
                 fields.extend(quote! { #field_doc pub #ident: String, });
                 new_args.push(quote! { #ident: impl Into<String> });
                 new_init.push(quote! { #ident: #ident.into() });
+                build.push(quote! { #wire: self.#ident });
+            }
+            FieldShape::RequiredBool => {
+                fields.extend(quote! { #field_doc pub #ident: bool, });
+                new_args.push(quote! { #ident: bool });
+                new_init.push(quote! { #ident });
                 build.push(quote! { #wire: self.#ident });
             }
             FieldShape::List {

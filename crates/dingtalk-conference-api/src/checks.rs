@@ -157,6 +157,17 @@ pub mod create_video_conference {
         Ok(())
     }
 }
+/// `optRecordWhiteAccount`.
+pub mod opt_record_white_account {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `requestBody`.
+    #[inline]
+    pub fn request_body(value: &str) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
 /// `queryConferenceInfoBatch`.
 pub mod query_conference_info_batch {
     #[allow(unused_imports)]
@@ -289,6 +300,49 @@ pub mod query_cloud_record_video {
         Ok(())
     }
 }
+/// `startCloudRecord`.
+pub mod start_cloud_record {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::StartCloudRecordRequest) -> Result<(), InputError> {
+        ids::union("unionId", value.union_id.as_str())?;
+        if let Some(field) = value.mode.as_deref() {
+            input::one_of("mode", "layout", field, &["grid", "speech", "full_screen"])?;
+        }
+        if let Some(field) = value.small_window_position.as_deref() {
+            input::one_of(
+                "smallWindowPosition",
+                "small window position",
+                field,
+                &["relative_right", "float_right", "float_bottom"],
+            )?;
+        }
+        Ok(())
+    }
+}
+/// `stopCloudRecord`.
+pub mod stop_cloud_record {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::StopCloudRecordRequest) -> Result<(), InputError> {
+        ids::union("unionId", value.union_id.as_str())?;
+        Ok(())
+    }
+}
 /// `queryCloudRecordVideoPlayInfo`.
 pub mod query_cloud_record_video_play_info {
     #[allow(unused_imports)]
@@ -346,6 +400,91 @@ pub mod query_conference_members {
     #[inline]
     pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
         let _ = value;
+        Ok(())
+    }
+}
+/// `startStreamOut`.
+pub mod start_stream_out {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::StartStreamOutRequest) -> Result<(), InputError> {
+        ids::union("unionId", value.union_id.as_str())?;
+        input::length(
+            "streamName",
+            "stream name",
+            None,
+            value.stream_name.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::not_blank("streamName", "stream name", None, value.stream_name.as_str())?;
+        input::one_of(
+            "mode",
+            "layout",
+            value.mode.as_str(),
+            &["grid", "speech", "full_screen"],
+        )?;
+        input::one_of(
+            "smallWindowPosition",
+            "small window position",
+            value.small_window_position.as_str(),
+            &["relative_right", "float_right", "float_bottom"],
+        )?;
+        input::items(
+            "streamUrlList",
+            "streamUrlList",
+            value.stream_url_list.len(),
+            Some(1usize),
+            Some(10usize),
+        )?;
+        for (index, item) in value.stream_url_list.iter().enumerate() {
+            let item: &str = item;
+            (|| -> Result<(), InputError> {
+                input::length(
+                    "streamUrlList",
+                    "stream URL",
+                    None,
+                    item,
+                    Some(1usize),
+                    None,
+                )?;
+                input::not_blank("streamUrlList", "stream URL", None, item)?;
+                Ok(())
+            })()
+                .map_err(|e| e.at_item(index))?;
+        }
+        Ok(())
+    }
+}
+/// `stopStreamOut`.
+pub mod stop_stream_out {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::StopStreamOutRequest) -> Result<(), InputError> {
+        ids::union("unionId", value.union_id.as_str())?;
+        input::length(
+            "streamId",
+            "stream id",
+            None,
+            value.stream_id.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::not_blank("streamId", "stream id", None, value.stream_id.as_str())?;
         Ok(())
     }
 }

@@ -592,6 +592,43 @@ pub mod types {
         #[serde(rename = "suiteTicket")]
         pub suite_ticket: ::std::string::String,
     }
+    ///A change to the organisation's recording allow-list (sent JSON-encoded in the query parameter `requestBody`). Not documented publicly; the field names and widths are the SDK's.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct OptRecordWhiteAccountRequestBody {
+        ///Which recording the list is for: `cloud_record` (the SDK's example; a value for local recording presumably exists, undocumented).
+        #[serde(rename = "bizType")]
+        pub biz_type: ::std::string::String,
+        ///What to do with the ranges. Values not documented: the SDK's example is `1`; this SDK's fake server reads 1 as add and 2 as remove.
+        pub operation: i32,
+        ///Who the change is about.
+        #[serde(rename = "settingRangeList")]
+        pub setting_range_list: ::std::vec::Vec<RecordAllowListRange>,
+        ///unionId of the user making the change.
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
+    }
+    ///The answer to `optRecordWhiteAccount`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct OptRecordWhiteAccountResponse {
+        ///A result code; DingTalk documents no values.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
     ///One page of `queryCloudRecordText`.
     #[derive(
         ::serde::Deserialize,
@@ -810,6 +847,23 @@ pub mod types {
             ::std::vec::Vec<::std::string::String>,
         >,
     }
+    ///One entry of an allow-list change.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct RecordAllowListRange {
+        ///The id of the user (or other range) the entry is about; a unionId in the SDK's example.
+        #[serde(rename = "settingRangeId")]
+        pub setting_range_id: ::std::string::String,
+        ///What kind of id `settingRangeId` is. Values not documented: the SDK's example is `3` with a unionId, so 3 is probably a user.
+        #[serde(rename = "settingRangeType")]
+        pub setting_range_type: i32,
+    }
     ///A conference found by its room code.
     #[derive(
         ::serde::Deserialize,
@@ -887,6 +941,164 @@ pub mod types {
         ///The conference title.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
+    }
+    ///Who starts a cloud recording (the host), and how it looks.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StartCloudRecordRequest {
+        ///The layout: `grid`, `speech` (the speaker) or `full_screen`. DingTalk documents no default.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mode: ::std::option::Option<::std::string::String>,
+        ///Where the small window goes: `relative_right` (detached, right), `float_right` or `float_bottom` (floating).
+        #[serde(
+            rename = "smallWindowPosition",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub small_window_position: ::std::option::Option<::std::string::String>,
+        ///unionId of the conference's host; only the host may start cloud recording.
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
+    }
+    ///The answer to `startCloudRecord`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StartCloudRecordResponse {
+        ///`"200"` when the recording started.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    ///A live push to start. Every field is required (DingTalk's page and SDK).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StartStreamOutRequest {
+        ///The layout: `grid`, `speech` or `full_screen` (DingTalk's own example sends the typo `grip`).
+        pub mode: ::std::string::String,
+        ///Whether pushing may start only once the host has joined.
+        #[serde(rename = "needHostJoin")]
+        pub need_host_join: bool,
+        ///Where the small window goes: `relative_right`, `float_right` or `float_bottom`.
+        #[serde(rename = "smallWindowPosition")]
+        pub small_window_position: ::std::string::String,
+        ///The live stream's name.
+        #[serde(rename = "streamName")]
+        pub stream_name: ::std::string::String,
+        ///The RTMP addresses to push to, 1 to 10, each starting with `rtmp`.
+        #[serde(rename = "streamUrlList")]
+        pub stream_url_list: ::std::vec::Vec<::std::string::String>,
+        ///unionId of the user starting the push.
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
+    }
+    ///What happened to each address of a live push. DingTalk's SDKs type both maps as `map<string, any>`: the values seen are strings.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StartStreamOutResponse {
+        ///Each address that failed, with the reason (e.g. `inner error`).
+        #[serde(
+            rename = "failStreamMap",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub fail_stream_map: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        ///Each address pushed to, with its live id (the `streamId` that `stopStreamOut` takes).
+        #[serde(
+            rename = "successStreamMap",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub success_stream_map: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+    }
+    ///Who stops a cloud recording (the host).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StopCloudRecordRequest {
+        ///unionId of the conference's host; only the host may stop cloud recording.
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
+    }
+    ///The answer to `stopCloudRecord`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StopCloudRecordResponse {
+        ///`"200"` when the recording stopped.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    ///Which live pushes to stop. Every field is required (the SDK).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StopStreamOutRequest {
+        ///Whether to stop every live push of the conference.
+        #[serde(rename = "stopAllStream")]
+        pub stop_all_stream: bool,
+        ///A live id from `successStreamMap`; ignored when `stopAllStream` is true, but required.
+        #[serde(rename = "streamId")]
+        pub stream_id: ::std::string::String,
+        ///unionId of the user stopping the push.
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
+    }
+    ///The answer to `stopStreamOut`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StopStreamOutResponse {
+        ///`"200"` on success.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
     }
     ///One paragraph of a recording's transcript.
     #[derive(
@@ -1272,6 +1484,57 @@ Sends a `POST` request to `/v1.0/conference/videoConferences`
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Change the organisation's recording allow-list
+
+Adds people to, or removes them from, the organisation's allow-list for cloud (or local) recording. Not documented publicly: DingTalk's SDKs send the whole change as one JSON-encoded query parameter `requestBody` of a POST without a body, as modelled here. The value sets of `operation` and `settingRangeType` are not documented (the SDK's examples are `1` and `3`, with a unionId as the range id). Needs the permission `VideoConference.Conference.Write` (inferred).
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/enterpriseSetting/record/whiteAccount`
+
+Arguments:
+- `request_body`: The change, JSON-encoded into one query parameter (the SDKs' "shrink" style).
+*/
+    pub async fn opt_record_white_account<'a>(
+        &'a self,
+        request_body: &'a str,
+    ) -> Result<
+        ResponseValue<types::OptRecordWhiteAccountResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/enterpriseSetting/record/whiteAccount",
+            self.baseurl,
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("requestBody", &request_body))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "opt_record_white_account",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Query several conferences at once
 
 Returns the status, media status and participants of several conferences in one call. DingTalk answers only for conferences in progress. No maximum list length is documented. Needs the permission `VideoConference.Conference.Read`.
@@ -1546,6 +1809,113 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Start a conference's cloud recording
+
+Starts recording a conference in progress in the cloud. `unionId` must be the conference's host. The answer's `code` is `"200"` when the recording started. The conference then reports `cloudRecordStatus` 1 (recording); when the recording stops, its videos and transcript become readable through `queryCloudRecordVideo` and `queryCloudRecordText`. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/start`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn start_cloud_record<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::StartCloudRecordRequest,
+    ) -> Result<
+        ResponseValue<types::StartCloudRecordResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/cloudRecords/start", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "start_cloud_record",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Stop a conference's cloud recording
+
+Stops the cloud recording of a conference; the conference continues. `unionId` must be the conference's host. The answer's `code` is `"200"` on success. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/stop`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn stop_cloud_record<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::StopCloudRecordRequest,
+    ) -> Result<ResponseValue<types::StopCloudRecordResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/cloudRecords/stop", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "stop_cloud_record",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Get a recorded video's play links
 
 The streaming and download links of one recorded video, named by the `mediaId` and `regionId` from `queryCloudRecordVideo`. Needs the permission `VideoConference.Conference.Read`.
@@ -1658,6 +2028,110 @@ Arguments:
             }
             403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Push a conference live to RTMP addresses
+
+Starts pushing a conference live to up to 10 RTMP addresses (each must start with `rtmp`). `successStreamMap` maps each address pushed to its live id (the `streamId` that `stopStreamOut` takes); `failStreamMap` maps each address that failed to the reason. A partial failure comes back in a 200. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/streamOuts/start`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn start_stream_out<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::StartStreamOutRequest,
+    ) -> Result<ResponseValue<types::StartStreamOutResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/streamOuts/start", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "start_stream_out",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Stop pushing a conference live
+
+Stops one live push, named by the `streamId` from `startStreamOut`'s `successStreamMap`, or with `stopAllStream` true every push of the conference (the `streamId` is then ignored but still required). The answer's `code` is `"200"`. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/streamOuts/stop`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn stop_stream_out<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::StopStreamOutRequest,
+    ) -> Result<ResponseValue<types::StopStreamOutResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/streamOuts/stop", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "stop_stream_out",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
             500u16..=599u16 => {
                 Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
             }

@@ -25,6 +25,11 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     ("queryUserOnGoingConference", "GET", "/v1.0/conference/users/lists"),
     ("createVideoConference", "POST", "/v1.0/conference/videoConferences"),
+    (
+        "optRecordWhiteAccount",
+        "POST",
+        "/v1.0/conference/videoConferences/enterpriseSetting/record/whiteAccount",
+    ),
     ("queryConferenceInfoBatch", "POST", "/v1.0/conference/videoConferences/query"),
     ("queryConferenceInfo", "GET", "/v1.0/conference/videoConferences/{conferenceId}"),
     (
@@ -43,6 +48,16 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/getVideos",
     ),
     (
+        "startCloudRecord",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/start",
+    ),
+    (
+        "stopCloudRecord",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/stop",
+    ),
+    (
         "queryCloudRecordVideoPlayInfo",
         "GET",
         "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/videos/getPlayInfos",
@@ -51,6 +66,16 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "queryConferenceMembers",
         "GET",
         "/v1.0/conference/videoConferences/{conferenceId}/members",
+    ),
+    (
+        "startStreamOut",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/streamOuts/start",
+    ),
+    (
+        "stopStreamOut",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/streamOuts/stop",
     ),
     ("getAccessToken", "POST", "/v1.0/oauth2/accessToken"),
     ("getCorpAccessToken", "POST", "/v1.0/oauth2/corpAccessToken"),

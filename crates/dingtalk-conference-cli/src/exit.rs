@@ -169,6 +169,9 @@ fn exit_for_code(code: &ErrorCode, status: u16, throttled: bool) -> Exit {
         | ErrorCode::AccessTokenPermissionDenied
         | ErrorCode::IpNotInWhiteList => Exit::Auth,
         ErrorCode::ApiCountLimitForOrg => Exit::Throttled,
+        // The cloud recording operations' spellings of "ended" and "not the host".
+        ErrorCode::RoomClosed => Exit::Ended,
+        ErrorCode::RecordStartPermissionError | ErrorCode::RecordStopPermissionError => Exit::Auth,
         // Codes of the conference operations beyond query-info, which the facade keeps as
         // they came (docs/conference-operations.md lists them).
         ErrorCode::Other(other) => match other.as_str() {

@@ -201,6 +201,8 @@ pub use handlers::{
     DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, DEFAULT_TRANSCRIPT_PAGE_SIZE,
     MAX_BATCH_IDS, MAX_TRANSCRIPT_PAGE_SIZE,
 };
+// part record-stream
+pub use handlers::{ALLOW_LIST_ADD, ALLOW_LIST_REMOVE};
 pub use limits::{
     DINGTALK_IP_BAN, DINGTALK_IP_LIMIT, DINGTALK_MONTHLY_QUOTA, DINGTALK_QPS_LIMIT, IpLimit,
     ManualClock, QPS_LIMIT_CODE, QUOTA_CODE, SUITE_QPS_LIMIT_CODE,
@@ -721,5 +723,26 @@ impl MockServer {
     /// [`DEFAULT_CORP_ID`]; a third-party token counts for the organisation it was issued for.
     pub fn quota_used(&self, corp_id: &str) -> u64 {
         self.shared.lock().limits_mut().quota_used(corp_id)
+    }
+
+    // part record-stream
+
+    /// The recording allow-list `optRecordWhiteAccount` keeps for `biz_type` (e.g.
+    /// `cloud_record`): each `(settingRangeId, settingRangeType)`, sorted. No operation of the
+    /// spec reads it back, and it changes nothing else here (DingTalk documents no effect).
+    pub fn record_allow_list(&self, biz_type: &str) -> Vec<(String, i32)> {
+        self.shared.lock().record_allow_list(biz_type)
+    }
+
+    /// The live pushes of conference `id` now running (`startStreamOut` until
+    /// `stopStreamOut` or the conference's end): each `(streamId, url, streamName)`, in the
+    /// order started.
+    pub fn live_streams(&self, id: &str) -> Vec<(String, String, String)> {
+        self.shared
+            .lock()
+            .streams_mut(id)
+            .iter()
+            .map(|stream| (stream.id.clone(), stream.url.clone(), stream.name.clone()))
+            .collect()
     }
 }

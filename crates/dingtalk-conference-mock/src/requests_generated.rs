@@ -92,6 +92,22 @@ impl Request for CreateVideoConference {
         Ok(Self { body })
     }
 }
+/// `optRecordWhiteAccount` (POST /v1.0/conference/videoConferences/enterpriseSetting/record/whiteAccount), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct OptRecordWhiteAccount {
+    /// `requestBody` (query, required).
+    pub(crate) request_body: String,
+}
+impl Request for OptRecordWhiteAccount {
+    const OPERATION_ID: &'static str = "optRecordWhiteAccount";
+    type Answer = types::OptRecordWhiteAccountResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let request_body: String = query_required(call, "requestBody")?;
+        checks::opt_record_white_account::request_body(&request_body)?;
+        Ok(Self { request_body })
+    }
+}
 /// `queryConferenceInfoBatch` (POST /v1.0/conference/videoConferences/query), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -219,6 +235,74 @@ impl Request for QueryCloudRecordVideo {
         Ok(Self { conference_id, union_id })
     }
 }
+/// `startCloudRecord` (POST /v1.0/conference/videoConferences/{conferenceId}/cloudRecords/start), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct StartCloudRecord {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::StartCloudRecordRequest,
+}
+impl Request for StartCloudRecord {
+    const OPERATION_ID: &'static str = "startCloudRecord";
+    type Answer = types::StartCloudRecordResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::start_cloud_record::conference_id(&conference_id)?;
+        let body: types::StartCloudRecordRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "mode",
+                    required: false,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "smallWindowPosition",
+                    required: false,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::start_cloud_record::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `stopCloudRecord` (POST /v1.0/conference/videoConferences/{conferenceId}/cloudRecords/stop), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct StopCloudRecord {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::StopCloudRecordRequest,
+}
+impl Request for StopCloudRecord {
+    const OPERATION_ID: &'static str = "stopCloudRecord";
+    type Answer = types::StopCloudRecordResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::stop_cloud_record::conference_id(&conference_id)?;
+        let body: types::StopCloudRecordRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::stop_cloud_record::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
 /// `queryCloudRecordVideoPlayInfo` (GET /v1.0/conference/videoConferences/{conferenceId}/cloudRecords/videos/getPlayInfos), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -278,6 +362,99 @@ impl Request for QueryConferenceMembers {
             max_results,
             next_token,
         })
+    }
+}
+/// `startStreamOut` (POST /v1.0/conference/videoConferences/{conferenceId}/streamOuts/start), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct StartStreamOut {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::StartStreamOutRequest,
+}
+impl Request for StartStreamOut {
+    const OPERATION_ID: &'static str = "startStreamOut";
+    type Answer = types::StartStreamOutResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::start_stream_out::conference_id(&conference_id)?;
+        let body: types::StartStreamOutRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "streamName",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "mode",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "smallWindowPosition",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "needHostJoin",
+                    required: true,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "streamUrlList",
+                    required: true,
+                    kind: Json::ArrayOf(&Json::String),
+                },
+            ],
+        )?;
+        checks::start_stream_out::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `stopStreamOut` (POST /v1.0/conference/videoConferences/{conferenceId}/streamOuts/stop), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct StopStreamOut {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::StopStreamOutRequest,
+}
+impl Request for StopStreamOut {
+    const OPERATION_ID: &'static str = "stopStreamOut";
+    type Answer = types::StopStreamOutResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::stop_stream_out::conference_id(&conference_id)?;
+        let body: types::StopStreamOutRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "streamId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "stopAllStream",
+                    required: true,
+                    kind: Json::Boolean,
+                },
+            ],
+        )?;
+        checks::stop_stream_out::body(&body)?;
+        Ok(Self { conference_id, body })
     }
 }
 /// `getAccessToken` (POST /v1.0/oauth2/accessToken), parsed and checked.

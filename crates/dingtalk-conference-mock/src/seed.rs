@@ -553,13 +553,22 @@ const SPEECH: [(&str, &str, i64, &[&str]); 8] = [
     ),
 ];
 
-/// [`SPEECH`] as transcript paragraphs, times relative to the recording start: each word
-/// within its sentence and each sentence within its paragraph. Each paragraph's `nextTtoken`
-/// is its absolute start in microseconds (distinct, and in speaking order).
+/// [`SPEECH`] as transcript paragraphs, times relative to the recording start.
 fn transcript(record_start: i64) -> Vec<TranscriptParagraph> {
+    speech_paragraphs(record_start, &SPEECH)
+}
+
+/// Speech (speaker, nickname, start offset in ms, sentences) as transcript paragraphs, times
+/// relative to the recording start: each word within its sentence and each sentence within
+/// its paragraph. Each paragraph's `nextTtoken` is its absolute start in microseconds
+/// (distinct, and in speaking order, for starts at least a millisecond apart).
+fn speech_paragraphs(
+    record_start: i64,
+    speech: &[(&str, &str, i64, &[&str])],
+) -> Vec<TranscriptParagraph> {
     const WORD_MS: i64 = 400;
     const PAUSE_MS: i64 = 300;
-    SPEECH
+    speech
         .iter()
         .map(|&(speaker, nick, start, sentences)| {
             let mut at = start;
@@ -609,4 +618,69 @@ fn transcript(record_start: i64) -> Vec<TranscriptParagraph> {
             }
         })
         .collect()
+}
+
+// part record-stream: the recording a stopped `startCloudRecord` leaves.
+
+/// What members say in a recording made through `startCloudRecord`: one of these per
+/// paragraph, chosen by the member's place in the conference.
+const RECORDED_LINES: [&[&str]; 4] = [
+    &["Can everyone hear me?", "Let us begin."],
+    &["I have an update on the release."],
+    &["Thanks.", "Any questions before we move on?"],
+    &["I will follow up after the meeting."],
+];
+
+/// The recording of conference `info` from `start` to `end` (epoch milliseconds): its videos
+/// (owned by the recording's owner, else the creator) and a transcript in which each member
+/// who was in the conference during the recording (joined before its end, not left before
+/// its start) says one of [`RECORDED_LINES`], in member order, the
+/// paragraphs spread evenly over the recording. Derived from the state alone: the same
+/// members and times give the same recording.
+pub(crate) fn recorded_stretch(
+    info: &ConferenceInfo,
+    members: &[MemberRecord],
+    start: i64,
+    end: i64,
+) -> Recording {
+    let end = end.max(start);
+    let owner = info
+        .cloud_record_owner_union_id
+        .clone()
+        .or_else(|| info.creator_id.clone())
+        .unwrap_or_default();
+    let conference_id = info.conference_id.as_deref().unwrap_or_default();
+    let mut recording = videos(conference_id, &owner, start, end);
+    let speakers: Vec<(&str, &str)> = members
+        .iter()
+        .filter(|record| {
+            let member = &record.member;
+            member.join_time.is_some_and(|join| join <= end)
+                && member.leave_time.is_none_or(|leave| leave >= start)
+        })
+        .filter_map(|record| {
+            let member = &record.member;
+            Some((
+                member.union_id.as_deref()?,
+                member.user_nick.as_deref().unwrap_or_default(),
+            ))
+        })
+        .collect();
+    let count = i64::try_from(speakers.len()).unwrap_or(i64::MAX).max(1);
+    let duration = end - start;
+    let speech: Vec<(&str, &str, i64, &[&str])> = speakers
+        .iter()
+        .enumerate()
+        .map(|(index, &(speaker, nick))| {
+            let at = i64::try_from(index).unwrap_or(0);
+            let lines = RECORDED_LINES
+                .get(index % RECORDED_LINES.len())
+                .copied()
+                .unwrap_or_default();
+            // A millisecond apart at least, so that the paragraphs' tokens stay distinct.
+            (speaker, nick, (duration * at / count).max(at), lines)
+        })
+        .collect();
+    recording.paragraphs = speech_paragraphs(start, &speech);
+    recording
 }

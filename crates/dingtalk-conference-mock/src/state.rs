@@ -2,7 +2,7 @@
 //! request log. Everything lives behind one `std::sync::Mutex` that is never held across an
 //! `.await`.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -75,6 +75,19 @@ pub(crate) struct Recording {
     pub(crate) paragraphs: Vec<TranscriptParagraph>,
 }
 
+// part record-stream: live pushes, recordings in progress and the recording allow-list.
+
+/// One live push of a conference (`startStreamOut`), until it is stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LiveStream {
+    /// The live id `successStreamMap` gave for it, the `streamId` that stops it.
+    pub(crate) id: String,
+    /// The RTMP address it pushes to.
+    pub(crate) url: String,
+    /// The stream's name.
+    pub(crate) name: String,
+}
+
 /// Why a token request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TokenError {
@@ -107,6 +120,14 @@ pub(crate) struct State {
     /// The finished cloud recordings, by conference id.
     recordings: HashMap<String, Recording>,
     scripts: HashMap<String, VecDeque<Step>>,
+    // part record-stream
+    /// Each conference's live pushes, in the order started.
+    streams: HashMap<String, Vec<LiveStream>>,
+    /// When each cloud recording in progress started (epoch milliseconds), by conference id.
+    recording_started: HashMap<String, i64>,
+    /// The recording allow-list: per `bizType`, the `(settingRangeId, settingRangeType)` pairs.
+    record_allow_list: BTreeMap<String, BTreeSet<(String, i32)>>,
+    // end part record-stream
     faults: VecDeque<(FaultScope, Fault)>,
     log: VecDeque<RecordedRequest>,
     counters: Counters,
@@ -133,6 +154,9 @@ impl Shared {
             members: HashMap::new(),
             recordings: HashMap::new(),
             scripts: HashMap::new(),
+            streams: HashMap::new(),
+            recording_started: HashMap::new(),
+            record_allow_list: BTreeMap::new(),
             faults: VecDeque::new(),
             log: VecDeque::new(),
             counters: Counters::default(),
@@ -310,6 +334,8 @@ impl State {
         self.members.remove(id);
         self.recordings.remove(id);
         self.scripts.remove(id);
+        self.streams.remove(id);
+        self.recording_started.remove(id);
     }
 
     /// Every conference as it is now (scripts applied), in id order.
@@ -355,6 +381,62 @@ impl State {
         self.set_status(id, 1, at_ms);
     }
 
+    // part record-stream
+
+    /// Replaces conference `id`'s info (for handlers that change a field).
+    pub(crate) fn replace_conference(&mut self, id: &str, info: ConferenceInfo) {
+        if let Some(held) = self.conferences.get_mut(id) {
+            *held = info;
+        }
+    }
+
+    /// The live pushes of conference `id`, in the order started.
+    pub(crate) fn streams_mut(&mut self, id: &str) -> &mut Vec<LiveStream> {
+        self.streams.entry(id.to_owned()).or_default()
+    }
+
+    /// Whether any conference has a live push with this id.
+    pub(crate) fn stream_id_used(&self, stream_id: &str) -> bool {
+        self.streams
+            .values()
+            .flatten()
+            .any(|stream| stream.id == stream_id)
+    }
+
+    /// Notes that conference `id`'s cloud recording started at `at_ms`.
+    pub(crate) fn set_recording_started(&mut self, id: &str, at_ms: i64) {
+        self.recording_started.insert(id.to_owned(), at_ms);
+    }
+
+    /// When conference `id`'s cloud recording in progress started, forgotten once asked.
+    pub(crate) fn take_recording_started(&mut self, id: &str) -> Option<i64> {
+        self.recording_started.remove(id)
+    }
+
+    /// Adds a finished stretch of recording to conference `id`'s recording (creating it).
+    pub(crate) fn append_recording(&mut self, id: &str, stretch: Recording) {
+        let recording = self.recordings.entry(id.to_owned()).or_default();
+        recording.videos.extend(stretch.videos);
+        recording.paragraphs.extend(stretch.paragraphs);
+    }
+
+    /// The recording allow-list of `biz_type`, in order.
+    pub(crate) fn record_allow_list(&self, biz_type: &str) -> Vec<(String, i32)> {
+        self.record_allow_list
+            .get(biz_type)
+            .map(|entries| entries.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The recording allow-list of `biz_type`, to change.
+    pub(crate) fn record_allow_list_mut(&mut self, biz_type: &str) -> &mut BTreeSet<(String, i32)> {
+        self.record_allow_list
+            .entry(biz_type.to_owned())
+            .or_default()
+    }
+
+    // end part record-stream
+
     /// The random source, for handlers that mint ids.
     pub(crate) fn rng(&mut self) -> &mut StdRng {
         &mut self.rng
@@ -387,7 +469,16 @@ impl State {
                 _ => {}
             }
         }
-        if finished_recording && !self.recordings.contains_key(id) {
+        // part record-stream: a recording started by `startCloudRecord` ends with the
+        // conference, from when it started; the conference's live pushes stop.
+        self.streams.remove(id);
+        if let Some(start) = self.recording_started.remove(id) {
+            if finished_recording {
+                let members = self.members.get(id).cloned().unwrap_or_default();
+                let stretch = seed::recorded_stretch(&info, &members, start, end);
+                self.append_recording(id, stretch);
+            }
+        } else if finished_recording && !self.recordings.contains_key(id) {
             self.recordings
                 .insert(id.to_owned(), seed::finished_recording(&info, end));
         }

@@ -10,6 +10,7 @@ mod api;
 mod api_generated;
 mod conferences;
 mod members;
+mod record_stream;
 mod recordings;
 mod token;
 mod watch;
@@ -40,6 +41,9 @@ pub(crate) enum Command {
     /// Cloud recordings: videos and transcripts.
     #[command(flatten)]
     Recordings(recordings::Recordings),
+    /// Cloud recording control and live pushes.
+    #[command(flatten)]
+    RecordStream(record_stream::RecordStream),
     /// The access token.
     #[command(flatten)]
     Token(token::Token),
@@ -55,6 +59,7 @@ pub(crate) async fn run(command: &Command, cx: &mut Context<'_>) -> Result<(), F
         Command::Members(command) => command.run(cx).await,
         Command::Watch(command) => command.run(cx).await,
         Command::Recordings(command) => command.run(cx).await,
+        Command::RecordStream(command) => command.run(cx).await,
         Command::Token(command) => command.run(cx).await,
         Command::Api(command) => command.run(cx).await,
     }

@@ -124,6 +124,51 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
                 ("region-id", &region_id),
             ])
         }
+        // part record-stream: the seeded conferences in progress, by their hosts.
+        "startCloudRecord" => {
+            // SCHEDULED is in progress and not being recorded; its host, as seeded.
+            let mut call = args(&[("conference-id", seeded::SCHEDULED)]);
+            call.extend(body(
+                json!({"unionId": "Nb4KsV7gQe1tYx9hMa3pDliE", "mode": "grid"}),
+            ));
+            call
+        }
+        "stopCloudRecord" => {
+            let mut call = args(&[("conference-id", seeded::STARTED)]);
+            call.extend(body(json!({"unionId": seeded::STARTED_HOST})));
+            call
+        }
+        "optRecordWhiteAccount" => args(&[(
+            "request-body",
+            &json!({
+                "bizType": "cloud_record",
+                "operation": 1,
+                "unionId": seeded::STARTED_HOST,
+                "settingRangeList": [{"settingRangeId": seeded::ENDED_HOST, "settingRangeType": 3}],
+            })
+            .to_string(),
+        )]),
+        "startStreamOut" => {
+            let mut call = args(&[("conference-id", seeded::STARTED)]);
+            call.extend(body(json!({
+                "unionId": seeded::STARTED_HOST,
+                "streamName": "api test",
+                "mode": "speech",
+                "smallWindowPosition": "float_right",
+                "needHostJoin": false,
+                "streamUrlList": ["rtmp://live.example.com/app/key"],
+            })));
+            call
+        }
+        "stopStreamOut" => {
+            let mut call = args(&[("conference-id", seeded::STARTED)]);
+            call.extend(body(json!({
+                "unionId": seeded::STARTED_HOST,
+                "streamId": "any",
+                "stopAllStream": true,
+            })));
+            call
+        }
         _ => return None,
     })
 }

@@ -50,6 +50,18 @@ pub enum ErrorCode {
     InvalidAuthInfo,
     /// `Missingbody`, `MissingBody` or `missingBody` (400, token endpoint): the body was missing or not JSON.
     MissingBody,
+    /// `roomClosed` (400): the conference has ended (the cloud recording operations' spelling).
+    RoomClosed,
+    /// `recordStartError` (404): the cloud recording could not start (for example, it is running already).
+    RecordStartError,
+    /// `recordStartPermissionError` (404): only the conference's host may start its cloud recording.
+    RecordStartPermissionError,
+    /// `recordStopPermissionError` (400): only the conference's host may stop its cloud recording.
+    RecordStopPermissionError,
+    /// `recordStopError` (400): the cloud recording could not stop (DingTalk says to try again).
+    RecordStopError,
+    /// `innerSystemError` (500): DingTalk is busy (stopCloudRecord's spelling).
+    InnerSystemError,
     /// Any other code, as sent.
     Other(String),
 }
@@ -89,6 +101,12 @@ impl ErrorCode {
             "invalidSuiteTicket" => Self::InvalidSuiteTicket,
             "invalidAuthInfo" => Self::InvalidAuthInfo,
             "Missingbody" | "MissingBody" | "missingBody" => Self::MissingBody,
+            "roomClosed" => Self::RoomClosed,
+            "recordStartError" => Self::RecordStartError,
+            "recordStartPermissionError" => Self::RecordStartPermissionError,
+            "recordStopPermissionError" => Self::RecordStopPermissionError,
+            "recordStopError" => Self::RecordStopError,
+            "innerSystemError" => Self::InnerSystemError,
             other => Self::Other(other.to_string()),
         }
     }
@@ -127,6 +145,12 @@ impl ErrorCode {
             Self::InvalidSuiteTicket => "invalidSuiteTicket",
             Self::InvalidAuthInfo => "invalidAuthInfo",
             Self::MissingBody => "Missingbody",
+            Self::RoomClosed => "roomClosed",
+            Self::RecordStartError => "recordStartError",
+            Self::RecordStartPermissionError => "recordStartPermissionError",
+            Self::RecordStopPermissionError => "recordStopPermissionError",
+            Self::RecordStopError => "recordStopError",
+            Self::InnerSystemError => "innerSystemError",
             Self::Other(code) => code,
         }
     }
@@ -148,7 +172,8 @@ impl ErrorCode {
     pub(crate) fn is_final(&self) -> bool {
         matches!(
             self, Self::NoPermission | Self::ApiCountLimitForOrg |
-            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList
+            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList | Self::RoomClosed
+            | Self::RecordStartPermissionError | Self::RecordStopPermissionError
         )
     }
     /// What a person should do about it.
@@ -188,6 +213,26 @@ impl ErrorCode {
                 Some("hand over the latest suite ticket DingTalk pushed")
             }
             Self::InvalidAuthInfo => Some("the organisation has not authorised the app"),
+            Self::RoomClosed => {
+                Some("the conference has ended; nothing can be recorded any more")
+            }
+            Self::RecordStartError => {
+                Some(
+                    "look at the conference's cloud recording status before starting again",
+                )
+            }
+            Self::RecordStartPermissionError => {
+                Some("pass the unionId of the conference's host")
+            }
+            Self::RecordStopPermissionError => {
+                Some("pass the unionId of the conference's host")
+            }
+            Self::RecordStopError => {
+                Some(
+                    "look at the conference's cloud recording status; if it is still recording, try again",
+                )
+            }
+            Self::InnerSystemError => Some("an error inside DingTalk; try again later"),
             _ => None,
         }
     }

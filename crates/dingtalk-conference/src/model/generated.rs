@@ -2002,6 +2002,94 @@ impl schemars::JsonSchema for MinutesStatus {
         )
     }
 }
+/// The layout of a cloud recording or a live push (`mode`). DingTalk's own example for startStreamOut sends `grip`, a typo; its default is not documented.
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum RecordLayout {
+    /// `"grid"`: everyone in a grid.
+    Grid,
+    /// `"speech"`: the speaker large.
+    Speaker,
+    /// `"full_screen"`: one video full screen.
+    FullScreen,
+    /// A value this crate does not know yet, as sent.
+    Unknown(String),
+}
+impl RecordLayout {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Grid => "grid",
+            Self::Speaker => "speech",
+            Self::FullScreen => "full_screen",
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (raw)`.
+impl std::fmt::Display for RecordLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Grid => f.write_str("grid"),
+            Self::Speaker => f.write_str("speaker"),
+            Self::FullScreen => f.write_str("full screen"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for RecordLayout {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for RecordLayout {}
+impl std::hash::Hash for RecordLayout {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl From<String> for RecordLayout {
+    fn from(raw: String) -> Self {
+        match raw.as_str() {
+            "grid" => Self::Grid,
+            "speech" => Self::Speaker,
+            "full_screen" => Self::FullScreen,
+            _ => Self::Unknown(raw),
+        }
+    }
+}
+impl From<&str> for RecordLayout {
+    fn from(raw: &str) -> Self {
+        Self::from(raw.to_string())
+    }
+}
+impl Serialize for RecordLayout {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for RecordLayout {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for RecordLayout {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("RecordLayout")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "description" :
+            "\"grid\" grid, \"speech\" speaker, \"full_screen\" full screen; other values may appear",
+            }
+        )
+    }
+}
 /// What a cloud recording video is.
 ///
 /// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
@@ -2076,6 +2164,94 @@ impl schemars::JsonSchema for RecordType {
         schemars::json_schema!(
             { "type" : "integer", "format" : "int64", "description" :
             "0 recording, 1 composed file; other values may appear", }
+        )
+    }
+}
+/// Where the small window of a cloud recording or a live push goes (`smallWindowPosition`).
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum SmallWindowPosition {
+    /// `"relative_right"`: detached.
+    RelativeRight,
+    /// `"float_right"`: floating.
+    FloatRight,
+    /// `"float_bottom"`: floating.
+    FloatBottom,
+    /// A value this crate does not know yet, as sent.
+    Unknown(String),
+}
+impl SmallWindowPosition {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::RelativeRight => "relative_right",
+            Self::FloatRight => "float_right",
+            Self::FloatBottom => "float_bottom",
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (raw)`.
+impl std::fmt::Display for SmallWindowPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::RelativeRight => f.write_str("beside on the right"),
+            Self::FloatRight => f.write_str("floating on the right"),
+            Self::FloatBottom => f.write_str("floating at the bottom"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for SmallWindowPosition {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for SmallWindowPosition {}
+impl std::hash::Hash for SmallWindowPosition {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl From<String> for SmallWindowPosition {
+    fn from(raw: String) -> Self {
+        match raw.as_str() {
+            "relative_right" => Self::RelativeRight,
+            "float_right" => Self::FloatRight,
+            "float_bottom" => Self::FloatBottom,
+            _ => Self::Unknown(raw),
+        }
+    }
+}
+impl From<&str> for SmallWindowPosition {
+    fn from(raw: &str) -> Self {
+        Self::from(raw.to_string())
+    }
+}
+impl Serialize for SmallWindowPosition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for SmallWindowPosition {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for SmallWindowPosition {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("SmallWindowPosition")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "description" :
+            "\"relative_right\" beside on the right, \"float_right\" floating on the right, \"float_bottom\" floating at the bottom; other values may appear",
+            }
         )
     }
 }

@@ -12,13 +12,18 @@ pub(crate) const OPERATION_IDS: &[&str] = &[
     "queryConferenceInfoByRoomCode",
     "queryUserOnGoingConference",
     "createVideoConference",
+    "optRecordWhiteAccount",
     "queryConferenceInfoBatch",
     "queryConferenceInfo",
     "closeVideoConference",
     "queryCloudRecordText",
     "queryCloudRecordVideo",
+    "startCloudRecord",
+    "stopCloudRecord",
     "queryCloudRecordVideoPlayInfo",
     "queryConferenceMembers",
+    "startStreamOut",
+    "stopStreamOut",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -136,6 +141,39 @@ impl Client {
                             async move {
                                 Ok(
                                     fetched(api.create_video_conference(body).await?, &context),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "optRecordWhiteAccount" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "optRecordWhiteAccount",
+                    true,
+                );
+                only("optRecordWhiteAccount", args, &["requestBody"])?;
+                let request_body: String = arg(args, "requestBody")?;
+                dingtalk_conference_api::checks::opt_record_white_account::request_body(
+                        &request_body,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let request_body = &request_body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.opt_record_white_account(request_body).await?,
+                                        &context,
+                                    ),
                                 )
                             }
                         },
@@ -360,6 +398,80 @@ impl Client {
                     .await?;
                 answer.into_inner().answer()
             }
+            "startCloudRecord" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "startCloudRecord",
+                    false,
+                );
+                only("startCloudRecord", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::start_cloud_record::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::StartCloudRecordRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::start_cloud_record::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.start_cloud_record(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "stopCloudRecord" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "stopCloudRecord",
+                    false,
+                );
+                only("stopCloudRecord", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::stop_cloud_record::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::StopCloudRecordRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::stop_cloud_record::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.stop_cloud_record(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "queryCloudRecordVideoPlayInfo" => {
                 const OPERATION: &Operation = &Operation::read(
                     "queryCloudRecordVideoPlayInfo",
@@ -463,6 +575,74 @@ impl Client {
                                                 next_token.as_deref(),
                                             )
                                             .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "startStreamOut" => {
+                const OPERATION: &Operation = &Operation::write("startStreamOut", false);
+                only("startStreamOut", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::start_stream_out::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::StartStreamOutRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::start_stream_out::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.start_stream_out(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "stopStreamOut" => {
+                const OPERATION: &Operation = &Operation::write("stopStreamOut", false);
+                only("stopStreamOut", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::stop_stream_out::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::StopStreamOutRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::stop_stream_out::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.stop_stream_out(conference_id, body).await?,
                                         &context,
                                     ),
                                 )

@@ -32,6 +32,11 @@ pub(crate) const CREATE_VIDEO_CONFERENCE: Operation = Operation::write(
     "createVideoConference",
     false,
 );
+/// `optRecordWhiteAccount`: `POST /v1.0/conference/videoConferences/enterpriseSetting/record/whiteAccount`.
+pub(crate) const OPT_RECORD_WHITE_ACCOUNT: Operation = Operation::write(
+    "optRecordWhiteAccount",
+    true,
+);
 /// `queryConferenceInfoBatch`: `POST /v1.0/conference/videoConferences/query`.
 pub(crate) const QUERY_CONFERENCE_INFO_BATCH: Operation = Operation::read(
     "queryConferenceInfoBatch",
@@ -53,6 +58,16 @@ pub(crate) const QUERY_CLOUD_RECORD_TEXT: Operation = Operation::read(
 pub(crate) const QUERY_CLOUD_RECORD_VIDEO: Operation = Operation::read(
     "queryCloudRecordVideo",
 );
+/// `startCloudRecord`: `POST /v1.0/conference/videoConferences/{conferenceId}/cloudRecords/start`.
+pub(crate) const START_CLOUD_RECORD: Operation = Operation::write(
+    "startCloudRecord",
+    false,
+);
+/// `stopCloudRecord`: `POST /v1.0/conference/videoConferences/{conferenceId}/cloudRecords/stop`.
+pub(crate) const STOP_CLOUD_RECORD: Operation = Operation::write(
+    "stopCloudRecord",
+    false,
+);
 /// `queryCloudRecordVideoPlayInfo`: `GET /v1.0/conference/videoConferences/{conferenceId}/cloudRecords/videos/getPlayInfos`.
 pub(crate) const QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO: Operation = Operation::read(
     "queryCloudRecordVideoPlayInfo",
@@ -61,6 +76,10 @@ pub(crate) const QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO: Operation = Operation::read
 pub(crate) const QUERY_CONFERENCE_MEMBERS: Operation = Operation::read(
     "queryConferenceMembers",
 );
+/// `startStreamOut`: `POST /v1.0/conference/videoConferences/{conferenceId}/streamOuts/start`.
+pub(crate) const START_STREAM_OUT: Operation = Operation::write("startStreamOut", false);
+/// `stopStreamOut`: `POST /v1.0/conference/videoConferences/{conferenceId}/streamOuts/stop`.
+pub(crate) const STOP_STREAM_OUT: Operation = Operation::write("stopStreamOut", false);
 /// Every operation the facade wraps, generated or hand-written (`hand`): what the
 /// guard test compares with the spec's operations.
 #[cfg_attr(not(test), allow(dead_code))]
@@ -68,13 +87,18 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     QUERY_CONFERENCE_INFO_BY_ROOM_CODE,
     QUERY_USER_ON_GOING_CONFERENCE,
     CREATE_VIDEO_CONFERENCE,
+    OPT_RECORD_WHITE_ACCOUNT,
     QUERY_CONFERENCE_INFO_BATCH,
     QUERY_CONFERENCE_INFO,
     CLOSE_VIDEO_CONFERENCE,
     QUERY_CLOUD_RECORD_TEXT,
     QUERY_CLOUD_RECORD_VIDEO,
+    START_CLOUD_RECORD,
+    STOP_CLOUD_RECORD,
     QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO,
     QUERY_CONFERENCE_MEMBERS,
+    START_STREAM_OUT,
+    STOP_STREAM_OUT,
 ];
 impl Client {
     /// The conferences that use a room code (the digits people type to join), as a paged
@@ -341,6 +365,78 @@ impl Client {
             )
             .await
     }
+    /// Starts the cloud recording of a conference in progress. Only its host may: `host` is
+    /// the host's unionId (DingTalk answers 404 `recordStartPermissionError` otherwise).
+    ///
+    /// **Not retried blindly**: a second start while recording fails (`recordStartError`),
+    /// so after a timeout or a 5xx look at the conference's `cloud_record_status` before
+    /// starting again. A blank id or unionId, or a layout or position outside DingTalk's
+    /// documented values, is refused before any request.
+    ///
+    /// `POST /v1.0/conference/videoConferences/{conferenceId}/cloudRecords/start` (`startCloudRecord`): Starts recording a conference in progress in the cloud. `unionId` must be the conference's host. The answer's `code` is `"200"` when the recording started. The conference then reports `cloudRecordStatus` 1 (recording); when the recording stops, its videos and transcript become readable through `queryCloudRecordVideo` and `queryCloudRecordText`. Needs the permission `VideoConference.Conference.Write`.
+    pub async fn start_cloud_recording(
+        &self,
+        conference_id: &str,
+        cloud_recording: CloudRecording,
+    ) -> Result<(), Error> {
+        dingtalk_conference_api::checks::start_cloud_record::conference_id(conference_id)
+            .map_err(Error::from)?;
+        let body = cloud_recording.into_request()?;
+        let answer = self
+            .execute(
+                &START_CLOUD_RECORD,
+                Subject::conference(conference_id),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .start_cloud_record(conference_id, body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        start_cloud_record_answer(answer)
+    }
+    /// Stops the cloud recording of a conference; the conference itself goes on. Only its
+    /// host may (`recordStopPermissionError` otherwise). Once stopped, the recording's
+    /// videos and transcript are readable with [`Client::recordings`] and
+    /// [`Client::transcript`].
+    ///
+    /// **Not retried blindly**: stopping a recording that is not running fails. After a
+    /// timeout or a 5xx look at the conference's `cloud_record_status` first. DingTalk's
+    /// `recordStopError` says to try again. A blank id or unionId is refused before any
+    /// request.
+    ///
+    /// `POST /v1.0/conference/videoConferences/{conferenceId}/cloudRecords/stop` (`stopCloudRecord`): Stops the cloud recording of a conference; the conference continues. `unionId` must be the conference's host. The answer's `code` is `"200"` on success. Needs the permission `VideoConference.Conference.Write`.
+    pub async fn stop_cloud_recording(
+        &self,
+        conference_id: &str,
+        stop_cloud_recording: StopCloudRecording,
+    ) -> Result<(), Error> {
+        dingtalk_conference_api::checks::stop_cloud_record::conference_id(conference_id)
+            .map_err(Error::from)?;
+        let body = stop_cloud_recording.into_request()?;
+        let answer = self
+            .execute(
+                &STOP_CLOUD_RECORD,
+                Subject::conference(conference_id),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .stop_cloud_record(conference_id, body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        stop_cloud_record_answer(answer)
+    }
     /// Everyone invited to or in a conference (attend status, host role, join and leave
     /// times, time spent), as a paged [`Listing`].
     ///
@@ -405,6 +501,74 @@ impl Client {
             },
         )
     }
+    /// Pushes a conference live to RTMP addresses. The answer maps each address to the
+    /// stream id that [`Client::stop_stream_out`] takes (`success_stream_map`), or to why
+    /// pushing to it failed (`fail_stream_map`, e.g. an address that is not `rtmp`): a
+    /// partial failure is a success.
+    ///
+    /// **Not retried blindly**: each success starts new pushes. A blank id or unionId, no
+    /// address, or more than 10 are refused before any request.
+    ///
+    /// `POST /v1.0/conference/videoConferences/{conferenceId}/streamOuts/start` (`startStreamOut`): Starts pushing a conference live to up to 10 RTMP addresses (each must start with `rtmp`). `successStreamMap` maps each address pushed to its live id (the `streamId` that `stopStreamOut` takes); `failStreamMap` maps each address that failed to the reason. A partial failure comes back in a 200. Needs the permission `VideoConference.Conference.Write`.
+    pub async fn start_stream_out(
+        &self,
+        conference_id: &str,
+        stream_out: StreamOut,
+    ) -> Result<wire::StartStreamOutResponse, Error> {
+        dingtalk_conference_api::checks::start_stream_out::conference_id(conference_id)
+            .map_err(Error::from)?;
+        let body = stream_out.into_request()?;
+        let answer = self
+            .execute(
+                &START_STREAM_OUT,
+                Subject::conference(conference_id),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .start_stream_out(conference_id, body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        start_stream_out_answer(answer)
+    }
+    /// Stops one live push (by the id [`Client::start_stream_out`] gave) or all of a
+    /// conference's pushes.
+    ///
+    /// **Not retried blindly**: stopping a push already stopped fails. A blank id, unionId
+    /// or stream id is refused before any request.
+    ///
+    /// `POST /v1.0/conference/videoConferences/{conferenceId}/streamOuts/stop` (`stopStreamOut`): Stops one live push, named by the `streamId` from `startStreamOut`'s `successStreamMap`, or with `stopAllStream` true every push of the conference (the `streamId` is then ignored but still required). The answer's `code` is `"200"`. Needs the permission `VideoConference.Conference.Write`.
+    pub async fn stop_stream_out(
+        &self,
+        conference_id: &str,
+        stream_stop: StreamStop,
+    ) -> Result<(), Error> {
+        dingtalk_conference_api::checks::stop_stream_out::conference_id(conference_id)
+            .map_err(Error::from)?;
+        let body = stream_stop.into_request()?;
+        let answer = self
+            .execute(
+                &STOP_STREAM_OUT,
+                Subject::conference(conference_id),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .stop_stream_out(conference_id, body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        stop_stream_out_answer(answer)
+    }
 }
 #[cfg(feature = "blocking")]
 impl crate::blocking::Client {
@@ -468,6 +632,30 @@ impl crate::blocking::Client {
         let union_id = union_id.to_string();
         self.block_on(async move { client.recordings(&conference_id, &union_id).await })
     }
+    /// Like [`Client::start_cloud_recording`], blocking (and retried as sparingly).
+    pub fn start_cloud_recording(
+        &self,
+        conference_id: &str,
+        cloud_recording: CloudRecording,
+    ) -> Result<(), Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move {
+            client.start_cloud_recording(&conference_id, cloud_recording).await
+        })
+    }
+    /// Like [`Client::stop_cloud_recording`], blocking (and retried as sparingly).
+    pub fn stop_cloud_recording(
+        &self,
+        conference_id: &str,
+        stop_cloud_recording: StopCloudRecording,
+    ) -> Result<(), Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move {
+            client.stop_cloud_recording(&conference_id, stop_cloud_recording).await
+        })
+    }
     /// Like [`Client::conference_members`], blocking: an iterator over the items, fetching a page at a
     /// time. `page_size` as in [`Listing::page_size`].
     pub fn conference_members(
@@ -480,6 +668,30 @@ impl crate::blocking::Client {
             listing = listing.page_size(size);
         }
         crate::ops::paging::BlockingListing::new(self, listing)
+    }
+    /// Like [`Client::start_stream_out`], blocking (and retried as sparingly).
+    pub fn start_stream_out(
+        &self,
+        conference_id: &str,
+        stream_out: StreamOut,
+    ) -> Result<wire::StartStreamOutResponse, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move {
+            client.start_stream_out(&conference_id, stream_out).await
+        })
+    }
+    /// Like [`Client::stop_stream_out`], blocking (and retried as sparingly).
+    pub fn stop_stream_out(
+        &self,
+        conference_id: &str,
+        stream_stop: StreamStop,
+    ) -> Result<(), Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move {
+            client.stop_stream_out(&conference_id, stream_stop).await
+        })
     }
 }
 /// The page of `queryConferenceInfoByRoomCode` an answer holds.
@@ -594,6 +806,85 @@ pub(crate) fn query_cloud_record_video_answer(
             .collect(),
     )
 }
+/// A cloud recording to start with [`Client::start_cloud_recording`]: who starts it
+/// (the conference's host) and, optionally, the layout and where the small window goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CloudRecording {
+    /// unionId of the conference's host; only the host may start cloud recording.
+    pub host: String,
+    /// The layout: `grid`, `speech` (the speaker) or `full_screen` ([`RecordLayout`](crate::RecordLayout)); `None` leaves DingTalk's undocumented default.
+    pub layout: Option<String>,
+    /// Where the small window goes: `relative_right`, `float_right` or `float_bottom` ([`SmallWindowPosition`](crate::SmallWindowPosition)).
+    pub small_window: Option<String>,
+}
+impl CloudRecording {
+    /// A recording started by `host` (the conference host's unionId), with DingTalk's default layout.
+    pub fn new(host: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            layout: None,
+            small_window: None,
+        }
+    }
+    /// Sets the layout: `grid`, `speech` or `full_screen` (see [`RecordLayout`](crate::RecordLayout)).
+    pub fn layout(mut self, layout: String) -> Self {
+        self.layout = Some(layout);
+        self
+    }
+    /// Sets where the small window goes: `relative_right`, `float_right` or `float_bottom`.
+    pub fn small_window(mut self, position: String) -> Self {
+        self.small_window = Some(position);
+        self
+    }
+    /// The request body of `startCloudRecord`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(self) -> Result<wire::StartCloudRecordRequest, Error> {
+        let request = wire::StartCloudRecordRequest {
+            union_id: self.host,
+            mode: self.layout,
+            small_window_position: self.small_window,
+        };
+        dingtalk_conference_api::checks::start_cloud_record::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `startCloudRecord` into what the method returns.
+pub(crate) fn start_cloud_record_answer(
+    response: ResponseValue<wire::StartCloudRecordResponse>,
+) -> Result<(), Error> {
+    let _ = response;
+    Ok(())
+}
+/// The cloud recording to stop with [`Client::stop_cloud_recording`]: who stops it (the host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StopCloudRecording {
+    /// unionId of the conference's host; only the host may stop cloud recording.
+    pub host: String,
+}
+impl StopCloudRecording {
+    /// Stopped by `host` (the conference host's unionId).
+    pub fn new(host: impl Into<String>) -> Self {
+        Self { host: host.into() }
+    }
+    /// The request body of `stopCloudRecord`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(self) -> Result<wire::StopCloudRecordRequest, Error> {
+        let request = wire::StopCloudRecordRequest {
+            union_id: self.host,
+        };
+        dingtalk_conference_api::checks::stop_cloud_record::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `stopCloudRecord` into what the method returns.
+pub(crate) fn stop_cloud_record_answer(
+    response: ResponseValue<wire::StopCloudRecordResponse>,
+) -> Result<(), Error> {
+    let _ = response;
+    Ok(())
+}
 /// The page of `queryConferenceMembers` an answer holds.
 fn query_conference_members_page(
     answer: ResponseValue<wire::QueryConferenceMembersResponse>,
@@ -612,4 +903,122 @@ fn query_conference_members_page(
             answer.total_count,
         ),
     )
+}
+/// A live stream to push with [`Client::start_stream_out`]: who starts it, its name,
+/// the RTMP addresses (1 to 10), the layout and where the small window goes, and
+/// whether pushing waits for the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamOut {
+    /// unionId of the user starting the push.
+    pub user: String,
+    /// The live stream's name.
+    pub name: String,
+    /// The layout: `grid`, `speech` or `full_screen`.
+    pub layout: String,
+    /// Where the small window goes: `relative_right`, `float_right` or `float_bottom`.
+    pub small_window: String,
+    /// Whether pushing may start only once the host has joined.
+    pub wait_for_host: bool,
+    /// The addresses to push to (1 to 10, each an `rtmp://` URL).
+    pub urls: Vec<String>,
+}
+impl StreamOut {
+    /// A push named `name`, started by `user` (a unionId), in `layout` (`grid`, `speech` or
+    /// `full_screen`, see [`RecordLayout`](crate::RecordLayout)) with the small window at
+    /// `small_window` (see [`SmallWindowPosition`](crate::SmallWindowPosition)); add the
+    /// addresses with [`StreamOut::url`].
+    pub fn new(
+        user: impl Into<String>,
+        name: impl Into<String>,
+        layout: impl Into<String>,
+        small_window: impl Into<String>,
+        wait_for_host: bool,
+    ) -> Self {
+        Self {
+            user: user.into(),
+            name: name.into(),
+            layout: layout.into(),
+            small_window: small_window.into(),
+            wait_for_host,
+            urls: Vec::new(),
+        }
+    }
+    /// Pushes to this address too (an `rtmp://` URL); repeated addresses are sent once.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.urls.push(url.into());
+        self
+    }
+    /// The request body of `startStreamOut`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(self) -> Result<wire::StartStreamOutRequest, Error> {
+        let mut urls: Vec<String> = Vec::with_capacity(self.urls.len());
+        for item in self.urls {
+            if !urls.contains(&item) {
+                urls.push(item);
+            }
+        }
+        let request = wire::StartStreamOutRequest {
+            union_id: self.user,
+            stream_name: self.name,
+            mode: self.layout,
+            small_window_position: self.small_window,
+            need_host_join: self.wait_for_host,
+            stream_url_list: urls,
+        };
+        dingtalk_conference_api::checks::start_stream_out::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `startStreamOut` into what the method returns.
+pub(crate) fn start_stream_out_answer(
+    response: ResponseValue<wire::StartStreamOutResponse>,
+) -> Result<wire::StartStreamOutResponse, Error> {
+    Ok(response.into_inner())
+}
+/// Which live pushes to stop with [`Client::stop_stream_out`]: one by its id, or all
+/// of them (then the id is ignored, but DingTalk still wants one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamStop {
+    /// unionId of the user stopping the push.
+    pub user: String,
+    /// The stream id from `successStreamMap`; ignored when `all` is set.
+    pub stream_id: String,
+    /// Whether to stop every push of the conference.
+    pub all: bool,
+}
+impl StreamStop {
+    /// Stops the push `stream_id` (from [`Client::start_stream_out`]'s
+    /// `success_stream_map`), asked by `user` (a unionId); with `all`, every push of the
+    /// conference.
+    pub fn new(
+        user: impl Into<String>,
+        stream_id: impl Into<String>,
+        all: bool,
+    ) -> Self {
+        Self {
+            user: user.into(),
+            stream_id: stream_id.into(),
+            all,
+        }
+    }
+    /// The request body of `stopStreamOut`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(self) -> Result<wire::StopStreamOutRequest, Error> {
+        let request = wire::StopStreamOutRequest {
+            union_id: self.user,
+            stream_id: self.stream_id,
+            stop_all_stream: self.all,
+        };
+        dingtalk_conference_api::checks::stop_stream_out::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `stopStreamOut` into what the method returns.
+pub(crate) fn stop_stream_out_answer(
+    response: ResponseValue<wire::StopStreamOutResponse>,
+) -> Result<(), Error> {
+    let _ = response;
+    Ok(())
 }

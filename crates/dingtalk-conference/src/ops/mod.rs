@@ -13,11 +13,13 @@ mod call_generated;
 mod conferences;
 mod generated;
 pub(crate) mod paging;
+mod record_stream;
 mod recordings;
 
 pub use call::Answer;
 pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS};
-pub use generated::NewConference;
+pub use generated::{CloudRecording, NewConference, StopCloudRecording, StreamOut, StreamStop};
+pub use record_stream::RecordAllowListChange;
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.

@@ -29,6 +29,7 @@ mod ongoing;
 mod operations;
 mod paging;
 mod pipeline;
+mod record_stream;
 mod retries;
 mod safety;
 mod tokens;
