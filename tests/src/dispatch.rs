@@ -9,13 +9,18 @@ pub const OPERATION_IDS: &[&str] = &[
     "queryConferenceInfoByRoomCode",
     "queryUserOnGoingConference",
     "createVideoConference",
+    "GetHistoryConfDataList",
     "queryConferenceInfoBatch",
     "queryConferenceInfo",
     "closeVideoConference",
     "queryCloudRecordText",
     "queryCloudRecordVideo",
     "queryCloudRecordVideoPlayInfo",
+    "GetConfDetailData",
+    "GetConfDataByConferenceId",
+    "GetUserLastMetric",
     "queryConferenceMembers",
+    "GetUserMetricData",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -61,6 +66,34 @@ pub async fn call(
             Ok(
                 client
                     .create_video_conference(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "GetHistoryConfDataList" => {
+            let creator_nike: Option<String> = arg(args, "creatorNike")?;
+            let end_time: i64 = arg(args, "endTime")?;
+            let free_type: Option<String> = arg(args, "freeType")?;
+            let max_results: Option<i32> = arg(args, "maxResults")?;
+            let next_token: Option<String> = arg(args, "nextToken")?;
+            let real_data: bool = arg(args, "realData")?;
+            let scene: Option<String> = arg(args, "scene")?;
+            let start_time: i64 = arg(args, "startTime")?;
+            let title: Option<String> = arg(args, "title")?;
+            Ok(
+                client
+                    .get_history_conf_data_list(
+                        creator_nike.as_deref(),
+                        end_time,
+                        free_type.as_deref(),
+                        max_results,
+                        next_token.as_deref(),
+                        real_data,
+                        scene.as_deref(),
+                        start_time,
+                        title.as_deref(),
+                    )
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),
@@ -148,6 +181,46 @@ pub async fn call(
                     .map_err(|e| e.to_string()),
             )
         }
+        "GetConfDetailData" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let max_results: Option<i32> = arg(args, "maxResults")?;
+            let next_token: Option<String> = arg(args, "nextToken")?;
+            let nick: Option<String> = arg(args, "nick")?;
+            Ok(
+                client
+                    .get_conf_detail_data(
+                        &conference_id,
+                        max_results,
+                        next_token.as_deref(),
+                        nick.as_deref(),
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "GetConfDataByConferenceId" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let real_data: bool = arg(args, "realData")?;
+            Ok(
+                client
+                    .get_conf_data_by_conference_id(&conference_id, real_data)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "GetUserLastMetric" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::GetUserLastMetricRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .get_user_last_metric(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "queryConferenceMembers" => {
             let conference_id: String = arg(args, "conferenceId")?;
             let max_results: Option<i32> = arg(args, "maxResults")?;
@@ -158,6 +231,24 @@ pub async fn call(
                         &conference_id,
                         max_results,
                         next_token.as_deref(),
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "GetUserMetricData" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let begin_time: i64 = arg(args, "beginTime")?;
+            let end_time: i64 = arg(args, "endTime")?;
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .get_user_metric_data(
+                        &conference_id,
+                        begin_time,
+                        end_time,
+                        &union_id,
                     )
                     .await
                     .map(drop)

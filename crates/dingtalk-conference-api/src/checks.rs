@@ -157,6 +157,85 @@ pub mod create_video_conference {
         Ok(())
     }
 }
+/// `GetHistoryConfDataList`.
+pub mod get_history_conf_data_list {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `creatorNike`.
+    #[inline]
+    pub fn creator_nike(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `endTime`.
+    #[inline]
+    pub fn end_time(value: i64) -> Result<(), InputError> {
+        input::range(
+            "endTime",
+            "end time",
+            i128::from(value),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        Ok(())
+    }
+    /// Checks `freeType`.
+    #[inline]
+    pub fn free_type(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `maxResults`.
+    #[inline]
+    pub fn max_results(value: Option<i32>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            input::range(
+                "maxResults",
+                "page size",
+                i128::from(value),
+                Some(1i128),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+    /// Checks `nextToken`.
+    #[inline]
+    pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `realData`.
+    #[inline]
+    pub fn real_data(value: bool) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `scene`.
+    #[inline]
+    pub fn scene(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `startTime`.
+    #[inline]
+    pub fn start_time(value: i64) -> Result<(), InputError> {
+        input::range(
+            "startTime",
+            "start time",
+            i128::from(value),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        Ok(())
+    }
+    /// Checks `title`.
+    #[inline]
+    pub fn title(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
 /// `queryConferenceInfoBatch`.
 pub mod query_conference_info_batch {
     #[allow(unused_imports)]
@@ -318,6 +397,90 @@ pub mod query_cloud_record_video_play_info {
         Ok(())
     }
 }
+/// `GetConfDetailData`.
+pub mod get_conf_detail_data {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `maxResults`.
+    #[inline]
+    pub fn max_results(value: Option<i32>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            input::range(
+                "maxResults",
+                "page size",
+                i128::from(value),
+                Some(1i128),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+    /// Checks `nextToken`.
+    #[inline]
+    pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `nick`.
+    #[inline]
+    pub fn nick(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
+/// `GetConfDataByConferenceId`.
+pub mod get_conf_data_by_conference_id {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `realData`.
+    #[inline]
+    pub fn real_data(value: bool) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
+/// `GetUserLastMetric`.
+pub mod get_user_last_metric {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::GetUserLastMetricRequest) -> Result<(), InputError> {
+        input::items(
+            "unionIdList",
+            "unionId list",
+            value.union_id_list.len(),
+            Some(1usize),
+            None,
+        )?;
+        for (index, item) in value.union_id_list.iter().enumerate() {
+            let item: &str = item;
+            (|| -> Result<(), InputError> {
+                ids::union("unionIdList", item)?;
+                Ok(())
+            })()
+                .map_err(|e| e.at_item(index))?;
+        }
+        Ok(())
+    }
+}
 /// `queryConferenceMembers`.
 pub mod query_conference_members {
     #[allow(unused_imports)]
@@ -346,6 +509,47 @@ pub mod query_conference_members {
     #[inline]
     pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
         let _ = value;
+        Ok(())
+    }
+}
+/// `GetUserMetricData`.
+pub mod get_user_metric_data {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `beginTime`.
+    #[inline]
+    pub fn begin_time(value: i64) -> Result<(), InputError> {
+        input::range(
+            "beginTime",
+            "begin time",
+            i128::from(value),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        Ok(())
+    }
+    /// Checks `endTime`.
+    #[inline]
+    pub fn end_time(value: i64) -> Result<(), InputError> {
+        input::range(
+            "endTime",
+            "end time",
+            i128::from(value),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        Ok(())
+    }
+    /// Checks `unionId`.
+    #[inline]
+    pub fn union_id(value: &str) -> Result<(), InputError> {
+        ids::union("unionId", value)?;
         Ok(())
     }
 }

@@ -33,6 +33,81 @@ pub mod types {
         )]
         pub expire_in: ::std::option::Option<i64>,
     }
+    ///One person's attendance of a conference, as `GetConfDetailData` reports it. Several fields are display strings, kept raw: DingTalk documents none of them.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct AttendanceRecord {
+        ///Whether the person belongs to the organisation, as the text `"true"` or `"false"` (see `in_org`).
+        #[serde(
+            rename = "belongOrg",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub belong_org: ::std::option::Option<::std::string::String>,
+        ///The conference id.
+        #[serde(
+            rename = "conferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conference_id: ::std::option::Option<::std::string::String>,
+        ///The device joined from (example `Mac`).
+        #[serde(
+            rename = "deviceType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub device_type: ::std::option::Option<::std::string::String>,
+        ///Time spent in the conference, in milliseconds (the example is leave minus join).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub duration: ::std::option::Option<i64>,
+        ///When the person joined, milliseconds since the Unix epoch.
+        #[serde(
+            rename = "joinTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub join_time: ::std::option::Option<i64>,
+        ///When the person left, milliseconds since the Unix epoch.
+        #[serde(
+            rename = "leaveTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub leave_time: ::std::option::Option<i64>,
+        ///Undocumented display value (example `"-1"`); kept raw.
+        #[serde(
+            rename = "networkQuality",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub network_quality: ::std::option::Option<::std::string::String>,
+        ///The person's nickname.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nick: ::std::option::Option<::std::string::String>,
+        ///A display label of the person's role (example `参会人`, participant); kept raw.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub role: ::std::option::Option<::std::string::String>,
+        ///Undocumented; the id of the person's session in the conference (inferred).
+        #[serde(
+            rename = "sessionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub session_id: ::std::option::Option<::std::string::String>,
+        ///A display label of the person's state (example `已离开`, left); kept raw.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        ///The person's unionId.
+        #[serde(
+            rename = "unionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub union_id: ::std::option::Option<::std::string::String>,
+        ///The DingTalk client's version (example `6.1.1`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub version: ::std::option::Option<::std::string::String>,
+    }
     ///The answer to `closeVideoConference`.
     #[derive(
         ::serde::Deserialize,
@@ -113,6 +188,78 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub union_id: ::std::option::Option<::std::string::String>,
+    }
+    ///A conference's statistics: the answer of `GetConfDataByConferenceId` and a row of `GetHistoryConfDataList` (DingTalk's SDKs give both the same fields).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ConferenceData {
+        ///The conference id.
+        #[serde(
+            rename = "conferenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conference_id: ::std::option::Option<::std::string::String>,
+        ///The creator's unionId.
+        #[serde(
+            rename = "creatorId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub creator_id: ::std::option::Option<::std::string::String>,
+        ///The creator's nickname.
+        #[serde(
+            rename = "creatorNick",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub creator_nick: ::std::option::Option<::std::string::String>,
+        ///The creator's department.
+        #[serde(
+            rename = "deptName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub dept_name: ::std::option::Option<::std::string::String>,
+        ///When the conference ended, milliseconds since the Unix epoch.
+        #[serde(
+            rename = "endTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_time: ::std::option::Option<i64>,
+        ///Undocumented (example `"0"`); kept raw, no value set is known.
+        #[serde(
+            rename = "freeType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub free_type: ::std::option::Option<::std::string::String>,
+        ///Undocumented (example `ding_talk`); kept raw, no value set is known.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scene: ::std::option::Option<::std::string::String>,
+        ///When the conference started, milliseconds since the Unix epoch.
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<i64>,
+        ///How long it lasted, in milliseconds (DingTalk's example is end minus start).
+        #[serde(
+            rename = "timeLength",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub time_length: ::std::option::Option<i64>,
+        ///The conference title.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        ///How many people took part.
+        #[serde(
+            rename = "userCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_count: ::std::option::Option<i32>,
     }
     ///A video conference as DingTalk reports it.
     #[derive(
@@ -569,6 +716,27 @@ pub mod types {
         #[serde(rename = "appSecret")]
         pub app_secret: ::std::string::String,
     }
+    ///One page of `GetConfDetailData`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct GetConfDetailDataResponse {
+        ///This page's attendance records.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub list: ::std::option::Option<::std::vec::Vec<AttendanceRecord>>,
+        ///The cursor of the next page; absent or empty on the last page.
+        #[serde(
+            rename = "nextToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_token: ::std::option::Option<::std::string::String>,
+    }
     ///A third-party app's credentials for one authorised organisation.
     #[derive(
         ::serde::Deserialize,
@@ -591,6 +759,226 @@ pub mod types {
         ///The latest suite ticket DingTalk pushed to the app (about every 5 hours).
         #[serde(rename = "suiteTicket")]
         pub suite_ticket: ::std::string::String,
+    }
+    ///One page of `GetHistoryConfDataList`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct GetHistoryConfDataListResponse {
+        ///This page's conferences.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub list: ::std::option::Option<::std::vec::Vec<ConferenceData>>,
+        ///The cursor of the next page; absent or empty on the last page.
+        #[serde(
+            rename = "nextToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_token: ::std::option::Option<::std::string::String>,
+    }
+    ///Whose latest call-quality sample to read.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct GetUserLastMetricRequest {
+        ///unionIds of the people (at least one).
+        #[serde(rename = "unionIdList")]
+        pub union_id_list: ::std::vec::Vec<::std::string::String>,
+    }
+    ///The latest call-quality sample of each person asked for.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct GetUserLastMetricResponse {
+        ///Each person's latest sample, by unionId (inferred: DingTalk documents no key). A person without data is absent.
+        #[serde(
+            rename = "metricMap",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub metric_map: ::std::option::Option<
+            ::std::collections::HashMap<::std::string::String, MetricSample>,
+        >,
+    }
+    ///One person's call-quality samples.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct GetUserMetricDataResponse {
+        ///The samples, oldest first.
+        #[serde(
+            rename = "metricDataList",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub metric_data_list: ::std::option::Option<::std::vec::Vec<MetricSample>>,
+    }
+    ///One call-quality sample of a person in a conference (DingTalk's `MetricMapValue` and `GetUserMetricDataResponseBodyMetricDataList`, the same fields). Every value but the time is a string on the wire; units are not documented.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MetricSample {
+        ///Average audio jitter, milliseconds (inferred), as a decimal string (only in `GetUserLastMetric`).
+        #[serde(
+            rename = "audioJitterAvg",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub audio_jitter_avg: ::std::option::Option<::std::string::String>,
+        ///Largest audio jitter, milliseconds (inferred), as a decimal string (only in `GetUserLastMetric`).
+        #[serde(
+            rename = "audioJitterMax",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub audio_jitter_max: ::std::option::Option<::std::string::String>,
+        ///Playback level, as a decimal string; its scale is not documented.
+        #[serde(
+            rename = "audioPlayLevel",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub audio_play_level: ::std::option::Option<::std::string::String>,
+        ///Microphone (recording) level, as a decimal string; its scale is not documented.
+        #[serde(
+            rename = "audioRecLevel",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub audio_rec_level: ::std::option::Option<::std::string::String>,
+        ///Audio bit-rate received, bit/s (inferred), as a decimal string.
+        #[serde(
+            rename = "audioRecvBitRate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub audio_recv_bit_rate: ::std::option::Option<::std::string::String>,
+        ///Audio bit-rate sent, bit/s (inferred), as a decimal string.
+        #[serde(
+            rename = "audioSendBitRate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub audio_send_bit_rate: ::std::option::Option<::std::string::String>,
+        ///Camera video bit-rate received, bit/s (inferred), as a decimal string.
+        #[serde(
+            rename = "cameraRecvBitRate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub camera_recv_bit_rate: ::std::option::Option<::std::string::String>,
+        ///Camera frame rate received, frames per second, as a decimal string.
+        #[serde(
+            rename = "cameraRecvFrame",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub camera_recv_frame: ::std::option::Option<::std::string::String>,
+        ///Camera resolution received, `WIDTH*HEIGHT`.
+        #[serde(
+            rename = "cameraRecvResolutionActual",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub camera_recv_resolution_actual: ::std::option::Option<::std::string::String>,
+        ///Camera video bit-rate sent, bit/s (inferred), as a decimal string.
+        #[serde(
+            rename = "cameraSendBitRate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub camera_send_bit_rate: ::std::option::Option<::std::string::String>,
+        ///Camera frame rate sent, frames per second, as a decimal string (`"20"`).
+        #[serde(
+            rename = "cameraSendFrame",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub camera_send_frame: ::std::option::Option<::std::string::String>,
+        ///Camera resolution sent, `WIDTH*HEIGHT` (`"1920*1080"`).
+        #[serde(
+            rename = "cameraSendResolutionActual",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub camera_send_resolution_actual: ::std::option::Option<::std::string::String>,
+        ///Packet loss, as a decimal string (`"0"`); its scale (ratio or percent) is not documented.
+        #[serde(
+            rename = "lostRate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub lost_rate: ::std::option::Option<::std::string::String>,
+        ///Total bit-rate received, bit/s (inferred), as a decimal string.
+        #[serde(
+            rename = "recvBitRate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub recv_bit_rate: ::std::option::Option<::std::string::String>,
+        ///Round-trip time, milliseconds (inferred), as a decimal string (`"20"`).
+        #[serde(
+            rename = "roundTripTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub round_trip_time: ::std::option::Option<::std::string::String>,
+        ///Screen-share bit-rate received, bit/s (inferred), as a decimal string.
+        #[serde(
+            rename = "screenRecvBitRate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub screen_recv_bit_rate: ::std::option::Option<::std::string::String>,
+        ///Screen-share frame rate received, frames per second, as a decimal string.
+        #[serde(
+            rename = "screenRecvFrame",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub screen_recv_frame: ::std::option::Option<::std::string::String>,
+        ///Screen-share resolution received, `WIDTH*HEIGHT`.
+        #[serde(
+            rename = "screenRecvResolutionActual",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub screen_recv_resolution_actual: ::std::option::Option<::std::string::String>,
+        ///Screen-share bit-rate sent, bit/s (inferred), as a decimal string.
+        #[serde(
+            rename = "screenSendBitRate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub screen_send_bit_rate: ::std::option::Option<::std::string::String>,
+        ///Screen-share frame rate sent, frames per second, as a decimal string.
+        #[serde(
+            rename = "screenSendFrame",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub screen_send_frame: ::std::option::Option<::std::string::String>,
+        ///Screen-share resolution sent, `WIDTH*HEIGHT`.
+        #[serde(
+            rename = "screenSendResolutionActual",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub screen_send_resolution_actual: ::std::option::Option<::std::string::String>,
+        ///Total bit-rate sent, bit/s (inferred), as a decimal string (`"1145172"`).
+        #[serde(
+            rename = "sendBitRate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub send_bit_rate: ::std::option::Option<::std::string::String>,
+        ///When the sample was taken, milliseconds since the Unix epoch.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<i64>,
     }
     ///One page of `queryCloudRecordText`.
     #[derive(
@@ -1272,6 +1660,81 @@ Sends a `POST` request to `/v1.0/conference/videoConferences`
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**List past conferences with their statistics
+
+The conferences of a time window with their statistics, a page at a time. Undocumented by DingTalk: fields and examples come from its SDKs (their example window is one calendar day). Needs (inferred) the permission `VideoConference.Conference.Read`.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/histories/dataLists`
+
+Arguments:
+- `creator_nike`: Keep only conferences created by the person with this nickname (DingTalk's spelling, sic).
+- `end_time`: The window's end, milliseconds since the Unix epoch.
+- `free_type`: Undocumented filter (example `"0"`).
+- `max_results`: Page size. DingTalk documents neither a default nor a maximum (its example asks for 100).
+- `next_token`: The cursor from the previous page; omit it for the first page.
+- `real_data`: Undocumented; by its name, real-time data rather than the offline statistics.
+- `scene`: Undocumented filter (example `ding_talk`).
+- `start_time`: The window's start, milliseconds since the Unix epoch.
+- `title`: Keep only conferences with this title (how DingTalk matches is not documented).
+*/
+    pub async fn get_history_conf_data_list<'a>(
+        &'a self,
+        creator_nike: Option<&'a str>,
+        end_time: i64,
+        free_type: Option<&'a str>,
+        max_results: Option<i32>,
+        next_token: Option<&'a str>,
+        real_data: bool,
+        scene: Option<&'a str>,
+        start_time: i64,
+        title: Option<&'a str>,
+    ) -> Result<
+        ResponseValue<types::GetHistoryConfDataListResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/histories/dataLists", self.baseurl,
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("creatorNike", &creator_nike))
+            .query(&progenitor_client::QueryParam::new("endTime", &end_time))
+            .query(&progenitor_client::QueryParam::new("freeType", &free_type))
+            .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
+            .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
+            .query(&progenitor_client::QueryParam::new("realData", &real_data))
+            .query(&progenitor_client::QueryParam::new("scene", &scene))
+            .query(&progenitor_client::QueryParam::new("startTime", &start_time))
+            .query(&progenitor_client::QueryParam::new("title", &title))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_history_conf_data_list",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Query several conferences at once
 
 Returns the status, media status and participants of several conferences in one call. DingTalk answers only for conferences in progress. No maximum list length is documented. Needs the permission `VideoConference.Conference.Read`.
@@ -1606,6 +2069,174 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**List a conference's attendance records
+
+One record per person who attended a conference, a page at a time. Undocumented by DingTalk: fields and examples come from its SDKs. The listing ends when an answer carries no (or an empty) `nextToken`. Needs (inferred) the permission `VideoConference.Conference.Read`.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/details`
+
+Arguments:
+- `conference_id`: The conference id.
+- `max_results`: Page size. DingTalk documents neither a default nor a maximum (its example asks for 100).
+- `next_token`: The cursor from the previous page; omit it for the first page.
+- `nick`: Keep only the people with this nickname.
+*/
+    pub async fn get_conf_detail_data<'a>(
+        &'a self,
+        conference_id: &'a str,
+        max_results: Option<i32>,
+        next_token: Option<&'a str>,
+        nick: Option<&'a str>,
+    ) -> Result<
+        ResponseValue<types::GetConfDetailDataResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/details", self.baseurl, encode_path(&
+            conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
+            .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
+            .query(&progenitor_client::QueryParam::new("nick", &nick))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_conf_detail_data",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Query a conference's statistics
+
+A conference's statistics (title, creator, department, start and end time, length, number of people). Undocumented by DingTalk: the fields and their examples come from its SDKs. `freeType` and `scene` are raw strings (examples `"0"` and `ding_talk`; no value set is known). Needs (inferred) the permission `VideoConference.Conference.Read`.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/infos`
+
+Arguments:
+- `conference_id`: The conference id.
+- `real_data`: Undocumented; by its name, whether to read real-time data rather than the offline (next-day) statistics.
+*/
+    pub async fn get_conf_data_by_conference_id<'a>(
+        &'a self,
+        conference_id: &'a str,
+        real_data: bool,
+    ) -> Result<ResponseValue<types::ConferenceData>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/infos", self.baseurl, encode_path(&
+            conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("realData", &real_data))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_conf_data_by_conference_id",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Query people's latest call-quality sample
+
+The latest call-quality sample (bit-rates, loss, round-trip time, resolutions, frame rates, audio levels) of each person asked for, keyed by unionId. Undocumented by DingTalk: the fields and examples come from its SDKs; the values are strings. Needs (inferred) the permission `VideoConference.Conference.Read`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/lastMetricDatas/query`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn get_user_last_metric<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::GetUserLastMetricRequest,
+    ) -> Result<
+        ResponseValue<types::GetUserLastMetricResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/lastMetricDatas/query", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_user_last_metric",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**List a conference's members
 
 Everyone invited to or in a conference, with their attend status and times, a page at a time. The listing ends when an answer carries no `nextToken`. Needs the permission `VideoConference.Conference.Read`.
@@ -1645,6 +2276,67 @@ Arguments:
             .build()?;
         let info = OperationInfo {
             operation_id: "query_conference_members",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Query one person's call-quality time series
+
+One person's call-quality samples over a time window. Undocumented by DingTalk: the fields and examples come from its SDKs; the values are strings. Needs (inferred) the permission `VideoConference.Conference.Read`.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/metricDatas`
+
+Arguments:
+- `conference_id`: The conference id.
+- `begin_time`: The window's start, milliseconds since the Unix epoch.
+- `end_time`: The window's end, milliseconds since the Unix epoch.
+- `union_id`: unionId of the person.
+*/
+    pub async fn get_user_metric_data<'a>(
+        &'a self,
+        conference_id: &'a str,
+        begin_time: i64,
+        end_time: i64,
+        union_id: &'a str,
+    ) -> Result<
+        ResponseValue<types::GetUserMetricDataResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/metricDatas", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("beginTime", &begin_time))
+            .query(&progenitor_client::QueryParam::new("endTime", &end_time))
+            .query(&progenitor_client::QueryParam::new("unionId", &union_id))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_user_metric_data",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;

@@ -25,6 +25,11 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     ("queryUserOnGoingConference", "GET", "/v1.0/conference/users/lists"),
     ("createVideoConference", "POST", "/v1.0/conference/videoConferences"),
+    (
+        "GetHistoryConfDataList",
+        "GET",
+        "/v1.0/conference/videoConferences/histories/dataLists",
+    ),
     ("queryConferenceInfoBatch", "POST", "/v1.0/conference/videoConferences/query"),
     ("queryConferenceInfo", "GET", "/v1.0/conference/videoConferences/{conferenceId}"),
     (
@@ -48,13 +53,43 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/videos/getPlayInfos",
     ),
     (
+        "GetConfDetailData",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/details",
+    ),
+    (
+        "GetConfDataByConferenceId",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/infos",
+    ),
+    (
+        "GetUserLastMetric",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/lastMetricDatas/query",
+    ),
+    (
         "queryConferenceMembers",
         "GET",
         "/v1.0/conference/videoConferences/{conferenceId}/members",
     ),
+    (
+        "GetUserMetricData",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/metricDatas",
+    ),
     ("getAccessToken", "POST", "/v1.0/oauth2/accessToken"),
     ("getCorpAccessToken", "POST", "/v1.0/oauth2/corpAccessToken"),
 ];
+/// The `minimum` of `AttendanceRecord.duration`.
+pub const ATTENDANCE_RECORD_DURATION_MINIMUM: i64 = 0;
+/// The `minimum` of `AttendanceRecord.joinTime`.
+pub const ATTENDANCE_RECORD_JOIN_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `AttendanceRecord.joinTime`.
+pub const ATTENDANCE_RECORD_JOIN_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `AttendanceRecord.leaveTime`.
+pub const ATTENDANCE_RECORD_LEAVE_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `AttendanceRecord.leaveTime`.
+pub const ATTENDANCE_RECORD_LEAVE_TIME_MAXIMUM: i64 = 253402300799999;
 /// The `minimum` of `CloudRecordVideo.duration`.
 pub const CLOUD_RECORD_VIDEO_DURATION_MINIMUM: i64 = 0;
 /// The `minimum` of `CloudRecordVideo.endTime`.
@@ -65,6 +100,16 @@ pub const CLOUD_RECORD_VIDEO_END_TIME_MAXIMUM: i64 = 253402300799999;
 pub const CLOUD_RECORD_VIDEO_START_TIME_MINIMUM: i64 = -62167219200000;
 /// The `maximum` of `CloudRecordVideo.startTime`.
 pub const CLOUD_RECORD_VIDEO_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `ConferenceData.endTime`.
+pub const CONFERENCE_DATA_END_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `ConferenceData.endTime`.
+pub const CONFERENCE_DATA_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `ConferenceData.startTime`.
+pub const CONFERENCE_DATA_START_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `ConferenceData.startTime`.
+pub const CONFERENCE_DATA_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `ConferenceData.timeLength`.
+pub const CONFERENCE_DATA_TIME_LENGTH_MINIMUM: i64 = 0;
 /// The `minimum` of `ConferenceInfo.confDuration`.
 pub const CONFERENCE_INFO_CONF_DURATION_MINIMUM: i64 = 0;
 /// The `minimum` of `ConferenceInfo.endTime`.
@@ -89,6 +134,10 @@ pub const CONFERENCE_MEMBER_LEAVE_TIME_MAXIMUM: i64 = 253402300799999;
 pub const CONFERENCE_SUMMARY_START_TIME_MINIMUM: i64 = -62167219200000;
 /// The `maximum` of `ConferenceSummary.startTime`.
 pub const CONFERENCE_SUMMARY_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `MetricSample.timestamp`.
+pub const METRIC_SAMPLE_TIMESTAMP_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `MetricSample.timestamp`.
+pub const METRIC_SAMPLE_TIMESTAMP_MAXIMUM: i64 = 253402300799999;
 /// The `minimum` of `QueryCloudRecordVideoPlayInfoResponse.duration`.
 pub const QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO_RESPONSE_DURATION_MINIMUM: i64 = 0;
 /// The `minimum` of `RoomConference.confDuration`.

@@ -92,6 +92,64 @@ impl Request for CreateVideoConference {
         Ok(Self { body })
     }
 }
+/// `GetHistoryConfDataList` (GET /v1.0/conference/videoConferences/histories/dataLists), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GetHistoryConfDataList {
+    /// `creatorNike` (query).
+    pub(crate) creator_nike: Option<String>,
+    /// `endTime` (query, required).
+    pub(crate) end_time: i64,
+    /// `freeType` (query).
+    pub(crate) free_type: Option<String>,
+    /// `maxResults` (query).
+    pub(crate) max_results: Option<i32>,
+    /// `nextToken` (query).
+    pub(crate) next_token: Option<String>,
+    /// `realData` (query, required).
+    pub(crate) real_data: bool,
+    /// `scene` (query).
+    pub(crate) scene: Option<String>,
+    /// `startTime` (query, required).
+    pub(crate) start_time: i64,
+    /// `title` (query).
+    pub(crate) title: Option<String>,
+}
+impl Request for GetHistoryConfDataList {
+    const OPERATION_ID: &'static str = "GetHistoryConfDataList";
+    type Answer = types::GetHistoryConfDataListResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let creator_nike: Option<String> = query_optional(call, "creatorNike")?;
+        checks::get_history_conf_data_list::creator_nike(creator_nike.as_deref())?;
+        let end_time: i64 = query_required(call, "endTime")?;
+        checks::get_history_conf_data_list::end_time(end_time)?;
+        let free_type: Option<String> = query_optional(call, "freeType")?;
+        checks::get_history_conf_data_list::free_type(free_type.as_deref())?;
+        let max_results: Option<i32> = query_optional(call, "maxResults")?;
+        checks::get_history_conf_data_list::max_results(max_results)?;
+        let next_token: Option<String> = query_optional(call, "nextToken")?;
+        checks::get_history_conf_data_list::next_token(next_token.as_deref())?;
+        let real_data: bool = query_required(call, "realData")?;
+        checks::get_history_conf_data_list::real_data(real_data)?;
+        let scene: Option<String> = query_optional(call, "scene")?;
+        checks::get_history_conf_data_list::scene(scene.as_deref())?;
+        let start_time: i64 = query_required(call, "startTime")?;
+        checks::get_history_conf_data_list::start_time(start_time)?;
+        let title: Option<String> = query_optional(call, "title")?;
+        checks::get_history_conf_data_list::title(title.as_deref())?;
+        Ok(Self {
+            creator_nike,
+            end_time,
+            free_type,
+            max_results,
+            next_token,
+            real_data,
+            scene,
+            start_time,
+            title,
+        })
+    }
+}
 /// `queryConferenceInfoBatch` (POST /v1.0/conference/videoConferences/query), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -252,6 +310,88 @@ impl Request for QueryCloudRecordVideoPlayInfo {
         })
     }
 }
+/// `GetConfDetailData` (GET /v1.0/conference/videoConferences/{conferenceId}/details), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GetConfDetailData {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `maxResults` (query).
+    pub(crate) max_results: Option<i32>,
+    /// `nextToken` (query).
+    pub(crate) next_token: Option<String>,
+    /// `nick` (query).
+    pub(crate) nick: Option<String>,
+}
+impl Request for GetConfDetailData {
+    const OPERATION_ID: &'static str = "GetConfDetailData";
+    type Answer = types::GetConfDetailDataResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::get_conf_detail_data::conference_id(&conference_id)?;
+        let max_results: Option<i32> = query_optional(call, "maxResults")?;
+        checks::get_conf_detail_data::max_results(max_results)?;
+        let next_token: Option<String> = query_optional(call, "nextToken")?;
+        checks::get_conf_detail_data::next_token(next_token.as_deref())?;
+        let nick: Option<String> = query_optional(call, "nick")?;
+        checks::get_conf_detail_data::nick(nick.as_deref())?;
+        Ok(Self {
+            conference_id,
+            max_results,
+            next_token,
+            nick,
+        })
+    }
+}
+/// `GetConfDataByConferenceId` (GET /v1.0/conference/videoConferences/{conferenceId}/infos), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GetConfDataByConferenceId {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `realData` (query, required).
+    pub(crate) real_data: bool,
+}
+impl Request for GetConfDataByConferenceId {
+    const OPERATION_ID: &'static str = "GetConfDataByConferenceId";
+    type Answer = types::ConferenceData;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::get_conf_data_by_conference_id::conference_id(&conference_id)?;
+        let real_data: bool = query_required(call, "realData")?;
+        checks::get_conf_data_by_conference_id::real_data(real_data)?;
+        Ok(Self { conference_id, real_data })
+    }
+}
+/// `GetUserLastMetric` (POST /v1.0/conference/videoConferences/{conferenceId}/lastMetricDatas/query), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GetUserLastMetric {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::GetUserLastMetricRequest,
+}
+impl Request for GetUserLastMetric {
+    const OPERATION_ID: &'static str = "GetUserLastMetric";
+    type Answer = types::GetUserLastMetricResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::get_user_last_metric::conference_id(&conference_id)?;
+        let body: types::GetUserLastMetricRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionIdList",
+                    required: true,
+                    kind: Json::ArrayOf(&Json::String),
+                },
+            ],
+        )?;
+        checks::get_user_last_metric::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
 /// `queryConferenceMembers` (GET /v1.0/conference/videoConferences/{conferenceId}/members), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -277,6 +417,39 @@ impl Request for QueryConferenceMembers {
             conference_id,
             max_results,
             next_token,
+        })
+    }
+}
+/// `GetUserMetricData` (GET /v1.0/conference/videoConferences/{conferenceId}/metricDatas), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GetUserMetricData {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `beginTime` (query, required).
+    pub(crate) begin_time: i64,
+    /// `endTime` (query, required).
+    pub(crate) end_time: i64,
+    /// `unionId` (query, required).
+    pub(crate) union_id: String,
+}
+impl Request for GetUserMetricData {
+    const OPERATION_ID: &'static str = "GetUserMetricData";
+    type Answer = types::GetUserMetricDataResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::get_user_metric_data::conference_id(&conference_id)?;
+        let begin_time: i64 = query_required(call, "beginTime")?;
+        checks::get_user_metric_data::begin_time(begin_time)?;
+        let end_time: i64 = query_required(call, "endTime")?;
+        checks::get_user_metric_data::end_time(end_time)?;
+        let union_id: String = query_required(call, "unionId")?;
+        checks::get_user_metric_data::union_id(&union_id)?;
+        Ok(Self {
+            conference_id,
+            begin_time,
+            end_time,
+            union_id,
         })
     }
 }

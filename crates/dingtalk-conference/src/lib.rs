@@ -85,6 +85,8 @@ pub use ops::{
     Answer, CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, MAX_TRANSCRIPT_PAGE_SIZE,
     NewConference, TranscriptQuery,
 };
+// part data: the builder of `last_metrics`.
+pub use ops::MetricMembers;
 pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use secret::Secret;
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};

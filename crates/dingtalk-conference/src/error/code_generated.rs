@@ -50,6 +50,8 @@ pub enum ErrorCode {
     InvalidAuthInfo,
     /// `Missingbody`, `MissingBody` or `missingBody` (400, token endpoint): the body was missing or not JSON.
     MissingBody,
+    /// `memberNotFound` (404): the person has no call-quality data in this conference (not one of its attendees).
+    MemberNotFound,
     /// Any other code, as sent.
     Other(String),
 }
@@ -89,6 +91,7 @@ impl ErrorCode {
             "invalidSuiteTicket" => Self::InvalidSuiteTicket,
             "invalidAuthInfo" => Self::InvalidAuthInfo,
             "Missingbody" | "MissingBody" | "missingBody" => Self::MissingBody,
+            "memberNotFound" => Self::MemberNotFound,
             other => Self::Other(other.to_string()),
         }
     }
@@ -127,6 +130,7 @@ impl ErrorCode {
             Self::InvalidSuiteTicket => "invalidSuiteTicket",
             Self::InvalidAuthInfo => "invalidAuthInfo",
             Self::MissingBody => "Missingbody",
+            Self::MemberNotFound => "memberNotFound",
             Self::Other(code) => code,
         }
     }
@@ -188,6 +192,11 @@ impl ErrorCode {
                 Some("hand over the latest suite ticket DingTalk pushed")
             }
             Self::InvalidAuthInfo => Some("the organisation has not authorised the app"),
+            Self::MemberNotFound => {
+                Some(
+                    "check the unionId and that the person attended this conference in that time",
+                )
+            }
             _ => None,
         }
     }

@@ -12,13 +12,18 @@ pub(crate) const OPERATION_IDS: &[&str] = &[
     "queryConferenceInfoByRoomCode",
     "queryUserOnGoingConference",
     "createVideoConference",
+    "GetHistoryConfDataList",
     "queryConferenceInfoBatch",
     "queryConferenceInfo",
     "closeVideoConference",
     "queryCloudRecordText",
     "queryCloudRecordVideo",
     "queryCloudRecordVideoPlayInfo",
+    "GetConfDetailData",
+    "GetConfDataByConferenceId",
+    "GetUserLastMetric",
     "queryConferenceMembers",
+    "GetUserMetricData",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -136,6 +141,106 @@ impl Client {
                             async move {
                                 Ok(
                                     fetched(api.create_video_conference(body).await?, &context),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "GetHistoryConfDataList" => {
+                const OPERATION: &Operation = &Operation::read("GetHistoryConfDataList");
+                only(
+                    "GetHistoryConfDataList",
+                    args,
+                    &[
+                        "creatorNike",
+                        "endTime",
+                        "freeType",
+                        "maxResults",
+                        "nextToken",
+                        "realData",
+                        "scene",
+                        "startTime",
+                        "title",
+                    ],
+                )?;
+                let creator_nike: Option<String> = arg(args, "creatorNike")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::creator_nike(
+                        creator_nike.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let end_time: i64 = arg(args, "endTime")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::end_time(
+                        end_time,
+                    )
+                    .map_err(Error::from)?;
+                let free_type: Option<String> = arg(args, "freeType")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::free_type(
+                        free_type.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let max_results: Option<i32> = arg(args, "maxResults")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
+                let next_token: Option<String> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::next_token(
+                        next_token.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let real_data: bool = arg(args, "realData")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::real_data(
+                        real_data,
+                    )
+                    .map_err(Error::from)?;
+                let scene: Option<String> = arg(args, "scene")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::scene(
+                        scene.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let start_time: i64 = arg(args, "startTime")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::start_time(
+                        start_time,
+                    )
+                    .map_err(Error::from)?;
+                let title: Option<String> = arg(args, "title")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::title(
+                        title.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let creator_nike = &creator_nike;
+                            let free_type = &free_type;
+                            let next_token = &next_token;
+                            let scene = &scene;
+                            let title = &title;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .get_history_conf_data_list(
+                                                creator_nike.as_deref(),
+                                                end_time,
+                                                free_type.as_deref(),
+                                                max_results,
+                                                next_token.as_deref(),
+                                                real_data,
+                                                scene.as_deref(),
+                                                start_time,
+                                                title.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
                                 )
                             }
                         },
@@ -421,6 +526,137 @@ impl Client {
                     .await?;
                 answer.into_inner().answer()
             }
+            "GetConfDetailData" => {
+                const OPERATION: &Operation = &Operation::read("GetConfDetailData");
+                only(
+                    "GetConfDetailData",
+                    args,
+                    &["conferenceId", "maxResults", "nextToken", "nick"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::get_conf_detail_data::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let max_results: Option<i32> = arg(args, "maxResults")?;
+                dingtalk_conference_api::checks::get_conf_detail_data::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
+                let next_token: Option<String> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::get_conf_detail_data::next_token(
+                        next_token.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let nick: Option<String> = arg(args, "nick")?;
+                dingtalk_conference_api::checks::get_conf_detail_data::nick(
+                        nick.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let next_token = &next_token;
+                            let nick = &nick;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .get_conf_detail_data(
+                                                conference_id,
+                                                max_results,
+                                                next_token.as_deref(),
+                                                nick.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "GetConfDataByConferenceId" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "GetConfDataByConferenceId",
+                );
+                only("GetConfDataByConferenceId", args, &["conferenceId", "realData"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::get_conf_data_by_conference_id::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let real_data: bool = arg(args, "realData")?;
+                dingtalk_conference_api::checks::get_conf_data_by_conference_id::real_data(
+                        real_data,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .get_conf_data_by_conference_id(conference_id, real_data)
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "GetUserLastMetric" => {
+                const OPERATION: &Operation = &Operation::read("GetUserLastMetric");
+                only("GetUserLastMetric", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::get_user_last_metric::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::GetUserLastMetricRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::get_user_last_metric::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.get_user_last_metric(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "queryConferenceMembers" => {
                 const OPERATION: &Operation = &Operation::read("queryConferenceMembers");
                 only(
@@ -461,6 +697,61 @@ impl Client {
                                                 conference_id,
                                                 max_results,
                                                 next_token.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "GetUserMetricData" => {
+                const OPERATION: &Operation = &Operation::read("GetUserMetricData");
+                only(
+                    "GetUserMetricData",
+                    args,
+                    &["conferenceId", "beginTime", "endTime", "unionId"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::get_user_metric_data::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let begin_time: i64 = arg(args, "beginTime")?;
+                dingtalk_conference_api::checks::get_user_metric_data::begin_time(
+                        begin_time,
+                    )
+                    .map_err(Error::from)?;
+                let end_time: i64 = arg(args, "endTime")?;
+                dingtalk_conference_api::checks::get_user_metric_data::end_time(end_time)
+                    .map_err(Error::from)?;
+                let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::get_user_metric_data::union_id(
+                        &union_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let union_id = &union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .get_user_metric_data(
+                                                conference_id,
+                                                begin_time,
+                                                end_time,
+                                                union_id,
                                             )
                                             .await?,
                                         &context,

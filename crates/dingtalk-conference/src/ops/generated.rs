@@ -16,8 +16,9 @@ use super::{missing, page_size_i32};
 use crate::pipeline::shared::ReadKey;
 use crate::pipeline::{Operation, Subject};
 use crate::{
-    Client, Error, CloudRecordVideo, ConferenceInfo, ConferenceMember, CreatedConference,
-    RoomConference, UserConferences,
+    Client, Error, AttendanceRecord, CloudRecordVideo, ConferenceData, ConferenceInfo,
+    ConferenceMember, CreatedConference, LastMetrics, MetricSample, RoomConference,
+    UserConferences,
 };
 /// `queryConferenceInfoByRoomCode`: `GET /v1.0/conference/roomCodes/{roomCode}/infos`.
 pub(crate) const QUERY_CONFERENCE_INFO_BY_ROOM_CODE: Operation = Operation::read(
@@ -31,6 +32,10 @@ pub(crate) const QUERY_USER_ON_GOING_CONFERENCE: Operation = Operation::read(
 pub(crate) const CREATE_VIDEO_CONFERENCE: Operation = Operation::write(
     "createVideoConference",
     false,
+);
+/// `GetHistoryConfDataList`: `GET /v1.0/conference/videoConferences/histories/dataLists`.
+pub(crate) const GET_HISTORY_CONF_DATA_LIST: Operation = Operation::read(
+    "GetHistoryConfDataList",
 );
 /// `queryConferenceInfoBatch`: `POST /v1.0/conference/videoConferences/query`.
 pub(crate) const QUERY_CONFERENCE_INFO_BATCH: Operation = Operation::read(
@@ -57,10 +62,20 @@ pub(crate) const QUERY_CLOUD_RECORD_VIDEO: Operation = Operation::read(
 pub(crate) const QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO: Operation = Operation::read(
     "queryCloudRecordVideoPlayInfo",
 );
+/// `GetConfDetailData`: `GET /v1.0/conference/videoConferences/{conferenceId}/details`.
+pub(crate) const GET_CONF_DETAIL_DATA: Operation = Operation::read("GetConfDetailData");
+/// `GetConfDataByConferenceId`: `GET /v1.0/conference/videoConferences/{conferenceId}/infos`.
+pub(crate) const GET_CONF_DATA_BY_CONFERENCE_ID: Operation = Operation::read(
+    "GetConfDataByConferenceId",
+);
+/// `GetUserLastMetric`: `POST /v1.0/conference/videoConferences/{conferenceId}/lastMetricDatas/query`.
+pub(crate) const GET_USER_LAST_METRIC: Operation = Operation::read("GetUserLastMetric");
 /// `queryConferenceMembers`: `GET /v1.0/conference/videoConferences/{conferenceId}/members`.
 pub(crate) const QUERY_CONFERENCE_MEMBERS: Operation = Operation::read(
     "queryConferenceMembers",
 );
+/// `GetUserMetricData`: `GET /v1.0/conference/videoConferences/{conferenceId}/metricDatas`.
+pub(crate) const GET_USER_METRIC_DATA: Operation = Operation::read("GetUserMetricData");
 /// Every operation the facade wraps, generated or hand-written (`hand`): what the
 /// guard test compares with the spec's operations.
 #[cfg_attr(not(test), allow(dead_code))]
@@ -68,13 +83,18 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     QUERY_CONFERENCE_INFO_BY_ROOM_CODE,
     QUERY_USER_ON_GOING_CONFERENCE,
     CREATE_VIDEO_CONFERENCE,
+    GET_HISTORY_CONF_DATA_LIST,
     QUERY_CONFERENCE_INFO_BATCH,
     QUERY_CONFERENCE_INFO,
     CLOSE_VIDEO_CONFERENCE,
     QUERY_CLOUD_RECORD_TEXT,
     QUERY_CLOUD_RECORD_VIDEO,
     QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO,
+    GET_CONF_DETAIL_DATA,
+    GET_CONF_DATA_BY_CONFERENCE_ID,
+    GET_USER_LAST_METRIC,
     QUERY_CONFERENCE_MEMBERS,
+    GET_USER_METRIC_DATA,
 ];
 impl Client {
     /// The conferences that use a room code (the digits people type to join), as a paged
@@ -213,6 +233,126 @@ impl Client {
             .await?;
         create_video_conference_answer(answer)
     }
+    /// The conferences held between `start_time` and `end_time` (epoch milliseconds), with
+    /// their statistics, as a paged [`Listing`]; optionally only those whose title contains
+    /// `title`, created by the person nicknamed `creator_nick` (DingTalk spells the parameter
+    /// `creatorNike`), or of a `free_type` or `scene` (raw values, no value set is known).
+    ///
+    /// DingTalk does not document this operation, its maximum window or its page size. It
+    /// has no `hasMore`: the listing ends on the page without a next token.
+    ///
+    /// `GET /v1.0/conference/videoConferences/histories/dataLists` (`GetHistoryConfDataList`): The conferences of a time window with their statistics, a page at a time. Undocumented by DingTalk: fields and examples come from its SDKs (their example window is one calendar day). Needs (inferred) the permission `VideoConference.Conference.Read`.
+    pub fn conference_history(
+        &self,
+        creator_nick: Option<&str>,
+        end_time: i64,
+        free_type: Option<&str>,
+        real_data: bool,
+        scene: Option<&str>,
+        start_time: i64,
+        title: Option<&str>,
+    ) -> Listing<ConferenceData> {
+        let invalid = dingtalk_conference_api::checks::get_history_conf_data_list::creator_nike(
+                creator_nick,
+            )
+            .map_err(Error::from)
+            .and_then(|()| {
+                dingtalk_conference_api::checks::get_history_conf_data_list::end_time(
+                        end_time,
+                    )
+                    .map_err(Error::from)
+            })
+            .and_then(|()| {
+                dingtalk_conference_api::checks::get_history_conf_data_list::free_type(
+                        free_type,
+                    )
+                    .map_err(Error::from)
+            })
+            .and_then(|()| {
+                dingtalk_conference_api::checks::get_history_conf_data_list::real_data(
+                        real_data,
+                    )
+                    .map_err(Error::from)
+            })
+            .and_then(|()| {
+                dingtalk_conference_api::checks::get_history_conf_data_list::scene(scene)
+                    .map_err(Error::from)
+            })
+            .and_then(|()| {
+                dingtalk_conference_api::checks::get_history_conf_data_list::start_time(
+                        start_time,
+                    )
+                    .map_err(Error::from)
+            })
+            .and_then(|()| {
+                dingtalk_conference_api::checks::get_history_conf_data_list::title(title)
+                    .map_err(Error::from)
+            })
+            .err();
+        let args = (
+            creator_nick.map(Arc::<str>::from),
+            end_time,
+            free_type.map(Arc::<str>::from),
+            real_data,
+            scene.map(Arc::<str>::from),
+            start_time,
+            title.map(Arc::<str>::from),
+        );
+        Listing::new(
+            self,
+            GET_HISTORY_CONF_DATA_LIST.id,
+            None,
+            invalid,
+            move |client, token, size| {
+                let args = args.clone();
+                async move {
+                    let key = ReadKey::new(
+                        GET_HISTORY_CONF_DATA_LIST.id,
+                        (args.clone(), token.clone(), size),
+                    );
+                    client
+                        .read(
+                            &GET_HISTORY_CONF_DATA_LIST,
+                            key,
+                            move |client, deadline| {
+                                let (args, token) = (args.clone(), token.clone());
+                                async move {
+                                    let answer = client
+                                        .execute(
+                                            &GET_HISTORY_CONF_DATA_LIST,
+                                            Subject::default(),
+                                            deadline,
+                                            |context| {
+                                                let api = client.endpoint().api(context);
+                                                let (args, token) = (&args, token.as_deref());
+                                                async move {
+                                                    api.get_history_conf_data_list(
+                                                            args.0.as_deref(),
+                                                            args.1,
+                                                            args.2.as_deref(),
+                                                            page_size_i32(size),
+                                                            token,
+                                                            args.3,
+                                                            args.4.as_deref(),
+                                                            args.5,
+                                                            args.6.as_deref(),
+                                                        )
+                                                        .await
+                                                }
+                                            },
+                                        )
+                                        .await?;
+                                    get_history_conf_data_list_page(answer)
+                                }
+                                    .boxed()
+                            },
+                        )
+                        .await
+                }
+                    .boxed()
+            },
+        )
+    }
     /// Queries a conference by id.
     ///
     /// The id is sent as one percent-encoded path segment; an empty or blank id (or `.`/`..`)
@@ -341,6 +481,176 @@ impl Client {
             )
             .await
     }
+    /// Who attended a conference, one record per person (join and leave time, time spent,
+    /// device, client version, role), as a paged [`Listing`]; `nick` keeps only the people of
+    /// that nickname.
+    ///
+    /// DingTalk does not document this operation. It has no `hasMore`: the listing ends on
+    /// the page without a next token. Several fields are display strings (`"true"`,
+    /// `"-1"`, `"参会人"`); they stay raw, with accessors where the meaning is certain
+    /// ([`AttendanceRecord::in_org`]). A blank id is refused before any request.
+    ///
+    /// `GET /v1.0/conference/videoConferences/{conferenceId}/details` (`GetConfDetailData`): One record per person who attended a conference, a page at a time. Undocumented by DingTalk: fields and examples come from its SDKs. The listing ends when an answer carries no (or an empty) `nextToken`. Needs (inferred) the permission `VideoConference.Conference.Read`.
+    pub fn conference_attendance(
+        &self,
+        conference_id: &str,
+        nick: Option<&str>,
+    ) -> Listing<AttendanceRecord> {
+        let invalid = dingtalk_conference_api::checks::get_conf_detail_data::conference_id(
+                conference_id,
+            )
+            .map_err(Error::from)
+            .and_then(|()| {
+                dingtalk_conference_api::checks::get_conf_detail_data::nick(nick)
+                    .map_err(Error::from)
+            })
+            .err();
+        let args = (Arc::<str>::from(conference_id), nick.map(Arc::<str>::from));
+        Listing::new(
+            self,
+            GET_CONF_DETAIL_DATA.id,
+            None,
+            invalid,
+            move |client, token, size| {
+                let args = args.clone();
+                async move {
+                    let key = ReadKey::new(
+                        GET_CONF_DETAIL_DATA.id,
+                        (args.clone(), token.clone(), size),
+                    );
+                    client
+                        .read(
+                            &GET_CONF_DETAIL_DATA,
+                            key,
+                            move |client, deadline| {
+                                let (args, token) = (args.clone(), token.clone());
+                                async move {
+                                    let answer = client
+                                        .execute(
+                                            &GET_CONF_DETAIL_DATA,
+                                            Subject::conference(&args.0),
+                                            deadline,
+                                            |context| {
+                                                let api = client.endpoint().api(context);
+                                                let (args, token) = (&args, token.as_deref());
+                                                async move {
+                                                    api.get_conf_detail_data(
+                                                            &args.0,
+                                                            page_size_i32(size),
+                                                            token,
+                                                            args.1.as_deref(),
+                                                        )
+                                                        .await
+                                                }
+                                            },
+                                        )
+                                        .await?;
+                                    get_conf_detail_data_page(answer)
+                                }
+                                    .boxed()
+                            },
+                        )
+                        .await
+                }
+                    .boxed()
+            },
+        )
+    }
+    /// A conference's statistics: title, creator, start and end, length and how many people
+    /// took part. DingTalk does not document this operation; what `realData` selects is not
+    /// documented (real-time rather than offline statistics, by its name). A blank id is
+    /// refused before any request.
+    ///
+    /// `GET /v1.0/conference/videoConferences/{conferenceId}/infos` (`GetConfDataByConferenceId`): A conference's statistics (title, creator, department, start and end time, length, number of people). Undocumented by DingTalk: the fields and their examples come from its SDKs. `freeType` and `scene` are raw strings (examples `"0"` and `ding_talk`; no value set is known). Needs (inferred) the permission `VideoConference.Conference.Read`.
+    pub async fn conference_data(
+        &self,
+        conference_id: &str,
+        real_data: bool,
+    ) -> Result<ConferenceData, Error> {
+        dingtalk_conference_api::checks::get_conf_data_by_conference_id::conference_id(
+                conference_id,
+            )
+            .map_err(Error::from)?;
+        dingtalk_conference_api::checks::get_conf_data_by_conference_id::real_data(
+                real_data,
+            )
+            .map_err(Error::from)?;
+        let args = (Arc::<str>::from(conference_id), real_data);
+        let key = ReadKey::new(GET_CONF_DATA_BY_CONFERENCE_ID.id, args.clone());
+        self.read(
+                &GET_CONF_DATA_BY_CONFERENCE_ID,
+                key,
+                move |client, deadline| {
+                    let args = args.clone();
+                    async move {
+                        let answer = client
+                            .execute(
+                                &GET_CONF_DATA_BY_CONFERENCE_ID,
+                                Subject::conference(&args.0),
+                                deadline,
+                                |context| {
+                                    let api = client.endpoint().api(context);
+                                    let args = &args;
+                                    async move {
+                                        api.get_conf_data_by_conference_id(&args.0, args.1).await
+                                    }
+                                },
+                            )
+                            .await?;
+                        get_conf_data_by_conference_id_answer(answer)
+                    }
+                        .boxed()
+                },
+            )
+            .await
+    }
+    /// The latest call-quality sample of each of several people in a conference, by
+    /// unionId. A read although sent as `POST`: it is shared and retried like any read.
+    /// DingTalk does not document this operation; the map's key is the unionId (inferred).
+    ///
+    /// `POST /v1.0/conference/videoConferences/{conferenceId}/lastMetricDatas/query` (`GetUserLastMetric`): The latest call-quality sample (bit-rates, loss, round-trip time, resolutions, frame rates, audio levels) of each person asked for, keyed by unionId. Undocumented by DingTalk: the fields and examples come from its SDKs; the values are strings. Needs (inferred) the permission `VideoConference.Conference.Read`.
+    pub async fn last_metrics(
+        &self,
+        conference_id: &str,
+        metric_members: MetricMembers,
+    ) -> Result<LastMetrics, Error> {
+        dingtalk_conference_api::checks::get_user_last_metric::conference_id(
+                conference_id,
+            )
+            .map_err(Error::from)?;
+        let keyed = metric_members.clone();
+        let body = Arc::new(metric_members.into_request()?);
+        let args = (Arc::<str>::from(conference_id),);
+        let key = ReadKey::new(GET_USER_LAST_METRIC.id, (args.clone(), keyed));
+        self.read(
+                &GET_USER_LAST_METRIC,
+                key,
+                move |client, deadline| {
+                    let args = args.clone();
+                    let body = Arc::clone(&body);
+                    async move {
+                        let answer = client
+                            .execute(
+                                &GET_USER_LAST_METRIC,
+                                Subject::conference(&args.0),
+                                deadline,
+                                |context| {
+                                    let api = client.endpoint().api(context);
+                                    let args = &args;
+                                    let body = &body;
+                                    async move {
+                                        api.get_user_last_metric(&args.0, &**body).await
+                                    }
+                                },
+                            )
+                            .await?;
+                        get_user_last_metric_answer(answer)
+                    }
+                        .boxed()
+                },
+            )
+            .await
+    }
     /// Everyone invited to or in a conference (attend status, host role, join and leave
     /// times, time spent), as a paged [`Listing`].
     ///
@@ -405,6 +715,63 @@ impl Client {
             },
         )
     }
+    /// One person's call-quality samples in a conference between `begin_time` and
+    /// `end_time` (epoch milliseconds), oldest first. DingTalk does not document this
+    /// operation, its sampling interval or its maximum window; it has no paging.
+    ///
+    /// `GET /v1.0/conference/videoConferences/{conferenceId}/metricDatas` (`GetUserMetricData`): One person's call-quality samples over a time window. Undocumented by DingTalk: the fields and examples come from its SDKs; the values are strings. Needs (inferred) the permission `VideoConference.Conference.Read`.
+    pub async fn member_metrics(
+        &self,
+        conference_id: &str,
+        begin_time: i64,
+        end_time: i64,
+        union_id: &str,
+    ) -> Result<Vec<MetricSample>, Error> {
+        dingtalk_conference_api::checks::get_user_metric_data::conference_id(
+                conference_id,
+            )
+            .map_err(Error::from)?;
+        dingtalk_conference_api::checks::get_user_metric_data::begin_time(begin_time)
+            .map_err(Error::from)?;
+        dingtalk_conference_api::checks::get_user_metric_data::end_time(end_time)
+            .map_err(Error::from)?;
+        dingtalk_conference_api::checks::get_user_metric_data::union_id(union_id)
+            .map_err(Error::from)?;
+        let args = (
+            Arc::<str>::from(conference_id),
+            begin_time,
+            end_time,
+            Arc::<str>::from(union_id),
+        );
+        let key = ReadKey::new(GET_USER_METRIC_DATA.id, args.clone());
+        self.read(
+                &GET_USER_METRIC_DATA,
+                key,
+                move |client, deadline| {
+                    let args = args.clone();
+                    async move {
+                        let answer = client
+                            .execute(
+                                &GET_USER_METRIC_DATA,
+                                Subject::conference(&args.0),
+                                deadline,
+                                |context| {
+                                    let api = client.endpoint().api(context);
+                                    let args = &args;
+                                    async move {
+                                        api.get_user_metric_data(&args.0, args.1, args.2, &args.3)
+                                            .await
+                                    }
+                                },
+                            )
+                            .await?;
+                        get_user_metric_data_answer(answer)
+                    }
+                        .boxed()
+                },
+            )
+            .await
+    }
 }
 #[cfg(feature = "blocking")]
 impl crate::blocking::Client {
@@ -438,6 +805,35 @@ impl crate::blocking::Client {
         let client = self.as_async().clone();
         self.block_on(async move { client.create_conference(conference).await })
     }
+    /// Like [`Client::conference_history`], blocking: an iterator over the items, fetching a page at a
+    /// time. `page_size` as in [`Listing::page_size`].
+    pub fn conference_history(
+        &self,
+        creator_nick: Option<&str>,
+        end_time: i64,
+        free_type: Option<&str>,
+        real_data: bool,
+        scene: Option<&str>,
+        start_time: i64,
+        title: Option<&str>,
+        page_size: Option<u32>,
+    ) -> crate::ops::paging::BlockingListing<ConferenceData> {
+        let mut listing = self
+            .as_async()
+            .conference_history(
+                creator_nick,
+                end_time,
+                free_type,
+                real_data,
+                scene,
+                start_time,
+                title,
+            );
+        if let Some(size) = page_size {
+            listing = listing.page_size(size);
+        }
+        crate::ops::paging::BlockingListing::new(self, listing)
+    }
     /// Like [`Client::conference_info`], blocking.
     pub fn conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
         let client = self.as_async().clone();
@@ -468,6 +864,44 @@ impl crate::blocking::Client {
         let union_id = union_id.to_string();
         self.block_on(async move { client.recordings(&conference_id, &union_id).await })
     }
+    /// Like [`Client::conference_attendance`], blocking: an iterator over the items, fetching a page at a
+    /// time. `page_size` as in [`Listing::page_size`].
+    pub fn conference_attendance(
+        &self,
+        conference_id: &str,
+        nick: Option<&str>,
+        page_size: Option<u32>,
+    ) -> crate::ops::paging::BlockingListing<AttendanceRecord> {
+        let mut listing = self.as_async().conference_attendance(conference_id, nick);
+        if let Some(size) = page_size {
+            listing = listing.page_size(size);
+        }
+        crate::ops::paging::BlockingListing::new(self, listing)
+    }
+    /// Like [`Client::conference_data`], blocking.
+    pub fn conference_data(
+        &self,
+        conference_id: &str,
+        real_data: bool,
+    ) -> Result<ConferenceData, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move {
+            client.conference_data(&conference_id, real_data).await
+        })
+    }
+    /// Like [`Client::last_metrics`], blocking.
+    pub fn last_metrics(
+        &self,
+        conference_id: &str,
+        metric_members: MetricMembers,
+    ) -> Result<LastMetrics, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move {
+            client.last_metrics(&conference_id, metric_members).await
+        })
+    }
     /// Like [`Client::conference_members`], blocking: an iterator over the items, fetching a page at a
     /// time. `page_size` as in [`Listing::page_size`].
     pub fn conference_members(
@@ -480,6 +914,21 @@ impl crate::blocking::Client {
             listing = listing.page_size(size);
         }
         crate::ops::paging::BlockingListing::new(self, listing)
+    }
+    /// Like [`Client::member_metrics`], blocking.
+    pub fn member_metrics(
+        &self,
+        conference_id: &str,
+        begin_time: i64,
+        end_time: i64,
+        union_id: &str,
+    ) -> Result<Vec<MetricSample>, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        let union_id = union_id.to_string();
+        self.block_on(async move {
+            client.member_metrics(&conference_id, begin_time, end_time, &union_id).await
+        })
     }
 }
 /// The page of `queryConferenceInfoByRoomCode` an answer holds.
@@ -509,7 +958,7 @@ pub(crate) fn query_user_on_going_conference_answer(
 }
 /// A conference to create with [`Client::create_conference`]: the organiser (who becomes the
 /// host) and the title, plus optional invitees.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct NewConference {
     /// unionId of the organiser, who becomes the host.
@@ -571,6 +1020,25 @@ pub(crate) fn create_video_conference_answer(
     }
     Ok(CreatedConference::from_wire(response.into_inner()))
 }
+/// The page of `GetHistoryConfDataList` an answer holds.
+fn get_history_conf_data_list_page(
+    answer: ResponseValue<wire::GetHistoryConfDataListResponse>,
+) -> Result<Page<ConferenceData>, Error> {
+    let answer = answer.into_inner();
+    Ok(
+        Page::new(
+            answer
+                .list
+                .unwrap_or_default()
+                .into_iter()
+                .map(ConferenceData::from_wire)
+                .collect(),
+            non_empty(answer.next_token),
+            None,
+            None,
+        ),
+    )
+}
 /// Turns the answer to `queryConferenceInfo` into what the method returns.
 pub(crate) fn query_conference_info_answer(
     mut response: ResponseValue<wire::QueryConferenceInfoResponse>,
@@ -594,6 +1062,70 @@ pub(crate) fn query_cloud_record_video_answer(
             .collect(),
     )
 }
+/// The page of `GetConfDetailData` an answer holds.
+fn get_conf_detail_data_page(
+    answer: ResponseValue<wire::GetConfDetailDataResponse>,
+) -> Result<Page<AttendanceRecord>, Error> {
+    let answer = answer.into_inner();
+    Ok(
+        Page::new(
+            answer
+                .list
+                .unwrap_or_default()
+                .into_iter()
+                .map(AttendanceRecord::from_wire)
+                .collect(),
+            non_empty(answer.next_token),
+            None,
+            None,
+        ),
+    )
+}
+/// Turns the answer to `GetConfDataByConferenceId` into what the method returns.
+pub(crate) fn get_conf_data_by_conference_id_answer(
+    response: ResponseValue<wire::ConferenceData>,
+) -> Result<ConferenceData, Error> {
+    Ok(ConferenceData::from_wire(response.into_inner()))
+}
+/// The people whose latest call-quality sample `last_metrics` asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct MetricMembers {
+    /// unionIds of the people (at least one).
+    pub members: Vec<String>,
+}
+impl MetricMembers {
+    /// No one yet; add people with `member`.
+    pub fn new() -> Self {
+        Self { members: Vec::new() }
+    }
+    /// Asks for this person's latest sample (unionId); repeats are sent once.
+    pub fn member(mut self, union_id: impl Into<String>) -> Self {
+        self.members.push(union_id.into());
+        self
+    }
+    /// The request body of `GetUserLastMetric`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(self) -> Result<wire::GetUserLastMetricRequest, Error> {
+        let mut members: Vec<String> = Vec::with_capacity(self.members.len());
+        for item in self.members {
+            if !members.contains(&item) {
+                members.push(item);
+            }
+        }
+        let request = wire::GetUserLastMetricRequest {
+            union_id_list: members,
+        };
+        dingtalk_conference_api::checks::get_user_last_metric::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `GetUserLastMetric` into what the method returns.
+pub(crate) fn get_user_last_metric_answer(
+    response: ResponseValue<wire::GetUserLastMetricResponse>,
+) -> Result<LastMetrics, Error> {
+    Ok(LastMetrics::from_wire(response.into_inner()))
+}
 /// The page of `queryConferenceMembers` an answer holds.
 fn query_conference_members_page(
     answer: ResponseValue<wire::QueryConferenceMembersResponse>,
@@ -611,5 +1143,19 @@ fn query_conference_members_page(
             None,
             answer.total_count,
         ),
+    )
+}
+/// Turns the answer to `GetUserMetricData` into what the method returns.
+pub(crate) fn get_user_metric_data_answer(
+    response: ResponseValue<wire::GetUserMetricDataResponse>,
+) -> Result<Vec<MetricSample>, Error> {
+    Ok(
+        response
+            .into_inner()
+            .metric_data_list
+            .unwrap_or_default()
+            .into_iter()
+            .map(MetricSample::from_wire)
+            .collect(),
     )
 }
