@@ -253,9 +253,9 @@ mod tests {
         let text = history_table(&[row, ConferenceData::default()], &beijing);
         assert_eq!(
             text,
-            "TITLE  CREATOR          START                      LENGTH   PEOPLE\n\
+            "TITLE  CREATOR        START                       LENGTH   PEOPLE\n\
              周会   张三\\u{1b}[2J  2026-03-02 10:00:00 +08:00  10m 00s  2\n\
-             -      -                -                          -        -\n"
+             -      -              -                           -        -\n"
         );
     }
 
