@@ -132,10 +132,7 @@ async fn quality(
             // The conference's own span fills in what is not given.
             let info = cx.call(cx.client().conference_info(conference_id)).await?;
             let start = info.start_time.map_or(0, |t| t.timestamp_millis());
-            let end = info
-                .end_time
-                .unwrap_or_else(Utc::now)
-                .timestamp_millis();
+            let end = info.end_time.unwrap_or_else(Utc::now).timestamp_millis();
             (
                 from.map_or(start, epoch_millis),
                 to.map_or(end, epoch_millis),
@@ -143,7 +140,10 @@ async fn quality(
         }
     };
     let samples = cx
-        .call(cx.client().member_metrics(conference_id, begin, end, member))
+        .call(
+            cx.client()
+                .member_metrics(conference_id, begin, end, member),
+        )
         .await?;
     if cx.json() {
         cx.out.json(&samples)
@@ -169,7 +169,8 @@ where
                 text(row.creator_nick.as_deref()),
                 row.start_time
                     .map_or(ABSENT.to_string(), |t| render::local_time(t, tz)),
-                row.length.map_or(ABSENT.to_string(), render::human_duration),
+                row.length
+                    .map_or(ABSENT.to_string(), render::human_duration),
                 row.people.map_or(ABSENT.to_string(), |n| n.to_string()),
             ]
         })
@@ -181,11 +182,7 @@ where
 fn video(resolution: Option<&str>, frames: Option<&str>) -> String {
     match (resolution, frames) {
         (None, None) => ABSENT.to_string(),
-        (resolution, frames) => format!(
-            "{}@{}",
-            text(resolution),
-            text(frames)
-        ),
+        (resolution, frames) => format!("{}@{}", text(resolution), text(frames)),
     }
 }
 
@@ -267,7 +264,10 @@ mod tests {
         sample.camera_send_resolution_actual = Some("1920*1080".to_string());
         sample.camera_send_frame = Some("30".to_string());
         let text = quality_table(&[sample], &FixedOffset::east_opt(0).expect("utc"));
-        assert!(text.contains("2026-03-02 02:01:00 +00:00  1145172"), "{text}");
+        assert!(
+            text.contains("2026-03-02 02:01:00 +00:00  1145172"),
+            "{text}"
+        );
         assert!(text.contains("1920*1080@30"), "{text}");
     }
 }

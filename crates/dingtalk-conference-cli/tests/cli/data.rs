@@ -34,7 +34,13 @@ fn history_lists_the_conferences_of_the_window_as_a_table_of_every_page() {
     assert!(!text.contains("Design review"), "{text}");
 
     let all = json(&[
-        "--mock", "--json", "history", "--from", "2020-01-01 +08:00", "--to", "2100-01-01T00:00:00Z",
+        "--mock",
+        "--json",
+        "history",
+        "--from",
+        "2020-01-01 +08:00",
+        "--to",
+        "2100-01-01T00:00:00Z",
     ]);
     let rows = all.as_array().expect("an array");
     // Every seeded conference but the one not yet started, over all pages.
@@ -58,15 +64,34 @@ fn history_lists_the_conferences_of_the_window_as_a_table_of_every_page() {
     assert_eq!(planning[0]["conferenceId"], seeded::ENDED);
 
     // A window before every conference is empty, not an error.
-    let none = json(&["--mock", "--json", "history", "--from", "2000-01-01 UTC", "--to", "2000-01-02 UTC"]);
+    let none = json(&[
+        "--mock",
+        "--json",
+        "history",
+        "--from",
+        "2000-01-01 UTC",
+        "--to",
+        "2000-01-02 UTC",
+    ]);
     assert_eq!(none, serde_json::json!([]));
 }
 
 #[test]
 fn a_time_without_a_zone_is_refused_and_the_help_says_why() {
-    let output = run(&["--mock", "history", "--from", "2026-01-01", "--to", "2026-02-01 +08:00"]);
+    let output = run(&[
+        "--mock",
+        "history",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-02-01 +08:00",
+    ]);
     assert_eq!(exit_code(&output), 2);
-    assert!(stderr(&output).contains("has no zone"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("has no zone"),
+        "{}",
+        stderr(&output)
+    );
     let help = run(&["history", "--help"]);
     assert_eq!(exit_code(&help), 0);
     assert!(stdout(&help).contains("a date alone"), "{}", stdout(&help));
@@ -104,12 +129,29 @@ fn quality_shows_the_members_samples_over_the_conference_by_default() {
     assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.starts_with("TIME"), "{text}");
-    assert_eq!(text.lines().count(), 4, "a header and three samples: {text}");
-    assert!(text.contains("2026-02-10 14:02:00 +08:00"), "in local time: {text}");
+    assert_eq!(
+        text.lines().count(),
+        4,
+        "a header and three samples: {text}"
+    );
+    assert!(
+        text.contains("2026-02-10 14:02:00 +08:00"),
+        "in local time: {text}"
+    );
     assert!(text.contains('*'), "a resolution: {text}");
 
     // Someone who did not attend: DingTalk's error, exit 3.
-    let output = run(&["--mock", "quality", seeded::ENDED, "--member", "Ab3neverattendedxxiEiE"]);
+    let output = run(&[
+        "--mock",
+        "quality",
+        seeded::ENDED,
+        "--member",
+        "Ab3neverattendedxxiEiE",
+    ]);
     assert_eq!(exit_code(&output), 3, "{}", stderr(&output));
-    assert!(stderr(&output).contains("memberNotFound"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("memberNotFound"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -237,9 +237,7 @@ fn get_history_conf_data_list(
         .filter(|_| request.free_type.as_deref().is_none_or(|v| v == FREE_TYPE))
         .filter(|_| request.scene.as_deref().is_none_or(|v| v == SCENE))
         .collect();
-    infos.sort_by(|a, b| {
-        (a.start_time, &a.conference_id).cmp(&(b.start_time, &b.conference_id))
-    });
+    infos.sort_by(|a, b| (a.start_time, &a.conference_id).cmp(&(b.start_time, &b.conference_id)));
     let rows: Vec<ConferenceData> = infos
         .iter()
         .map(|info| {
@@ -310,12 +308,7 @@ fn get_user_metric_data(
         .into_iter()
         .find(|r| r.member.union_id.as_deref() == Some(request.union_id.as_str()))
         .ok_or_else(member_not_found)?;
-    let list = samples(
-        &record,
-        request.begin_time,
-        request.end_time,
-        now_millis(),
-    );
+    let list = samples(&record, request.begin_time, request.end_time, now_millis());
     Ok(GetUserMetricDataResponse {
         metric_data_list: Some(list),
     })
@@ -357,8 +350,16 @@ fn sample_at(union_id: &str, step: i64, at: i64) -> MetricSample {
     let camera_recv = wave(700_000, 300_000, 6_007);
     let audio_send = 32_000 + (seed % 2) * 16_000;
     let audio_recv = 32_000;
-    let screen = if seed % 5 == 0 { 600_000 + (k % 10) * 1_000 } else { 0 };
-    let (width, height) = if seed % 3 == 0 { (1280, 720) } else { (1920, 1080) };
+    let screen = if seed % 5 == 0 {
+        600_000 + (k % 10) * 1_000
+    } else {
+        0
+    };
+    let (width, height) = if seed % 3 == 0 {
+        (1280, 720)
+    } else {
+        (1920, 1080)
+    };
     let text = |v: u64| Some(v.to_string());
     MetricSample {
         timestamp: Some(at),
@@ -378,7 +379,9 @@ fn sample_at(union_id: &str, step: i64, at: i64) -> MetricSample {
         camera_recv_frame: text(20),
         screen_send_bit_rate: text(screen),
         screen_recv_bit_rate: text(0),
-        screen_send_resolution_actual: Some(if screen > 0 { "1920*1080" } else { "0*0" }.to_owned()),
+        screen_send_resolution_actual: Some(
+            if screen > 0 { "1920*1080" } else { "0*0" }.to_owned(),
+        ),
         screen_recv_resolution_actual: Some("0*0".to_owned()),
         screen_send_frame: text(if screen > 0 { 15 } else { 0 }),
         screen_recv_frame: text(0),
@@ -394,11 +397,9 @@ fn unsigned(step: i64) -> u64 {
 
 /// A number derived from `text` (FNV-1a), the same every time, small enough to add to.
 fn spread(text: &str) -> u64 {
-    text.bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-        })
-        % 1_000_003
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    }) % 1_000_003
 }
 
 #[cfg(test)]

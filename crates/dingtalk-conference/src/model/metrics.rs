@@ -27,7 +27,11 @@ impl AttendanceRecord {
 /// blank or not a finite decimal number.
 pub fn metric_number(raw: Option<&str>) -> Option<f64> {
     let raw = raw?.trim();
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
+    if raw.is_empty()
+        || !raw
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
         return None;
     }
     raw.parse::<f64>().ok().filter(|v| v.is_finite())
@@ -54,7 +58,12 @@ impl FromStr for Resolution {
     type Err = String;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("not a resolution WIDTH*HEIGHT: \"{}\"", crate::text::shown(raw));
+        let bad = || {
+            format!(
+                "not a resolution WIDTH*HEIGHT: \"{}\"",
+                crate::text::shown(raw)
+            )
+        };
         let (width, height) = raw.trim().split_once('*').ok_or_else(bad)?;
         let number = |s: &str| {
             let s = s.trim();

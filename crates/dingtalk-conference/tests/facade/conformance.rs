@@ -251,7 +251,9 @@ impl Harness {
                         .await?
                         .items,
                 ),
-                "GetConfDataByConferenceId" => json(&client.conference_data(CONFERENCE, true).await?),
+                "GetConfDataByConferenceId" => {
+                    json(&client.conference_data(CONFERENCE, true).await?)
+                }
                 "GetConfDetailData" => json(
                     &client
                         .conference_attendance(CONFERENCE, None)
@@ -271,9 +273,11 @@ impl Harness {
                         .last_metrics(CONFERENCE, MetricMembers::new().member("iPOLxxxxiEiE"))
                         .await?,
                 ),
-                "GetUserMetricData" => {
-                    json(&client.member_metrics(CONFERENCE, 0, 1, "iPOLxxxxiEiE").await?)
-                }
+                "GetUserMetricData" => json(
+                    &client
+                        .member_metrics(CONFERENCE, 0, 1, "iPOLxxxxiEiE")
+                        .await?,
+                ),
                 other => panic!("no facade call for {other}: add it here"),
             })
         })

@@ -97,7 +97,9 @@ async fn a_conferences_statistics_come_from_the_conference_and_the_people_who_jo
     assert_eq!(millis(data.end_time), end);
     assert_eq!(
         data.length,
-        Some(Duration::from_millis(u64::try_from(end - start).expect("positive")))
+        Some(Duration::from_millis(
+            u64::try_from(end - start).expect("positive")
+        ))
     );
     let people = attendees(&mock, seeded::ENDED).len();
     assert!(people > 1);
@@ -121,7 +123,10 @@ async fn a_conferences_statistics_come_from_the_conference_and_the_people_who_jo
     let fresh = client.conference_data(&id, true).await.expect("fresh");
     assert_eq!(fresh.people, Some(1));
     assert_eq!(fresh.title.as_deref(), Some("Data sync"));
-    client.close_conference(&id, ORGANISER).await.expect("closed");
+    client
+        .close_conference(&id, ORGANISER)
+        .await
+        .expect("closed");
     let closed = client.conference_data(&id, true).await.expect("closed");
     assert!(closed.end_time.is_some());
 
@@ -163,7 +168,9 @@ async fn attendance_lists_each_attendee_over_small_pages_and_shows_who_joins_or_
             member.leave_time
         );
         assert_eq!(
-            record.duration.map(|d| i64::try_from(d.as_millis()).expect("small")),
+            record
+                .duration
+                .map(|d| i64::try_from(d.as_millis()).expect("small")),
             member.duration
         );
         assert_eq!(record.in_org(), Some(member.outer_org_member != Some(true)));
@@ -183,7 +190,10 @@ async fn attendance_lists_each_attendee_over_small_pages_and_shows_who_joins_or_
         .await
         .expect("filtered");
     assert!(!only.is_empty());
-    assert!(only.iter().all(|r| r.nick.as_deref() == Some(nick.as_str())));
+    assert!(
+        only.iter()
+            .all(|r| r.nick.as_deref() == Some(nick.as_str()))
+    );
 
     // Someone joins, then is removed by the host: both show.
     let mut members = mock.members(id);
@@ -250,7 +260,12 @@ async fn history_is_the_conferences_started_in_the_window_filtered_and_paged() {
         .into_iter()
         .filter_map(|id| mock.conference(&id))
         .filter(|c| matches!(c.status, Some(1 | 2)))
-        .map(|c| (c.start_time.unwrap_or(0), c.conference_id.unwrap_or_default()))
+        .map(|c| {
+            (
+                c.start_time.unwrap_or(0),
+                c.conference_id.unwrap_or_default(),
+            )
+        })
         .collect();
     started.sort();
     let all = client
@@ -400,8 +415,7 @@ async fn quality_is_a_sample_a_minute_over_the_overlap_and_the_last_metric_is_it
     assert_eq!(last.by_member.len(), 1);
     let latest = &last.by_member[seeded::ENDED_HOST];
     let final_point = whole.last().expect("a point");
-    if whole.len() == expected_len && expected_len < dingtalk_conference_mock::MAX_METRIC_SAMPLES
-    {
+    if whole.len() == expected_len && expected_len < dingtalk_conference_mock::MAX_METRIC_SAMPLES {
         assert_eq!(latest.timestamp, final_point.timestamp);
         assert_eq!(latest.send_bit_rate, final_point.send_bit_rate);
     }
