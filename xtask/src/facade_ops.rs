@@ -595,6 +595,18 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
         }
     }
     let body_check = check_call(&op.id, "body", &quote! { &request });
+    // A builder with no required field starts empty: `Default` is that `new()`.
+    let default = if new_args.is_empty() {
+        quote! {
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    } else {
+        quote! {}
+    };
     let into_doc = format!(
         " The request body of `{}`, checked: a bad field is refused before any request.",
         op.id
@@ -623,6 +635,8 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
                 Ok(request)
             }
         }
+
+        #default
     }
 }
 

@@ -1120,6 +1120,11 @@ impl MetricMembers {
         Ok(request)
     }
 }
+impl Default for MetricMembers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Turns the answer to `GetUserLastMetric` into what the method returns.
 pub(crate) fn get_user_last_metric_answer(
     response: ResponseValue<wire::GetUserLastMetricResponse>,
