@@ -369,8 +369,14 @@ fn parameters(
             },
             _ => ParamType::Str,
         };
+        // `x-facade-name` renames the argument for Rust users (`creatorNike` → `creator_nick`).
+        let rust_name = data
+            .extensions
+            .get(crate::facade::NAME_EXTENSION)
+            .and_then(Value::as_str)
+            .map_or_else(|| data.name.to_snake_case(), str::to_string);
         let param = Param {
-            ident: format_ident!("{}", data.name.to_snake_case()),
+            ident: format_ident!("{rust_name}"),
             name: data.name.clone(),
             ty,
             required: data.required,
@@ -600,13 +606,25 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
         }
     }
     let body_check = check_call(&op.id, "body", &quote! { &request });
+    // A builder with no required field starts empty: `Default` is that `new()`.
+    let default = if new_args.is_empty() {
+        quote! {
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    } else {
+        quote! {}
+    };
     let into_doc = format!(
         " The request body of `{}`, checked: a bad field is refused before any request.",
         op.id
     );
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub struct #name {
             #fields
@@ -628,6 +646,8 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
                 Ok(request)
             }
         }
+
+        #default
     }
 }
 
@@ -964,19 +984,49 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
                 .map(|(i, p)| from_tuple(p, i))
                 .collect();
             let subject = op.subject(from_tuple);
+            // A read with a body (a `POST` read such as `GetUserLastMetric`): the builder is
+            // part of the read's key (it derives `Hash`), the checked body is shared by the
+            // attempts.
+            let (body_prepare, key_args, body_clone, body_ref, call_args) = match &op.builder {
+                Some(builder) => {
+                    let arg = builder_arg(builder);
+                    let call_args: Vec<TokenStream> =
+                        call_args.into_iter().chain([quote! { &**body }]).collect();
+                    (
+                        quote! {
+                            let keyed = #arg.clone();
+                            let body = Arc::new(#arg.into_request()?);
+                        },
+                        quote! { (args.clone(), keyed) },
+                        quote! { let body = Arc::clone(&body); },
+                        quote! { let body = &body; },
+                        call_args,
+                    )
+                }
+                None => (
+                    quote! {},
+                    quote! { args.clone() },
+                    quote! {},
+                    quote! {},
+                    call_args,
+                ),
+            };
             let method = quote! {
                 #doc
                 pub async fn #name(&self, #(#sig),*) -> Result<#out_ty, Error> {
                     #( #checks?; )*
+                    #body_prepare
                     let args = (#(#owned,)*);
-                    let key = ReadKey::new(#konst.id, args.clone());
+                    let key = ReadKey::new(#konst.id, #key_args);
                     self.read(&#konst, key, move |client, deadline| {
                         let args = args.clone();
+                        #body_clone
                         async move {
                             let answer = client
                                 .execute(&#konst, #subject, deadline, |context| {
                                     let api = client.endpoint().api(context);
                                     let args = &args;
+                                    #body_ref
                                     async move { api.#client_method(#(#call_args),*).await }
                                 })
                                 .await?;

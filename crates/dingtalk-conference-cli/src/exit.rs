@@ -16,8 +16,8 @@ pub(crate) enum Exit {
     /// 2: bad input or usage: unknown flag, empty conference id, seconds out of range, or
     /// DingTalk's `missingRoomId`/`paramError`.
     Usage = 2,
-    /// 3: no such conference (DingTalk's `roomNotFound`), or no cloud recording
-    /// (`cloudRecordNotFound`).
+    /// 3: no such conference (DingTalk's `roomNotFound`), no cloud recording
+    /// (`cloudRecordNotFound`), or no data of that person in it (`memberNotFound`).
     NotFound = 3,
     /// 4: authentication or permission refused, or a token that cannot be sent. A failed token
     /// request counts only when the credentials are at fault, not for a network failure, a
@@ -55,7 +55,8 @@ pub(crate) const EXIT_CODES: [(Exit, &str); 11] = [
     ),
     (
         Exit::NotFound,
-        "no such conference (roomNotFound), or no cloud recording (cloudRecordNotFound)",
+        "no such conference (roomNotFound), no cloud recording (cloudRecordNotFound), or no \
+         data of that person in it (memberNotFound)",
     ),
     (
         Exit::Auth,
@@ -158,7 +159,7 @@ fn exit_for_token_failure(source: &Error) -> Exit {
 
 fn exit_for_code(code: &ErrorCode, status: u16, throttled: bool) -> Exit {
     match code {
-        ErrorCode::RoomNotFound => Exit::NotFound,
+        ErrorCode::RoomNotFound | ErrorCode::MemberNotFound => Exit::NotFound,
         ErrorCode::MissingRoomId | ErrorCode::ParamError => Exit::Usage,
         ErrorCode::InvalidAuthentication
         | ErrorCode::InvalidClientIdOrSecret

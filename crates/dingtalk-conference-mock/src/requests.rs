@@ -159,6 +159,13 @@ fn refusal_code_of(
             (_, "roomCode") => ("invalidRoomCode".into(), "INVALID ROOM CODE".to_owned()),
             _ => ("paramError".into(), described()),
         },
+        // DingTalk documents no error for its data operations; this server answers the
+        // declared `paramError` (the spelling of its other data-like reads).
+        "GetConfDataByConferenceId"
+        | "GetConfDetailData"
+        | "GetHistoryConfDataList"
+        | "GetUserLastMetric"
+        | "GetUserMetricData" => ("paramError".into(), described()),
         // Spelled with dots, as this operation's page documents.
         "queryUserOnGoingConference" => ("param.error".into(), "param.error".to_owned()),
         // A title DingTalk refuses for its length is `paramsTitleError`; an empty one is
@@ -197,6 +204,18 @@ macro_rules! numbers {
     )*};
 }
 numbers!(i32, i64, u32, u64, NonZeroU32, NonZeroU64);
+
+/// `true` or `false`, as the generated client writes a boolean query value (the data
+/// operations' `realData`); anything else is malformed.
+impl FromParam for bool {
+    fn from_param(raw: &str) -> Option<Self> {
+        match raw.trim() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+}
 
 impl<T: FromParam> FromParam for Option<T> {
     fn from_param(raw: &str) -> Option<Self> {

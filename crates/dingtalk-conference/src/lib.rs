@@ -87,6 +87,8 @@ pub use ops::{
 };
 // part record-stream
 pub use ops::{CloudRecording, RecordAllowListChange, StopCloudRecording, StreamOut, StreamStop};
+// part data: the builder of `last_metrics`.
+pub use ops::MetricMembers;
 pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use secret::Secret;
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};

@@ -9,6 +9,7 @@
 mod api;
 mod api_generated;
 mod conferences;
+mod data;
 mod members;
 mod record_stream;
 mod recordings;
@@ -44,6 +45,9 @@ pub(crate) enum Command {
     /// Cloud recording control and live pushes.
     #[command(flatten)]
     RecordStream(record_stream::RecordStream),
+    /// Statistics and call quality: history, quality.
+    #[command(flatten)]
+    Data(data::Data),
     /// The access token.
     #[command(flatten)]
     Token(token::Token),
@@ -60,6 +64,7 @@ pub(crate) async fn run(command: &Command, cx: &mut Context<'_>) -> Result<(), F
         Command::Watch(command) => command.run(cx).await,
         Command::Recordings(command) => command.run(cx).await,
         Command::RecordStream(command) => command.run(cx).await,
+        Command::Data(command) => command.run(cx).await,
         Command::Token(command) => command.run(cx).await,
         Command::Api(command) => command.run(cx).await,
     }

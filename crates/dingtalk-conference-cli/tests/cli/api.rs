@@ -169,6 +169,27 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
             })));
             call
         }
+        // The data operations (issue 21): the seeded ended conference and its host.
+        "GetConfDataByConferenceId" => {
+            args(&[("conference-id", seeded::ENDED), ("real-data", "true")])
+        }
+        "GetConfDetailData" => args(&[("conference-id", seeded::ENDED)]),
+        "GetHistoryConfDataList" => args(&[
+            ("start-time", "0"),
+            ("end-time", "253402300799999"),
+            ("real-data", "true"),
+        ]),
+        "GetUserLastMetric" => {
+            let mut all = args(&[("conference-id", seeded::ENDED)]);
+            all.extend(body(json!({"unionIdList": [seeded::ENDED_HOST]})));
+            all
+        }
+        "GetUserMetricData" => args(&[
+            ("conference-id", seeded::ENDED),
+            ("begin-time", "0"),
+            ("end-time", "253402300799999"),
+            ("union-id", seeded::ENDED_HOST),
+        ]),
         _ => return None,
     })
 }

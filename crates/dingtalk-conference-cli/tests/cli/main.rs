@@ -6,6 +6,7 @@
 
 mod api;
 mod record_stream;
+mod data;
 mod same_checks;
 
 use std::collections::BTreeSet;

@@ -37,6 +37,7 @@ use crate::state::{Shared, State};
 
 pub use conferences::{DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, MAX_BATCH_IDS};
 pub use record_stream::{ALLOW_LIST_ADD, ALLOW_LIST_REMOVE};
+pub use data::{DEFAULT_DATA_PAGE_SIZE, MAX_METRIC_SAMPLES, METRIC_INTERVAL_MS};
 pub use recordings::{DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_TRANSCRIPT_PAGE_SIZE};
 
 /// One operation's handler: the request, and the state, locked for the whole call.

@@ -8,6 +8,123 @@ use dingtalk_conference_api::types as wire;
 use serde::{Deserialize, Serialize};
 #[allow(unused_imports)]
 use super::{duration, duration_millis, epoch_millis, millis, null_as_empty, timestamp};
+/// One person's attendance of a conference, as `GetConfDetailData` reports it. Several fields are display strings, kept raw: DingTalk documents none of them.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct AttendanceRecord {
+    /// Whether the person belongs to the organisation, as the text `"true"` or `"false"` (see `in_org`).
+    #[serde(default, rename = "belongOrg", skip_serializing_if = "Option::is_none")]
+    pub belong_org: Option<String>,
+    /// The conference id.
+    #[serde(default, rename = "conferenceId", skip_serializing_if = "Option::is_none")]
+    pub conference_id: Option<String>,
+    /// The device joined from (example `Mac`).
+    #[serde(default, rename = "deviceType", skip_serializing_if = "Option::is_none")]
+    pub device_type: Option<DeviceType>,
+    /// Time spent in the conference, in milliseconds (the example is leave minus join).
+    #[serde(
+        default,
+        rename = "duration",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub duration: Option<Duration>,
+    /// When the person joined, milliseconds since the Unix epoch.
+    #[serde(
+        default,
+        rename = "joinTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub join_time: Option<DateTime<Utc>>,
+    /// When the person left, milliseconds since the Unix epoch.
+    #[serde(
+        default,
+        rename = "leaveTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub leave_time: Option<DateTime<Utc>>,
+    /// Undocumented display value (example `"-1"`); kept raw.
+    #[serde(default, rename = "networkQuality", skip_serializing_if = "Option::is_none")]
+    pub network_quality: Option<String>,
+    /// The person's nickname.
+    #[serde(default, rename = "nick", skip_serializing_if = "Option::is_none")]
+    pub nick: Option<String>,
+    /// A display label of the person's role (example `参会人`, participant); kept raw.
+    #[serde(default, rename = "role", skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Undocumented; the id of the person's session in the conference (inferred).
+    #[serde(default, rename = "sessionId", skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// A display label of the person's state (example `已离开`, left); kept raw.
+    #[serde(default, rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The person's unionId.
+    #[serde(default, rename = "unionId", skip_serializing_if = "Option::is_none")]
+    pub union_id: Option<String>,
+    /// The DingTalk client's version (example `6.1.1`). (wire: `version`)
+    #[serde(default, rename = "version", skip_serializing_if = "Option::is_none")]
+    pub client_version: Option<String>,
+}
+impl AttendanceRecord {
+    /// Converts the generated client's `AttendanceRecord`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::AttendanceRecord) -> Self {
+        Self {
+            belong_org: raw.belong_org,
+            conference_id: raw.conference_id,
+            device_type: raw.device_type.map(DeviceType::from),
+            duration: raw.duration.and_then(|ms| duration("duration", ms)),
+            join_time: raw.join_time.and_then(|ms| timestamp("joinTime", ms)),
+            leave_time: raw.leave_time.and_then(|ms| timestamp("leaveTime", ms)),
+            network_quality: raw.network_quality,
+            nick: raw.nick,
+            role: raw.role,
+            session_id: raw.session_id,
+            status: raw.status,
+            union_id: raw.union_id,
+            client_version: raw.version,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::AttendanceRecord {
+        wire::AttendanceRecord {
+            belong_org: self.belong_org.clone(),
+            conference_id: self.conference_id.clone(),
+            device_type: self.device_type.as_ref().map(|v| v.as_str().to_string()),
+            duration: self.duration.map(duration_millis),
+            join_time: self.join_time.map(|t| t.timestamp_millis()),
+            leave_time: self.leave_time.map(|t| t.timestamp_millis()),
+            network_quality: self.network_quality.clone(),
+            nick: self.nick.clone(),
+            role: self.role.clone(),
+            session_id: self.session_id.clone(),
+            status: self.status.clone(),
+            union_id: self.union_id.clone(),
+            version: self.client_version.clone(),
+        }
+    }
+}
+impl From<wire::AttendanceRecord> for AttendanceRecord {
+    fn from(raw: wire::AttendanceRecord) -> Self {
+        Self::from_wire(raw)
+    }
+}
 /// One video file of a conference's cloud recording.
 ///
 /// Every field is optional because DingTalk omits what does not apply; lists are empty
@@ -102,6 +219,113 @@ impl CloudRecordVideo {
 }
 impl From<wire::CloudRecordVideo> for CloudRecordVideo {
     fn from(raw: wire::CloudRecordVideo) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// A conference's statistics: the answer of `GetConfDataByConferenceId` and a row of `GetHistoryConfDataList` (DingTalk's SDKs give both the same fields).
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct ConferenceData {
+    /// The conference id.
+    #[serde(default, rename = "conferenceId", skip_serializing_if = "Option::is_none")]
+    pub conference_id: Option<String>,
+    /// The creator's unionId.
+    #[serde(default, rename = "creatorId", skip_serializing_if = "Option::is_none")]
+    pub creator_id: Option<String>,
+    /// The creator's nickname.
+    #[serde(default, rename = "creatorNick", skip_serializing_if = "Option::is_none")]
+    pub creator_nick: Option<String>,
+    /// The creator's department. (wire: `deptName`)
+    #[serde(default, rename = "deptName", skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// When the conference ended, milliseconds since the Unix epoch.
+    #[serde(
+        default,
+        rename = "endTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub end_time: Option<DateTime<Utc>>,
+    /// Undocumented (example `"0"`); kept raw, no value set is known.
+    #[serde(default, rename = "freeType", skip_serializing_if = "Option::is_none")]
+    pub free_type: Option<String>,
+    /// Undocumented (example `ding_talk`); kept raw, no value set is known.
+    #[serde(default, rename = "scene", skip_serializing_if = "Option::is_none")]
+    pub scene: Option<String>,
+    /// When the conference started, milliseconds since the Unix epoch.
+    #[serde(
+        default,
+        rename = "startTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub start_time: Option<DateTime<Utc>>,
+    /// How long it lasted, in milliseconds (DingTalk's example is end minus start). (wire: `timeLength`)
+    #[serde(
+        default,
+        rename = "timeLength",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub length: Option<Duration>,
+    /// The conference title.
+    #[serde(default, rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// How many people took part. (wire: `userCount`)
+    #[serde(default, rename = "userCount", skip_serializing_if = "Option::is_none")]
+    pub people: Option<i32>,
+}
+impl ConferenceData {
+    /// Converts the generated client's `ConferenceData`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::ConferenceData) -> Self {
+        Self {
+            conference_id: raw.conference_id,
+            creator_id: raw.creator_id,
+            creator_nick: raw.creator_nick,
+            department: raw.dept_name,
+            end_time: raw.end_time.and_then(|ms| timestamp("endTime", ms)),
+            free_type: raw.free_type,
+            scene: raw.scene,
+            start_time: raw.start_time.and_then(|ms| timestamp("startTime", ms)),
+            length: raw.time_length.and_then(|ms| duration("timeLength", ms)),
+            title: raw.title,
+            people: raw.user_count,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::ConferenceData {
+        wire::ConferenceData {
+            conference_id: self.conference_id.clone(),
+            creator_id: self.creator_id.clone(),
+            creator_nick: self.creator_nick.clone(),
+            dept_name: self.department.clone(),
+            end_time: self.end_time.map(|t| t.timestamp_millis()),
+            free_type: self.free_type.clone(),
+            scene: self.scene.clone(),
+            start_time: self.start_time.map(|t| t.timestamp_millis()),
+            time_length: self.length.map(duration_millis),
+            title: self.title.clone(),
+            user_count: self.people,
+        }
+    }
+}
+impl From<wire::ConferenceData> for ConferenceData {
+    fn from(raw: wire::ConferenceData) -> Self {
         Self::from_wire(raw)
     }
 }
@@ -702,6 +926,273 @@ impl ExtensionAppSetting {
 }
 impl From<wire::ExtensionAppSetting> for ExtensionAppSetting {
     fn from(raw: wire::ExtensionAppSetting) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// The latest call-quality sample of each person asked for.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct LastMetrics {
+    /// Each person's latest sample, by unionId (inferred: DingTalk documents no key). A person without data is absent. (wire: `metricMap`)
+    #[serde(
+        default,
+        rename = "metricMap",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty"
+    )]
+    pub by_member: std::collections::BTreeMap<String, MetricSample>,
+}
+impl LastMetrics {
+    /// Converts the generated client's `GetUserLastMetricResponse`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::GetUserLastMetricResponse) -> Self {
+        Self {
+            by_member: raw
+                .metric_map
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(key, value)| (key, MetricSample::from_wire(value)))
+                .collect(),
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::GetUserLastMetricResponse {
+        wire::GetUserLastMetricResponse {
+            metric_map: (!self.by_member.is_empty())
+                .then(|| {
+                    self
+                        .by_member
+                        .iter()
+                        .map(|(key, value)| (key.clone(), value.to_wire()))
+                        .collect()
+                }),
+        }
+    }
+}
+impl From<wire::GetUserLastMetricResponse> for LastMetrics {
+    fn from(raw: wire::GetUserLastMetricResponse) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// One call-quality sample of a person in a conference (DingTalk's `MetricMapValue` and `GetUserMetricDataResponseBodyMetricDataList`, the same fields). Every value but the time is a string on the wire; units are not documented.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MetricSample {
+    /// Average audio jitter, milliseconds (inferred), as a decimal string (only in `GetUserLastMetric`).
+    #[serde(default, rename = "audioJitterAvg", skip_serializing_if = "Option::is_none")]
+    pub audio_jitter_avg: Option<String>,
+    /// Largest audio jitter, milliseconds (inferred), as a decimal string (only in `GetUserLastMetric`).
+    #[serde(default, rename = "audioJitterMax", skip_serializing_if = "Option::is_none")]
+    pub audio_jitter_max: Option<String>,
+    /// Playback level, as a decimal string; its scale is not documented.
+    #[serde(default, rename = "audioPlayLevel", skip_serializing_if = "Option::is_none")]
+    pub audio_play_level: Option<String>,
+    /// Microphone (recording) level, as a decimal string; its scale is not documented.
+    #[serde(default, rename = "audioRecLevel", skip_serializing_if = "Option::is_none")]
+    pub audio_rec_level: Option<String>,
+    /// Audio bit-rate received, bit/s (inferred), as a decimal string.
+    #[serde(
+        default,
+        rename = "audioRecvBitRate",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub audio_recv_bit_rate: Option<String>,
+    /// Audio bit-rate sent, bit/s (inferred), as a decimal string.
+    #[serde(
+        default,
+        rename = "audioSendBitRate",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub audio_send_bit_rate: Option<String>,
+    /// Camera video bit-rate received, bit/s (inferred), as a decimal string.
+    #[serde(
+        default,
+        rename = "cameraRecvBitRate",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub camera_recv_bit_rate: Option<String>,
+    /// Camera frame rate received, frames per second, as a decimal string.
+    #[serde(
+        default,
+        rename = "cameraRecvFrame",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub camera_recv_frame: Option<String>,
+    /// Camera resolution received, `WIDTH*HEIGHT`.
+    #[serde(
+        default,
+        rename = "cameraRecvResolutionActual",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub camera_recv_resolution_actual: Option<String>,
+    /// Camera video bit-rate sent, bit/s (inferred), as a decimal string.
+    #[serde(
+        default,
+        rename = "cameraSendBitRate",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub camera_send_bit_rate: Option<String>,
+    /// Camera frame rate sent, frames per second, as a decimal string (`"20"`).
+    #[serde(
+        default,
+        rename = "cameraSendFrame",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub camera_send_frame: Option<String>,
+    /// Camera resolution sent, `WIDTH*HEIGHT` (`"1920*1080"`).
+    #[serde(
+        default,
+        rename = "cameraSendResolutionActual",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub camera_send_resolution_actual: Option<String>,
+    /// Packet loss, as a decimal string (`"0"`); its scale (ratio or percent) is not documented.
+    #[serde(default, rename = "lostRate", skip_serializing_if = "Option::is_none")]
+    pub lost_rate: Option<String>,
+    /// Total bit-rate received, bit/s (inferred), as a decimal string.
+    #[serde(default, rename = "recvBitRate", skip_serializing_if = "Option::is_none")]
+    pub recv_bit_rate: Option<String>,
+    /// Round-trip time, milliseconds (inferred), as a decimal string (`"20"`).
+    #[serde(default, rename = "roundTripTime", skip_serializing_if = "Option::is_none")]
+    pub round_trip_time: Option<String>,
+    /// Screen-share bit-rate received, bit/s (inferred), as a decimal string.
+    #[serde(
+        default,
+        rename = "screenRecvBitRate",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub screen_recv_bit_rate: Option<String>,
+    /// Screen-share frame rate received, frames per second, as a decimal string.
+    #[serde(
+        default,
+        rename = "screenRecvFrame",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub screen_recv_frame: Option<String>,
+    /// Screen-share resolution received, `WIDTH*HEIGHT`.
+    #[serde(
+        default,
+        rename = "screenRecvResolutionActual",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub screen_recv_resolution_actual: Option<String>,
+    /// Screen-share bit-rate sent, bit/s (inferred), as a decimal string.
+    #[serde(
+        default,
+        rename = "screenSendBitRate",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub screen_send_bit_rate: Option<String>,
+    /// Screen-share frame rate sent, frames per second, as a decimal string.
+    #[serde(
+        default,
+        rename = "screenSendFrame",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub screen_send_frame: Option<String>,
+    /// Screen-share resolution sent, `WIDTH*HEIGHT`.
+    #[serde(
+        default,
+        rename = "screenSendResolutionActual",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub screen_send_resolution_actual: Option<String>,
+    /// Total bit-rate sent, bit/s (inferred), as a decimal string (`"1145172"`).
+    #[serde(default, rename = "sendBitRate", skip_serializing_if = "Option::is_none")]
+    pub send_bit_rate: Option<String>,
+    /// When the sample was taken, milliseconds since the Unix epoch.
+    #[serde(
+        default,
+        rename = "timestamp",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub timestamp: Option<DateTime<Utc>>,
+}
+impl MetricSample {
+    /// Converts the generated client's `MetricSample`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::MetricSample) -> Self {
+        Self {
+            audio_jitter_avg: raw.audio_jitter_avg,
+            audio_jitter_max: raw.audio_jitter_max,
+            audio_play_level: raw.audio_play_level,
+            audio_rec_level: raw.audio_rec_level,
+            audio_recv_bit_rate: raw.audio_recv_bit_rate,
+            audio_send_bit_rate: raw.audio_send_bit_rate,
+            camera_recv_bit_rate: raw.camera_recv_bit_rate,
+            camera_recv_frame: raw.camera_recv_frame,
+            camera_recv_resolution_actual: raw.camera_recv_resolution_actual,
+            camera_send_bit_rate: raw.camera_send_bit_rate,
+            camera_send_frame: raw.camera_send_frame,
+            camera_send_resolution_actual: raw.camera_send_resolution_actual,
+            lost_rate: raw.lost_rate,
+            recv_bit_rate: raw.recv_bit_rate,
+            round_trip_time: raw.round_trip_time,
+            screen_recv_bit_rate: raw.screen_recv_bit_rate,
+            screen_recv_frame: raw.screen_recv_frame,
+            screen_recv_resolution_actual: raw.screen_recv_resolution_actual,
+            screen_send_bit_rate: raw.screen_send_bit_rate,
+            screen_send_frame: raw.screen_send_frame,
+            screen_send_resolution_actual: raw.screen_send_resolution_actual,
+            send_bit_rate: raw.send_bit_rate,
+            timestamp: raw.timestamp.and_then(|ms| timestamp("timestamp", ms)),
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::MetricSample {
+        wire::MetricSample {
+            audio_jitter_avg: self.audio_jitter_avg.clone(),
+            audio_jitter_max: self.audio_jitter_max.clone(),
+            audio_play_level: self.audio_play_level.clone(),
+            audio_rec_level: self.audio_rec_level.clone(),
+            audio_recv_bit_rate: self.audio_recv_bit_rate.clone(),
+            audio_send_bit_rate: self.audio_send_bit_rate.clone(),
+            camera_recv_bit_rate: self.camera_recv_bit_rate.clone(),
+            camera_recv_frame: self.camera_recv_frame.clone(),
+            camera_recv_resolution_actual: self.camera_recv_resolution_actual.clone(),
+            camera_send_bit_rate: self.camera_send_bit_rate.clone(),
+            camera_send_frame: self.camera_send_frame.clone(),
+            camera_send_resolution_actual: self.camera_send_resolution_actual.clone(),
+            lost_rate: self.lost_rate.clone(),
+            recv_bit_rate: self.recv_bit_rate.clone(),
+            round_trip_time: self.round_trip_time.clone(),
+            screen_recv_bit_rate: self.screen_recv_bit_rate.clone(),
+            screen_recv_frame: self.screen_recv_frame.clone(),
+            screen_recv_resolution_actual: self.screen_recv_resolution_actual.clone(),
+            screen_send_bit_rate: self.screen_send_bit_rate.clone(),
+            screen_send_frame: self.screen_send_frame.clone(),
+            screen_send_resolution_actual: self.screen_send_resolution_actual.clone(),
+            send_bit_rate: self.send_bit_rate.clone(),
+            timestamp: self.timestamp.map(|t| t.timestamp_millis()),
+        }
+    }
+}
+impl From<wire::MetricSample> for MetricSample {
+    fn from(raw: wire::MetricSample) -> Self {
         Self::from_wire(raw)
     }
 }

@@ -159,3 +159,7 @@ mod tests {
         );
     }
 }
+
+mod metrics;
+
+pub use metrics::{Resolution, metric_number};

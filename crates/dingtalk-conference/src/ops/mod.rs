@@ -20,6 +20,9 @@ pub use call::Answer;
 pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS};
 pub use generated::{CloudRecording, NewConference, StopCloudRecording, StreamOut, StreamStop};
 pub use record_stream::RecordAllowListChange;
+pub use generated::NewConference;
+// part data
+pub use generated::MetricMembers;
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use dingtalk_conference::{
     Client, CloudRecordVideo, CloudRecording, Error, NewConference, RecordAllowListChange,
     RetryPolicy, StopCloudRecording, StreamOut, StreamStop, TranscriptQuery,
+    Client, CloudRecordVideo, Error, MetricMembers, NewConference, RetryPolicy, TranscriptQuery,
 };
 use dingtalk_conference_mock::{Fault, FaultScope, MockServer};
 use dingtalk_conference_testkit::spec::load_spec;
@@ -296,6 +297,33 @@ impl Harness {
                         .await?;
                     Value::Null
                 }
+                "GetConfDataByConferenceId" => {
+                    json(&client.conference_data(CONFERENCE, true).await?)
+                }
+                "GetConfDetailData" => json(
+                    &client
+                        .conference_attendance(CONFERENCE, None)
+                        .page(None)
+                        .await?
+                        .items,
+                ),
+                "GetHistoryConfDataList" => json(
+                    &client
+                        .conference_history(None, 1, None, true, None, 0, None)
+                        .page(None)
+                        .await?
+                        .items,
+                ),
+                "GetUserLastMetric" => json(
+                    &client
+                        .last_metrics(CONFERENCE, MetricMembers::new().member("iPOLxxxxiEiE"))
+                        .await?,
+                ),
+                "GetUserMetricData" => json(
+                    &client
+                        .member_metrics(CONFERENCE, 0, 1, "iPOLxxxxiEiE")
+                        .await?,
+                ),
                 other => panic!("no facade call for {other}: add it here"),
             })
         })
@@ -342,6 +370,8 @@ fn expected(operation_id: &str, answer: &Value) -> Option<Value> {
         "startCloudRecord" | "stopCloudRecord" | "optRecordWhiteAccount" | "stopStreamOut" => {
             Some(Value::Null)
         }
+        "GetConfDetailData" | "GetHistoryConfDataList" => Some(list("list")),
+        "GetUserMetricData" => Some(list("metricDataList")),
         _ => Some(normalise(answer)),
     }
 }
