@@ -9,13 +9,22 @@ pub const OPERATION_IDS: &[&str] = &[
     "queryConferenceInfoByRoomCode",
     "queryUserOnGoingConference",
     "createVideoConference",
+    "inviteMcu",
     "queryConferenceInfoBatch",
     "queryConferenceInfo",
+    "updateVideoConferenceSetting",
     "closeVideoConference",
+    "muteAll",
     "queryCloudRecordText",
     "queryCloudRecordVideo",
     "queryCloudRecordVideoPlayInfo",
+    "cohosts",
+    "focus",
+    "lockConference",
     "queryConferenceMembers",
+    "kickMembers",
+    "muteMembers",
+    "inviteUsers",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -66,6 +75,10 @@ pub async fn call(
                     .map_err(|e| e.to_string()),
             )
         }
+        "inviteMcu" => {
+            let body: types::InviteMcuRequest = arg(args, "body")?;
+            Ok(client.invite_mcu(&body).await.map(drop).map_err(|e| e.to_string()))
+        }
         "queryConferenceInfoBatch" => {
             let body: types::QueryConferenceInfoBatchRequest = arg(args, "body")?;
             Ok(
@@ -86,12 +99,34 @@ pub async fn call(
                     .map_err(|e| e.to_string()),
             )
         }
+        "updateVideoConferenceSetting" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::UpdateVideoConferenceSettingRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .update_video_conference_setting(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "closeVideoConference" => {
             let conference_id: String = arg(args, "conferenceId")?;
             let union_id: String = arg(args, "unionId")?;
             Ok(
                 client
                     .close_video_conference(&conference_id, &union_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "muteAll" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::MuteAllRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .mute_all(&conference_id, &body)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),
@@ -148,6 +183,39 @@ pub async fn call(
                     .map_err(|e| e.to_string()),
             )
         }
+        "cohosts" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::CohostsRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .cohosts(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "focus" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::FocusRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .focus(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "lockConference" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::LockConferenceRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .lock_conference(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "queryConferenceMembers" => {
             let conference_id: String = arg(args, "conferenceId")?;
             let max_results: Option<i32> = arg(args, "maxResults")?;
@@ -159,6 +227,39 @@ pub async fn call(
                         max_results,
                         next_token.as_deref(),
                     )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "kickMembers" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::KickMembersRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .kick_members(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "muteMembers" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::MuteMembersRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .mute_members(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "inviteUsers" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::InviteUsersRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .invite_users(&conference_id, &body)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),

@@ -157,6 +157,39 @@ pub mod create_video_conference {
         Ok(())
     }
 }
+/// `inviteMcu`.
+pub mod invite_mcu {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks the request body.
+    pub fn body(value: &types::InviteMcuRequest) -> Result<(), InputError> {
+        input::length(
+            "roomCode",
+            "room code",
+            None,
+            value.room_code.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::not_blank("roomCode", "room code", None, value.room_code.as_str())?;
+        input::length(
+            "mcuRoomCode",
+            "MCU room code",
+            None,
+            value.mcu_room_code.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::not_blank(
+            "mcuRoomCode",
+            "MCU room code",
+            None,
+            value.mcu_room_code.as_str(),
+        )?;
+        ids::union("unionId", value.union_id.as_str())?;
+        Ok(())
+    }
+}
 /// `queryConferenceInfoBatch`.
 pub mod query_conference_info_batch {
     #[allow(unused_imports)]
@@ -194,6 +227,24 @@ pub mod query_conference_info {
         Ok(())
     }
 }
+/// `updateVideoConferenceSetting`.
+pub mod update_video_conference_setting {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(
+        value: &types::UpdateVideoConferenceSettingRequest,
+    ) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
 /// `closeVideoConference`.
 pub mod close_video_conference {
     #[allow(unused_imports)]
@@ -208,6 +259,29 @@ pub mod close_video_conference {
     #[inline]
     pub fn union_id(value: &str) -> Result<(), InputError> {
         ids::union("unionId", value)?;
+        Ok(())
+    }
+}
+/// `muteAll`.
+pub mod mute_all {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::MuteAllRequest) -> Result<(), InputError> {
+        input::length(
+            "action",
+            "action",
+            None,
+            value.action.as_str(),
+            Some(1usize),
+            None,
+        )?;
         Ok(())
     }
 }
@@ -318,6 +392,77 @@ pub mod query_cloud_record_video_play_info {
         Ok(())
     }
 }
+/// `cohosts`.
+pub mod cohosts {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::CohostsRequest) -> Result<(), InputError> {
+        input::length(
+            "action",
+            "action",
+            None,
+            value.action.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::items("userList", "userList", value.user_list.len(), Some(1usize), None)?;
+        Ok(())
+    }
+}
+/// `focus`.
+pub mod focus {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::FocusRequest) -> Result<(), InputError> {
+        input::length(
+            "action",
+            "action",
+            None,
+            value.action.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        ids::union("unionId", value.union_id.as_str())?;
+        Ok(())
+    }
+}
+/// `lockConference`.
+pub mod lock_conference {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::LockConferenceRequest) -> Result<(), InputError> {
+        input::length(
+            "action",
+            "action",
+            None,
+            value.action.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        Ok(())
+    }
+}
 /// `queryConferenceMembers`.
 pub mod query_conference_members {
     #[allow(unused_imports)]
@@ -346,6 +491,64 @@ pub mod query_conference_members {
     #[inline]
     pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
         let _ = value;
+        Ok(())
+    }
+}
+/// `kickMembers`.
+pub mod kick_members {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::KickMembersRequest) -> Result<(), InputError> {
+        input::items("userList", "userList", value.user_list.len(), Some(1usize), None)?;
+        Ok(())
+    }
+}
+/// `muteMembers`.
+pub mod mute_members {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::MuteMembersRequest) -> Result<(), InputError> {
+        input::length(
+            "action",
+            "action",
+            None,
+            value.action.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::items("userList", "userList", value.user_list.len(), Some(1usize), None)?;
+        Ok(())
+    }
+}
+/// `inviteUsers`.
+pub mod invite_users {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::InviteUsersRequest) -> Result<(), InputError> {
+        if let Some(field) = value.union_id.as_deref() {
+            ids::union("unionId", field)?;
+        }
         Ok(())
     }
 }

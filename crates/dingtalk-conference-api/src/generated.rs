@@ -114,6 +114,36 @@ pub mod types {
         )]
         pub union_id: ::std::option::Option<::std::string::String>,
     }
+    ///Co-hosts to add or remove.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CohostsRequest {
+        ///`add` or `remove`.
+        pub action: ::std::string::String,
+        ///The users whose role changes. DingTalk documents no maximum.
+        #[serde(rename = "userList")]
+        pub user_list: ::std::vec::Vec<CohostsUser>,
+    }
+    ///A user whose co-host role changes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct CohostsUser {
+        ///The user's unionId.
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
+    }
     ///A video conference as DingTalk reports it.
     #[derive(
         ::serde::Deserialize,
@@ -413,6 +443,21 @@ pub mod types {
         )]
         pub user_list: ::std::option::Option<::std::vec::Vec<ConferenceParticipant>>,
     }
+    ///The answer of an in-meeting control operation.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct ControlResponse {
+        ///Whether DingTalk did it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub success: ::std::option::Option<bool>,
+    }
     ///A conference to create.
     #[derive(
         ::serde::Deserialize,
@@ -552,6 +597,22 @@ pub mod types {
         )]
         pub extension_app_biz_data: ::std::option::Option<::std::string::String>,
     }
+    ///Whom everyone watches.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct FocusRequest {
+        ///`focus` or `un_focus`.
+        pub action: ::std::string::String,
+        ///The member everyone watches (the documentation requires it for `focus` only).
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
+    }
     ///An internal app's credentials.
     #[derive(
         ::serde::Deserialize,
@@ -591,6 +652,198 @@ pub mod types {
         ///The latest suite ticket DingTalk pushed to the app (about every 5 hours).
         #[serde(rename = "suiteTicket")]
         pub suite_ticket: ::std::string::String,
+    }
+    ///A room system (MCU) to call into a running conference.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct InviteMcuRequest {
+        ///The room system's code.
+        #[serde(rename = "mcuRoomCode")]
+        pub mcu_room_code: ::std::string::String,
+        ///The conference's room code.
+        #[serde(rename = "roomCode")]
+        pub room_code: ::std::string::String,
+        ///unionId of the operator (in this fake, the host or a co-host).
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
+    }
+    ///Whom to call into the conference, and who invites them.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct InviteUsersRequest {
+        ///Users to call. DingTalk documents no maximum (a conference holds at most 500).
+        #[serde(
+            rename = "inviteeList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub invitee_list: ::std::vec::Vec<Invitee>,
+        ///Phone numbers to call.
+        #[serde(
+            rename = "phoneInviteeList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub phone_invitee_list: ::std::vec::Vec<PhoneInvitee>,
+        ///unionId of the inviter (optional; without it the call cannot show who invites). This fake requires the inviter, when named, to be the host or a co-host.
+        #[serde(
+            rename = "unionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub union_id: ::std::option::Option<::std::string::String>,
+    }
+    ///A user to call into the conference.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct Invitee {
+        ///The name shown for the user in the conference.
+        pub nick: ::std::string::String,
+        ///The user's unionId.
+        #[serde(
+            rename = "unionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub union_id: ::std::option::Option<::std::string::String>,
+    }
+    ///Members to remove.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct KickMembersRequest {
+        ///Whether they may not join again. DingTalk documents no default (this fake's is false).
+        #[serde(
+            rename = "forbiddenRejoin",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub forbidden_rejoin: ::std::option::Option<bool>,
+        ///The members to remove.
+        #[serde(rename = "userList")]
+        pub user_list: ::std::vec::Vec<MemberDevice>,
+    }
+    ///Lock or unlock.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct LockConferenceRequest {
+        ///`lock` or `unlock`.
+        pub action: ::std::string::String,
+    }
+    ///A member, or one of their devices.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MemberDevice {
+        ///One of the member's devices; without it, all of them.
+        #[serde(
+            rename = "participantId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub participant_id: ::std::option::Option<::std::string::String>,
+        ///The member's unionId.
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
+    }
+    ///Mute or unmute everyone.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MuteAllRequest {
+        ///`mute` or `un_mute`.
+        pub action: ::std::string::String,
+        ///Whether participants may not unmute themselves (true) or may (false). DingTalk documents no default (this fake's is false).
+        #[serde(
+            rename = "forceMute",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub force_mute: ::std::option::Option<bool>,
+    }
+    ///Mute or unmute a member.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MuteMembersRequest {
+        ///`mute` or `un_mute`.
+        pub action: ::std::string::String,
+        ///The member to mute or unmute; DingTalk takes one today.
+        #[serde(rename = "userList")]
+        pub user_list: ::std::vec::Vec<MemberDevice>,
+    }
+    ///A phone number to call into the conference. `statusCode` and `inviteClient` appear only in DingTalk's SDKs, not on its page.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct PhoneInvitee {
+        ///Not documented (the SDK's example sends false).
+        #[serde(
+            rename = "inviteClient",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub invite_client: ::std::option::Option<bool>,
+        ///The name shown for the caller.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nick: ::std::option::Option<::std::string::String>,
+        ///The phone number.
+        #[serde(
+            rename = "phoneNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub phone_number: ::std::option::Option<::std::string::String>,
+        ///The country calling code, e.g. `86` (the SDK's example; inferred).
+        #[serde(
+            rename = "statusCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_code: ::std::option::Option<::std::string::String>,
     }
     ///One page of `queryCloudRecordText`.
     #[derive(
@@ -1020,6 +1273,72 @@ pub mod types {
         )]
         pub word_id: ::std::option::Option<::std::string::String>,
     }
+    ///The settings to change; a field left out is not changed. Meanings from DingTalk's SDK comments (2022-05-25); DingTalk publishes no page for this operation.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct UpdateVideoConferenceSettingRequest {
+        ///Whether participants may unmute themselves.
+        #[serde(
+            rename = "allowUnmuteSelf",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub allow_unmute_self: ::std::option::Option<bool>,
+        ///Whether the host role passes to someone else when the host leaves.
+        #[serde(
+            rename = "autoTransferHost",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auto_transfer_host: ::std::option::Option<bool>,
+        ///Whether screen sharing is forbidden.
+        #[serde(
+            rename = "forbiddenShareScreen",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub forbidden_share_screen: ::std::option::Option<bool>,
+        ///Whether the conference is locked (nobody can join; the SDK's comment says "no invitations").
+        #[serde(
+            rename = "lockConference",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub lock_conference: ::std::option::Option<bool>,
+        ///Whether everyone is muted.
+        #[serde(
+            rename = "muteAll",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mute_all: ::std::option::Option<bool>,
+        ///Whether only the organisation's employees may join.
+        #[serde(
+            rename = "onlyInternalEmployeesJoin",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub only_internal_employees_join: ::std::option::Option<bool>,
+    }
+    ///The answer to `updateVideoConferenceSetting`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct UpdateVideoConferenceSettingResponse {
+        ///The result in words (DingTalk's spelling of "cause").
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub case: ::std::option::Option<::std::string::String>,
+        ///The result code, a string; `"200"` on success (inferred, not documented).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
     /// Error types.
     pub mod error {
         /// Error from a `TryFrom` or `FromStr` implementation.
@@ -1272,6 +1591,52 @@ Sends a `POST` request to `/v1.0/conference/videoConferences`
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Call a room system (MCU) into a conference
+
+Calls the hardware room system `mcuRoomCode` into the running conference whose room code is `roomCode`; `unionId` is the operator. Not documented by DingTalk beyond its SDKs (since 2025-12); the errors are those of the other in-meeting operations, and `invalidRoomCode` for a room code no running conference has. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/mcus/invite`
+
+*/
+    pub async fn invite_mcu<'a>(
+        &'a self,
+        body: &'a types::InviteMcuRequest,
+    ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/mcus/invite", self.baseurl,
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "invite_mcu",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Query several conferences at once
 
 Returns the status, media status and participants of several conferences in one call. DingTalk answers only for conferences in progress. No maximum list length is documented. Needs the permission `VideoConference.Conference.Read`.
@@ -1371,6 +1736,61 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Change a conference's settings
+
+Sets, while a conference runs, whether participants may unmute themselves, whether the host role passes on when the host leaves, whether screen sharing is forbidden, whether the conference is locked, whether everyone is muted and whether only the organisation's employees may join. A field left out is not changed. DingTalk publishes no page for this operation: the meanings come from its SDK's comments, and the answer's `code` on success is taken to be `"200"` by analogy with its other operations. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `PUT` request to `/v1.0/conference/videoConferences/{conferenceId}`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn update_video_conference_setting<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::UpdateVideoConferenceSettingRequest,
+    ) -> Result<
+        ResponseValue<types::UpdateVideoConferenceSettingResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}", self.baseurl, encode_path(&
+            conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .put(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "update_video_conference_setting",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Close a video conference
 
 Ends a conference for everyone. Only the conference's host may close it. Not idempotent: closing an ended conference fails with `resourceClose`. Needs the permission `VideoConference.Conference.Write`.
@@ -1407,6 +1827,58 @@ Arguments:
             .build()?;
         let info = OperationInfo {
             operation_id: "close_video_conference",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Mute or unmute everyone
+
+Mutes everyone (`action` `mute`) or unmutes everyone (`un_mute`). `forceMute` true: participants cannot unmute themselves; false: they can. DingTalk documents no default (this fake's: false). The request names no operator: the app acts. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/allMembers/mute`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn mute_all<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::MuteAllRequest,
+    ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/allMembers/mute", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "mute_all",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;
@@ -1606,6 +2078,162 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Add or remove co-hosts
+
+Adds or removes co-hosts while the conference runs (`action` `add` or `remove`). The request names no operator: the app acts. DingTalk documents `unknownUserError` for a user it does not recognise and `paramsError` for a bad argument, and no limit on the list's length. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/coHosts/set`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn cohosts<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::CohostsRequest,
+    ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/coHosts/set", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "cohosts",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Make everyone watch one member
+
+Sets or clears "everyone watches this person" (`action` `focus` or `un_focus`). The documentation requires `unionId` only for `focus`; DingTalk's SDKs always send it. The request names no operator: the app acts. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/focus`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn focus<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::FocusRequest,
+    ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/focus", self.baseurl, encode_path(&
+            conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "focus",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Lock or unlock a conference
+
+Locks a conference (`action` `lock`: nobody can join any more) or unlocks it (`unlock`). DingTalk documents `paramsError`, `confClosed` (the conference has ended), `noPermission` and `commandError` (an action it does not know) as 400s. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/lock`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn lock_conference<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::LockConferenceRequest,
+    ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/lock", self.baseurl, encode_path(&
+            conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "lock_conference",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**List a conference's members
 
 Everyone invited to or in a conference, with their attend status and times, a page at a time. The listing ends when an answer carries no `nextToken`. Needs the permission `VideoConference.Conference.Read`.
@@ -1645,6 +2273,162 @@ Arguments:
             .build()?;
         let info = OperationInfo {
             operation_id: "query_conference_members",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Remove members from a conference
+
+Removes members; they leave and are told so. Without `participantId` all of a user's devices leave. `forbiddenRejoin` true keeps them from joining again (DingTalk documents no default; this fake's default is false). The request names no operator: the app acts. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/members/kick`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn kick_members<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::KickMembersRequest,
+    ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/members/kick", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "kick_members",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Mute or unmute a member
+
+Mutes (`action` `mute`) or unmutes (`un_mute`) the members in `userList`; DingTalk takes **one user** per call today (more: `paramsError`). Without `participantId` all of the user's devices are affected. The request names no operator: the app acts. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/members/mute`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn mute_members<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::MuteMembersRequest,
+    ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/members/mute", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "mute_members",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Invite people into a running conference
+
+Calls users into a conference while it runs; each invitee gets a call. `unionId` is the inviter (optional: without it the call cannot show who invites). Not idempotent: a repeat rings again. Needs the permission `VideoConference.Conference.Write`.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/users/invite`
+
+Arguments:
+- `conference_id`: The conference id (DingTalk's page marks it optional; it is the path).
+- `body`
+*/
+    pub async fn invite_users<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::InviteUsersRequest,
+    ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/users/invite", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "invite_users",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;

@@ -25,12 +25,23 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     ("queryUserOnGoingConference", "GET", "/v1.0/conference/users/lists"),
     ("createVideoConference", "POST", "/v1.0/conference/videoConferences"),
+    ("inviteMcu", "POST", "/v1.0/conference/videoConferences/mcus/invite"),
     ("queryConferenceInfoBatch", "POST", "/v1.0/conference/videoConferences/query"),
     ("queryConferenceInfo", "GET", "/v1.0/conference/videoConferences/{conferenceId}"),
+    (
+        "updateVideoConferenceSetting",
+        "PUT",
+        "/v1.0/conference/videoConferences/{conferenceId}",
+    ),
     (
         "closeVideoConference",
         "DELETE",
         "/v1.0/conference/videoConferences/{conferenceId}",
+    ),
+    (
+        "muteAll",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/allMembers/mute",
     ),
     (
         "queryCloudRecordText",
@@ -47,10 +58,28 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "GET",
         "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/videos/getPlayInfos",
     ),
+    ("cohosts", "POST", "/v1.0/conference/videoConferences/{conferenceId}/coHosts/set"),
+    ("focus", "POST", "/v1.0/conference/videoConferences/{conferenceId}/focus"),
+    ("lockConference", "POST", "/v1.0/conference/videoConferences/{conferenceId}/lock"),
     (
         "queryConferenceMembers",
         "GET",
         "/v1.0/conference/videoConferences/{conferenceId}/members",
+    ),
+    (
+        "kickMembers",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/members/kick",
+    ),
+    (
+        "muteMembers",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/members/mute",
+    ),
+    (
+        "inviteUsers",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/users/invite",
     ),
     ("getAccessToken", "POST", "/v1.0/oauth2/accessToken"),
     ("getCorpAccessToken", "POST", "/v1.0/oauth2/corpAccessToken"),

@@ -92,6 +92,41 @@ impl Request for CreateVideoConference {
         Ok(Self { body })
     }
 }
+/// `inviteMcu` (POST /v1.0/conference/videoConferences/mcus/invite), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct InviteMcu {
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::InviteMcuRequest,
+}
+impl Request for InviteMcu {
+    const OPERATION_ID: &'static str = "inviteMcu";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let body: types::InviteMcuRequest = body(
+            call,
+            &[
+                Property {
+                    name: "roomCode",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "mcuRoomCode",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::invite_mcu::body(&body)?;
+        Ok(Self { body })
+    }
+}
 /// `queryConferenceInfoBatch` (POST /v1.0/conference/videoConferences/query), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -133,6 +168,60 @@ impl Request for QueryConferenceInfo {
         Ok(Self { conference_id })
     }
 }
+/// `updateVideoConferenceSetting` (PUT /v1.0/conference/videoConferences/{conferenceId}), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct UpdateVideoConferenceSetting {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::UpdateVideoConferenceSettingRequest,
+}
+impl Request for UpdateVideoConferenceSetting {
+    const OPERATION_ID: &'static str = "updateVideoConferenceSetting";
+    type Answer = types::UpdateVideoConferenceSettingResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::update_video_conference_setting::conference_id(&conference_id)?;
+        let body: types::UpdateVideoConferenceSettingRequest = body(
+            call,
+            &[
+                Property {
+                    name: "allowUnmuteSelf",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "autoTransferHost",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "forbiddenShareScreen",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "lockConference",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "muteAll",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "onlyInternalEmployeesJoin",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+            ],
+        )?;
+        checks::update_video_conference_setting::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
 /// `closeVideoConference` (DELETE /v1.0/conference/videoConferences/{conferenceId}), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -151,6 +240,40 @@ impl Request for CloseVideoConference {
         let union_id: String = query_required(call, "unionId")?;
         checks::close_video_conference::union_id(&union_id)?;
         Ok(Self { conference_id, union_id })
+    }
+}
+/// `muteAll` (POST /v1.0/conference/videoConferences/{conferenceId}/allMembers/mute), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct MuteAll {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::MuteAllRequest,
+}
+impl Request for MuteAll {
+    const OPERATION_ID: &'static str = "muteAll";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::mute_all::conference_id(&conference_id)?;
+        let body: types::MuteAllRequest = body(
+            call,
+            &[
+                Property {
+                    name: "action",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "forceMute",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+            ],
+        )?;
+        checks::mute_all::body(&body)?;
+        Ok(Self { conference_id, body })
     }
 }
 /// `queryCloudRecordText` (GET /v1.0/conference/videoConferences/{conferenceId}/cloudRecords/getTexts), parsed and checked.
@@ -252,6 +375,103 @@ impl Request for QueryCloudRecordVideoPlayInfo {
         })
     }
 }
+/// `cohosts` (POST /v1.0/conference/videoConferences/{conferenceId}/coHosts/set), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct Cohosts {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::CohostsRequest,
+}
+impl Request for Cohosts {
+    const OPERATION_ID: &'static str = "cohosts";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::cohosts::conference_id(&conference_id)?;
+        let body: types::CohostsRequest = body(
+            call,
+            &[
+                Property {
+                    name: "action",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "userList",
+                    required: true,
+                    kind: Json::ArrayOf(&Json::Object),
+                },
+            ],
+        )?;
+        checks::cohosts::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `focus` (POST /v1.0/conference/videoConferences/{conferenceId}/focus), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct Focus {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::FocusRequest,
+}
+impl Request for Focus {
+    const OPERATION_ID: &'static str = "focus";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::focus::conference_id(&conference_id)?;
+        let body: types::FocusRequest = body(
+            call,
+            &[
+                Property {
+                    name: "action",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::focus::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `lockConference` (POST /v1.0/conference/videoConferences/{conferenceId}/lock), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct LockConference {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::LockConferenceRequest,
+}
+impl Request for LockConference {
+    const OPERATION_ID: &'static str = "lockConference";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::lock_conference::conference_id(&conference_id)?;
+        let body: types::LockConferenceRequest = body(
+            call,
+            &[
+                Property {
+                    name: "action",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::lock_conference::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
 /// `queryConferenceMembers` (GET /v1.0/conference/videoConferences/{conferenceId}/members), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -278,6 +498,113 @@ impl Request for QueryConferenceMembers {
             max_results,
             next_token,
         })
+    }
+}
+/// `kickMembers` (POST /v1.0/conference/videoConferences/{conferenceId}/members/kick), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct KickMembers {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::KickMembersRequest,
+}
+impl Request for KickMembers {
+    const OPERATION_ID: &'static str = "kickMembers";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::kick_members::conference_id(&conference_id)?;
+        let body: types::KickMembersRequest = body(
+            call,
+            &[
+                Property {
+                    name: "userList",
+                    required: true,
+                    kind: Json::ArrayOf(&Json::Object),
+                },
+                Property {
+                    name: "forbiddenRejoin",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+            ],
+        )?;
+        checks::kick_members::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `muteMembers` (POST /v1.0/conference/videoConferences/{conferenceId}/members/mute), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct MuteMembers {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::MuteMembersRequest,
+}
+impl Request for MuteMembers {
+    const OPERATION_ID: &'static str = "muteMembers";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::mute_members::conference_id(&conference_id)?;
+        let body: types::MuteMembersRequest = body(
+            call,
+            &[
+                Property {
+                    name: "action",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "userList",
+                    required: true,
+                    kind: Json::ArrayOf(&Json::Object),
+                },
+            ],
+        )?;
+        checks::mute_members::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `inviteUsers` (POST /v1.0/conference/videoConferences/{conferenceId}/users/invite), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct InviteUsers {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::InviteUsersRequest,
+}
+impl Request for InviteUsers {
+    const OPERATION_ID: &'static str = "inviteUsers";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::invite_users::conference_id(&conference_id)?;
+        let body: types::InviteUsersRequest = body(
+            call,
+            &[
+                Property {
+                    name: "inviteeList",
+                    required: false,
+                    kind: Json::ArrayOf(&Json::Object),
+                },
+                Property {
+                    name: "phoneInviteeList",
+                    required: false,
+                    kind: Json::ArrayOf(&Json::Object),
+                },
+                Property {
+                    name: "unionId",
+                    required: false,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::invite_users::body(&body)?;
+        Ok(Self { conference_id, body })
     }
 }
 /// `getAccessToken` (POST /v1.0/oauth2/accessToken), parsed and checked.

@@ -85,6 +85,11 @@ pub use ops::{
     Answer, CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, MAX_TRANSCRIPT_PAGE_SIZE,
     NewConference, TranscriptQuery,
 };
+// part control: the in-meeting control builders.
+pub use ops::{
+    CohostChange, ConferenceSettings, Focus, Invitation, Kick, McuInvitation, MuteAll,
+    MuteMember, PhoneCall,
+};
 pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use secret::Secret;
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};

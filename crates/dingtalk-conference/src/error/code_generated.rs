@@ -50,6 +50,14 @@ pub enum ErrorCode {
     InvalidAuthInfo,
     /// `Missingbody`, `MissingBody` or `missingBody` (400, token endpoint): the body was missing or not JSON.
     MissingBody,
+    /// `paramsError` (400): a parameter is invalid (the conference service's spelling, used by the in-meeting operations).
+    ParamsError,
+    /// `unknownUserError` (400): DingTalk does not recognise a user the request names.
+    UnknownUserError,
+    /// `confClosed` (400): the conference has ended.
+    ConfClosed,
+    /// `commandError` (400): the action is not one DingTalk knows.
+    CommandError,
     /// Any other code, as sent.
     Other(String),
 }
@@ -89,6 +97,10 @@ impl ErrorCode {
             "invalidSuiteTicket" => Self::InvalidSuiteTicket,
             "invalidAuthInfo" => Self::InvalidAuthInfo,
             "Missingbody" | "MissingBody" | "missingBody" => Self::MissingBody,
+            "paramsError" => Self::ParamsError,
+            "unknownUserError" => Self::UnknownUserError,
+            "confClosed" => Self::ConfClosed,
+            "commandError" => Self::CommandError,
             other => Self::Other(other.to_string()),
         }
     }
@@ -127,6 +139,10 @@ impl ErrorCode {
             Self::InvalidSuiteTicket => "invalidSuiteTicket",
             Self::InvalidAuthInfo => "invalidAuthInfo",
             Self::MissingBody => "Missingbody",
+            Self::ParamsError => "paramsError",
+            Self::UnknownUserError => "unknownUserError",
+            Self::ConfClosed => "confClosed",
+            Self::CommandError => "commandError",
             Self::Other(code) => code,
         }
     }
@@ -148,7 +164,8 @@ impl ErrorCode {
     pub(crate) fn is_final(&self) -> bool {
         matches!(
             self, Self::NoPermission | Self::ApiCountLimitForOrg |
-            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList
+            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList |
+            Self::UnknownUserError | Self::ConfClosed | Self::CommandError
         )
     }
     /// What a person should do about it.
@@ -188,6 +205,17 @@ impl ErrorCode {
                 Some("hand over the latest suite ticket DingTalk pushed")
             }
             Self::InvalidAuthInfo => Some("the organisation has not authorised the app"),
+            Self::UnknownUserError => {
+                Some(
+                    "check the unionId, and that the user is a member of the conference",
+                )
+            }
+            Self::ConfClosed => {
+                Some(
+                    "the conference has ended; in-meeting control works only while it runs",
+                )
+            }
+            Self::CommandError => Some("send one of the documented actions"),
             _ => None,
         }
     }

@@ -1570,6 +1570,88 @@ impl schemars::JsonSchema for CloudRecordStatus {
         )
     }
 }
+/// What `cohosts` does with the users it names (set-up-co-hosts).
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum CohostAction {
+    /// `"add"`: make them co-hosts.
+    Add,
+    /// `"remove"`: take the co-host role back.
+    Remove,
+    /// A value this crate does not know yet, as sent.
+    Unknown(String),
+}
+impl CohostAction {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Add => "add",
+            Self::Remove => "remove",
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (raw)`.
+impl std::fmt::Display for CohostAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Add => f.write_str("add"),
+            Self::Remove => f.write_str("remove"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for CohostAction {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for CohostAction {}
+impl std::hash::Hash for CohostAction {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl From<String> for CohostAction {
+    fn from(raw: String) -> Self {
+        match raw.as_str() {
+            "add" => Self::Add,
+            "remove" => Self::Remove,
+            _ => Self::Unknown(raw),
+        }
+    }
+}
+impl From<&str> for CohostAction {
+    fn from(raw: &str) -> Self {
+        Self::from(raw.to_string())
+    }
+}
+impl Serialize for CohostAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for CohostAction {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for CohostAction {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("CohostAction")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "description" :
+            "\"add\" add, \"remove\" remove; other values may appear", }
+        )
+    }
+}
 /// A conference's status. DingTalk's numbering is not chronological; **1 is ended**.
 ///
 /// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
@@ -1827,6 +1909,170 @@ impl schemars::JsonSchema for DeviceType {
         )
     }
 }
+/// What `focus` does (set-the-whole-staff-to-see-him).
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum FocusAction {
+    /// `"focus"`: everyone watches this member.
+    Focus,
+    /// `"un_focus"`: everyone watches whom they like again.
+    Unfocus,
+    /// A value this crate does not know yet, as sent.
+    Unknown(String),
+}
+impl FocusAction {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Focus => "focus",
+            Self::Unfocus => "un_focus",
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (raw)`.
+impl std::fmt::Display for FocusAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Focus => f.write_str("focus"),
+            Self::Unfocus => f.write_str("unfocus"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for FocusAction {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for FocusAction {}
+impl std::hash::Hash for FocusAction {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl From<String> for FocusAction {
+    fn from(raw: String) -> Self {
+        match raw.as_str() {
+            "focus" => Self::Focus,
+            "un_focus" => Self::Unfocus,
+            _ => Self::Unknown(raw),
+        }
+    }
+}
+impl From<&str> for FocusAction {
+    fn from(raw: &str) -> Self {
+        Self::from(raw.to_string())
+    }
+}
+impl Serialize for FocusAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for FocusAction {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for FocusAction {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("FocusAction")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "description" :
+            "\"focus\" focus, \"un_focus\" unfocus; other values may appear", }
+        )
+    }
+}
+/// What `lockConference` does (api-lockconference).
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum LockAction {
+    /// `"lock"`: lock the conference: nobody can join.
+    Lock,
+    /// `"unlock"`: unlock the conference.
+    Unlock,
+    /// A value this crate does not know yet, as sent.
+    Unknown(String),
+}
+impl LockAction {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Lock => "lock",
+            Self::Unlock => "unlock",
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (raw)`.
+impl std::fmt::Display for LockAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Lock => f.write_str("lock"),
+            Self::Unlock => f.write_str("unlock"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for LockAction {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for LockAction {}
+impl std::hash::Hash for LockAction {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl From<String> for LockAction {
+    fn from(raw: String) -> Self {
+        match raw.as_str() {
+            "lock" => Self::Lock,
+            "unlock" => Self::Unlock,
+            _ => Self::Unknown(raw),
+        }
+    }
+}
+impl From<&str> for LockAction {
+    fn from(raw: &str) -> Self {
+        Self::from(raw.to_string())
+    }
+}
+impl Serialize for LockAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for LockAction {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for LockAction {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("LockAction")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "description" :
+            "\"lock\" lock, \"unlock\" unlock; other values may appear", }
+        )
+    }
+}
 /// A conference's media status (batch query). The values are powers of two, so DingTalk may combine them (3 = muted and camera off); it does not say, and a combination reads as `Unknown(raw)`.
 ///
 /// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
@@ -1999,6 +2245,88 @@ impl schemars::JsonSchema for MinutesStatus {
         schemars::json_schema!(
             { "type" : "integer", "format" : "int32", "description" :
             "0 off, 1 recording, 2 paused, 3 finished; other values may appear", }
+        )
+    }
+}
+/// What `muteAll` and `muteMembers` do (mute-all-staff-or-unmute-all-staff, specify-person-to-mute-or-unmute).
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum MuteAction {
+    /// `"mute"`: mute.
+    Mute,
+    /// `"un_mute"`: unmute.
+    Unmute,
+    /// A value this crate does not know yet, as sent.
+    Unknown(String),
+}
+impl MuteAction {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Mute => "mute",
+            Self::Unmute => "un_mute",
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (raw)`.
+impl std::fmt::Display for MuteAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Mute => f.write_str("mute"),
+            Self::Unmute => f.write_str("unmute"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for MuteAction {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for MuteAction {}
+impl std::hash::Hash for MuteAction {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl From<String> for MuteAction {
+    fn from(raw: String) -> Self {
+        match raw.as_str() {
+            "mute" => Self::Mute,
+            "un_mute" => Self::Unmute,
+            _ => Self::Unknown(raw),
+        }
+    }
+}
+impl From<&str> for MuteAction {
+    fn from(raw: &str) -> Self {
+        Self::from(raw.to_string())
+    }
+}
+impl Serialize for MuteAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for MuteAction {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for MuteAction {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("MuteAction")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "description" :
+            "\"mute\" mute, \"un_mute\" unmute; other values may appear", }
         )
     }
 }

@@ -12,13 +12,22 @@ pub(crate) const OPERATION_IDS: &[&str] = &[
     "queryConferenceInfoByRoomCode",
     "queryUserOnGoingConference",
     "createVideoConference",
+    "inviteMcu",
     "queryConferenceInfoBatch",
     "queryConferenceInfo",
+    "updateVideoConferenceSetting",
     "closeVideoConference",
+    "muteAll",
     "queryCloudRecordText",
     "queryCloudRecordVideo",
     "queryCloudRecordVideoPlayInfo",
+    "cohosts",
+    "focus",
+    "lockConference",
     "queryConferenceMembers",
+    "kickMembers",
+    "muteMembers",
+    "inviteUsers",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -143,6 +152,29 @@ impl Client {
                     .await?;
                 answer.into_inner().answer()
             }
+            "inviteMcu" => {
+                const OPERATION: &Operation = &Operation::write("inviteMcu", false);
+                only("inviteMcu", args, &["body"])?;
+                let body: types::InviteMcuRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::invite_mcu::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let body = &body;
+                            async move {
+                                Ok(fetched(api.invite_mcu(body).await?, &context))
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "queryConferenceInfoBatch" => {
                 const OPERATION: &Operation = &Operation::read(
                     "queryConferenceInfoBatch",
@@ -203,6 +235,50 @@ impl Client {
                     .await?;
                 answer.into_inner().answer()
             }
+            "updateVideoConferenceSetting" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "updateVideoConferenceSetting",
+                    true,
+                );
+                only("updateVideoConferenceSetting", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::update_video_conference_setting::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::UpdateVideoConferenceSettingRequest = arg(
+                    args,
+                    "body",
+                )?;
+                dingtalk_conference_api::checks::update_video_conference_setting::body(
+                        &body,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .update_video_conference_setting(conference_id, body)
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "closeVideoConference" => {
                 const OPERATION: &Operation = &Operation::write(
                     "closeVideoConference",
@@ -235,6 +311,35 @@ impl Client {
                                         api.close_video_conference(conference_id, union_id).await?,
                                         &context,
                                     ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "muteAll" => {
+                const OPERATION: &Operation = &Operation::write("muteAll", true);
+                only("muteAll", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::mute_all::conference_id(&conference_id)
+                    .map_err(Error::from)?;
+                let body: types::MuteAllRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::mute_all::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(api.mute_all(conference_id, body).await?, &context),
                                 )
                             }
                         },
@@ -421,6 +526,96 @@ impl Client {
                     .await?;
                 answer.into_inner().answer()
             }
+            "cohosts" => {
+                const OPERATION: &Operation = &Operation::write("cohosts", true);
+                only("cohosts", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::cohosts::conference_id(&conference_id)
+                    .map_err(Error::from)?;
+                let body: types::CohostsRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::cohosts::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(api.cohosts(conference_id, body).await?, &context),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "focus" => {
+                const OPERATION: &Operation = &Operation::write("focus", true);
+                only("focus", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::focus::conference_id(&conference_id)
+                    .map_err(Error::from)?;
+                let body: types::FocusRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::focus::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(fetched(api.focus(conference_id, body).await?, &context))
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "lockConference" => {
+                const OPERATION: &Operation = &Operation::write("lockConference", true);
+                only("lockConference", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::lock_conference::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::LockConferenceRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::lock_conference::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.lock_conference(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "queryConferenceMembers" => {
                 const OPERATION: &Operation = &Operation::read("queryConferenceMembers");
                 only(
@@ -463,6 +658,108 @@ impl Client {
                                                 next_token.as_deref(),
                                             )
                                             .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "kickMembers" => {
+                const OPERATION: &Operation = &Operation::write("kickMembers", false);
+                only("kickMembers", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::kick_members::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::KickMembersRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::kick_members::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.kick_members(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "muteMembers" => {
+                const OPERATION: &Operation = &Operation::write("muteMembers", true);
+                only("muteMembers", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::mute_members::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::MuteMembersRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::mute_members::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.mute_members(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "inviteUsers" => {
+                const OPERATION: &Operation = &Operation::write("inviteUsers", false);
+                only("inviteUsers", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::invite_users::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::InviteUsersRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::invite_users::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.invite_users(conference_id, body).await?,
                                         &context,
                                     ),
                                 )

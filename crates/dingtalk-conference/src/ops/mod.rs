@@ -11,13 +11,15 @@
 mod call;
 mod call_generated;
 mod conferences;
+mod control;
 mod generated;
 pub(crate) mod paging;
 mod recordings;
 
 pub use call::Answer;
 pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS};
-pub use generated::NewConference;
+pub use control::{CohostChange, Focus, Invitation, Kick, MuteAll, MuteMember, PhoneCall};
+pub use generated::{ConferenceSettings, McuInvitation, NewConference};
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.

@@ -10,6 +10,7 @@ mod budget;
 mod client;
 mod common;
 mod conformance;
+mod control;
 mod errors;
 #[cfg(feature = "redis")]
 mod fleet;
