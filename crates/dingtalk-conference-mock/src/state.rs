@@ -727,7 +727,8 @@ impl State {
         let mic = if control.settings.mute_all { 1 } else { 2 };
         let members = self.members_mut(id);
         let outsider = members.iter().any(|r| {
-            r.member.union_id.as_deref() == Some(union_id) && r.member.outer_org_member == Some(true)
+            r.member.union_id.as_deref() == Some(union_id)
+                && r.member.outer_org_member == Some(true)
         });
         if outsider && control.settings.only_internal {
             return Err(JoinRefusal::InternalOnly);

@@ -87,8 +87,8 @@ pub use ops::{
 };
 // part control: the in-meeting control builders.
 pub use ops::{
-    CohostChange, ConferenceSettings, Focus, Invitation, Kick, McuInvitation, MuteAll,
-    MuteMember, PhoneCall,
+    CohostChange, ConferenceSettings, Focus, Invitation, Kick, McuInvitation, MuteAll, MuteMember,
+    PhoneCall,
 };
 pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use secret::Secret;

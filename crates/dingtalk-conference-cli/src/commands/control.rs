@@ -157,8 +157,13 @@ impl Control {
                         (false, true) => MuteAll::on().forced(),
                         (false, false) => MuteAll::on(),
                     };
-                    cx.call(cx.client().mute_all(conference_id, request)).await?;
-                    let how = if *force { " (they cannot unmute themselves)" } else { "" };
+                    cx.call(cx.client().mute_all(conference_id, request))
+                        .await?;
+                    let how = if *force {
+                        " (they cannot unmute themselves)"
+                    } else {
+                        ""
+                    };
                     return done(
                         cx,
                         &format!("{verb} everyone in {}{how}.", clean(conference_id)),
@@ -175,11 +180,7 @@ impl Control {
                 }
                 done(
                     cx,
-                    &format!(
-                        "{verb} {} in {}.",
-                        list(members),
-                        clean(conference_id)
-                    ),
+                    &format!("{verb} {} in {}.", list(members), clean(conference_id)),
                 )
             }
             Self::Kick {
@@ -190,7 +191,8 @@ impl Control {
             } => {
                 ensure_leader(cx, conference_id, user_id).await?;
                 let kick = Kick::members(members).forbid_rejoin(*no_rejoin);
-                cx.call(cx.client().kick_members(conference_id, kick)).await?;
+                cx.call(cx.client().kick_members(conference_id, kick))
+                    .await?;
                 let rejoin = if *no_rejoin {
                     "; they cannot join again"
                 } else {
@@ -231,7 +233,10 @@ impl Control {
 
 /// The unionIds, cleaned for the terminal, comma-separated.
 fn list(ids: &[String]) -> String {
-    ids.iter().map(|id| clean(id)).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .map(|id| clean(id))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Prints `confirmation`, or DingTalk's answer (`{"success": true}`) with `--json`: a failed
@@ -246,7 +251,11 @@ fn done(cx: &mut Context<'_>, confirmation: &str) -> Result<(), Failure> {
 
 /// Refuses, before acting, a `user_id` who is not in the conference as its host or a
 /// co-host: one read of the members (every page).
-async fn ensure_leader(cx: &Context<'_>, conference_id: &str, user_id: &str) -> Result<(), Failure> {
+async fn ensure_leader(
+    cx: &Context<'_>,
+    conference_id: &str,
+    user_id: &str,
+) -> Result<(), Failure> {
     let members = cx
         .call(cx.client().conference_members(conference_id).collect())
         .await?;

@@ -125,8 +125,14 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
             ])
         }
         // part control: members of the seeded conference in progress.
-        "updateVideoConferenceSetting" | "cohosts" | "focus" | "inviteUsers" | "kickMembers"
-        | "lockConference" | "muteAll" | "muteMembers" => {
+        "updateVideoConferenceSetting"
+        | "cohosts"
+        | "focus"
+        | "inviteUsers"
+        | "kickMembers"
+        | "lockConference"
+        | "muteAll"
+        | "muteMembers" => {
             let participant = seeded::STARTED_PARTICIPANTS[0];
             let mut arguments = args(&[("conference-id", seeded::STARTED)]);
             arguments.extend(body(match id {

@@ -29,7 +29,10 @@ fn invite_calls_people_in_and_json_prints_dingtalks_answer() {
         "iPOLnewcomerxxxxiEiE=Newcomer",
         "iPOLsecondxxxxxxiEiE",
     ]));
-    assert_eq!(text, format!("Calling 2 people into {}.\n", seeded::STARTED));
+    assert_eq!(
+        text,
+        format!("Calling 2 people into {}.\n", seeded::STARTED)
+    );
     let newcomer = member(&fake, "iPOLnewcomerxxxxiEiE");
     assert_eq!(
         (newcomer.attend_status, newcomer.user_nick.as_deref()),
@@ -57,7 +60,11 @@ fn invite_calls_people_in_and_json_prints_dingtalks_answer() {
         "iPOLotherxxxxxxxiEiE",
     ]);
     assert_eq!(exit_code(&refused), 4, "{}", stderr(&refused));
-    assert!(stderr(&refused).contains("noPermission"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("noPermission"),
+        "{}",
+        stderr(&refused)
+    );
 }
 
 #[test]
@@ -72,7 +79,10 @@ fn mute_mutes_members_or_everyone_and_off_unmutes() {
         ALICE,
         BOB,
     ]));
-    assert_eq!(text, format!("Muted {ALICE}, {BOB} in {}.\n", seeded::STARTED));
+    assert_eq!(
+        text,
+        format!("Muted {ALICE}, {BOB} in {}.\n", seeded::STARTED)
+    );
     let text = ok(&fake.run(&[
         "mute",
         seeded::STARTED,
@@ -131,7 +141,14 @@ fn kick_removes_members_and_no_rejoin_keeps_them_out() {
         Err(JoinRefusal::Barred)
     );
     // Someone no longer in the conference: DingTalk's unknownUserError, a usage error.
-    let again = fake.run(&["kick", seeded::STARTED, "--user-id", HOST, "--member", ALICE]);
+    let again = fake.run(&[
+        "kick",
+        seeded::STARTED,
+        "--user-id",
+        HOST,
+        "--member",
+        ALICE,
+    ]);
     assert_eq!(exit_code(&again), 2, "{}", stderr(&again));
     // An ended conference has nobody in it to act (exit 4 before any control request);
     // `invite`, which DingTalk checks itself, gets its confClosed: exit 9, like `close`.
@@ -169,7 +186,14 @@ fn lock_locks_and_off_unlocks() {
             .join(seeded::STARTED, "iPOLlatecomerxxxiEiE", "Late"),
         Err(JoinRefusal::Locked)
     );
-    let output = fake.run(&["--json", "lock", seeded::STARTED, "--user-id", HOST, "--off"]);
+    let output = fake.run(&[
+        "--json",
+        "lock",
+        seeded::STARTED,
+        "--user-id",
+        HOST,
+        "--off",
+    ]);
     let _ = ok(&output);
     assert_eq!(json_of(&output), serde_json::json!({"success": true}));
     fake.server

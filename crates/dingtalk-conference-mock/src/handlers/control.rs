@@ -223,7 +223,9 @@ fn invite_users(request: InviteUsers, state: &mut State) -> Result<ControlRespon
         may_control(state, &id, operator)?;
     }
     if body.invitee_list.is_empty() && body.phone_invitee_list.is_empty() {
-        return Err(params_error("inviteeList or phoneInviteeList must name someone"));
+        return Err(params_error(
+            "inviteeList or phoneInviteeList must name someone",
+        ));
     }
     let mut users = Vec::new();
     for invitee in &body.invitee_list {
@@ -254,7 +256,9 @@ fn invite_users(request: InviteUsers, state: &mut State) -> Result<ControlRespon
                 record.reject_description = None;
             }
             None => {
-                state.members_mut(&id).push(calling(&id, Some(union_id), nick, false));
+                state
+                    .members_mut(&id)
+                    .push(calling(&id, Some(union_id), nick, false));
                 invited += 1;
             }
         }
@@ -366,10 +370,7 @@ fn kick_members(request: KickMembers, state: &mut State) -> Result<ControlRespon
 
 /// Locks or unlocks the conference: a locked one refuses joins. An unknown action is
 /// `commandError`, as the operation's page documents.
-fn lock_conference(
-    request: LockConference,
-    state: &mut State,
-) -> Result<ControlResponse, Failure> {
+fn lock_conference(request: LockConference, state: &mut State) -> Result<ControlResponse, Failure> {
     let id = request.conference_id;
     let locked = match request.body.action.as_str() {
         "lock" => true,

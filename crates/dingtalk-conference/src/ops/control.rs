@@ -24,7 +24,10 @@ fn distinct(ids: impl IntoIterator<Item = impl Into<String>>) -> Vec<String> {
 
 /// Refuses a blank unionId (or one with control characters) in a list of users: the spec's
 /// generated body checks do not look into list items.
-fn check_users<'a>(field: &'static str, ids_: impl IntoIterator<Item = &'a str>) -> Result<(), Error> {
+fn check_users<'a>(
+    field: &'static str,
+    ids_: impl IntoIterator<Item = &'a str>,
+) -> Result<(), Error> {
     for id in ids_ {
         ids::union(field, id).map_err(Error::from)?;
     }
@@ -68,7 +71,10 @@ impl CohostChange {
                 .collect(),
         };
         checks::cohosts::body(&request).map_err(Error::from)?;
-        check_users("userList[].unionId", request.user_list.iter().map(|u| u.union_id.as_str()))?;
+        check_users(
+            "userList[].unionId",
+            request.user_list.iter().map(|u| u.union_id.as_str()),
+        )?;
         Ok(request)
     }
 }
@@ -223,9 +229,16 @@ impl Invitation {
         checks::invite_users::body(&request).map_err(Error::from)?;
         check_users(
             "inviteeList[].unionId",
-            request.invitee_list.iter().filter_map(|u| u.union_id.as_deref()),
+            request
+                .invitee_list
+                .iter()
+                .filter_map(|u| u.union_id.as_deref()),
         )?;
-        if let Some(invitee) = request.invitee_list.iter().find(|u| u.nick.trim().is_empty()) {
+        if let Some(invitee) = request
+            .invitee_list
+            .iter()
+            .find(|u| u.nick.trim().is_empty())
+        {
             return Err(Error::InvalidInput(format!(
                 "the name shown for {:?} is empty",
                 invitee.union_id.as_deref().unwrap_or_default()
@@ -256,7 +269,11 @@ impl Kick {
     }
 
     /// Removes one device (`participant_id`) of the member `union_id` too.
-    pub fn device(mut self, union_id: impl Into<String>, participant_id: impl Into<String>) -> Self {
+    pub fn device(
+        mut self,
+        union_id: impl Into<String>,
+        participant_id: impl Into<String>,
+    ) -> Self {
         self.members
             .push((union_id.into(), Some(participant_id.into())));
         self
@@ -283,7 +300,10 @@ impl Kick {
             forbidden_rejoin: self.forbid_rejoin,
         };
         checks::kick_members::body(&request).map_err(Error::from)?;
-        check_users("userList[].unionId", request.user_list.iter().map(|u| u.union_id.as_str()))?;
+        check_users(
+            "userList[].unionId",
+            request.user_list.iter().map(|u| u.union_id.as_str()),
+        )?;
         Ok(request)
     }
 }
@@ -398,7 +418,10 @@ impl MuteMember {
             }],
         };
         checks::mute_members::body(&request).map_err(Error::from)?;
-        check_users("userList[].unionId", request.user_list.iter().map(|u| u.union_id.as_str()))?;
+        check_users(
+            "userList[].unionId",
+            request.user_list.iter().map(|u| u.union_id.as_str()),
+        )?;
         Ok(request)
     }
 }

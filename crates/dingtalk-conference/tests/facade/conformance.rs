@@ -255,7 +255,10 @@ impl Harness {
                 // part control: the in-meeting control operations.
                 "updateVideoConferenceSetting" => json(
                     &client
-                        .update_conference_settings(CONFERENCE, ConferenceSettings::new().lock(true))
+                        .update_conference_settings(
+                            CONFERENCE,
+                            ConferenceSettings::new().lock(true),
+                        )
                         .await?,
                 ),
                 "cohosts" => {

@@ -144,7 +144,10 @@ async fn muting_everyone_turns_microphones_off_and_a_forced_mute_shows_in_the_me
         "body".into(),
         json!({"action": "mute", "userList": [{"unionId": ALICE}, {"unionId": BOB}]}),
     );
-    let error = client.call("muteMembers", &two).await.expect_err("two users");
+    let error = client
+        .call("muteMembers", &two)
+        .await
+        .expect_err("two users");
     assert_eq!(code(&error), Some(&ErrorCode::ParamsError), "{error}");
     let error = client
         .mute_member(seeded::STARTED, MuteMember::mute("iPOLnobodyxxxxxxiEiE"))
@@ -391,7 +394,9 @@ async fn invitations_call_people_and_only_a_host_or_co_host_may_invite() {
     let error = client
         .invite_users(
             seeded::STARTED,
-            Invitation::new().by(ALICE).user("iPOLotherxxxxxxxiEiE", "Other"),
+            Invitation::new()
+                .by(ALICE)
+                .user("iPOLotherxxxxxxxiEiE", "Other"),
         )
         .await
         .expect_err("not a host");
@@ -436,8 +441,9 @@ async fn a_room_system_is_called_in_by_room_code_by_the_host() {
         .expect("called");
     let members = mock.members(seeded::STARTED);
     assert!(
-        members.iter().any(|m| m.user_nick.as_deref() == Some("MCU 123456")
-            && m.attend_status == Some(2)),
+        members
+            .iter()
+            .any(|m| m.user_nick.as_deref() == Some("MCU 123456") && m.attend_status == Some(2)),
         "{members:?}"
     );
     let error = client
@@ -494,7 +500,9 @@ async fn control_works_on_a_created_conference_too() {
     let mock = mock().await;
     let client = app_client(&mock);
     let created = client
-        .create_conference(NewConference::new("iPOLorganiserxxiEiE", "Control").invite("iPOLguestxxxxxxxiEiE"))
+        .create_conference(
+            NewConference::new("iPOLorganiserxxiEiE", "Control").invite("iPOLguestxxxxxxxiEiE"),
+        )
         .await
         .expect("created");
     let id = created.conference_id.expect("an id");
@@ -542,7 +550,8 @@ fn the_blocking_client_mutes_a_member() {
         .lock_conference(seeded::STARTED, LockAction::Lock)
         .expect("locked");
     assert_eq!(
-        fake.server.join(seeded::STARTED, "iPOLlatecomerxxxiEiE", "Late"),
+        fake.server
+            .join(seeded::STARTED, "iPOLlatecomerxxxiEiE", "Late"),
         Err(JoinRefusal::Locked)
     );
 }
@@ -566,9 +575,15 @@ pub(crate) fn seeded_writes() -> Vec<(&'static str, Map<String, Value>)> {
         ),
         (
             "cohosts",
-            args(started, json!({"action": "add", "userList": [{"unionId": ALICE}]})),
+            args(
+                started,
+                json!({"action": "add", "userList": [{"unionId": ALICE}]}),
+            ),
         ),
-        ("focus", args(started, json!({"action": "focus", "unionId": ALICE}))),
+        (
+            "focus",
+            args(started, json!({"action": "focus", "unionId": ALICE})),
+        ),
         (
             "inviteUsers",
             args(
@@ -585,7 +600,10 @@ pub(crate) fn seeded_writes() -> Vec<(&'static str, Map<String, Value>)> {
         ),
         (
             "kickMembers",
-            args(started, json!({"userList": [{"unionId": CAROL}], "forbiddenRejoin": false})),
+            args(
+                started,
+                json!({"userList": [{"unionId": CAROL}], "forbiddenRejoin": false}),
+            ),
         ),
         ("lockConference", args(started, json!({"action": "lock"}))),
         (
@@ -594,7 +612,10 @@ pub(crate) fn seeded_writes() -> Vec<(&'static str, Map<String, Value>)> {
         ),
         (
             "muteMembers",
-            args(started, json!({"action": "mute", "userList": [{"unionId": BOB}]})),
+            args(
+                started,
+                json!({"action": "mute", "userList": [{"unionId": BOB}]}),
+            ),
         ),
     ]
 }
