@@ -161,6 +161,11 @@ fn exit_for_code(code: &ErrorCode, status: u16, throttled: bool) -> Exit {
     match code {
         ErrorCode::RoomNotFound | ErrorCode::MemberNotFound => Exit::NotFound,
         ErrorCode::MissingRoomId | ErrorCode::ParamError => Exit::Usage,
+        // part control: the conference service's codes, typed since the in-meeting operations.
+        ErrorCode::ParamsError | ErrorCode::UnknownUserError | ErrorCode::CommandError => {
+            Exit::Usage
+        }
+        ErrorCode::ConfClosed => Exit::Ended,
         ErrorCode::InvalidAuthentication
         | ErrorCode::InvalidClientIdOrSecret
         | ErrorCode::InvalidSuiteKey

@@ -40,6 +40,9 @@ pub(crate) enum Failure {
     TimedOut(Duration),
     /// Ctrl-C.
     Interrupted,
+    /// The command refused on DingTalk's behalf: `--user-id` may not do this (part control:
+    /// only a host or co-host may control a meeting).
+    Forbidden(String),
     /// Anything else: the runtime or the fake server could not start, output failed.
     Other(String),
 }
@@ -52,6 +55,7 @@ impl Failure {
             Self::Config(_) | Self::Other(_) => Exit::Other,
             Self::TimedOut(_) => Exit::Network,
             Self::Interrupted => Exit::Interrupted,
+            Self::Forbidden(_) => Exit::Auth,
         }
     }
 }
@@ -61,9 +65,10 @@ impl fmt::Display for Failure {
         match self {
             // The error with its causes: a transport error's cause says what broke.
             Self::Dingtalk(error) => f.write_str(&error.report()),
-            Self::Usage(message) | Self::Config(message) | Self::Other(message) => {
-                f.write_str(message)
-            }
+            Self::Usage(message)
+            | Self::Config(message)
+            | Self::Other(message)
+            | Self::Forbidden(message) => f.write_str(message),
             Self::TimedOut(limit) => write!(
                 f,
                 "gave up after {} (--timeout)",

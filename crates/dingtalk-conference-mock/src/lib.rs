@@ -66,7 +66,8 @@
 //! - **A log.** Every request as received ([`MockServer::requests`]) and [`Counters`].
 //! - **Control from another process.** Outside DingTalk's API, `GET /__mock/counters` returns the
 //!   [`Counters`] as JSON, `POST /__mock/expire-tokens` expires every token and
-//!   `POST /__mock/reset-quota` starts a new month for the quota; these requests are not
+//!   `POST /__mock/reset-quota` starts a new month for the quota, `POST /__mock/join` with
+//!   `{"conferenceId", "unionId", "nick"}` has a person join ([`MockServer::join`]); these requests are not
 //!   logged, counted, limited or faulted.
 //!
 //! Every response carries `x-acs-request-id` (DingTalk's format, unique per request) and
@@ -209,6 +210,7 @@ pub use limits::{
     ManualClock, QPS_LIMIT_CODE, QUOTA_CODE, SUITE_QPS_LIMIT_CODE,
 };
 pub use seed::seeded;
+pub use state::JoinRefusal;
 
 use state::{MemberRecord, Recording, Shared};
 
@@ -596,6 +598,18 @@ impl MockServer {
     /// time has come applied).
     pub fn conference(&self, id: &str) -> Option<ConferenceInfo> {
         self.shared.lock().conference(id)
+    }
+
+    /// `union_id` joins conference `id` as `nick`, the way a person opens the meeting link
+    /// (part control): a member record already there (invited, left, removed) is in the
+    /// conference again, else a new one is added; the counts follow, and the microphone is off
+    /// while everyone is muted. Refused while the conference is not in progress, is locked, or
+    /// admits only employees and the record says `outerOrgMember`, and for someone removed
+    /// with `forbiddenRejoin`. `POST /__mock/join` does the same from another process.
+    pub fn join(&self, id: &str, union_id: &str, nick: &str) -> Result<(), JoinRefusal> {
+        self.shared
+            .lock()
+            .join(id, union_id, nick, state::now_millis())
     }
 
     /// The members of conference `id` as `queryConferenceMembers` lists them now, in order

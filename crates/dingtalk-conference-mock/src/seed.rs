@@ -67,6 +67,22 @@ pub mod seeded {
     /// The creator, and so the host, of [`STARTED`]: the `unionId` that may close it.
     pub const STARTED_HOST: &str = "iPOL2rN3XkF9mQb8sT0uViiE";
 
+    // part control: members of [`STARTED`] that in-meeting control tests can name.
+
+    /// A co-host of [`STARTED`] (its second member), in the conference.
+    pub const STARTED_COHOST: &str = "j7E35kPcIHrmwrVJpCHoTciE";
+
+    /// Participants of [`STARTED`] in the conference who are neither host nor co-host (its
+    /// third, fourth and fifth members; the fourth joined by phone).
+    pub const STARTED_PARTICIPANTS: [&str; 3] = [
+        "itqSb5yB5qtYOFs1aGtwPQiE",
+        "2yz150RKqfCyERlS0vgtlUiE",
+        "lOegcNr0Vlp0RR9c28ghXniE",
+    ];
+
+    /// [`STARTED`]'s room code, which `inviteMcu` addresses it by.
+    pub const STARTED_ROOM_CODE: &str = "427261183";
+
     /// How many member records [`STARTED`] has (`queryConferenceMembers`' `totalCount`): 8 in
     /// it, 3 who left, 1 removed, 1 who declined, 2 still being called.
     pub const STARTED_MEMBERS: usize = 15;
@@ -683,4 +699,33 @@ pub(crate) fn recorded_stretch(
         .collect();
     recording.paragraphs = speech_paragraphs(start, &speech);
     recording
+// part control: the named members are who the constants say.
+#[cfg(test)]
+mod control_tests {
+    use super::*;
+
+    #[test]
+    fn the_named_members_of_the_started_conference_are_in_it_with_the_roles_the_docs_say() {
+        let info = conferences()
+            .into_iter()
+            .find(|info| info.conference_id.as_deref() == Some(seeded::STARTED))
+            .expect("seeded");
+        assert_eq!(info.room_code.as_deref(), Some(seeded::STARTED_ROOM_CODE));
+        let members = members(&info);
+        let role = |union_id: &str| {
+            let member = &members
+                .iter()
+                .find(|r| r.member.union_id.as_deref() == Some(union_id))
+                .expect("a member")
+                .member;
+            (member.host, member.co_host, member.attend_status)
+        };
+        assert_eq!(
+            role(seeded::STARTED_COHOST),
+            (Some(false), Some(true), Some(3))
+        );
+        for participant in seeded::STARTED_PARTICIPANTS {
+            assert_eq!(role(participant), (Some(false), Some(false), Some(3)));
+        }
+    }
 }

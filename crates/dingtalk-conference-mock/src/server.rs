@@ -45,6 +45,8 @@ const TRUNCATE_PAUSE: Duration = Duration::from_millis(20);
 pub(crate) const ADMIN_COUNTERS_PATH: &str = "/__mock/counters";
 pub(crate) const ADMIN_EXPIRE_TOKENS_PATH: &str = "/__mock/expire-tokens";
 pub(crate) const ADMIN_RESET_QUOTA_PATH: &str = "/__mock/reset-quota";
+/// part control: someone joins a conference ([`crate::MockServer::join`]).
+pub(crate) const ADMIN_JOIN_PATH: &str = "/__mock/join";
 
 /// Accepts connections until shutdown is signalled (or the sender is dropped), then lets every
 /// connection finish (within [`SHUTDOWN_GRACE`]).
@@ -134,6 +136,8 @@ enum Route {
     AdminExpireTokens,
     /// `POST /__mock/reset-quota`: a new month for the monthly quota.
     AdminResetQuota,
+    /// `POST /__mock/join`: someone joins a conference.
+    AdminJoin,
 }
 
 impl fmt::Debug for Route {
@@ -145,6 +149,7 @@ impl fmt::Debug for Route {
             Self::AdminCounters => f.write_str("AdminCounters"),
             Self::AdminExpireTokens => f.write_str("AdminExpireTokens"),
             Self::AdminResetQuota => f.write_str("AdminResetQuota"),
+            Self::AdminJoin => f.write_str("AdminJoin"),
         }
     }
 }
@@ -155,6 +160,7 @@ impl Route {
             (&Method::GET, ADMIN_COUNTERS_PATH) => return Self::AdminCounters,
             (&Method::POST, ADMIN_EXPIRE_TOKENS_PATH) => return Self::AdminExpireTokens,
             (&Method::POST, ADMIN_RESET_QUOTA_PATH) => return Self::AdminResetQuota,
+            (&Method::POST, ADMIN_JOIN_PATH) => return Self::AdminJoin,
             _ => {}
         }
         match match_operation(OPERATIONS, method, path) {
@@ -182,7 +188,8 @@ impl Route {
             Self::NotFound
             | Self::AdminCounters
             | Self::AdminExpireTokens
-            | Self::AdminResetQuota => RouteKind::default(),
+            | Self::AdminResetQuota
+            | Self::AdminJoin => RouteKind::default(),
         }
     }
 }
@@ -320,6 +327,7 @@ async fn handle(
             shared.lock().limits_mut().reset_quota();
             return Ok(admin_reply(StatusCode::OK, b"{}".to_vec()));
         }
+        Route::AdminJoin => return Ok(admin_join(&shared, body.as_deref().unwrap_or_default())),
         _ => {}
     }
     let recorded = RecordedRequest {
@@ -527,12 +535,55 @@ fn operate(
         Route::NotFound
         | Route::AdminCounters
         | Route::AdminExpireTokens
-        | Route::AdminResetQuota => Reply::error(
+        | Route::AdminResetQuota
+        | Route::AdminJoin => Reply::error(
             StatusCode::NOT_FOUND,
             "InvalidAction.NotFound",
             "Specified api is not found, please check your url and method.",
             request_id,
         ),
+    }
+}
+
+/// `POST /__mock/join` with `{"conferenceId", "unionId", "nick"}` (part control): `200 {}`
+/// when the person is in, `400` with `{"code", "message"}` for a body that is not that, `409`
+/// with the [`JoinRefusal`](crate::JoinRefusal)'s code and words when the conference refuses.
+fn admin_join(shared: &Shared, body: &[u8]) -> Response<MockBody> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Join {
+        conference_id: String,
+        union_id: String,
+        nick: Option<String>,
+    }
+    let refuse = |status: StatusCode, code: &str, message: &str| {
+        admin_reply(
+            status,
+            to_json(&serde_json::json!({"code": code, "message": message})),
+        )
+    };
+    let join: Join = match serde_json::from_slice(body) {
+        Ok(join) => join,
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "paramsError",
+                "the body must be {\"conferenceId\", \"unionId\", \"nick\"}",
+            );
+        }
+    };
+    if join.union_id.trim().is_empty() {
+        return refuse(StatusCode::BAD_REQUEST, "paramsError", "unionId is empty");
+    }
+    let nick = join.nick.unwrap_or_else(|| join.union_id.clone());
+    match shared.lock().join(
+        &join.conference_id,
+        &join.union_id,
+        &nick,
+        crate::state::now_millis(),
+    ) {
+        Ok(()) => admin_reply(StatusCode::OK, b"{}".to_vec()),
+        Err(refusal) => refuse(StatusCode::CONFLICT, refusal.code(), &refusal.to_string()),
     }
 }
 

@@ -119,6 +119,8 @@ pub(crate) struct State {
     members: HashMap<String, Vec<MemberRecord>>,
     /// The finished cloud recordings, by conference id.
     recordings: HashMap<String, Recording>,
+    /// part control: each conference's settings, focus and barred members, by conference id.
+    control: HashMap<String, Control>,
     scripts: HashMap<String, VecDeque<Step>>,
     // part record-stream
     /// Each conference's live pushes, in the order started.
@@ -153,6 +155,7 @@ impl Shared {
             conferences: BTreeMap::new(),
             members: HashMap::new(),
             recordings: HashMap::new(),
+            control: HashMap::new(),
             scripts: HashMap::new(),
             streams: HashMap::new(),
             recording_started: HashMap::new(),
@@ -336,6 +339,7 @@ impl State {
         self.scripts.remove(id);
         self.streams.remove(id);
         self.recording_started.remove(id);
+        self.control.remove(id);
     }
 
     /// Every conference as it is now (scripts applied), in id order.
@@ -675,5 +679,207 @@ fn transition(info: &mut ConferenceInfo, status: i32, at_ms: i64) {
         }
         // Any other value is served as is (clients must cope with values DingTalk adds).
         _ => {}
+    }
+}
+
+// part control: in-meeting control's state (settings, lock, focus, who may not rejoin) and
+// joining, which the lock, `onlyInternalEmployeesJoin` and a kick with `forbiddenRejoin` refuse.
+
+/// A conference's settings, as `updateVideoConferenceSetting`, `lockConference` and `muteAll`
+/// set them. A conference starts unlocked, with nobody muted and self-unmuting allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Settings {
+    pub(crate) allow_unmute_self: bool,
+    pub(crate) auto_transfer_host: bool,
+    pub(crate) forbid_share_screen: bool,
+    pub(crate) locked: bool,
+    pub(crate) mute_all: bool,
+    pub(crate) only_internal: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            allow_unmute_self: true,
+            auto_transfer_host: false,
+            forbid_share_screen: false,
+            locked: false,
+            mute_all: false,
+            only_internal: false,
+        }
+    }
+}
+
+/// What in-meeting control keeps of one conference.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Control {
+    pub(crate) settings: Settings,
+    /// The member everyone watches (`focus`), if any.
+    pub(crate) focus: Option<String>,
+    /// Members kicked with `forbiddenRejoin`: they cannot join again.
+    pub(crate) barred: HashSet<String>,
+    /// Room systems (`mcuRoomCode`) called into the conference, in order.
+    pub(crate) mcus: Vec<String>,
+}
+
+/// Why [`MockServer::join`](crate::MockServer::join) refused someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JoinRefusal {
+    /// The server holds no such conference.
+    UnknownConference,
+    /// The conference is not in progress (not started, or ended).
+    NotRunning,
+    /// The conference is locked (`lockConference`, or the `lockConference` setting).
+    Locked,
+    /// The person was removed with `forbiddenRejoin`.
+    Barred,
+    /// Only the organisation's employees may join (`onlyInternalEmployeesJoin`), and the
+    /// person's member record says they are not one (`outerOrgMember`).
+    InternalOnly,
+}
+
+impl JoinRefusal {
+    /// A word for the refusal, as the control route answers it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::UnknownConference => "roomNotFound",
+            Self::NotRunning => "confClosed",
+            Self::Locked => "confLocked",
+            Self::Barred => "rejoinForbidden",
+            Self::InternalOnly => "onlyInternalEmployees",
+        }
+    }
+}
+
+impl std::fmt::Display for JoinRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::UnknownConference => "no such conference",
+            Self::NotRunning => "the conference is not in progress",
+            Self::Locked => "the conference is locked",
+            Self::Barred => "the person was removed and may not join again",
+            Self::InternalOnly => "only the organisation's employees may join",
+        })
+    }
+}
+
+impl std::error::Error for JoinRefusal {}
+
+impl State {
+    /// What in-meeting control keeps of conference `id` (the defaults if nothing was set).
+    pub(crate) fn control(&self, id: &str) -> Control {
+        self.control.get(id).cloned().unwrap_or_default()
+    }
+
+    /// What in-meeting control keeps of conference `id`, to change.
+    pub(crate) fn control_mut(&mut self, id: &str) -> &mut Control {
+        self.control.entry(id.to_owned()).or_default()
+    }
+
+    /// The members of conference `id` as they are now, to change.
+    pub(crate) fn members_mut(&mut self, id: &str) -> &mut Vec<MemberRecord> {
+        self.apply_script(id);
+        self.members.entry(id.to_owned()).or_default()
+    }
+
+    /// The conference's `mediaStatus` in the batch query: 4 (everyone muted by force) after a
+    /// forced mute-all, 1 (microphones muted) after a plain one, else 0 (normal).
+    pub(crate) fn media_status(&self, id: &str) -> i64 {
+        let settings = self.control(id).settings;
+        match (settings.mute_all, settings.allow_unmute_self) {
+            (true, false) => 4,
+            (true, true) => 1,
+            _ => 0,
+        }
+    }
+
+    /// `union_id` joins conference `id` as `nick` at `at_ms`: a member record already there
+    /// (invited, being called, left) becomes "in the conference" (3), else a new one is added;
+    /// the conference's counts follow. Muted on arrival while everyone is muted.
+    pub(crate) fn join(
+        &mut self,
+        id: &str,
+        union_id: &str,
+        nick: &str,
+        at_ms: i64,
+    ) -> Result<(), JoinRefusal> {
+        let info = self.conference(id).ok_or(JoinRefusal::UnknownConference)?;
+        if info.status != Some(2) {
+            return Err(JoinRefusal::NotRunning);
+        }
+        let control = self.control(id);
+        if control.settings.locked {
+            return Err(JoinRefusal::Locked);
+        }
+        if control.barred.contains(union_id) {
+            return Err(JoinRefusal::Barred);
+        }
+        let mic = if control.settings.mute_all { 1 } else { 2 };
+        let members = self.members_mut(id);
+        let outsider = members.iter().any(|r| {
+            r.member.union_id.as_deref() == Some(union_id)
+                && r.member.outer_org_member == Some(true)
+        });
+        if outsider && control.settings.only_internal {
+            return Err(JoinRefusal::InternalOnly);
+        }
+        let existing = members
+            .iter_mut()
+            .find(|r| r.member.union_id.as_deref() == Some(union_id));
+        let known = existing.is_some();
+        let (was_in, ever_in) = match existing {
+            Some(record) => {
+                let was_in = record.member.attend_status == Some(3);
+                let ever_in = record.member.join_time.is_some();
+                if !was_in {
+                    record.member.attend_status = Some(3);
+                    record.member.join_time = Some(at_ms);
+                    record.member.leave_time = None;
+                    record.member.duration = None;
+                    record.mic_status = mic;
+                    record.camera_status = 2;
+                }
+                (was_in, ever_in)
+            }
+            None => {
+                let mut record = MemberRecord::new(ConferenceMember {
+                    union_id: Some(union_id.to_owned()),
+                    conference_id: Some(id.to_owned()),
+                    user_nick: Some(nick.to_owned()),
+                    join_time: Some(at_ms),
+                    host: Some(false),
+                    co_host: Some(false),
+                    attend_status: Some(3),
+                    pstn_join: Some(false),
+                    ..ConferenceMember::default()
+                });
+                record.mic_status = mic;
+                record.camera_status = 2;
+                members.push(record);
+                (false, false)
+            }
+        };
+        if !was_in {
+            if let Some(info) = self.conferences.get_mut(id) {
+                info.active_num = Some(info.active_num.unwrap_or(0).saturating_add(1));
+                if !ever_in {
+                    info.attend_num = Some(info.attend_num.unwrap_or(0).saturating_add(1));
+                }
+                if !known {
+                    info.invited_num = Some(info.invited_num.unwrap_or(0).saturating_add(1));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adjusts conference `id`'s counts: `active` people left (negative) or came, `invited`
+    /// more were invited.
+    pub(crate) fn adjust_counts(&mut self, id: &str, active: i32, invited: i32) {
+        if let Some(info) = self.conferences.get_mut(id) {
+            info.active_num = Some(info.active_num.unwrap_or(0).saturating_add(active).max(0));
+            info.invited_num = Some(info.invited_num.unwrap_or(0).saturating_add(invited).max(0));
+        }
     }
 }

@@ -89,6 +89,11 @@ pub use ops::{
 pub use ops::{CloudRecording, RecordAllowListChange, StopCloudRecording, StreamOut, StreamStop};
 // part data: the builder of `last_metrics`.
 pub use ops::MetricMembers;
+// part control: the in-meeting control builders.
+pub use ops::{
+    CohostChange, ConferenceSettings, Focus, Invitation, Kick, McuInvitation, MuteAll, MuteMember,
+    PhoneCall,
+};
 pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use secret::Secret;
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};

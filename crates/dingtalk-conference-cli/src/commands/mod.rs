@@ -10,6 +10,7 @@ mod api;
 mod api_generated;
 mod conferences;
 mod data;
+mod control;
 mod members;
 mod record_stream;
 mod recordings;
@@ -36,6 +37,9 @@ pub(crate) enum Command {
     /// Who is in a conference.
     #[command(flatten)]
     Members(members::Members),
+    /// In-meeting control: invite, mute, kick, lock.
+    #[command(flatten)]
+    Control(control::Control),
     /// Polling a conference until it changes.
     #[command(flatten)]
     Watch(watch::Watch),
@@ -61,6 +65,7 @@ pub(crate) async fn run(command: &Command, cx: &mut Context<'_>) -> Result<(), F
     match command {
         Command::Conferences(command) => command.run(cx).await,
         Command::Members(command) => command.run(cx).await,
+        Command::Control(command) => command.run(cx).await,
         Command::Watch(command) => command.run(cx).await,
         Command::Recordings(command) => command.run(cx).await,
         Command::RecordStream(command) => command.run(cx).await,

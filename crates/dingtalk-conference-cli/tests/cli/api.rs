@@ -190,6 +190,37 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
             ("end-time", "253402300799999"),
             ("union-id", seeded::ENDED_HOST),
         ]),
+        // part control: members of the seeded conference in progress.
+        "updateVideoConferenceSetting"
+        | "cohosts"
+        | "focus"
+        | "inviteUsers"
+        | "kickMembers"
+        | "lockConference"
+        | "muteAll"
+        | "muteMembers" => {
+            let participant = seeded::STARTED_PARTICIPANTS[0];
+            let mut arguments = args(&[("conference-id", seeded::STARTED)]);
+            arguments.extend(body(match id {
+                "updateVideoConferenceSetting" => json!({"lockConference": true}),
+                "cohosts" => json!({"action": "add", "userList": [{"unionId": participant}]}),
+                "focus" => json!({"action": "focus", "unionId": participant}),
+                "inviteUsers" => json!({
+                    "unionId": seeded::STARTED_HOST,
+                    "inviteeList": [{"unionId": "iPOLinviteexxxxxiEiE", "nick": "Invitee"}],
+                }),
+                "kickMembers" => json!({"userList": [{"unionId": participant}]}),
+                "lockConference" => json!({"action": "lock"}),
+                "muteAll" => json!({"action": "mute", "forceMute": true}),
+                _ => json!({"action": "mute", "userList": [{"unionId": participant}]}),
+            }));
+            arguments
+        }
+        "inviteMcu" => body(json!({
+            "roomCode": seeded::STARTED_ROOM_CODE,
+            "mcuRoomCode": "123456",
+            "unionId": seeded::STARTED_HOST,
+        })),
         _ => return None,
     })
 }

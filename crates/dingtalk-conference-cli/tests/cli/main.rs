@@ -7,6 +7,7 @@
 mod api;
 mod record_stream;
 mod data;
+mod control;
 mod same_checks;
 
 use std::collections::BTreeSet;

@@ -245,6 +245,8 @@ fn query_conference_info_batch(
         let Some(info) = state.conference(id).filter(|info| info.status == Some(2)) else {
             continue;
         };
+        // part control: a mute-all shows as the conference's media status.
+        let media_status = state.media_status(id);
         let user_list = state
             .members(id)
             .iter()
@@ -262,7 +264,7 @@ fn query_conference_info_batch(
             title: info.title,
             start_time: info.start_time,
             status: info.status.map(i64::from),
-            media_status: Some(0),
+            media_status: Some(media_status),
             user_list: Some(user_list),
         });
     }

@@ -11,6 +11,7 @@
 mod call;
 mod call_generated;
 mod conferences;
+mod control;
 mod generated;
 pub(crate) mod paging;
 mod record_stream;
@@ -23,6 +24,8 @@ pub use record_stream::RecordAllowListChange;
 pub use generated::NewConference;
 // part data
 pub use generated::MetricMembers;
+pub use control::{CohostChange, Focus, Invitation, Kick, MuteAll, MuteMember, PhoneCall};
+pub use generated::{ConferenceSettings, McuInvitation, NewConference};
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.

@@ -11,6 +11,7 @@ mod client;
 mod common;
 mod conformance;
 mod data;
+mod control;
 mod errors;
 #[cfg(feature = "redis")]
 mod fleet;
