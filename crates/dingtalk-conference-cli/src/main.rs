@@ -12,8 +12,6 @@ mod connect;
 mod exit;
 mod render;
 mod secrets;
-// Until the commands that take times (schedule, history, quality) use it.
-#[allow(dead_code)]
 mod time_arg;
 
 use std::fmt;

@@ -198,8 +198,9 @@ pub mod cli;
 
 pub use fault::{Fault, FaultScope};
 pub use handlers::{
-    DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, DEFAULT_TRANSCRIPT_PAGE_SIZE,
-    MAX_BATCH_IDS, MAX_TRANSCRIPT_PAGE_SIZE,
+    DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, DEFAULT_SCHEDULE_CONFERENCES_PAGE_SIZE,
+    DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_BATCH_IDS, MAX_SCHEDULE_EXTENSION_APPS,
+    MAX_TRANSCRIPT_PAGE_SIZE,
 };
 pub use limits::{
     DINGTALK_IP_BAN, DINGTALK_IP_LIMIT, DINGTALK_MONTHLY_QUOTA, DINGTALK_QPS_LIMIT, IpLimit,
@@ -722,4 +723,36 @@ impl MockServer {
     pub fn quota_used(&self, corp_id: &str) -> u64 {
         self.shared.lock().limits_mut().quota_used(corp_id)
     }
+
+    // part schedule
+    /// The user `union_id` (shown as `nick`) joins the scheduled conference `schedule_id`, as
+    /// DingTalk's client would: the id of the conference instance they are in. The first join
+    /// at or after the planned start creates the instance (see `docs/conference-operations.md`,
+    /// part schedule, for the settings it applies); `POST /__mock/join-schedule` does the same.
+    pub fn join_schedule(
+        &self,
+        schedule_id: &str,
+        union_id: &str,
+        nick: &str,
+    ) -> Result<String, JoinRefused> {
+        handlers::join_schedule(&mut self.shared.lock(), schedule_id, union_id, nick)
+            .map_err(|reason| JoinRefused { reason })
+    }
 }
+
+// part schedule
+/// Why [`MockServer::join_schedule`] refused a join: an unknown or cancelled schedule, a join
+/// before the start, a locked room, a blank unionId or nick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinRefused {
+    /// What was wrong, in words.
+    pub reason: String,
+}
+
+impl fmt::Display for JoinRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "join refused: {}", self.reason)
+    }
+}
+
+impl std::error::Error for JoinRefused {}

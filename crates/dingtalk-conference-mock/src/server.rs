@@ -45,6 +45,8 @@ const TRUNCATE_PAUSE: Duration = Duration::from_millis(20);
 pub(crate) const ADMIN_COUNTERS_PATH: &str = "/__mock/counters";
 pub(crate) const ADMIN_EXPIRE_TOKENS_PATH: &str = "/__mock/expire-tokens";
 pub(crate) const ADMIN_RESET_QUOTA_PATH: &str = "/__mock/reset-quota";
+// part schedule
+pub(crate) const ADMIN_JOIN_SCHEDULE_PATH: &str = "/__mock/join-schedule";
 
 /// Accepts connections until shutdown is signalled (or the sender is dropped), then lets every
 /// connection finish (within [`SHUTDOWN_GRACE`]).
@@ -134,6 +136,9 @@ enum Route {
     AdminExpireTokens,
     /// `POST /__mock/reset-quota`: a new month for the monthly quota.
     AdminResetQuota,
+    /// `POST /__mock/join-schedule` with `{"scheduleConferenceId", "unionId", "nick"}`:
+    /// someone joins a scheduled conference; answers `{"conferenceId"}`.
+    AdminJoinSchedule,
 }
 
 impl fmt::Debug for Route {
@@ -145,6 +150,7 @@ impl fmt::Debug for Route {
             Self::AdminCounters => f.write_str("AdminCounters"),
             Self::AdminExpireTokens => f.write_str("AdminExpireTokens"),
             Self::AdminResetQuota => f.write_str("AdminResetQuota"),
+            Self::AdminJoinSchedule => f.write_str("AdminJoinSchedule"),
         }
     }
 }
@@ -155,6 +161,7 @@ impl Route {
             (&Method::GET, ADMIN_COUNTERS_PATH) => return Self::AdminCounters,
             (&Method::POST, ADMIN_EXPIRE_TOKENS_PATH) => return Self::AdminExpireTokens,
             (&Method::POST, ADMIN_RESET_QUOTA_PATH) => return Self::AdminResetQuota,
+            (&Method::POST, ADMIN_JOIN_SCHEDULE_PATH) => return Self::AdminJoinSchedule,
             _ => {}
         }
         match match_operation(OPERATIONS, method, path) {
@@ -182,7 +189,8 @@ impl Route {
             Self::NotFound
             | Self::AdminCounters
             | Self::AdminExpireTokens
-            | Self::AdminResetQuota => RouteKind::default(),
+            | Self::AdminResetQuota
+            | Self::AdminJoinSchedule => RouteKind::default(),
         }
     }
 }
@@ -320,6 +328,7 @@ async fn handle(
             shared.lock().limits_mut().reset_quota();
             return Ok(admin_reply(StatusCode::OK, b"{}".to_vec()));
         }
+        Route::AdminJoinSchedule => return Ok(admin_join_schedule(&shared, body.as_deref())),
         _ => {}
     }
     let recorded = RecordedRequest {
@@ -527,7 +536,8 @@ fn operate(
         Route::NotFound
         | Route::AdminCounters
         | Route::AdminExpireTokens
-        | Route::AdminResetQuota => Reply::error(
+        | Route::AdminResetQuota
+        | Route::AdminJoinSchedule => Reply::error(
             StatusCode::NOT_FOUND,
             "InvalidAction.NotFound",
             "Specified api is not found, please check your url and method.",
@@ -537,6 +547,37 @@ fn operate(
 }
 
 /// The answer to a control request: plain JSON, none of DingTalk's headers.
+// part schedule
+/// `POST /__mock/join-schedule`: `{"conferenceId"}`, or `400 {"error": why}` for a body that
+/// is not `{"scheduleConferenceId", "unionId", "nick"}` (strings) or a join refused.
+fn admin_join_schedule(shared: &Shared, body: Result<&[u8], &bool>) -> Response<MockBody> {
+    let refuse = |why: String| {
+        admin_reply(
+            StatusCode::BAD_REQUEST,
+            to_json(&serde_json::json!({ "error": why })),
+        )
+    };
+    let Ok(body) = body else {
+        return refuse("the body could not be read".to_owned());
+    };
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(body) else {
+        return refuse("the body must be a JSON object".to_owned());
+    };
+    let text = |name: &str| fields.get(name).and_then(serde_json::Value::as_str);
+    let (Some(schedule), Some(union_id), Some(nick)) =
+        (text("scheduleConferenceId"), text("unionId"), text("nick"))
+    else {
+        return refuse("scheduleConferenceId, unionId and nick must be strings".to_owned());
+    };
+    match crate::handlers::join_schedule(&mut shared.lock(), schedule, union_id, nick) {
+        Ok(conference_id) => admin_reply(
+            StatusCode::OK,
+            to_json(&serde_json::json!({ "conferenceId": conference_id })),
+        ),
+        Err(why) => refuse(why),
+    }
+}
+
 fn admin_reply(status: StatusCode, body: Vec<u8>) -> Response<MockBody> {
     let ids = Ids {
         request_id: String::new(),

@@ -8,7 +8,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dingtalk_conference_api::types::{
-    CloudRecordVideo, ConferenceInfo, ConferenceMember, TranscriptParagraph,
+    CloudRecordVideo, ConferenceInfo, ConferenceMember, ScheduleConfSettingModel,
+    TranscriptParagraph,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -75,6 +76,31 @@ pub(crate) struct Recording {
     pub(crate) paragraphs: Vec<TranscriptParagraph>,
 }
 
+// part schedule
+/// A scheduled conference (预约会议) as `createScheduleConference` made it and the later
+/// writes changed it. Its conference instances are ordinary conferences whose
+/// `scheduleConferenceId` names it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ScheduleRecord {
+    /// unionId of the creator: the only user who may update, cancel or change its settings.
+    pub(crate) creator: String,
+    /// The title, already cut to the 50 characters DingTalk keeps.
+    pub(crate) title: String,
+    /// Planned start and end, epoch milliseconds.
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    /// The room code (digits, no spaces) its instances use.
+    pub(crate) room_code: String,
+    /// The share link.
+    pub(crate) url: String,
+    /// Whether it was cancelled (`resourceCancel` from then on).
+    pub(crate) cancelled: bool,
+    /// The settings as written, merged field by field over the earlier ones.
+    pub(crate) settings: ScheduleConfSettingModel,
+    /// The custom short links made for it, in order.
+    pub(crate) short_links: Vec<String>,
+}
+
 /// Why a token request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TokenError {
@@ -107,6 +133,9 @@ pub(crate) struct State {
     /// The finished cloud recordings, by conference id.
     recordings: HashMap<String, Recording>,
     scripts: HashMap<String, VecDeque<Step>>,
+    // part schedule
+    /// The scheduled conferences, by `scheduleConferenceId`.
+    schedules: BTreeMap<String, ScheduleRecord>,
     faults: VecDeque<(FaultScope, Fault)>,
     log: VecDeque<RecordedRequest>,
     counters: Counters,
@@ -133,6 +162,7 @@ impl Shared {
             members: HashMap::new(),
             recordings: HashMap::new(),
             scripts: HashMap::new(),
+            schedules: BTreeMap::new(),
             faults: VecDeque::new(),
             log: VecDeque::new(),
             counters: Counters::default(),
@@ -155,6 +185,10 @@ impl Shared {
             }
             for (id, recording) in seed::recordings() {
                 state.recordings.insert(id.to_owned(), recording);
+            }
+            // part schedule
+            for (id, schedule) in seed::schedules() {
+                state.schedules.insert(id.to_owned(), schedule);
             }
         }
         Self {
@@ -353,6 +387,33 @@ impl State {
         self.apply_script(id);
         self.scripts.remove(id);
         self.set_status(id, 1, at_ms);
+    }
+
+    // part schedule
+    /// The scheduled conference `id`, if the server holds it (cancelled or not).
+    pub(crate) fn schedule(&self, id: &str) -> Option<&ScheduleRecord> {
+        self.schedules.get(id)
+    }
+
+    /// The scheduled conference `id`, to change it.
+    pub(crate) fn schedule_mut(&mut self, id: &str) -> Option<&mut ScheduleRecord> {
+        self.schedules.get_mut(id)
+    }
+
+    /// Stores a new scheduled conference under `id`.
+    pub(crate) fn insert_schedule(&mut self, id: String, schedule: ScheduleRecord) {
+        self.schedules.insert(id, schedule);
+    }
+
+    /// Whether any conference or scheduled conference uses `room_code`.
+    pub(crate) fn room_code_in_use(&self, room_code: &str) -> bool {
+        self.conferences
+            .values()
+            .any(|info| info.room_code.as_deref() == Some(room_code))
+            || self
+                .schedules
+                .values()
+                .any(|schedule| schedule.room_code == room_code)
     }
 
     /// The random source, for handlers that mint ids.

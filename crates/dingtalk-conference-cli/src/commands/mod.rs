@@ -11,6 +11,7 @@ mod api_generated;
 mod conferences;
 mod members;
 mod recordings;
+mod schedules;
 mod token;
 mod watch;
 
@@ -40,6 +41,9 @@ pub(crate) enum Command {
     /// Cloud recordings: videos and transcripts.
     #[command(flatten)]
     Recordings(recordings::Recordings),
+    /// Scheduled conferences.
+    #[command(flatten)]
+    Schedules(schedules::Schedules),
     /// The access token.
     #[command(flatten)]
     Token(token::Token),
@@ -55,6 +59,7 @@ pub(crate) async fn run(command: &Command, cx: &mut Context<'_>) -> Result<(), F
         Command::Members(command) => command.run(cx).await,
         Command::Watch(command) => command.run(cx).await,
         Command::Recordings(command) => command.run(cx).await,
+        Command::Schedules(command) => command.run(cx).await,
         Command::Token(command) => command.run(cx).await,
         Command::Api(command) => command.run(cx).await,
     }

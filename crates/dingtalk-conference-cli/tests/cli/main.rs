@@ -6,6 +6,7 @@
 
 mod api;
 mod same_checks;
+mod schedules;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};

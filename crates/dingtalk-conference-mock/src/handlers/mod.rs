@@ -37,6 +37,8 @@ use crate::state::{Shared, State};
 
 pub use conferences::{DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, MAX_BATCH_IDS};
 pub use recordings::{DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_TRANSCRIPT_PAGE_SIZE};
+pub(crate) use schedules::join_schedule;
+pub use schedules::{DEFAULT_SCHEDULE_CONFERENCES_PAGE_SIZE, MAX_SCHEDULE_EXTENSION_APPS};
 
 /// One operation's handler: the request, and the state, locked for the whole call.
 pub(crate) type Handler = fn(&Call<'_>, &mut State) -> Reply;

@@ -50,6 +50,22 @@ pub enum ErrorCode {
     InvalidAuthInfo,
     /// `Missingbody`, `MissingBody` or `missingBody` (400, token endpoint): the body was missing or not JSON.
     MissingBody,
+    /// `paramsError` (400): a parameter is invalid (the conference service's spelling, message `error:…`).
+    ParamsError,
+    /// `permissionError` (400): the user has no right on this scheduled conference, or is not in the organisation.
+    PermissionError,
+    /// `resourceCancel` (400): the scheduled conference has been cancelled.
+    ResourceCancel,
+    /// `invalidScheduleConferenceId` (400): no such scheduled conference (queryScheduleConferenceInfo's spelling).
+    InvalidScheduleConferenceId,
+    /// `scheduleConferenceIdError` (400): no such scheduled conference (the settings and short-link operations' spelling).
+    ScheduleConferenceIdError,
+    /// `creatorUidError` (400): the unionId is not the scheduled conference's creator.
+    CreatorUidError,
+    /// `userNotInOrg` (400): the user is not in the organisation.
+    UserNotInOrg,
+    /// `extensionAppSettingError` (400): wrong number of extension-app settings (message `extensionAppSettingCountError`).
+    ExtensionAppSettingError,
     /// Any other code, as sent.
     Other(String),
 }
@@ -89,6 +105,14 @@ impl ErrorCode {
             "invalidSuiteTicket" => Self::InvalidSuiteTicket,
             "invalidAuthInfo" => Self::InvalidAuthInfo,
             "Missingbody" | "MissingBody" | "missingBody" => Self::MissingBody,
+            "paramsError" => Self::ParamsError,
+            "permissionError" => Self::PermissionError,
+            "resourceCancel" => Self::ResourceCancel,
+            "invalidScheduleConferenceId" => Self::InvalidScheduleConferenceId,
+            "scheduleConferenceIdError" => Self::ScheduleConferenceIdError,
+            "creatorUidError" => Self::CreatorUidError,
+            "userNotInOrg" => Self::UserNotInOrg,
+            "extensionAppSettingError" => Self::ExtensionAppSettingError,
             other => Self::Other(other.to_string()),
         }
     }
@@ -127,6 +151,14 @@ impl ErrorCode {
             Self::InvalidSuiteTicket => "invalidSuiteTicket",
             Self::InvalidAuthInfo => "invalidAuthInfo",
             Self::MissingBody => "Missingbody",
+            Self::ParamsError => "paramsError",
+            Self::PermissionError => "permissionError",
+            Self::ResourceCancel => "resourceCancel",
+            Self::InvalidScheduleConferenceId => "invalidScheduleConferenceId",
+            Self::ScheduleConferenceIdError => "scheduleConferenceIdError",
+            Self::CreatorUidError => "creatorUidError",
+            Self::UserNotInOrg => "userNotInOrg",
+            Self::ExtensionAppSettingError => "extensionAppSettingError",
             Self::Other(code) => code,
         }
     }
@@ -148,7 +180,10 @@ impl ErrorCode {
     pub(crate) fn is_final(&self) -> bool {
         matches!(
             self, Self::NoPermission | Self::ApiCountLimitForOrg |
-            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList
+            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList |
+            Self::PermissionError | Self::ResourceCancel |
+            Self::InvalidScheduleConferenceId | Self::ScheduleConferenceIdError |
+            Self::CreatorUidError | Self::UserNotInOrg | Self::ExtensionAppSettingError
         )
     }
     /// What a person should do about it.
@@ -188,6 +223,31 @@ impl ErrorCode {
                 Some("hand over the latest suite ticket DingTalk pushed")
             }
             Self::InvalidAuthInfo => Some("the organisation has not authorised the app"),
+            Self::PermissionError => {
+                Some("only the schedule's creator may change or cancel it")
+            }
+            Self::ResourceCancel => {
+                Some(
+                    "the schedule was cancelled; after a retried cancel this means it is done",
+                )
+            }
+            Self::InvalidScheduleConferenceId => {
+                Some(
+                    "pass the scheduleConferenceId returned when the conference was scheduled",
+                )
+            }
+            Self::ScheduleConferenceIdError => {
+                Some(
+                    "pass the scheduleConferenceId returned when the conference was scheduled",
+                )
+            }
+            Self::CreatorUidError => {
+                Some("pass the unionId of the user who scheduled the conference")
+            }
+            Self::UserNotInOrg => {
+                Some("pass the unionId of a member of the app's organisation")
+            }
+            Self::ExtensionAppSettingError => Some("send fewer extension-app settings"),
             _ => None,
         }
     }

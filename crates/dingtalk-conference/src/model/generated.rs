@@ -562,6 +562,74 @@ impl From<wire::ConferenceSummary> for ConferenceSummary {
         Self::from_wire(raw)
     }
 }
+/// A conference just scheduled.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct CreatedSchedule {
+    /// Numbers to dial in by phone.
+    #[serde(
+        default,
+        rename = "phones",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub phones: Vec<String>,
+    /// DingTalk's id of this request.
+    #[serde(default, rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The room code people type to join.
+    #[serde(default, rename = "roomCode", skip_serializing_if = "Option::is_none")]
+    pub room_code: Option<String>,
+    /// The new schedule's id. (wire: `scheduleConferenceId`)
+    #[serde(
+        default,
+        rename = "scheduleConferenceId",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub schedule_id: Option<String>,
+    /// The share link to join (`https://meeting.dingtalk.com/j/…`). (wire: `url`)
+    #[serde(default, rename = "url", skip_serializing_if = "Option::is_none")]
+    pub join_url: Option<String>,
+}
+impl CreatedSchedule {
+    /// Converts the generated client's `CreateScheduleConferenceResponse`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::CreateScheduleConferenceResponse) -> Self {
+        Self {
+            phones: raw.phones.unwrap_or_default(),
+            request_id: raw.request_id,
+            room_code: raw.room_code,
+            schedule_id: raw.schedule_conference_id,
+            join_url: raw.url,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::CreateScheduleConferenceResponse {
+        wire::CreateScheduleConferenceResponse {
+            phones: (!self.phones.is_empty()).then(|| self.phones.clone()),
+            request_id: self.request_id.clone(),
+            room_code: self.room_code.clone(),
+            schedule_conference_id: self.schedule_id.clone(),
+            url: self.join_url.clone(),
+        }
+    }
+}
+impl From<wire::CreateScheduleConferenceResponse> for CreatedSchedule {
+    fn from(raw: wire::CreateScheduleConferenceResponse) -> Self {
+        Self::from_wire(raw)
+    }
+}
 /// A conference just created.
 ///
 /// Every field is optional because DingTalk omits what does not apply; lists are empty
@@ -644,6 +712,47 @@ impl CreatedConference {
 }
 impl From<wire::CreateVideoConferenceResponse> for CreatedConference {
     fn from(raw: wire::CreateVideoConferenceResponse) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// A per-user short link to a scheduled conference.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct CustomShortLink {
+    /// The link (`https://meeting.dingtalk.com/j/…`). (wire: `customShortLink`)
+    #[serde(
+        default,
+        rename = "customShortLink",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub url: Option<String>,
+}
+impl CustomShortLink {
+    /// Converts the generated client's `CustomShortLink`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::CustomShortLink) -> Self {
+        Self { url: raw.custom_short_link }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::CustomShortLink {
+        wire::CustomShortLink {
+            custom_short_link: self.url.clone(),
+        }
+    }
+}
+impl From<wire::CustomShortLink> for CustomShortLink {
+    fn from(raw: wire::CustomShortLink) -> Self {
         Self::from_wire(raw)
     }
 }
@@ -767,6 +876,101 @@ impl CloudRecordPlayInfo {
 }
 impl From<wire::QueryCloudRecordVideoPlayInfoResponse> for CloudRecordPlayInfo {
     fn from(raw: wire::QueryCloudRecordVideoPlayInfoResponse) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// A scheduled conference.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct Schedule {
+    /// Planned end, milliseconds since the Unix epoch.
+    #[serde(
+        default,
+        rename = "endTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub end_time: Option<DateTime<Utc>>,
+    /// Numbers to dial in by phone.
+    #[serde(
+        default,
+        rename = "phones",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub phones: Vec<String>,
+    /// DingTalk's id of this request.
+    #[serde(default, rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The room code. DingTalk's example shows it spaced (`838 722 xxxxx`); remove the spaces before a room-code lookup.
+    #[serde(default, rename = "roomCode", skip_serializing_if = "Option::is_none")]
+    pub room_code: Option<String>,
+    /// The schedule's id. (wire: `scheduleConferenceId`)
+    #[serde(
+        default,
+        rename = "scheduleConferenceId",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub schedule_id: Option<String>,
+    /// Planned start, milliseconds since the Unix epoch.
+    #[serde(
+        default,
+        rename = "startTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub start_time: Option<DateTime<Utc>>,
+    /// The title.
+    #[serde(default, rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The share link to join. (wire: `url`)
+    #[serde(default, rename = "url", skip_serializing_if = "Option::is_none")]
+    pub join_url: Option<String>,
+}
+impl Schedule {
+    /// Converts the generated client's `QueryScheduleConferenceResponse`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::QueryScheduleConferenceResponse) -> Self {
+        Self {
+            end_time: raw.end_time.and_then(|ms| timestamp("endTime", ms)),
+            phones: raw.phones.unwrap_or_default(),
+            request_id: raw.request_id,
+            room_code: raw.room_code,
+            schedule_id: raw.schedule_conference_id,
+            start_time: raw.start_time.and_then(|ms| timestamp("startTime", ms)),
+            title: raw.title,
+            join_url: raw.url,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::QueryScheduleConferenceResponse {
+        wire::QueryScheduleConferenceResponse {
+            end_time: self.end_time.map(|t| t.timestamp_millis()),
+            phones: (!self.phones.is_empty()).then(|| self.phones.clone()),
+            request_id: self.request_id.clone(),
+            room_code: self.room_code.clone(),
+            schedule_conference_id: self.schedule_id.clone(),
+            start_time: self.start_time.map(|t| t.timestamp_millis()),
+            title: self.title.clone(),
+            url: self.join_url.clone(),
+        }
+    }
+}
+impl From<wire::QueryScheduleConferenceResponse> for Schedule {
+    fn from(raw: wire::QueryScheduleConferenceResponse) -> Self {
         Self::from_wire(raw)
     }
 }
@@ -954,6 +1158,329 @@ impl RoomConference {
 }
 impl From<wire::RoomConference> for RoomConference {
     fn from(raw: wire::RoomConference) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// A conference held under a schedule.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct ScheduleConference {
+    /// The conference's id.
+    #[serde(default, rename = "conferenceId", skip_serializing_if = "Option::is_none")]
+    pub conference_id: Option<String>,
+    /// End time, milliseconds since the Unix epoch; absent until it ended.
+    #[serde(
+        default,
+        rename = "endTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub end_time: Option<DateTime<Utc>>,
+    /// The room code.
+    #[serde(default, rename = "roomCode", skip_serializing_if = "Option::is_none")]
+    pub room_code: Option<String>,
+    /// Start time, milliseconds since the Unix epoch.
+    #[serde(
+        default,
+        rename = "startTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub start_time: Option<DateTime<Utc>>,
+    /// Status: 0 not started, 1 ended, 2 in progress.
+    #[serde(default, rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ConferenceStatus>,
+    /// The title.
+    #[serde(default, rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+impl ScheduleConference {
+    /// Converts the generated client's `ScheduleConference`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::ScheduleConference) -> Self {
+        Self {
+            conference_id: raw.conference_id,
+            end_time: raw.end_time.and_then(|ms| timestamp("endTime", ms)),
+            room_code: raw.room_code,
+            start_time: raw.start_time.and_then(|ms| timestamp("startTime", ms)),
+            status: raw.status.map(|v| ConferenceStatus::from(i64::from(v))),
+            title: raw.title,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::ScheduleConference {
+        wire::ScheduleConference {
+            conference_id: self.conference_id.clone(),
+            end_time: self.end_time.map(|t| t.timestamp_millis()),
+            room_code: self.room_code.clone(),
+            start_time: self.start_time.map(|t| t.timestamp_millis()),
+            status: self.status.and_then(|v| i32::try_from(v.raw()).ok()),
+            title: self.title.clone(),
+        }
+    }
+}
+impl From<wire::ScheduleConference> for ScheduleConference {
+    fn from(raw: wire::ScheduleConference) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// An extension app of a scheduled conference as read back.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct ScheduleExtensionApp {
+    /// When it opens by itself, as a string: `"0"` never, `"1"` for hosts and co-hosts, `"2"` for everyone.
+    #[serde(default, rename = "autoOpenMode", skip_serializing_if = "Option::is_none")]
+    pub auto_open_mode: Option<AutoOpenModeText>,
+    /// The DingTalk app's clientId (read side only).
+    #[serde(default, rename = "clientId", skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The cool app's code.
+    #[serde(default, rename = "coolAppCode", skip_serializing_if = "Option::is_none")]
+    pub cool_app_code: Option<String>,
+    /// Meeting-level custom data for the app. (wire: `extensionAppBizData`)
+    #[serde(
+        default,
+        rename = "extensionAppBizData",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub biz_data: Option<String>,
+}
+impl ScheduleExtensionApp {
+    /// Converts the generated client's `ScheduleExtensionApp`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::ScheduleExtensionApp) -> Self {
+        Self {
+            auto_open_mode: raw.auto_open_mode.map(AutoOpenModeText::from),
+            client_id: raw.client_id,
+            cool_app_code: raw.cool_app_code,
+            biz_data: raw.extension_app_biz_data,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::ScheduleExtensionApp {
+        wire::ScheduleExtensionApp {
+            auto_open_mode: self.auto_open_mode.as_ref().map(|v| v.as_str().to_string()),
+            client_id: self.client_id.clone(),
+            cool_app_code: self.cool_app_code.clone(),
+            extension_app_biz_data: self.biz_data.clone(),
+        }
+    }
+}
+impl From<wire::ScheduleExtensionApp> for ScheduleExtensionApp {
+    fn from(raw: wire::ScheduleExtensionApp) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// A scheduled conference's extra settings as read back.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct ScheduleExtraSettings {
+    /// Chat and interaction: 0 off, 1 on.
+    #[serde(default, rename = "enableChat", skip_serializing_if = "Option::is_none")]
+    pub enable_chat: Option<ScheduleSwitch>,
+    /// Whether joining from the web without logging in is allowed.
+    #[serde(
+        default,
+        rename = "enableWebAnonymousJoin",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enable_web_anonymous_join: Option<bool>,
+    /// Whether people may join before the host: 0 no, 1 yes.
+    #[serde(default, rename = "joinBeforeHost", skip_serializing_if = "Option::is_none")]
+    pub join_before_host: Option<ScheduleSwitch>,
+    /// Whether unmuting oneself is forbidden: 0 allowed, 1 forbidden.
+    #[serde(
+        default,
+        rename = "lockMediaStatusMicMute",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lock_media_status_mic_mute: Option<ScheduleSwitch>,
+    /// Whether renaming oneself is forbidden: 0 allowed, 1 forbidden.
+    #[serde(default, rename = "lockNick", skip_serializing_if = "Option::is_none")]
+    pub lock_nick: Option<ScheduleSwitch>,
+    /// The meeting's extension apps. (wire: `moziConfExtensionAppSettings`)
+    #[serde(
+        default,
+        rename = "moziConfExtensionAppSettings",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub extension_apps: Vec<ScheduleExtensionApp>,
+    /// Waiting room: 0 off, 1 on.
+    #[serde(default, rename = "waitingRoom", skip_serializing_if = "Option::is_none")]
+    pub waiting_room: Option<ScheduleSwitch>,
+}
+impl ScheduleExtraSettings {
+    /// Converts the generated client's `ScheduleExtraSettings`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::ScheduleExtraSettings) -> Self {
+        Self {
+            enable_chat: raw.enable_chat.map(ScheduleSwitch::from),
+            enable_web_anonymous_join: raw.enable_web_anonymous_join,
+            join_before_host: raw.join_before_host.map(ScheduleSwitch::from),
+            lock_media_status_mic_mute: raw
+                .lock_media_status_mic_mute
+                .map(ScheduleSwitch::from),
+            lock_nick: raw.lock_nick.map(ScheduleSwitch::from),
+            extension_apps: raw
+                .mozi_conf_extension_app_settings
+                .unwrap_or_default()
+                .into_iter()
+                .map(ScheduleExtensionApp::from_wire)
+                .collect(),
+            waiting_room: raw.waiting_room.map(ScheduleSwitch::from),
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::ScheduleExtraSettings {
+        wire::ScheduleExtraSettings {
+            enable_chat: self.enable_chat.map(ScheduleSwitch::raw),
+            enable_web_anonymous_join: self.enable_web_anonymous_join,
+            join_before_host: self.join_before_host.map(ScheduleSwitch::raw),
+            lock_media_status_mic_mute: self
+                .lock_media_status_mic_mute
+                .map(ScheduleSwitch::raw),
+            lock_nick: self.lock_nick.map(ScheduleSwitch::raw),
+            mozi_conf_extension_app_settings: (!self.extension_apps.is_empty())
+                .then(|| {
+                    self
+                        .extension_apps
+                        .iter()
+                        .map(ScheduleExtensionApp::to_wire)
+                        .collect()
+                }),
+            waiting_room: self.waiting_room.map(ScheduleSwitch::raw),
+        }
+    }
+}
+impl From<wire::ScheduleExtraSettings> for ScheduleExtraSettings {
+    fn from(raw: wire::ScheduleExtraSettings) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// A scheduled conference's settings as DingTalk reads them back: a subset of what the writes take (no recording, AI, push or owner settings).
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct ScheduleSettings {
+    /// unionIds of the co-hosts. (wire: `cohostUnionIds`)
+    #[serde(
+        default,
+        rename = "cohostUnionIds",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub cohosts: Vec<String>,
+    /// corpId of the organisation whose members alone may join. (wire: `confAllowedCorpId`)
+    #[serde(
+        default,
+        rename = "confAllowedCorpId",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allowed_corp_id: Option<String>,
+    /// unionId of the host. (wire: `hostUnionId`)
+    #[serde(default, rename = "hostUnionId", skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Whether the room is locked: 0 unlocked, 1 locked.
+    #[serde(default, rename = "lockRoom", skip_serializing_if = "Option::is_none")]
+    pub lock_room: Option<ScheduleSwitch>,
+    /// `moziConfVirtualExtraSetting`: see [`ScheduleExtraSettings`].
+    #[serde(
+        default,
+        rename = "moziConfVirtualExtraSetting",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mozi_conf_virtual_extra_setting: Option<ScheduleExtraSettings>,
+    /// Mute on joining: -1 on, 0 off, 6 once more than 6 people are in.
+    #[serde(default, rename = "muteOnJoin", skip_serializing_if = "Option::is_none")]
+    pub mute_on_join: Option<MuteOnJoin>,
+    /// Whether screen sharing is forbidden: 0 allowed, 1 forbidden.
+    #[serde(
+        default,
+        rename = "screenShareForbidden",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub screen_share_forbidden: Option<ScheduleSwitch>,
+}
+impl ScheduleSettings {
+    /// Converts the generated client's `ScheduleSettings`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::ScheduleSettings) -> Self {
+        Self {
+            cohosts: raw.cohost_union_ids.unwrap_or_default(),
+            allowed_corp_id: raw.conf_allowed_corp_id,
+            host: raw.host_union_id,
+            lock_room: raw.lock_room.map(ScheduleSwitch::from),
+            mozi_conf_virtual_extra_setting: raw
+                .mozi_conf_virtual_extra_setting
+                .map(ScheduleExtraSettings::from_wire),
+            mute_on_join: raw.mute_on_join.map(MuteOnJoin::from),
+            screen_share_forbidden: raw.screen_share_forbidden.map(ScheduleSwitch::from),
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::ScheduleSettings {
+        wire::ScheduleSettings {
+            cohost_union_ids: (!self.cohosts.is_empty()).then(|| self.cohosts.clone()),
+            conf_allowed_corp_id: self.allowed_corp_id.clone(),
+            host_union_id: self.host.clone(),
+            lock_room: self.lock_room.map(ScheduleSwitch::raw),
+            mozi_conf_virtual_extra_setting: self
+                .mozi_conf_virtual_extra_setting
+                .as_ref()
+                .map(ScheduleExtraSettings::to_wire),
+            mute_on_join: self.mute_on_join.map(MuteOnJoin::raw),
+            screen_share_forbidden: self.screen_share_forbidden.map(ScheduleSwitch::raw),
+        }
+    }
+}
+impl From<wire::ScheduleSettings> for ScheduleSettings {
+    fn from(raw: wire::ScheduleSettings) -> Self {
         Self::from_wire(raw)
     }
 }
@@ -1209,6 +1736,165 @@ impl From<wire::TranscriptWord> for TranscriptWord {
         Self::from_wire(raw)
     }
 }
+/// Whether AI minutes (AI 纪要) are on for a scheduled conference.
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum AiSummary {
+    /// `"disable"`: disabled.
+    Disabled,
+    /// `"enable"`: enabled.
+    Enabled,
+    /// A value this crate does not know yet, as sent.
+    Unknown(String),
+}
+impl AiSummary {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Disabled => "disable",
+            Self::Enabled => "enable",
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (raw)`.
+impl std::fmt::Display for AiSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Disabled => f.write_str("disabled"),
+            Self::Enabled => f.write_str("enabled"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for AiSummary {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for AiSummary {}
+impl std::hash::Hash for AiSummary {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl From<String> for AiSummary {
+    fn from(raw: String) -> Self {
+        match raw.as_str() {
+            "disable" => Self::Disabled,
+            "enable" => Self::Enabled,
+            _ => Self::Unknown(raw),
+        }
+    }
+}
+impl From<&str> for AiSummary {
+    fn from(raw: &str) -> Self {
+        Self::from(raw.to_string())
+    }
+}
+impl Serialize for AiSummary {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for AiSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for AiSummary {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("AiSummary")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "description" :
+            "\"disable\" disabled, \"enable\" enabled; other values may appear", }
+        )
+    }
+}
+/// Who receives a scheduled conference's AI summary.
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum AiSummaryReceivers {
+    /// `0`: all participants.
+    AllParticipants,
+    /// `1`: the creator only.
+    CreatorOnly,
+    /// A value this crate does not know yet, as sent.
+    Unknown(i32),
+}
+impl AiSummaryReceivers {
+    /// The wire value.
+    pub fn raw(self) -> i32 {
+        match self {
+            Self::AllParticipants => 0,
+            Self::CreatorOnly => 1,
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (N)`.
+impl std::fmt::Display for AiSummaryReceivers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::AllParticipants => f.write_str("all participants"),
+            Self::CreatorOnly => f.write_str("creator only"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for AiSummaryReceivers {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw() == other.raw()
+    }
+}
+impl Eq for AiSummaryReceivers {}
+impl std::hash::Hash for AiSummaryReceivers {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.raw().hash(state);
+    }
+}
+impl From<i32> for AiSummaryReceivers {
+    fn from(raw: i32) -> Self {
+        match raw {
+            0 => Self::AllParticipants,
+            1 => Self::CreatorOnly,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl Serialize for AiSummaryReceivers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i32(self.raw())
+    }
+}
+impl<'de> Deserialize<'de> for AiSummaryReceivers {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        i32::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for AiSummaryReceivers {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("AiSummaryReceivers")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "integer", "format" : "int32", "description" :
+            "0 all participants, 1 creator only; other values may appear", }
+        )
+    }
+}
 /// Where a person stands in a conference. The batch query documents 0 (undefined); the members query starts at 1.
 ///
 /// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
@@ -1391,6 +2077,94 @@ impl schemars::JsonSchema for AutoOpenMode {
         schemars::json_schema!(
             { "type" : "integer", "format" : "int32", "description" :
             "0 never, 1 hosts and co-hosts only, 2 everyone; other values may appear", }
+        )
+    }
+}
+/// When an extension app opens by itself, as queryScheduleConfSettings sends it (a string; the writes send the integer `AutoOpenMode`).
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum AutoOpenModeText {
+    /// `"0"`: never.
+    Never,
+    /// `"1"`: for hosts and co-hosts only.
+    HostsOnly,
+    /// `"2"`: for everyone.
+    Everyone,
+    /// A value this crate does not know yet, as sent.
+    Unknown(String),
+}
+impl AutoOpenModeText {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Never => "0",
+            Self::HostsOnly => "1",
+            Self::Everyone => "2",
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (raw)`.
+impl std::fmt::Display for AutoOpenModeText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Never => f.write_str("never"),
+            Self::HostsOnly => f.write_str("hosts and co-hosts only"),
+            Self::Everyone => f.write_str("everyone"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for AutoOpenModeText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for AutoOpenModeText {}
+impl std::hash::Hash for AutoOpenModeText {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl From<String> for AutoOpenModeText {
+    fn from(raw: String) -> Self {
+        match raw.as_str() {
+            "0" => Self::Never,
+            "1" => Self::HostsOnly,
+            "2" => Self::Everyone,
+            _ => Self::Unknown(raw),
+        }
+    }
+}
+impl From<&str> for AutoOpenModeText {
+    fn from(raw: &str) -> Self {
+        Self::from(raw.to_string())
+    }
+}
+impl Serialize for AutoOpenModeText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for AutoOpenModeText {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for AutoOpenModeText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("AutoOpenModeText")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "description" :
+            "\"0\" never, \"1\" hosts and co-hosts only, \"2\" everyone; other values may appear",
+            }
         )
     }
 }
@@ -2002,6 +2776,253 @@ impl schemars::JsonSchema for MinutesStatus {
         )
     }
 }
+/// The kind of summary template of a scheduled conference's flash minutes.
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum MinutesTemplateType {
+    /// `"0"`: an official template.
+    Official,
+    /// `"1"`: a custom template.
+    Custom,
+    /// A value this crate does not know yet, as sent.
+    Unknown(String),
+}
+impl MinutesTemplateType {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Official => "0",
+            Self::Custom => "1",
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (raw)`.
+impl std::fmt::Display for MinutesTemplateType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Official => f.write_str("official"),
+            Self::Custom => f.write_str("custom"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for MinutesTemplateType {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for MinutesTemplateType {}
+impl std::hash::Hash for MinutesTemplateType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl From<String> for MinutesTemplateType {
+    fn from(raw: String) -> Self {
+        match raw.as_str() {
+            "0" => Self::Official,
+            "1" => Self::Custom,
+            _ => Self::Unknown(raw),
+        }
+    }
+}
+impl From<&str> for MinutesTemplateType {
+    fn from(raw: &str) -> Self {
+        Self::from(raw.to_string())
+    }
+}
+impl Serialize for MinutesTemplateType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for MinutesTemplateType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for MinutesTemplateType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("MinutesTemplateType")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "description" :
+            "\"0\" official, \"1\" custom; other values may appear", }
+        )
+    }
+}
+/// Whether people are muted as they join a scheduled conference.
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum MuteOnJoin {
+    /// `-1`: everyone is muted on joining.
+    Always,
+    /// `0`: nobody is muted on joining.
+    Never,
+    /// `6`: people are muted on joining once more than 6 are in.
+    OverSix,
+    /// A value this crate does not know yet, as sent.
+    Unknown(i32),
+}
+impl MuteOnJoin {
+    /// The wire value.
+    pub fn raw(self) -> i32 {
+        match self {
+            Self::Always => -1,
+            Self::Never => 0,
+            Self::OverSix => 6,
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (N)`.
+impl std::fmt::Display for MuteOnJoin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Always => f.write_str("muted"),
+            Self::Never => f.write_str("not muted"),
+            Self::OverSix => f.write_str("muted over 6 people"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for MuteOnJoin {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw() == other.raw()
+    }
+}
+impl Eq for MuteOnJoin {}
+impl std::hash::Hash for MuteOnJoin {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.raw().hash(state);
+    }
+}
+impl From<i32> for MuteOnJoin {
+    fn from(raw: i32) -> Self {
+        match raw {
+            -1 => Self::Always,
+            0 => Self::Never,
+            6 => Self::OverSix,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl Serialize for MuteOnJoin {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i32(self.raw())
+    }
+}
+impl<'de> Deserialize<'de> for MuteOnJoin {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        i32::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for MuteOnJoin {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("MuteOnJoin")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "integer", "format" : "int32", "description" :
+            "-1 muted, 0 not muted, 6 muted over 6 people; other values may appear", }
+        )
+    }
+}
+/// When a scheduled conference's cloud recording starts by itself.
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum RecordAutoStartType {
+    /// `0`: when the creator joins as host.
+    CreatorJoinsAsHost,
+    /// `1`: when someone joins as co-host.
+    CohostJoins,
+    /// `2`: when anyone joins.
+    AnyoneJoins,
+    /// A value this crate does not know yet, as sent.
+    Unknown(i32),
+}
+impl RecordAutoStartType {
+    /// The wire value.
+    pub fn raw(self) -> i32 {
+        match self {
+            Self::CreatorJoinsAsHost => 0,
+            Self::CohostJoins => 1,
+            Self::AnyoneJoins => 2,
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (N)`.
+impl std::fmt::Display for RecordAutoStartType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::CreatorJoinsAsHost => f.write_str("when I join as host"),
+            Self::CohostJoins => f.write_str("when a co-host joins"),
+            Self::AnyoneJoins => f.write_str("when anyone joins"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for RecordAutoStartType {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw() == other.raw()
+    }
+}
+impl Eq for RecordAutoStartType {}
+impl std::hash::Hash for RecordAutoStartType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.raw().hash(state);
+    }
+}
+impl From<i32> for RecordAutoStartType {
+    fn from(raw: i32) -> Self {
+        match raw {
+            0 => Self::CreatorJoinsAsHost,
+            1 => Self::CohostJoins,
+            2 => Self::AnyoneJoins,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl Serialize for RecordAutoStartType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i32(self.raw())
+    }
+}
+impl<'de> Deserialize<'de> for RecordAutoStartType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        i32::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for RecordAutoStartType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("RecordAutoStartType")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "integer", "format" : "int32", "description" :
+            "0 when I join as host, 1 when a co-host joins, 2 when anyone joins; other values may appear",
+            }
+        )
+    }
+}
 /// What a cloud recording video is.
 ///
 /// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
@@ -2076,6 +3097,191 @@ impl schemars::JsonSchema for RecordType {
         schemars::json_schema!(
             { "type" : "integer", "format" : "int64", "description" :
             "0 recording, 1 composed file; other values may appear", }
+        )
+    }
+}
+/// The layout of a scheduled conference's cloud recording.
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum RecordingLayout {
+    /// `"grid"`: a grid (3×3; DingTalk's default).
+    Grid,
+    /// `"speech"`: the speaker.
+    Speech,
+    /// `"full_screen"`: full screen.
+    FullScreen,
+    /// `"auto_grid"`: a grid of up to 4×4.
+    AutoGrid,
+    /// `"screen_cast"`: the screen-share stream only.
+    ScreenCast,
+    /// `"p2p"`: two-person layout.
+    P2p,
+    /// `"full_screen_and_speaker"`: the shared content and the speaker.
+    FullScreenAndSpeaker,
+    /// A value this crate does not know yet, as sent.
+    Unknown(String),
+}
+impl RecordingLayout {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Grid => "grid",
+            Self::Speech => "speech",
+            Self::FullScreen => "full_screen",
+            Self::AutoGrid => "auto_grid",
+            Self::ScreenCast => "screen_cast",
+            Self::P2p => "p2p",
+            Self::FullScreenAndSpeaker => "full_screen_and_speaker",
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (raw)`.
+impl std::fmt::Display for RecordingLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Grid => f.write_str("grid"),
+            Self::Speech => f.write_str("speaker"),
+            Self::FullScreen => f.write_str("full screen"),
+            Self::AutoGrid => f.write_str("auto grid"),
+            Self::ScreenCast => f.write_str("screen share"),
+            Self::P2p => f.write_str("two people"),
+            Self::FullScreenAndSpeaker => f.write_str("content and speaker"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for RecordingLayout {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for RecordingLayout {}
+impl std::hash::Hash for RecordingLayout {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl From<String> for RecordingLayout {
+    fn from(raw: String) -> Self {
+        match raw.as_str() {
+            "grid" => Self::Grid,
+            "speech" => Self::Speech,
+            "full_screen" => Self::FullScreen,
+            "auto_grid" => Self::AutoGrid,
+            "screen_cast" => Self::ScreenCast,
+            "p2p" => Self::P2p,
+            "full_screen_and_speaker" => Self::FullScreenAndSpeaker,
+            _ => Self::Unknown(raw),
+        }
+    }
+}
+impl From<&str> for RecordingLayout {
+    fn from(raw: &str) -> Self {
+        Self::from(raw.to_string())
+    }
+}
+impl Serialize for RecordingLayout {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for RecordingLayout {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for RecordingLayout {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("RecordingLayout")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "description" :
+            "\"grid\" grid, \"speech\" speaker, \"full_screen\" full screen, \"auto_grid\" auto grid, \"screen_cast\" screen share, \"p2p\" two people, \"full_screen_and_speaker\" content and speaker; other values may appear",
+            }
+        )
+    }
+}
+/// A 0/1 switch of a scheduled conference's settings (`lockRoom`, `screenShareForbidden`, `waitingRoom`, `joinBeforeHost`, `enableChat`, `lockNick`, `lockMediaStatusMicMute`, `recordAutoStart`, `restrictShareMinutesSummaryOnly`, `allowAllParticipantsStart`); the field says what "on" means. createScheduleConference's page says 1 on / 2 off for `waitingRoom`, its own example and the other pages 0 off / 1 on, taken here.
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum ScheduleSwitch {
+    /// `0`: off.
+    Off,
+    /// `1`: on.
+    On,
+    /// A value this crate does not know yet, as sent.
+    Unknown(i32),
+}
+impl ScheduleSwitch {
+    /// The wire value.
+    pub fn raw(self) -> i32 {
+        match self {
+            Self::Off => 0,
+            Self::On => 1,
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (N)`.
+impl std::fmt::Display for ScheduleSwitch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Off => f.write_str("off"),
+            Self::On => f.write_str("on"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for ScheduleSwitch {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw() == other.raw()
+    }
+}
+impl Eq for ScheduleSwitch {}
+impl std::hash::Hash for ScheduleSwitch {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.raw().hash(state);
+    }
+}
+impl From<i32> for ScheduleSwitch {
+    fn from(raw: i32) -> Self {
+        match raw {
+            0 => Self::Off,
+            1 => Self::On,
+            other => Self::Unknown(other),
+        }
+    }
+}
+impl Serialize for ScheduleSwitch {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i32(self.raw())
+    }
+}
+impl<'de> Deserialize<'de> for ScheduleSwitch {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        i32::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for ScheduleSwitch {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("ScheduleSwitch")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "integer", "format" : "int32", "description" :
+            "0 off, 1 on; other values may appear", }
         )
     }
 }

@@ -31,6 +31,7 @@ mod paging;
 mod pipeline;
 mod retries;
 mod safety;
+mod schedules;
 mod tokens;
 mod wait;
 mod writes;
