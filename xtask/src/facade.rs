@@ -336,9 +336,7 @@ fn facade_struct(
                         .and_then(Value::as_str),
                     ReferenceOr::Reference { .. } => None,
                 })
-                .ok_or_else(|| {
-                    unsupported(wire_name, "a $ref to a schema without `x-facade`")
-                })?;
+                .ok_or_else(|| unsupported(wire_name, "a $ref to a schema without `x-facade`"))?;
             let item = format_ident!("{target}");
             let field = format_ident!("{}", wire_name.to_snake_case());
             let field_doc = format!(" `{wire_name}`: see [`{target}`].");

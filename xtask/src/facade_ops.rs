@@ -487,15 +487,16 @@ fn builder_decl(
                         "{}",
                         text(field, "arg").unwrap_or_else(|| "value".to_string())
                     ),
-                    set_doc: text(field, "set-doc")
-                        .unwrap_or_else(|| format!("Sets `{wire}`.")),
+                    set_doc: text(field, "set-doc").unwrap_or_else(|| format!("Sets `{wire}`.")),
                 },
                 nested: true,
             });
             continue;
         }
         let ReferenceOr::Item(property) = property else {
-            return Err(bad(format!("{request}.{wire}: neither a schema nor a $ref")));
+            return Err(bad(format!(
+                "{request}.{wire}: neither a schema nor a $ref"
+            )));
         };
         let doc = text(field, "doc")
             .or_else(|| property.schema_data.description.clone())

@@ -63,8 +63,7 @@ fn parse_zone(zone: &str) -> Option<FixedOffset> {
         None if rest.len() <= 2 => (rest, "0"),
         None => return None,
     };
-    if !hours.bytes().all(|b| b.is_ascii_digit()) || !minutes.bytes().all(|b| b.is_ascii_digit())
-    {
+    if !hours.bytes().all(|b| b.is_ascii_digit()) || !minutes.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let hours: i32 = hours.parse().ok()?;

@@ -643,8 +643,8 @@ pub(crate) fn schedules() -> Vec<(&'static str, ScheduleRecord)> {
     const DESIGN_REVIEW: (i64, i64) = (1_773_624_600_000, 1_773_628_200_000);
     const MONTHLY: (i64, i64) = (1_772_415_000_000, 1_772_422_200_000);
     const PLANNED: (i64, i64) = (1_811_815_200_000, 1_811_822_400_000);
-    let record = |creator: &str, title: &str, (start, end): (i64, i64), room_code: &str| {
-        ScheduleRecord {
+    let record =
+        |creator: &str, title: &str, (start, end): (i64, i64), room_code: &str| ScheduleRecord {
             creator: creator.to_owned(),
             title: title.to_owned(),
             start,
@@ -654,8 +654,7 @@ pub(crate) fn schedules() -> Vec<(&'static str, ScheduleRecord)> {
             cancelled: false,
             settings: ScheduleConfSettingModel::default(),
             short_links: Vec::new(),
-        }
-    };
+        };
     let mut planned = record(
         seeded::SCHEDULE_CREATOR,
         "Offsite planning 团建策划",

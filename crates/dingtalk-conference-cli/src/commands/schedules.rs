@@ -186,9 +186,7 @@ fn note_title(title: &str) {
 /// `end` after `start`, or a clear error before any request.
 fn check_window(start: i64, end: i64) -> Result<(), Failure> {
     if end <= start {
-        return Err(Failure::Usage(
-            "--end must be after --start".to_string(),
-        ));
+        return Err(Failure::Usage("--end must be after --start".to_string()));
     }
     Ok(())
 }
@@ -338,9 +336,8 @@ where
     Tz::Offset: std::fmt::Display,
 {
     let text = |value: Option<&str>| value.map_or(ABSENT.to_string(), clean);
-    let time = |value: Option<DateTime<Utc>>| {
-        value.map_or(ABSENT.to_string(), |t| render::time_in(t, tz))
-    };
+    let time =
+        |value: Option<DateTime<Utc>>| value.map_or(ABSENT.to_string(), |t| render::time_in(t, tz));
     render::rows(&[
         ("title", text(schedule.title.as_deref())),
         ("schedule id", text(schedule.schedule_id.as_deref())),
@@ -374,7 +371,10 @@ fn settings_text(settings: &ScheduleSettings) -> String {
             clean(&items.join(", "))
         }
     };
-    let extra = settings.mozi_conf_virtual_extra_setting.clone().unwrap_or_default();
+    let extra = settings
+        .mozi_conf_virtual_extra_setting
+        .clone()
+        .unwrap_or_default();
     let apps: Vec<String> = extra
         .extension_apps
         .iter()
@@ -391,9 +391,15 @@ fn settings_text(settings: &ScheduleSettings) -> String {
     render::rows(&[
         ("host", text(settings.host.as_deref())),
         ("co-hosts", list(&settings.cohosts)),
-        ("allowed organisation", text(settings.allowed_corp_id.as_deref())),
+        (
+            "allowed organisation",
+            text(settings.allowed_corp_id.as_deref()),
+        ),
         ("room locked", switch(settings.lock_room)),
-        ("screen sharing forbidden", switch(settings.screen_share_forbidden)),
+        (
+            "screen sharing forbidden",
+            switch(settings.screen_share_forbidden),
+        ),
         (
             "mute on join",
             settings
@@ -405,12 +411,17 @@ fn settings_text(settings: &ScheduleSettings) -> String {
         ("join before host", switch(extra.join_before_host)),
         ("chat", switch(extra.enable_chat)),
         ("nick locked", switch(extra.lock_nick)),
-        ("unmuting self forbidden", switch(extra.lock_media_status_mic_mute)),
+        (
+            "unmuting self forbidden",
+            switch(extra.lock_media_status_mic_mute),
+        ),
         (
             "anonymous web join",
             extra
                 .enable_web_anonymous_join
-                .map_or(ABSENT.to_string(), |on| if on { "yes" } else { "no" }.to_string()),
+                .map_or(ABSENT.to_string(), |on| {
+                    if on { "yes" } else { "no" }.to_string()
+                }),
         ),
         ("extension apps", list(&apps)),
     ])

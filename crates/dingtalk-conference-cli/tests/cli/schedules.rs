@@ -23,7 +23,10 @@ fn schedule_show_prints_the_seeded_schedule_in_local_time_and_as_json() {
     assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains("Offsite planning 团建策划"), "{text}");
-    assert!(text.contains("2027-06-01 10:00:00 +08:00 (02:00:00 UTC)"), "{text}");
+    assert!(
+        text.contains("2027-06-01 10:00:00 +08:00 (02:00:00 UTC)"),
+        "{text}"
+    );
     assert!(text.contains("508163942"), "{text}");
 
     let output = run(&[
@@ -87,7 +90,11 @@ fn a_schedule_is_created_updated_and_cancelled_from_the_command_line() {
     assert_eq!(exit_code(&created), 0, "{}", stderr(&created));
     let id = stdout(&created).trim().to_string();
     assert!(!id.is_empty() && !id.contains(' '), "{id}");
-    assert!(stderr(&created).contains("room code"), "{}", stderr(&created));
+    assert!(
+        stderr(&created).contains("room code"),
+        "{}",
+        stderr(&created)
+    );
 
     let settings = fake.run(&["--json", "schedule", "settings", &id]);
     assert_eq!(exit_code(&settings), 0, "{}", stderr(&settings));
@@ -115,22 +122,40 @@ fn a_schedule_is_created_updated_and_cancelled_from_the_command_line() {
 
     // Someone else may not cancel it (exit 4); the creator may, once; again is resourceCancel
     // (exit 9).
-    let refused = fake.run(&["schedule", "cancel", &id, "--user-id", "Zz9someoneelsexxiEiE"]);
+    let refused = fake.run(&[
+        "schedule",
+        "cancel",
+        &id,
+        "--user-id",
+        "Zz9someoneelsexxiEiE",
+    ]);
     assert_eq!(exit_code(&refused), 4, "{}", stderr(&refused));
-    assert!(stderr(&refused).contains("permissionError"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("permissionError"),
+        "{}",
+        stderr(&refused)
+    );
     let cancelled = fake.run(&["schedule", "cancel", &id, "--user-id", creator]);
     assert_eq!(exit_code(&cancelled), 0, "{}", stderr(&cancelled));
     assert_eq!(stdout(&cancelled), format!("cancelled schedule {id}\n"));
     let again = fake.run(&["schedule", "cancel", &id, "--user-id", creator]);
     assert_eq!(exit_code(&again), 9, "{}", stderr(&again));
-    assert!(stderr(&again).contains("resourceCancel"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("resourceCancel"),
+        "{}",
+        stderr(&again)
+    );
 }
 
 #[test]
 fn bad_times_are_refused_before_any_request() {
     for (start, end, expect) in [
         ("2027-03-01 10:00", "2027-03-01 11:00 +08:00", "has no zone"),
-        ("2027-03-01 11:00 +08:00", "2027-03-01 10:00 +08:00", "--end must be after --start"),
+        (
+            "2027-03-01 11:00 +08:00",
+            "2027-03-01 10:00 +08:00",
+            "--end must be after --start",
+        ),
     ] {
         let output = run(&[
             "--mock",

@@ -8,6 +8,7 @@
 //! shows them. What DingTalk leaves undocumented and this server chose is listed in
 //! `docs/conference-operations.md`, part schedule.
 
+use dingtalk_conference_api::types::{ConferenceInfo, ConferenceMember};
 use dingtalk_conference_api::types::{
     CreateCustomShortLinkResponse, CreateScheduleConferenceResponse, CustomShortLink,
     QueryScheduleConfSettingsResponse, QueryScheduleConferenceInfoResponse,
@@ -15,7 +16,6 @@ use dingtalk_conference_api::types::{
     ScheduleConference, ScheduleExtensionApp, ScheduleExtraSettings, ScheduleOpenRecordSetting,
     ScheduleSettings, ScheduleVirtualExtraSetting, ScheduleWriteResponse,
 };
-use dingtalk_conference_api::types::{ConferenceInfo, ConferenceMember};
 use rand::Rng;
 
 use super::{Handler, offset_token, page, page_size, typed};
@@ -246,7 +246,11 @@ fn cancel_schedule_conference(
 fn may_read(state: &mut State, id: &str, schedule: &ScheduleRecord, union_id: &str) -> bool {
     if schedule.creator == union_id
         || schedule.settings.host_union_id.as_deref() == Some(union_id)
-        || schedule.settings.cohost_union_ids.iter().any(|c| c == union_id)
+        || schedule
+            .settings
+            .cohost_union_ids
+            .iter()
+            .any(|c| c == union_id)
     {
         return true;
     }
@@ -393,9 +397,11 @@ fn read_shape(settings: &ScheduleConfSettingModel) -> ScheduleSettings {
 /// A DingTalk-looking app clientId derived from a cool app's code (FNV-1a), so that the same
 /// app reads back the same id.
 fn client_id_of(cool_app_code: &str) -> String {
-    let hash = cool_app_code.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = cool_app_code
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
     format!("ding{hash:016x}")
 }
 
@@ -506,7 +512,10 @@ fn merge_extra(old: &mut ScheduleVirtualExtraSetting, new: ScheduleVirtualExtraS
         &mut old.enable_web_anonymous_join,
         new.enable_web_anonymous_join,
     );
-    keep(&mut old.push_all_meeting_records, new.push_all_meeting_records);
+    keep(
+        &mut old.push_all_meeting_records,
+        new.push_all_meeting_records,
+    );
     keep(&mut old.push_minutes_card, new.push_minutes_card);
     keep(&mut old.push_cloud_record_card, new.push_cloud_record_card);
     keep(&mut old.minutes_owner_union_id, new.minutes_owner_union_id);
@@ -619,10 +628,9 @@ pub(crate) fn join_schedule(
             .filter(|r| r.member.attend_status == Some(3))
             .count()
     };
-    if members
-        .iter()
-        .any(|r| r.member.union_id.as_deref() == Some(union_id) && r.member.attend_status == Some(3))
-    {
+    if members.iter().any(|r| {
+        r.member.union_id.as_deref() == Some(union_id) && r.member.attend_status == Some(3)
+    }) {
         return Ok(conference_id);
     }
     let host = settings

@@ -82,14 +82,25 @@ async fn a_schedule_is_created_read_updated_and_cancelled_and_reads_so() {
     assert_eq!(read.room_code.as_deref(), Some(room_code.as_str()));
 
     // The co-host named in the settings may read it; a stranger may not.
-    client.schedule(&id, COHOST).await.expect("the co-host reads");
+    client
+        .schedule(&id, COHOST)
+        .await
+        .expect("the co-host reads");
     let stranger = client.schedule(&id, GUEST).await.expect_err("a stranger");
     assert_eq!(code_of(&stranger), Some(&ErrorCode::PermissionError));
 
     // Update: only the creator; same values twice leave the same state.
-    let update =
-        ScheduleUpdate::new(CREATOR, id.clone(), "Moved", start + HOUR_MS, start + 2 * HOUR_MS);
-    client.update_schedule(update.clone()).await.expect("updated");
+    let update = ScheduleUpdate::new(
+        CREATOR,
+        id.clone(),
+        "Moved",
+        start + HOUR_MS,
+        start + 2 * HOUR_MS,
+    );
+    client
+        .update_schedule(update.clone())
+        .await
+        .expect("updated");
     client.update_schedule(update).await.expect("updated again");
     let read = client.schedule(&id, CREATOR).await.expect("read");
     assert_eq!(read.title.as_deref(), Some("Moved"));
@@ -98,7 +109,13 @@ async fn a_schedule_is_created_read_updated_and_cancelled_and_reads_so() {
         Some(start + HOUR_MS)
     );
     let not_creator = client
-        .update_schedule(ScheduleUpdate::new(GUEST, id.clone(), "x", start, start + 1))
+        .update_schedule(ScheduleUpdate::new(
+            GUEST,
+            id.clone(),
+            "x",
+            start,
+            start + 1,
+        ))
         .await
         .expect_err("not the creator");
     assert_eq!(code_of(&not_creator), Some(&ErrorCode::PermissionError));
@@ -127,7 +144,13 @@ async fn a_schedule_is_created_read_updated_and_cancelled_and_reads_so() {
     let read = client.schedule(&id, CREATOR).await.expect_err("cancelled");
     assert_eq!(code_of(&read), Some(&ErrorCode::ResourceCancel));
     let update = client
-        .update_schedule(ScheduleUpdate::new(CREATOR, id.clone(), "x", start, start + 1))
+        .update_schedule(ScheduleUpdate::new(
+            CREATOR,
+            id.clone(),
+            "x",
+            start,
+            start + 1,
+        ))
         .await
         .expect_err("cancelled");
     assert_eq!(code_of(&update), Some(&ErrorCode::ResourceCancel));
@@ -158,7 +181,9 @@ async fn settings_read_back_what_was_written_in_the_reads_shape_and_update_parti
     assert_eq!(read.cohosts, vec![COHOST.to_owned()]);
     assert_eq!(read.lock_room, Some(ScheduleSwitch::On));
     assert_eq!(read.mute_on_join, Some(MuteOnJoin::Always));
-    let extra = read.mozi_conf_virtual_extra_setting.expect("extra settings");
+    let extra = read
+        .mozi_conf_virtual_extra_setting
+        .expect("extra settings");
     assert_eq!(extra.waiting_room, Some(ScheduleSwitch::On));
     let app = extra.extension_apps.first().expect("the app");
     assert_eq!(app.cool_app_code.as_deref(), Some("COOLAPP-1-ABC"));
@@ -195,7 +220,8 @@ async fn settings_read_back_what_was_written_in_the_reads_shape_and_update_parti
     assert_eq!(code_of(&refused), Some(&ErrorCode::CreatorUidError));
     let many = ScheduleConfSettingModel {
         mozi_conf_virtual_extra_setting: Some(ScheduleVirtualExtraSetting {
-            mozi_conf_extension_app_settings: (0..=dingtalk_conference_mock::MAX_SCHEDULE_EXTENSION_APPS)
+            mozi_conf_extension_app_settings: (0
+                ..=dingtalk_conference_mock::MAX_SCHEDULE_EXTENSION_APPS)
                 .map(|n| ScheduleExtensionAppSetting {
                     cool_app_code: Some(format!("COOLAPP-{n}")),
                     ..ScheduleExtensionAppSetting::default()
@@ -209,16 +235,25 @@ async fn settings_read_back_what_was_written_in_the_reads_shape_and_update_parti
         .update_schedule_settings(ScheduleSettingsUpdate::new(CREATOR, id.clone()).settings(many))
         .await
         .expect_err("too many apps");
-    assert_eq!(code_of(&too_many), Some(&ErrorCode::ExtensionAppSettingError));
+    assert_eq!(
+        code_of(&too_many),
+        Some(&ErrorCode::ExtensionAppSettingError)
+    );
     let unknown = client
         .schedule_settings("nosuchschedule")
         .await
         .expect_err("unknown");
-    assert_eq!(code_of(&unknown), Some(&ErrorCode::ScheduleConferenceIdError));
+    assert_eq!(
+        code_of(&unknown),
+        Some(&ErrorCode::ScheduleConferenceIdError)
+    );
 
     // Short links: the creator gets a new one each time; others are refused.
     let link = NewShortLink::new(CREATOR, id.clone(), "COOLAPP-1-ABC").biz_data("seat A1".into());
-    let first = client.custom_short_link(link.clone()).await.expect("a link");
+    let first = client
+        .custom_short_link(link.clone())
+        .await
+        .expect("a link");
     let second = client.custom_short_link(link).await.expect("another link");
     let url = first.url.clone().expect("a url");
     assert!(url.starts_with("https://meeting.dingtalk.com/j/"), "{url}");
@@ -256,9 +291,15 @@ async fn joining_a_started_schedule_holds_a_conference_that_every_read_shows() {
 
     let conference = mock.join_schedule(&id, GUEST, "Guest").expect("joined");
     let again = mock.join_schedule(&id, COHOST, "Co").expect("joined");
-    assert_eq!(conference, again, "later joins add members to the same conference");
+    assert_eq!(
+        conference, again,
+        "later joins add members to the same conference"
+    );
 
-    let info = client.conference_info(&conference).await.expect("the instance");
+    let info = client
+        .conference_info(&conference)
+        .await
+        .expect("the instance");
     assert_eq!(info.status, Some(ConferenceStatus::Started));
     assert_eq!(info.room_code.as_deref(), Some(room_code.as_str()));
     let members = client
@@ -271,7 +312,11 @@ async fn joining_a_started_schedule_holds_a_conference_that_every_read_shows() {
         .iter()
         .find(|m| m.union_id.as_deref() == Some(GUEST))
         .expect("the guest");
-    assert_eq!(guest.host, Some(true), "the first joiner hosts without a hostUnionId");
+    assert_eq!(
+        guest.host,
+        Some(true),
+        "the first joiner hosts without a hostUnionId"
+    );
     let cohost = members
         .iter()
         .find(|m| m.union_id.as_deref() == Some(COHOST))
@@ -282,14 +327,20 @@ async fn joining_a_started_schedule_holds_a_conference_that_every_read_shows() {
         .collect()
         .await
         .expect("by room code");
-    assert!(by_code.iter().any(|c| c.conference_id.as_deref() == Some(conference.as_str())));
+    assert!(
+        by_code
+            .iter()
+            .any(|c| c.conference_id.as_deref() == Some(conference.as_str()))
+    );
 
     // Closing it makes it read as ended in the schedule's history; a new join holds another.
     client
         .close_conference(&conference, CREATOR)
         .await
         .expect("closed");
-    let next = mock.join_schedule(&id, GUEST, "Guest").expect("joined again");
+    let next = mock
+        .join_schedule(&id, GUEST, "Guest")
+        .expect("joined again");
     assert_ne!(next, conference);
     let held = client
         .schedule_conferences(&id)
@@ -297,7 +348,10 @@ async fn joining_a_started_schedule_holds_a_conference_that_every_read_shows() {
         .collect()
         .await
         .expect("listed over pages of one");
-    let statuses: Vec<_> = held.iter().map(|c| (c.conference_id.clone(), c.status)).collect();
+    let statuses: Vec<_> = held
+        .iter()
+        .map(|c| (c.conference_id.clone(), c.status))
+        .collect();
     assert_eq!(
         statuses,
         vec![
@@ -315,14 +369,19 @@ async fn joining_a_started_schedule_holds_a_conference_that_every_read_shows() {
         .expect("scheduled")
         .schedule_id
         .expect("an id");
-    let refused = mock.join_schedule(&future, GUEST, "Guest").expect_err("too early");
+    let refused = mock
+        .join_schedule(&future, GUEST, "Guest")
+        .expect_err("too early");
     assert!(refused.reason.contains("starts at"), "{refused}");
     let unknown = client
         .schedule_conferences("nosuchschedule")
         .collect()
         .await
         .expect_err("unknown");
-    assert_eq!(code_of(&unknown), Some(&ErrorCode::InvalidScheduleConferenceId));
+    assert_eq!(
+        code_of(&unknown),
+        Some(&ErrorCode::InvalidScheduleConferenceId)
+    );
 }
 
 #[tokio::test]
@@ -360,7 +419,10 @@ async fn the_admin_route_joins_a_schedule_over_http() {
         .expect("sent");
     assert_eq!(refused.status(), 400);
     let body: Value = refused.json().await.expect("json");
-    assert!(body["error"].as_str().is_some_and(|e| e.contains("nosuch")), "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|e| e.contains("nosuch")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -379,8 +441,15 @@ async fn a_blank_or_malformed_schedule_id_is_refused_before_any_request() {
     let too_long = client
         .schedule_conference(NewSchedule::new(CREATOR, title, 1, 2))
         .await;
-    assert!(matches!(too_long, Err(Error::InvalidInput(_))), "{too_long:?}");
-    assert!(mock.requests().iter().all(|r| !r.path.contains("scheduleConferences")));
+    assert!(
+        matches!(too_long, Err(Error::InvalidInput(_))),
+        "{too_long:?}"
+    );
+    assert!(
+        mock.requests()
+            .iter()
+            .all(|r| !r.path.contains("scheduleConferences"))
+    );
 }
 
 /// For the lead's write-retry matrix: each write of this part in `Client::call` form, with
