@@ -6,11 +6,19 @@ use dingtalk_conference_api::{Client, types};
 use serde_json::{Map, Value};
 /// Every operationId of the spec, in spec order.
 pub const OPERATION_IDS: &[&str] = &[
+    "createCustomShortLink",
     "queryConferenceInfoByRoomCode",
+    "updateScheduleConference",
+    "createScheduleConference",
+    "cancelScheduleConference",
+    "queryScheduleConfSettings",
+    "updateScheduleConfSettings",
+    "queryScheduleConference",
     "queryUserOnGoingConference",
     "createVideoConference",
     "optRecordWhiteAccount",
     "queryConferenceInfoBatch",
+    "queryScheduleConferenceInfo",
     "queryConferenceInfo",
     "closeVideoConference",
     "queryCloudRecordText",
@@ -35,6 +43,16 @@ pub async fn call(
     args: &Map<String, Value>,
 ) -> Result<Result<(), String>, String> {
     match operation_id {
+        "createCustomShortLink" => {
+            let body: types::CreateCustomShortLinkRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .create_custom_short_link(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "queryConferenceInfoByRoomCode" => {
             let room_code: String = arg(args, "roomCode")?;
             let max_results: Option<i32> = arg(args, "maxResults")?;
@@ -45,6 +63,70 @@ pub async fn call(
                         &room_code,
                         max_results,
                         next_token.as_deref(),
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "updateScheduleConference" => {
+            let body: types::UpdateScheduleConferenceRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .update_schedule_conference(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "createScheduleConference" => {
+            let body: types::CreateScheduleConferenceRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .create_schedule_conference(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "cancelScheduleConference" => {
+            let body: types::CancelScheduleConferenceRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .cancel_schedule_conference(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryScheduleConfSettings" => {
+            let schedule_conference_id: String = arg(args, "scheduleConferenceId")?;
+            Ok(
+                client
+                    .query_schedule_conf_settings(&schedule_conference_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "updateScheduleConfSettings" => {
+            let body: types::UpdateScheduleConfSettingsRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .update_schedule_conf_settings(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryScheduleConference" => {
+            let schedule_conference_id: String = arg(args, "scheduleConferenceId")?;
+            let request_union_id: String = arg(args, "requestUnionId")?;
+            Ok(
+                client
+                    .query_schedule_conference(
+                        &schedule_conference_id,
+                        &request_union_id,
                     )
                     .await
                     .map(drop)
@@ -86,6 +168,22 @@ pub async fn call(
             Ok(
                 client
                     .query_conference_info_batch(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryScheduleConferenceInfo" => {
+            let schedule_conference_id: String = arg(args, "scheduleConferenceId")?;
+            let max_results: Option<i32> = arg(args, "maxResults")?;
+            let next_token: Option<String> = arg(args, "nextToken")?;
+            Ok(
+                client
+                    .query_schedule_conference_info(
+                        &schedule_conference_id,
+                        max_results,
+                        next_token.as_deref(),
+                    )
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),

@@ -322,6 +322,35 @@ fn facade_struct(
     let mut debug = TokenStream::new();
     let mut has_secret = false;
     for (wire_name, property) in &object.properties {
+        // A nested object: its facade type, optional. (OpenAPI 3.0 ignores what stands beside
+        // a `$ref`, so such a field keeps its wire name.)
+        if let ReferenceOr::Reference { reference } = property {
+            let target = reference
+                .strip_prefix("#/components/schemas/")
+                .and_then(|name| components.schemas.get(name))
+                .and_then(|target| match target {
+                    ReferenceOr::Item(target) => target
+                        .schema_data
+                        .extensions
+                        .get(FACADE_EXTENSION)
+                        .and_then(Value::as_str),
+                    ReferenceOr::Reference { .. } => None,
+                })
+                .ok_or_else(|| unsupported(wire_name, "a $ref to a schema without `x-facade`"))?;
+            let item = format_ident!("{target}");
+            let field = format_ident!("{}", wire_name.to_snake_case());
+            let field_doc = format!(" `{wire_name}`: see [`{target}`].");
+            fields.extend(quote! {
+                #[doc = #field_doc]
+                #[serde(default, rename = #wire_name, skip_serializing_if = "Option::is_none")]
+                pub #field: Option<#item>,
+            });
+            let field_name = field.to_string();
+            debug.extend(quote! { .field(#field_name, &self.#field) });
+            from.extend(quote! { #field: raw.#field.map(#item::from_wire), });
+            to.extend(quote! { #field: self.#field.as_ref().map(#item::to_wire), });
+            continue;
+        }
         let ReferenceOr::Item(property) = property else {
             return Err(unsupported(wire_name, "a property that is a $ref"));
         };

@@ -413,6 +413,8 @@ struct BuilderField {
     name: proc_macro2::Ident,
     doc: String,
     shape: FieldShape,
+    /// Whether it holds a generated client type (which is `PartialEq` but not `Eq`).
+    nested: bool,
 }
 
 enum FieldShape {
@@ -420,6 +422,8 @@ enum FieldShape {
     Required,
     /// A required boolean: an argument of `new`.
     RequiredBool,
+    /// A required integer (such as a time in epoch milliseconds): an `i64` argument of `new`.
+    RequiredInteger,
     /// A list of strings, with an adder `add(arg)` and, if `unique`, repeats sent once.
     List {
         add: proc_macro2::Ident,
@@ -470,17 +474,47 @@ fn builder_decl(
             .get(&wire)
             .ok_or_else(|| bad(format!("`builder.fields`: {request} has no field {wire}")))?;
         let wire = &wire;
-        let ReferenceOr::Item(property) = property else {
-            return Err(bad(format!("{request}.{wire} is a $ref")));
-        };
         let rust_name = text(field, "name").unwrap_or_else(|| wire.to_snake_case());
+        let required = object.required.iter().any(|r| r == wire);
+        // A nested object: an optional setter taking the generated client's type of it.
+        if let ReferenceOr::Reference { reference } = property {
+            let target = reference
+                .strip_prefix("#/components/schemas/")
+                .ok_or_else(|| bad(format!("{request}.{wire}: a $ref outside the schemas")))?;
+            if required {
+                return Err(bad(format!(
+                    "{request}.{wire}: a required $ref the builder cannot hold"
+                )));
+            }
+            let target = format_ident!("{target}");
+            fields.push(BuilderField {
+                wire: wire.clone(),
+                name: format_ident!("{rust_name}"),
+                doc: text(field, "doc").unwrap_or_else(|| format!("`{wire}`.")),
+                shape: FieldShape::Optional {
+                    ty: quote! { wire::#target },
+                    arg: format_ident!(
+                        "{}",
+                        text(field, "arg").unwrap_or_else(|| "value".to_string())
+                    ),
+                    set_doc: text(field, "set-doc").unwrap_or_else(|| format!("Sets `{wire}`.")),
+                },
+                nested: true,
+            });
+            continue;
+        }
+        let ReferenceOr::Item(property) = property else {
+            return Err(bad(format!(
+                "{request}.{wire}: neither a schema nor a $ref"
+            )));
+        };
         let doc = text(field, "doc")
             .or_else(|| property.schema_data.description.clone())
             .unwrap_or_else(|| format!("`{wire}`."));
-        let required = object.required.iter().any(|r| r == wire);
         let shape = match (&property.schema_kind, required) {
             (SchemaKind::Type(Type::String(_)), true) => FieldShape::Required,
             (SchemaKind::Type(Type::Boolean(_)), true) => FieldShape::RequiredBool,
+            (SchemaKind::Type(Type::Integer(_)), true) => FieldShape::RequiredInteger,
             (SchemaKind::Type(Type::Array(_)), _) => FieldShape::List {
                 add: format_ident!(
                     "{}",
@@ -512,6 +546,7 @@ fn builder_decl(
             _ => {
                 return Err(bad(format!(
                     "{wire}: a required field that is neither a string nor a boolean"
+                    "{wire}: a required field that is not a string or an integer"
                 )));
             }
         };
@@ -520,6 +555,7 @@ fn builder_decl(
             name: format_ident!("{rust_name}"),
             doc,
             shape,
+            nested: false,
         });
     }
     Ok(Builder {
@@ -558,6 +594,9 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
             FieldShape::RequiredBool => {
                 fields.extend(quote! { #field_doc pub #ident: bool, });
                 new_args.push(quote! { #ident: bool });
+            FieldShape::RequiredInteger => {
+                fields.extend(quote! { #field_doc pub #ident: i64, });
+                new_args.push(quote! { #ident: i64 });
                 new_init.push(quote! { #ident });
                 build.push(quote! { #wire: self.#ident });
             }
@@ -622,9 +661,15 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
         " The request body of `{}`, checked: a bad field is refused before any request.",
         op.id
     );
+    let derive = if builder.fields.iter().any(|f| f.nested) {
+        quote! { #[derive(Debug, Clone, PartialEq)] }
+    } else {
+        quote! { #[derive(Debug, Clone, PartialEq, Eq)] }
+    };
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #derive
         #[non_exhaustive]
         pub struct #name {
             #fields

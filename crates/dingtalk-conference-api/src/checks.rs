@@ -68,6 +68,20 @@ pub mod ids {
             },
         )
     }
+    /// A schedule conference id (`x-id: schedule`): not empty or blank, no control characters, not `.` or `..`, no `\` (it travels as one path segment).
+    #[inline]
+    pub fn schedule(parameter: &'static str, value: &str) -> Result<(), InputError> {
+        input::id(
+            parameter,
+            value,
+            &input::IdRule {
+                noun: "schedule conference id",
+                hint: "pass the scheduleConferenceId returned when the conference was scheduled",
+                path_segment: true,
+                ascii_digits: false,
+            },
+        )
+    }
     /// A union id (`x-id: union`): not empty or blank, no control characters.
     #[inline]
     pub fn union(parameter: &'static str, value: &str) -> Result<(), InputError> {
@@ -81,6 +95,31 @@ pub mod ids {
                 ascii_digits: false,
             },
         )
+    }
+}
+/// `createCustomShortLink`.
+pub mod create_custom_short_link {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks the request body.
+    pub fn body(value: &types::CreateCustomShortLinkRequest) -> Result<(), InputError> {
+        ids::union("creatorUnionId", value.creator_union_id.as_str())?;
+        ids::schedule("scheduleConferenceId", value.schedule_conference_id.as_str())?;
+        input::length(
+            "coolAppCode",
+            "cool app code",
+            Some("pass the cool app's code from the developer console"),
+            value.cool_app_code.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::not_blank(
+            "coolAppCode",
+            "cool app code",
+            Some("pass the cool app's code from the developer console"),
+            value.cool_app_code.as_str(),
+        )?;
+        Ok(())
     }
 }
 /// `queryConferenceInfoByRoomCode`.
@@ -111,6 +150,141 @@ pub mod query_conference_info_by_room_code {
     #[inline]
     pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
         let _ = value;
+        Ok(())
+    }
+}
+/// `updateScheduleConference`.
+pub mod update_schedule_conference {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks the request body.
+    pub fn body(
+        value: &types::UpdateScheduleConferenceRequest,
+    ) -> Result<(), InputError> {
+        ids::union("creatorUnionId", value.creator_union_id.as_str())?;
+        ids::schedule("scheduleConferenceId", value.schedule_conference_id.as_str())?;
+        input::length(
+            "title",
+            "schedule title",
+            Some("DingTalk cuts titles over 50 characters to 50"),
+            value.title.as_str(),
+            Some(1usize),
+            Some(256usize),
+        )?;
+        input::not_blank(
+            "title",
+            "schedule title",
+            Some("DingTalk cuts titles over 50 characters to 50"),
+            value.title.as_str(),
+        )?;
+        input::range(
+            "startTime",
+            "startTime",
+            i128::from(value.start_time),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        input::range(
+            "endTime",
+            "endTime",
+            i128::from(value.end_time),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        Ok(())
+    }
+}
+/// `createScheduleConference`.
+pub mod create_schedule_conference {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks the request body.
+    pub fn body(
+        value: &types::CreateScheduleConferenceRequest,
+    ) -> Result<(), InputError> {
+        ids::union("creatorUnionId", value.creator_union_id.as_str())?;
+        input::length(
+            "title",
+            "schedule title",
+            Some("DingTalk cuts titles over 50 characters to 50"),
+            value.title.as_str(),
+            Some(1usize),
+            Some(256usize),
+        )?;
+        input::not_blank(
+            "title",
+            "schedule title",
+            Some("DingTalk cuts titles over 50 characters to 50"),
+            value.title.as_str(),
+        )?;
+        input::range(
+            "startTime",
+            "startTime",
+            i128::from(value.start_time),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        input::range(
+            "endTime",
+            "endTime",
+            i128::from(value.end_time),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        Ok(())
+    }
+}
+/// `cancelScheduleConference`.
+pub mod cancel_schedule_conference {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks the request body.
+    pub fn body(
+        value: &types::CancelScheduleConferenceRequest,
+    ) -> Result<(), InputError> {
+        ids::union("creatorUnionId", value.creator_union_id.as_str())?;
+        ids::schedule("scheduleConferenceId", value.schedule_conference_id.as_str())?;
+        Ok(())
+    }
+}
+/// `queryScheduleConfSettings`.
+pub mod query_schedule_conf_settings {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `scheduleConferenceId`.
+    #[inline]
+    pub fn schedule_conference_id(value: &str) -> Result<(), InputError> {
+        ids::schedule("scheduleConferenceId", value)?;
+        Ok(())
+    }
+}
+/// `updateScheduleConfSettings`.
+pub mod update_schedule_conf_settings {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks the request body.
+    pub fn body(
+        value: &types::UpdateScheduleConfSettingsRequest,
+    ) -> Result<(), InputError> {
+        ids::union("creatorUnionId", value.creator_union_id.as_str())?;
+        ids::schedule("scheduleConferenceId", value.schedule_conference_id.as_str())?;
+        Ok(())
+    }
+}
+/// `queryScheduleConference`.
+pub mod query_schedule_conference {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `scheduleConferenceId`.
+    #[inline]
+    pub fn schedule_conference_id(value: &str) -> Result<(), InputError> {
+        ids::schedule("scheduleConferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `requestUnionId`.
+    #[inline]
+    pub fn request_union_id(value: &str) -> Result<(), InputError> {
+        ids::union("requestUnionId", value)?;
         Ok(())
     }
 }
@@ -191,6 +365,37 @@ pub mod query_conference_info_batch {
             })()
                 .map_err(|e| e.at_item(index))?;
         }
+        Ok(())
+    }
+}
+/// `queryScheduleConferenceInfo`.
+pub mod query_schedule_conference_info {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `scheduleConferenceId`.
+    #[inline]
+    pub fn schedule_conference_id(value: &str) -> Result<(), InputError> {
+        ids::schedule("scheduleConferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `maxResults`.
+    #[inline]
+    pub fn max_results(value: Option<i32>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            input::range(
+                "maxResults",
+                "page size",
+                i128::from(value),
+                Some(1i128),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+    /// Checks `nextToken`.
+    #[inline]
+    pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
         Ok(())
     }
 }

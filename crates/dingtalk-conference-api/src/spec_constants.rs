@@ -18,10 +18,29 @@ pub const UNAUTHENTICATED_OPERATIONS: &[&str] = &[
 /// Every operation of the spec as (`operationId`, HTTP method, path template), in the
 /// spec's order: what a router, such as the fake server's, matches requests against.
 pub const OPERATIONS: &[(&str, &str, &str)] = &[
+    ("createCustomShortLink", "POST", "/v1.0/conference/customShortLinks"),
     (
         "queryConferenceInfoByRoomCode",
         "GET",
         "/v1.0/conference/roomCodes/{roomCode}/infos",
+    ),
+    ("updateScheduleConference", "PUT", "/v1.0/conference/scheduleConferences"),
+    ("createScheduleConference", "POST", "/v1.0/conference/scheduleConferences"),
+    ("cancelScheduleConference", "POST", "/v1.0/conference/scheduleConferences/cancel"),
+    (
+        "queryScheduleConfSettings",
+        "GET",
+        "/v1.0/conference/scheduleConferences/settings",
+    ),
+    (
+        "updateScheduleConfSettings",
+        "PUT",
+        "/v1.0/conference/scheduleConferences/settings",
+    ),
+    (
+        "queryScheduleConference",
+        "GET",
+        "/v1.0/conference/scheduleConferences/{scheduleConferenceId}/infos",
     ),
     ("queryUserOnGoingConference", "GET", "/v1.0/conference/users/lists"),
     ("createVideoConference", "POST", "/v1.0/conference/videoConferences"),
@@ -31,6 +50,11 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/v1.0/conference/videoConferences/enterpriseSetting/record/whiteAccount",
     ),
     ("queryConferenceInfoBatch", "POST", "/v1.0/conference/videoConferences/query"),
+    (
+        "queryScheduleConferenceInfo",
+        "GET",
+        "/v1.0/conference/videoConferences/scheduleConferences/{scheduleConferenceId}",
+    ),
     ("queryConferenceInfo", "GET", "/v1.0/conference/videoConferences/{conferenceId}"),
     (
         "closeVideoConference",
@@ -114,8 +138,24 @@ pub const CONFERENCE_MEMBER_LEAVE_TIME_MAXIMUM: i64 = 253402300799999;
 pub const CONFERENCE_SUMMARY_START_TIME_MINIMUM: i64 = -62167219200000;
 /// The `maximum` of `ConferenceSummary.startTime`.
 pub const CONFERENCE_SUMMARY_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `CreateScheduleConferenceRequest.endTime`.
+pub const CREATE_SCHEDULE_CONFERENCE_REQUEST_END_TIME_MINIMUM: i64 = 0;
+/// The `maximum` of `CreateScheduleConferenceRequest.endTime`.
+pub const CREATE_SCHEDULE_CONFERENCE_REQUEST_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `CreateScheduleConferenceRequest.startTime`.
+pub const CREATE_SCHEDULE_CONFERENCE_REQUEST_START_TIME_MINIMUM: i64 = 0;
+/// The `maximum` of `CreateScheduleConferenceRequest.startTime`.
+pub const CREATE_SCHEDULE_CONFERENCE_REQUEST_START_TIME_MAXIMUM: i64 = 253402300799999;
 /// The `minimum` of `QueryCloudRecordVideoPlayInfoResponse.duration`.
 pub const QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO_RESPONSE_DURATION_MINIMUM: i64 = 0;
+/// The `minimum` of `QueryScheduleConferenceResponse.endTime`.
+pub const QUERY_SCHEDULE_CONFERENCE_RESPONSE_END_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `QueryScheduleConferenceResponse.endTime`.
+pub const QUERY_SCHEDULE_CONFERENCE_RESPONSE_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `QueryScheduleConferenceResponse.startTime`.
+pub const QUERY_SCHEDULE_CONFERENCE_RESPONSE_START_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `QueryScheduleConferenceResponse.startTime`.
+pub const QUERY_SCHEDULE_CONFERENCE_RESPONSE_START_TIME_MAXIMUM: i64 = 253402300799999;
 /// The `minimum` of `RoomConference.confDuration`.
 pub const ROOM_CONFERENCE_CONF_DURATION_MINIMUM: i64 = 0;
 /// The `minimum` of `RoomConference.endTime`.
@@ -126,6 +166,14 @@ pub const ROOM_CONFERENCE_END_TIME_MAXIMUM: i64 = 253402300799999;
 pub const ROOM_CONFERENCE_START_TIME_MINIMUM: i64 = -62167219200000;
 /// The `maximum` of `RoomConference.startTime`.
 pub const ROOM_CONFERENCE_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `ScheduleConference.endTime`.
+pub const SCHEDULE_CONFERENCE_END_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `ScheduleConference.endTime`.
+pub const SCHEDULE_CONFERENCE_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `ScheduleConference.startTime`.
+pub const SCHEDULE_CONFERENCE_START_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `ScheduleConference.startTime`.
+pub const SCHEDULE_CONFERENCE_START_TIME_MAXIMUM: i64 = 253402300799999;
 /// The `minimum` of `TranscriptParagraph.endTime`.
 pub const TRANSCRIPT_PARAGRAPH_END_TIME_MINIMUM: i64 = 0;
 /// The `minimum` of `TranscriptParagraph.startTime`.
@@ -138,3 +186,11 @@ pub const TRANSCRIPT_SENTENCE_START_TIME_MINIMUM: i64 = 0;
 pub const TRANSCRIPT_WORD_END_TIME_MINIMUM: i64 = 0;
 /// The `minimum` of `TranscriptWord.startTime`.
 pub const TRANSCRIPT_WORD_START_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `UpdateScheduleConferenceRequest.endTime`.
+pub const UPDATE_SCHEDULE_CONFERENCE_REQUEST_END_TIME_MINIMUM: i64 = 0;
+/// The `maximum` of `UpdateScheduleConferenceRequest.endTime`.
+pub const UPDATE_SCHEDULE_CONFERENCE_REQUEST_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `UpdateScheduleConferenceRequest.startTime`.
+pub const UPDATE_SCHEDULE_CONFERENCE_REQUEST_START_TIME_MINIMUM: i64 = 0;
+/// The `maximum` of `UpdateScheduleConferenceRequest.startTime`.
+pub const UPDATE_SCHEDULE_CONFERENCE_REQUEST_START_TIME_MAXIMUM: i64 = 253402300799999;

@@ -178,6 +178,16 @@ fn exit_for_code(code: &ErrorCode, status: u16, throttled: bool) -> Exit {
         // The cloud recording operations' spellings of "ended" and "not the host".
         ErrorCode::RoomClosed => Exit::Ended,
         ErrorCode::RecordStartPermissionError | ErrorCode::RecordStopPermissionError => Exit::Auth,
+        // part schedule: the codes the scheduled-conference operations document, typed since.
+        ErrorCode::ParamsError | ErrorCode::ExtensionAppSettingError => Exit::Usage,
+        ErrorCode::PermissionError | ErrorCode::CreatorUidError | ErrorCode::UserNotInOrg => {
+            Exit::Auth
+        }
+        ErrorCode::InvalidScheduleConferenceId | ErrorCode::ScheduleConferenceIdError => {
+            Exit::NotFound
+        }
+        // A cancelled schedule is over, as an ended conference is.
+        ErrorCode::ResourceCancel => Exit::Ended,
         // Codes of the conference operations beyond query-info, which the facade keeps as
         // they came (docs/conference-operations.md lists them).
         ErrorCode::Other(other) => match other.as_str() {
@@ -491,6 +501,12 @@ mod tests {
             (400, "orgAccessForbidden", Exit::Auth),
             (404, "permissionError", Exit::Auth),
             (404, "waterLimitError", Exit::Throttled),
+            (400, "resourceCancel", Exit::Ended),
+            (400, "creatorUidError", Exit::Auth),
+            (400, "userNotInOrg", Exit::Auth),
+            (400, "scheduleConferenceIdError", Exit::NotFound),
+            (400, "invalidScheduleConferenceId", Exit::NotFound),
+            (400, "extensionAppSettingError", Exit::Usage),
             (400, "somethingNew", Exit::Api),
         ] {
             let exit = exit_for_conference_error(status, code).await;

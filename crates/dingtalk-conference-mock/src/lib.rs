@@ -202,6 +202,9 @@ pub use handlers::{
     DEFAULT_DATA_PAGE_SIZE, DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE,
     DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_BATCH_IDS, MAX_METRIC_SAMPLES, MAX_TRANSCRIPT_PAGE_SIZE,
     METRIC_INTERVAL_MS,
+    DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, DEFAULT_SCHEDULE_CONFERENCES_PAGE_SIZE,
+    DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_BATCH_IDS, MAX_SCHEDULE_EXTENSION_APPS,
+    MAX_TRANSCRIPT_PAGE_SIZE,
 };
 // part record-stream
 pub use handlers::{ALLOW_LIST_ADD, ALLOW_LIST_REMOVE};
@@ -760,4 +763,35 @@ impl MockServer {
             .map(|stream| (stream.id.clone(), stream.url.clone(), stream.name.clone()))
             .collect()
     }
+    // part schedule
+    /// The user `union_id` (shown as `nick`) joins the scheduled conference `schedule_id`, as
+    /// DingTalk's client would: the id of the conference instance they are in. The first join
+    /// at or after the planned start creates the instance (see `docs/conference-operations.md`,
+    /// part schedule, for the settings it applies); `POST /__mock/join-schedule` does the same.
+    pub fn join_schedule(
+        &self,
+        schedule_id: &str,
+        union_id: &str,
+        nick: &str,
+    ) -> Result<String, JoinRefused> {
+        handlers::join_schedule(&mut self.shared.lock(), schedule_id, union_id, nick)
+            .map_err(|reason| JoinRefused { reason })
+    }
 }
+
+// part schedule
+/// Why [`MockServer::join_schedule`] refused a join: an unknown or cancelled schedule, a join
+/// before the start, a locked room, a blank unionId or nick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinRefused {
+    /// What was wrong, in words.
+    pub reason: String,
+}
+
+impl fmt::Display for JoinRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "join refused: {}", self.reason)
+    }
+}
+
+impl std::error::Error for JoinRefused {}

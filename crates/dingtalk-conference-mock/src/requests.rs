@@ -178,6 +178,10 @@ fn refusal_code_of(
             }
             _ => ("paramsError".into(), described()),
         },
+        // part schedule: the settings and short-link pages spell it `paramError`, bare.
+        "queryScheduleConfSettings" | "updateScheduleConfSettings" | "createCustomShortLink" => {
+            ("paramError".into(), "paramError".to_owned())
+        }
         _ => ("paramsError".into(), described()),
     }
 }

@@ -8,6 +8,51 @@ use crate::handlers::Call;
 use crate::requests::{
     Json, Property, Refusal, Request, body, path_param, query_optional, query_required,
 };
+/// `createCustomShortLink` (POST /v1.0/conference/customShortLinks), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct CreateCustomShortLink {
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::CreateCustomShortLinkRequest,
+}
+impl Request for CreateCustomShortLink {
+    const OPERATION_ID: &'static str = "createCustomShortLink";
+    type Answer = types::CreateCustomShortLinkResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let body: types::CreateCustomShortLinkRequest = body(
+            call,
+            &[
+                Property {
+                    name: "creatorUnionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "scheduleConferenceId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "coolAppCode",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "extensionAppBizData",
+                    required: false,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "useExtensionApp",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+            ],
+        )?;
+        checks::create_custom_short_link::body(&body)?;
+        Ok(Self { body })
+    }
+}
 /// `queryConferenceInfoByRoomCode` (GET /v1.0/conference/roomCodes/{roomCode}/infos), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -33,6 +78,207 @@ impl Request for QueryConferenceInfoByRoomCode {
             room_code,
             max_results,
             next_token,
+        })
+    }
+}
+/// `updateScheduleConference` (PUT /v1.0/conference/scheduleConferences), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct UpdateScheduleConference {
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::UpdateScheduleConferenceRequest,
+}
+impl Request for UpdateScheduleConference {
+    const OPERATION_ID: &'static str = "updateScheduleConference";
+    type Answer = types::ScheduleWriteResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let body: types::UpdateScheduleConferenceRequest = body(
+            call,
+            &[
+                Property {
+                    name: "creatorUnionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "scheduleConferenceId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "title",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "startTime",
+                    required: true,
+                    kind: Json::Integer,
+                },
+                Property {
+                    name: "endTime",
+                    required: true,
+                    kind: Json::Integer,
+                },
+            ],
+        )?;
+        checks::update_schedule_conference::body(&body)?;
+        Ok(Self { body })
+    }
+}
+/// `createScheduleConference` (POST /v1.0/conference/scheduleConferences), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct CreateScheduleConference {
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::CreateScheduleConferenceRequest,
+}
+impl Request for CreateScheduleConference {
+    const OPERATION_ID: &'static str = "createScheduleConference";
+    type Answer = types::CreateScheduleConferenceResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let body: types::CreateScheduleConferenceRequest = body(
+            call,
+            &[
+                Property {
+                    name: "creatorUnionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "title",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "startTime",
+                    required: true,
+                    kind: Json::Integer,
+                },
+                Property {
+                    name: "endTime",
+                    required: true,
+                    kind: Json::Integer,
+                },
+                Property {
+                    name: "scheduleConfSettingModel",
+                    required: false,
+                    kind: Json::Object,
+                },
+            ],
+        )?;
+        checks::create_schedule_conference::body(&body)?;
+        Ok(Self { body })
+    }
+}
+/// `cancelScheduleConference` (POST /v1.0/conference/scheduleConferences/cancel), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct CancelScheduleConference {
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::CancelScheduleConferenceRequest,
+}
+impl Request for CancelScheduleConference {
+    const OPERATION_ID: &'static str = "cancelScheduleConference";
+    type Answer = types::ScheduleWriteResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let body: types::CancelScheduleConferenceRequest = body(
+            call,
+            &[
+                Property {
+                    name: "creatorUnionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "scheduleConferenceId",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::cancel_schedule_conference::body(&body)?;
+        Ok(Self { body })
+    }
+}
+/// `queryScheduleConfSettings` (GET /v1.0/conference/scheduleConferences/settings), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryScheduleConfSettings {
+    /// `scheduleConferenceId` (query, required).
+    pub(crate) schedule_conference_id: String,
+}
+impl Request for QueryScheduleConfSettings {
+    const OPERATION_ID: &'static str = "queryScheduleConfSettings";
+    type Answer = types::QueryScheduleConfSettingsResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let schedule_conference_id: String = query_required(
+            call,
+            "scheduleConferenceId",
+        )?;
+        checks::query_schedule_conf_settings::schedule_conference_id(
+            &schedule_conference_id,
+        )?;
+        Ok(Self { schedule_conference_id })
+    }
+}
+/// `updateScheduleConfSettings` (PUT /v1.0/conference/scheduleConferences/settings), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct UpdateScheduleConfSettings {
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::UpdateScheduleConfSettingsRequest,
+}
+impl Request for UpdateScheduleConfSettings {
+    const OPERATION_ID: &'static str = "updateScheduleConfSettings";
+    type Answer = types::ScheduleWriteResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let body: types::UpdateScheduleConfSettingsRequest = body(
+            call,
+            &[
+                Property {
+                    name: "creatorUnionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "scheduleConferenceId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "scheduleConfSettingModel",
+                    required: false,
+                    kind: Json::Object,
+                },
+            ],
+        )?;
+        checks::update_schedule_conf_settings::body(&body)?;
+        Ok(Self { body })
+    }
+}
+/// `queryScheduleConference` (GET /v1.0/conference/scheduleConferences/{scheduleConferenceId}/infos), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryScheduleConference {
+    /// `scheduleConferenceId` (path, required).
+    pub(crate) schedule_conference_id: String,
+    /// `requestUnionId` (query, required).
+    pub(crate) request_union_id: String,
+}
+impl Request for QueryScheduleConference {
+    const OPERATION_ID: &'static str = "queryScheduleConference";
+    type Answer = types::QueryScheduleConferenceResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let schedule_conference_id: String = path_param(call, "scheduleConferenceId")?;
+        checks::query_schedule_conference::schedule_conference_id(
+            &schedule_conference_id,
+        )?;
+        let request_union_id: String = query_required(call, "requestUnionId")?;
+        checks::query_schedule_conference::request_union_id(&request_union_id)?;
+        Ok(Self {
+            schedule_conference_id,
+            request_union_id,
         })
     }
 }
@@ -131,6 +377,36 @@ impl Request for QueryConferenceInfoBatch {
         )?;
         checks::query_conference_info_batch::body(&body)?;
         Ok(Self { body })
+    }
+}
+/// `queryScheduleConferenceInfo` (GET /v1.0/conference/videoConferences/scheduleConferences/{scheduleConferenceId}), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryScheduleConferenceInfo {
+    /// `scheduleConferenceId` (path, required).
+    pub(crate) schedule_conference_id: String,
+    /// `maxResults` (query).
+    pub(crate) max_results: Option<i32>,
+    /// `nextToken` (query).
+    pub(crate) next_token: Option<String>,
+}
+impl Request for QueryScheduleConferenceInfo {
+    const OPERATION_ID: &'static str = "queryScheduleConferenceInfo";
+    type Answer = types::QueryScheduleConferenceInfoResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let schedule_conference_id: String = path_param(call, "scheduleConferenceId")?;
+        checks::query_schedule_conference_info::schedule_conference_id(
+            &schedule_conference_id,
+        )?;
+        let max_results: Option<i32> = query_optional(call, "maxResults")?;
+        checks::query_schedule_conference_info::max_results(max_results)?;
+        let next_token: Option<String> = query_optional(call, "nextToken")?;
+        checks::query_schedule_conference_info::next_token(next_token.as_deref())?;
+        Ok(Self {
+            schedule_conference_id,
+            max_results,
+            next_token,
+        })
     }
 }
 /// `queryConferenceInfo` (GET /v1.0/conference/videoConferences/{conferenceId}), parsed and checked.

@@ -8,7 +8,7 @@ use dingtalk_conference_api::types::{
     TranscriptSentence, TranscriptWord,
 };
 
-use crate::state::{MemberRecord, Recording};
+use crate::state::{MemberRecord, Recording, ScheduleRecord};
 
 /// Ids of the seeded conferences, so tests and docs can name them.
 ///
@@ -93,6 +93,26 @@ pub mod seeded {
 
     /// How many transcript paragraphs [`ENDED`]'s cloud recording has.
     pub const ENDED_PARAGRAPHS: usize = 8;
+
+    // part schedule
+    /// The scheduled conference of [`INITIALISED`] (`Design review 设计评审`, 2026-03-16
+    /// 09:30–10:30 +08:00), created by [`SCHEDULE_CREATOR`]; nobody has joined it yet.
+    pub const SCHEDULE_DESIGN_REVIEW: &str = "4331d8e2a7f6b0c95e3d1a48";
+    /// The scheduled monthly meeting whose instances are [`RECURRING_JANUARY`],
+    /// [`RECURRING_FEBRUARY`] (ended) and [`SCHEDULED`] (in progress), on
+    /// [`RECURRING_ROOM_CODE`]; created by [`MONTHLY_CREATOR`].
+    pub const SCHEDULE_MONTHLY: &str = "4402e6b1c9d8a7f3205e4b91";
+    /// A scheduled conference far ahead (`Offsite planning 团建策划`, 2027-06-01 10:00–12:00
+    /// +08:00) with settings (a co-host, muted on joining, waiting room, an extension app),
+    /// created by [`SCHEDULE_CREATOR`]; no instance yet.
+    pub const SCHEDULE_PLANNED: &str = "45a7c3e9d1b2f0864c5e7a13";
+    /// The creator of [`SCHEDULE_DESIGN_REVIEW`] and [`SCHEDULE_PLANNED`] (the creator of
+    /// [`INITIALISED`]).
+    pub const SCHEDULE_CREATOR: &str = "Ht5YcE8dJw3nUo6qGf2rBkiE";
+    /// The creator of [`SCHEDULE_MONTHLY`] (the creator of [`SCHEDULED`]).
+    pub const MONTHLY_CREATOR: &str = "Nb4KsV7gQe1tYx9hMa3pDliE";
+    /// The co-host named in [`SCHEDULE_PLANNED`]'s settings.
+    pub const PLANNED_COHOST: &str = "Rm8PdA2fTz5wLc0vSe6kHqiE";
 }
 
 fn s(value: &str) -> Option<String> {
@@ -728,4 +748,73 @@ mod control_tests {
             assert_eq!(role(participant), (Some(false), Some(false), Some(3)));
         }
     }
+// part schedule
+/// The seeded scheduled conferences, by id: those of the seeded scheduled instances, and one
+/// far ahead with settings.
+pub(crate) fn schedules() -> Vec<(&'static str, ScheduleRecord)> {
+    use dingtalk_conference_api::types::{
+        ScheduleConfSettingModel, ScheduleExtensionAppSetting, ScheduleVirtualExtraSetting,
+    };
+    // 2026-03-16 09:30 and 10:30 +08:00; 2026-03-02 09:30 and 11:30 +08:00; 2027-06-01
+    // 10:00 and 12:00 +08:00.
+    const DESIGN_REVIEW: (i64, i64) = (1_773_624_600_000, 1_773_628_200_000);
+    const MONTHLY: (i64, i64) = (1_772_415_000_000, 1_772_422_200_000);
+    const PLANNED: (i64, i64) = (1_811_815_200_000, 1_811_822_400_000);
+    let record =
+        |creator: &str, title: &str, (start, end): (i64, i64), room_code: &str| ScheduleRecord {
+            creator: creator.to_owned(),
+            title: title.to_owned(),
+            start,
+            end,
+            room_code: room_code.to_owned(),
+            url: format!("https://meeting.dingtalk.com/j/{room_code}"),
+            cancelled: false,
+            settings: ScheduleConfSettingModel::default(),
+            short_links: Vec::new(),
+        };
+    let mut planned = record(
+        seeded::SCHEDULE_CREATOR,
+        "Offsite planning 团建策划",
+        PLANNED,
+        "508163942",
+    );
+    planned.settings = ScheduleConfSettingModel {
+        cohost_union_ids: vec![seeded::PLANNED_COHOST.to_owned()],
+        lock_room: Some(0),
+        mute_on_join: Some(-1),
+        screen_share_forbidden: Some(0),
+        mozi_conf_virtual_extra_setting: Some(ScheduleVirtualExtraSetting {
+            waiting_room: Some(1),
+            join_before_host: Some(1),
+            enable_chat: Some(1),
+            mozi_conf_extension_app_settings: vec![ScheduleExtensionAppSetting {
+                cool_app_code: s("COOLAPP-1-3A9C0E5B7D21F486"),
+                auto_open_mode: Some(2),
+                extension_app_biz_data: s("agenda:offsite"),
+            }],
+            ..ScheduleVirtualExtraSetting::default()
+        }),
+        ..ScheduleConfSettingModel::default()
+    };
+    vec![
+        (
+            seeded::SCHEDULE_DESIGN_REVIEW,
+            record(
+                seeded::SCHEDULE_CREATOR,
+                "Design review 设计评审",
+                DESIGN_REVIEW,
+                "316058427",
+            ),
+        ),
+        (
+            seeded::SCHEDULE_MONTHLY,
+            record(
+                seeded::MONTHLY_CREATOR,
+                "研发部月度例会",
+                MONTHLY,
+                seeded::RECURRING_ROOM_CODE,
+            ),
+        ),
+        (seeded::SCHEDULE_PLANNED, planned),
+    ]
 }

@@ -47,6 +47,8 @@ pub(crate) const ADMIN_EXPIRE_TOKENS_PATH: &str = "/__mock/expire-tokens";
 pub(crate) const ADMIN_RESET_QUOTA_PATH: &str = "/__mock/reset-quota";
 /// part control: someone joins a conference ([`crate::MockServer::join`]).
 pub(crate) const ADMIN_JOIN_PATH: &str = "/__mock/join";
+// part schedule
+pub(crate) const ADMIN_JOIN_SCHEDULE_PATH: &str = "/__mock/join-schedule";
 
 /// Accepts connections until shutdown is signalled (or the sender is dropped), then lets every
 /// connection finish (within [`SHUTDOWN_GRACE`]).
@@ -138,6 +140,9 @@ enum Route {
     AdminResetQuota,
     /// `POST /__mock/join`: someone joins a conference.
     AdminJoin,
+    /// `POST /__mock/join-schedule` with `{"scheduleConferenceId", "unionId", "nick"}`:
+    /// someone joins a scheduled conference; answers `{"conferenceId"}`.
+    AdminJoinSchedule,
 }
 
 impl fmt::Debug for Route {
@@ -150,6 +155,7 @@ impl fmt::Debug for Route {
             Self::AdminExpireTokens => f.write_str("AdminExpireTokens"),
             Self::AdminResetQuota => f.write_str("AdminResetQuota"),
             Self::AdminJoin => f.write_str("AdminJoin"),
+            Self::AdminJoinSchedule => f.write_str("AdminJoinSchedule"),
         }
     }
 }
@@ -161,6 +167,7 @@ impl Route {
             (&Method::POST, ADMIN_EXPIRE_TOKENS_PATH) => return Self::AdminExpireTokens,
             (&Method::POST, ADMIN_RESET_QUOTA_PATH) => return Self::AdminResetQuota,
             (&Method::POST, ADMIN_JOIN_PATH) => return Self::AdminJoin,
+            (&Method::POST, ADMIN_JOIN_SCHEDULE_PATH) => return Self::AdminJoinSchedule,
             _ => {}
         }
         match match_operation(OPERATIONS, method, path) {
@@ -190,6 +197,7 @@ impl Route {
             | Self::AdminExpireTokens
             | Self::AdminResetQuota
             | Self::AdminJoin => RouteKind::default(),
+            | Self::AdminJoinSchedule => RouteKind::default(),
         }
     }
 }
@@ -328,6 +336,7 @@ async fn handle(
             return Ok(admin_reply(StatusCode::OK, b"{}".to_vec()));
         }
         Route::AdminJoin => return Ok(admin_join(&shared, body.as_deref().unwrap_or_default())),
+        Route::AdminJoinSchedule => return Ok(admin_join_schedule(&shared, body.as_deref())),
         _ => {}
     }
     let recorded = RecordedRequest {
@@ -537,6 +546,7 @@ fn operate(
         | Route::AdminExpireTokens
         | Route::AdminResetQuota
         | Route::AdminJoin => Reply::error(
+        | Route::AdminJoinSchedule => Reply::error(
             StatusCode::NOT_FOUND,
             "InvalidAction.NotFound",
             "Specified api is not found, please check your url and method.",
@@ -588,6 +598,37 @@ fn admin_join(shared: &Shared, body: &[u8]) -> Response<MockBody> {
 }
 
 /// The answer to a control request: plain JSON, none of DingTalk's headers.
+// part schedule
+/// `POST /__mock/join-schedule`: `{"conferenceId"}`, or `400 {"error": why}` for a body that
+/// is not `{"scheduleConferenceId", "unionId", "nick"}` (strings) or a join refused.
+fn admin_join_schedule(shared: &Shared, body: Result<&[u8], &bool>) -> Response<MockBody> {
+    let refuse = |why: String| {
+        admin_reply(
+            StatusCode::BAD_REQUEST,
+            to_json(&serde_json::json!({ "error": why })),
+        )
+    };
+    let Ok(body) = body else {
+        return refuse("the body could not be read".to_owned());
+    };
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(body) else {
+        return refuse("the body must be a JSON object".to_owned());
+    };
+    let text = |name: &str| fields.get(name).and_then(serde_json::Value::as_str);
+    let (Some(schedule), Some(union_id), Some(nick)) =
+        (text("scheduleConferenceId"), text("unionId"), text("nick"))
+    else {
+        return refuse("scheduleConferenceId, unionId and nick must be strings".to_owned());
+    };
+    match crate::handlers::join_schedule(&mut shared.lock(), schedule, union_id, nick) {
+        Ok(conference_id) => admin_reply(
+            StatusCode::OK,
+            to_json(&serde_json::json!({ "conferenceId": conference_id })),
+        ),
+        Err(why) => refuse(why),
+    }
+}
+
 fn admin_reply(status: StatusCode, body: Vec<u8>) -> Response<MockBody> {
     let ids = Ids {
         request_id: String::new(),

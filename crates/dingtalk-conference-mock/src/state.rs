@@ -8,7 +8,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dingtalk_conference_api::types::{
-    CloudRecordVideo, ConferenceInfo, ConferenceMember, TranscriptParagraph,
+    CloudRecordVideo, ConferenceInfo, ConferenceMember, ScheduleConfSettingModel,
+    TranscriptParagraph,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -86,6 +87,29 @@ pub(crate) struct LiveStream {
     pub(crate) url: String,
     /// The stream's name.
     pub(crate) name: String,
+// part schedule
+/// A scheduled conference (预约会议) as `createScheduleConference` made it and the later
+/// writes changed it. Its conference instances are ordinary conferences whose
+/// `scheduleConferenceId` names it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ScheduleRecord {
+    /// unionId of the creator: the only user who may update, cancel or change its settings.
+    pub(crate) creator: String,
+    /// The title, already cut to the 50 characters DingTalk keeps.
+    pub(crate) title: String,
+    /// Planned start and end, epoch milliseconds.
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+    /// The room code (digits, no spaces) its instances use.
+    pub(crate) room_code: String,
+    /// The share link.
+    pub(crate) url: String,
+    /// Whether it was cancelled (`resourceCancel` from then on).
+    pub(crate) cancelled: bool,
+    /// The settings as written, merged field by field over the earlier ones.
+    pub(crate) settings: ScheduleConfSettingModel,
+    /// The custom short links made for it, in order.
+    pub(crate) short_links: Vec<String>,
 }
 
 /// Why a token request was refused.
@@ -130,6 +154,9 @@ pub(crate) struct State {
     /// The recording allow-list: per `bizType`, the `(settingRangeId, settingRangeType)` pairs.
     record_allow_list: BTreeMap<String, BTreeSet<(String, i32)>>,
     // end part record-stream
+    // part schedule
+    /// The scheduled conferences, by `scheduleConferenceId`.
+    schedules: BTreeMap<String, ScheduleRecord>,
     faults: VecDeque<(FaultScope, Fault)>,
     log: VecDeque<RecordedRequest>,
     counters: Counters,
@@ -160,6 +187,7 @@ impl Shared {
             streams: HashMap::new(),
             recording_started: HashMap::new(),
             record_allow_list: BTreeMap::new(),
+            schedules: BTreeMap::new(),
             faults: VecDeque::new(),
             log: VecDeque::new(),
             counters: Counters::default(),
@@ -182,6 +210,10 @@ impl Shared {
             }
             for (id, recording) in seed::recordings() {
                 state.recordings.insert(id.to_owned(), recording);
+            }
+            // part schedule
+            for (id, schedule) in seed::schedules() {
+                state.schedules.insert(id.to_owned(), schedule);
             }
         }
         Self {
@@ -440,6 +472,33 @@ impl State {
     }
 
     // end part record-stream
+
+    // part schedule
+    /// The scheduled conference `id`, if the server holds it (cancelled or not).
+    pub(crate) fn schedule(&self, id: &str) -> Option<&ScheduleRecord> {
+        self.schedules.get(id)
+    }
+
+    /// The scheduled conference `id`, to change it.
+    pub(crate) fn schedule_mut(&mut self, id: &str) -> Option<&mut ScheduleRecord> {
+        self.schedules.get_mut(id)
+    }
+
+    /// Stores a new scheduled conference under `id`.
+    pub(crate) fn insert_schedule(&mut self, id: String, schedule: ScheduleRecord) {
+        self.schedules.insert(id, schedule);
+    }
+
+    /// Whether any conference or scheduled conference uses `room_code`.
+    pub(crate) fn room_code_in_use(&self, room_code: &str) -> bool {
+        self.conferences
+            .values()
+            .any(|info| info.room_code.as_deref() == Some(room_code))
+            || self
+                .schedules
+                .values()
+                .any(|schedule| schedule.room_code == room_code)
+    }
 
     /// The random source, for handlers that mint ids.
     pub(crate) fn rng(&mut self) -> &mut StdRng {

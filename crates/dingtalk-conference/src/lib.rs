@@ -93,6 +93,9 @@ pub use ops::MetricMembers;
 pub use ops::{
     CohostChange, ConferenceSettings, Focus, Invitation, Kick, McuInvitation, MuteAll, MuteMember,
     PhoneCall,
+// part schedule
+pub use ops::{
+    NewSchedule, NewShortLink, ScheduleCancellation, ScheduleSettingsUpdate, ScheduleUpdate,
 };
 pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use secret::Secret;

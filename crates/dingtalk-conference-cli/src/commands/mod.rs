@@ -14,6 +14,7 @@ mod control;
 mod members;
 mod record_stream;
 mod recordings;
+mod schedules;
 mod token;
 mod watch;
 
@@ -52,6 +53,9 @@ pub(crate) enum Command {
     /// Statistics and call quality: history, quality.
     #[command(flatten)]
     Data(data::Data),
+    /// Scheduled conferences.
+    #[command(flatten)]
+    Schedules(schedules::Schedules),
     /// The access token.
     #[command(flatten)]
     Token(token::Token),
@@ -70,6 +74,7 @@ pub(crate) async fn run(command: &Command, cx: &mut Context<'_>) -> Result<(), F
         Command::Recordings(command) => command.run(cx).await,
         Command::RecordStream(command) => command.run(cx).await,
         Command::Data(command) => command.run(cx).await,
+        Command::Schedules(command) => command.run(cx).await,
         Command::Token(command) => command.run(cx).await,
         Command::Api(command) => command.run(cx).await,
     }

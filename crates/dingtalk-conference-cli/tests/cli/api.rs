@@ -220,6 +220,43 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
             "roomCode": seeded::STARTED_ROOM_CODE,
             "mcuRoomCode": "123456",
             "unionId": seeded::STARTED_HOST,
+        // part schedule
+        "createScheduleConference" => body(json!({
+            "creatorUnionId": seeded::SCHEDULE_CREATOR,
+            "title": "api test",
+            "startTime": 1_811_815_200_000_i64,
+            "endTime": 1_811_818_800_000_i64,
+        })),
+        "updateScheduleConference" => body(json!({
+            "creatorUnionId": seeded::SCHEDULE_CREATOR,
+            "scheduleConferenceId": seeded::SCHEDULE_PLANNED,
+            "title": "api test",
+            "startTime": 1_811_815_200_000_i64,
+            "endTime": 1_811_818_800_000_i64,
+        })),
+        "cancelScheduleConference" => body(json!({
+            "creatorUnionId": seeded::SCHEDULE_CREATOR,
+            "scheduleConferenceId": seeded::SCHEDULE_PLANNED,
+        })),
+        "queryScheduleConference" => args(&[
+            ("schedule-conference-id", seeded::SCHEDULE_PLANNED),
+            ("request-union-id", seeded::SCHEDULE_CREATOR),
+        ]),
+        "queryScheduleConferenceInfo" => {
+            args(&[("schedule-conference-id", seeded::SCHEDULE_MONTHLY)])
+        }
+        "queryScheduleConfSettings" => {
+            args(&[("schedule-conference-id", seeded::SCHEDULE_PLANNED)])
+        }
+        "updateScheduleConfSettings" => body(json!({
+            "creatorUnionId": seeded::SCHEDULE_CREATOR,
+            "scheduleConferenceId": seeded::SCHEDULE_PLANNED,
+            "scheduleConfSettingModel": {"lockRoom": 1, "muteOnJoin": 6},
+        })),
+        "createCustomShortLink" => body(json!({
+            "creatorUnionId": seeded::SCHEDULE_CREATOR,
+            "scheduleConferenceId": seeded::SCHEDULE_PLANNED,
+            "coolAppCode": "COOLAPP-1-3A9C0E5B7D21F486",
         })),
         _ => return None,
     })

@@ -9,6 +9,7 @@ mod record_stream;
 mod data;
 mod control;
 mod same_checks;
+mod schedules;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};

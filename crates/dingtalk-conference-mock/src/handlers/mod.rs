@@ -39,6 +39,8 @@ pub use conferences::{DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, MA
 pub use record_stream::{ALLOW_LIST_ADD, ALLOW_LIST_REMOVE};
 pub use data::{DEFAULT_DATA_PAGE_SIZE, MAX_METRIC_SAMPLES, METRIC_INTERVAL_MS};
 pub use recordings::{DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_TRANSCRIPT_PAGE_SIZE};
+pub(crate) use schedules::join_schedule;
+pub use schedules::{DEFAULT_SCHEDULE_CONFERENCES_PAGE_SIZE, MAX_SCHEDULE_EXTENSION_APPS};
 
 /// One operation's handler: the request, and the state, locked for the whole call.
 pub(crate) type Handler = fn(&Call<'_>, &mut State) -> Reply;

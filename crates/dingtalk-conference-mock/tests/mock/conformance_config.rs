@@ -31,6 +31,16 @@ async fn the_conformance_dictionaries_hold_the_seeded_ids_hosts_codes_and_media(
         assert_listed(&config, host);
     }
     assert_listed(&config, seeded::RECURRING_ROOM_CODE);
+    // part schedule
+    for value in [
+        seeded::SCHEDULE_DESIGN_REVIEW,
+        seeded::SCHEDULE_PLANNED,
+        seeded::SCHEDULE_MONTHLY,
+        seeded::SCHEDULE_CREATOR,
+        seeded::MONTHLY_CREATOR,
+    ] {
+        assert_listed(&config, value);
+    }
     let videos = api
         .query_cloud_record_video(seeded::ENDED, seeded::ENDED_HOST)
         .await

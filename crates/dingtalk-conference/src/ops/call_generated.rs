@@ -9,11 +9,19 @@ use crate::pipeline::{Operation, Subject};
 use crate::{Client, Error};
 /// Every operationId of the spec, in spec order.
 pub(crate) const OPERATION_IDS: &[&str] = &[
+    "createCustomShortLink",
     "queryConferenceInfoByRoomCode",
+    "updateScheduleConference",
+    "createScheduleConference",
+    "cancelScheduleConference",
+    "queryScheduleConfSettings",
+    "updateScheduleConfSettings",
+    "queryScheduleConference",
     "queryUserOnGoingConference",
     "createVideoConference",
     "optRecordWhiteAccount",
     "queryConferenceInfoBatch",
+    "queryScheduleConferenceInfo",
     "queryConferenceInfo",
     "closeVideoConference",
     "queryCloudRecordText",
@@ -35,6 +43,34 @@ impl Client {
         args: &Map<String, Value>,
     ) -> Result<Answer, Error> {
         match operation_id {
+            "createCustomShortLink" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "createCustomShortLink",
+                    false,
+                );
+                only("createCustomShortLink", args, &["body"])?;
+                let body: types::CreateCustomShortLinkRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::create_custom_short_link::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(api.create_custom_short_link(body).await?, &context),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "queryConferenceInfoByRoomCode" => {
                 const OPERATION: &Operation = &Operation::read(
                     "queryConferenceInfoByRoomCode",
@@ -77,6 +113,213 @@ impl Client {
                                                 room_code,
                                                 max_results,
                                                 next_token.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "updateScheduleConference" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "updateScheduleConference",
+                    true,
+                );
+                only("updateScheduleConference", args, &["body"])?;
+                let body: types::UpdateScheduleConferenceRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::update_schedule_conference::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.update_schedule_conference(body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "createScheduleConference" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "createScheduleConference",
+                    false,
+                );
+                only("createScheduleConference", args, &["body"])?;
+                let body: types::CreateScheduleConferenceRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::create_schedule_conference::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.create_schedule_conference(body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "cancelScheduleConference" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "cancelScheduleConference",
+                    false,
+                );
+                only("cancelScheduleConference", args, &["body"])?;
+                let body: types::CancelScheduleConferenceRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::cancel_schedule_conference::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.cancel_schedule_conference(body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryScheduleConfSettings" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "queryScheduleConfSettings",
+                );
+                only("queryScheduleConfSettings", args, &["scheduleConferenceId"])?;
+                let schedule_conference_id: String = arg(args, "scheduleConferenceId")?;
+                dingtalk_conference_api::checks::query_schedule_conf_settings::schedule_conference_id(
+                        &schedule_conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let schedule_conference_id = &schedule_conference_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_schedule_conf_settings(schedule_conference_id)
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "updateScheduleConfSettings" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "updateScheduleConfSettings",
+                    true,
+                );
+                only("updateScheduleConfSettings", args, &["body"])?;
+                let body: types::UpdateScheduleConfSettingsRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::update_schedule_conf_settings::body(
+                        &body,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.update_schedule_conf_settings(body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryScheduleConference" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "queryScheduleConference",
+                );
+                only(
+                    "queryScheduleConference",
+                    args,
+                    &["scheduleConferenceId", "requestUnionId"],
+                )?;
+                let schedule_conference_id: String = arg(args, "scheduleConferenceId")?;
+                dingtalk_conference_api::checks::query_schedule_conference::schedule_conference_id(
+                        &schedule_conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let request_union_id: String = arg(args, "requestUnionId")?;
+                dingtalk_conference_api::checks::query_schedule_conference::request_union_id(
+                        &request_union_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let schedule_conference_id = &schedule_conference_id;
+                            let request_union_id = &request_union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_schedule_conference(
+                                                schedule_conference_id,
+                                                request_union_id,
                                             )
                                             .await?,
                                         &context,
@@ -202,6 +445,59 @@ impl Client {
                                 Ok(
                                     fetched(
                                         api.query_conference_info_batch(body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryScheduleConferenceInfo" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "queryScheduleConferenceInfo",
+                );
+                only(
+                    "queryScheduleConferenceInfo",
+                    args,
+                    &["scheduleConferenceId", "maxResults", "nextToken"],
+                )?;
+                let schedule_conference_id: String = arg(args, "scheduleConferenceId")?;
+                dingtalk_conference_api::checks::query_schedule_conference_info::schedule_conference_id(
+                        &schedule_conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let max_results: Option<i32> = arg(args, "maxResults")?;
+                dingtalk_conference_api::checks::query_schedule_conference_info::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
+                let next_token: Option<String> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::query_schedule_conference_info::next_token(
+                        next_token.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let schedule_conference_id = &schedule_conference_id;
+                            let next_token = &next_token;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_schedule_conference_info(
+                                                schedule_conference_id,
+                                                max_results,
+                                                next_token.as_deref(),
+                                            )
+                                            .await?,
                                         &context,
                                     ),
                                 )

@@ -17,11 +17,45 @@ use crate::pipeline::shared::ReadKey;
 use crate::pipeline::{Operation, Subject};
 use crate::{
     Client, Error, CloudRecordVideo, ConferenceInfo, ConferenceMember, CreatedConference,
-    RoomConference, UserConferences,
+    CreatedSchedule, CustomShortLink, RoomConference, Schedule, ScheduleConference,
+    ScheduleSettings, UserConferences,
 };
+/// `createCustomShortLink`: `POST /v1.0/conference/customShortLinks`.
+pub(crate) const CREATE_CUSTOM_SHORT_LINK: Operation = Operation::write(
+    "createCustomShortLink",
+    false,
+);
 /// `queryConferenceInfoByRoomCode`: `GET /v1.0/conference/roomCodes/{roomCode}/infos`.
 pub(crate) const QUERY_CONFERENCE_INFO_BY_ROOM_CODE: Operation = Operation::read(
     "queryConferenceInfoByRoomCode",
+);
+/// `updateScheduleConference`: `PUT /v1.0/conference/scheduleConferences`.
+pub(crate) const UPDATE_SCHEDULE_CONFERENCE: Operation = Operation::write(
+    "updateScheduleConference",
+    true,
+);
+/// `createScheduleConference`: `POST /v1.0/conference/scheduleConferences`.
+pub(crate) const CREATE_SCHEDULE_CONFERENCE: Operation = Operation::write(
+    "createScheduleConference",
+    false,
+);
+/// `cancelScheduleConference`: `POST /v1.0/conference/scheduleConferences/cancel`.
+pub(crate) const CANCEL_SCHEDULE_CONFERENCE: Operation = Operation::write(
+    "cancelScheduleConference",
+    false,
+);
+/// `queryScheduleConfSettings`: `GET /v1.0/conference/scheduleConferences/settings`.
+pub(crate) const QUERY_SCHEDULE_CONF_SETTINGS: Operation = Operation::read(
+    "queryScheduleConfSettings",
+);
+/// `updateScheduleConfSettings`: `PUT /v1.0/conference/scheduleConferences/settings`.
+pub(crate) const UPDATE_SCHEDULE_CONF_SETTINGS: Operation = Operation::write(
+    "updateScheduleConfSettings",
+    true,
+);
+/// `queryScheduleConference`: `GET /v1.0/conference/scheduleConferences/{scheduleConferenceId}/infos`.
+pub(crate) const QUERY_SCHEDULE_CONFERENCE: Operation = Operation::read(
+    "queryScheduleConference",
 );
 /// `queryUserOnGoingConference`: `GET /v1.0/conference/users/lists`.
 pub(crate) const QUERY_USER_ON_GOING_CONFERENCE: Operation = Operation::read(
@@ -40,6 +74,10 @@ pub(crate) const OPT_RECORD_WHITE_ACCOUNT: Operation = Operation::write(
 /// `queryConferenceInfoBatch`: `POST /v1.0/conference/videoConferences/query`.
 pub(crate) const QUERY_CONFERENCE_INFO_BATCH: Operation = Operation::read(
     "queryConferenceInfoBatch",
+);
+/// `queryScheduleConferenceInfo`: `GET /v1.0/conference/videoConferences/scheduleConferences/{scheduleConferenceId}`.
+pub(crate) const QUERY_SCHEDULE_CONFERENCE_INFO: Operation = Operation::read(
+    "queryScheduleConferenceInfo",
 );
 /// `queryConferenceInfo`: `GET /v1.0/conference/videoConferences/{conferenceId}`.
 pub(crate) const QUERY_CONFERENCE_INFO: Operation = Operation::read(
@@ -84,11 +122,19 @@ pub(crate) const STOP_STREAM_OUT: Operation = Operation::write("stopStreamOut", 
 /// guard test compares with the spec's operations.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const OPERATIONS: &[Operation] = &[
+    CREATE_CUSTOM_SHORT_LINK,
     QUERY_CONFERENCE_INFO_BY_ROOM_CODE,
+    UPDATE_SCHEDULE_CONFERENCE,
+    CREATE_SCHEDULE_CONFERENCE,
+    CANCEL_SCHEDULE_CONFERENCE,
+    QUERY_SCHEDULE_CONF_SETTINGS,
+    UPDATE_SCHEDULE_CONF_SETTINGS,
+    QUERY_SCHEDULE_CONFERENCE,
     QUERY_USER_ON_GOING_CONFERENCE,
     CREATE_VIDEO_CONFERENCE,
     OPT_RECORD_WHITE_ACCOUNT,
     QUERY_CONFERENCE_INFO_BATCH,
+    QUERY_SCHEDULE_CONFERENCE_INFO,
     QUERY_CONFERENCE_INFO,
     CLOSE_VIDEO_CONFERENCE,
     QUERY_CLOUD_RECORD_TEXT,
@@ -101,6 +147,31 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     STOP_STREAM_OUT,
 ];
 impl Client {
+    /// Creates a per-user short link to a scheduled conference; who joins through it can read
+    /// its custom data in the extension app. Not retried blindly: DingTalk does not document
+    /// whether a repeat gives the same link or a new one.
+    ///
+    /// `POST /v1.0/conference/customShortLinks` (`createCustomShortLink`): A short link (`https://meeting.dingtalk.com/j/…`) to a scheduled conference carrying user-level custom data for an extension app. Only the schedule's creator may (`creatorUidError`). Needs the permission `VideoConference.Conference.Write`.
+    pub async fn custom_short_link(
+        &self,
+        short_link: NewShortLink,
+    ) -> Result<CustomShortLink, Error> {
+        let body = short_link.into_request()?;
+        let answer = self
+            .execute(
+                &CREATE_CUSTOM_SHORT_LINK,
+                Subject::default(),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint().api(context).create_custom_short_link(body).await
+                    }
+                },
+            )
+            .await?;
+        create_custom_short_link_answer(answer)
+    }
     /// The conferences that use a room code (the digits people type to join), as a paged
     /// [`Listing`]. A scheduled or recurring meeting's code can map to several conferences.
     ///
@@ -164,6 +235,218 @@ impl Client {
                     .boxed()
             },
         )
+    }
+    /// Changes a schedule's title and planned window (its settings go through
+    /// [`Client::update_schedule_settings`]). Only the creator may. Sending the same values
+    /// twice leaves the same state, so a failure is retried. A cancelled schedule answers
+    /// `resourceCancel`.
+    ///
+    /// `PUT /v1.0/conference/scheduleConferences` (`updateScheduleConference`): Replaces a scheduled conference's title, start and end; all five fields are required. The caller must have rights on the schedule (`permissionError` otherwise); a cancelled schedule answers `resourceCancel`. Settings are not touched. Needs the permission `VideoConference.Conference.Write`.
+    pub async fn update_schedule(
+        &self,
+        schedule_update: ScheduleUpdate,
+    ) -> Result<(), Error> {
+        let body = schedule_update.into_request()?;
+        let answer = self
+            .execute(
+                &UPDATE_SCHEDULE_CONFERENCE,
+                Subject::default(),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .update_schedule_conference(body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        update_schedule_conference_answer(answer)
+    }
+    /// Schedules a conference for later: returns its schedule id, room code, share link and
+    /// dial-in numbers. The conference itself exists once someone joins at or after the start.
+    ///
+    /// **Not retried blindly.** Creating is not idempotent and DingTalk takes no idempotency
+    /// key (a retry after a lost answer makes a second schedule), so a failure is retried only
+    /// when the request cannot have been processed. A blank creator or title, or a title over
+    /// 256 characters, is refused before any request.
+    ///
+    /// `POST /v1.0/conference/scheduleConferences` (`createScheduleConference`): Creates a scheduled conference from its creator, title and planned start and end (milliseconds since the epoch, UTC), with optional settings. DingTalk cuts titles over 50 characters to 50 and refuses titles over 256. It documents no rule on the window (end before start, start in the past, longest duration). Not idempotent. Needs the permission `VideoConference.Conference.Write`.
+    pub async fn schedule_conference(
+        &self,
+        schedule: NewSchedule,
+    ) -> Result<CreatedSchedule, Error> {
+        let body = schedule.into_request()?;
+        let answer = self
+            .execute(
+                &CREATE_SCHEDULE_CONFERENCE,
+                Subject::default(),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .create_schedule_conference(body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        create_schedule_conference_answer(answer)
+    }
+    /// Cancels a schedule. Only schedules made by [`Client::schedule_conference`] can be;
+    /// one made from a calendar event (日程) is cancelled on the calendar's side.
+    ///
+    /// **Not retried blindly**: a second cancel answers `400 resourceCancel`
+    /// ([`ErrorCode::ResourceCancel`](crate::ErrorCode::ResourceCancel)), which a caller
+    /// retrying after a lost answer may read as "already done".
+    ///
+    /// `POST /v1.0/conference/scheduleConferences/cancel` (`cancelScheduleConference`): Cancels a scheduled conference made by `createScheduleConference`. DingTalk does not document a second cancel; its other operations answer `resourceCancel` for a cancelled schedule, and so does this one on the fake server. Needs the permission `VideoConference.Conference.Write`.
+    pub async fn cancel_schedule(
+        &self,
+        schedule_cancellation: ScheduleCancellation,
+    ) -> Result<(), Error> {
+        let body = schedule_cancellation.into_request()?;
+        let answer = self
+            .execute(
+                &CANCEL_SCHEDULE_CONFERENCE,
+                Subject::default(),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .cancel_schedule_conference(body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        cancel_schedule_conference_answer(answer)
+    }
+    /// A schedule's settings, as DingTalk reads them back: a subset of what
+    /// [`NewSchedule::settings`] writes (no recording, AI, push or owner settings), with an
+    /// extension app's open mode as a string and its app `clientId`.
+    ///
+    /// `GET /v1.0/conference/scheduleConferences/settings` (`queryScheduleConfSettings`): The settings of a scheduled conference: host, co-hosts, allowed organisation, lock, screen sharing, mute on join and the extra settings (waiting room, join before host, chat, nick and microphone locks, extension apps, anonymous web join). Recording, AI, push and owner settings are not returned. `autoOpenMode` is a string here and extension apps carry their `clientId`. Needs the permission `VideoConference.Conference.Read`.
+    pub async fn schedule_settings(
+        &self,
+        schedule_conference_id: &str,
+    ) -> Result<ScheduleSettings, Error> {
+        dingtalk_conference_api::checks::query_schedule_conf_settings::schedule_conference_id(
+                schedule_conference_id,
+            )
+            .map_err(Error::from)?;
+        let args = (Arc::<str>::from(schedule_conference_id),);
+        let key = ReadKey::new(QUERY_SCHEDULE_CONF_SETTINGS.id, args.clone());
+        self.read(
+                &QUERY_SCHEDULE_CONF_SETTINGS,
+                key,
+                move |client, deadline| {
+                    let args = args.clone();
+                    async move {
+                        let answer = client
+                            .execute(
+                                &QUERY_SCHEDULE_CONF_SETTINGS,
+                                Subject::default(),
+                                deadline,
+                                |context| {
+                                    let api = client.endpoint().api(context);
+                                    let args = &args;
+                                    async move {
+                                        api.query_schedule_conf_settings(&args.0).await
+                                    }
+                                },
+                            )
+                            .await?;
+                        query_schedule_conf_settings_answer(answer)
+                    }
+                        .boxed()
+                },
+            )
+            .await
+    }
+    /// Changes a schedule's settings. Only the creator may (`creatorUidError` otherwise).
+    /// DingTalk does not document whether omitted fields are kept or reset; this crate and
+    /// the fake server treat the call as a partial update, so sending the same settings
+    /// twice leaves the same state and a failure is retried.
+    ///
+    /// `PUT /v1.0/conference/scheduleConferences/settings` (`updateScheduleConfSettings`): Changes the settings of a scheduled conference; the fields are those of `createScheduleConference`. DingTalk does not document whether fields left out are kept or reset (partial update assumed). Too many extension apps answer `extensionAppSettingError` (DingTalk documents no number). Needs the permission `VideoConference.Conference.Write`.
+    pub async fn update_schedule_settings(
+        &self,
+        schedule_settings_update: ScheduleSettingsUpdate,
+    ) -> Result<(), Error> {
+        let body = schedule_settings_update.into_request()?;
+        let answer = self
+            .execute(
+                &UPDATE_SCHEDULE_CONF_SETTINGS,
+                Subject::default(),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .update_schedule_conf_settings(body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        update_schedule_conf_settings_answer(answer)
+    }
+    /// A schedule's title, planned window, room code, share link and dial-in numbers, as
+    /// `request_union_id` may see it. A cancelled schedule answers `resourceCancel`.
+    ///
+    /// `GET /v1.0/conference/scheduleConferences/{scheduleConferenceId}/infos` (`queryScheduleConference`): A scheduled conference's title, planned start and end, room code, link and dial-in numbers. DingTalk's example shows the room code with spaces (`838 722 xxxxx`); the fake server answers digits only. A cancelled schedule answers `resourceCancel`. Needs the permission `VideoConference.Conference.Read`.
+    pub async fn schedule(
+        &self,
+        schedule_conference_id: &str,
+        request_union_id: &str,
+    ) -> Result<Schedule, Error> {
+        dingtalk_conference_api::checks::query_schedule_conference::schedule_conference_id(
+                schedule_conference_id,
+            )
+            .map_err(Error::from)?;
+        dingtalk_conference_api::checks::query_schedule_conference::request_union_id(
+                request_union_id,
+            )
+            .map_err(Error::from)?;
+        let args = (
+            Arc::<str>::from(schedule_conference_id),
+            Arc::<str>::from(request_union_id),
+        );
+        let key = ReadKey::new(QUERY_SCHEDULE_CONFERENCE.id, args.clone());
+        self.read(
+                &QUERY_SCHEDULE_CONFERENCE,
+                key,
+                move |client, deadline| {
+                    let args = args.clone();
+                    async move {
+                        let answer = client
+                            .execute(
+                                &QUERY_SCHEDULE_CONFERENCE,
+                                Subject::default(),
+                                deadline,
+                                |context| {
+                                    let api = client.endpoint().api(context);
+                                    let args = &args;
+                                    async move {
+                                        api.query_schedule_conference(&args.0, &args.1).await
+                                    }
+                                },
+                            )
+                            .await?;
+                        query_schedule_conference_answer(answer)
+                    }
+                        .boxed()
+                },
+            )
+            .await
     }
     /// The conferences in progress that a user takes part in, with the user's member record
     /// in each. A blank unionId is refused before any request.
@@ -236,6 +519,71 @@ impl Client {
             )
             .await?;
         create_video_conference_answer(answer)
+    }
+    /// The conferences actually held under a schedule (DingTalk currently returns only the
+    /// last one), as a paged [`Listing`]. DingTalk documents no default or maximum page size;
+    /// the listing sends none unless [`Listing::page_size`] sets one. The listing ends on the
+    /// page whose next token is empty.
+    ///
+    /// `GET /v1.0/conference/videoConferences/scheduleConferences/{scheduleConferenceId}` (`queryScheduleConferenceInfo`): The conference instances held from a scheduled conference, a page at a time (DingTalk currently returns only the last one). An empty `nextToken` in the answer means all was read. Needs the permission `VideoConference.Conference.Read`.
+    pub fn schedule_conferences(
+        &self,
+        schedule_conference_id: &str,
+    ) -> Listing<ScheduleConference> {
+        let invalid = dingtalk_conference_api::checks::query_schedule_conference_info::schedule_conference_id(
+                schedule_conference_id,
+            )
+            .map_err(Error::from)
+            .err();
+        let args = (Arc::<str>::from(schedule_conference_id),);
+        Listing::new(
+            self,
+            QUERY_SCHEDULE_CONFERENCE_INFO.id,
+            None,
+            invalid,
+            move |client, token, size| {
+                let args = args.clone();
+                async move {
+                    let key = ReadKey::new(
+                        QUERY_SCHEDULE_CONFERENCE_INFO.id,
+                        (args.clone(), token.clone(), size),
+                    );
+                    client
+                        .read(
+                            &QUERY_SCHEDULE_CONFERENCE_INFO,
+                            key,
+                            move |client, deadline| {
+                                let (args, token) = (args.clone(), token.clone());
+                                async move {
+                                    let answer = client
+                                        .execute(
+                                            &QUERY_SCHEDULE_CONFERENCE_INFO,
+                                            Subject::default(),
+                                            deadline,
+                                            |context| {
+                                                let api = client.endpoint().api(context);
+                                                let (args, token) = (&args, token.as_deref());
+                                                async move {
+                                                    api.query_schedule_conference_info(
+                                                            &args.0,
+                                                            page_size_i32(size),
+                                                            token,
+                                                        )
+                                                        .await
+                                                }
+                                            },
+                                        )
+                                        .await?;
+                                    query_schedule_conference_info_page(answer)
+                                }
+                                    .boxed()
+                            },
+                        )
+                        .await
+                }
+                    .boxed()
+            },
+        )
     }
     /// Queries a conference by id.
     ///
@@ -572,6 +920,14 @@ impl Client {
 }
 #[cfg(feature = "blocking")]
 impl crate::blocking::Client {
+    /// Like [`Client::custom_short_link`], blocking (and retried as sparingly).
+    pub fn custom_short_link(
+        &self,
+        short_link: NewShortLink,
+    ) -> Result<CustomShortLink, Error> {
+        let client = self.as_async().clone();
+        self.block_on(async move { client.custom_short_link(short_link).await })
+    }
     /// Like [`Client::conferences_by_room_code`], blocking: an iterator over the items, fetching a page at a
     /// time. `page_size` as in [`Listing::page_size`].
     pub fn conferences_by_room_code(
@@ -584,6 +940,61 @@ impl crate::blocking::Client {
             listing = listing.page_size(size);
         }
         crate::ops::paging::BlockingListing::new(self, listing)
+    }
+    /// Like [`Client::update_schedule`], blocking.
+    pub fn update_schedule(&self, schedule_update: ScheduleUpdate) -> Result<(), Error> {
+        let client = self.as_async().clone();
+        self.block_on(async move { client.update_schedule(schedule_update).await })
+    }
+    /// Like [`Client::schedule_conference`], blocking (and retried as sparingly).
+    pub fn schedule_conference(
+        &self,
+        schedule: NewSchedule,
+    ) -> Result<CreatedSchedule, Error> {
+        let client = self.as_async().clone();
+        self.block_on(async move { client.schedule_conference(schedule).await })
+    }
+    /// Like [`Client::cancel_schedule`], blocking (and retried as sparingly).
+    pub fn cancel_schedule(
+        &self,
+        schedule_cancellation: ScheduleCancellation,
+    ) -> Result<(), Error> {
+        let client = self.as_async().clone();
+        self.block_on(async move { client.cancel_schedule(schedule_cancellation).await })
+    }
+    /// Like [`Client::schedule_settings`], blocking.
+    pub fn schedule_settings(
+        &self,
+        schedule_conference_id: &str,
+    ) -> Result<ScheduleSettings, Error> {
+        let client = self.as_async().clone();
+        let schedule_conference_id = schedule_conference_id.to_string();
+        self.block_on(async move {
+            client.schedule_settings(&schedule_conference_id).await
+        })
+    }
+    /// Like [`Client::update_schedule_settings`], blocking.
+    pub fn update_schedule_settings(
+        &self,
+        schedule_settings_update: ScheduleSettingsUpdate,
+    ) -> Result<(), Error> {
+        let client = self.as_async().clone();
+        self.block_on(async move {
+            client.update_schedule_settings(schedule_settings_update).await
+        })
+    }
+    /// Like [`Client::schedule`], blocking.
+    pub fn schedule(
+        &self,
+        schedule_conference_id: &str,
+        request_union_id: &str,
+    ) -> Result<Schedule, Error> {
+        let client = self.as_async().clone();
+        let schedule_conference_id = schedule_conference_id.to_string();
+        let request_union_id = request_union_id.to_string();
+        self.block_on(async move {
+            client.schedule(&schedule_conference_id, &request_union_id).await
+        })
     }
     /// Like [`Client::user_ongoing_conferences`], blocking.
     pub fn user_ongoing_conferences(
@@ -601,6 +1012,19 @@ impl crate::blocking::Client {
     ) -> Result<CreatedConference, Error> {
         let client = self.as_async().clone();
         self.block_on(async move { client.create_conference(conference).await })
+    }
+    /// Like [`Client::schedule_conferences`], blocking: an iterator over the items, fetching a page at a
+    /// time. `page_size` as in [`Listing::page_size`].
+    pub fn schedule_conferences(
+        &self,
+        schedule_conference_id: &str,
+        page_size: Option<u32>,
+    ) -> crate::ops::paging::BlockingListing<ScheduleConference> {
+        let mut listing = self.as_async().schedule_conferences(schedule_conference_id);
+        if let Some(size) = page_size {
+            listing = listing.page_size(size);
+        }
+        crate::ops::paging::BlockingListing::new(self, listing)
     }
     /// Like [`Client::conference_info`], blocking.
     pub fn conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
@@ -694,6 +1118,72 @@ impl crate::blocking::Client {
         })
     }
 }
+/// A per-user short link to a schedule, for [`Client::custom_short_link`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewShortLink {
+    /// unionId of the schedule's creator.
+    pub creator: String,
+    /// The schedule's id.
+    pub schedule_id: String,
+    /// The cool app's (酷应用) code, from the developer console.
+    pub cool_app_code: String,
+    /// User-level custom data, read by the extension app through the client JSAPI.
+    pub biz_data: Option<String>,
+    /// Whether the link opens the extension app.
+    pub use_extension_app: Option<bool>,
+}
+impl NewShortLink {
+    /// A short link to schedule `schedule_id` (created by `creator`) for the cool app
+    /// `cool_app_code`.
+    pub fn new(
+        creator: impl Into<String>,
+        schedule_id: impl Into<String>,
+        cool_app_code: impl Into<String>,
+    ) -> Self {
+        Self {
+            creator: creator.into(),
+            schedule_id: schedule_id.into(),
+            cool_app_code: cool_app_code.into(),
+            biz_data: None,
+            use_extension_app: None,
+        }
+    }
+    /// User-level custom data the extension app reads through the client JSAPI.
+    pub fn biz_data(mut self, data: String) -> Self {
+        self.biz_data = Some(data);
+        self
+    }
+    /// Whether the link opens the extension app.
+    pub fn use_extension_app(mut self, use_it: bool) -> Self {
+        self.use_extension_app = Some(use_it);
+        self
+    }
+    /// The request body of `createCustomShortLink`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(
+        self,
+    ) -> Result<wire::CreateCustomShortLinkRequest, Error> {
+        let request = wire::CreateCustomShortLinkRequest {
+            creator_union_id: self.creator,
+            schedule_conference_id: self.schedule_id,
+            cool_app_code: self.cool_app_code,
+            extension_app_biz_data: self.biz_data,
+            use_extension_app: self.use_extension_app,
+        };
+        dingtalk_conference_api::checks::create_custom_short_link::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `createCustomShortLink` into what the method returns.
+pub(crate) fn create_custom_short_link_answer(
+    mut response: ResponseValue<wire::CreateCustomShortLinkResponse>,
+) -> Result<CustomShortLink, Error> {
+    match response.result.take() {
+        Some(raw) => Ok(CustomShortLink::from_wire(raw)),
+        None => Err(missing(&response, "result")),
+    }
+}
 /// The page of `queryConferenceInfoByRoomCode` an answer holds.
 fn query_conference_info_by_room_code_page(
     answer: ResponseValue<wire::QueryConferenceInfoByRoomCodeResponse>,
@@ -712,6 +1202,259 @@ fn query_conference_info_by_room_code_page(
             answer.total_count,
         ),
     )
+}
+/// New title and window for a schedule, for [`Client::update_schedule`]. DingTalk
+/// requires all five fields: read the schedule first ([`Client::schedule`]) to keep what
+/// does not change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ScheduleUpdate {
+    /// unionId of the schedule's creator.
+    pub creator: String,
+    /// The schedule's id.
+    pub schedule_id: String,
+    /// The title; DingTalk cuts it to 50 characters and refuses it over 256.
+    pub title: String,
+    /// Planned start, milliseconds since the Unix epoch (UTC).
+    pub start: i64,
+    /// Planned end, milliseconds since the Unix epoch (UTC).
+    pub end: i64,
+}
+impl ScheduleUpdate {
+    /// The schedule `schedule_id`, updated by its creator `creator`, to be titled `title` and
+    /// planned from `start` to `end` (milliseconds since the Unix epoch).
+    pub fn new(
+        creator: impl Into<String>,
+        schedule_id: impl Into<String>,
+        title: impl Into<String>,
+        start: i64,
+        end: i64,
+    ) -> Self {
+        Self {
+            creator: creator.into(),
+            schedule_id: schedule_id.into(),
+            title: title.into(),
+            start,
+            end,
+        }
+    }
+    /// The request body of `updateScheduleConference`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(
+        self,
+    ) -> Result<wire::UpdateScheduleConferenceRequest, Error> {
+        let request = wire::UpdateScheduleConferenceRequest {
+            creator_union_id: self.creator,
+            schedule_conference_id: self.schedule_id,
+            title: self.title,
+            start_time: self.start,
+            end_time: self.end,
+        };
+        dingtalk_conference_api::checks::update_schedule_conference::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `updateScheduleConference` into what the method returns.
+pub(crate) fn update_schedule_conference_answer(
+    response: ResponseValue<wire::ScheduleWriteResponse>,
+) -> Result<(), Error> {
+    match response.success {
+        Some(false) => {
+            Err(Error::Decode {
+                status: response.status(),
+                request_id: crate::error::request_id_header(response.headers()),
+                message: format!(
+                    "{} answered success: false", "updateScheduleConference"
+                ),
+                snippet: String::new(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+/// A scheduled conference (预约会议) to create with [`Client::schedule_conference`]: its
+/// creator, title and planned window, plus optional settings (host, co-hosts, locks,
+/// waiting room, recording, AI minutes).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct NewSchedule {
+    /// unionId of the creator; only this user may update or cancel the schedule.
+    pub creator: String,
+    /// The title; DingTalk cuts it to 50 characters and refuses it over 256.
+    pub title: String,
+    /// Planned start, milliseconds since the Unix epoch (UTC).
+    pub start: i64,
+    /// Planned end, milliseconds since the Unix epoch (UTC).
+    pub end: i64,
+    /// `scheduleConfSettingModel`.
+    pub settings: Option<wire::ScheduleConfSettingModel>,
+}
+impl NewSchedule {
+    /// A schedule titled `title` created by the user `creator` (a unionId), planned from
+    /// `start` to `end` (milliseconds since the Unix epoch).
+    pub fn new(
+        creator: impl Into<String>,
+        title: impl Into<String>,
+        start: i64,
+        end: i64,
+    ) -> Self {
+        Self {
+            creator: creator.into(),
+            title: title.into(),
+            start,
+            end,
+            settings: None,
+        }
+    }
+    /// The schedule's settings (all optional; DingTalk's defaults otherwise).
+    pub fn settings(mut self, settings: wire::ScheduleConfSettingModel) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+    /// The request body of `createScheduleConference`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(
+        self,
+    ) -> Result<wire::CreateScheduleConferenceRequest, Error> {
+        let request = wire::CreateScheduleConferenceRequest {
+            creator_union_id: self.creator,
+            title: self.title,
+            start_time: self.start,
+            end_time: self.end,
+            schedule_conf_setting_model: self.settings,
+        };
+        dingtalk_conference_api::checks::create_schedule_conference::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `createScheduleConference` into what the method returns.
+pub(crate) fn create_schedule_conference_answer(
+    response: ResponseValue<wire::CreateScheduleConferenceResponse>,
+) -> Result<CreatedSchedule, Error> {
+    if response.schedule_conference_id.as_deref().is_none_or(str::is_empty) {
+        return Err(missing(&response, "scheduleConferenceId"));
+    }
+    Ok(CreatedSchedule::from_wire(response.into_inner()))
+}
+/// The schedule to cancel with [`Client::cancel_schedule`], and its creator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ScheduleCancellation {
+    /// unionId of the schedule's creator.
+    pub creator: String,
+    /// The schedule's id.
+    pub schedule_id: String,
+}
+impl ScheduleCancellation {
+    /// The schedule `schedule_id`, cancelled by its creator `creator` (a unionId).
+    pub fn new(creator: impl Into<String>, schedule_id: impl Into<String>) -> Self {
+        Self {
+            creator: creator.into(),
+            schedule_id: schedule_id.into(),
+        }
+    }
+    /// The request body of `cancelScheduleConference`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(
+        self,
+    ) -> Result<wire::CancelScheduleConferenceRequest, Error> {
+        let request = wire::CancelScheduleConferenceRequest {
+            creator_union_id: self.creator,
+            schedule_conference_id: self.schedule_id,
+        };
+        dingtalk_conference_api::checks::cancel_schedule_conference::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `cancelScheduleConference` into what the method returns.
+pub(crate) fn cancel_schedule_conference_answer(
+    response: ResponseValue<wire::ScheduleWriteResponse>,
+) -> Result<(), Error> {
+    match response.success {
+        Some(false) => {
+            Err(Error::Decode {
+                status: response.status(),
+                request_id: crate::error::request_id_header(response.headers()),
+                message: format!(
+                    "{} answered success: false", "cancelScheduleConference"
+                ),
+                snippet: String::new(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+/// Turns the answer to `queryScheduleConfSettings` into what the method returns.
+pub(crate) fn query_schedule_conf_settings_answer(
+    mut response: ResponseValue<wire::QueryScheduleConfSettingsResponse>,
+) -> Result<ScheduleSettings, Error> {
+    match response.schedule_conf_setting_model.take() {
+        Some(raw) => Ok(ScheduleSettings::from_wire(raw)),
+        None => Err(missing(&response, "scheduleConfSettingModel")),
+    }
+}
+/// New settings for a schedule, for [`Client::update_schedule_settings`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ScheduleSettingsUpdate {
+    /// unionId of the schedule's creator.
+    pub creator: String,
+    /// The schedule's id.
+    pub schedule_id: String,
+    /// `scheduleConfSettingModel`.
+    pub settings: Option<wire::ScheduleConfSettingModel>,
+}
+impl ScheduleSettingsUpdate {
+    /// The settings of schedule `schedule_id`, changed by its creator `creator` (a unionId).
+    pub fn new(creator: impl Into<String>, schedule_id: impl Into<String>) -> Self {
+        Self {
+            creator: creator.into(),
+            schedule_id: schedule_id.into(),
+            settings: None,
+        }
+    }
+    /// The settings to change; fields left out keep their value (inferred, see the docs).
+    pub fn settings(mut self, settings: wire::ScheduleConfSettingModel) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+    /// The request body of `updateScheduleConfSettings`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(
+        self,
+    ) -> Result<wire::UpdateScheduleConfSettingsRequest, Error> {
+        let request = wire::UpdateScheduleConfSettingsRequest {
+            creator_union_id: self.creator,
+            schedule_conference_id: self.schedule_id,
+            schedule_conf_setting_model: self.settings,
+        };
+        dingtalk_conference_api::checks::update_schedule_conf_settings::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `updateScheduleConfSettings` into what the method returns.
+pub(crate) fn update_schedule_conf_settings_answer(
+    response: ResponseValue<wire::ScheduleWriteResponse>,
+) -> Result<(), Error> {
+    match response.success {
+        Some(false) => {
+            Err(Error::Decode {
+                status: response.status(),
+                request_id: crate::error::request_id_header(response.headers()),
+                message: format!(
+                    "{} answered success: false", "updateScheduleConfSettings"
+                ),
+                snippet: String::new(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+/// Turns the answer to `queryScheduleConference` into what the method returns.
+pub(crate) fn query_schedule_conference_answer(
+    response: ResponseValue<wire::QueryScheduleConferenceResponse>,
+) -> Result<Schedule, Error> {
+    Ok(Schedule::from_wire(response.into_inner()))
 }
 /// Turns the answer to `queryUserOnGoingConference` into what the method returns.
 pub(crate) fn query_user_on_going_conference_answer(
@@ -782,6 +1525,25 @@ pub(crate) fn create_video_conference_answer(
         return Err(missing(&response, "conferenceId"));
     }
     Ok(CreatedConference::from_wire(response.into_inner()))
+}
+/// The page of `queryScheduleConferenceInfo` an answer holds.
+fn query_schedule_conference_info_page(
+    answer: ResponseValue<wire::QueryScheduleConferenceInfoResponse>,
+) -> Result<Page<ScheduleConference>, Error> {
+    let answer = answer.into_inner();
+    Ok(
+        Page::new(
+            answer
+                .conference_list
+                .unwrap_or_default()
+                .into_iter()
+                .map(ScheduleConference::from_wire)
+                .collect(),
+            non_empty(answer.next_token),
+            None,
+            answer.total_count,
+        ),
+    )
 }
 /// Turns the answer to `queryConferenceInfo` into what the method returns.
 pub(crate) fn query_conference_info_answer(

@@ -26,6 +26,10 @@ pub use generated::NewConference;
 pub use generated::MetricMembers;
 pub use control::{CohostChange, Focus, Invitation, Kick, MuteAll, MuteMember, PhoneCall};
 pub use generated::{ConferenceSettings, McuInvitation, NewConference};
+// part schedule: the request builders of the scheduled-conference operations.
+pub use generated::{
+    NewSchedule, NewShortLink, ScheduleCancellation, ScheduleSettingsUpdate, ScheduleUpdate,
+};
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.

@@ -34,6 +34,7 @@ mod pipeline;
 mod record_stream;
 mod retries;
 mod safety;
+mod schedules;
 mod tokens;
 mod wait;
 mod writes;
