@@ -6,16 +6,21 @@ use dingtalk_conference_api::{Client, types};
 use serde_json::{Map, Value};
 /// Every operationId of the spec, in spec order.
 pub const OPERATION_IDS: &[&str] = &[
+    "queryOrgConferenceList",
     "queryConferenceInfoByRoomCode",
     "queryUserOnGoingConference",
     "createVideoConference",
+    "createAutoLoginUrl",
     "queryConferenceInfoBatch",
     "queryConferenceInfo",
     "closeVideoConference",
     "queryCloudRecordText",
     "queryCloudRecordVideo",
     "queryCloudRecordVideoPlayInfo",
+    "updateVideoConferenceExtInfo",
     "queryConferenceMembers",
+    "updateMemberNick",
+    "setSubtitleEvent",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -30,6 +35,17 @@ pub async fn call(
     args: &Map<String, Value>,
 ) -> Result<Result<(), String>, String> {
     match operation_id {
+        "queryOrgConferenceList" => {
+            let max_results: Option<i32> = arg(args, "maxResults")?;
+            let next_token: Option<String> = arg(args, "nextToken")?;
+            Ok(
+                client
+                    .query_org_conference_list(max_results, next_token.as_deref())
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "queryConferenceInfoByRoomCode" => {
             let room_code: String = arg(args, "roomCode")?;
             let max_results: Option<i32> = arg(args, "maxResults")?;
@@ -61,6 +77,16 @@ pub async fn call(
             Ok(
                 client
                     .create_video_conference(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "createAutoLoginUrl" => {
+            let body: types::CreateAutoLoginUrlRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .create_auto_login_url(&body)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),
@@ -148,6 +174,16 @@ pub async fn call(
                     .map_err(|e| e.to_string()),
             )
         }
+        "updateVideoConferenceExtInfo" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            Ok(
+                client
+                    .update_video_conference_ext_info(&conference_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "queryConferenceMembers" => {
             let conference_id: String = arg(args, "conferenceId")?;
             let max_results: Option<i32> = arg(args, "maxResults")?;
@@ -159,6 +195,28 @@ pub async fn call(
                         max_results,
                         next_token.as_deref(),
                     )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "updateMemberNick" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::UpdateMemberNickRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .update_member_nick(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "setSubtitleEvent" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::SetSubtitleEventRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .set_subtitle_event(&conference_id, &body)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),

@@ -410,6 +410,8 @@ struct BuilderField {
 enum FieldShape {
     /// A required string: an argument of `new`.
     Required,
+    /// A required boolean: an argument of `new` (a setting such as `enable`).
+    RequiredFlag,
     /// A list of strings, with an adder `add(arg)` and, if `unique`, repeats sent once.
     List {
         add: proc_macro2::Ident,
@@ -470,6 +472,7 @@ fn builder_decl(
         let required = object.required.iter().any(|r| r == wire);
         let shape = match (&property.schema_kind, required) {
             (SchemaKind::Type(Type::String(_)), true) => FieldShape::Required,
+            (SchemaKind::Type(Type::Boolean(_)), true) => FieldShape::RequiredFlag,
             (SchemaKind::Type(Type::Array(_)), _) => FieldShape::List {
                 add: format_ident!(
                     "{}",
@@ -500,7 +503,7 @@ fn builder_decl(
             },
             _ => {
                 return Err(bad(format!(
-                    "{wire}: a required field that is not a string"
+                    "{wire}: a required field that is neither a string nor a boolean"
                 )));
             }
         };
@@ -542,6 +545,12 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
                 fields.extend(quote! { #field_doc pub #ident: String, });
                 new_args.push(quote! { #ident: impl Into<String> });
                 new_init.push(quote! { #ident: #ident.into() });
+                build.push(quote! { #wire: self.#ident });
+            }
+            FieldShape::RequiredFlag => {
+                fields.extend(quote! { #field_doc pub #ident: bool, });
+                new_args.push(quote! { #ident: bool });
+                new_init.push(quote! { #ident });
                 build.push(quote! { #wire: self.#ident });
             }
             FieldShape::List {
@@ -1039,6 +1048,12 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
                 }
                 None => quote! { None },
             };
+            // An operation with no arguments besides the paging ones leaves `args` unused.
+            let args_ref = if owned.is_empty() {
+                quote! { _args }
+            } else {
+                quote! { args }
+            };
             let method = quote! {
                 #doc
                 pub fn #name(&self, #(#sig),*) -> Listing<#item> {
@@ -1055,7 +1070,7 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
                                         let answer = client
                                             .execute(&#konst, #subject, deadline, |context| {
                                                 let api = client.endpoint().api(context);
-                                                let (args, token) = (&args, token.as_deref());
+                                                let (#args_ref, token) = (&args, token.as_deref());
                                                 async move { api.#client_method(#(#call_args),*).await }
                                             })
                                             .await?;

@@ -83,6 +83,31 @@ pub mod ids {
         )
     }
 }
+/// `queryOrgConferenceList`.
+pub mod query_org_conference_list {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `maxResults`.
+    #[inline]
+    pub fn max_results(value: Option<i32>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            input::range(
+                "maxResults",
+                "page size",
+                i128::from(value),
+                Some(1i128),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+    /// Checks `nextToken`.
+    #[inline]
+    pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
 /// `queryConferenceInfoByRoomCode`.
 pub mod query_conference_info_by_room_code {
     #[allow(unused_imports)]
@@ -154,6 +179,34 @@ pub mod create_video_conference {
             })()
                 .map_err(|e| e.at_item(index))?;
         }
+        Ok(())
+    }
+}
+/// `createAutoLoginUrl`.
+pub mod create_auto_login_url {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks the request body.
+    pub fn body(value: &types::CreateAutoLoginUrlRequest) -> Result<(), InputError> {
+        input::length(
+            "meetingUrl",
+            "meeting link",
+            Some(
+                "pass the meeting's share link, e.g. https://meeting.dingtalk.com/j/xxxx",
+            ),
+            value.meeting_url.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::not_blank(
+            "meetingUrl",
+            "meeting link",
+            Some(
+                "pass the meeting's share link, e.g. https://meeting.dingtalk.com/j/xxxx",
+            ),
+            value.meeting_url.as_str(),
+        )?;
+        ids::union("unionId", value.union_id.as_str())?;
         Ok(())
     }
 }
@@ -318,6 +371,17 @@ pub mod query_cloud_record_video_play_info {
         Ok(())
     }
 }
+/// `updateVideoConferenceExtInfo`.
+pub mod update_video_conference_ext_info {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+}
 /// `queryConferenceMembers`.
 pub mod query_conference_members {
     #[allow(unused_imports)]
@@ -345,6 +409,47 @@ pub mod query_conference_members {
     /// Checks `nextToken`.
     #[inline]
     pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
+/// `updateMemberNick`.
+pub mod update_member_nick {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::UpdateMemberNickRequest) -> Result<(), InputError> {
+        ids::union("unionId", value.union_id.as_str())?;
+        input::length(
+            "nick",
+            "nickname",
+            None,
+            value.nick.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::not_blank("nick", "nickname", None, value.nick.as_str())?;
+        Ok(())
+    }
+}
+/// `setSubtitleEvent`.
+pub mod set_subtitle_event {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::SetSubtitleEventRequest) -> Result<(), InputError> {
         let _ = value;
         Ok(())
     }

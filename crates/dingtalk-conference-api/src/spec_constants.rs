@@ -18,6 +18,7 @@ pub const UNAUTHENTICATED_OPERATIONS: &[&str] = &[
 /// Every operation of the spec as (`operationId`, HTTP method, path template), in the
 /// spec's order: what a router, such as the fake server's, matches requests against.
 pub const OPERATIONS: &[(&str, &str, &str)] = &[
+    ("queryOrgConferenceList", "GET", "/v1.0/conference/orgConferences"),
     (
         "queryConferenceInfoByRoomCode",
         "GET",
@@ -25,6 +26,11 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     ("queryUserOnGoingConference", "GET", "/v1.0/conference/users/lists"),
     ("createVideoConference", "POST", "/v1.0/conference/videoConferences"),
+    (
+        "createAutoLoginUrl",
+        "POST",
+        "/v1.0/conference/videoConferences/createAutoLoginUrl",
+    ),
     ("queryConferenceInfoBatch", "POST", "/v1.0/conference/videoConferences/query"),
     ("queryConferenceInfo", "GET", "/v1.0/conference/videoConferences/{conferenceId}"),
     (
@@ -48,9 +54,24 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/videos/getPlayInfos",
     ),
     (
+        "updateVideoConferenceExtInfo",
+        "PUT",
+        "/v1.0/conference/videoConferences/{conferenceId}/extInfo",
+    ),
+    (
         "queryConferenceMembers",
         "GET",
         "/v1.0/conference/videoConferences/{conferenceId}/members",
+    ),
+    (
+        "updateMemberNick",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/members/updateNick",
+    ),
+    (
+        "setSubtitleEvent",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/subtitleEvents",
     ),
     ("getAccessToken", "POST", "/v1.0/oauth2/accessToken"),
     ("getCorpAccessToken", "POST", "/v1.0/oauth2/corpAccessToken"),
@@ -89,6 +110,14 @@ pub const CONFERENCE_MEMBER_LEAVE_TIME_MAXIMUM: i64 = 253402300799999;
 pub const CONFERENCE_SUMMARY_START_TIME_MINIMUM: i64 = -62167219200000;
 /// The `maximum` of `ConferenceSummary.startTime`.
 pub const CONFERENCE_SUMMARY_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `OrgConference.endTime`.
+pub const ORG_CONFERENCE_END_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `OrgConference.endTime`.
+pub const ORG_CONFERENCE_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `OrgConference.startTime`.
+pub const ORG_CONFERENCE_START_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `OrgConference.startTime`.
+pub const ORG_CONFERENCE_START_TIME_MAXIMUM: i64 = 253402300799999;
 /// The `minimum` of `QueryCloudRecordVideoPlayInfoResponse.duration`.
 pub const QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO_RESPONSE_DURATION_MINIMUM: i64 = 0;
 /// The `minimum` of `RoomConference.confDuration`.

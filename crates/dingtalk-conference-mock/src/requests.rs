@@ -159,6 +159,8 @@ fn refusal_code_of(
             (_, "roomCode") => ("invalidRoomCode".into(), "INVALID ROOM CODE".to_owned()),
             _ => ("paramError".into(), described()),
         },
+        // `paramError`, as this operation's page documents.
+        "queryOrgConferenceList" => ("paramError".into(), described()),
         // Spelled with dots, as this operation's page documents.
         "queryUserOnGoingConference" => ("param.error".into(), "param.error".to_owned()),
         // A title DingTalk refuses for its length is `paramsTitleError`; an empty one is

@@ -8,6 +8,26 @@ use crate::handlers::Call;
 use crate::requests::{
     Json, Property, Refusal, Request, body, path_param, query_optional, query_required,
 };
+/// `queryOrgConferenceList` (GET /v1.0/conference/orgConferences), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryOrgConferenceList {
+    /// `maxResults` (query).
+    pub(crate) max_results: Option<i32>,
+    /// `nextToken` (query).
+    pub(crate) next_token: Option<String>,
+}
+impl Request for QueryOrgConferenceList {
+    const OPERATION_ID: &'static str = "queryOrgConferenceList";
+    type Answer = types::QueryOrgConferenceListResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let max_results: Option<i32> = query_optional(call, "maxResults")?;
+        checks::query_org_conference_list::max_results(max_results)?;
+        let next_token: Option<String> = query_optional(call, "nextToken")?;
+        checks::query_org_conference_list::next_token(next_token.as_deref())?;
+        Ok(Self { max_results, next_token })
+    }
+}
 /// `queryConferenceInfoByRoomCode` (GET /v1.0/conference/roomCodes/{roomCode}/infos), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -89,6 +109,36 @@ impl Request for CreateVideoConference {
             ],
         )?;
         checks::create_video_conference::body(&body)?;
+        Ok(Self { body })
+    }
+}
+/// `createAutoLoginUrl` (POST /v1.0/conference/videoConferences/createAutoLoginUrl), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct CreateAutoLoginUrl {
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::CreateAutoLoginUrlRequest,
+}
+impl Request for CreateAutoLoginUrl {
+    const OPERATION_ID: &'static str = "createAutoLoginUrl";
+    type Answer = types::CreateAutoLoginUrlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let body: types::CreateAutoLoginUrlRequest = body(
+            call,
+            &[
+                Property {
+                    name: "meetingUrl",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::create_auto_login_url::body(&body)?;
         Ok(Self { body })
     }
 }
@@ -252,6 +302,22 @@ impl Request for QueryCloudRecordVideoPlayInfo {
         })
     }
 }
+/// `updateVideoConferenceExtInfo` (PUT /v1.0/conference/videoConferences/{conferenceId}/extInfo), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct UpdateVideoConferenceExtInfo {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+}
+impl Request for UpdateVideoConferenceExtInfo {
+    const OPERATION_ID: &'static str = "updateVideoConferenceExtInfo";
+    type Answer = types::UpdateVideoConferenceExtInfoResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::update_video_conference_ext_info::conference_id(&conference_id)?;
+        Ok(Self { conference_id })
+    }
+}
 /// `queryConferenceMembers` (GET /v1.0/conference/videoConferences/{conferenceId}/members), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -278,6 +344,69 @@ impl Request for QueryConferenceMembers {
             max_results,
             next_token,
         })
+    }
+}
+/// `updateMemberNick` (POST /v1.0/conference/videoConferences/{conferenceId}/members/updateNick), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct UpdateMemberNick {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::UpdateMemberNickRequest,
+}
+impl Request for UpdateMemberNick {
+    const OPERATION_ID: &'static str = "updateMemberNick";
+    type Answer = types::UpdateMemberNickResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::update_member_nick::conference_id(&conference_id)?;
+        let body: types::UpdateMemberNickRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "nick",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::update_member_nick::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `setSubtitleEvent` (POST /v1.0/conference/videoConferences/{conferenceId}/subtitleEvents), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct SetSubtitleEvent {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::SetSubtitleEventRequest,
+}
+impl Request for SetSubtitleEvent {
+    const OPERATION_ID: &'static str = "setSubtitleEvent";
+    type Answer = types::SetSubtitleEventResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::set_subtitle_event::conference_id(&conference_id)?;
+        let body: types::SetSubtitleEventRequest = body(
+            call,
+            &[
+                Property {
+                    name: "enable",
+                    required: true,
+                    kind: Json::Boolean,
+                },
+            ],
+        )?;
+        checks::set_subtitle_event::body(&body)?;
+        Ok(Self { conference_id, body })
     }
 }
 /// `getAccessToken` (POST /v1.0/oauth2/accessToken), parsed and checked.

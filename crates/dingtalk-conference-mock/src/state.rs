@@ -107,6 +107,10 @@ pub(crate) struct State {
     /// The finished cloud recordings, by conference id.
     recordings: HashMap<String, Recording>,
     scripts: HashMap<String, VecDeque<Step>>,
+    // part org
+    /// Whether each conference's subtitle events are pushed (`setSubtitleEvent`), by
+    /// conference id; absent until set.
+    subtitle_events: HashMap<String, bool>,
     faults: VecDeque<(FaultScope, Fault)>,
     log: VecDeque<RecordedRequest>,
     counters: Counters,
@@ -133,6 +137,7 @@ impl Shared {
             members: HashMap::new(),
             recordings: HashMap::new(),
             scripts: HashMap::new(),
+            subtitle_events: HashMap::new(),
             faults: VecDeque::new(),
             log: VecDeque::new(),
             counters: Counters::default(),
@@ -310,6 +315,7 @@ impl State {
         self.members.remove(id);
         self.recordings.remove(id);
         self.scripts.remove(id);
+        self.subtitle_events.remove(id);
     }
 
     /// Every conference as it is now (scripts applied), in id order.
@@ -353,6 +359,24 @@ impl State {
         self.apply_script(id);
         self.scripts.remove(id);
         self.set_status(id, 1, at_ms);
+    }
+
+    // part org
+    /// Whether conference `id`'s subtitle events are pushed, if `setSubtitleEvent` set it.
+    pub(crate) fn subtitle_events(&self, id: &str) -> Option<bool> {
+        self.subtitle_events.get(id).copied()
+    }
+
+    /// Sets whether conference `id`'s subtitle events are pushed.
+    pub(crate) fn set_subtitle_events(&mut self, id: &str, enable: bool) {
+        self.subtitle_events.insert(id.to_owned(), enable);
+    }
+
+    /// The members of conference `id`, to change in place (scripts applied first); `None` for
+    /// a conference without members or one the server does not hold.
+    pub(crate) fn members_mut(&mut self, id: &str) -> Option<&mut Vec<MemberRecord>> {
+        self.apply_script(id);
+        self.members.get_mut(id)
     }
 
     /// The random source, for handlers that mint ids.

@@ -10,6 +10,7 @@ mod api;
 mod api_generated;
 mod conferences;
 mod members;
+mod org;
 mod recordings;
 mod token;
 mod watch;
@@ -34,6 +35,9 @@ pub(crate) enum Command {
     /// Who is in a conference.
     #[command(flatten)]
     Members(members::Members),
+    /// The organisation: conferences in progress, nicknames, subtitle events.
+    #[command(flatten)]
+    Org(org::Org),
     /// Polling a conference until it changes.
     #[command(flatten)]
     Watch(watch::Watch),
@@ -53,6 +57,7 @@ pub(crate) async fn run(command: &Command, cx: &mut Context<'_>) -> Result<(), F
     match command {
         Command::Conferences(command) => command.run(cx).await,
         Command::Members(command) => command.run(cx).await,
+        Command::Org(command) => command.run(cx).await,
         Command::Watch(command) => command.run(cx).await,
         Command::Recordings(command) => command.run(cx).await,
         Command::Token(command) => command.run(cx).await,

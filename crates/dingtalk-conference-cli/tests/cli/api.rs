@@ -124,6 +124,23 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
                 ("region-id", &region_id),
             ])
         }
+        // part org
+        "queryOrgConferenceList" => args(&[("max-results", "2")]),
+        "updateVideoConferenceExtInfo" => args(&[("conference-id", seeded::STARTED)]),
+        "createAutoLoginUrl" => body(json!({
+            "meetingUrl": format!("https://meeting.dingtalk.com/j/{}", seeded::STARTED_ROOM_CODE),
+            "unionId": seeded::STARTED_HOST,
+        })),
+        "setSubtitleEvent" => {
+            let mut all = args(&[("conference-id", seeded::STARTED)]);
+            all.extend(body(json!({"enable": true})));
+            all
+        }
+        "updateMemberNick" => {
+            let mut all = args(&[("conference-id", seeded::STARTED)]);
+            all.extend(body(json!({"unionId": seeded::STARTED_HOST, "nick": "api test"})));
+            all
+        }
         _ => return None,
     })
 }

@@ -5,6 +5,7 @@
 //! uses the helpers below (`crate::run`, `crate::Fake`, …) and `dingtalk-conference-testkit`.
 
 mod api;
+mod org;
 mod same_checks;
 
 use std::collections::BTreeSet;

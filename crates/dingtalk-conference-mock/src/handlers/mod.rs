@@ -14,7 +14,9 @@
 //! - [`conferences`]: `queryConferenceInfo`, `createVideoConference`, `closeVideoConference`,
 //!   `queryConferenceInfoBatch`, `queryConferenceInfoByRoomCode`, `queryConferenceMembers`;
 //! - [`recordings`]: `queryCloudRecordVideo`, `queryCloudRecordVideoPlayInfo`,
-//!   `queryCloudRecordText`.
+//!   `queryCloudRecordText`;
+//! - [`org`]: `queryOrgConferenceList`, `updateVideoConferenceExtInfo`, `createAutoLoginUrl`,
+//!   `setSubtitleEvent`, `updateMemberNick`.
 
 mod conferences;
 mod control;
@@ -36,6 +38,7 @@ use crate::server::percent_decode;
 use crate::state::{Shared, State};
 
 pub use conferences::{DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, MAX_BATCH_IDS};
+pub use org::{DEFAULT_ORG_CONFERENCES_PAGE_SIZE, MEETING_LINK_PREFIXES};
 pub use recordings::{DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_TRANSCRIPT_PAGE_SIZE};
 
 /// One operation's handler: the request, and the state, locked for the whole call.

@@ -50,6 +50,8 @@ pub enum ErrorCode {
     InvalidAuthInfo,
     /// `Missingbody`, `MissingBody` or `missingBody` (400, token endpoint): the body was missing or not JSON.
     MissingBody,
+    /// `confClosed` (400): the conference has ended (the in-meeting operations' code, documented by LockConference).
+    ConfClosed,
     /// Any other code, as sent.
     Other(String),
 }
@@ -89,6 +91,7 @@ impl ErrorCode {
             "invalidSuiteTicket" => Self::InvalidSuiteTicket,
             "invalidAuthInfo" => Self::InvalidAuthInfo,
             "Missingbody" | "MissingBody" | "missingBody" => Self::MissingBody,
+            "confClosed" => Self::ConfClosed,
             other => Self::Other(other.to_string()),
         }
     }
@@ -127,6 +130,7 @@ impl ErrorCode {
             Self::InvalidSuiteTicket => "invalidSuiteTicket",
             Self::InvalidAuthInfo => "invalidAuthInfo",
             Self::MissingBody => "Missingbody",
+            Self::ConfClosed => "confClosed",
             Self::Other(code) => code,
         }
     }
@@ -148,7 +152,7 @@ impl ErrorCode {
     pub(crate) fn is_final(&self) -> bool {
         matches!(
             self, Self::NoPermission | Self::ApiCountLimitForOrg |
-            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList
+            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList | Self::ConfClosed
         )
     }
     /// What a person should do about it.
@@ -188,6 +192,9 @@ impl ErrorCode {
                 Some("hand over the latest suite ticket DingTalk pushed")
             }
             Self::InvalidAuthInfo => Some("the organisation has not authorised the app"),
+            Self::ConfClosed => {
+                Some("the conference has ended; in-meeting controls no longer apply")
+            }
             _ => None,
         }
     }

@@ -8,6 +8,42 @@ use dingtalk_conference_api::types as wire;
 use serde::{Deserialize, Serialize};
 #[allow(unused_imports)]
 use super::{duration, duration_millis, epoch_millis, millis, null_as_empty, timestamp};
+/// A URL that opens a meeting already logged in.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
+pub struct AutoLoginUrl {
+    /// The URL. A bearer credential: whoever has it enters the meeting as the user. Its lifetime is not documented.
+    #[serde(default, rename = "loginUrl", skip_serializing_if = "Option::is_none")]
+    pub login_url: Option<String>,
+}
+/// Secret fields (passwords) show as `[redacted]`.
+impl std::fmt::Debug for AutoLoginUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AutoLoginUrl")
+            .field("login_url", &self.login_url.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+impl AutoLoginUrl {
+    /// Converts the generated client's `AutoLoginInfo`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::AutoLoginInfo) -> Self {
+        Self { login_url: raw.login_url }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::AutoLoginInfo {
+        wire::AutoLoginInfo {
+            login_url: self.login_url.clone(),
+        }
+    }
+}
+impl From<wire::AutoLoginInfo> for AutoLoginUrl {
+    fn from(raw: wire::AutoLoginInfo) -> Self {
+        Self::from_wire(raw)
+    }
+}
 /// One video file of a conference's cloud recording.
 ///
 /// Every field is optional because DingTalk omits what does not apply; lists are empty
@@ -705,6 +741,97 @@ impl From<wire::ExtensionAppSetting> for ExtensionAppSetting {
         Self::from_wire(raw)
     }
 }
+/// A conference in progress in the organisation, as `queryOrgConferenceList` reports it.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct OrgConference {
+    /// Business type (DingTalk's example `"0"`; this operation documents no value set, the others' is used).
+    #[serde(default, rename = "bizType", skip_serializing_if = "Option::is_none")]
+    pub biz_type: Option<BizType>,
+    /// The conference id.
+    #[serde(default, rename = "conferenceId", skip_serializing_if = "Option::is_none")]
+    pub conference_id: Option<String>,
+    /// The creator's unionId.
+    #[serde(default, rename = "creatorId", skip_serializing_if = "Option::is_none")]
+    pub creator_id: Option<String>,
+    /// The creator's nickname.
+    #[serde(default, rename = "creatorNick", skip_serializing_if = "Option::is_none")]
+    pub creator_nick: Option<String>,
+    /// End time, milliseconds since the Unix epoch. DingTalk's example has one on a conference in progress (a planned end, presumably); not documented.
+    #[serde(
+        default,
+        rename = "endTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub end_time: Option<DateTime<Utc>>,
+    /// The room code people type to join.
+    #[serde(default, rename = "roomCode", skip_serializing_if = "Option::is_none")]
+    pub room_code: Option<String>,
+    /// Start time, milliseconds since the Unix epoch.
+    #[serde(
+        default,
+        rename = "startTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub start_time: Option<DateTime<Utc>>,
+    /// Conference status; the only value documented here is 2, in progress.
+    #[serde(default, rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<ConferenceStatus>,
+    /// The conference title.
+    #[serde(default, rename = "title", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+impl OrgConference {
+    /// Converts the generated client's `OrgConference`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::OrgConference) -> Self {
+        Self {
+            biz_type: raw.biz_type.map(BizType::from),
+            conference_id: raw.conference_id,
+            creator_id: raw.creator_id,
+            creator_nick: raw.creator_nick,
+            end_time: raw.end_time.and_then(|ms| timestamp("endTime", ms)),
+            room_code: raw.room_code,
+            start_time: raw.start_time.and_then(|ms| timestamp("startTime", ms)),
+            status: raw.status.map(|v| ConferenceStatus::from(i64::from(v))),
+            title: raw.title,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::OrgConference {
+        wire::OrgConference {
+            biz_type: self.biz_type.as_ref().map(|v| v.as_str().to_string()),
+            conference_id: self.conference_id.clone(),
+            creator_id: self.creator_id.clone(),
+            creator_nick: self.creator_nick.clone(),
+            end_time: self.end_time.map(|t| t.timestamp_millis()),
+            room_code: self.room_code.clone(),
+            start_time: self.start_time.map(|t| t.timestamp_millis()),
+            status: self.status.and_then(|v| i32::try_from(v.raw()).ok()),
+            title: self.title.clone(),
+        }
+    }
+}
+impl From<wire::OrgConference> for OrgConference {
+    fn from(raw: wire::OrgConference) -> Self {
+        Self::from_wire(raw)
+    }
+}
 /// A recorded video's play links.
 ///
 /// Every field is optional because DingTalk omits what does not apply; lists are empty
@@ -1206,6 +1333,50 @@ impl TranscriptWord {
 }
 impl From<wire::TranscriptWord> for TranscriptWord {
     fn from(raw: wire::TranscriptWord) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// The answer to `updateVideoConferenceExtInfo` (undocumented).
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct ExtInfoUpdate {
+    /// The failure reason (DingTalk's SDK comment; no values documented). (wire: `case`)
+    #[serde(default, rename = "case", skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The return code (DingTalk's SDK comment; no values documented).
+    #[serde(default, rename = "code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+impl ExtInfoUpdate {
+    /// Converts the generated client's `UpdateVideoConferenceExtInfoResponse`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::UpdateVideoConferenceExtInfoResponse) -> Self {
+        Self {
+            reason: raw.case,
+            code: raw.code,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::UpdateVideoConferenceExtInfoResponse {
+        wire::UpdateVideoConferenceExtInfoResponse {
+            case: self.reason.clone(),
+            code: self.code.clone(),
+        }
+    }
+}
+impl From<wire::UpdateVideoConferenceExtInfoResponse> for ExtInfoUpdate {
+    fn from(raw: wire::UpdateVideoConferenceExtInfoResponse) -> Self {
         Self::from_wire(raw)
     }
 }

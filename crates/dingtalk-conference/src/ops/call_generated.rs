@@ -9,16 +9,21 @@ use crate::pipeline::{Operation, Subject};
 use crate::{Client, Error};
 /// Every operationId of the spec, in spec order.
 pub(crate) const OPERATION_IDS: &[&str] = &[
+    "queryOrgConferenceList",
     "queryConferenceInfoByRoomCode",
     "queryUserOnGoingConference",
     "createVideoConference",
+    "createAutoLoginUrl",
     "queryConferenceInfoBatch",
     "queryConferenceInfo",
     "closeVideoConference",
     "queryCloudRecordText",
     "queryCloudRecordVideo",
     "queryCloudRecordVideoPlayInfo",
+    "updateVideoConferenceExtInfo",
     "queryConferenceMembers",
+    "updateMemberNick",
+    "setSubtitleEvent",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -30,6 +35,46 @@ impl Client {
         args: &Map<String, Value>,
     ) -> Result<Answer, Error> {
         match operation_id {
+            "queryOrgConferenceList" => {
+                const OPERATION: &Operation = &Operation::read("queryOrgConferenceList");
+                only("queryOrgConferenceList", args, &["maxResults", "nextToken"])?;
+                let max_results: Option<i32> = arg(args, "maxResults")?;
+                dingtalk_conference_api::checks::query_org_conference_list::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
+                let next_token: Option<String> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::query_org_conference_list::next_token(
+                        next_token.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let next_token = &next_token;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_org_conference_list(
+                                                max_results,
+                                                next_token.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "queryConferenceInfoByRoomCode" => {
                 const OPERATION: &Operation = &Operation::read(
                     "queryConferenceInfoByRoomCode",
@@ -136,6 +181,34 @@ impl Client {
                             async move {
                                 Ok(
                                     fetched(api.create_video_conference(body).await?, &context),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "createAutoLoginUrl" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "createAutoLoginUrl",
+                    false,
+                );
+                only("createAutoLoginUrl", args, &["body"])?;
+                let body: types::CreateAutoLoginUrlRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::create_auto_login_url::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(api.create_auto_login_url(body).await?, &context),
                                 )
                             }
                         },
@@ -421,6 +494,39 @@ impl Client {
                     .await?;
                 answer.into_inner().answer()
             }
+            "updateVideoConferenceExtInfo" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "updateVideoConferenceExtInfo",
+                    true,
+                );
+                only("updateVideoConferenceExtInfo", args, &["conferenceId"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::update_video_conference_ext_info::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.update_video_conference_ext_info(conference_id).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "queryConferenceMembers" => {
                 const OPERATION: &Operation = &Operation::read("queryConferenceMembers");
                 only(
@@ -463,6 +569,80 @@ impl Client {
                                                 next_token.as_deref(),
                                             )
                                             .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "updateMemberNick" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "updateMemberNick",
+                    true,
+                );
+                only("updateMemberNick", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::update_member_nick::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::UpdateMemberNickRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::update_member_nick::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.update_member_nick(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "setSubtitleEvent" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "setSubtitleEvent",
+                    true,
+                );
+                only("setSubtitleEvent", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::set_subtitle_event::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::SetSubtitleEventRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::set_subtitle_event::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.set_subtitle_event(conference_id, body).await?,
                                         &context,
                                     ),
                                 )

@@ -16,9 +16,13 @@ use super::{missing, page_size_i32};
 use crate::pipeline::shared::ReadKey;
 use crate::pipeline::{Operation, Subject};
 use crate::{
-    Client, Error, CloudRecordVideo, ConferenceInfo, ConferenceMember, CreatedConference,
-    RoomConference, UserConferences,
+    Client, Error, AutoLoginUrl, CloudRecordVideo, ConferenceInfo, ConferenceMember,
+    CreatedConference, ExtInfoUpdate, OrgConference, RoomConference, UserConferences,
 };
+/// `queryOrgConferenceList`: `GET /v1.0/conference/orgConferences`.
+pub(crate) const QUERY_ORG_CONFERENCE_LIST: Operation = Operation::read(
+    "queryOrgConferenceList",
+);
 /// `queryConferenceInfoByRoomCode`: `GET /v1.0/conference/roomCodes/{roomCode}/infos`.
 pub(crate) const QUERY_CONFERENCE_INFO_BY_ROOM_CODE: Operation = Operation::read(
     "queryConferenceInfoByRoomCode",
@@ -30,6 +34,11 @@ pub(crate) const QUERY_USER_ON_GOING_CONFERENCE: Operation = Operation::read(
 /// `createVideoConference`: `POST /v1.0/conference/videoConferences`.
 pub(crate) const CREATE_VIDEO_CONFERENCE: Operation = Operation::write(
     "createVideoConference",
+    false,
+);
+/// `createAutoLoginUrl`: `POST /v1.0/conference/videoConferences/createAutoLoginUrl`.
+pub(crate) const CREATE_AUTO_LOGIN_URL: Operation = Operation::write(
+    "createAutoLoginUrl",
     false,
 );
 /// `queryConferenceInfoBatch`: `POST /v1.0/conference/videoConferences/query`.
@@ -57,26 +66,102 @@ pub(crate) const QUERY_CLOUD_RECORD_VIDEO: Operation = Operation::read(
 pub(crate) const QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO: Operation = Operation::read(
     "queryCloudRecordVideoPlayInfo",
 );
+/// `updateVideoConferenceExtInfo`: `PUT /v1.0/conference/videoConferences/{conferenceId}/extInfo`.
+pub(crate) const UPDATE_VIDEO_CONFERENCE_EXT_INFO: Operation = Operation::write(
+    "updateVideoConferenceExtInfo",
+    true,
+);
 /// `queryConferenceMembers`: `GET /v1.0/conference/videoConferences/{conferenceId}/members`.
 pub(crate) const QUERY_CONFERENCE_MEMBERS: Operation = Operation::read(
     "queryConferenceMembers",
+);
+/// `updateMemberNick`: `POST /v1.0/conference/videoConferences/{conferenceId}/members/updateNick`.
+pub(crate) const UPDATE_MEMBER_NICK: Operation = Operation::write(
+    "updateMemberNick",
+    true,
+);
+/// `setSubtitleEvent`: `POST /v1.0/conference/videoConferences/{conferenceId}/subtitleEvents`.
+pub(crate) const SET_SUBTITLE_EVENT: Operation = Operation::write(
+    "setSubtitleEvent",
+    true,
 );
 /// Every operation the facade wraps, generated or hand-written (`hand`): what the
 /// guard test compares with the spec's operations.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const OPERATIONS: &[Operation] = &[
+    QUERY_ORG_CONFERENCE_LIST,
     QUERY_CONFERENCE_INFO_BY_ROOM_CODE,
     QUERY_USER_ON_GOING_CONFERENCE,
     CREATE_VIDEO_CONFERENCE,
+    CREATE_AUTO_LOGIN_URL,
     QUERY_CONFERENCE_INFO_BATCH,
     QUERY_CONFERENCE_INFO,
     CLOSE_VIDEO_CONFERENCE,
     QUERY_CLOUD_RECORD_TEXT,
     QUERY_CLOUD_RECORD_VIDEO,
     QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO,
+    UPDATE_VIDEO_CONFERENCE_EXT_INFO,
     QUERY_CONFERENCE_MEMBERS,
+    UPDATE_MEMBER_NICK,
+    SET_SUBTITLE_EVENT,
 ];
 impl Client {
+    /// The organisation's conferences in progress (title, id, room code, creator, start), as a
+    /// paged [`Listing`].
+    ///
+    /// DingTalk documents no default or maximum page size for this operation; the listing
+    /// sends none unless [`Listing::page_size`] sets one. A page size below 1 is refused
+    /// before any request.
+    ///
+    /// `GET /v1.0/conference/orgConferences` (`queryOrgConferenceList`): The conferences in progress in the app's organisation, a page at a time. The listing ends when `hasMore` is false. Needs the permission `VideoConference.Conference.Read`; internal and third-party enterprise apps may call it.
+    pub fn org_ongoing_conferences(&self) -> Listing<OrgConference> {
+        let invalid = None;
+        let args = ();
+        Listing::new(
+            self,
+            QUERY_ORG_CONFERENCE_LIST.id,
+            None,
+            invalid,
+            move |client, token, size| {
+                let args = args.clone();
+                async move {
+                    let key = ReadKey::new(
+                        QUERY_ORG_CONFERENCE_LIST.id,
+                        (args.clone(), token.clone(), size),
+                    );
+                    client
+                        .read(
+                            &QUERY_ORG_CONFERENCE_LIST,
+                            key,
+                            move |client, deadline| {
+                                let (args, token) = (args.clone(), token.clone());
+                                async move {
+                                    let answer = client
+                                        .execute(
+                                            &QUERY_ORG_CONFERENCE_LIST,
+                                            Subject::default(),
+                                            deadline,
+                                            |context| {
+                                                let api = client.endpoint().api(context);
+                                                let (_args, token) = (&args, token.as_deref());
+                                                async move {
+                                                    api.query_org_conference_list(page_size_i32(size), token)
+                                                        .await
+                                                }
+                                            },
+                                        )
+                                        .await?;
+                                    query_org_conference_list_page(answer)
+                                }
+                                    .boxed()
+                            },
+                        )
+                        .await
+                }
+                    .boxed()
+            },
+        )
+    }
     /// The conferences that use a room code (the digits people type to join), as a paged
     /// [`Listing`]. A scheduled or recurring meeting's code can map to several conferences.
     ///
@@ -213,6 +298,36 @@ impl Client {
             .await?;
         create_video_conference_answer(answer)
     }
+    /// A URL that opens a meeting link already logged in as a user.
+    ///
+    /// The URL is a **bearer credential**: whoever has it enters the meeting as that user.
+    /// [`AutoLoginUrl`] keeps it out of `Debug` output; do not log it. DingTalk documents
+    /// neither the call nor the URL's lifetime.
+    ///
+    /// **Not retried blindly**: each call mints a new URL. A blank link or unionId is
+    /// refused before any request.
+    ///
+    /// `POST /v1.0/conference/videoConferences/createAutoLoginUrl` (`createAutoLoginUrl`): Undocumented by DingTalk (in its SDKs since 2026-01-08): returns `loginInfo.loginUrl`, a URL that opens the meeting link `meetingUrl` already logged in as `unionId`. The URL is a bearer credential; its lifetime is not documented. The permission is not documented; `VideoConference.Conference.Write` is the likely one.
+    pub async fn auto_login_url(
+        &self,
+        auto_login: AutoLogin,
+    ) -> Result<AutoLoginUrl, Error> {
+        let body = auto_login.into_request()?;
+        let answer = self
+            .execute(
+                &CREATE_AUTO_LOGIN_URL,
+                Subject::default(),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint().api(context).create_auto_login_url(body).await
+                    }
+                },
+            )
+            .await?;
+        create_auto_login_url_answer(answer)
+    }
     /// Queries a conference by id.
     ///
     /// The id is sent as one percent-encoded path segment; an empty or blank id (or `.`/`..`)
@@ -341,6 +456,40 @@ impl Client {
             )
             .await
     }
+    /// Sends DingTalk's "update ext info" call for a conference and returns its `case` and
+    /// `code` as answered.
+    ///
+    /// **Undocumented by DingTalk.** Its SDKs send this `PUT` with no body and no query, so
+    /// there is nothing to pass: the call sets no ext info the SDK can name. Kept for
+    /// completeness; it is retried like a state-setting call (a repeat asks for the same
+    /// empty change). A blank id is refused before any request.
+    ///
+    /// `PUT /v1.0/conference/videoConferences/{conferenceId}/extInfo` (`updateVideoConferenceExtInfo`): Undocumented by DingTalk: no public page describes it. DingTalk's SDKs (since 2021-08-19) send a PUT with no body and no query parameters, and read back `case` (the failure reason) and `code` (the return code). The permission is not documented; `VideoConference.Conference.Write` is the likely one.
+    pub async fn update_ext_info(
+        &self,
+        conference_id: &str,
+    ) -> Result<ExtInfoUpdate, Error> {
+        dingtalk_conference_api::checks::update_video_conference_ext_info::conference_id(
+                conference_id,
+            )
+            .map_err(Error::from)?;
+        let answer = self
+            .execute(
+                &UPDATE_VIDEO_CONFERENCE_EXT_INFO,
+                Subject::conference(conference_id),
+                self.deadline()?,
+                |context| {
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .update_video_conference_ext_info(conference_id)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        update_video_conference_ext_info_answer(answer)
+    }
     /// Everyone invited to or in a conference (attend status, host role, join and leave
     /// times, time spent), as a paged [`Listing`].
     ///
@@ -405,9 +554,89 @@ impl Client {
             },
         )
     }
+    /// Changes a member's display name in a conference; the new name shows in
+    /// [`Client::conference_members`].
+    ///
+    /// Retried like any state-setting call: setting the same nickname twice leaves the same
+    /// state. Someone who is not a member gets `unknownUserError`; an ended conference is
+    /// refused. A blank id, unionId or nickname is refused before any request.
+    ///
+    /// `POST /v1.0/conference/videoConferences/{conferenceId}/members/updateNick` (`updateMemberNick`): Undocumented by DingTalk (in its SDKs since 2026-04-01): shows the member `unionId` as `nick` in this conference. No length limit is documented. The permission is not documented; `VideoConference.Conference.Write` is the likely one.
+    pub async fn rename_member(
+        &self,
+        conference_id: &str,
+        member_nick: MemberNick,
+    ) -> Result<(), Error> {
+        dingtalk_conference_api::checks::update_member_nick::conference_id(conference_id)
+            .map_err(Error::from)?;
+        let body = member_nick.into_request()?;
+        let answer = self
+            .execute(
+                &UPDATE_MEMBER_NICK,
+                Subject::conference(conference_id),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .update_member_nick(conference_id, body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        update_member_nick_answer(answer)
+    }
+    /// Turns the push of a conference's subtitle events (speech-to-text results) on or off.
+    ///
+    /// Retried like any state-setting call: sending the same setting twice leaves the same
+    /// state. DingTalk documents no error for this call; an ended conference is refused
+    /// (the fake answers `confClosed`, as `LockConference` documents). A blank id is
+    /// refused before any request.
+    ///
+    /// `POST /v1.0/conference/videoConferences/{conferenceId}/subtitleEvents` (`setSubtitleEvent`): Undocumented by DingTalk (in its SDKs since 2025-07-03, summary 设置会议字幕事件订阅): `enable` turns the conference's subtitle-event subscription on or off. The events are presumably `meeting_asr_result_event`. The permission is not documented; `VideoConference.Conference.Write` is the likely one.
+    pub async fn set_subtitle_events(
+        &self,
+        conference_id: &str,
+        subtitle_events: SubtitleEvents,
+    ) -> Result<(), Error> {
+        dingtalk_conference_api::checks::set_subtitle_event::conference_id(conference_id)
+            .map_err(Error::from)?;
+        let body = subtitle_events.into_request()?;
+        let answer = self
+            .execute(
+                &SET_SUBTITLE_EVENT,
+                Subject::conference(conference_id),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .set_subtitle_event(conference_id, body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        set_subtitle_event_answer(answer)
+    }
 }
 #[cfg(feature = "blocking")]
 impl crate::blocking::Client {
+    /// Like [`Client::org_ongoing_conferences`], blocking: an iterator over the items, fetching a page at a
+    /// time. `page_size` as in [`Listing::page_size`].
+    pub fn org_ongoing_conferences(
+        &self,
+        page_size: Option<u32>,
+    ) -> crate::ops::paging::BlockingListing<OrgConference> {
+        let mut listing = self.as_async().org_ongoing_conferences();
+        if let Some(size) = page_size {
+            listing = listing.page_size(size);
+        }
+        crate::ops::paging::BlockingListing::new(self, listing)
+    }
     /// Like [`Client::conferences_by_room_code`], blocking: an iterator over the items, fetching a page at a
     /// time. `page_size` as in [`Listing::page_size`].
     pub fn conferences_by_room_code(
@@ -437,6 +666,11 @@ impl crate::blocking::Client {
     ) -> Result<CreatedConference, Error> {
         let client = self.as_async().clone();
         self.block_on(async move { client.create_conference(conference).await })
+    }
+    /// Like [`Client::auto_login_url`], blocking (and retried as sparingly).
+    pub fn auto_login_url(&self, auto_login: AutoLogin) -> Result<AutoLoginUrl, Error> {
+        let client = self.as_async().clone();
+        self.block_on(async move { client.auto_login_url(auto_login).await })
     }
     /// Like [`Client::conference_info`], blocking.
     pub fn conference_info(&self, conference_id: &str) -> Result<ConferenceInfo, Error> {
@@ -468,6 +702,12 @@ impl crate::blocking::Client {
         let union_id = union_id.to_string();
         self.block_on(async move { client.recordings(&conference_id, &union_id).await })
     }
+    /// Like [`Client::update_ext_info`], blocking.
+    pub fn update_ext_info(&self, conference_id: &str) -> Result<ExtInfoUpdate, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move { client.update_ext_info(&conference_id).await })
+    }
     /// Like [`Client::conference_members`], blocking: an iterator over the items, fetching a page at a
     /// time. `page_size` as in [`Listing::page_size`].
     pub fn conference_members(
@@ -481,6 +721,49 @@ impl crate::blocking::Client {
         }
         crate::ops::paging::BlockingListing::new(self, listing)
     }
+    /// Like [`Client::rename_member`], blocking.
+    pub fn rename_member(
+        &self,
+        conference_id: &str,
+        member_nick: MemberNick,
+    ) -> Result<(), Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move {
+            client.rename_member(&conference_id, member_nick).await
+        })
+    }
+    /// Like [`Client::set_subtitle_events`], blocking.
+    pub fn set_subtitle_events(
+        &self,
+        conference_id: &str,
+        subtitle_events: SubtitleEvents,
+    ) -> Result<(), Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move {
+            client.set_subtitle_events(&conference_id, subtitle_events).await
+        })
+    }
+}
+/// The page of `queryOrgConferenceList` an answer holds.
+fn query_org_conference_list_page(
+    answer: ResponseValue<wire::QueryOrgConferenceListResponse>,
+) -> Result<Page<OrgConference>, Error> {
+    let answer = answer.into_inner();
+    Ok(
+        Page::new(
+            answer
+                .on_going_conf_list
+                .unwrap_or_default()
+                .into_iter()
+                .map(OrgConference::from_wire)
+                .collect(),
+            non_empty(answer.next_token),
+            answer.has_more,
+            answer.total_count,
+        ),
+    )
 }
 /// The page of `queryConferenceInfoByRoomCode` an answer holds.
 fn query_conference_info_by_room_code_page(
@@ -571,6 +854,43 @@ pub(crate) fn create_video_conference_answer(
     }
     Ok(CreatedConference::from_wire(response.into_inner()))
 }
+/// Who opens which meeting link already logged in, for [`Client::auto_login_url`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AutoLogin {
+    /// The meeting's share link, e.g. `https://meeting.dingtalk.com/j/xxxx`.
+    pub meeting_url: String,
+    /// unionId of the user the link logs in.
+    pub union_id: String,
+}
+impl AutoLogin {
+    /// The meeting link `meeting_url` (a share link such as `https://meeting.dingtalk.com/j/…`), opened as the user `union_id`.
+    pub fn new(meeting_url: impl Into<String>, union_id: impl Into<String>) -> Self {
+        Self {
+            meeting_url: meeting_url.into(),
+            union_id: union_id.into(),
+        }
+    }
+    /// The request body of `createAutoLoginUrl`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(self) -> Result<wire::CreateAutoLoginUrlRequest, Error> {
+        let request = wire::CreateAutoLoginUrlRequest {
+            meeting_url: self.meeting_url,
+            union_id: self.union_id,
+        };
+        dingtalk_conference_api::checks::create_auto_login_url::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `createAutoLoginUrl` into what the method returns.
+pub(crate) fn create_auto_login_url_answer(
+    mut response: ResponseValue<wire::CreateAutoLoginUrlResponse>,
+) -> Result<AutoLoginUrl, Error> {
+    match response.login_info.take() {
+        Some(raw) => Ok(AutoLoginUrl::from_wire(raw)),
+        None => Err(missing(&response, "loginInfo")),
+    }
+}
 /// Turns the answer to `queryConferenceInfo` into what the method returns.
 pub(crate) fn query_conference_info_answer(
     mut response: ResponseValue<wire::QueryConferenceInfoResponse>,
@@ -594,6 +914,12 @@ pub(crate) fn query_cloud_record_video_answer(
             .collect(),
     )
 }
+/// Turns the answer to `updateVideoConferenceExtInfo` into what the method returns.
+pub(crate) fn update_video_conference_ext_info_answer(
+    response: ResponseValue<wire::UpdateVideoConferenceExtInfoResponse>,
+) -> Result<ExtInfoUpdate, Error> {
+    Ok(ExtInfoUpdate::from_wire(response.into_inner()))
+}
 /// The page of `queryConferenceMembers` an answer holds.
 fn query_conference_members_page(
     answer: ResponseValue<wire::QueryConferenceMembersResponse>,
@@ -612,4 +938,87 @@ fn query_conference_members_page(
             answer.total_count,
         ),
     )
+}
+/// A member's new display name in one conference, for [`Client::rename_member`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemberNick {
+    /// unionId of the member to rename.
+    pub union_id: String,
+    /// The new nickname.
+    pub nick: String,
+}
+impl MemberNick {
+    /// The member `union_id` is shown as `nick` in this conference.
+    pub fn new(union_id: impl Into<String>, nick: impl Into<String>) -> Self {
+        Self {
+            union_id: union_id.into(),
+            nick: nick.into(),
+        }
+    }
+    /// The request body of `updateMemberNick`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(self) -> Result<wire::UpdateMemberNickRequest, Error> {
+        let request = wire::UpdateMemberNickRequest {
+            union_id: self.union_id,
+            nick: self.nick,
+        };
+        dingtalk_conference_api::checks::update_member_nick::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `updateMemberNick` into what the method returns.
+pub(crate) fn update_member_nick_answer(
+    response: ResponseValue<wire::UpdateMemberNickResponse>,
+) -> Result<(), Error> {
+    match response.success {
+        Some(false) => {
+            Err(Error::Decode {
+                status: response.status(),
+                request_id: crate::error::request_id_header(response.headers()),
+                message: format!("{} answered success: false", "updateMemberNick"),
+                snippet: String::new(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+/// Whether a conference's subtitle (speech-to-text) events are pushed to the app, for
+/// [`Client::set_subtitle_events`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SubtitleEvents {
+    /// Whether subtitle events are pushed.
+    pub enable: bool,
+}
+impl SubtitleEvents {
+    /// Subtitle events on (`enable` true) or off.
+    pub fn new(enable: bool) -> Self {
+        Self { enable }
+    }
+    /// The request body of `setSubtitleEvent`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(self) -> Result<wire::SetSubtitleEventRequest, Error> {
+        let request = wire::SetSubtitleEventRequest {
+            enable: self.enable,
+        };
+        dingtalk_conference_api::checks::set_subtitle_event::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `setSubtitleEvent` into what the method returns.
+pub(crate) fn set_subtitle_event_answer(
+    response: ResponseValue<wire::SetSubtitleEventResponse>,
+) -> Result<(), Error> {
+    match response.success {
+        Some(false) => {
+            Err(Error::Decode {
+                status: response.status(),
+                request_id: crate::error::request_id_header(response.headers()),
+                message: format!("{} answered success: false", "setSubtitleEvent"),
+                snippet: String::new(),
+            })
+        }
+        _ => Ok(()),
+    }
 }

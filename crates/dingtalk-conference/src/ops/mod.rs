@@ -17,7 +17,7 @@ mod recordings;
 
 pub use call::Answer;
 pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS};
-pub use generated::NewConference;
+pub use generated::{AutoLogin, MemberNick, NewConference, SubtitleEvents};
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.

@@ -27,6 +27,7 @@ mod metrics;
 mod model;
 mod ongoing;
 mod operations;
+mod org;
 mod paging;
 mod pipeline;
 mod retries;
