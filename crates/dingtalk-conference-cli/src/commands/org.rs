@@ -268,9 +268,9 @@ mod tests {
         let text = org_table(&[weekly, OrgConference::default()], &[summary], &beijing);
         assert_eq!(
             text,
-            "TITLE  CONFERENCE ID  ROOM CODE  STARTED                    PEOPLE\n\
+            "TITLE  CONFERENCE ID  ROOM CODE  STARTED                     PEOPLE\n\
              周会   c1             042726118  2026-03-02 10:00:00 +08:00  2\n\
-             -      -              -          -                          -\n"
+             -      -              -          -                           -\n"
         );
     }
 }
