@@ -143,8 +143,11 @@ impl Org {
                 if cx.json() {
                     cx.out.json(&serde_json::json!({"success": true}))
                 } else {
-                    cx.out
-                        .print(&format!("{} is now shown as {}\n", clean(member), clean(nick)))
+                    cx.out.print(&format!(
+                        "{} is now shown as {}\n",
+                        clean(member),
+                        clean(nick)
+                    ))
                 }
             }
             Self::Subtitles {
@@ -211,7 +214,10 @@ where
             ]
         })
         .collect();
-    render::table(&["TITLE", "CONFERENCE ID", "ROOM CODE", "STARTED", "PEOPLE"], &rows)
+    render::table(
+        &["TITLE", "CONFERENCE ID", "ROOM CODE", "STARTED", "PEOPLE"],
+        &rows,
+    )
 }
 
 /// One user's conferences in progress, with their status and role in each.

@@ -138,7 +138,9 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
         }
         "updateMemberNick" => {
             let mut all = args(&[("conference-id", seeded::STARTED)]);
-            all.extend(body(json!({"unionId": seeded::STARTED_HOST, "nick": "api test"})));
+            all.extend(body(
+                json!({"unionId": seeded::STARTED_HOST, "nick": "api test"}),
+            ));
             all
         }
         _ => return None,

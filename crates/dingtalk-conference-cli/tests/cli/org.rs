@@ -18,8 +18,15 @@ fn ongoing_lists_the_organisations_conferences_in_progress_over_every_page() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("TITLE"), "{text}");
     assert!(lines[0].contains("PEOPLE"), "{text}");
-    assert_eq!(lines.len(), 1 + 4, "a header and the four seeded conferences in progress: {text}");
-    assert!(text.contains(seeded::STARTED) && text.contains(seeded::STARTED_ROOM_CODE), "{text}");
+    assert_eq!(
+        lines.len(),
+        1 + 4,
+        "a header and the four seeded conferences in progress: {text}"
+    );
+    assert!(
+        text.contains(seeded::STARTED) && text.contains(seeded::STARTED_ROOM_CODE),
+        "{text}"
+    );
     assert!(!text.contains(seeded::ENDED), "{text}");
     let pages = fake
         .server
@@ -35,7 +42,9 @@ fn ongoing_lists_the_organisations_conferences_in_progress_over_every_page() {
     let items = listed.as_array().expect("a JSON array");
     assert_eq!(items.len(), 4, "{listed}");
     assert!(
-        items.iter().all(|c| c["status"] == 2 && c["conferenceId"].is_string()),
+        items
+            .iter()
+            .all(|c| c["status"] == 2 && c["conferenceId"].is_string()),
         "DingTalk's wire form: {listed}"
     );
     crate::assert_spec_keys(&items[0], "OrgConference");
@@ -49,7 +58,13 @@ fn ongoing_with_a_user_lists_that_users_conferences() {
     assert!(text.contains(seeded::STARTED), "{text}");
     assert!(text.contains("host"), "{text}");
 
-    let json = run(&["--mock", "--json", "ongoing", "--user-id", seeded::STARTED_HOST]);
+    let json = run(&[
+        "--mock",
+        "--json",
+        "ongoing",
+        "--user-id",
+        seeded::STARTED_HOST,
+    ]);
     assert_eq!(exit_code(&json), 0, "{}", stderr(&json));
     let answer = json_of(&stdout(&json));
     assert!(
@@ -75,9 +90,17 @@ fn nick_renames_a_member_as_members_then_shows_and_a_stranger_exits_2() {
         "Renamed host",
     ]);
     assert_eq!(exit_code(&output), 0, "{}", stderr(&output));
-    assert!(stdout(&output).contains("Renamed host"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("Renamed host"),
+        "{}",
+        stdout(&output)
+    );
     let members = fake.run(&["members", seeded::STARTED]);
-    assert!(stdout(&members).contains("Renamed host"), "{}", stdout(&members));
+    assert!(
+        stdout(&members).contains("Renamed host"),
+        "{}",
+        stdout(&members)
+    );
 
     let stranger = fake.run(&[
         "nick",
@@ -88,9 +111,20 @@ fn nick_renames_a_member_as_members_then_shows_and_a_stranger_exits_2() {
         "Nobody",
     ]);
     assert_eq!(exit_code(&stranger), 2, "{}", stderr(&stranger));
-    assert!(stderr(&stranger).contains("unknownUserError"), "{}", stderr(&stranger));
+    assert!(
+        stderr(&stranger).contains("unknownUserError"),
+        "{}",
+        stderr(&stranger)
+    );
 
-    let blank = fake.run(&["nick", seeded::STARTED, "--member", seeded::STARTED_HOST, "--nick", " "]);
+    let blank = fake.run(&[
+        "nick",
+        seeded::STARTED,
+        "--member",
+        seeded::STARTED_HOST,
+        "--nick",
+        " ",
+    ]);
     assert_eq!(exit_code(&blank), 2, "{}", stderr(&blank));
 }
 

@@ -7,8 +7,8 @@
 
 use dingtalk_conference_api::types::{
     AutoLoginInfo, ConferenceInfo, CreateAutoLoginUrlResponse, OrgConference,
-    QueryOrgConferenceListResponse, SetSubtitleEventResponse,
-    UpdateMemberNickResponse, UpdateVideoConferenceExtInfoResponse,
+    QueryOrgConferenceListResponse, SetSubtitleEventResponse, UpdateMemberNickResponse,
+    UpdateVideoConferenceExtInfoResponse,
 };
 use rand::Rng;
 

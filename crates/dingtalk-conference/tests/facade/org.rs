@@ -84,7 +84,10 @@ async fn the_organisations_listing_pages_over_the_conferences_in_progress_and_fo
         .iter()
         .find(|c| c.conference_id.as_deref() == Some(seeded::STARTED))
         .expect("listed");
-    assert_eq!(started.room_code.as_deref(), Some(seeded::STARTED_ROOM_CODE));
+    assert_eq!(
+        started.room_code.as_deref(),
+        Some(seeded::STARTED_ROOM_CODE)
+    );
     assert_eq!(started.creator_id.as_deref(), Some(seeded::STARTED_HOST));
     assert!(started.start_time.is_some() && started.title.is_some());
 
@@ -134,7 +137,12 @@ async fn a_page_token_the_server_did_not_hand_out_is_its_param_error() {
         .page(Some("not-a-cursor".to_string()))
         .await;
     assert_eq!(code_of(refused), ErrorCode::ParamError);
-    match client.org_ongoing_conferences().page_size(0).page(None).await {
+    match client
+        .org_ongoing_conferences()
+        .page_size(0)
+        .page(None)
+        .await
+    {
         Err(Error::InvalidInput(message)) => assert!(message.contains("page size"), "{message}"),
         other => panic!("a page size of 0 must be refused before sending: {other:?}"),
     }
@@ -178,13 +186,19 @@ async fn auto_login_urls_are_new_each_time_for_a_known_link_and_never_shown_in_d
     assert!(one.starts_with(&link), "{one}");
     assert_ne!(one, two, "each call mints a new credential");
     let shown = format!("{first:?}");
-    assert!(!shown.contains(&one), "the login URL leaked into Debug: {shown}");
+    assert!(
+        !shown.contains(&one),
+        "the login URL leaked into Debug: {shown}"
+    );
     assert!(shown.contains("redacted"), "{shown}");
 
     // A link of no conference the server holds, a link that is no share link, an ended
     // meeting's link, someone who cannot be a unionId.
     let unknown = client
-        .auto_login_url(AutoLogin::new(share_link("99999999999"), seeded::STARTED_HOST))
+        .auto_login_url(AutoLogin::new(
+            share_link("99999999999"),
+            seeded::STARTED_HOST,
+        ))
         .await;
     assert_eq!(code_of(unknown), ErrorCode::RoomNotFound);
     let not_a_link = client
@@ -216,7 +230,10 @@ async fn auto_login_urls_are_new_each_time_for_a_known_link_and_never_shown_in_d
         Err(Error::InvalidInput(message)) => assert!(message.contains("meetingUrl"), "{message}"),
         other => panic!("expected InvalidInput, got {other:?}"),
     }
-    assert!(mock.requests().is_empty(), "a refused argument sent a request");
+    assert!(
+        mock.requests().is_empty(),
+        "a refused argument sent a request"
+    );
 }
 
 #[tokio::test]
@@ -309,7 +326,10 @@ async fn a_new_nickname_shows_in_the_member_listing_and_the_batch_answer() {
         Err(Error::InvalidInput(message)) => assert!(message.contains("nick"), "{message}"),
         other => panic!("expected InvalidInput, got {other:?}"),
     }
-    assert!(mock.requests().is_empty(), "a refused argument sent a request");
+    assert!(
+        mock.requests().is_empty(),
+        "a refused argument sent a request"
+    );
 }
 
 #[cfg(feature = "blocking")]
