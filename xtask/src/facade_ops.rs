@@ -424,6 +424,8 @@ enum FieldShape {
     RequiredBool,
     /// A required integer (such as a time in epoch milliseconds): an `i64` argument of `new`.
     RequiredInteger,
+    /// A required boolean: an argument of `new` (a setting such as `enable`).
+    RequiredFlag,
     /// A list of strings, with an adder `add(arg)` and, if `unique`, repeats sent once.
     List {
         add: proc_macro2::Ident,
@@ -515,6 +517,7 @@ fn builder_decl(
             (SchemaKind::Type(Type::String(_)), true) => FieldShape::Required,
             (SchemaKind::Type(Type::Boolean(_)), true) => FieldShape::RequiredBool,
             (SchemaKind::Type(Type::Integer(_)), true) => FieldShape::RequiredInteger,
+            (SchemaKind::Type(Type::Boolean(_)), true) => FieldShape::RequiredFlag,
             (SchemaKind::Type(Type::Array(_)), _) => FieldShape::List {
                 add: format_ident!(
                     "{}",
@@ -597,6 +600,9 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
             FieldShape::RequiredInteger => {
                 fields.extend(quote! { #field_doc pub #ident: i64, });
                 new_args.push(quote! { #ident: i64 });
+            FieldShape::RequiredFlag => {
+                fields.extend(quote! { #field_doc pub #ident: bool, });
+                new_args.push(quote! { #ident: bool });
                 new_init.push(quote! { #ident });
                 build.push(quote! { #wire: self.#ident });
             }
@@ -1145,6 +1151,12 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
                 }
                 None => quote! { None },
             };
+            // An operation with no arguments besides the paging ones leaves `args` unused.
+            let args_ref = if owned.is_empty() {
+                quote! { _args }
+            } else {
+                quote! { args }
+            };
             let method = quote! {
                 #doc
                 pub fn #name(&self, #(#sig),*) -> Listing<#item> {
@@ -1161,7 +1173,7 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
                                         let answer = client
                                             .execute(&#konst, #subject, deadline, |context| {
                                                 let api = client.endpoint().api(context);
-                                                let (args, token) = (&args, token.as_deref());
+                                                let (#args_ref, token) = (&args, token.as_deref());
                                                 async move { api.#client_method(#(#call_args),*).await }
                                             })
                                             .await?;

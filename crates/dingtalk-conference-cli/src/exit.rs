@@ -32,7 +32,8 @@ pub(crate) enum Exit {
     Api = 7,
     /// 8: `watch` gave up at `--timeout` before the condition held.
     WaitTimedOut = 8,
-    /// 9: the conference has already ended (DingTalk's `resourceClose`), e.g. `close` of a
+    /// 9: the conference has already ended (DingTalk's `resourceClose`, or `confClosed` for an
+    /// in-meeting operation), e.g. `close` of a
     /// closed conference: a script may take it as done.
     Ended = 9,
     /// 130: interrupted with Ctrl-C (the shell convention, 128 + SIGINT).
@@ -90,7 +91,7 @@ pub(crate) const EXIT_CODES: [(Exit, &str); 11] = [
     ),
     (
         Exit::Ended,
-        "the conference has already ended (resourceClose), e.g. close of a closed conference",
+        "the conference has already ended (resourceClose, confClosed), e.g. close of a closed conference",
     ),
     (Exit::Interrupted, "interrupted (Ctrl-C)"),
 ];
@@ -188,6 +189,7 @@ fn exit_for_code(code: &ErrorCode, status: u16, throttled: bool) -> Exit {
         }
         // A cancelled schedule is over, as an ended conference is.
         ErrorCode::ResourceCancel => Exit::Ended,
+        ErrorCode::ConfClosed => Exit::Ended,
         // Codes of the conference operations beyond query-info, which the facade keeps as
         // they came (docs/conference-operations.md lists them).
         ErrorCode::Other(other) => match other.as_str() {

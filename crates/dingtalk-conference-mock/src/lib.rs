@@ -205,6 +205,8 @@ pub use handlers::{
     DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, DEFAULT_SCHEDULE_CONFERENCES_PAGE_SIZE,
     DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_BATCH_IDS, MAX_SCHEDULE_EXTENSION_APPS,
     MAX_TRANSCRIPT_PAGE_SIZE,
+    DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ORG_CONFERENCES_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE,
+    DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_BATCH_IDS, MAX_TRANSCRIPT_PAGE_SIZE, MEETING_LINK_PREFIXES,
 };
 // part record-stream
 pub use handlers::{ALLOW_LIST_ADD, ALLOW_LIST_REMOVE};
@@ -649,6 +651,13 @@ impl MockServer {
         self.shared
             .lock()
             .set_recording(id, Recording { videos, paragraphs });
+    }
+
+    /// Whether conference `id`'s subtitle events are pushed, as `setSubtitleEvent` last set
+    /// it (`None` until it is set, or for a conference the server does not hold). DingTalk
+    /// has no read that shows this setting, so tests read it here.
+    pub fn subtitle_events(&self, id: &str) -> Option<bool> {
+        self.shared.lock().subtitle_events(id)
     }
 
     /// The ids of every conference the server holds, sorted.

@@ -166,6 +166,8 @@ fn refusal_code_of(
         | "GetHistoryConfDataList"
         | "GetUserLastMetric"
         | "GetUserMetricData" => ("paramError".into(), described()),
+        // `paramError`, as this operation's page documents.
+        "queryOrgConferenceList" => ("paramError".into(), described()),
         // Spelled with dots, as this operation's page documents.
         "queryUserOnGoingConference" => ("param.error".into(), "param.error".to_owned()),
         // A title DingTalk refuses for its length is `paramsTitleError`; an empty one is

@@ -81,6 +81,9 @@ pub mod seeded {
     ];
 
     /// [`STARTED`]'s room code, which `inviteMcu` addresses it by.
+    // part org
+    /// The room code of [`STARTED`]: its share link `https://meeting.dingtalk.com/j/427261183`
+    /// is one `createAutoLoginUrl` accepts.
     pub const STARTED_ROOM_CODE: &str = "427261183";
 
     /// How many member records [`STARTED`] has (`queryConferenceMembers`' `totalCount`): 8 in
@@ -150,8 +153,8 @@ pub(crate) fn conferences() -> Vec<ConferenceInfo> {
             biz_type: s("0"),
             creator_id: s("iPOL2rN3XkF9mQb8sT0uViiE"),
             creator_nick: s("小钉"),
-            room_code: s("427261183"),
-            external_link_url: link("427261183", "1_7ac9c2e1f04b"),
+            room_code: s(seeded::STARTED_ROOM_CODE),
+            external_link_url: link(seeded::STARTED_ROOM_CODE, "1_7ac9c2e1f04b"),
             start_time: Some(MONDAY_10),
             active_num: Some(8),
             attend_num: Some(12),

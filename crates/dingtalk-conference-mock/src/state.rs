@@ -157,6 +157,10 @@ pub(crate) struct State {
     // part schedule
     /// The scheduled conferences, by `scheduleConferenceId`.
     schedules: BTreeMap<String, ScheduleRecord>,
+    // part org
+    /// Whether each conference's subtitle events are pushed (`setSubtitleEvent`), by
+    /// conference id; absent until set.
+    subtitle_events: HashMap<String, bool>,
     faults: VecDeque<(FaultScope, Fault)>,
     log: VecDeque<RecordedRequest>,
     counters: Counters,
@@ -188,6 +192,7 @@ impl Shared {
             recording_started: HashMap::new(),
             record_allow_list: BTreeMap::new(),
             schedules: BTreeMap::new(),
+            subtitle_events: HashMap::new(),
             faults: VecDeque::new(),
             log: VecDeque::new(),
             counters: Counters::default(),
@@ -372,6 +377,7 @@ impl State {
         self.streams.remove(id);
         self.recording_started.remove(id);
         self.control.remove(id);
+        self.subtitle_events.remove(id);
     }
 
     /// Every conference as it is now (scripts applied), in id order.
@@ -498,6 +504,22 @@ impl State {
                 .schedules
                 .values()
                 .any(|schedule| schedule.room_code == room_code)
+    // part org
+    /// Whether conference `id`'s subtitle events are pushed, if `setSubtitleEvent` set it.
+    pub(crate) fn subtitle_events(&self, id: &str) -> Option<bool> {
+        self.subtitle_events.get(id).copied()
+    }
+
+    /// Sets whether conference `id`'s subtitle events are pushed.
+    pub(crate) fn set_subtitle_events(&mut self, id: &str, enable: bool) {
+        self.subtitle_events.insert(id.to_owned(), enable);
+    }
+
+    /// The members of conference `id`, to change in place (scripts applied first); `None` for
+    /// a conference without members or one the server does not hold.
+    pub(crate) fn members_mut(&mut self, id: &str) -> Option<&mut Vec<MemberRecord>> {
+        self.apply_script(id);
+        self.members.get_mut(id)
     }
 
     /// The random source, for handlers that mint ids.

@@ -82,8 +82,8 @@ pub use model::*;
 pub use ops::paging::BlockingListing;
 pub use ops::paging::{DEFAULT_MAX_PAGES, Listing, Page};
 pub use ops::{
-    Answer, CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, MAX_TRANSCRIPT_PAGE_SIZE,
-    NewConference, TranscriptQuery,
+    Answer, AutoLogin, CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, MAX_TRANSCRIPT_PAGE_SIZE,
+    MemberNick, NewConference, SubtitleEvents, TranscriptQuery,
 };
 // part record-stream
 pub use ops::{CloudRecording, RecordAllowListChange, StopCloudRecording, StreamOut, StreamStop};

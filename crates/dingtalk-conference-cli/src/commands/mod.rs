@@ -13,6 +13,7 @@ mod data;
 mod control;
 mod members;
 mod record_stream;
+mod org;
 mod recordings;
 mod schedules;
 mod token;
@@ -41,6 +42,9 @@ pub(crate) enum Command {
     /// In-meeting control: invite, mute, kick, lock.
     #[command(flatten)]
     Control(control::Control),
+    /// The organisation: conferences in progress, nicknames, subtitle events.
+    #[command(flatten)]
+    Org(org::Org),
     /// Polling a conference until it changes.
     #[command(flatten)]
     Watch(watch::Watch),
@@ -70,6 +74,7 @@ pub(crate) async fn run(command: &Command, cx: &mut Context<'_>) -> Result<(), F
         Command::Conferences(command) => command.run(cx).await,
         Command::Members(command) => command.run(cx).await,
         Command::Control(command) => command.run(cx).await,
+        Command::Org(command) => command.run(cx).await,
         Command::Watch(command) => command.run(cx).await,
         Command::Recordings(command) => command.run(cx).await,
         Command::RecordStream(command) => command.run(cx).await,

@@ -258,6 +258,25 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
             "scheduleConferenceId": seeded::SCHEDULE_PLANNED,
             "coolAppCode": "COOLAPP-1-3A9C0E5B7D21F486",
         })),
+        // part org
+        "queryOrgConferenceList" => args(&[("max-results", "2")]),
+        "updateVideoConferenceExtInfo" => args(&[("conference-id", seeded::STARTED)]),
+        "createAutoLoginUrl" => body(json!({
+            "meetingUrl": format!("https://meeting.dingtalk.com/j/{}", seeded::STARTED_ROOM_CODE),
+            "unionId": seeded::STARTED_HOST,
+        })),
+        "setSubtitleEvent" => {
+            let mut all = args(&[("conference-id", seeded::STARTED)]);
+            all.extend(body(json!({"enable": true})));
+            all
+        }
+        "updateMemberNick" => {
+            let mut all = args(&[("conference-id", seeded::STARTED)]);
+            all.extend(body(
+                json!({"unionId": seeded::STARTED_HOST, "nick": "api test"}),
+            ));
+            all
+        }
         _ => return None,
     })
 }

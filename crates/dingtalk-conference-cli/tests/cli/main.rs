@@ -8,6 +8,7 @@ mod api;
 mod record_stream;
 mod data;
 mod control;
+mod org;
 mod same_checks;
 mod schedules;
 

@@ -41,6 +41,14 @@ async fn the_conformance_dictionaries_hold_the_seeded_ids_hosts_codes_and_media(
     ] {
         assert_listed(&config, value);
     }
+    // part org: the share link createAutoLoginUrl accepts.
+    assert_listed(
+        &config,
+        &format!(
+            "https://meeting.dingtalk.com/j/{}",
+            seeded::STARTED_ROOM_CODE
+        ),
+    );
     let videos = api
         .query_cloud_record_video(seeded::ENDED, seeded::ENDED_HOST)
         .await

@@ -30,6 +30,7 @@ pub use generated::{ConferenceSettings, McuInvitation, NewConference};
 pub use generated::{
     NewSchedule, NewShortLink, ScheduleCancellation, ScheduleSettingsUpdate, ScheduleUpdate,
 };
+pub use generated::{AutoLogin, MemberNick, NewConference, SubtitleEvents};
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.

@@ -16,6 +16,8 @@ use dingtalk_conference::{
     LockAction, McuInvitation, MuteAll, MuteMember, NewConference, RetryPolicy, TranscriptQuery,
     Client, CloudRecordVideo, Error, NewConference, NewSchedule, NewShortLink, RetryPolicy,
     ScheduleCancellation, ScheduleSettingsUpdate, ScheduleUpdate, TranscriptQuery,
+    AutoLogin, Client, CloudRecordVideo, Error, MemberNick, NewConference, RetryPolicy,
+    SubtitleEvents, TranscriptQuery,
 };
 use dingtalk_conference_mock::{Fault, FaultScope, MockServer};
 use dingtalk_conference_testkit::spec::load_spec;
@@ -424,6 +426,30 @@ impl Harness {
                         .custom_short_link(NewShortLink::new("iPOLxxxxiEiE", "s1", "COOLAPP-1"))
                         .await?,
                 ),
+                "queryOrgConferenceList" => {
+                    json(&client.org_ongoing_conferences().page(None).await?.items)
+                }
+                "updateVideoConferenceExtInfo" => json(&client.update_ext_info(CONFERENCE).await?),
+                "createAutoLoginUrl" => json(
+                    &client
+                        .auto_login_url(AutoLogin::new(
+                            "https://meeting.dingtalk.com/j/123",
+                            "iPOLxxxxiEiE",
+                        ))
+                        .await?,
+                ),
+                "setSubtitleEvent" => {
+                    client
+                        .set_subtitle_events(CONFERENCE, SubtitleEvents::new(true))
+                        .await?;
+                    Value::Null
+                }
+                "updateMemberNick" => {
+                    client
+                        .rename_member(CONFERENCE, MemberNick::new("iPOLxxxxiEiE", "nick"))
+                        .await?;
+                    Value::Null
+                }
                 other => panic!("no facade call for {other}: add it here"),
             })
         })
@@ -492,6 +518,12 @@ fn expected(operation_id: &str, answer: &Value) -> Option<Value> {
         "queryScheduleConferenceInfo" => Some(list("conferenceList")),
         "queryScheduleConfSettings" => answer.get("scheduleConfSettingModel").map(normalise),
         "createCustomShortLink" => answer.get("result").map(normalise),
+        "queryOrgConferenceList" => Some(list("onGoingConfList")),
+        "createAutoLoginUrl" => answer.get("loginInfo").map(normalise),
+        "setSubtitleEvent" | "updateMemberNick" => match answer.get("success") {
+            Some(Value::Bool(false)) => None,
+            _ => Some(Value::Null),
+        },
         _ => Some(normalise(answer)),
     }
 }

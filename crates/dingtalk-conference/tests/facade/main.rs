@@ -29,6 +29,7 @@ mod metrics;
 mod model;
 mod ongoing;
 mod operations;
+mod org;
 mod paging;
 mod pipeline;
 mod record_stream;
