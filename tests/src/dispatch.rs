@@ -15,7 +15,17 @@ pub const OPERATION_IDS: &[&str] = &[
     "queryCloudRecordText",
     "queryCloudRecordVideo",
     "queryCloudRecordVideoPlayInfo",
+    "generateFlashMinutesDocumentUrl",
+    "addRecordPermission",
+    "queryRecordMinutesUrl",
+    "queryFlashMinutesSummary",
     "queryConferenceMembers",
+    "queryMinutesAudio",
+    "queryMinutesMeetingResult",
+    "stopMinutes",
+    "startMinutes",
+    "queryMinutesSummary",
+    "queryMinutesText",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -148,6 +158,67 @@ pub async fn call(
                     .map_err(|e| e.to_string()),
             )
         }
+        "generateFlashMinutesDocumentUrl" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let biz_type: String = arg(args, "bizType")?;
+            let expire_time: Option<i64> = arg(args, "expireTime")?;
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .generate_flash_minutes_document_url(
+                        &conference_id,
+                        &biz_type,
+                        expire_time,
+                        &union_id,
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "addRecordPermission" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::AddRecordPermissionRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .add_record_permission(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryRecordMinutesUrl" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let biz_type: String = arg(args, "bizType")?;
+            let recorder_union_id: String = arg(args, "recorderUnionId")?;
+            Ok(
+                client
+                    .query_record_minutes_url(
+                        &conference_id,
+                        &biz_type,
+                        &recorder_union_id,
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryFlashMinutesSummary" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let biz_type: String = arg(args, "bizType")?;
+            let recorder_union_id: String = arg(args, "recorderUnionId")?;
+            Ok(
+                client
+                    .query_flash_minutes_summary(
+                        &conference_id,
+                        &biz_type,
+                        &recorder_union_id,
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "queryConferenceMembers" => {
             let conference_id: String = arg(args, "conferenceId")?;
             let max_results: Option<i32> = arg(args, "maxResults")?;
@@ -158,6 +229,81 @@ pub async fn call(
                         &conference_id,
                         max_results,
                         next_token.as_deref(),
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryMinutesAudio" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .query_minutes_audio(&conference_id, &union_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryMinutesMeetingResult" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .query_minutes_meeting_result(&conference_id, &union_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "stopMinutes" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::StopMinutesRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .stop_minutes(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "startMinutes" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::StartMinutesRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .start_minutes(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryMinutesSummary" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::QueryMinutesSummaryRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .query_minutes_summary(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryMinutesText" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let direction: String = arg(args, "direction")?;
+            let max_results: Option<::std::num::NonZeroU64> = arg(args, "maxResults")?;
+            let next_token: Option<String> = arg(args, "nextToken")?;
+            let union_id: Option<String> = arg(args, "unionId")?;
+            Ok(
+                client
+                    .query_minutes_text(
+                        &conference_id,
+                        &direction,
+                        max_results,
+                        next_token.as_deref(),
+                        union_id.as_deref(),
                     )
                     .await
                     .map(drop)

@@ -318,6 +318,106 @@ pub mod query_cloud_record_video_play_info {
         Ok(())
     }
 }
+/// `generateFlashMinutesDocumentUrl`.
+pub mod generate_flash_minutes_document_url {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `bizType`.
+    #[inline]
+    pub fn biz_type(value: &str) -> Result<(), InputError> {
+        input::one_of("bizType", "biz type", value, &["minutes", "cloud_record"])?;
+        Ok(())
+    }
+    /// Checks `expireTime`.
+    #[inline]
+    pub fn expire_time(value: Option<i64>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            input::range(
+                "expireTime",
+                "expire time",
+                i128::from(value),
+                Some(0i128),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+    /// Checks `unionId`.
+    #[inline]
+    pub fn union_id(value: &str) -> Result<(), InputError> {
+        ids::union("unionId", value)?;
+        Ok(())
+    }
+}
+/// `addRecordPermission`.
+pub mod add_record_permission {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::AddRecordPermissionRequest) -> Result<(), InputError> {
+        ids::union("ownerUnionId", value.owner_union_id.as_str())?;
+        ids::union("unionId", value.union_id.as_str())?;
+        Ok(())
+    }
+}
+/// `queryRecordMinutesUrl`.
+pub mod query_record_minutes_url {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `bizType`.
+    #[inline]
+    pub fn biz_type(value: &str) -> Result<(), InputError> {
+        input::one_of("bizType", "biz type", value, &["minutes", "cloud_record"])?;
+        Ok(())
+    }
+    /// Checks `recorderUnionId`.
+    #[inline]
+    pub fn recorder_union_id(value: &str) -> Result<(), InputError> {
+        ids::union("recorderUnionId", value)?;
+        Ok(())
+    }
+}
+/// `queryFlashMinutesSummary`.
+pub mod query_flash_minutes_summary {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `bizType`.
+    #[inline]
+    pub fn biz_type(value: &str) -> Result<(), InputError> {
+        input::one_of("bizType", "biz type", value, &["minutes", "cloud_record"])?;
+        Ok(())
+    }
+    /// Checks `recorderUnionId`.
+    #[inline]
+    pub fn recorder_union_id(value: &str) -> Result<(), InputError> {
+        ids::union("recorderUnionId", value)?;
+        Ok(())
+    }
+}
 /// `queryConferenceMembers`.
 pub mod query_conference_members {
     #[allow(unused_imports)]
@@ -346,6 +446,138 @@ pub mod query_conference_members {
     #[inline]
     pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
         let _ = value;
+        Ok(())
+    }
+}
+/// `queryMinutesAudio`.
+pub mod query_minutes_audio {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `unionId`.
+    #[inline]
+    pub fn union_id(value: &str) -> Result<(), InputError> {
+        ids::union("unionId", value)?;
+        Ok(())
+    }
+}
+/// `queryMinutesMeetingResult`.
+pub mod query_minutes_meeting_result {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `unionId`.
+    #[inline]
+    pub fn union_id(value: &str) -> Result<(), InputError> {
+        ids::union("unionId", value)?;
+        Ok(())
+    }
+}
+/// `stopMinutes`.
+pub mod stop_minutes {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::StopMinutesRequest) -> Result<(), InputError> {
+        ids::union("unionId", value.union_id.as_str())?;
+        Ok(())
+    }
+}
+/// `startMinutes`.
+pub mod start_minutes {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::StartMinutesRequest) -> Result<(), InputError> {
+        if let Some(field) = value.owner_union_id.as_deref() {
+            ids::union("ownerUnionId", field)?;
+        }
+        if let Some(field) = value.union_id.as_deref() {
+            ids::union("unionId", field)?;
+        }
+        Ok(())
+    }
+}
+/// `queryMinutesSummary`.
+pub mod query_minutes_summary {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::QueryMinutesSummaryRequest) -> Result<(), InputError> {
+        ids::union("unionId", value.union_id.as_str())?;
+        Ok(())
+    }
+}
+/// `queryMinutesText`.
+pub mod query_minutes_text {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `direction`.
+    #[inline]
+    pub fn direction(value: &str) -> Result<(), InputError> {
+        input::one_of("direction", "direction", value, &["0", "1"])?;
+        Ok(())
+    }
+    /// Checks `maxResults`.
+    #[inline]
+    pub fn max_results(value: Option<::std::num::NonZeroU64>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            input::range(
+                "maxResults",
+                "page size",
+                i128::from(value.get()),
+                Some(1i128),
+                Some(2000i128),
+            )?;
+        }
+        Ok(())
+    }
+    /// Checks `nextToken`.
+    #[inline]
+    pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `unionId`.
+    #[inline]
+    pub fn union_id(value: Option<&str>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            ids::union("unionId", value)?;
+        }
         Ok(())
     }
 }

@@ -33,6 +33,60 @@ pub mod types {
         )]
         pub expire_in: ::std::option::Option<i64>,
     }
+    ///The body of `addRecordPermission`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct AddRecordPermissionRequest {
+        ///`minutes` (flash minutes) or `cloud_record` (cloud recording).
+        #[serde(rename = "bizType")]
+        pub biz_type: ::std::string::String,
+        ///unionId of the record's owner.
+        #[serde(rename = "ownerUnionId")]
+        pub owner_union_id: ::std::string::String,
+        ///Sent as is; DingTalk documents no meaning.
+        #[serde(
+            rename = "roleSubResourceIds",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub role_sub_resource_ids: ::std::vec::Vec<::std::string::String>,
+        ///Sent as is; DingTalk documents no values (its example is 0).
+        #[serde(
+            rename = "shareScope",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub share_scope: ::std::option::Option<i32>,
+        ///unionId of the user given access (inferred).
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
+    }
+    ///The answer to `addRecordPermission`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct AddRecordPermissionResponse {
+        ///The result code; `"200"` on success (inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+        ///The id of the record's task (the `taskUuid` of `queryRecordMinutesUrl`).
+        #[serde(
+            rename = "taskUuid",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub task_uuid: ::std::option::Option<::std::string::String>,
+    }
     ///The answer to `closeVideoConference`.
     #[derive(
         ::serde::Deserialize,
@@ -552,6 +606,69 @@ pub mod types {
         )]
         pub extension_app_biz_data: ::std::option::Option<::std::string::String>,
     }
+    ///A chapter of a flash minutes summary (its `id` is an int32, unlike `autoChapters`').
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct FlashMinutesChapter {
+        ///Offset of the chapter's end, in milliseconds (inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end: ::std::option::Option<i64>,
+        ///The chapter's headline.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub headline: ::std::option::Option<::std::string::String>,
+        ///The chapter's number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<i32>,
+        ///Offset of the chapter's start, in milliseconds (inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start: ::std::option::Option<i64>,
+        ///The chapter's summary.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+    }
+    ///The chapter summary of a flash minutes or cloud recording.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct FlashMinutesSummary {
+        ///The summary's status, kept raw; DingTalk documents no values.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<i32>,
+        ///The chapters.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::vec::Vec<FlashMinutesChapter>>,
+    }
+    ///The answer to `generateFlashMinutesDocumentUrl`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct GenerateFlashMinutesDocumentUrlResponse {
+        ///The link to download the document; it expires at the `expireTime` asked for.
+        #[serde(
+            rename = "minutesDocUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub minutes_doc_url: ::std::option::Option<::std::string::String>,
+    }
     ///An internal app's credentials.
     #[derive(
         ::serde::Deserialize,
@@ -591,6 +708,367 @@ pub mod types {
         ///The latest suite ticket DingTalk pushed to the app (about every 5 hours).
         #[serde(rename = "suiteTicket")]
         pub suite_ticket: ::std::string::String,
+    }
+    ///One audio file of a conference's flash minutes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MinutesAudio {
+        ///Length in milliseconds (inferred from the example).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub duration: ::std::option::Option<i64>,
+        ///When the audio ends.
+        #[serde(
+            rename = "endTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_time: ::std::option::Option<i64>,
+        ///Size in bytes (inferred).
+        #[serde(
+            rename = "fileSize",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub file_size: ::std::option::Option<i64>,
+        ///A signed link to play the audio; it expires (its `Expires=` query, epoch seconds).
+        #[serde(
+            rename = "playUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub play_url: ::std::option::Option<::std::string::String>,
+        ///The audio record's id.
+        #[serde(
+            rename = "recordId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub record_id: ::std::option::Option<::std::string::String>,
+        ///When the audio starts.
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<i64>,
+        ///unionId of the minutes' owner (inferred).
+        #[serde(
+            rename = "unionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub union_id: ::std::option::Option<::std::string::String>,
+    }
+    ///A chapter of a meeting's minutes (DingTalk's `autoChapters` and flash summaries).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MinutesChapter {
+        ///Offset of the chapter's end, in milliseconds (inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end: ::std::option::Option<i64>,
+        ///The chapter's headline.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub headline: ::std::option::Option<::std::string::String>,
+        ///The chapter's number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<i64>,
+        ///Offset of the chapter's start, in milliseconds (inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start: ::std::option::Option<i64>,
+        ///The chapter's summary.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+    }
+    ///The answer to `startMinutes` and `stopMinutes`: a `code`, whose success value DingTalk does not document (`"200"`, by analogy with the cloud recording's, inferred).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MinutesCodeResponse {
+        ///The result code; `"200"` on success (inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+    }
+    ///One paragraph of a conference's flash minutes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MinutesParagraph {
+        ///Offset of the paragraph's end from the start of the minutes, in milliseconds (inferred).
+        #[serde(
+            rename = "endTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_time: ::std::option::Option<i64>,
+        ///The speaker's nickname.
+        #[serde(
+            rename = "nickName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub nick_name: ::std::option::Option<::std::string::String>,
+        ///The paragraph's text.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub paragraph: ::std::option::Option<::std::string::String>,
+        ///The paragraph's id.
+        #[serde(
+            rename = "paragraphId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paragraph_id: ::std::option::Option<i64>,
+        ///The minutes record's id.
+        #[serde(
+            rename = "recordId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub record_id: ::std::option::Option<i64>,
+        ///The paragraph's sentences.
+        #[serde(
+            rename = "sentenceList",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sentence_list: ::std::option::Option<::std::vec::Vec<MinutesSentence>>,
+        ///Offset from the start of the minutes, in milliseconds (inferred).
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<i64>,
+        ///The speaker's unionId.
+        #[serde(
+            rename = "unionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub union_id: ::std::option::Option<::std::string::String>,
+    }
+    ///A question asked in the meeting and its answer.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MinutesQuestionAnswer {
+        ///The answer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub answer: ::std::option::Option<::std::string::String>,
+        ///The question.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub question: ::std::option::Option<::std::string::String>,
+        ///The ids of the sentences of the answer.
+        #[serde(
+            rename = "sentenceIdsOfAnswer",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sentence_ids_of_answer: ::std::option::Option<::std::vec::Vec<i64>>,
+        ///The ids of the sentences of the question.
+        #[serde(
+            rename = "sentenceIdsOfQuestion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sentence_ids_of_question: ::std::option::Option<::std::vec::Vec<i64>>,
+    }
+    ///One sentence of a flash minutes paragraph.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MinutesSentence {
+        ///Offset of the sentence's end, in milliseconds (inferred).
+        #[serde(
+            rename = "endTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_time: ::std::option::Option<i64>,
+        ///The sentence's text.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sentence: ::std::option::Option<::std::string::String>,
+        ///Offset from the start of the minutes, in milliseconds (inferred).
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<i64>,
+        ///The speaker's unionId.
+        #[serde(
+            rename = "unionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub union_id: ::std::option::Option<::std::string::String>,
+        ///The sentence's words.
+        #[serde(
+            rename = "wordList",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub word_list: ::std::option::Option<::std::vec::Vec<MinutesWord>>,
+    }
+    ///A sentence of the minutes picked by the summary (a key sentence or an action).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MinutesSentenceRef {
+        ///Offset of the sentence's end, in milliseconds (inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end: ::std::option::Option<i64>,
+        ///The item's number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<i64>,
+        ///The id of the sentence it comes from.
+        #[serde(
+            rename = "sentenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sentence_id: ::std::option::Option<i64>,
+        ///Offset of the sentence's start, in milliseconds (inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start: ::std::option::Option<i64>,
+        ///The sentence's text.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+    }
+    ///What one speaker said, summarised.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MinutesSpeakerSummary {
+        ///The speaker's id (their unionId, inferred).
+        #[serde(
+            rename = "speakerId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub speaker_id: ::std::option::Option<::std::string::String>,
+        ///The speaker's name.
+        #[serde(
+            rename = "speakerName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub speaker_name: ::std::option::Option<::std::string::String>,
+        ///The summary.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<::std::string::String>,
+    }
+    ///The AI summary of a conference's flash minutes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MinutesSummary {
+        ///The action items.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub actions: ::std::option::Option<::std::vec::Vec<MinutesSentenceRef>>,
+        ///The chapters found in the text.
+        #[serde(
+            rename = "autoChapters",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auto_chapters: ::std::option::Option<::std::vec::Vec<MinutesChapter>>,
+        ///A summary per speaker.
+        #[serde(
+            rename = "conversationalSummary",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conversational_summary: ::std::option::Option<
+            ::std::vec::Vec<MinutesSpeakerSummary>,
+        >,
+        ///The key sentences.
+        #[serde(
+            rename = "keySentences",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub key_sentences: ::std::option::Option<::std::vec::Vec<MinutesSentenceRef>>,
+        ///Keywords of the meeting.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keywords: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ///A summary of the whole meeting in one paragraph.
+        #[serde(
+            rename = "paragraphSummary",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paragraph_summary: ::std::option::Option<::std::string::String>,
+        ///The questions asked and their answers.
+        #[serde(
+            rename = "questionsAnsweringSummary",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub questions_answering_summary: ::std::option::Option<
+            ::std::vec::Vec<MinutesQuestionAnswer>,
+        >,
+    }
+    ///One word of a flash minutes sentence.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct MinutesWord {
+        ///Offset of the word's end, in milliseconds (inferred).
+        #[serde(
+            rename = "endTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_time: ::std::option::Option<i64>,
+        ///Offset from the start of the minutes, in milliseconds (inferred).
+        #[serde(
+            rename = "startTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_time: ::std::option::Option<i64>,
+        ///The word.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub word: ::std::option::Option<::std::string::String>,
+        ///The word's id.
+        #[serde(
+            rename = "wordId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub word_id: ::std::option::Option<::std::string::String>,
     }
     ///One page of `queryCloudRecordText`.
     #[derive(
@@ -782,6 +1260,147 @@ pub mod types {
         )]
         pub total_count: ::std::option::Option<i32>,
     }
+    ///The answer to `queryFlashMinutesSummary`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryFlashMinutesSummaryResponse {
+        #[serde(
+            rename = "flashMinutesSummary",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub flash_minutes_summary: ::std::option::Option<FlashMinutesSummary>,
+    }
+    ///The answer to `queryMinutesAudio`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryMinutesAudioResponse {
+        ///The minutes' audio files.
+        #[serde(
+            rename = "audioList",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub audio_list: ::std::option::Option<::std::vec::Vec<MinutesAudio>>,
+    }
+    ///The result of a conference's flash minutes.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryMinutesMeetingResultResponse {
+        ///The action items (to-dos, inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub action: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ///A summary of the whole meeting.
+        #[serde(
+            rename = "fullSummary",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub full_summary: ::std::option::Option<::std::string::String>,
+    }
+    ///The body of `queryMinutesSummary`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryMinutesSummaryRequest {
+        ///The kinds of summary wanted; values not documented (Tingwu's `Paragraph`, `Conversational`, `QuestionsAnswering`, `AutoChapters` are candidates, inferred). Left out: everything (inferred).
+        #[serde(
+            rename = "summaryTypeList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub summary_type_list: ::std::vec::Vec<::std::string::String>,
+        ///unionId of the user asking.
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
+    }
+    ///The answer to `queryMinutesSummary`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryMinutesSummaryResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub summary: ::std::option::Option<MinutesSummary>,
+    }
+    ///One page of `queryMinutesText`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryMinutesTextResponse {
+        ///Whether more pages follow.
+        #[serde(
+            rename = "hasMore",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub has_more: ::std::option::Option<bool>,
+        ///The cursor of the next page (opaque string).
+        #[serde(
+            rename = "nextToken",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub next_token: ::std::option::Option<::std::string::String>,
+        ///This page's paragraphs.
+        #[serde(
+            rename = "paragraphList",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub paragraph_list: ::std::option::Option<::std::vec::Vec<MinutesParagraph>>,
+    }
+    ///The answer to `queryRecordMinutesUrl`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct QueryRecordMinutesUrlResponse {
+        ///The records' links.
+        #[serde(
+            rename = "recordMinutesUrls",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub record_minutes_urls: ::std::option::Option<
+            ::std::vec::Vec<RecordMinutesUrl>,
+        >,
+    }
     ///The conferences in progress a user takes part in.
     #[derive(
         ::serde::Deserialize,
@@ -809,6 +1428,30 @@ pub mod types {
         pub on_going_conf_id_list: ::std::option::Option<
             ::std::vec::Vec<::std::string::String>,
         >,
+    }
+    ///The link of one flash minutes or cloud recording record.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct RecordMinutesUrl {
+        ///The record's link (opens it in DingTalk; access is checked there, inferred).
+        #[serde(
+            rename = "recordMinutesUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub record_minutes_url: ::std::option::Option<::std::string::String>,
+        ///The record's task id.
+        #[serde(
+            rename = "taskUuid",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub task_uuid: ::std::option::Option<::std::string::String>,
     }
     ///A conference found by its room code.
     #[derive(
@@ -887,6 +1530,50 @@ pub mod types {
         ///The conference title.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
+    }
+    ///The body of `startMinutes`; every field is optional in DingTalk's SDK models.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StartMinutesRequest {
+        ///unionId of the minutes' owner (inferred; by default whoever starts them).
+        #[serde(
+            rename = "ownerUnionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub owner_union_id: ::std::option::Option<::std::string::String>,
+        ///Whether the audio is kept too (inferred).
+        #[serde(
+            rename = "recordAudio",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub record_audio: ::std::option::Option<bool>,
+        ///unionId of the user starting the minutes (inferred).
+        #[serde(
+            rename = "unionId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub union_id: ::std::option::Option<::std::string::String>,
+    }
+    ///The body of `stopMinutes` (a pause).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        schemars::JsonSchema
+    )]
+    pub struct StopMinutesRequest {
+        ///unionId of the user pausing the minutes.
+        #[serde(rename = "unionId")]
+        pub union_id: ::std::string::String,
     }
     ///One paragraph of a recording's transcript.
     #[derive(
@@ -1606,6 +2293,246 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Generate a download link for a flash minutes document
+
+A link to download the document of a conference's flash minutes or cloud recording. `expireTime` is an absolute time in epoch milliseconds (inferred from its example); its default and maximum are not documented. A "generate" done as GET. Not documented publicly by DingTalk.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/document/generate`
+
+Arguments:
+- `conference_id`: The conference id.
+- `biz_type`: `minutes` (flash minutes) or `cloud_record` (cloud recording).
+- `expire_time`: When the link expires, in milliseconds since the Unix epoch.
+- `union_id`: unionId of the user asking.
+*/
+    pub async fn generate_flash_minutes_document_url<'a>(
+        &'a self,
+        conference_id: &'a str,
+        biz_type: &'a str,
+        expire_time: Option<i64>,
+        union_id: &'a str,
+    ) -> Result<
+        ResponseValue<types::GenerateFlashMinutesDocumentUrlResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/flashMinutes/document/generate", self
+            .baseurl, encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("bizType", &biz_type))
+            .query(&progenitor_client::QueryParam::new("expireTime", &expire_time))
+            .query(&progenitor_client::QueryParam::new("unionId", &union_id))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "generate_flash_minutes_document_url",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Grant a user access to a conference's flash minutes or cloud recording
+
+Grants a user access to the flash minutes (`bizType` `minutes`) or cloud recording (`cloud_record`) of a conference. `shareScope` and `roleSubResourceIds` have no documented values. Not documented publicly by DingTalk.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordPermissions`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn add_record_permission<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::AddRecordPermissionRequest,
+    ) -> Result<
+        ResponseValue<types::AddRecordPermissionResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/flashMinutes/recordPermissions", self
+            .baseurl, encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "add_record_permission",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List the links of a conference's flash minutes or cloud recording records
+
+The links of a conference's flash minutes or cloud recording records, each with the task id `addRecordPermission` answers. Not documented publicly by DingTalk.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordUrls`
+
+Arguments:
+- `conference_id`: The conference id.
+- `biz_type`: `minutes` (flash minutes) or `cloud_record` (cloud recording).
+- `recorder_union_id`: unionId of whoever recorded (the record's owner).
+*/
+    pub async fn query_record_minutes_url<'a>(
+        &'a self,
+        conference_id: &'a str,
+        biz_type: &'a str,
+        recorder_union_id: &'a str,
+    ) -> Result<
+        ResponseValue<types::QueryRecordMinutesUrlResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/flashMinutes/recordUrls", self
+            .baseurl, encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("bizType", &biz_type))
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "recorderUnionId",
+                    &recorder_union_id,
+                ),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_record_minutes_url",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Query the chapter summary of a flash minutes or cloud recording
+
+The chapters (headline, summary, start, end) of a conference's flash minutes or cloud recording, and a `status` whose values DingTalk does not document. Not documented publicly by DingTalk.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/summaries`
+
+Arguments:
+- `conference_id`: The conference id.
+- `biz_type`: `minutes` (flash minutes) or `cloud_record` (cloud recording).
+- `recorder_union_id`: unionId of whoever recorded (the record's owner).
+*/
+    pub async fn query_flash_minutes_summary<'a>(
+        &'a self,
+        conference_id: &'a str,
+        biz_type: &'a str,
+        recorder_union_id: &'a str,
+    ) -> Result<
+        ResponseValue<types::QueryFlashMinutesSummaryResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/flashMinutes/summaries", self
+            .baseurl, encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("bizType", &biz_type))
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "recorderUnionId",
+                    &recorder_union_id,
+                ),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_flash_minutes_summary",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**List a conference's members
 
 Everyone invited to or in a conference, with their attend status and times, a page at a time. The listing ends when an answer carries no `nextToken`. Needs the permission `VideoConference.Conference.Read`.
@@ -1645,6 +2572,337 @@ Arguments:
             .build()?;
         let info = OperationInfo {
             operation_id: "query_conference_members",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List the audio of a conference's flash minutes
+
+The audio files of a conference's flash minutes, each with a signed, expiring play link. Not documented publicly by DingTalk.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/minutes/audioInfos`
+
+Arguments:
+- `conference_id`: The conference id.
+- `union_id`: unionId of the user asking.
+*/
+    pub async fn query_minutes_audio<'a>(
+        &'a self,
+        conference_id: &'a str,
+        union_id: &'a str,
+    ) -> Result<
+        ResponseValue<types::QueryMinutesAudioResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/minutes/audioInfos", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("unionId", &union_id))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_minutes_audio",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Query the result (actions, full summary) of a conference's flash minutes
+
+The action items and the full summary of a conference's flash minutes. Not documented publicly by DingTalk (in its SDKs since 2025-07-15).
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/minutes/meetingResult`
+
+Arguments:
+- `conference_id`: The conference id.
+- `union_id`: unionId of the user asking.
+*/
+    pub async fn query_minutes_meeting_result<'a>(
+        &'a self,
+        conference_id: &'a str,
+        union_id: &'a str,
+    ) -> Result<
+        ResponseValue<types::QueryMinutesMeetingResultResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/minutes/meetingResult", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("unionId", &union_id))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_minutes_meeting_result",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Pause a conference's flash minutes
+
+Pauses the flash minutes of a conference (DingTalk's SDK calls it StopMinutes; the path says pause, and starting again resumes). Not documented publicly by DingTalk.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/minutes/pause`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn stop_minutes<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::StopMinutesRequest,
+    ) -> Result<ResponseValue<types::MinutesCodeResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/minutes/pause", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "stop_minutes",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Start (or resume) a conference's flash minutes
+
+Starts the flash minutes (闪记, live transcription) of a conference in progress, or resumes them after a pause. Not documented publicly by DingTalk; the SDK models make every field optional. Needs the permission `VideoConference.Conference.Write` (inferred).
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/minutes/start`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn start_minutes<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::StartMinutesRequest,
+    ) -> Result<ResponseValue<types::MinutesCodeResponse>, Error<types::ErrorBody>> {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/minutes/start", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "start_minutes",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Query the AI summary of a conference's flash minutes
+
+The AI summary of a conference's flash minutes: a paragraph, per speaker, questions and answers, chapters, keywords, key sentences and actions. A query sent as POST. `summaryTypeList` values are not documented; Alibaba Tingwu's `Paragraph`, `Conversational`, `QuestionsAnswering`, `AutoChapters` are candidates (inferred). Not documented publicly by DingTalk.
+
+Sends a `POST` request to `/v1.0/conference/videoConferences/{conferenceId}/minutes/summaries/query`
+
+Arguments:
+- `conference_id`: The conference id.
+- `body`
+*/
+    pub async fn query_minutes_summary<'a>(
+        &'a self,
+        conference_id: &'a str,
+        body: &'a types::QueryMinutesSummaryRequest,
+    ) -> Result<
+        ResponseValue<types::QueryMinutesSummaryResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/minutes/summaries/query", self
+            .baseurl, encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_minutes_summary",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::hooks::decode(response).await,
+            400u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            400u16..=499u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            403u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            404u16 => Err(Error::ErrorResponse(crate::hooks::decode(response).await?)),
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(crate::hooks::decode(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Read the text of a conference's flash minutes
+
+The speech-to-text paragraphs of a conference's flash minutes, a page at a time. The next page starts at the answer's `nextToken` (a string); the listing ends when `hasMore` is false. Not documented publicly by DingTalk.
+
+Sends a `GET` request to `/v1.0/conference/videoConferences/{conferenceId}/minutes/textInfos`
+
+Arguments:
+- `conference_id`: The conference id.
+- `direction`: "0" oldest first, "1" newest first (inferred from queryCloudRecordText, which documents these two values).
+- `max_results`: Paragraphs per page. DingTalk documents no default or maximum; the cloud recording's transcript allows 2000, assumed here.
+- `next_token`: The previous page's `nextToken` (an opaque string); omit it for the first page.
+- `union_id`: unionId of the user asking.
+*/
+    pub async fn query_minutes_text<'a>(
+        &'a self,
+        conference_id: &'a str,
+        direction: &'a str,
+        max_results: Option<::std::num::NonZeroU64>,
+        next_token: Option<&'a str>,
+        union_id: Option<&'a str>,
+    ) -> Result<
+        ResponseValue<types::QueryMinutesTextResponse>,
+        Error<types::ErrorBody>,
+    > {
+        let url = format!(
+            "{}/v1.0/conference/videoConferences/{}/minutes/textInfos", self.baseurl,
+            encode_path(& conference_id.to_string()),
+        );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("direction", &direction))
+            .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
+            .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
+            .query(&progenitor_client::QueryParam::new("unionId", &union_id))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "query_minutes_text",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;

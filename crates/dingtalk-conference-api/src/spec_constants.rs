@@ -48,9 +48,59 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/videos/getPlayInfos",
     ),
     (
+        "generateFlashMinutesDocumentUrl",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/document/generate",
+    ),
+    (
+        "addRecordPermission",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordPermissions",
+    ),
+    (
+        "queryRecordMinutesUrl",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordUrls",
+    ),
+    (
+        "queryFlashMinutesSummary",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/summaries",
+    ),
+    (
         "queryConferenceMembers",
         "GET",
         "/v1.0/conference/videoConferences/{conferenceId}/members",
+    ),
+    (
+        "queryMinutesAudio",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/audioInfos",
+    ),
+    (
+        "queryMinutesMeetingResult",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/meetingResult",
+    ),
+    (
+        "stopMinutes",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/pause",
+    ),
+    (
+        "startMinutes",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/start",
+    ),
+    (
+        "queryMinutesSummary",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/summaries/query",
+    ),
+    (
+        "queryMinutesText",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/textInfos",
     ),
     ("getAccessToken", "POST", "/v1.0/oauth2/accessToken"),
     ("getCorpAccessToken", "POST", "/v1.0/oauth2/corpAccessToken"),
@@ -89,6 +139,40 @@ pub const CONFERENCE_MEMBER_LEAVE_TIME_MAXIMUM: i64 = 253402300799999;
 pub const CONFERENCE_SUMMARY_START_TIME_MINIMUM: i64 = -62167219200000;
 /// The `maximum` of `ConferenceSummary.startTime`.
 pub const CONFERENCE_SUMMARY_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `FlashMinutesChapter.end`.
+pub const FLASH_MINUTES_CHAPTER_END_MINIMUM: i64 = 0;
+/// The `minimum` of `FlashMinutesChapter.start`.
+pub const FLASH_MINUTES_CHAPTER_START_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesAudio.duration`.
+pub const MINUTES_AUDIO_DURATION_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesAudio.endTime`.
+pub const MINUTES_AUDIO_END_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `MinutesAudio.endTime`.
+pub const MINUTES_AUDIO_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `MinutesAudio.startTime`.
+pub const MINUTES_AUDIO_START_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `MinutesAudio.startTime`.
+pub const MINUTES_AUDIO_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `MinutesChapter.end`.
+pub const MINUTES_CHAPTER_END_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesChapter.start`.
+pub const MINUTES_CHAPTER_START_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesParagraph.endTime`.
+pub const MINUTES_PARAGRAPH_END_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesParagraph.startTime`.
+pub const MINUTES_PARAGRAPH_START_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesSentence.endTime`.
+pub const MINUTES_SENTENCE_END_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesSentence.startTime`.
+pub const MINUTES_SENTENCE_START_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesSentenceRef.end`.
+pub const MINUTES_SENTENCE_REF_END_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesSentenceRef.start`.
+pub const MINUTES_SENTENCE_REF_START_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesWord.endTime`.
+pub const MINUTES_WORD_END_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesWord.startTime`.
+pub const MINUTES_WORD_START_TIME_MINIMUM: i64 = 0;
 /// The `minimum` of `QueryCloudRecordVideoPlayInfoResponse.duration`.
 pub const QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO_RESPONSE_DURATION_MINIMUM: i64 = 0;
 /// The `minimum` of `RoomConference.confDuration`.

@@ -252,6 +252,144 @@ impl Request for QueryCloudRecordVideoPlayInfo {
         })
     }
 }
+/// `generateFlashMinutesDocumentUrl` (GET /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/document/generate), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GenerateFlashMinutesDocumentUrl {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `bizType` (query, required).
+    pub(crate) biz_type: String,
+    /// `expireTime` (query).
+    pub(crate) expire_time: Option<i64>,
+    /// `unionId` (query, required).
+    pub(crate) union_id: String,
+}
+impl Request for GenerateFlashMinutesDocumentUrl {
+    const OPERATION_ID: &'static str = "generateFlashMinutesDocumentUrl";
+    type Answer = types::GenerateFlashMinutesDocumentUrlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::generate_flash_minutes_document_url::conference_id(&conference_id)?;
+        let biz_type: String = query_required(call, "bizType")?;
+        checks::generate_flash_minutes_document_url::biz_type(&biz_type)?;
+        let expire_time: Option<i64> = query_optional(call, "expireTime")?;
+        checks::generate_flash_minutes_document_url::expire_time(expire_time)?;
+        let union_id: String = query_required(call, "unionId")?;
+        checks::generate_flash_minutes_document_url::union_id(&union_id)?;
+        Ok(Self {
+            conference_id,
+            biz_type,
+            expire_time,
+            union_id,
+        })
+    }
+}
+/// `addRecordPermission` (POST /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordPermissions), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct AddRecordPermission {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::AddRecordPermissionRequest,
+}
+impl Request for AddRecordPermission {
+    const OPERATION_ID: &'static str = "addRecordPermission";
+    type Answer = types::AddRecordPermissionResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::add_record_permission::conference_id(&conference_id)?;
+        let body: types::AddRecordPermissionRequest = body(
+            call,
+            &[
+                Property {
+                    name: "bizType",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "ownerUnionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "roleSubResourceIds",
+                    required: false,
+                    kind: Json::ArrayOf(&Json::String),
+                },
+                Property {
+                    name: "shareScope",
+                    required: false,
+                    kind: Json::Integer,
+                },
+            ],
+        )?;
+        checks::add_record_permission::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `queryRecordMinutesUrl` (GET /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordUrls), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryRecordMinutesUrl {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `bizType` (query, required).
+    pub(crate) biz_type: String,
+    /// `recorderUnionId` (query, required).
+    pub(crate) recorder_union_id: String,
+}
+impl Request for QueryRecordMinutesUrl {
+    const OPERATION_ID: &'static str = "queryRecordMinutesUrl";
+    type Answer = types::QueryRecordMinutesUrlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_record_minutes_url::conference_id(&conference_id)?;
+        let biz_type: String = query_required(call, "bizType")?;
+        checks::query_record_minutes_url::biz_type(&biz_type)?;
+        let recorder_union_id: String = query_required(call, "recorderUnionId")?;
+        checks::query_record_minutes_url::recorder_union_id(&recorder_union_id)?;
+        Ok(Self {
+            conference_id,
+            biz_type,
+            recorder_union_id,
+        })
+    }
+}
+/// `queryFlashMinutesSummary` (GET /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/summaries), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryFlashMinutesSummary {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `bizType` (query, required).
+    pub(crate) biz_type: String,
+    /// `recorderUnionId` (query, required).
+    pub(crate) recorder_union_id: String,
+}
+impl Request for QueryFlashMinutesSummary {
+    const OPERATION_ID: &'static str = "queryFlashMinutesSummary";
+    type Answer = types::QueryFlashMinutesSummaryResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_flash_minutes_summary::conference_id(&conference_id)?;
+        let biz_type: String = query_required(call, "bizType")?;
+        checks::query_flash_minutes_summary::biz_type(&biz_type)?;
+        let recorder_union_id: String = query_required(call, "recorderUnionId")?;
+        checks::query_flash_minutes_summary::recorder_union_id(&recorder_union_id)?;
+        Ok(Self {
+            conference_id,
+            biz_type,
+            recorder_union_id,
+        })
+    }
+}
 /// `queryConferenceMembers` (GET /v1.0/conference/videoConferences/{conferenceId}/members), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -277,6 +415,189 @@ impl Request for QueryConferenceMembers {
             conference_id,
             max_results,
             next_token,
+        })
+    }
+}
+/// `queryMinutesAudio` (GET /v1.0/conference/videoConferences/{conferenceId}/minutes/audioInfos), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryMinutesAudio {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `unionId` (query, required).
+    pub(crate) union_id: String,
+}
+impl Request for QueryMinutesAudio {
+    const OPERATION_ID: &'static str = "queryMinutesAudio";
+    type Answer = types::QueryMinutesAudioResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_minutes_audio::conference_id(&conference_id)?;
+        let union_id: String = query_required(call, "unionId")?;
+        checks::query_minutes_audio::union_id(&union_id)?;
+        Ok(Self { conference_id, union_id })
+    }
+}
+/// `queryMinutesMeetingResult` (GET /v1.0/conference/videoConferences/{conferenceId}/minutes/meetingResult), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryMinutesMeetingResult {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `unionId` (query, required).
+    pub(crate) union_id: String,
+}
+impl Request for QueryMinutesMeetingResult {
+    const OPERATION_ID: &'static str = "queryMinutesMeetingResult";
+    type Answer = types::QueryMinutesMeetingResultResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_minutes_meeting_result::conference_id(&conference_id)?;
+        let union_id: String = query_required(call, "unionId")?;
+        checks::query_minutes_meeting_result::union_id(&union_id)?;
+        Ok(Self { conference_id, union_id })
+    }
+}
+/// `stopMinutes` (POST /v1.0/conference/videoConferences/{conferenceId}/minutes/pause), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct StopMinutes {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::StopMinutesRequest,
+}
+impl Request for StopMinutes {
+    const OPERATION_ID: &'static str = "stopMinutes";
+    type Answer = types::MinutesCodeResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::stop_minutes::conference_id(&conference_id)?;
+        let body: types::StopMinutesRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::stop_minutes::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `startMinutes` (POST /v1.0/conference/videoConferences/{conferenceId}/minutes/start), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct StartMinutes {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::StartMinutesRequest,
+}
+impl Request for StartMinutes {
+    const OPERATION_ID: &'static str = "startMinutes";
+    type Answer = types::MinutesCodeResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::start_minutes::conference_id(&conference_id)?;
+        let body: types::StartMinutesRequest = body(
+            call,
+            &[
+                Property {
+                    name: "ownerUnionId",
+                    required: false,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "recordAudio",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "unionId",
+                    required: false,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::start_minutes::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `queryMinutesSummary` (POST /v1.0/conference/videoConferences/{conferenceId}/minutes/summaries/query), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryMinutesSummary {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::QueryMinutesSummaryRequest,
+}
+impl Request for QueryMinutesSummary {
+    const OPERATION_ID: &'static str = "queryMinutesSummary";
+    type Answer = types::QueryMinutesSummaryResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_minutes_summary::conference_id(&conference_id)?;
+        let body: types::QueryMinutesSummaryRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "summaryTypeList",
+                    required: false,
+                    kind: Json::ArrayOf(&Json::String),
+                },
+            ],
+        )?;
+        checks::query_minutes_summary::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `queryMinutesText` (GET /v1.0/conference/videoConferences/{conferenceId}/minutes/textInfos), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryMinutesText {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `direction` (query, required).
+    pub(crate) direction: String,
+    /// `maxResults` (query).
+    pub(crate) max_results: Option<::std::num::NonZeroU64>,
+    /// `nextToken` (query).
+    pub(crate) next_token: Option<String>,
+    /// `unionId` (query).
+    pub(crate) union_id: Option<String>,
+}
+impl Request for QueryMinutesText {
+    const OPERATION_ID: &'static str = "queryMinutesText";
+    type Answer = types::QueryMinutesTextResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_minutes_text::conference_id(&conference_id)?;
+        let direction: String = query_required(call, "direction")?;
+        checks::query_minutes_text::direction(&direction)?;
+        let max_results: Option<::std::num::NonZeroU64> = query_optional(
+            call,
+            "maxResults",
+        )?;
+        checks::query_minutes_text::max_results(max_results)?;
+        let next_token: Option<String> = query_optional(call, "nextToken")?;
+        checks::query_minutes_text::next_token(next_token.as_deref())?;
+        let union_id: Option<String> = query_optional(call, "unionId")?;
+        checks::query_minutes_text::union_id(union_id.as_deref())?;
+        Ok(Self {
+            conference_id,
+            direction,
+            max_results,
+            next_token,
+            union_id,
         })
     }
 }

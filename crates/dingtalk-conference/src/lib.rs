@@ -85,6 +85,7 @@ pub use ops::{
     Answer, CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS, MAX_TRANSCRIPT_PAGE_SIZE,
     NewConference, TranscriptQuery,
 };
+pub use ops::{MinutesPause, MinutesShare, NewMinutes};
 pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use secret::Secret;
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};

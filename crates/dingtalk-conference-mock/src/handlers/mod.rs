@@ -36,6 +36,7 @@ use crate::server::percent_decode;
 use crate::state::{Shared, State};
 
 pub use conferences::{DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, MAX_BATCH_IDS};
+pub use minutes::{DEFAULT_MINUTES_PAGE_SIZE, MINUTES_LINE_MS};
 pub use recordings::{DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_TRANSCRIPT_PAGE_SIZE};
 
 /// One operation's handler: the request, and the state, locked for the whole call.

@@ -50,6 +50,10 @@ pub enum ErrorCode {
     InvalidAuthInfo,
     /// `Missingbody`, `MissingBody` or `missingBody` (400, token endpoint): the body was missing or not JSON.
     MissingBody,
+    /// `minutesNotFound` (400): the conference has no flash minutes (or no record of that kind by that owner).
+    MinutesNotFound,
+    /// `minutesPermissionDenied` (403): the user may not read these minutes.
+    MinutesPermissionDenied,
     /// Any other code, as sent.
     Other(String),
 }
@@ -89,6 +93,8 @@ impl ErrorCode {
             "invalidSuiteTicket" => Self::InvalidSuiteTicket,
             "invalidAuthInfo" => Self::InvalidAuthInfo,
             "Missingbody" | "MissingBody" | "missingBody" => Self::MissingBody,
+            "minutesNotFound" => Self::MinutesNotFound,
+            "minutesPermissionDenied" => Self::MinutesPermissionDenied,
             other => Self::Other(other.to_string()),
         }
     }
@@ -127,6 +133,8 @@ impl ErrorCode {
             Self::InvalidSuiteTicket => "invalidSuiteTicket",
             Self::InvalidAuthInfo => "invalidAuthInfo",
             Self::MissingBody => "Missingbody",
+            Self::MinutesNotFound => "minutesNotFound",
+            Self::MinutesPermissionDenied => "minutesPermissionDenied",
             Self::Other(code) => code,
         }
     }
@@ -148,7 +156,8 @@ impl ErrorCode {
     pub(crate) fn is_final(&self) -> bool {
         matches!(
             self, Self::NoPermission | Self::ApiCountLimitForOrg |
-            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList
+            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList |
+            Self::MinutesPermissionDenied
         )
     }
     /// What a person should do about it.
@@ -188,6 +197,14 @@ impl ErrorCode {
                 Some("hand over the latest suite ticket DingTalk pushed")
             }
             Self::InvalidAuthInfo => Some("the organisation has not authorised the app"),
+            Self::MinutesNotFound => {
+                Some("start the minutes first, or check the record's kind and owner")
+            }
+            Self::MinutesPermissionDenied => {
+                Some(
+                    "ask the minutes' owner to share them with this user (addRecordPermission)",
+                )
+            }
             _ => None,
         }
     }

@@ -8,6 +8,50 @@ use dingtalk_conference_api::types as wire;
 use serde::{Deserialize, Serialize};
 #[allow(unused_imports)]
 use super::{duration, duration_millis, epoch_millis, millis, null_as_empty, timestamp};
+/// The answer to `addRecordPermission`.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MinutesShared {
+    /// The result code; `"200"` on success (inferred).
+    #[serde(default, rename = "code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The id of the record's task (the `taskUuid` of `queryRecordMinutesUrl`). (wire: `taskUuid`)
+    #[serde(default, rename = "taskUuid", skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+}
+impl MinutesShared {
+    /// Converts the generated client's `AddRecordPermissionResponse`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::AddRecordPermissionResponse) -> Self {
+        Self {
+            code: raw.code,
+            task_id: raw.task_uuid,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::AddRecordPermissionResponse {
+        wire::AddRecordPermissionResponse {
+            code: self.code.clone(),
+            task_uuid: self.task_id.clone(),
+        }
+    }
+}
+impl From<wire::AddRecordPermissionResponse> for MinutesShared {
+    fn from(raw: wire::AddRecordPermissionResponse) -> Self {
+        Self::from_wire(raw)
+    }
+}
 /// One video file of a conference's cloud recording.
 ///
 /// Every field is optional because DingTalk omits what does not apply; lists are empty
@@ -705,6 +749,950 @@ impl From<wire::ExtensionAppSetting> for ExtensionAppSetting {
         Self::from_wire(raw)
     }
 }
+/// A chapter of a flash minutes summary (its `id` is an int32, unlike `autoChapters`').
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct FlashMinutesChapter {
+    /// Offset of the chapter's end, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "end",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub end: Option<Duration>,
+    /// The chapter's headline.
+    #[serde(default, rename = "headline", skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
+    /// The chapter's number.
+    #[serde(default, rename = "id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<i32>,
+    /// Offset of the chapter's start, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "start",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub start: Option<Duration>,
+    /// The chapter's summary.
+    #[serde(default, rename = "summary", skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+impl FlashMinutesChapter {
+    /// Converts the generated client's `FlashMinutesChapter`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::FlashMinutesChapter) -> Self {
+        Self {
+            end: raw.end.and_then(|ms| duration("end", ms)),
+            headline: raw.headline,
+            id: raw.id,
+            start: raw.start.and_then(|ms| duration("start", ms)),
+            summary: raw.summary,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::FlashMinutesChapter {
+        wire::FlashMinutesChapter {
+            end: self.end.map(duration_millis),
+            headline: self.headline.clone(),
+            id: self.id,
+            start: self.start.map(duration_millis),
+            summary: self.summary.clone(),
+        }
+    }
+}
+impl From<wire::FlashMinutesChapter> for FlashMinutesChapter {
+    fn from(raw: wire::FlashMinutesChapter) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// The chapter summary of a flash minutes or cloud recording.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct FlashMinutesSummary {
+    /// The summary's status, kept raw; DingTalk documents no values.
+    #[serde(default, rename = "status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<i32>,
+    /// The chapters. (wire: `summary`)
+    #[serde(
+        default,
+        rename = "summary",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub chapters: Vec<FlashMinutesChapter>,
+}
+impl FlashMinutesSummary {
+    /// Converts the generated client's `FlashMinutesSummary`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::FlashMinutesSummary) -> Self {
+        Self {
+            status: raw.status,
+            chapters: raw
+                .summary
+                .unwrap_or_default()
+                .into_iter()
+                .map(FlashMinutesChapter::from_wire)
+                .collect(),
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::FlashMinutesSummary {
+        wire::FlashMinutesSummary {
+            status: self.status,
+            summary: (!self.chapters.is_empty())
+                .then(|| {
+                    self.chapters.iter().map(FlashMinutesChapter::to_wire).collect()
+                }),
+        }
+    }
+}
+impl From<wire::FlashMinutesSummary> for FlashMinutesSummary {
+    fn from(raw: wire::FlashMinutesSummary) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// The answer to `generateFlashMinutesDocumentUrl`.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
+pub struct MinutesDocumentLink {
+    /// The link to download the document; it expires at the `expireTime` asked for. (wire: `minutesDocUrl`)
+    #[serde(default, rename = "minutesDocUrl", skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+/// Secret fields (passwords) show as `[redacted]`.
+impl std::fmt::Debug for MinutesDocumentLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MinutesDocumentLink")
+            .field("url", &self.url.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+impl MinutesDocumentLink {
+    /// Converts the generated client's `GenerateFlashMinutesDocumentUrlResponse`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::GenerateFlashMinutesDocumentUrlResponse) -> Self {
+        Self { url: raw.minutes_doc_url }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::GenerateFlashMinutesDocumentUrlResponse {
+        wire::GenerateFlashMinutesDocumentUrlResponse {
+            minutes_doc_url: self.url.clone(),
+        }
+    }
+}
+impl From<wire::GenerateFlashMinutesDocumentUrlResponse> for MinutesDocumentLink {
+    fn from(raw: wire::GenerateFlashMinutesDocumentUrlResponse) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// One audio file of a conference's flash minutes.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
+pub struct MinutesAudio {
+    /// Length in milliseconds (inferred from the example).
+    #[serde(
+        default,
+        rename = "duration",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub duration: Option<Duration>,
+    /// When the audio ends.
+    #[serde(
+        default,
+        rename = "endTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub end_time: Option<DateTime<Utc>>,
+    /// Size in bytes (inferred).
+    #[serde(default, rename = "fileSize", skip_serializing_if = "Option::is_none")]
+    pub file_size: Option<i64>,
+    /// A signed link to play the audio; it expires (its `Expires=` query, epoch seconds).
+    #[serde(default, rename = "playUrl", skip_serializing_if = "Option::is_none")]
+    pub play_url: Option<String>,
+    /// The audio record's id.
+    #[serde(default, rename = "recordId", skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+    /// When the audio starts.
+    #[serde(
+        default,
+        rename = "startTime",
+        with = "epoch_millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<i64>")]
+    pub start_time: Option<DateTime<Utc>>,
+    /// unionId of the minutes' owner (inferred).
+    #[serde(default, rename = "unionId", skip_serializing_if = "Option::is_none")]
+    pub union_id: Option<String>,
+}
+/// Secret fields (passwords) show as `[redacted]`.
+impl std::fmt::Debug for MinutesAudio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MinutesAudio")
+            .field("duration", &self.duration)
+            .field("end_time", &self.end_time)
+            .field("file_size", &self.file_size)
+            .field("play_url", &self.play_url.as_ref().map(|_| "[redacted]"))
+            .field("record_id", &self.record_id)
+            .field("start_time", &self.start_time)
+            .field("union_id", &self.union_id)
+            .finish()
+    }
+}
+impl MinutesAudio {
+    /// Converts the generated client's `MinutesAudio`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::MinutesAudio) -> Self {
+        Self {
+            duration: raw.duration.and_then(|ms| duration("duration", ms)),
+            end_time: raw.end_time.and_then(|ms| timestamp("endTime", ms)),
+            file_size: raw.file_size,
+            play_url: raw.play_url,
+            record_id: raw.record_id,
+            start_time: raw.start_time.and_then(|ms| timestamp("startTime", ms)),
+            union_id: raw.union_id,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::MinutesAudio {
+        wire::MinutesAudio {
+            duration: self.duration.map(duration_millis),
+            end_time: self.end_time.map(|t| t.timestamp_millis()),
+            file_size: self.file_size,
+            play_url: self.play_url.clone(),
+            record_id: self.record_id.clone(),
+            start_time: self.start_time.map(|t| t.timestamp_millis()),
+            union_id: self.union_id.clone(),
+        }
+    }
+}
+impl From<wire::MinutesAudio> for MinutesAudio {
+    fn from(raw: wire::MinutesAudio) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// A chapter of a meeting's minutes (DingTalk's `autoChapters` and flash summaries).
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MinutesChapter {
+    /// Offset of the chapter's end, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "end",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub end: Option<Duration>,
+    /// The chapter's headline.
+    #[serde(default, rename = "headline", skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
+    /// The chapter's number.
+    #[serde(default, rename = "id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// Offset of the chapter's start, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "start",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub start: Option<Duration>,
+    /// The chapter's summary.
+    #[serde(default, rename = "summary", skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+impl MinutesChapter {
+    /// Converts the generated client's `MinutesChapter`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::MinutesChapter) -> Self {
+        Self {
+            end: raw.end.and_then(|ms| duration("end", ms)),
+            headline: raw.headline,
+            id: raw.id,
+            start: raw.start.and_then(|ms| duration("start", ms)),
+            summary: raw.summary,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::MinutesChapter {
+        wire::MinutesChapter {
+            end: self.end.map(duration_millis),
+            headline: self.headline.clone(),
+            id: self.id,
+            start: self.start.map(duration_millis),
+            summary: self.summary.clone(),
+        }
+    }
+}
+impl From<wire::MinutesChapter> for MinutesChapter {
+    fn from(raw: wire::MinutesChapter) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// The answer to `startMinutes` and `stopMinutes`: a `code`, whose success value DingTalk does not document (`"200"`, by analogy with the cloud recording's, inferred).
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MinutesAnswer {
+    /// The result code; `"200"` on success (inferred).
+    #[serde(default, rename = "code", skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+impl MinutesAnswer {
+    /// Converts the generated client's `MinutesCodeResponse`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::MinutesCodeResponse) -> Self {
+        Self { code: raw.code }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::MinutesCodeResponse {
+        wire::MinutesCodeResponse {
+            code: self.code.clone(),
+        }
+    }
+}
+impl From<wire::MinutesCodeResponse> for MinutesAnswer {
+    fn from(raw: wire::MinutesCodeResponse) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// One paragraph of a conference's flash minutes.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MinutesParagraph {
+    /// Offset of the paragraph's end from the start of the minutes, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "endTime",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub end_time: Option<Duration>,
+    /// The speaker's nickname.
+    #[serde(default, rename = "nickName", skip_serializing_if = "Option::is_none")]
+    pub nick_name: Option<String>,
+    /// The paragraph's text.
+    #[serde(default, rename = "paragraph", skip_serializing_if = "Option::is_none")]
+    pub paragraph: Option<String>,
+    /// The paragraph's id.
+    #[serde(default, rename = "paragraphId", skip_serializing_if = "Option::is_none")]
+    pub paragraph_id: Option<i64>,
+    /// The minutes record's id.
+    #[serde(default, rename = "recordId", skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<i64>,
+    /// The paragraph's sentences. (wire: `sentenceList`)
+    #[serde(
+        default,
+        rename = "sentenceList",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub sentences: Vec<MinutesSentence>,
+    /// Offset from the start of the minutes, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "startTime",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub start_time: Option<Duration>,
+    /// The speaker's unionId.
+    #[serde(default, rename = "unionId", skip_serializing_if = "Option::is_none")]
+    pub union_id: Option<String>,
+}
+impl MinutesParagraph {
+    /// Converts the generated client's `MinutesParagraph`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::MinutesParagraph) -> Self {
+        Self {
+            end_time: raw.end_time.and_then(|ms| duration("endTime", ms)),
+            nick_name: raw.nick_name,
+            paragraph: raw.paragraph,
+            paragraph_id: raw.paragraph_id,
+            record_id: raw.record_id,
+            sentences: raw
+                .sentence_list
+                .unwrap_or_default()
+                .into_iter()
+                .map(MinutesSentence::from_wire)
+                .collect(),
+            start_time: raw.start_time.and_then(|ms| duration("startTime", ms)),
+            union_id: raw.union_id,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::MinutesParagraph {
+        wire::MinutesParagraph {
+            end_time: self.end_time.map(duration_millis),
+            nick_name: self.nick_name.clone(),
+            paragraph: self.paragraph.clone(),
+            paragraph_id: self.paragraph_id,
+            record_id: self.record_id,
+            sentence_list: (!self.sentences.is_empty())
+                .then(|| self.sentences.iter().map(MinutesSentence::to_wire).collect()),
+            start_time: self.start_time.map(duration_millis),
+            union_id: self.union_id.clone(),
+        }
+    }
+}
+impl From<wire::MinutesParagraph> for MinutesParagraph {
+    fn from(raw: wire::MinutesParagraph) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// A question asked in the meeting and its answer.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MinutesQuestionAnswer {
+    /// The answer.
+    #[serde(default, rename = "answer", skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// The question.
+    #[serde(default, rename = "question", skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    /// The ids of the sentences of the answer.
+    #[serde(
+        default,
+        rename = "sentenceIdsOfAnswer",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub sentence_ids_of_answer: Vec<i64>,
+    /// The ids of the sentences of the question.
+    #[serde(
+        default,
+        rename = "sentenceIdsOfQuestion",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub sentence_ids_of_question: Vec<i64>,
+}
+impl MinutesQuestionAnswer {
+    /// Converts the generated client's `MinutesQuestionAnswer`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::MinutesQuestionAnswer) -> Self {
+        Self {
+            answer: raw.answer,
+            question: raw.question,
+            sentence_ids_of_answer: raw.sentence_ids_of_answer.unwrap_or_default(),
+            sentence_ids_of_question: raw.sentence_ids_of_question.unwrap_or_default(),
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::MinutesQuestionAnswer {
+        wire::MinutesQuestionAnswer {
+            answer: self.answer.clone(),
+            question: self.question.clone(),
+            sentence_ids_of_answer: (!self.sentence_ids_of_answer.is_empty())
+                .then(|| self.sentence_ids_of_answer.clone()),
+            sentence_ids_of_question: (!self.sentence_ids_of_question.is_empty())
+                .then(|| self.sentence_ids_of_question.clone()),
+        }
+    }
+}
+impl From<wire::MinutesQuestionAnswer> for MinutesQuestionAnswer {
+    fn from(raw: wire::MinutesQuestionAnswer) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// One sentence of a flash minutes paragraph.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MinutesSentence {
+    /// Offset of the sentence's end, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "endTime",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub end_time: Option<Duration>,
+    /// The sentence's text.
+    #[serde(default, rename = "sentence", skip_serializing_if = "Option::is_none")]
+    pub sentence: Option<String>,
+    /// Offset from the start of the minutes, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "startTime",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub start_time: Option<Duration>,
+    /// The speaker's unionId.
+    #[serde(default, rename = "unionId", skip_serializing_if = "Option::is_none")]
+    pub union_id: Option<String>,
+    /// The sentence's words. (wire: `wordList`)
+    #[serde(
+        default,
+        rename = "wordList",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub words: Vec<MinutesWord>,
+}
+impl MinutesSentence {
+    /// Converts the generated client's `MinutesSentence`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::MinutesSentence) -> Self {
+        Self {
+            end_time: raw.end_time.and_then(|ms| duration("endTime", ms)),
+            sentence: raw.sentence,
+            start_time: raw.start_time.and_then(|ms| duration("startTime", ms)),
+            union_id: raw.union_id,
+            words: raw
+                .word_list
+                .unwrap_or_default()
+                .into_iter()
+                .map(MinutesWord::from_wire)
+                .collect(),
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::MinutesSentence {
+        wire::MinutesSentence {
+            end_time: self.end_time.map(duration_millis),
+            sentence: self.sentence.clone(),
+            start_time: self.start_time.map(duration_millis),
+            union_id: self.union_id.clone(),
+            word_list: (!self.words.is_empty())
+                .then(|| self.words.iter().map(MinutesWord::to_wire).collect()),
+        }
+    }
+}
+impl From<wire::MinutesSentence> for MinutesSentence {
+    fn from(raw: wire::MinutesSentence) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// A sentence of the minutes picked by the summary (a key sentence or an action).
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MinutesSentenceRef {
+    /// Offset of the sentence's end, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "end",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub end: Option<Duration>,
+    /// The item's number.
+    #[serde(default, rename = "id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The id of the sentence it comes from.
+    #[serde(default, rename = "sentenceId", skip_serializing_if = "Option::is_none")]
+    pub sentence_id: Option<i64>,
+    /// Offset of the sentence's start, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "start",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub start: Option<Duration>,
+    /// The sentence's text.
+    #[serde(default, rename = "text", skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+impl MinutesSentenceRef {
+    /// Converts the generated client's `MinutesSentenceRef`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::MinutesSentenceRef) -> Self {
+        Self {
+            end: raw.end.and_then(|ms| duration("end", ms)),
+            id: raw.id,
+            sentence_id: raw.sentence_id,
+            start: raw.start.and_then(|ms| duration("start", ms)),
+            text: raw.text,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::MinutesSentenceRef {
+        wire::MinutesSentenceRef {
+            end: self.end.map(duration_millis),
+            id: self.id,
+            sentence_id: self.sentence_id,
+            start: self.start.map(duration_millis),
+            text: self.text.clone(),
+        }
+    }
+}
+impl From<wire::MinutesSentenceRef> for MinutesSentenceRef {
+    fn from(raw: wire::MinutesSentenceRef) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// What one speaker said, summarised.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MinutesSpeakerSummary {
+    /// The speaker's id (their unionId, inferred).
+    #[serde(default, rename = "speakerId", skip_serializing_if = "Option::is_none")]
+    pub speaker_id: Option<String>,
+    /// The speaker's name.
+    #[serde(default, rename = "speakerName", skip_serializing_if = "Option::is_none")]
+    pub speaker_name: Option<String>,
+    /// The summary.
+    #[serde(default, rename = "summary", skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+impl MinutesSpeakerSummary {
+    /// Converts the generated client's `MinutesSpeakerSummary`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::MinutesSpeakerSummary) -> Self {
+        Self {
+            speaker_id: raw.speaker_id,
+            speaker_name: raw.speaker_name,
+            summary: raw.summary,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::MinutesSpeakerSummary {
+        wire::MinutesSpeakerSummary {
+            speaker_id: self.speaker_id.clone(),
+            speaker_name: self.speaker_name.clone(),
+            summary: self.summary.clone(),
+        }
+    }
+}
+impl From<wire::MinutesSpeakerSummary> for MinutesSpeakerSummary {
+    fn from(raw: wire::MinutesSpeakerSummary) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// The AI summary of a conference's flash minutes.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MinutesSummary {
+    /// The action items.
+    #[serde(
+        default,
+        rename = "actions",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub actions: Vec<MinutesSentenceRef>,
+    /// The chapters found in the text.
+    #[serde(
+        default,
+        rename = "autoChapters",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub auto_chapters: Vec<MinutesChapter>,
+    /// A summary per speaker.
+    #[serde(
+        default,
+        rename = "conversationalSummary",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub conversational_summary: Vec<MinutesSpeakerSummary>,
+    /// The key sentences.
+    #[serde(
+        default,
+        rename = "keySentences",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub key_sentences: Vec<MinutesSentenceRef>,
+    /// Keywords of the meeting.
+    #[serde(
+        default,
+        rename = "keywords",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub keywords: Vec<String>,
+    /// A summary of the whole meeting in one paragraph.
+    #[serde(
+        default,
+        rename = "paragraphSummary",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub paragraph_summary: Option<String>,
+    /// The questions asked and their answers.
+    #[serde(
+        default,
+        rename = "questionsAnsweringSummary",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub questions_answering_summary: Vec<MinutesQuestionAnswer>,
+}
+impl MinutesSummary {
+    /// Converts the generated client's `MinutesSummary`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::MinutesSummary) -> Self {
+        Self {
+            actions: raw
+                .actions
+                .unwrap_or_default()
+                .into_iter()
+                .map(MinutesSentenceRef::from_wire)
+                .collect(),
+            auto_chapters: raw
+                .auto_chapters
+                .unwrap_or_default()
+                .into_iter()
+                .map(MinutesChapter::from_wire)
+                .collect(),
+            conversational_summary: raw
+                .conversational_summary
+                .unwrap_or_default()
+                .into_iter()
+                .map(MinutesSpeakerSummary::from_wire)
+                .collect(),
+            key_sentences: raw
+                .key_sentences
+                .unwrap_or_default()
+                .into_iter()
+                .map(MinutesSentenceRef::from_wire)
+                .collect(),
+            keywords: raw.keywords.unwrap_or_default(),
+            paragraph_summary: raw.paragraph_summary,
+            questions_answering_summary: raw
+                .questions_answering_summary
+                .unwrap_or_default()
+                .into_iter()
+                .map(MinutesQuestionAnswer::from_wire)
+                .collect(),
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::MinutesSummary {
+        wire::MinutesSummary {
+            actions: (!self.actions.is_empty())
+                .then(|| self.actions.iter().map(MinutesSentenceRef::to_wire).collect()),
+            auto_chapters: (!self.auto_chapters.is_empty())
+                .then(|| {
+                    self.auto_chapters.iter().map(MinutesChapter::to_wire).collect()
+                }),
+            conversational_summary: (!self.conversational_summary.is_empty())
+                .then(|| {
+                    self
+                        .conversational_summary
+                        .iter()
+                        .map(MinutesSpeakerSummary::to_wire)
+                        .collect()
+                }),
+            key_sentences: (!self.key_sentences.is_empty())
+                .then(|| {
+                    self.key_sentences.iter().map(MinutesSentenceRef::to_wire).collect()
+                }),
+            keywords: (!self.keywords.is_empty()).then(|| self.keywords.clone()),
+            paragraph_summary: self.paragraph_summary.clone(),
+            questions_answering_summary: (!self.questions_answering_summary.is_empty())
+                .then(|| {
+                    self
+                        .questions_answering_summary
+                        .iter()
+                        .map(MinutesQuestionAnswer::to_wire)
+                        .collect()
+                }),
+        }
+    }
+}
+impl From<wire::MinutesSummary> for MinutesSummary {
+    fn from(raw: wire::MinutesSummary) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// One word of a flash minutes sentence.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MinutesWord {
+    /// Offset of the word's end, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "endTime",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub end_time: Option<Duration>,
+    /// Offset from the start of the minutes, in milliseconds (inferred).
+    #[serde(
+        default,
+        rename = "startTime",
+        with = "millis",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<u64>")]
+    pub start_time: Option<Duration>,
+    /// The word.
+    #[serde(default, rename = "word", skip_serializing_if = "Option::is_none")]
+    pub word: Option<String>,
+    /// The word's id.
+    #[serde(default, rename = "wordId", skip_serializing_if = "Option::is_none")]
+    pub word_id: Option<String>,
+}
+impl MinutesWord {
+    /// Converts the generated client's `MinutesWord`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::MinutesWord) -> Self {
+        Self {
+            end_time: raw.end_time.and_then(|ms| duration("endTime", ms)),
+            start_time: raw.start_time.and_then(|ms| duration("startTime", ms)),
+            word: raw.word,
+            word_id: raw.word_id,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::MinutesWord {
+        wire::MinutesWord {
+            end_time: self.end_time.map(duration_millis),
+            start_time: self.start_time.map(duration_millis),
+            word: self.word.clone(),
+            word_id: self.word_id.clone(),
+        }
+    }
+}
+impl From<wire::MinutesWord> for MinutesWord {
+    fn from(raw: wire::MinutesWord) -> Self {
+        Self::from_wire(raw)
+    }
+}
 /// A recorded video's play links.
 ///
 /// Every field is optional because DingTalk omits what does not apply; lists are empty
@@ -767,6 +1755,55 @@ impl CloudRecordPlayInfo {
 }
 impl From<wire::QueryCloudRecordVideoPlayInfoResponse> for CloudRecordPlayInfo {
     fn from(raw: wire::QueryCloudRecordVideoPlayInfoResponse) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// The result of a conference's flash minutes.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct MinutesMeetingResult {
+    /// The action items (to-dos, inferred). (wire: `action`)
+    #[serde(
+        default,
+        rename = "action",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub actions: Vec<String>,
+    /// A summary of the whole meeting.
+    #[serde(default, rename = "fullSummary", skip_serializing_if = "Option::is_none")]
+    pub full_summary: Option<String>,
+}
+impl MinutesMeetingResult {
+    /// Converts the generated client's `QueryMinutesMeetingResultResponse`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::QueryMinutesMeetingResultResponse) -> Self {
+        Self {
+            actions: raw.action.unwrap_or_default(),
+            full_summary: raw.full_summary,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::QueryMinutesMeetingResultResponse {
+        wire::QueryMinutesMeetingResultResponse {
+            action: (!self.actions.is_empty()).then(|| self.actions.clone()),
+            full_summary: self.full_summary.clone(),
+        }
+    }
+}
+impl From<wire::QueryMinutesMeetingResultResponse> for MinutesMeetingResult {
+    fn from(raw: wire::QueryMinutesMeetingResultResponse) -> Self {
         Self::from_wire(raw)
     }
 }
@@ -834,6 +1871,54 @@ impl UserConferences {
 }
 impl From<wire::QueryUserOnGoingConferenceResponse> for UserConferences {
     fn from(raw: wire::QueryUserOnGoingConferenceResponse) -> Self {
+        Self::from_wire(raw)
+    }
+}
+/// The link of one flash minutes or cloud recording record.
+///
+/// Every field is optional because DingTalk omits what does not apply; lists are empty
+/// when absent. Serializes to DingTalk's JSON form.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema
+)]
+#[non_exhaustive]
+pub struct RecordMinutesUrl {
+    /// The record's link (opens it in DingTalk; access is checked there, inferred). (wire: `recordMinutesUrl`)
+    #[serde(
+        default,
+        rename = "recordMinutesUrl",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub url: Option<String>,
+    /// The record's task id. (wire: `taskUuid`)
+    #[serde(default, rename = "taskUuid", skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+}
+impl RecordMinutesUrl {
+    /// Converts the generated client's `RecordMinutesUrl`. Never fails: a time outside the years 0000-9999 or a negative duration (values the spec rules out) reads as absent, with a warning in the trace, rather than costing the caller the whole answer.
+    pub fn from_wire(raw: wire::RecordMinutesUrl) -> Self {
+        Self {
+            url: raw.record_minutes_url,
+            task_id: raw.task_uuid,
+        }
+    }
+    /// The wire form, as the generated client has it (raw integers and strings).
+    pub fn to_wire(&self) -> wire::RecordMinutesUrl {
+        wire::RecordMinutesUrl {
+            record_minutes_url: self.url.clone(),
+            task_uuid: self.task_id.clone(),
+        }
+    }
+}
+impl From<wire::RecordMinutesUrl> for RecordMinutesUrl {
+    fn from(raw: wire::RecordMinutesUrl) -> Self {
         Self::from_wire(raw)
     }
 }
@@ -1823,6 +2908,89 @@ impl schemars::JsonSchema for DeviceType {
         schemars::json_schema!(
             { "type" : "string", "description" :
             "\"Win\" Windows, \"Mac\" Mac, \"iOS\" iOS, \"Android\" Android; other values may appear",
+            }
+        )
+    }
+}
+/// The kind of record a flash minutes operation is about (DingTalk's event vocabulary; the operations themselves are undocumented).
+///
+/// Equality and hashing go by the wire value, so `Unknown(v)` equals the known
+/// variant for `v`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum FlashMinutesBizType {
+    /// `"minutes"`: flash minutes (闪记).
+    Minutes,
+    /// `"cloud_record"`: a cloud recording (云录制).
+    CloudRecord,
+    /// A value this crate does not know yet, as sent.
+    Unknown(String),
+}
+impl FlashMinutesBizType {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Minutes => "minutes",
+            Self::CloudRecord => "cloud_record",
+            Self::Unknown(raw) => raw,
+        }
+    }
+}
+/// A word for people: the variant's meaning, or `unknown (raw)`.
+impl std::fmt::Display for FlashMinutesBizType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Minutes => f.write_str("flash minutes"),
+            Self::CloudRecord => f.write_str("cloud recording"),
+            Self::Unknown(raw) => write!(f, "unknown ({raw})"),
+        }
+    }
+}
+impl PartialEq for FlashMinutesBizType {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for FlashMinutesBizType {}
+impl std::hash::Hash for FlashMinutesBizType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl From<String> for FlashMinutesBizType {
+    fn from(raw: String) -> Self {
+        match raw.as_str() {
+            "minutes" => Self::Minutes,
+            "cloud_record" => Self::CloudRecord,
+            _ => Self::Unknown(raw),
+        }
+    }
+}
+impl From<&str> for FlashMinutesBizType {
+    fn from(raw: &str) -> Self {
+        Self::from(raw.to_string())
+    }
+}
+impl Serialize for FlashMinutesBizType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for FlashMinutesBizType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from)
+    }
+}
+impl schemars::JsonSchema for FlashMinutesBizType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("FlashMinutesBizType")
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(
+            { "type" : "string", "description" :
+            "\"minutes\" flash minutes, \"cloud_record\" cloud recording; other values may appear",
             }
         )
     }

@@ -18,7 +18,17 @@ pub(crate) const OPERATION_IDS: &[&str] = &[
     "queryCloudRecordText",
     "queryCloudRecordVideo",
     "queryCloudRecordVideoPlayInfo",
+    "generateFlashMinutesDocumentUrl",
+    "addRecordPermission",
+    "queryRecordMinutesUrl",
+    "queryFlashMinutesSummary",
     "queryConferenceMembers",
+    "queryMinutesAudio",
+    "queryMinutesMeetingResult",
+    "stopMinutes",
+    "startMinutes",
+    "queryMinutesSummary",
+    "queryMinutesText",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -421,6 +431,209 @@ impl Client {
                     .await?;
                 answer.into_inner().answer()
             }
+            "generateFlashMinutesDocumentUrl" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "generateFlashMinutesDocumentUrl",
+                );
+                only(
+                    "generateFlashMinutesDocumentUrl",
+                    args,
+                    &["conferenceId", "bizType", "expireTime", "unionId"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::generate_flash_minutes_document_url::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let biz_type: String = arg(args, "bizType")?;
+                dingtalk_conference_api::checks::generate_flash_minutes_document_url::biz_type(
+                        &biz_type,
+                    )
+                    .map_err(Error::from)?;
+                let expire_time: Option<i64> = arg(args, "expireTime")?;
+                dingtalk_conference_api::checks::generate_flash_minutes_document_url::expire_time(
+                        expire_time,
+                    )
+                    .map_err(Error::from)?;
+                let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::generate_flash_minutes_document_url::union_id(
+                        &union_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let biz_type = &biz_type;
+                            let union_id = &union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .generate_flash_minutes_document_url(
+                                                conference_id,
+                                                biz_type,
+                                                expire_time,
+                                                union_id,
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "addRecordPermission" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "addRecordPermission",
+                    true,
+                );
+                only("addRecordPermission", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::add_record_permission::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::AddRecordPermissionRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::add_record_permission::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.add_record_permission(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryRecordMinutesUrl" => {
+                const OPERATION: &Operation = &Operation::read("queryRecordMinutesUrl");
+                only(
+                    "queryRecordMinutesUrl",
+                    args,
+                    &["conferenceId", "bizType", "recorderUnionId"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_record_minutes_url::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let biz_type: String = arg(args, "bizType")?;
+                dingtalk_conference_api::checks::query_record_minutes_url::biz_type(
+                        &biz_type,
+                    )
+                    .map_err(Error::from)?;
+                let recorder_union_id: String = arg(args, "recorderUnionId")?;
+                dingtalk_conference_api::checks::query_record_minutes_url::recorder_union_id(
+                        &recorder_union_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let biz_type = &biz_type;
+                            let recorder_union_id = &recorder_union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_record_minutes_url(
+                                                conference_id,
+                                                biz_type,
+                                                recorder_union_id,
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryFlashMinutesSummary" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "queryFlashMinutesSummary",
+                );
+                only(
+                    "queryFlashMinutesSummary",
+                    args,
+                    &["conferenceId", "bizType", "recorderUnionId"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_flash_minutes_summary::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let biz_type: String = arg(args, "bizType")?;
+                dingtalk_conference_api::checks::query_flash_minutes_summary::biz_type(
+                        &biz_type,
+                    )
+                    .map_err(Error::from)?;
+                let recorder_union_id: String = arg(args, "recorderUnionId")?;
+                dingtalk_conference_api::checks::query_flash_minutes_summary::recorder_union_id(
+                        &recorder_union_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let biz_type = &biz_type;
+                            let recorder_union_id = &recorder_union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_flash_minutes_summary(
+                                                conference_id,
+                                                biz_type,
+                                                recorder_union_id,
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "queryConferenceMembers" => {
                 const OPERATION: &Operation = &Operation::read("queryConferenceMembers");
                 only(
@@ -461,6 +674,250 @@ impl Client {
                                                 conference_id,
                                                 max_results,
                                                 next_token.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryMinutesAudio" => {
+                const OPERATION: &Operation = &Operation::read("queryMinutesAudio");
+                only("queryMinutesAudio", args, &["conferenceId", "unionId"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_minutes_audio::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::query_minutes_audio::union_id(&union_id)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let union_id = &union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.query_minutes_audio(conference_id, union_id).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryMinutesMeetingResult" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "queryMinutesMeetingResult",
+                );
+                only("queryMinutesMeetingResult", args, &["conferenceId", "unionId"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_minutes_meeting_result::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::query_minutes_meeting_result::union_id(
+                        &union_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let union_id = &union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_minutes_meeting_result(conference_id, union_id)
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "stopMinutes" => {
+                const OPERATION: &Operation = &Operation::write("stopMinutes", false);
+                only("stopMinutes", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::stop_minutes::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::StopMinutesRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::stop_minutes::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.stop_minutes(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "startMinutes" => {
+                const OPERATION: &Operation = &Operation::write("startMinutes", false);
+                only("startMinutes", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::start_minutes::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::StartMinutesRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::start_minutes::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.start_minutes(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryMinutesSummary" => {
+                const OPERATION: &Operation = &Operation::read("queryMinutesSummary");
+                only("queryMinutesSummary", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_minutes_summary::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::QueryMinutesSummaryRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::query_minutes_summary::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.query_minutes_summary(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryMinutesText" => {
+                const OPERATION: &Operation = &Operation::read("queryMinutesText");
+                only(
+                    "queryMinutesText",
+                    args,
+                    &["conferenceId", "direction", "maxResults", "nextToken", "unionId"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_minutes_text::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let direction: String = arg(args, "direction")?;
+                dingtalk_conference_api::checks::query_minutes_text::direction(
+                        &direction,
+                    )
+                    .map_err(Error::from)?;
+                let max_results: Option<::std::num::NonZeroU64> = arg(
+                    args,
+                    "maxResults",
+                )?;
+                dingtalk_conference_api::checks::query_minutes_text::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
+                let next_token: Option<String> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::query_minutes_text::next_token(
+                        next_token.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let union_id: Option<String> = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::query_minutes_text::union_id(
+                        union_id.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let direction = &direction;
+                            let next_token = &next_token;
+                            let union_id = &union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_minutes_text(
+                                                conference_id,
+                                                direction,
+                                                max_results,
+                                                next_token.as_deref(),
+                                                union_id.as_deref(),
                                             )
                                             .await?,
                                         &context,

@@ -17,7 +17,8 @@ use crate::pipeline::shared::ReadKey;
 use crate::pipeline::{Operation, Subject};
 use crate::{
     Client, Error, CloudRecordVideo, ConferenceInfo, ConferenceMember, CreatedConference,
-    RoomConference, UserConferences,
+    FlashMinutesSummary, MinutesAnswer, MinutesAudio, MinutesMeetingResult,
+    MinutesParagraph, MinutesShared, RecordMinutesUrl, RoomConference, UserConferences,
 };
 /// `queryConferenceInfoByRoomCode`: `GET /v1.0/conference/roomCodes/{roomCode}/infos`.
 pub(crate) const QUERY_CONFERENCE_INFO_BY_ROOM_CODE: Operation = Operation::read(
@@ -57,10 +58,43 @@ pub(crate) const QUERY_CLOUD_RECORD_VIDEO: Operation = Operation::read(
 pub(crate) const QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO: Operation = Operation::read(
     "queryCloudRecordVideoPlayInfo",
 );
+/// `generateFlashMinutesDocumentUrl`: `GET /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/document/generate`.
+pub(crate) const GENERATE_FLASH_MINUTES_DOCUMENT_URL: Operation = Operation::read(
+    "generateFlashMinutesDocumentUrl",
+);
+/// `addRecordPermission`: `POST /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordPermissions`.
+pub(crate) const ADD_RECORD_PERMISSION: Operation = Operation::write(
+    "addRecordPermission",
+    true,
+);
+/// `queryRecordMinutesUrl`: `GET /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordUrls`.
+pub(crate) const QUERY_RECORD_MINUTES_URL: Operation = Operation::read(
+    "queryRecordMinutesUrl",
+);
+/// `queryFlashMinutesSummary`: `GET /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/summaries`.
+pub(crate) const QUERY_FLASH_MINUTES_SUMMARY: Operation = Operation::read(
+    "queryFlashMinutesSummary",
+);
 /// `queryConferenceMembers`: `GET /v1.0/conference/videoConferences/{conferenceId}/members`.
 pub(crate) const QUERY_CONFERENCE_MEMBERS: Operation = Operation::read(
     "queryConferenceMembers",
 );
+/// `queryMinutesAudio`: `GET /v1.0/conference/videoConferences/{conferenceId}/minutes/audioInfos`.
+pub(crate) const QUERY_MINUTES_AUDIO: Operation = Operation::read("queryMinutesAudio");
+/// `queryMinutesMeetingResult`: `GET /v1.0/conference/videoConferences/{conferenceId}/minutes/meetingResult`.
+pub(crate) const QUERY_MINUTES_MEETING_RESULT: Operation = Operation::read(
+    "queryMinutesMeetingResult",
+);
+/// `stopMinutes`: `POST /v1.0/conference/videoConferences/{conferenceId}/minutes/pause`.
+pub(crate) const STOP_MINUTES: Operation = Operation::write("stopMinutes", false);
+/// `startMinutes`: `POST /v1.0/conference/videoConferences/{conferenceId}/minutes/start`.
+pub(crate) const START_MINUTES: Operation = Operation::write("startMinutes", false);
+/// `queryMinutesSummary`: `POST /v1.0/conference/videoConferences/{conferenceId}/minutes/summaries/query`.
+pub(crate) const QUERY_MINUTES_SUMMARY: Operation = Operation::read(
+    "queryMinutesSummary",
+);
+/// `queryMinutesText`: `GET /v1.0/conference/videoConferences/{conferenceId}/minutes/textInfos`.
+pub(crate) const QUERY_MINUTES_TEXT: Operation = Operation::read("queryMinutesText");
 /// Every operation the facade wraps, generated or hand-written (`hand`): what the
 /// guard test compares with the spec's operations.
 #[cfg_attr(not(test), allow(dead_code))]
@@ -74,7 +108,17 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     QUERY_CLOUD_RECORD_TEXT,
     QUERY_CLOUD_RECORD_VIDEO,
     QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO,
+    GENERATE_FLASH_MINUTES_DOCUMENT_URL,
+    ADD_RECORD_PERMISSION,
+    QUERY_RECORD_MINUTES_URL,
+    QUERY_FLASH_MINUTES_SUMMARY,
     QUERY_CONFERENCE_MEMBERS,
+    QUERY_MINUTES_AUDIO,
+    QUERY_MINUTES_MEETING_RESULT,
+    STOP_MINUTES,
+    START_MINUTES,
+    QUERY_MINUTES_SUMMARY,
+    QUERY_MINUTES_TEXT,
 ];
 impl Client {
     /// The conferences that use a room code (the digits people type to join), as a paged
@@ -341,6 +385,151 @@ impl Client {
             )
             .await
     }
+    /// Shares a conference's flash minutes (or cloud recording) with a user: afterwards they
+    /// may read its text, summary, audio and document. Returns the record's task id.
+    ///
+    /// Retried like a state change: granting the same user twice leaves one grant (inferred;
+    /// DingTalk documents nothing).
+    ///
+    /// `POST /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordPermissions` (`addRecordPermission`): Grants a user access to the flash minutes (`bizType` `minutes`) or cloud recording (`cloud_record`) of a conference. `shareScope` and `roleSubResourceIds` have no documented values. Not documented publicly by DingTalk.
+    pub async fn share_minutes(
+        &self,
+        conference_id: &str,
+        minutes_share: MinutesShare,
+    ) -> Result<MinutesShared, Error> {
+        dingtalk_conference_api::checks::add_record_permission::conference_id(
+                conference_id,
+            )
+            .map_err(Error::from)?;
+        let body = minutes_share.into_request()?;
+        let answer = self
+            .execute(
+                &ADD_RECORD_PERMISSION,
+                Subject::conference(conference_id),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .add_record_permission(conference_id, body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        add_record_permission_answer(answer)
+    }
+    /// The links to a conference's flash minutes or cloud recording records, each with its
+    /// task id (one conference can hold several), named by the kind and the unionId of
+    /// whoever recorded.
+    ///
+    /// `GET /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordUrls` (`queryRecordMinutesUrl`): The links of a conference's flash minutes or cloud recording records, each with the task id `addRecordPermission` answers. Not documented publicly by DingTalk.
+    pub async fn record_minutes_urls(
+        &self,
+        conference_id: &str,
+        biz_type: &str,
+        recorder_union_id: &str,
+    ) -> Result<Vec<RecordMinutesUrl>, Error> {
+        dingtalk_conference_api::checks::query_record_minutes_url::conference_id(
+                conference_id,
+            )
+            .map_err(Error::from)?;
+        dingtalk_conference_api::checks::query_record_minutes_url::biz_type(biz_type)
+            .map_err(Error::from)?;
+        dingtalk_conference_api::checks::query_record_minutes_url::recorder_union_id(
+                recorder_union_id,
+            )
+            .map_err(Error::from)?;
+        let args = (
+            Arc::<str>::from(conference_id),
+            Arc::<str>::from(biz_type),
+            Arc::<str>::from(recorder_union_id),
+        );
+        let key = ReadKey::new(QUERY_RECORD_MINUTES_URL.id, args.clone());
+        self.read(
+                &QUERY_RECORD_MINUTES_URL,
+                key,
+                move |client, deadline| {
+                    let args = args.clone();
+                    async move {
+                        let answer = client
+                            .execute(
+                                &QUERY_RECORD_MINUTES_URL,
+                                Subject::conference(&args.0),
+                                deadline,
+                                |context| {
+                                    let api = client.endpoint().api(context);
+                                    let args = &args;
+                                    async move {
+                                        api.query_record_minutes_url(&args.0, &args.1, &args.2)
+                                            .await
+                                    }
+                                },
+                            )
+                            .await?;
+                        query_record_minutes_url_answer(answer)
+                    }
+                        .boxed()
+                },
+            )
+            .await
+    }
+    /// The chapter summary of a conference's flash minutes or cloud recording, named by its
+    /// kind and the unionId of whoever recorded it. Summaries are generated asynchronously
+    /// (DingTalk announces them with `flash_minutes_open_event`); `status` is kept raw.
+    ///
+    /// `GET /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/summaries` (`queryFlashMinutesSummary`): The chapters (headline, summary, start, end) of a conference's flash minutes or cloud recording, and a `status` whose values DingTalk does not document. Not documented publicly by DingTalk.
+    pub async fn flash_minutes_summary(
+        &self,
+        conference_id: &str,
+        biz_type: &str,
+        recorder_union_id: &str,
+    ) -> Result<FlashMinutesSummary, Error> {
+        dingtalk_conference_api::checks::query_flash_minutes_summary::conference_id(
+                conference_id,
+            )
+            .map_err(Error::from)?;
+        dingtalk_conference_api::checks::query_flash_minutes_summary::biz_type(biz_type)
+            .map_err(Error::from)?;
+        dingtalk_conference_api::checks::query_flash_minutes_summary::recorder_union_id(
+                recorder_union_id,
+            )
+            .map_err(Error::from)?;
+        let args = (
+            Arc::<str>::from(conference_id),
+            Arc::<str>::from(biz_type),
+            Arc::<str>::from(recorder_union_id),
+        );
+        let key = ReadKey::new(QUERY_FLASH_MINUTES_SUMMARY.id, args.clone());
+        self.read(
+                &QUERY_FLASH_MINUTES_SUMMARY,
+                key,
+                move |client, deadline| {
+                    let args = args.clone();
+                    async move {
+                        let answer = client
+                            .execute(
+                                &QUERY_FLASH_MINUTES_SUMMARY,
+                                Subject::conference(&args.0),
+                                deadline,
+                                |context| {
+                                    let api = client.endpoint().api(context);
+                                    let args = &args;
+                                    async move {
+                                        api.query_flash_minutes_summary(&args.0, &args.1, &args.2)
+                                            .await
+                                    }
+                                },
+                            )
+                            .await?;
+                        query_flash_minutes_summary_answer(answer)
+                    }
+                        .boxed()
+                },
+            )
+            .await
+    }
     /// Everyone invited to or in a conference (attend status, host role, join and leave
     /// times, time spent), as a paged [`Listing`].
     ///
@@ -395,6 +584,245 @@ impl Client {
                                         )
                                         .await?;
                                     query_conference_members_page(answer)
+                                }
+                                    .boxed()
+                            },
+                        )
+                        .await
+                }
+                    .boxed()
+            },
+        )
+    }
+    /// The audio files of a conference's flash minutes (kept when they were started with
+    /// `record_audio`), each with a signed link that expires. `union_id` is the asking
+    /// user's: the minutes' owner or someone they were shared with.
+    ///
+    /// `GET /v1.0/conference/videoConferences/{conferenceId}/minutes/audioInfos` (`queryMinutesAudio`): The audio files of a conference's flash minutes, each with a signed, expiring play link. Not documented publicly by DingTalk.
+    pub async fn minutes_audio(
+        &self,
+        conference_id: &str,
+        union_id: &str,
+    ) -> Result<Vec<MinutesAudio>, Error> {
+        dingtalk_conference_api::checks::query_minutes_audio::conference_id(
+                conference_id,
+            )
+            .map_err(Error::from)?;
+        dingtalk_conference_api::checks::query_minutes_audio::union_id(union_id)
+            .map_err(Error::from)?;
+        let args = (Arc::<str>::from(conference_id), Arc::<str>::from(union_id));
+        let key = ReadKey::new(QUERY_MINUTES_AUDIO.id, args.clone());
+        self.read(
+                &QUERY_MINUTES_AUDIO,
+                key,
+                move |client, deadline| {
+                    let args = args.clone();
+                    async move {
+                        let answer = client
+                            .execute(
+                                &QUERY_MINUTES_AUDIO,
+                                Subject::conference(&args.0),
+                                deadline,
+                                |context| {
+                                    let api = client.endpoint().api(context);
+                                    let args = &args;
+                                    async move {
+                                        api.query_minutes_audio(&args.0, &args.1).await
+                                    }
+                                },
+                            )
+                            .await?;
+                        query_minutes_audio_answer(answer)
+                    }
+                        .boxed()
+                },
+            )
+            .await
+    }
+    /// The result of a conference's flash minutes: its action items and a full summary.
+    /// `union_id` is the asking user's.
+    ///
+    /// `GET /v1.0/conference/videoConferences/{conferenceId}/minutes/meetingResult` (`queryMinutesMeetingResult`): The action items and the full summary of a conference's flash minutes. Not documented publicly by DingTalk (in its SDKs since 2025-07-15).
+    pub async fn minutes_meeting_result(
+        &self,
+        conference_id: &str,
+        union_id: &str,
+    ) -> Result<MinutesMeetingResult, Error> {
+        dingtalk_conference_api::checks::query_minutes_meeting_result::conference_id(
+                conference_id,
+            )
+            .map_err(Error::from)?;
+        dingtalk_conference_api::checks::query_minutes_meeting_result::union_id(union_id)
+            .map_err(Error::from)?;
+        let args = (Arc::<str>::from(conference_id), Arc::<str>::from(union_id));
+        let key = ReadKey::new(QUERY_MINUTES_MEETING_RESULT.id, args.clone());
+        self.read(
+                &QUERY_MINUTES_MEETING_RESULT,
+                key,
+                move |client, deadline| {
+                    let args = args.clone();
+                    async move {
+                        let answer = client
+                            .execute(
+                                &QUERY_MINUTES_MEETING_RESULT,
+                                Subject::conference(&args.0),
+                                deadline,
+                                |context| {
+                                    let api = client.endpoint().api(context);
+                                    let args = &args;
+                                    async move {
+                                        api.query_minutes_meeting_result(&args.0, &args.1).await
+                                    }
+                                },
+                            )
+                            .await?;
+                        query_minutes_meeting_result_answer(answer)
+                    }
+                        .boxed()
+                },
+            )
+            .await
+    }
+    /// Pauses a conference's flash minutes (DingTalk's `StopMinutes`, whose path is
+    /// `/minutes/pause`): no new text is added until [`Client::start_minutes`] resumes them.
+    ///
+    /// **Not retried blindly**: DingTalk documents nothing about a repeat.
+    ///
+    /// `POST /v1.0/conference/videoConferences/{conferenceId}/minutes/pause` (`stopMinutes`): Pauses the flash minutes of a conference (DingTalk's SDK calls it StopMinutes; the path says pause, and starting again resumes). Not documented publicly by DingTalk.
+    pub async fn pause_minutes(
+        &self,
+        conference_id: &str,
+        minutes_pause: MinutesPause,
+    ) -> Result<MinutesAnswer, Error> {
+        dingtalk_conference_api::checks::stop_minutes::conference_id(conference_id)
+            .map_err(Error::from)?;
+        let body = minutes_pause.into_request()?;
+        let answer = self
+            .execute(
+                &STOP_MINUTES,
+                Subject::conference(conference_id),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .stop_minutes(conference_id, body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        stop_minutes_answer(answer)
+    }
+    /// Starts flash minutes (闪记: live speech-to-text) in a conference in progress, or
+    /// resumes them after [`Client::pause_minutes`].
+    ///
+    /// **Not retried blindly**: DingTalk documents nothing about a repeat. A blank id is
+    /// refused before any request.
+    ///
+    /// `POST /v1.0/conference/videoConferences/{conferenceId}/minutes/start` (`startMinutes`): Starts the flash minutes (闪记, live transcription) of a conference in progress, or resumes them after a pause. Not documented publicly by DingTalk; the SDK models make every field optional. Needs the permission `VideoConference.Conference.Write` (inferred).
+    pub async fn start_minutes(
+        &self,
+        conference_id: &str,
+        minutes: NewMinutes,
+    ) -> Result<MinutesAnswer, Error> {
+        dingtalk_conference_api::checks::start_minutes::conference_id(conference_id)
+            .map_err(Error::from)?;
+        let body = minutes.into_request()?;
+        let answer = self
+            .execute(
+                &START_MINUTES,
+                Subject::conference(conference_id),
+                self.deadline()?,
+                |context| {
+                    let body = &body;
+                    async move {
+                        self.endpoint()
+                            .api(context)
+                            .start_minutes(conference_id, body)
+                            .await
+                    }
+                },
+            )
+            .await?;
+        start_minutes_answer(answer)
+    }
+    /// The text of a conference's flash minutes (paragraphs of sentences of words, each
+    /// with its speaker and its offsets), as a paged [`Listing`]. `direction` is `"0"`
+    /// (oldest first) or `"1"` (newest first), the values of [`TranscriptDirection`]
+    /// (inferred from the cloud recording's transcript; DingTalk documents neither).
+    ///
+    /// While the minutes run, the text grows: a listing reads what was said when each page
+    /// was asked for. The page token is a string (unlike the transcript's integer).
+    ///
+    /// `GET /v1.0/conference/videoConferences/{conferenceId}/minutes/textInfos` (`queryMinutesText`): The speech-to-text paragraphs of a conference's flash minutes, a page at a time. The next page starts at the answer's `nextToken` (a string); the listing ends when `hasMore` is false. Not documented publicly by DingTalk.
+    pub fn minutes_text(
+        &self,
+        conference_id: &str,
+        direction: &str,
+        union_id: Option<&str>,
+    ) -> Listing<MinutesParagraph> {
+        let invalid = dingtalk_conference_api::checks::query_minutes_text::conference_id(
+                conference_id,
+            )
+            .map_err(Error::from)
+            .and_then(|()| {
+                dingtalk_conference_api::checks::query_minutes_text::direction(direction)
+                    .map_err(Error::from)
+            })
+            .and_then(|()| {
+                dingtalk_conference_api::checks::query_minutes_text::union_id(union_id)
+                    .map_err(Error::from)
+            })
+            .err();
+        let args = (
+            Arc::<str>::from(conference_id),
+            Arc::<str>::from(direction),
+            union_id.map(Arc::<str>::from),
+        );
+        Listing::new(
+            self,
+            QUERY_MINUTES_TEXT.id,
+            None,
+            invalid,
+            move |client, token, size| {
+                let args = args.clone();
+                async move {
+                    let key = ReadKey::new(
+                        QUERY_MINUTES_TEXT.id,
+                        (args.clone(), token.clone(), size),
+                    );
+                    client
+                        .read(
+                            &QUERY_MINUTES_TEXT,
+                            key,
+                            move |client, deadline| {
+                                let (args, token) = (args.clone(), token.clone());
+                                async move {
+                                    let answer = client
+                                        .execute(
+                                            &QUERY_MINUTES_TEXT,
+                                            Subject::conference(&args.0),
+                                            deadline,
+                                            |context| {
+                                                let api = client.endpoint().api(context);
+                                                let (args, token) = (&args, token.as_deref());
+                                                async move {
+                                                    api.query_minutes_text(
+                                                            &args.0,
+                                                            &args.1,
+                                                            size
+                                                                .and_then(|n| ::std::num::NonZeroU64::new(u64::from(n))),
+                                                            token,
+                                                            args.2.as_deref(),
+                                                        )
+                                                        .await
+                                                }
+                                            },
+                                        )
+                                        .await?;
+                                    query_minutes_text_page(answer)
                                 }
                                     .boxed()
                             },
@@ -468,6 +896,52 @@ impl crate::blocking::Client {
         let union_id = union_id.to_string();
         self.block_on(async move { client.recordings(&conference_id, &union_id).await })
     }
+    /// Like [`Client::share_minutes`], blocking.
+    pub fn share_minutes(
+        &self,
+        conference_id: &str,
+        minutes_share: MinutesShare,
+    ) -> Result<MinutesShared, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move {
+            client.share_minutes(&conference_id, minutes_share).await
+        })
+    }
+    /// Like [`Client::record_minutes_urls`], blocking.
+    pub fn record_minutes_urls(
+        &self,
+        conference_id: &str,
+        biz_type: &str,
+        recorder_union_id: &str,
+    ) -> Result<Vec<RecordMinutesUrl>, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        let biz_type = biz_type.to_string();
+        let recorder_union_id = recorder_union_id.to_string();
+        self.block_on(async move {
+            client
+                .record_minutes_urls(&conference_id, &biz_type, &recorder_union_id)
+                .await
+        })
+    }
+    /// Like [`Client::flash_minutes_summary`], blocking.
+    pub fn flash_minutes_summary(
+        &self,
+        conference_id: &str,
+        biz_type: &str,
+        recorder_union_id: &str,
+    ) -> Result<FlashMinutesSummary, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        let biz_type = biz_type.to_string();
+        let recorder_union_id = recorder_union_id.to_string();
+        self.block_on(async move {
+            client
+                .flash_minutes_summary(&conference_id, &biz_type, &recorder_union_id)
+                .await
+        })
+    }
     /// Like [`Client::conference_members`], blocking: an iterator over the items, fetching a page at a
     /// time. `page_size` as in [`Listing::page_size`].
     pub fn conference_members(
@@ -476,6 +950,71 @@ impl crate::blocking::Client {
         page_size: Option<u32>,
     ) -> crate::ops::paging::BlockingListing<ConferenceMember> {
         let mut listing = self.as_async().conference_members(conference_id);
+        if let Some(size) = page_size {
+            listing = listing.page_size(size);
+        }
+        crate::ops::paging::BlockingListing::new(self, listing)
+    }
+    /// Like [`Client::minutes_audio`], blocking.
+    pub fn minutes_audio(
+        &self,
+        conference_id: &str,
+        union_id: &str,
+    ) -> Result<Vec<MinutesAudio>, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        let union_id = union_id.to_string();
+        self.block_on(async move {
+            client.minutes_audio(&conference_id, &union_id).await
+        })
+    }
+    /// Like [`Client::minutes_meeting_result`], blocking.
+    pub fn minutes_meeting_result(
+        &self,
+        conference_id: &str,
+        union_id: &str,
+    ) -> Result<MinutesMeetingResult, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        let union_id = union_id.to_string();
+        self.block_on(async move {
+            client.minutes_meeting_result(&conference_id, &union_id).await
+        })
+    }
+    /// Like [`Client::pause_minutes`], blocking (and retried as sparingly).
+    pub fn pause_minutes(
+        &self,
+        conference_id: &str,
+        minutes_pause: MinutesPause,
+    ) -> Result<MinutesAnswer, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move {
+            client.pause_minutes(&conference_id, minutes_pause).await
+        })
+    }
+    /// Like [`Client::start_minutes`], blocking (and retried as sparingly).
+    pub fn start_minutes(
+        &self,
+        conference_id: &str,
+        minutes: NewMinutes,
+    ) -> Result<MinutesAnswer, Error> {
+        let client = self.as_async().clone();
+        let conference_id = conference_id.to_string();
+        self.block_on(async move { client.start_minutes(&conference_id, minutes).await })
+    }
+    /// Like [`Client::minutes_text`], blocking: an iterator over the items, fetching a page at a
+    /// time. `page_size` as in [`Listing::page_size`].
+    pub fn minutes_text(
+        &self,
+        conference_id: &str,
+        direction: &str,
+        union_id: Option<&str>,
+        page_size: Option<u32>,
+    ) -> crate::ops::paging::BlockingListing<MinutesParagraph> {
+        let mut listing = self
+            .as_async()
+            .minutes_text(conference_id, direction, union_id);
         if let Some(size) = page_size {
             listing = listing.page_size(size);
         }
@@ -594,6 +1133,99 @@ pub(crate) fn query_cloud_record_video_answer(
             .collect(),
     )
 }
+/// A grant of access to a conference's flash minutes or cloud recording, for
+/// [`Client::share_minutes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MinutesShare {
+    /// `minutes` (flash minutes) or `cloud_record` (cloud recording).
+    pub biz_type: String,
+    /// unionId of the record's owner.
+    pub owner: String,
+    /// unionId of the user given access (inferred meaning).
+    pub grantee: String,
+    /// `shareScope`, sent as is: DingTalk documents no values (its example is 0).
+    pub share_scope: Option<i32>,
+    /// `roleSubResourceIds`, sent as is: DingTalk documents no meaning.
+    pub role_sub_resource_ids: Vec<String>,
+}
+impl MinutesShare {
+    /// Grants `grantee` (a unionId) access to the record of kind `biz_type` (`minutes` or
+    /// `cloud_record`) owned by `owner` (a unionId).
+    pub fn new(
+        biz_type: impl Into<String>,
+        owner: impl Into<String>,
+        grantee: impl Into<String>,
+    ) -> Self {
+        Self {
+            biz_type: biz_type.into(),
+            owner: owner.into(),
+            grantee: grantee.into(),
+            share_scope: None,
+            role_sub_resource_ids: Vec::new(),
+        }
+    }
+    /// Sets `shareScope` (raw; DingTalk documents no values).
+    pub fn share_scope(mut self, scope: i32) -> Self {
+        self.share_scope = Some(scope);
+        self
+    }
+    /// Adds to `roleSubResourceIds` (raw; DingTalk documents no meaning).
+    pub fn role_sub_resource(mut self, id: impl Into<String>) -> Self {
+        self.role_sub_resource_ids.push(id.into());
+        self
+    }
+    /// The request body of `addRecordPermission`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(self) -> Result<wire::AddRecordPermissionRequest, Error> {
+        let mut role_sub_resource_ids: Vec<String> = Vec::with_capacity(
+            self.role_sub_resource_ids.len(),
+        );
+        for item in self.role_sub_resource_ids {
+            if !role_sub_resource_ids.contains(&item) {
+                role_sub_resource_ids.push(item);
+            }
+        }
+        let request = wire::AddRecordPermissionRequest {
+            biz_type: self.biz_type,
+            owner_union_id: self.owner,
+            union_id: self.grantee,
+            share_scope: self.share_scope,
+            role_sub_resource_ids: role_sub_resource_ids,
+        };
+        dingtalk_conference_api::checks::add_record_permission::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `addRecordPermission` into what the method returns.
+pub(crate) fn add_record_permission_answer(
+    response: ResponseValue<wire::AddRecordPermissionResponse>,
+) -> Result<MinutesShared, Error> {
+    Ok(MinutesShared::from_wire(response.into_inner()))
+}
+/// Turns the answer to `queryRecordMinutesUrl` into what the method returns.
+pub(crate) fn query_record_minutes_url_answer(
+    response: ResponseValue<wire::QueryRecordMinutesUrlResponse>,
+) -> Result<Vec<RecordMinutesUrl>, Error> {
+    Ok(
+        response
+            .into_inner()
+            .record_minutes_urls
+            .unwrap_or_default()
+            .into_iter()
+            .map(RecordMinutesUrl::from_wire)
+            .collect(),
+    )
+}
+/// Turns the answer to `queryFlashMinutesSummary` into what the method returns.
+pub(crate) fn query_flash_minutes_summary_answer(
+    mut response: ResponseValue<wire::QueryFlashMinutesSummaryResponse>,
+) -> Result<FlashMinutesSummary, Error> {
+    match response.flash_minutes_summary.take() {
+        Some(raw) => Ok(FlashMinutesSummary::from_wire(raw)),
+        None => Err(missing(&response, "flashMinutesSummary")),
+    }
+}
 /// The page of `queryConferenceMembers` an answer holds.
 fn query_conference_members_page(
     answer: ResponseValue<wire::QueryConferenceMembersResponse>,
@@ -610,6 +1242,128 @@ fn query_conference_members_page(
             non_empty(answer.next_token),
             None,
             answer.total_count,
+        ),
+    )
+}
+/// Turns the answer to `queryMinutesAudio` into what the method returns.
+pub(crate) fn query_minutes_audio_answer(
+    response: ResponseValue<wire::QueryMinutesAudioResponse>,
+) -> Result<Vec<MinutesAudio>, Error> {
+    Ok(
+        response
+            .into_inner()
+            .audio_list
+            .unwrap_or_default()
+            .into_iter()
+            .map(MinutesAudio::from_wire)
+            .collect(),
+    )
+}
+/// Turns the answer to `queryMinutesMeetingResult` into what the method returns.
+pub(crate) fn query_minutes_meeting_result_answer(
+    response: ResponseValue<wire::QueryMinutesMeetingResultResponse>,
+) -> Result<MinutesMeetingResult, Error> {
+    Ok(MinutesMeetingResult::from_wire(response.into_inner()))
+}
+/// The user pausing a conference's flash minutes, for [`Client::pause_minutes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MinutesPause {
+    /// unionId of the user pausing the minutes.
+    pub operator: String,
+}
+impl MinutesPause {
+    /// A pause by the user `operator` (a unionId).
+    pub fn new(operator: impl Into<String>) -> Self {
+        Self { operator: operator.into() }
+    }
+    /// The request body of `stopMinutes`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(self) -> Result<wire::StopMinutesRequest, Error> {
+        let request = wire::StopMinutesRequest {
+            union_id: self.operator,
+        };
+        dingtalk_conference_api::checks::stop_minutes::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `stopMinutes` into what the method returns.
+pub(crate) fn stop_minutes_answer(
+    response: ResponseValue<wire::MinutesCodeResponse>,
+) -> Result<MinutesAnswer, Error> {
+    Ok(MinutesAnswer::from_wire(response.into_inner()))
+}
+/// Flash minutes (闪记) to start (or resume) with [`Client::start_minutes`]: who starts
+/// them, who owns them, and whether the audio is kept. Every field is optional on the
+/// wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewMinutes {
+    /// unionId of the user starting the minutes (inferred meaning).
+    pub operator: Option<String>,
+    /// unionId of the minutes' owner, who may read and share them (inferred meaning).
+    pub owner: Option<String>,
+    /// Whether the audio is kept too (readable with `Client::minutes_audio`).
+    pub record_audio: Option<bool>,
+}
+impl NewMinutes {
+    /// Minutes with no field set (DingTalk's defaults).
+    pub fn new() -> Self {
+        Self {
+            operator: None,
+            owner: None,
+            record_audio: None,
+        }
+    }
+    /// The user starting the minutes (a unionId); by default the owner.
+    pub fn operator(mut self, union_id: impl Into<String>) -> Self {
+        self.operator = Some(union_id.into());
+        self
+    }
+    /// The owner of the minutes (a unionId); by default whoever starts them.
+    pub fn owner(mut self, union_id: impl Into<String>) -> Self {
+        self.owner = Some(union_id.into());
+        self
+    }
+    /// Whether the audio is kept too, as well as the text.
+    pub fn record_audio(mut self, keep: bool) -> Self {
+        self.record_audio = Some(keep);
+        self
+    }
+    /// The request body of `startMinutes`, checked: a bad field is refused before any request.
+    pub(crate) fn into_request(self) -> Result<wire::StartMinutesRequest, Error> {
+        let request = wire::StartMinutesRequest {
+            union_id: self.operator,
+            owner_union_id: self.owner,
+            record_audio: self.record_audio,
+        };
+        dingtalk_conference_api::checks::start_minutes::body(&request)
+            .map_err(Error::from)?;
+        Ok(request)
+    }
+}
+/// Turns the answer to `startMinutes` into what the method returns.
+pub(crate) fn start_minutes_answer(
+    response: ResponseValue<wire::MinutesCodeResponse>,
+) -> Result<MinutesAnswer, Error> {
+    Ok(MinutesAnswer::from_wire(response.into_inner()))
+}
+/// The page of `queryMinutesText` an answer holds.
+fn query_minutes_text_page(
+    answer: ResponseValue<wire::QueryMinutesTextResponse>,
+) -> Result<Page<MinutesParagraph>, Error> {
+    let answer = answer.into_inner();
+    Ok(
+        Page::new(
+            answer
+                .paragraph_list
+                .unwrap_or_default()
+                .into_iter()
+                .map(MinutesParagraph::from_wire)
+                .collect(),
+            non_empty(answer.next_token),
+            answer.has_more,
+            None,
         ),
     )
 }

@@ -12,12 +12,14 @@ mod call;
 mod call_generated;
 mod conferences;
 mod generated;
+mod minutes;
 pub(crate) mod paging;
 mod recordings;
 
 pub use call::Answer;
 pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS};
 pub use generated::NewConference;
+pub use generated::{MinutesPause, MinutesShare, NewMinutes};
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.
