@@ -10,6 +10,7 @@ mod api;
 mod api_generated;
 mod conferences;
 mod members;
+mod minutes;
 mod recordings;
 mod token;
 mod watch;
@@ -40,6 +41,9 @@ pub(crate) enum Command {
     /// Cloud recordings: videos and transcripts.
     #[command(flatten)]
     Recordings(recordings::Recordings),
+    /// Flash minutes: start, pause, text, summary.
+    #[command(flatten)]
+    Minutes(minutes::Minutes),
     /// The access token.
     #[command(flatten)]
     Token(token::Token),
@@ -55,6 +59,7 @@ pub(crate) async fn run(command: &Command, cx: &mut Context<'_>) -> Result<(), F
         Command::Members(command) => command.run(cx).await,
         Command::Watch(command) => command.run(cx).await,
         Command::Recordings(command) => command.run(cx).await,
+        Command::Minutes(command) => command.run(cx).await,
         Command::Token(command) => command.run(cx).await,
         Command::Api(command) => command.run(cx).await,
     }

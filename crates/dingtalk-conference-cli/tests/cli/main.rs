@@ -5,6 +5,7 @@
 //! uses the helpers below (`crate::run`, `crate::Fake`, …) and `dingtalk-conference-testkit`.
 
 mod api;
+mod minutes;
 mod same_checks;
 
 use std::collections::BTreeSet;
