@@ -645,7 +645,26 @@ fn field_kind(
                         nullable,
                     })
                 }
-                _ => Err("a list of something other than strings or facade types".to_string()),
+                // Ids (`sentenceIdsOfAnswer`): the wire's integers, at the wire's width.
+                Some(ReferenceOr::Item(item))
+                    if matches!(item.as_ref().schema_kind, SchemaKind::Type(Type::Integer(_))) =>
+                {
+                    let int32 = matches!(
+                        &item.as_ref().schema_kind,
+                        SchemaKind::Type(Type::Integer(integer)) if matches!(
+                            integer.format,
+                            openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32)
+                        )
+                    );
+                    Ok(FieldKind::List {
+                        item: if int32 { quote! { i32 } } else { quote! { i64 } },
+                        facade_item: false,
+                        nullable,
+                    })
+                }
+                _ => Err(
+                    "a list of something other than strings, integers or facade types".to_string(),
+                ),
             }
         }
         SchemaKind::Type(Type::Object(object)) if object.properties.is_empty() => {

@@ -77,6 +77,8 @@ struct Param {
     ident: proc_macro2::Ident,
     ty: ParamType,
     required: bool,
+    /// An `int64` with `minimum: 1`, which progenitor types `NonZeroU64`.
+    non_zero: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -380,6 +382,11 @@ fn parameters(
             name: data.name.clone(),
             ty,
             required: data.required,
+            non_zero: ty == ParamType::I64
+                && matches!(
+                    &schema.schema_kind,
+                    SchemaKind::Type(Type::Integer(int)) if int.minimum.is_some_and(|m| m >= 1)
+                ),
         };
         if in_path {
             let at = route
@@ -537,6 +544,17 @@ fn builder_decl(
                 ty: match kind {
                     SchemaKind::Type(Type::Boolean(_)) => quote! { bool },
                     SchemaKind::Type(Type::String(_)) => quote! { String },
+                    // The wire's width: progenitor types an `int32` field `i32`.
+                    SchemaKind::Type(Type::Integer(integer))
+                        if matches!(
+                            integer.format,
+                            openapiv3::VariantOrUnknownOrEmpty::Item(
+                                openapiv3::IntegerFormat::Int32
+                            )
+                        ) =>
+                    {
+                        quote! { i32 }
+                    }
                     SchemaKind::Type(Type::Integer(_)) => quote! { i64 },
                     _ => return Err(bad(format!("{wire}: a type the builder cannot hold"))),
                 },
@@ -639,10 +657,16 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
                 fields.extend(quote! { #field_doc pub #ident: Option<#ty>, });
                 new_init.push(quote! { #ident: None });
                 let set_doc = doc_attrs(set_doc);
+                // A string setter takes anything that becomes one, like `new`'s arguments.
+                let (arg_ty, value) = if ty.to_string() == "String" {
+                    (quote! { impl Into<String> }, quote! { #arg.into() })
+                } else {
+                    (quote! { #ty }, quote! { #arg })
+                };
                 methods.extend(quote! {
                     #set_doc
-                    pub fn #ident(mut self, #arg: #ty) -> Self {
-                        self.#ident = Some(#arg);
+                    pub fn #ident(mut self, #arg: #arg_ty) -> Self {
+                        self.#ident = Some(#value);
                         self
                     }
                 });
@@ -1119,6 +1143,9 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
                             quote! { token }
                         } else if paging.size.as_deref() == Some(p.name.as_str()) {
                             match p.ty {
+                                ParamType::I64 if p.non_zero => quote! {
+                                    size.and_then(|n| ::std::num::NonZeroU64::new(u64::from(n)))
+                                },
                                 ParamType::I64 => quote! { size.map(i64::from) },
                                 _ => quote! { page_size_i32(size) },
                             }

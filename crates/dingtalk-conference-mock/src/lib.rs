@@ -210,6 +210,8 @@ pub use handlers::{
 };
 // part record-stream
 pub use handlers::{ALLOW_LIST_ADD, ALLOW_LIST_REMOVE};
+// part minutes
+pub use handlers::{DEFAULT_MINUTES_PAGE_SIZE, MINUTES_LINE_MS};
 pub use limits::{
     DINGTALK_IP_BAN, DINGTALK_IP_LIMIT, DINGTALK_MONTHLY_QUOTA, DINGTALK_QPS_LIMIT, IpLimit,
     ManualClock, QPS_LIMIT_CODE, QUOTA_CODE, SUITE_QPS_LIMIT_CODE,

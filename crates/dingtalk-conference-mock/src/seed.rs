@@ -821,3 +821,37 @@ pub(crate) fn schedules() -> Vec<(&'static str, ScheduleRecord)> {
         (seeded::SCHEDULE_PLANNED, planned),
     ]
 }
+// part minutes
+/// The flash minutes of the seeded conferences: [`seeded::STARTED`]'s, started a minute into
+/// the meeting by its host (who owns them), with the audio kept, already four minutes long
+/// when the server starts and still running, spoken by the members in the meeting.
+pub(crate) fn minutes() -> Vec<(&'static str, crate::state::Minutes)> {
+    // 2026-03-02 10:01 +08:00.
+    const STARTED_AT: i64 = 1_772_416_860_000;
+    let Some(info) = conferences()
+        .into_iter()
+        .find(|info| info.conference_id.as_deref() == Some(seeded::STARTED))
+    else {
+        return Vec::new();
+    };
+    let speakers = members(&info)
+        .into_iter()
+        .filter(|record| record.member.attend_status == Some(3))
+        .filter_map(|record| Some((record.member.union_id?, record.member.user_nick?)))
+        .collect();
+    let minutes = crate::state::Minutes {
+        owner: seeded::STARTED_HOST.to_owned(),
+        starter: seeded::STARTED_HOST.to_owned(),
+        record_audio: true,
+        record_id: STARTED_AT,
+        speakers,
+        runs: vec![crate::state::MinutesRun {
+            started_ms: STARTED_AT,
+            started: tokio::time::Instant::now(),
+            head_start: std::time::Duration::from_secs(240),
+            ran: None,
+        }],
+    };
+    vec![(seeded::STARTED, minutes)]
+}
+// end part minutes

@@ -111,6 +111,65 @@ pub(crate) struct ScheduleRecord {
     /// The custom short links made for it, in order.
     pub(crate) short_links: Vec<String>,
 }
+// part minutes
+/// A conference's flash minutes (闪记): who owns them, who speaks in them, and when they ran.
+/// Their text is not stored: it is derived from how long they have run
+/// (`handlers/minutes.rs`), so it grows while they run and stops while they are paused.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Minutes {
+    /// `ownerUnionId` (or whoever started them): may read and share them.
+    pub(crate) owner: String,
+    /// The `unionId` that first started them: may read them too.
+    pub(crate) starter: String,
+    /// Whether the audio is kept (`recordAudio`), for `queryMinutesAudio`.
+    pub(crate) record_audio: bool,
+    /// `recordId` of the text: when they were first started (epoch milliseconds).
+    pub(crate) record_id: i64,
+    /// The speakers, frozen when the minutes were first started: (unionId, nickname).
+    pub(crate) speakers: Vec<(String, String)>,
+    /// Each time they ran, in order; only the last may still be running.
+    pub(crate) runs: Vec<MinutesRun>,
+}
+
+impl Minutes {
+    /// Whether they are running now (not paused).
+    pub(crate) fn running(&self) -> bool {
+        self.runs.last().is_some_and(|run| run.ran.is_none())
+    }
+}
+
+/// One stretch of running minutes, from a start to a pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MinutesRun {
+    /// When it started, in epoch milliseconds (the audio's `startTime`).
+    pub(crate) started_ms: i64,
+    /// When it started, on Tokio's clock (so paused test clocks move it).
+    pub(crate) started: Instant,
+    /// Time it had already run when `started` was taken (the seeded minutes began before the
+    /// server did).
+    pub(crate) head_start: Duration,
+    /// How long it ran, once paused; `None` while it runs.
+    pub(crate) ran: Option<Duration>,
+}
+
+impl MinutesRun {
+    /// A run starting now.
+    pub(crate) fn now() -> Self {
+        Self {
+            started_ms: now_millis(),
+            started: Instant::now(),
+            head_start: Duration::ZERO,
+            ran: None,
+        }
+    }
+
+    /// How long it has run (until now, or until it was paused).
+    pub(crate) fn length(&self) -> Duration {
+        self.ran
+            .unwrap_or_else(|| self.started.elapsed().saturating_add(self.head_start))
+    }
+}
+// end part minutes
 
 /// Why a token request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +204,12 @@ pub(crate) struct State {
     recordings: HashMap<String, Recording>,
     /// part control: each conference's settings, focus and barred members, by conference id.
     control: HashMap<String, Control>,
+    // part minutes
+    /// The flash minutes, by conference id.
+    minutes: HashMap<String, Minutes>,
+    /// Who was granted access to a record (`addRecordPermission`), by conference id and
+    /// `bizType`, in the order granted.
+    record_grants: HashMap<(String, String), Vec<String>>,
     scripts: HashMap<String, VecDeque<Step>>,
     // part record-stream
     /// Each conference's live pushes, in the order started.
@@ -187,6 +252,8 @@ impl Shared {
             members: HashMap::new(),
             recordings: HashMap::new(),
             control: HashMap::new(),
+            minutes: HashMap::new(),
+            record_grants: HashMap::new(),
             scripts: HashMap::new(),
             streams: HashMap::new(),
             recording_started: HashMap::new(),
@@ -219,6 +286,8 @@ impl Shared {
             // part schedule
             for (id, schedule) in seed::schedules() {
                 state.schedules.insert(id.to_owned(), schedule);
+            for (id, minutes) in seed::minutes() {
+                state.minutes.insert(id.to_owned(), minutes);
             }
         }
         Self {
@@ -521,6 +590,36 @@ impl State {
         self.apply_script(id);
         self.members.get_mut(id)
     }
+    // part minutes
+    /// The flash minutes of conference `id`, if they were ever started.
+    pub(crate) fn minutes(&mut self, id: &str) -> Option<&mut Minutes> {
+        self.apply_script(id);
+        self.minutes.get_mut(id)
+    }
+
+    /// Replaces the flash minutes of conference `id`.
+    pub(crate) fn set_minutes(&mut self, id: &str, minutes: Minutes) {
+        self.minutes.insert(id.to_owned(), minutes);
+    }
+
+    /// Who was granted access to conference `id`'s record of kind `biz_type`.
+    pub(crate) fn record_grants(&self, id: &str, biz_type: &str) -> &[String] {
+        self.record_grants
+            .get(&(id.to_owned(), biz_type.to_owned()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Grants `user` access to conference `id`'s record of kind `biz_type` (once).
+    pub(crate) fn grant_record(&mut self, id: &str, biz_type: &str, user: &str) {
+        let grants = self
+            .record_grants
+            .entry((id.to_owned(), biz_type.to_owned()))
+            .or_default();
+        if !grants.iter().any(|granted| granted == user) {
+            grants.push(user.to_owned());
+        }
+    }
+    // end part minutes
 
     /// The random source, for handlers that mint ids.
     pub(crate) fn rng(&mut self) -> &mut StdRng {

@@ -97,6 +97,7 @@ pub use ops::{
 pub use ops::{
     NewSchedule, NewShortLink, ScheduleCancellation, ScheduleSettingsUpdate, ScheduleUpdate,
 };
+pub use ops::{MinutesPause, MinutesShare, NewMinutes};
 pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use secret::Secret;
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};

@@ -14,6 +14,7 @@ mod control;
 mod members;
 mod record_stream;
 mod org;
+mod minutes;
 mod recordings;
 mod schedules;
 mod token;
@@ -60,6 +61,9 @@ pub(crate) enum Command {
     /// Scheduled conferences.
     #[command(flatten)]
     Schedules(schedules::Schedules),
+    /// Flash minutes: start, pause, text, summary.
+    #[command(flatten)]
+    Minutes(minutes::Minutes),
     /// The access token.
     #[command(flatten)]
     Token(token::Token),
@@ -80,6 +84,7 @@ pub(crate) async fn run(command: &Command, cx: &mut Context<'_>) -> Result<(), F
         Command::RecordStream(command) => command.run(cx).await,
         Command::Data(command) => command.run(cx).await,
         Command::Schedules(command) => command.run(cx).await,
+        Command::Minutes(command) => command.run(cx).await,
         Command::Token(command) => command.run(cx).await,
         Command::Api(command) => command.run(cx).await,
     }

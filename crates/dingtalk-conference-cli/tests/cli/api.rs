@@ -134,6 +134,8 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
             call
         }
         "stopCloudRecord" => {
+        // part minutes: the seeded conference in progress has running minutes its host owns.
+        "startMinutes" | "stopMinutes" | "queryMinutesSummary" => {
             let mut call = args(&[("conference-id", seeded::STARTED)]);
             call.extend(body(json!({"unionId": seeded::STARTED_HOST})));
             call
@@ -277,6 +279,34 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
             ));
             all
         }
+        "addRecordPermission" => {
+            let mut call = args(&[("conference-id", seeded::STARTED)]);
+            call.extend(body(json!({
+                "bizType": "minutes",
+                "ownerUnionId": seeded::STARTED_HOST,
+                "unionId": seeded::ENDED_HOST,
+            })));
+            call
+        }
+        "queryMinutesAudio" | "queryMinutesMeetingResult" => args(&[
+            ("conference-id", seeded::STARTED),
+            ("union-id", seeded::STARTED_HOST),
+        ]),
+        "queryMinutesText" => args(&[
+            ("conference-id", seeded::STARTED),
+            ("direction", "0"),
+            ("union-id", seeded::STARTED_HOST),
+        ]),
+        "generateFlashMinutesDocumentUrl" => args(&[
+            ("conference-id", seeded::STARTED),
+            ("biz-type", "minutes"),
+            ("union-id", seeded::STARTED_HOST),
+        ]),
+        "queryFlashMinutesSummary" | "queryRecordMinutesUrl" => args(&[
+            ("conference-id", seeded::STARTED),
+            ("biz-type", "minutes"),
+            ("recorder-union-id", seeded::STARTED_HOST),
+        ]),
         _ => return None,
     })
 }

@@ -9,6 +9,7 @@ mod record_stream;
 mod data;
 mod control;
 mod org;
+mod minutes;
 mod same_checks;
 mod schedules;
 

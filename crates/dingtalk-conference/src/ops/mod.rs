@@ -13,6 +13,7 @@ mod call_generated;
 mod conferences;
 mod control;
 mod generated;
+mod minutes;
 pub(crate) mod paging;
 mod record_stream;
 mod recordings;
@@ -31,6 +32,7 @@ pub use generated::{
     NewSchedule, NewShortLink, ScheduleCancellation, ScheduleSettingsUpdate, ScheduleUpdate,
 };
 pub use generated::{AutoLogin, MemberNick, NewConference, SubtitleEvents};
+pub use generated::{MinutesPause, MinutesShare, NewMinutes};
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 
 // The fuzz entry point decodes answers the way the operation does.

@@ -18,6 +18,8 @@ use dingtalk_conference::{
     ScheduleCancellation, ScheduleSettingsUpdate, ScheduleUpdate, TranscriptQuery,
     AutoLogin, Client, CloudRecordVideo, Error, MemberNick, NewConference, RetryPolicy,
     SubtitleEvents, TranscriptQuery,
+    Client, CloudRecordVideo, Error, FlashMinutesBizType, MinutesPause, MinutesShare,
+    NewConference, NewMinutes, RetryPolicy, TranscriptQuery,
 };
 use dingtalk_conference_mock::{Fault, FaultScope, MockServer};
 use dingtalk_conference_testkit::spec::load_spec;
@@ -309,6 +311,17 @@ impl Harness {
                 "GetConfDetailData" => json(
                     &client
                         .conference_attendance(CONFERENCE, None)
+                // part minutes
+                "startMinutes" => json(&client.start_minutes(CONFERENCE, NewMinutes::new()).await?),
+                "stopMinutes" => json(
+                    &client
+                        .pause_minutes(CONFERENCE, MinutesPause::new("u"))
+                        .await?,
+                ),
+                "queryMinutesAudio" => json(&client.minutes_audio(CONFERENCE, "u").await?),
+                "queryMinutesText" => json(
+                    &client
+                        .minutes_text(CONFERENCE, "0", None)
                         .page(None)
                         .await?
                         .items,
@@ -449,6 +462,25 @@ impl Harness {
                         .rename_member(CONFERENCE, MemberNick::new("iPOLxxxxiEiE", "nick"))
                         .await?;
                     Value::Null
+                "queryMinutesSummary" => json(&client.minutes_summary(CONFERENCE, "u", &[]).await?),
+                "queryMinutesMeetingResult" => {
+                    json(&client.minutes_meeting_result(CONFERENCE, "u").await?)
+                }
+                "addRecordPermission" => json(
+                    &client
+                        .share_minutes(CONFERENCE, MinutesShare::new("minutes", "o", "u"))
+                        .await?,
+                ),
+                "generateFlashMinutesDocumentUrl" => json(
+                    &client
+                        .minutes_document_url(CONFERENCE, &FlashMinutesBizType::Minutes, "u", None)
+                        .await?,
+                ),
+                "queryFlashMinutesSummary" => {
+                    json(&client.flash_minutes_summary(CONFERENCE, "minutes", "u").await?)
+                }
+                "queryRecordMinutesUrl" => {
+                    json(&client.record_minutes_urls(CONFERENCE, "minutes", "u").await?)
                 }
                 other => panic!("no facade call for {other}: add it here"),
             })
@@ -524,6 +556,13 @@ fn expected(operation_id: &str, answer: &Value) -> Option<Value> {
             Some(Value::Bool(false)) => None,
             _ => Some(Value::Null),
         },
+        // part minutes
+        "queryMinutesAudio" => Some(list("audioList")),
+        "queryMinutesText" => Some(list("paragraphList")),
+        // An answer without a summary reads as an empty one.
+        "queryMinutesSummary" => Some(answer.get("summary").map_or(json!({}), normalise)),
+        "queryFlashMinutesSummary" => answer.get("flashMinutesSummary").map(normalise),
+        "queryRecordMinutesUrl" => Some(list("recordMinutesUrls")),
         _ => Some(normalise(answer)),
     }
 }
@@ -551,6 +590,7 @@ fn every_answer_the_spec_allows_decodes_and_keeps_its_raw_values_for_every_opera
     assert_eq!(operations.len(), 15, "{operations:?}");
     assert_eq!(operations.len(), 19, "{operations:?}");
     assert_eq!(operations.len(), 18, "{operations:?}");
+    assert_eq!(operations.len(), 20, "{operations:?}");
     for operation in &operations {
         let schema = success_schema(&spec, operation);
         let mut runner = TestRunner::new(Config {

@@ -26,6 +26,7 @@ mod fleet_tls;
 mod matrix;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod minutes;
 mod model;
 mod ongoing;
 mod operations;
