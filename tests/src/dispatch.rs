@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 /// Every operationId of the spec, in spec order.
 pub const OPERATION_IDS: &[&str] = &[
     "createCustomShortLink",
+    "queryOrgConferenceList",
     "queryConferenceInfoByRoomCode",
     "updateScheduleConference",
     "createScheduleConference",
@@ -16,19 +17,47 @@ pub const OPERATION_IDS: &[&str] = &[
     "queryScheduleConference",
     "queryUserOnGoingConference",
     "createVideoConference",
+    "createAutoLoginUrl",
     "optRecordWhiteAccount",
+    "GetHistoryConfDataList",
+    "inviteMcu",
     "queryConferenceInfoBatch",
     "queryScheduleConferenceInfo",
     "queryConferenceInfo",
+    "updateVideoConferenceSetting",
     "closeVideoConference",
+    "muteAll",
     "queryCloudRecordText",
     "queryCloudRecordVideo",
     "startCloudRecord",
     "stopCloudRecord",
     "queryCloudRecordVideoPlayInfo",
+    "cohosts",
+    "GetConfDetailData",
+    "updateVideoConferenceExtInfo",
+    "generateFlashMinutesDocumentUrl",
+    "addRecordPermission",
+    "queryRecordMinutesUrl",
+    "queryFlashMinutesSummary",
+    "focus",
+    "GetConfDataByConferenceId",
+    "GetUserLastMetric",
+    "lockConference",
     "queryConferenceMembers",
+    "kickMembers",
+    "muteMembers",
+    "updateMemberNick",
+    "GetUserMetricData",
+    "queryMinutesAudio",
+    "queryMinutesMeetingResult",
+    "stopMinutes",
+    "startMinutes",
+    "queryMinutesSummary",
+    "queryMinutesText",
     "startStreamOut",
     "stopStreamOut",
+    "setSubtitleEvent",
+    "inviteUsers",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -48,6 +77,17 @@ pub async fn call(
             Ok(
                 client
                     .create_custom_short_link(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryOrgConferenceList" => {
+            let max_results: Option<i32> = arg(args, "maxResults")?;
+            let next_token: Option<String> = arg(args, "nextToken")?;
+            Ok(
+                client
+                    .query_org_conference_list(max_results, next_token.as_deref())
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),
@@ -153,6 +193,16 @@ pub async fn call(
                     .map_err(|e| e.to_string()),
             )
         }
+        "createAutoLoginUrl" => {
+            let body: types::CreateAutoLoginUrlRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .create_auto_login_url(&body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "optRecordWhiteAccount" => {
             let request_body: String = arg(args, "requestBody")?;
             Ok(
@@ -162,6 +212,38 @@ pub async fn call(
                     .map(drop)
                     .map_err(|e| e.to_string()),
             )
+        }
+        "GetHistoryConfDataList" => {
+            let creator_nike: Option<String> = arg(args, "creatorNike")?;
+            let end_time: i64 = arg(args, "endTime")?;
+            let free_type: Option<String> = arg(args, "freeType")?;
+            let max_results: Option<i32> = arg(args, "maxResults")?;
+            let next_token: Option<String> = arg(args, "nextToken")?;
+            let real_data: bool = arg(args, "realData")?;
+            let scene: Option<String> = arg(args, "scene")?;
+            let start_time: i64 = arg(args, "startTime")?;
+            let title: Option<String> = arg(args, "title")?;
+            Ok(
+                client
+                    .get_history_conf_data_list(
+                        creator_nike.as_deref(),
+                        end_time,
+                        free_type.as_deref(),
+                        max_results,
+                        next_token.as_deref(),
+                        real_data,
+                        scene.as_deref(),
+                        start_time,
+                        title.as_deref(),
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "inviteMcu" => {
+            let body: types::InviteMcuRequest = arg(args, "body")?;
+            Ok(client.invite_mcu(&body).await.map(drop).map_err(|e| e.to_string()))
         }
         "queryConferenceInfoBatch" => {
             let body: types::QueryConferenceInfoBatchRequest = arg(args, "body")?;
@@ -199,12 +281,34 @@ pub async fn call(
                     .map_err(|e| e.to_string()),
             )
         }
+        "updateVideoConferenceSetting" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::UpdateVideoConferenceSettingRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .update_video_conference_setting(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "closeVideoConference" => {
             let conference_id: String = arg(args, "conferenceId")?;
             let union_id: String = arg(args, "unionId")?;
             Ok(
                 client
                     .close_video_conference(&conference_id, &union_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "muteAll" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::MuteAllRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .mute_all(&conference_id, &body)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),
@@ -283,6 +387,150 @@ pub async fn call(
                     .map_err(|e| e.to_string()),
             )
         }
+        "cohosts" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::CohostsRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .cohosts(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "GetConfDetailData" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let max_results: Option<i32> = arg(args, "maxResults")?;
+            let next_token: Option<String> = arg(args, "nextToken")?;
+            let nick: Option<String> = arg(args, "nick")?;
+            Ok(
+                client
+                    .get_conf_detail_data(
+                        &conference_id,
+                        max_results,
+                        next_token.as_deref(),
+                        nick.as_deref(),
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "updateVideoConferenceExtInfo" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            Ok(
+                client
+                    .update_video_conference_ext_info(&conference_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "generateFlashMinutesDocumentUrl" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let biz_type: String = arg(args, "bizType")?;
+            let expire_time: Option<i64> = arg(args, "expireTime")?;
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .generate_flash_minutes_document_url(
+                        &conference_id,
+                        &biz_type,
+                        expire_time,
+                        &union_id,
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "addRecordPermission" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::AddRecordPermissionRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .add_record_permission(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryRecordMinutesUrl" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let biz_type: String = arg(args, "bizType")?;
+            let recorder_union_id: String = arg(args, "recorderUnionId")?;
+            Ok(
+                client
+                    .query_record_minutes_url(
+                        &conference_id,
+                        &biz_type,
+                        &recorder_union_id,
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryFlashMinutesSummary" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let biz_type: String = arg(args, "bizType")?;
+            let recorder_union_id: String = arg(args, "recorderUnionId")?;
+            Ok(
+                client
+                    .query_flash_minutes_summary(
+                        &conference_id,
+                        &biz_type,
+                        &recorder_union_id,
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "focus" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::FocusRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .focus(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "GetConfDataByConferenceId" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let real_data: bool = arg(args, "realData")?;
+            Ok(
+                client
+                    .get_conf_data_by_conference_id(&conference_id, real_data)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "GetUserLastMetric" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::GetUserLastMetricRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .get_user_last_metric(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "lockConference" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::LockConferenceRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .lock_conference(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
         "queryConferenceMembers" => {
             let conference_id: String = arg(args, "conferenceId")?;
             let max_results: Option<i32> = arg(args, "maxResults")?;
@@ -293,6 +541,132 @@ pub async fn call(
                         &conference_id,
                         max_results,
                         next_token.as_deref(),
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "kickMembers" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::KickMembersRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .kick_members(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "muteMembers" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::MuteMembersRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .mute_members(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "updateMemberNick" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::UpdateMemberNickRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .update_member_nick(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "GetUserMetricData" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let begin_time: i64 = arg(args, "beginTime")?;
+            let end_time: i64 = arg(args, "endTime")?;
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .get_user_metric_data(
+                        &conference_id,
+                        begin_time,
+                        end_time,
+                        &union_id,
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryMinutesAudio" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .query_minutes_audio(&conference_id, &union_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryMinutesMeetingResult" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let union_id: String = arg(args, "unionId")?;
+            Ok(
+                client
+                    .query_minutes_meeting_result(&conference_id, &union_id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "stopMinutes" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::StopMinutesRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .stop_minutes(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "startMinutes" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::StartMinutesRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .start_minutes(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryMinutesSummary" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::QueryMinutesSummaryRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .query_minutes_summary(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "queryMinutesText" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let direction: String = arg(args, "direction")?;
+            let max_results: Option<::std::num::NonZeroU64> = arg(args, "maxResults")?;
+            let next_token: Option<String> = arg(args, "nextToken")?;
+            let union_id: Option<String> = arg(args, "unionId")?;
+            Ok(
+                client
+                    .query_minutes_text(
+                        &conference_id,
+                        &direction,
+                        max_results,
+                        next_token.as_deref(),
+                        union_id.as_deref(),
                     )
                     .await
                     .map(drop)
@@ -316,6 +690,28 @@ pub async fn call(
             Ok(
                 client
                     .stop_stream_out(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "setSubtitleEvent" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::SetSubtitleEventRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .set_subtitle_event(&conference_id, &body)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+            )
+        }
+        "inviteUsers" => {
+            let conference_id: String = arg(args, "conferenceId")?;
+            let body: types::InviteUsersRequest = arg(args, "body")?;
+            Ok(
+                client
+                    .invite_users(&conference_id, &body)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string()),

@@ -384,8 +384,8 @@ fn parameters(
             required: data.required,
             non_zero: ty == ParamType::I64
                 && matches!(
-                    &schema.schema_kind,
-                    SchemaKind::Type(Type::Integer(int)) if int.minimum.is_some_and(|m| m >= 1)
+                    schema.map(|schema| &schema.schema_kind),
+                    Some(SchemaKind::Type(Type::Integer(int))) if int.minimum.is_some_and(|m| m >= 1)
                 ),
         };
         if in_path {
@@ -431,8 +431,6 @@ enum FieldShape {
     RequiredBool,
     /// A required integer (such as a time in epoch milliseconds): an `i64` argument of `new`.
     RequiredInteger,
-    /// A required boolean: an argument of `new` (a setting such as `enable`).
-    RequiredFlag,
     /// A list of strings, with an adder `add(arg)` and, if `unique`, repeats sent once.
     List {
         add: proc_macro2::Ident,
@@ -524,7 +522,6 @@ fn builder_decl(
             (SchemaKind::Type(Type::String(_)), true) => FieldShape::Required,
             (SchemaKind::Type(Type::Boolean(_)), true) => FieldShape::RequiredBool,
             (SchemaKind::Type(Type::Integer(_)), true) => FieldShape::RequiredInteger,
-            (SchemaKind::Type(Type::Boolean(_)), true) => FieldShape::RequiredFlag,
             (SchemaKind::Type(Type::Array(_)), _) => FieldShape::List {
                 add: format_ident!(
                     "{}",
@@ -566,8 +563,7 @@ fn builder_decl(
             },
             _ => {
                 return Err(bad(format!(
-                    "{wire}: a required field that is neither a string nor a boolean"
-                    "{wire}: a required field that is not a string or an integer"
+                    "{wire}: a required field that is not a string, a boolean or an integer"
                 )));
             }
         };
@@ -615,12 +611,12 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
             FieldShape::RequiredBool => {
                 fields.extend(quote! { #field_doc pub #ident: bool, });
                 new_args.push(quote! { #ident: bool });
+                new_init.push(quote! { #ident });
+                build.push(quote! { #wire: self.#ident });
+            }
             FieldShape::RequiredInteger => {
                 fields.extend(quote! { #field_doc pub #ident: i64, });
                 new_args.push(quote! { #ident: i64 });
-            FieldShape::RequiredFlag => {
-                fields.extend(quote! { #field_doc pub #ident: bool, });
-                new_args.push(quote! { #ident: bool });
                 new_init.push(quote! { #ident });
                 build.push(quote! { #wire: self.#ident });
             }
@@ -691,14 +687,15 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
         " The request body of `{}`, checked: a bad field is refused before any request.",
         op.id
     );
+    // A builder holding a generated client type is only `PartialEq`; the others are also
+    // `Eq` and `Hash` (a read's builder is part of its read key).
     let derive = if builder.fields.iter().any(|f| f.nested) {
         quote! { #[derive(Debug, Clone, PartialEq)] }
     } else {
-        quote! { #[derive(Debug, Clone, PartialEq, Eq)] }
+        quote! { #[derive(Debug, Clone, PartialEq, Eq, Hash)] }
     };
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #derive
         #[non_exhaustive]
         pub struct #name {

@@ -122,6 +122,31 @@ pub mod create_custom_short_link {
         Ok(())
     }
 }
+/// `queryOrgConferenceList`.
+pub mod query_org_conference_list {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `maxResults`.
+    #[inline]
+    pub fn max_results(value: Option<i32>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            input::range(
+                "maxResults",
+                "page size",
+                i128::from(value),
+                Some(1i128),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+    /// Checks `nextToken`.
+    #[inline]
+    pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
 /// `queryConferenceInfoByRoomCode`.
 pub mod query_conference_info_by_room_code {
     #[allow(unused_imports)]
@@ -331,6 +356,34 @@ pub mod create_video_conference {
         Ok(())
     }
 }
+/// `createAutoLoginUrl`.
+pub mod create_auto_login_url {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks the request body.
+    pub fn body(value: &types::CreateAutoLoginUrlRequest) -> Result<(), InputError> {
+        input::length(
+            "meetingUrl",
+            "meeting link",
+            Some(
+                "pass the meeting's share link, e.g. https://meeting.dingtalk.com/j/xxxx",
+            ),
+            value.meeting_url.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::not_blank(
+            "meetingUrl",
+            "meeting link",
+            Some(
+                "pass the meeting's share link, e.g. https://meeting.dingtalk.com/j/xxxx",
+            ),
+            value.meeting_url.as_str(),
+        )?;
+        ids::union("unionId", value.union_id.as_str())?;
+        Ok(())
+    }
+}
 /// `optRecordWhiteAccount`.
 pub mod opt_record_white_account {
     #[allow(unused_imports)]
@@ -339,6 +392,118 @@ pub mod opt_record_white_account {
     #[inline]
     pub fn request_body(value: &str) -> Result<(), InputError> {
         let _ = value;
+        Ok(())
+    }
+}
+/// `GetHistoryConfDataList`.
+pub mod get_history_conf_data_list {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `creatorNike`.
+    #[inline]
+    pub fn creator_nike(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `endTime`.
+    #[inline]
+    pub fn end_time(value: i64) -> Result<(), InputError> {
+        input::range(
+            "endTime",
+            "end time",
+            i128::from(value),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        Ok(())
+    }
+    /// Checks `freeType`.
+    #[inline]
+    pub fn free_type(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `maxResults`.
+    #[inline]
+    pub fn max_results(value: Option<i32>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            input::range(
+                "maxResults",
+                "page size",
+                i128::from(value),
+                Some(1i128),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+    /// Checks `nextToken`.
+    #[inline]
+    pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `realData`.
+    #[inline]
+    pub fn real_data(value: bool) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `scene`.
+    #[inline]
+    pub fn scene(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `startTime`.
+    #[inline]
+    pub fn start_time(value: i64) -> Result<(), InputError> {
+        input::range(
+            "startTime",
+            "start time",
+            i128::from(value),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        Ok(())
+    }
+    /// Checks `title`.
+    #[inline]
+    pub fn title(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
+/// `inviteMcu`.
+pub mod invite_mcu {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks the request body.
+    pub fn body(value: &types::InviteMcuRequest) -> Result<(), InputError> {
+        input::length(
+            "roomCode",
+            "room code",
+            None,
+            value.room_code.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::not_blank("roomCode", "room code", None, value.room_code.as_str())?;
+        input::length(
+            "mcuRoomCode",
+            "MCU room code",
+            None,
+            value.mcu_room_code.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::not_blank(
+            "mcuRoomCode",
+            "MCU room code",
+            None,
+            value.mcu_room_code.as_str(),
+        )?;
+        ids::union("unionId", value.union_id.as_str())?;
         Ok(())
     }
 }
@@ -410,6 +575,24 @@ pub mod query_conference_info {
         Ok(())
     }
 }
+/// `updateVideoConferenceSetting`.
+pub mod update_video_conference_setting {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(
+        value: &types::UpdateVideoConferenceSettingRequest,
+    ) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
 /// `closeVideoConference`.
 pub mod close_video_conference {
     #[allow(unused_imports)]
@@ -424,6 +607,29 @@ pub mod close_video_conference {
     #[inline]
     pub fn union_id(value: &str) -> Result<(), InputError> {
         ids::union("unionId", value)?;
+        Ok(())
+    }
+}
+/// `muteAll`.
+pub mod mute_all {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::MuteAllRequest) -> Result<(), InputError> {
+        input::length(
+            "action",
+            "action",
+            None,
+            value.action.as_str(),
+            Some(1usize),
+            None,
+        )?;
         Ok(())
     }
 }
@@ -577,6 +783,272 @@ pub mod query_cloud_record_video_play_info {
         Ok(())
     }
 }
+/// `cohosts`.
+pub mod cohosts {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::CohostsRequest) -> Result<(), InputError> {
+        input::length(
+            "action",
+            "action",
+            None,
+            value.action.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::items("userList", "userList", value.user_list.len(), Some(1usize), None)?;
+        Ok(())
+    }
+}
+/// `GetConfDetailData`.
+pub mod get_conf_detail_data {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `maxResults`.
+    #[inline]
+    pub fn max_results(value: Option<i32>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            input::range(
+                "maxResults",
+                "page size",
+                i128::from(value),
+                Some(1i128),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+    /// Checks `nextToken`.
+    #[inline]
+    pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `nick`.
+    #[inline]
+    pub fn nick(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
+/// `updateVideoConferenceExtInfo`.
+pub mod update_video_conference_ext_info {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+}
+/// `generateFlashMinutesDocumentUrl`.
+pub mod generate_flash_minutes_document_url {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `bizType`.
+    #[inline]
+    pub fn biz_type(value: &str) -> Result<(), InputError> {
+        input::one_of("bizType", "biz type", value, &["minutes", "cloud_record"])?;
+        Ok(())
+    }
+    /// Checks `expireTime`.
+    #[inline]
+    pub fn expire_time(value: Option<i64>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            input::range(
+                "expireTime",
+                "expire time",
+                i128::from(value),
+                Some(0i128),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+    /// Checks `unionId`.
+    #[inline]
+    pub fn union_id(value: &str) -> Result<(), InputError> {
+        ids::union("unionId", value)?;
+        Ok(())
+    }
+}
+/// `addRecordPermission`.
+pub mod add_record_permission {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::AddRecordPermissionRequest) -> Result<(), InputError> {
+        ids::union("ownerUnionId", value.owner_union_id.as_str())?;
+        ids::union("unionId", value.union_id.as_str())?;
+        Ok(())
+    }
+}
+/// `queryRecordMinutesUrl`.
+pub mod query_record_minutes_url {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `bizType`.
+    #[inline]
+    pub fn biz_type(value: &str) -> Result<(), InputError> {
+        input::one_of("bizType", "biz type", value, &["minutes", "cloud_record"])?;
+        Ok(())
+    }
+    /// Checks `recorderUnionId`.
+    #[inline]
+    pub fn recorder_union_id(value: &str) -> Result<(), InputError> {
+        ids::union("recorderUnionId", value)?;
+        Ok(())
+    }
+}
+/// `queryFlashMinutesSummary`.
+pub mod query_flash_minutes_summary {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `bizType`.
+    #[inline]
+    pub fn biz_type(value: &str) -> Result<(), InputError> {
+        input::one_of("bizType", "biz type", value, &["minutes", "cloud_record"])?;
+        Ok(())
+    }
+    /// Checks `recorderUnionId`.
+    #[inline]
+    pub fn recorder_union_id(value: &str) -> Result<(), InputError> {
+        ids::union("recorderUnionId", value)?;
+        Ok(())
+    }
+}
+/// `focus`.
+pub mod focus {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::FocusRequest) -> Result<(), InputError> {
+        input::length(
+            "action",
+            "action",
+            None,
+            value.action.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        ids::union("unionId", value.union_id.as_str())?;
+        Ok(())
+    }
+}
+/// `GetConfDataByConferenceId`.
+pub mod get_conf_data_by_conference_id {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `realData`.
+    #[inline]
+    pub fn real_data(value: bool) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
+/// `GetUserLastMetric`.
+pub mod get_user_last_metric {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::GetUserLastMetricRequest) -> Result<(), InputError> {
+        input::items(
+            "unionIdList",
+            "unionId list",
+            value.union_id_list.len(),
+            Some(1usize),
+            None,
+        )?;
+        for (index, item) in value.union_id_list.iter().enumerate() {
+            let item: &str = item;
+            (|| -> Result<(), InputError> {
+                ids::union("unionIdList", item)?;
+                Ok(())
+            })()
+                .map_err(|e| e.at_item(index))?;
+        }
+        Ok(())
+    }
+}
+/// `lockConference`.
+pub mod lock_conference {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::LockConferenceRequest) -> Result<(), InputError> {
+        input::length(
+            "action",
+            "action",
+            None,
+            value.action.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        Ok(())
+    }
+}
 /// `queryConferenceMembers`.
 pub mod query_conference_members {
     #[allow(unused_imports)]
@@ -605,6 +1077,244 @@ pub mod query_conference_members {
     #[inline]
     pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
         let _ = value;
+        Ok(())
+    }
+}
+/// `kickMembers`.
+pub mod kick_members {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::KickMembersRequest) -> Result<(), InputError> {
+        input::items("userList", "userList", value.user_list.len(), Some(1usize), None)?;
+        Ok(())
+    }
+}
+/// `muteMembers`.
+pub mod mute_members {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::MuteMembersRequest) -> Result<(), InputError> {
+        input::length(
+            "action",
+            "action",
+            None,
+            value.action.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::items("userList", "userList", value.user_list.len(), Some(1usize), None)?;
+        Ok(())
+    }
+}
+/// `updateMemberNick`.
+pub mod update_member_nick {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::UpdateMemberNickRequest) -> Result<(), InputError> {
+        ids::union("unionId", value.union_id.as_str())?;
+        input::length(
+            "nick",
+            "nickname",
+            None,
+            value.nick.as_str(),
+            Some(1usize),
+            None,
+        )?;
+        input::not_blank("nick", "nickname", None, value.nick.as_str())?;
+        Ok(())
+    }
+}
+/// `GetUserMetricData`.
+pub mod get_user_metric_data {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `beginTime`.
+    #[inline]
+    pub fn begin_time(value: i64) -> Result<(), InputError> {
+        input::range(
+            "beginTime",
+            "begin time",
+            i128::from(value),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        Ok(())
+    }
+    /// Checks `endTime`.
+    #[inline]
+    pub fn end_time(value: i64) -> Result<(), InputError> {
+        input::range(
+            "endTime",
+            "end time",
+            i128::from(value),
+            Some(0i128),
+            Some(253402300799999i128),
+        )?;
+        Ok(())
+    }
+    /// Checks `unionId`.
+    #[inline]
+    pub fn union_id(value: &str) -> Result<(), InputError> {
+        ids::union("unionId", value)?;
+        Ok(())
+    }
+}
+/// `queryMinutesAudio`.
+pub mod query_minutes_audio {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `unionId`.
+    #[inline]
+    pub fn union_id(value: &str) -> Result<(), InputError> {
+        ids::union("unionId", value)?;
+        Ok(())
+    }
+}
+/// `queryMinutesMeetingResult`.
+pub mod query_minutes_meeting_result {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `unionId`.
+    #[inline]
+    pub fn union_id(value: &str) -> Result<(), InputError> {
+        ids::union("unionId", value)?;
+        Ok(())
+    }
+}
+/// `stopMinutes`.
+pub mod stop_minutes {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::StopMinutesRequest) -> Result<(), InputError> {
+        ids::union("unionId", value.union_id.as_str())?;
+        Ok(())
+    }
+}
+/// `startMinutes`.
+pub mod start_minutes {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::StartMinutesRequest) -> Result<(), InputError> {
+        if let Some(field) = value.owner_union_id.as_deref() {
+            ids::union("ownerUnionId", field)?;
+        }
+        if let Some(field) = value.union_id.as_deref() {
+            ids::union("unionId", field)?;
+        }
+        Ok(())
+    }
+}
+/// `queryMinutesSummary`.
+pub mod query_minutes_summary {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::QueryMinutesSummaryRequest) -> Result<(), InputError> {
+        ids::union("unionId", value.union_id.as_str())?;
+        Ok(())
+    }
+}
+/// `queryMinutesText`.
+pub mod query_minutes_text {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks `direction`.
+    #[inline]
+    pub fn direction(value: &str) -> Result<(), InputError> {
+        input::one_of("direction", "direction", value, &["0", "1"])?;
+        Ok(())
+    }
+    /// Checks `maxResults`.
+    #[inline]
+    pub fn max_results(value: Option<::std::num::NonZeroU64>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            input::range(
+                "maxResults",
+                "page size",
+                i128::from(value.get()),
+                Some(1i128),
+                Some(2000i128),
+            )?;
+        }
+        Ok(())
+    }
+    /// Checks `nextToken`.
+    #[inline]
+    pub fn next_token(value: Option<&str>) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+    /// Checks `unionId`.
+    #[inline]
+    pub fn union_id(value: Option<&str>) -> Result<(), InputError> {
+        if let Some(value) = value {
+            ids::union("unionId", value)?;
+        }
         Ok(())
     }
 }
@@ -690,6 +1400,40 @@ pub mod stop_stream_out {
             None,
         )?;
         input::not_blank("streamId", "stream id", None, value.stream_id.as_str())?;
+        Ok(())
+    }
+}
+/// `setSubtitleEvent`.
+pub mod set_subtitle_event {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::SetSubtitleEventRequest) -> Result<(), InputError> {
+        let _ = value;
+        Ok(())
+    }
+}
+/// `inviteUsers`.
+pub mod invite_users {
+    #[allow(unused_imports)]
+    use super::{ids, input, types, InputError};
+    /// Checks `conferenceId`.
+    #[inline]
+    pub fn conference_id(value: &str) -> Result<(), InputError> {
+        ids::conference("conferenceId", value)?;
+        Ok(())
+    }
+    /// Checks the request body.
+    pub fn body(value: &types::InviteUsersRequest) -> Result<(), InputError> {
+        if let Some(field) = value.union_id.as_deref() {
+            ids::union("unionId", field)?;
+        }
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ pub const UNAUTHENTICATED_OPERATIONS: &[&str] = &[
 /// spec's order: what a router, such as the fake server's, matches requests against.
 pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("createCustomShortLink", "POST", "/v1.0/conference/customShortLinks"),
+    ("queryOrgConferenceList", "GET", "/v1.0/conference/orgConferences"),
     (
         "queryConferenceInfoByRoomCode",
         "GET",
@@ -45,10 +46,21 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("queryUserOnGoingConference", "GET", "/v1.0/conference/users/lists"),
     ("createVideoConference", "POST", "/v1.0/conference/videoConferences"),
     (
+        "createAutoLoginUrl",
+        "POST",
+        "/v1.0/conference/videoConferences/createAutoLoginUrl",
+    ),
+    (
         "optRecordWhiteAccount",
         "POST",
         "/v1.0/conference/videoConferences/enterpriseSetting/record/whiteAccount",
     ),
+    (
+        "GetHistoryConfDataList",
+        "GET",
+        "/v1.0/conference/videoConferences/histories/dataLists",
+    ),
+    ("inviteMcu", "POST", "/v1.0/conference/videoConferences/mcus/invite"),
     ("queryConferenceInfoBatch", "POST", "/v1.0/conference/videoConferences/query"),
     (
         "queryScheduleConferenceInfo",
@@ -57,9 +69,19 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     ("queryConferenceInfo", "GET", "/v1.0/conference/videoConferences/{conferenceId}"),
     (
+        "updateVideoConferenceSetting",
+        "PUT",
+        "/v1.0/conference/videoConferences/{conferenceId}",
+    ),
+    (
         "closeVideoConference",
         "DELETE",
         "/v1.0/conference/videoConferences/{conferenceId}",
+    ),
+    (
+        "muteAll",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/allMembers/mute",
     ),
     (
         "queryCloudRecordText",
@@ -86,10 +108,103 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "GET",
         "/v1.0/conference/videoConferences/{conferenceId}/cloudRecords/videos/getPlayInfos",
     ),
+    ("cohosts", "POST", "/v1.0/conference/videoConferences/{conferenceId}/coHosts/set"),
+    (
+        "GetConfDetailData",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/details",
+    ),
+    (
+        "updateVideoConferenceExtInfo",
+        "PUT",
+        "/v1.0/conference/videoConferences/{conferenceId}/extInfo",
+    ),
+    (
+        "generateFlashMinutesDocumentUrl",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/document/generate",
+    ),
+    (
+        "addRecordPermission",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordPermissions",
+    ),
+    (
+        "queryRecordMinutesUrl",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordUrls",
+    ),
+    (
+        "queryFlashMinutesSummary",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/flashMinutes/summaries",
+    ),
+    ("focus", "POST", "/v1.0/conference/videoConferences/{conferenceId}/focus"),
+    (
+        "GetConfDataByConferenceId",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/infos",
+    ),
+    (
+        "GetUserLastMetric",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/lastMetricDatas/query",
+    ),
+    ("lockConference", "POST", "/v1.0/conference/videoConferences/{conferenceId}/lock"),
     (
         "queryConferenceMembers",
         "GET",
         "/v1.0/conference/videoConferences/{conferenceId}/members",
+    ),
+    (
+        "kickMembers",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/members/kick",
+    ),
+    (
+        "muteMembers",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/members/mute",
+    ),
+    (
+        "updateMemberNick",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/members/updateNick",
+    ),
+    (
+        "GetUserMetricData",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/metricDatas",
+    ),
+    (
+        "queryMinutesAudio",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/audioInfos",
+    ),
+    (
+        "queryMinutesMeetingResult",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/meetingResult",
+    ),
+    (
+        "stopMinutes",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/pause",
+    ),
+    (
+        "startMinutes",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/start",
+    ),
+    (
+        "queryMinutesSummary",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/summaries/query",
+    ),
+    (
+        "queryMinutesText",
+        "GET",
+        "/v1.0/conference/videoConferences/{conferenceId}/minutes/textInfos",
     ),
     (
         "startStreamOut",
@@ -101,9 +216,29 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "POST",
         "/v1.0/conference/videoConferences/{conferenceId}/streamOuts/stop",
     ),
+    (
+        "setSubtitleEvent",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/subtitleEvents",
+    ),
+    (
+        "inviteUsers",
+        "POST",
+        "/v1.0/conference/videoConferences/{conferenceId}/users/invite",
+    ),
     ("getAccessToken", "POST", "/v1.0/oauth2/accessToken"),
     ("getCorpAccessToken", "POST", "/v1.0/oauth2/corpAccessToken"),
 ];
+/// The `minimum` of `AttendanceRecord.duration`.
+pub const ATTENDANCE_RECORD_DURATION_MINIMUM: i64 = 0;
+/// The `minimum` of `AttendanceRecord.joinTime`.
+pub const ATTENDANCE_RECORD_JOIN_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `AttendanceRecord.joinTime`.
+pub const ATTENDANCE_RECORD_JOIN_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `AttendanceRecord.leaveTime`.
+pub const ATTENDANCE_RECORD_LEAVE_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `AttendanceRecord.leaveTime`.
+pub const ATTENDANCE_RECORD_LEAVE_TIME_MAXIMUM: i64 = 253402300799999;
 /// The `minimum` of `CloudRecordVideo.duration`.
 pub const CLOUD_RECORD_VIDEO_DURATION_MINIMUM: i64 = 0;
 /// The `minimum` of `CloudRecordVideo.endTime`.
@@ -114,6 +249,16 @@ pub const CLOUD_RECORD_VIDEO_END_TIME_MAXIMUM: i64 = 253402300799999;
 pub const CLOUD_RECORD_VIDEO_START_TIME_MINIMUM: i64 = -62167219200000;
 /// The `maximum` of `CloudRecordVideo.startTime`.
 pub const CLOUD_RECORD_VIDEO_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `ConferenceData.endTime`.
+pub const CONFERENCE_DATA_END_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `ConferenceData.endTime`.
+pub const CONFERENCE_DATA_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `ConferenceData.startTime`.
+pub const CONFERENCE_DATA_START_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `ConferenceData.startTime`.
+pub const CONFERENCE_DATA_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `ConferenceData.timeLength`.
+pub const CONFERENCE_DATA_TIME_LENGTH_MINIMUM: i64 = 0;
 /// The `minimum` of `ConferenceInfo.confDuration`.
 pub const CONFERENCE_INFO_CONF_DURATION_MINIMUM: i64 = 0;
 /// The `minimum` of `ConferenceInfo.endTime`.
@@ -146,6 +291,52 @@ pub const CREATE_SCHEDULE_CONFERENCE_REQUEST_END_TIME_MAXIMUM: i64 = 25340230079
 pub const CREATE_SCHEDULE_CONFERENCE_REQUEST_START_TIME_MINIMUM: i64 = 0;
 /// The `maximum` of `CreateScheduleConferenceRequest.startTime`.
 pub const CREATE_SCHEDULE_CONFERENCE_REQUEST_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `FlashMinutesChapter.end`.
+pub const FLASH_MINUTES_CHAPTER_END_MINIMUM: i64 = 0;
+/// The `minimum` of `FlashMinutesChapter.start`.
+pub const FLASH_MINUTES_CHAPTER_START_MINIMUM: i64 = 0;
+/// The `minimum` of `MetricSample.timestamp`.
+pub const METRIC_SAMPLE_TIMESTAMP_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `MetricSample.timestamp`.
+pub const METRIC_SAMPLE_TIMESTAMP_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `MinutesAudio.duration`.
+pub const MINUTES_AUDIO_DURATION_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesAudio.endTime`.
+pub const MINUTES_AUDIO_END_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `MinutesAudio.endTime`.
+pub const MINUTES_AUDIO_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `MinutesAudio.startTime`.
+pub const MINUTES_AUDIO_START_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `MinutesAudio.startTime`.
+pub const MINUTES_AUDIO_START_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `MinutesChapter.end`.
+pub const MINUTES_CHAPTER_END_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesChapter.start`.
+pub const MINUTES_CHAPTER_START_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesParagraph.endTime`.
+pub const MINUTES_PARAGRAPH_END_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesParagraph.startTime`.
+pub const MINUTES_PARAGRAPH_START_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesSentence.endTime`.
+pub const MINUTES_SENTENCE_END_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesSentence.startTime`.
+pub const MINUTES_SENTENCE_START_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesSentenceRef.end`.
+pub const MINUTES_SENTENCE_REF_END_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesSentenceRef.start`.
+pub const MINUTES_SENTENCE_REF_START_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesWord.endTime`.
+pub const MINUTES_WORD_END_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `MinutesWord.startTime`.
+pub const MINUTES_WORD_START_TIME_MINIMUM: i64 = 0;
+/// The `minimum` of `OrgConference.endTime`.
+pub const ORG_CONFERENCE_END_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `OrgConference.endTime`.
+pub const ORG_CONFERENCE_END_TIME_MAXIMUM: i64 = 253402300799999;
+/// The `minimum` of `OrgConference.startTime`.
+pub const ORG_CONFERENCE_START_TIME_MINIMUM: i64 = -62167219200000;
+/// The `maximum` of `OrgConference.startTime`.
+pub const ORG_CONFERENCE_START_TIME_MAXIMUM: i64 = 253402300799999;
 /// The `minimum` of `QueryCloudRecordVideoPlayInfoResponse.duration`.
 pub const QUERY_CLOUD_RECORD_VIDEO_PLAY_INFO_RESPONSE_DURATION_MINIMUM: i64 = 0;
 /// The `minimum` of `QueryScheduleConferenceResponse.endTime`.

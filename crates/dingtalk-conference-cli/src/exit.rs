@@ -180,7 +180,7 @@ fn exit_for_code(code: &ErrorCode, status: u16, throttled: bool) -> Exit {
         ErrorCode::RoomClosed => Exit::Ended,
         ErrorCode::RecordStartPermissionError | ErrorCode::RecordStopPermissionError => Exit::Auth,
         // part schedule: the codes the scheduled-conference operations document, typed since.
-        ErrorCode::ParamsError | ErrorCode::ExtensionAppSettingError => Exit::Usage,
+        ErrorCode::ExtensionAppSettingError => Exit::Usage,
         ErrorCode::PermissionError | ErrorCode::CreatorUidError | ErrorCode::UserNotInOrg => {
             Exit::Auth
         }
@@ -189,7 +189,6 @@ fn exit_for_code(code: &ErrorCode, status: u16, throttled: bool) -> Exit {
         }
         // A cancelled schedule is over, as an ended conference is.
         ErrorCode::ResourceCancel => Exit::Ended,
-        ErrorCode::ConfClosed => Exit::Ended,
         // Codes of the conference operations beyond query-info, which the facade keeps as
         // they came (docs/conference-operations.md lists them).
         ErrorCode::Other(other) => match other.as_str() {

@@ -53,6 +53,26 @@ impl Request for CreateCustomShortLink {
         Ok(Self { body })
     }
 }
+/// `queryOrgConferenceList` (GET /v1.0/conference/orgConferences), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryOrgConferenceList {
+    /// `maxResults` (query).
+    pub(crate) max_results: Option<i32>,
+    /// `nextToken` (query).
+    pub(crate) next_token: Option<String>,
+}
+impl Request for QueryOrgConferenceList {
+    const OPERATION_ID: &'static str = "queryOrgConferenceList";
+    type Answer = types::QueryOrgConferenceListResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let max_results: Option<i32> = query_optional(call, "maxResults")?;
+        checks::query_org_conference_list::max_results(max_results)?;
+        let next_token: Option<String> = query_optional(call, "nextToken")?;
+        checks::query_org_conference_list::next_token(next_token.as_deref())?;
+        Ok(Self { max_results, next_token })
+    }
+}
 /// `queryConferenceInfoByRoomCode` (GET /v1.0/conference/roomCodes/{roomCode}/infos), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -338,6 +358,36 @@ impl Request for CreateVideoConference {
         Ok(Self { body })
     }
 }
+/// `createAutoLoginUrl` (POST /v1.0/conference/videoConferences/createAutoLoginUrl), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct CreateAutoLoginUrl {
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::CreateAutoLoginUrlRequest,
+}
+impl Request for CreateAutoLoginUrl {
+    const OPERATION_ID: &'static str = "createAutoLoginUrl";
+    type Answer = types::CreateAutoLoginUrlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let body: types::CreateAutoLoginUrlRequest = body(
+            call,
+            &[
+                Property {
+                    name: "meetingUrl",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::create_auto_login_url::body(&body)?;
+        Ok(Self { body })
+    }
+}
 /// `optRecordWhiteAccount` (POST /v1.0/conference/videoConferences/enterpriseSetting/record/whiteAccount), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -352,6 +402,99 @@ impl Request for OptRecordWhiteAccount {
         let request_body: String = query_required(call, "requestBody")?;
         checks::opt_record_white_account::request_body(&request_body)?;
         Ok(Self { request_body })
+    }
+}
+/// `GetHistoryConfDataList` (GET /v1.0/conference/videoConferences/histories/dataLists), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GetHistoryConfDataList {
+    /// `creatorNike` (query).
+    pub(crate) creator_nike: Option<String>,
+    /// `endTime` (query, required).
+    pub(crate) end_time: i64,
+    /// `freeType` (query).
+    pub(crate) free_type: Option<String>,
+    /// `maxResults` (query).
+    pub(crate) max_results: Option<i32>,
+    /// `nextToken` (query).
+    pub(crate) next_token: Option<String>,
+    /// `realData` (query, required).
+    pub(crate) real_data: bool,
+    /// `scene` (query).
+    pub(crate) scene: Option<String>,
+    /// `startTime` (query, required).
+    pub(crate) start_time: i64,
+    /// `title` (query).
+    pub(crate) title: Option<String>,
+}
+impl Request for GetHistoryConfDataList {
+    const OPERATION_ID: &'static str = "GetHistoryConfDataList";
+    type Answer = types::GetHistoryConfDataListResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let creator_nike: Option<String> = query_optional(call, "creatorNike")?;
+        checks::get_history_conf_data_list::creator_nike(creator_nike.as_deref())?;
+        let end_time: i64 = query_required(call, "endTime")?;
+        checks::get_history_conf_data_list::end_time(end_time)?;
+        let free_type: Option<String> = query_optional(call, "freeType")?;
+        checks::get_history_conf_data_list::free_type(free_type.as_deref())?;
+        let max_results: Option<i32> = query_optional(call, "maxResults")?;
+        checks::get_history_conf_data_list::max_results(max_results)?;
+        let next_token: Option<String> = query_optional(call, "nextToken")?;
+        checks::get_history_conf_data_list::next_token(next_token.as_deref())?;
+        let real_data: bool = query_required(call, "realData")?;
+        checks::get_history_conf_data_list::real_data(real_data)?;
+        let scene: Option<String> = query_optional(call, "scene")?;
+        checks::get_history_conf_data_list::scene(scene.as_deref())?;
+        let start_time: i64 = query_required(call, "startTime")?;
+        checks::get_history_conf_data_list::start_time(start_time)?;
+        let title: Option<String> = query_optional(call, "title")?;
+        checks::get_history_conf_data_list::title(title.as_deref())?;
+        Ok(Self {
+            creator_nike,
+            end_time,
+            free_type,
+            max_results,
+            next_token,
+            real_data,
+            scene,
+            start_time,
+            title,
+        })
+    }
+}
+/// `inviteMcu` (POST /v1.0/conference/videoConferences/mcus/invite), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct InviteMcu {
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::InviteMcuRequest,
+}
+impl Request for InviteMcu {
+    const OPERATION_ID: &'static str = "inviteMcu";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let body: types::InviteMcuRequest = body(
+            call,
+            &[
+                Property {
+                    name: "roomCode",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "mcuRoomCode",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::invite_mcu::body(&body)?;
+        Ok(Self { body })
     }
 }
 /// `queryConferenceInfoBatch` (POST /v1.0/conference/videoConferences/query), parsed and checked.
@@ -425,6 +568,60 @@ impl Request for QueryConferenceInfo {
         Ok(Self { conference_id })
     }
 }
+/// `updateVideoConferenceSetting` (PUT /v1.0/conference/videoConferences/{conferenceId}), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct UpdateVideoConferenceSetting {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::UpdateVideoConferenceSettingRequest,
+}
+impl Request for UpdateVideoConferenceSetting {
+    const OPERATION_ID: &'static str = "updateVideoConferenceSetting";
+    type Answer = types::UpdateVideoConferenceSettingResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::update_video_conference_setting::conference_id(&conference_id)?;
+        let body: types::UpdateVideoConferenceSettingRequest = body(
+            call,
+            &[
+                Property {
+                    name: "allowUnmuteSelf",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "autoTransferHost",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "forbiddenShareScreen",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "lockConference",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "muteAll",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "onlyInternalEmployeesJoin",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+            ],
+        )?;
+        checks::update_video_conference_setting::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
 /// `closeVideoConference` (DELETE /v1.0/conference/videoConferences/{conferenceId}), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -443,6 +640,40 @@ impl Request for CloseVideoConference {
         let union_id: String = query_required(call, "unionId")?;
         checks::close_video_conference::union_id(&union_id)?;
         Ok(Self { conference_id, union_id })
+    }
+}
+/// `muteAll` (POST /v1.0/conference/videoConferences/{conferenceId}/allMembers/mute), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct MuteAll {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::MuteAllRequest,
+}
+impl Request for MuteAll {
+    const OPERATION_ID: &'static str = "muteAll";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::mute_all::conference_id(&conference_id)?;
+        let body: types::MuteAllRequest = body(
+            call,
+            &[
+                Property {
+                    name: "action",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "forceMute",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+            ],
+        )?;
+        checks::mute_all::body(&body)?;
+        Ok(Self { conference_id, body })
     }
 }
 /// `queryCloudRecordText` (GET /v1.0/conference/videoConferences/{conferenceId}/cloudRecords/getTexts), parsed and checked.
@@ -612,6 +843,339 @@ impl Request for QueryCloudRecordVideoPlayInfo {
         })
     }
 }
+/// `cohosts` (POST /v1.0/conference/videoConferences/{conferenceId}/coHosts/set), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct Cohosts {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::CohostsRequest,
+}
+impl Request for Cohosts {
+    const OPERATION_ID: &'static str = "cohosts";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::cohosts::conference_id(&conference_id)?;
+        let body: types::CohostsRequest = body(
+            call,
+            &[
+                Property {
+                    name: "action",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "userList",
+                    required: true,
+                    kind: Json::ArrayOf(&Json::Object),
+                },
+            ],
+        )?;
+        checks::cohosts::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `GetConfDetailData` (GET /v1.0/conference/videoConferences/{conferenceId}/details), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GetConfDetailData {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `maxResults` (query).
+    pub(crate) max_results: Option<i32>,
+    /// `nextToken` (query).
+    pub(crate) next_token: Option<String>,
+    /// `nick` (query).
+    pub(crate) nick: Option<String>,
+}
+impl Request for GetConfDetailData {
+    const OPERATION_ID: &'static str = "GetConfDetailData";
+    type Answer = types::GetConfDetailDataResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::get_conf_detail_data::conference_id(&conference_id)?;
+        let max_results: Option<i32> = query_optional(call, "maxResults")?;
+        checks::get_conf_detail_data::max_results(max_results)?;
+        let next_token: Option<String> = query_optional(call, "nextToken")?;
+        checks::get_conf_detail_data::next_token(next_token.as_deref())?;
+        let nick: Option<String> = query_optional(call, "nick")?;
+        checks::get_conf_detail_data::nick(nick.as_deref())?;
+        Ok(Self {
+            conference_id,
+            max_results,
+            next_token,
+            nick,
+        })
+    }
+}
+/// `updateVideoConferenceExtInfo` (PUT /v1.0/conference/videoConferences/{conferenceId}/extInfo), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct UpdateVideoConferenceExtInfo {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+}
+impl Request for UpdateVideoConferenceExtInfo {
+    const OPERATION_ID: &'static str = "updateVideoConferenceExtInfo";
+    type Answer = types::UpdateVideoConferenceExtInfoResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::update_video_conference_ext_info::conference_id(&conference_id)?;
+        Ok(Self { conference_id })
+    }
+}
+/// `generateFlashMinutesDocumentUrl` (GET /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/document/generate), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GenerateFlashMinutesDocumentUrl {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `bizType` (query, required).
+    pub(crate) biz_type: String,
+    /// `expireTime` (query).
+    pub(crate) expire_time: Option<i64>,
+    /// `unionId` (query, required).
+    pub(crate) union_id: String,
+}
+impl Request for GenerateFlashMinutesDocumentUrl {
+    const OPERATION_ID: &'static str = "generateFlashMinutesDocumentUrl";
+    type Answer = types::GenerateFlashMinutesDocumentUrlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::generate_flash_minutes_document_url::conference_id(&conference_id)?;
+        let biz_type: String = query_required(call, "bizType")?;
+        checks::generate_flash_minutes_document_url::biz_type(&biz_type)?;
+        let expire_time: Option<i64> = query_optional(call, "expireTime")?;
+        checks::generate_flash_minutes_document_url::expire_time(expire_time)?;
+        let union_id: String = query_required(call, "unionId")?;
+        checks::generate_flash_minutes_document_url::union_id(&union_id)?;
+        Ok(Self {
+            conference_id,
+            biz_type,
+            expire_time,
+            union_id,
+        })
+    }
+}
+/// `addRecordPermission` (POST /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordPermissions), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct AddRecordPermission {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::AddRecordPermissionRequest,
+}
+impl Request for AddRecordPermission {
+    const OPERATION_ID: &'static str = "addRecordPermission";
+    type Answer = types::AddRecordPermissionResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::add_record_permission::conference_id(&conference_id)?;
+        let body: types::AddRecordPermissionRequest = body(
+            call,
+            &[
+                Property {
+                    name: "bizType",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "ownerUnionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "roleSubResourceIds",
+                    required: false,
+                    kind: Json::ArrayOf(&Json::String),
+                },
+                Property {
+                    name: "shareScope",
+                    required: false,
+                    kind: Json::Integer,
+                },
+            ],
+        )?;
+        checks::add_record_permission::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `queryRecordMinutesUrl` (GET /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/recordUrls), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryRecordMinutesUrl {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `bizType` (query, required).
+    pub(crate) biz_type: String,
+    /// `recorderUnionId` (query, required).
+    pub(crate) recorder_union_id: String,
+}
+impl Request for QueryRecordMinutesUrl {
+    const OPERATION_ID: &'static str = "queryRecordMinutesUrl";
+    type Answer = types::QueryRecordMinutesUrlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_record_minutes_url::conference_id(&conference_id)?;
+        let biz_type: String = query_required(call, "bizType")?;
+        checks::query_record_minutes_url::biz_type(&biz_type)?;
+        let recorder_union_id: String = query_required(call, "recorderUnionId")?;
+        checks::query_record_minutes_url::recorder_union_id(&recorder_union_id)?;
+        Ok(Self {
+            conference_id,
+            biz_type,
+            recorder_union_id,
+        })
+    }
+}
+/// `queryFlashMinutesSummary` (GET /v1.0/conference/videoConferences/{conferenceId}/flashMinutes/summaries), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryFlashMinutesSummary {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `bizType` (query, required).
+    pub(crate) biz_type: String,
+    /// `recorderUnionId` (query, required).
+    pub(crate) recorder_union_id: String,
+}
+impl Request for QueryFlashMinutesSummary {
+    const OPERATION_ID: &'static str = "queryFlashMinutesSummary";
+    type Answer = types::QueryFlashMinutesSummaryResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_flash_minutes_summary::conference_id(&conference_id)?;
+        let biz_type: String = query_required(call, "bizType")?;
+        checks::query_flash_minutes_summary::biz_type(&biz_type)?;
+        let recorder_union_id: String = query_required(call, "recorderUnionId")?;
+        checks::query_flash_minutes_summary::recorder_union_id(&recorder_union_id)?;
+        Ok(Self {
+            conference_id,
+            biz_type,
+            recorder_union_id,
+        })
+    }
+}
+/// `focus` (POST /v1.0/conference/videoConferences/{conferenceId}/focus), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct Focus {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::FocusRequest,
+}
+impl Request for Focus {
+    const OPERATION_ID: &'static str = "focus";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::focus::conference_id(&conference_id)?;
+        let body: types::FocusRequest = body(
+            call,
+            &[
+                Property {
+                    name: "action",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::focus::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `GetConfDataByConferenceId` (GET /v1.0/conference/videoConferences/{conferenceId}/infos), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GetConfDataByConferenceId {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `realData` (query, required).
+    pub(crate) real_data: bool,
+}
+impl Request for GetConfDataByConferenceId {
+    const OPERATION_ID: &'static str = "GetConfDataByConferenceId";
+    type Answer = types::ConferenceData;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::get_conf_data_by_conference_id::conference_id(&conference_id)?;
+        let real_data: bool = query_required(call, "realData")?;
+        checks::get_conf_data_by_conference_id::real_data(real_data)?;
+        Ok(Self { conference_id, real_data })
+    }
+}
+/// `GetUserLastMetric` (POST /v1.0/conference/videoConferences/{conferenceId}/lastMetricDatas/query), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GetUserLastMetric {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::GetUserLastMetricRequest,
+}
+impl Request for GetUserLastMetric {
+    const OPERATION_ID: &'static str = "GetUserLastMetric";
+    type Answer = types::GetUserLastMetricResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::get_user_last_metric::conference_id(&conference_id)?;
+        let body: types::GetUserLastMetricRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionIdList",
+                    required: true,
+                    kind: Json::ArrayOf(&Json::String),
+                },
+            ],
+        )?;
+        checks::get_user_last_metric::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `lockConference` (POST /v1.0/conference/videoConferences/{conferenceId}/lock), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct LockConference {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::LockConferenceRequest,
+}
+impl Request for LockConference {
+    const OPERATION_ID: &'static str = "lockConference";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::lock_conference::conference_id(&conference_id)?;
+        let body: types::LockConferenceRequest = body(
+            call,
+            &[
+                Property {
+                    name: "action",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::lock_conference::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
 /// `queryConferenceMembers` (GET /v1.0/conference/videoConferences/{conferenceId}/members), parsed and checked.
 #[derive(Debug, Clone)]
 #[allow(dead_code)]
@@ -637,6 +1201,324 @@ impl Request for QueryConferenceMembers {
             conference_id,
             max_results,
             next_token,
+        })
+    }
+}
+/// `kickMembers` (POST /v1.0/conference/videoConferences/{conferenceId}/members/kick), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct KickMembers {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::KickMembersRequest,
+}
+impl Request for KickMembers {
+    const OPERATION_ID: &'static str = "kickMembers";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::kick_members::conference_id(&conference_id)?;
+        let body: types::KickMembersRequest = body(
+            call,
+            &[
+                Property {
+                    name: "userList",
+                    required: true,
+                    kind: Json::ArrayOf(&Json::Object),
+                },
+                Property {
+                    name: "forbiddenRejoin",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+            ],
+        )?;
+        checks::kick_members::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `muteMembers` (POST /v1.0/conference/videoConferences/{conferenceId}/members/mute), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct MuteMembers {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::MuteMembersRequest,
+}
+impl Request for MuteMembers {
+    const OPERATION_ID: &'static str = "muteMembers";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::mute_members::conference_id(&conference_id)?;
+        let body: types::MuteMembersRequest = body(
+            call,
+            &[
+                Property {
+                    name: "action",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "userList",
+                    required: true,
+                    kind: Json::ArrayOf(&Json::Object),
+                },
+            ],
+        )?;
+        checks::mute_members::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `updateMemberNick` (POST /v1.0/conference/videoConferences/{conferenceId}/members/updateNick), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct UpdateMemberNick {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::UpdateMemberNickRequest,
+}
+impl Request for UpdateMemberNick {
+    const OPERATION_ID: &'static str = "updateMemberNick";
+    type Answer = types::UpdateMemberNickResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::update_member_nick::conference_id(&conference_id)?;
+        let body: types::UpdateMemberNickRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "nick",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::update_member_nick::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `GetUserMetricData` (GET /v1.0/conference/videoConferences/{conferenceId}/metricDatas), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct GetUserMetricData {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `beginTime` (query, required).
+    pub(crate) begin_time: i64,
+    /// `endTime` (query, required).
+    pub(crate) end_time: i64,
+    /// `unionId` (query, required).
+    pub(crate) union_id: String,
+}
+impl Request for GetUserMetricData {
+    const OPERATION_ID: &'static str = "GetUserMetricData";
+    type Answer = types::GetUserMetricDataResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::get_user_metric_data::conference_id(&conference_id)?;
+        let begin_time: i64 = query_required(call, "beginTime")?;
+        checks::get_user_metric_data::begin_time(begin_time)?;
+        let end_time: i64 = query_required(call, "endTime")?;
+        checks::get_user_metric_data::end_time(end_time)?;
+        let union_id: String = query_required(call, "unionId")?;
+        checks::get_user_metric_data::union_id(&union_id)?;
+        Ok(Self {
+            conference_id,
+            begin_time,
+            end_time,
+            union_id,
+        })
+    }
+}
+/// `queryMinutesAudio` (GET /v1.0/conference/videoConferences/{conferenceId}/minutes/audioInfos), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryMinutesAudio {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `unionId` (query, required).
+    pub(crate) union_id: String,
+}
+impl Request for QueryMinutesAudio {
+    const OPERATION_ID: &'static str = "queryMinutesAudio";
+    type Answer = types::QueryMinutesAudioResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_minutes_audio::conference_id(&conference_id)?;
+        let union_id: String = query_required(call, "unionId")?;
+        checks::query_minutes_audio::union_id(&union_id)?;
+        Ok(Self { conference_id, union_id })
+    }
+}
+/// `queryMinutesMeetingResult` (GET /v1.0/conference/videoConferences/{conferenceId}/minutes/meetingResult), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryMinutesMeetingResult {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `unionId` (query, required).
+    pub(crate) union_id: String,
+}
+impl Request for QueryMinutesMeetingResult {
+    const OPERATION_ID: &'static str = "queryMinutesMeetingResult";
+    type Answer = types::QueryMinutesMeetingResultResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_minutes_meeting_result::conference_id(&conference_id)?;
+        let union_id: String = query_required(call, "unionId")?;
+        checks::query_minutes_meeting_result::union_id(&union_id)?;
+        Ok(Self { conference_id, union_id })
+    }
+}
+/// `stopMinutes` (POST /v1.0/conference/videoConferences/{conferenceId}/minutes/pause), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct StopMinutes {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::StopMinutesRequest,
+}
+impl Request for StopMinutes {
+    const OPERATION_ID: &'static str = "stopMinutes";
+    type Answer = types::MinutesCodeResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::stop_minutes::conference_id(&conference_id)?;
+        let body: types::StopMinutesRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::stop_minutes::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `startMinutes` (POST /v1.0/conference/videoConferences/{conferenceId}/minutes/start), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct StartMinutes {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::StartMinutesRequest,
+}
+impl Request for StartMinutes {
+    const OPERATION_ID: &'static str = "startMinutes";
+    type Answer = types::MinutesCodeResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::start_minutes::conference_id(&conference_id)?;
+        let body: types::StartMinutesRequest = body(
+            call,
+            &[
+                Property {
+                    name: "ownerUnionId",
+                    required: false,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "recordAudio",
+                    required: false,
+                    kind: Json::Boolean,
+                },
+                Property {
+                    name: "unionId",
+                    required: false,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::start_minutes::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `queryMinutesSummary` (POST /v1.0/conference/videoConferences/{conferenceId}/minutes/summaries/query), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryMinutesSummary {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::QueryMinutesSummaryRequest,
+}
+impl Request for QueryMinutesSummary {
+    const OPERATION_ID: &'static str = "queryMinutesSummary";
+    type Answer = types::QueryMinutesSummaryResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_minutes_summary::conference_id(&conference_id)?;
+        let body: types::QueryMinutesSummaryRequest = body(
+            call,
+            &[
+                Property {
+                    name: "unionId",
+                    required: true,
+                    kind: Json::String,
+                },
+                Property {
+                    name: "summaryTypeList",
+                    required: false,
+                    kind: Json::ArrayOf(&Json::String),
+                },
+            ],
+        )?;
+        checks::query_minutes_summary::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `queryMinutesText` (GET /v1.0/conference/videoConferences/{conferenceId}/minutes/textInfos), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct QueryMinutesText {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// `direction` (query, required).
+    pub(crate) direction: String,
+    /// `maxResults` (query).
+    pub(crate) max_results: Option<::std::num::NonZeroU64>,
+    /// `nextToken` (query).
+    pub(crate) next_token: Option<String>,
+    /// `unionId` (query).
+    pub(crate) union_id: Option<String>,
+}
+impl Request for QueryMinutesText {
+    const OPERATION_ID: &'static str = "queryMinutesText";
+    type Answer = types::QueryMinutesTextResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::query_minutes_text::conference_id(&conference_id)?;
+        let direction: String = query_required(call, "direction")?;
+        checks::query_minutes_text::direction(&direction)?;
+        let max_results: Option<::std::num::NonZeroU64> = query_optional(
+            call,
+            "maxResults",
+        )?;
+        checks::query_minutes_text::max_results(max_results)?;
+        let next_token: Option<String> = query_optional(call, "nextToken")?;
+        checks::query_minutes_text::next_token(next_token.as_deref())?;
+        let union_id: Option<String> = query_optional(call, "unionId")?;
+        checks::query_minutes_text::union_id(union_id.as_deref())?;
+        Ok(Self {
+            conference_id,
+            direction,
+            max_results,
+            next_token,
+            union_id,
         })
     }
 }
@@ -730,6 +1612,74 @@ impl Request for StopStreamOut {
             ],
         )?;
         checks::stop_stream_out::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `setSubtitleEvent` (POST /v1.0/conference/videoConferences/{conferenceId}/subtitleEvents), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct SetSubtitleEvent {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::SetSubtitleEventRequest,
+}
+impl Request for SetSubtitleEvent {
+    const OPERATION_ID: &'static str = "setSubtitleEvent";
+    type Answer = types::SetSubtitleEventResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::set_subtitle_event::conference_id(&conference_id)?;
+        let body: types::SetSubtitleEventRequest = body(
+            call,
+            &[
+                Property {
+                    name: "enable",
+                    required: true,
+                    kind: Json::Boolean,
+                },
+            ],
+        )?;
+        checks::set_subtitle_event::body(&body)?;
+        Ok(Self { conference_id, body })
+    }
+}
+/// `inviteUsers` (POST /v1.0/conference/videoConferences/{conferenceId}/users/invite), parsed and checked.
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct InviteUsers {
+    /// `conferenceId` (path, required).
+    pub(crate) conference_id: String,
+    /// The body, decoded into the generated request type.
+    pub(crate) body: types::InviteUsersRequest,
+}
+impl Request for InviteUsers {
+    const OPERATION_ID: &'static str = "inviteUsers";
+    type Answer = types::ControlResponse;
+    fn parse(call: &Call<'_>) -> Result<Self, Refusal> {
+        let conference_id: String = path_param(call, "conferenceId")?;
+        checks::invite_users::conference_id(&conference_id)?;
+        let body: types::InviteUsersRequest = body(
+            call,
+            &[
+                Property {
+                    name: "inviteeList",
+                    required: false,
+                    kind: Json::ArrayOf(&Json::Object),
+                },
+                Property {
+                    name: "phoneInviteeList",
+                    required: false,
+                    kind: Json::ArrayOf(&Json::Object),
+                },
+                Property {
+                    name: "unionId",
+                    required: false,
+                    kind: Json::String,
+                },
+            ],
+        )?;
+        checks::invite_users::body(&body)?;
         Ok(Self { conference_id, body })
     }
 }

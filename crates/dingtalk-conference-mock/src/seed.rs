@@ -80,10 +80,8 @@ pub mod seeded {
         "lOegcNr0Vlp0RR9c28ghXniE",
     ];
 
-    /// [`STARTED`]'s room code, which `inviteMcu` addresses it by.
-    // part org
-    /// The room code of [`STARTED`]: its share link `https://meeting.dingtalk.com/j/427261183`
-    /// is one `createAutoLoginUrl` accepts.
+    /// [`STARTED`]'s room code, which `inviteMcu` addresses it by; its share link
+    /// `https://meeting.dingtalk.com/j/427261183` is one `createAutoLoginUrl` accepts.
     pub const STARTED_ROOM_CODE: &str = "427261183";
 
     /// How many member records [`STARTED`] has (`queryConferenceMembers`' `totalCount`): 8 in
@@ -722,6 +720,8 @@ pub(crate) fn recorded_stretch(
         .collect();
     recording.paragraphs = speech_paragraphs(start, &speech);
     recording
+}
+
 // part control: the named members are who the constants say.
 #[cfg(test)]
 mod control_tests {
@@ -751,6 +751,8 @@ mod control_tests {
             assert_eq!(role(participant), (Some(false), Some(false), Some(3)));
         }
     }
+}
+
 // part schedule
 /// The seeded scheduled conferences, by id: those of the seeded scheduled instances, and one
 /// far ahead with settings.
@@ -821,6 +823,7 @@ pub(crate) fn schedules() -> Vec<(&'static str, ScheduleRecord)> {
         (seeded::SCHEDULE_PLANNED, planned),
     ]
 }
+
 // part minutes
 /// The flash minutes of the seeded conferences: [`seeded::STARTED`]'s, started a minute into
 /// the meeting by its host (who owns them), with the audio kept, already four minutes long

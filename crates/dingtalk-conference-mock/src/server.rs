@@ -196,7 +196,7 @@ impl Route {
             | Self::AdminCounters
             | Self::AdminExpireTokens
             | Self::AdminResetQuota
-            | Self::AdminJoin => RouteKind::default(),
+            | Self::AdminJoin
             | Self::AdminJoinSchedule => RouteKind::default(),
         }
     }
@@ -545,7 +545,7 @@ fn operate(
         | Route::AdminCounters
         | Route::AdminExpireTokens
         | Route::AdminResetQuota
-        | Route::AdminJoin => Reply::error(
+        | Route::AdminJoin
         | Route::AdminJoinSchedule => Reply::error(
             StatusCode::NOT_FOUND,
             "InvalidAction.NotFound",

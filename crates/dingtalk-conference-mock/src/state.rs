@@ -87,6 +87,8 @@ pub(crate) struct LiveStream {
     pub(crate) url: String,
     /// The stream's name.
     pub(crate) name: String,
+}
+
 // part schedule
 /// A scheduled conference (预约会议) as `createScheduleConference` made it and the later
 /// writes changed it. Its conference instances are ordinary conferences whose
@@ -286,6 +288,8 @@ impl Shared {
             // part schedule
             for (id, schedule) in seed::schedules() {
                 state.schedules.insert(id.to_owned(), schedule);
+            }
+
             for (id, minutes) in seed::minutes() {
                 state.minutes.insert(id.to_owned(), minutes);
             }
@@ -573,6 +577,8 @@ impl State {
                 .schedules
                 .values()
                 .any(|schedule| schedule.room_code == room_code)
+    }
+
     // part org
     /// Whether conference `id`'s subtitle events are pushed, if `setSubtitleEvent` set it.
     pub(crate) fn subtitle_events(&self, id: &str) -> Option<bool> {
@@ -584,12 +590,6 @@ impl State {
         self.subtitle_events.insert(id.to_owned(), enable);
     }
 
-    /// The members of conference `id`, to change in place (scripts applied first); `None` for
-    /// a conference without members or one the server does not hold.
-    pub(crate) fn members_mut(&mut self, id: &str) -> Option<&mut Vec<MemberRecord>> {
-        self.apply_script(id);
-        self.members.get_mut(id)
-    }
     // part minutes
     /// The flash minutes of conference `id`, if they were ever started.
     pub(crate) fn minutes(&mut self, id: &str) -> Option<&mut Minutes> {

@@ -93,11 +93,12 @@ pub use ops::MetricMembers;
 pub use ops::{
     CohostChange, ConferenceSettings, Focus, Invitation, Kick, McuInvitation, MuteAll, MuteMember,
     PhoneCall,
+};
 // part schedule
+pub use ops::{MinutesPause, MinutesShare, NewMinutes};
 pub use ops::{
     NewSchedule, NewShortLink, ScheduleCancellation, ScheduleSettingsUpdate, ScheduleUpdate,
 };
-pub use ops::{MinutesPause, MinutesShare, NewMinutes};
 pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use secret::Secret;
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};

@@ -9,12 +9,12 @@
 mod api;
 mod api_generated;
 mod conferences;
-mod data;
 mod control;
+mod data;
 mod members;
-mod record_stream;
-mod org;
 mod minutes;
+mod org;
+mod record_stream;
 mod recordings;
 mod schedules;
 mod token;

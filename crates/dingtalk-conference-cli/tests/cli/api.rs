@@ -134,6 +134,10 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
             call
         }
         "stopCloudRecord" => {
+            let mut call = args(&[("conference-id", seeded::STARTED)]);
+            call.extend(body(json!({"unionId": seeded::STARTED_HOST})));
+            call
+        }
         // part minutes: the seeded conference in progress has running minutes its host owns.
         "startMinutes" | "stopMinutes" | "queryMinutesSummary" => {
             let mut call = args(&[("conference-id", seeded::STARTED)]);
@@ -222,6 +226,7 @@ fn seeded_arguments(id: &str) -> Option<Vec<String>> {
             "roomCode": seeded::STARTED_ROOM_CODE,
             "mcuRoomCode": "123456",
             "unionId": seeded::STARTED_HOST,
+        })),
         // part schedule
         "createScheduleConference" => body(json!({
             "creatorUnionId": seeded::SCHEDULE_CREATOR,

@@ -5,11 +5,11 @@
 //! uses the helpers below (`crate::run`, `crate::Fake`, …) and `dingtalk-conference-testkit`.
 
 mod api;
-mod record_stream;
-mod data;
 mod control;
-mod org;
+mod data;
 mod minutes;
+mod org;
+mod record_stream;
 mod same_checks;
 mod schedules;
 

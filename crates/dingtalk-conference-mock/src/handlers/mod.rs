@@ -38,10 +38,10 @@ use crate::server::percent_decode;
 use crate::state::{Shared, State};
 
 pub use conferences::{DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, MAX_BATCH_IDS};
-pub use record_stream::{ALLOW_LIST_ADD, ALLOW_LIST_REMOVE};
 pub use data::{DEFAULT_DATA_PAGE_SIZE, MAX_METRIC_SAMPLES, METRIC_INTERVAL_MS};
-pub use org::{DEFAULT_ORG_CONFERENCES_PAGE_SIZE, MEETING_LINK_PREFIXES};
 pub use minutes::{DEFAULT_MINUTES_PAGE_SIZE, MINUTES_LINE_MS};
+pub use org::{DEFAULT_ORG_CONFERENCES_PAGE_SIZE, MEETING_LINK_PREFIXES};
+pub use record_stream::{ALLOW_LIST_ADD, ALLOW_LIST_REMOVE};
 pub use recordings::{DEFAULT_TRANSCRIPT_PAGE_SIZE, MAX_TRANSCRIPT_PAGE_SIZE};
 pub(crate) use schedules::join_schedule;
 pub use schedules::{DEFAULT_SCHEDULE_CONFERENCES_PAGE_SIZE, MAX_SCHEDULE_EXTENSION_APPS};

@@ -217,7 +217,7 @@ fn update_member_nick(
     open_conference(state, &id, "confClosed", "conference closed")?;
     let body = request.body;
     let mut renamed = false;
-    for record in state.members_mut(&id).into_iter().flatten() {
+    for record in state.members_mut(&id).iter_mut() {
         if record.member.union_id.as_deref() == Some(body.union_id.as_str()) {
             record.member.user_nick = Some(body.nick.clone());
             renamed = true;

@@ -50,6 +50,28 @@ pub enum ErrorCode {
     InvalidAuthInfo,
     /// `Missingbody`, `MissingBody` or `missingBody` (400, token endpoint): the body was missing or not JSON.
     MissingBody,
+    /// `paramsError` (400): a parameter is invalid (the conference service's spelling, used by the in-meeting operations).
+    ParamsError,
+    /// `unknownUserError` (400): DingTalk does not recognise a user the request names.
+    UnknownUserError,
+    /// `confClosed` (400): the conference has ended.
+    ConfClosed,
+    /// `commandError` (400): the action is not one DingTalk knows.
+    CommandError,
+    /// `permissionError` (400): the user has no right on this scheduled conference, or is not in the organisation.
+    PermissionError,
+    /// `resourceCancel` (400): the scheduled conference has been cancelled.
+    ResourceCancel,
+    /// `invalidScheduleConferenceId` (400): no such scheduled conference (queryScheduleConferenceInfo's spelling).
+    InvalidScheduleConferenceId,
+    /// `scheduleConferenceIdError` (400): no such scheduled conference (the settings and short-link operations' spelling).
+    ScheduleConferenceIdError,
+    /// `creatorUidError` (400): the unionId is not the scheduled conference's creator.
+    CreatorUidError,
+    /// `userNotInOrg` (400): the user is not in the organisation.
+    UserNotInOrg,
+    /// `extensionAppSettingError` (400): wrong number of extension-app settings (message `extensionAppSettingCountError`).
+    ExtensionAppSettingError,
     /// `roomClosed` (400): the conference has ended (the cloud recording operations' spelling).
     RoomClosed,
     /// `recordStartError` (404): the cloud recording could not start (for example, it is running already).
@@ -62,6 +84,12 @@ pub enum ErrorCode {
     RecordStopError,
     /// `innerSystemError` (500): DingTalk is busy (stopCloudRecord's spelling).
     InnerSystemError,
+    /// `minutesNotFound` (400): the conference has no flash minutes (or no record of that kind by that owner).
+    MinutesNotFound,
+    /// `minutesPermissionDenied` (403): the user may not read these minutes.
+    MinutesPermissionDenied,
+    /// `memberNotFound` (404): the person has no call-quality data in this conference (not one of its attendees).
+    MemberNotFound,
     /// Any other code, as sent.
     Other(String),
 }
@@ -101,12 +129,26 @@ impl ErrorCode {
             "invalidSuiteTicket" => Self::InvalidSuiteTicket,
             "invalidAuthInfo" => Self::InvalidAuthInfo,
             "Missingbody" | "MissingBody" | "missingBody" => Self::MissingBody,
+            "paramsError" => Self::ParamsError,
+            "unknownUserError" => Self::UnknownUserError,
+            "confClosed" => Self::ConfClosed,
+            "commandError" => Self::CommandError,
+            "permissionError" => Self::PermissionError,
+            "resourceCancel" => Self::ResourceCancel,
+            "invalidScheduleConferenceId" => Self::InvalidScheduleConferenceId,
+            "scheduleConferenceIdError" => Self::ScheduleConferenceIdError,
+            "creatorUidError" => Self::CreatorUidError,
+            "userNotInOrg" => Self::UserNotInOrg,
+            "extensionAppSettingError" => Self::ExtensionAppSettingError,
             "roomClosed" => Self::RoomClosed,
             "recordStartError" => Self::RecordStartError,
             "recordStartPermissionError" => Self::RecordStartPermissionError,
             "recordStopPermissionError" => Self::RecordStopPermissionError,
             "recordStopError" => Self::RecordStopError,
             "innerSystemError" => Self::InnerSystemError,
+            "minutesNotFound" => Self::MinutesNotFound,
+            "minutesPermissionDenied" => Self::MinutesPermissionDenied,
+            "memberNotFound" => Self::MemberNotFound,
             other => Self::Other(other.to_string()),
         }
     }
@@ -145,12 +187,26 @@ impl ErrorCode {
             Self::InvalidSuiteTicket => "invalidSuiteTicket",
             Self::InvalidAuthInfo => "invalidAuthInfo",
             Self::MissingBody => "Missingbody",
+            Self::ParamsError => "paramsError",
+            Self::UnknownUserError => "unknownUserError",
+            Self::ConfClosed => "confClosed",
+            Self::CommandError => "commandError",
+            Self::PermissionError => "permissionError",
+            Self::ResourceCancel => "resourceCancel",
+            Self::InvalidScheduleConferenceId => "invalidScheduleConferenceId",
+            Self::ScheduleConferenceIdError => "scheduleConferenceIdError",
+            Self::CreatorUidError => "creatorUidError",
+            Self::UserNotInOrg => "userNotInOrg",
+            Self::ExtensionAppSettingError => "extensionAppSettingError",
             Self::RoomClosed => "roomClosed",
             Self::RecordStartError => "recordStartError",
             Self::RecordStartPermissionError => "recordStartPermissionError",
             Self::RecordStopPermissionError => "recordStopPermissionError",
             Self::RecordStopError => "recordStopError",
             Self::InnerSystemError => "innerSystemError",
+            Self::MinutesNotFound => "minutesNotFound",
+            Self::MinutesPermissionDenied => "minutesPermissionDenied",
+            Self::MemberNotFound => "memberNotFound",
             Self::Other(code) => code,
         }
     }
@@ -172,8 +228,13 @@ impl ErrorCode {
     pub(crate) fn is_final(&self) -> bool {
         matches!(
             self, Self::NoPermission | Self::ApiCountLimitForOrg |
-            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList | Self::RoomClosed
-            | Self::RecordStartPermissionError | Self::RecordStopPermissionError
+            Self::AccessTokenPermissionDenied | Self::IpNotInWhiteList |
+            Self::UnknownUserError | Self::ConfClosed | Self::CommandError |
+            Self::PermissionError | Self::ResourceCancel |
+            Self::InvalidScheduleConferenceId | Self::ScheduleConferenceIdError |
+            Self::CreatorUidError | Self::UserNotInOrg | Self::ExtensionAppSettingError |
+            Self::RoomClosed | Self::RecordStartPermissionError |
+            Self::RecordStopPermissionError | Self::MinutesPermissionDenied
         )
     }
     /// What a person should do about it.
@@ -213,6 +274,42 @@ impl ErrorCode {
                 Some("hand over the latest suite ticket DingTalk pushed")
             }
             Self::InvalidAuthInfo => Some("the organisation has not authorised the app"),
+            Self::UnknownUserError => {
+                Some(
+                    "check the unionId, and that the user is a member of the conference",
+                )
+            }
+            Self::ConfClosed => {
+                Some(
+                    "the conference has ended; in-meeting control works only while it runs",
+                )
+            }
+            Self::CommandError => Some("send one of the documented actions"),
+            Self::PermissionError => {
+                Some("only the schedule's creator may change or cancel it")
+            }
+            Self::ResourceCancel => {
+                Some(
+                    "the schedule was cancelled; after a retried cancel this means it is done",
+                )
+            }
+            Self::InvalidScheduleConferenceId => {
+                Some(
+                    "pass the scheduleConferenceId returned when the conference was scheduled",
+                )
+            }
+            Self::ScheduleConferenceIdError => {
+                Some(
+                    "pass the scheduleConferenceId returned when the conference was scheduled",
+                )
+            }
+            Self::CreatorUidError => {
+                Some("pass the unionId of the user who scheduled the conference")
+            }
+            Self::UserNotInOrg => {
+                Some("pass the unionId of a member of the app's organisation")
+            }
+            Self::ExtensionAppSettingError => Some("send fewer extension-app settings"),
             Self::RoomClosed => {
                 Some("the conference has ended; nothing can be recorded any more")
             }
@@ -233,6 +330,19 @@ impl ErrorCode {
                 )
             }
             Self::InnerSystemError => Some("an error inside DingTalk; try again later"),
+            Self::MinutesNotFound => {
+                Some("start the minutes first, or check the record's kind and owner")
+            }
+            Self::MinutesPermissionDenied => {
+                Some(
+                    "ask the minutes' owner to share them with this user (addRecordPermission)",
+                )
+            }
+            Self::MemberNotFound => {
+                Some(
+                    "check the unionId and that the person attended this conference in that time",
+                )
+            }
             _ => None,
         }
     }

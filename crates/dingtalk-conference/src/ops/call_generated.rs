@@ -10,6 +10,7 @@ use crate::{Client, Error};
 /// Every operationId of the spec, in spec order.
 pub(crate) const OPERATION_IDS: &[&str] = &[
     "createCustomShortLink",
+    "queryOrgConferenceList",
     "queryConferenceInfoByRoomCode",
     "updateScheduleConference",
     "createScheduleConference",
@@ -19,19 +20,47 @@ pub(crate) const OPERATION_IDS: &[&str] = &[
     "queryScheduleConference",
     "queryUserOnGoingConference",
     "createVideoConference",
+    "createAutoLoginUrl",
     "optRecordWhiteAccount",
+    "GetHistoryConfDataList",
+    "inviteMcu",
     "queryConferenceInfoBatch",
     "queryScheduleConferenceInfo",
     "queryConferenceInfo",
+    "updateVideoConferenceSetting",
     "closeVideoConference",
+    "muteAll",
     "queryCloudRecordText",
     "queryCloudRecordVideo",
     "startCloudRecord",
     "stopCloudRecord",
     "queryCloudRecordVideoPlayInfo",
+    "cohosts",
+    "GetConfDetailData",
+    "updateVideoConferenceExtInfo",
+    "generateFlashMinutesDocumentUrl",
+    "addRecordPermission",
+    "queryRecordMinutesUrl",
+    "queryFlashMinutesSummary",
+    "focus",
+    "GetConfDataByConferenceId",
+    "GetUserLastMetric",
+    "lockConference",
     "queryConferenceMembers",
+    "kickMembers",
+    "muteMembers",
+    "updateMemberNick",
+    "GetUserMetricData",
+    "queryMinutesAudio",
+    "queryMinutesMeetingResult",
+    "stopMinutes",
+    "startMinutes",
+    "queryMinutesSummary",
+    "queryMinutesText",
     "startStreamOut",
     "stopStreamOut",
+    "setSubtitleEvent",
+    "inviteUsers",
     "getAccessToken",
     "getCorpAccessToken",
 ];
@@ -64,6 +93,46 @@ impl Client {
                             async move {
                                 Ok(
                                     fetched(api.create_custom_short_link(body).await?, &context),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryOrgConferenceList" => {
+                const OPERATION: &Operation = &Operation::read("queryOrgConferenceList");
+                only("queryOrgConferenceList", args, &["maxResults", "nextToken"])?;
+                let max_results: Option<i32> = arg(args, "maxResults")?;
+                dingtalk_conference_api::checks::query_org_conference_list::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
+                let next_token: Option<String> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::query_org_conference_list::next_token(
+                        next_token.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let next_token = &next_token;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_org_conference_list(
+                                                max_results,
+                                                next_token.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
                                 )
                             }
                         },
@@ -391,6 +460,34 @@ impl Client {
                     .await?;
                 answer.into_inner().answer()
             }
+            "createAutoLoginUrl" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "createAutoLoginUrl",
+                    false,
+                );
+                only("createAutoLoginUrl", args, &["body"])?;
+                let body: types::CreateAutoLoginUrlRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::create_auto_login_url::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(api.create_auto_login_url(body).await?, &context),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "optRecordWhiteAccount" => {
                 const OPERATION: &Operation = &Operation::write(
                     "optRecordWhiteAccount",
@@ -418,6 +515,129 @@ impl Client {
                                         &context,
                                     ),
                                 )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "GetHistoryConfDataList" => {
+                const OPERATION: &Operation = &Operation::read("GetHistoryConfDataList");
+                only(
+                    "GetHistoryConfDataList",
+                    args,
+                    &[
+                        "creatorNike",
+                        "endTime",
+                        "freeType",
+                        "maxResults",
+                        "nextToken",
+                        "realData",
+                        "scene",
+                        "startTime",
+                        "title",
+                    ],
+                )?;
+                let creator_nike: Option<String> = arg(args, "creatorNike")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::creator_nike(
+                        creator_nike.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let end_time: i64 = arg(args, "endTime")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::end_time(
+                        end_time,
+                    )
+                    .map_err(Error::from)?;
+                let free_type: Option<String> = arg(args, "freeType")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::free_type(
+                        free_type.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let max_results: Option<i32> = arg(args, "maxResults")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
+                let next_token: Option<String> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::next_token(
+                        next_token.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let real_data: bool = arg(args, "realData")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::real_data(
+                        real_data,
+                    )
+                    .map_err(Error::from)?;
+                let scene: Option<String> = arg(args, "scene")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::scene(
+                        scene.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let start_time: i64 = arg(args, "startTime")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::start_time(
+                        start_time,
+                    )
+                    .map_err(Error::from)?;
+                let title: Option<String> = arg(args, "title")?;
+                dingtalk_conference_api::checks::get_history_conf_data_list::title(
+                        title.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let creator_nike = &creator_nike;
+                            let free_type = &free_type;
+                            let next_token = &next_token;
+                            let scene = &scene;
+                            let title = &title;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .get_history_conf_data_list(
+                                                creator_nike.as_deref(),
+                                                end_time,
+                                                free_type.as_deref(),
+                                                max_results,
+                                                next_token.as_deref(),
+                                                real_data,
+                                                scene.as_deref(),
+                                                start_time,
+                                                title.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "inviteMcu" => {
+                const OPERATION: &Operation = &Operation::write("inviteMcu", false);
+                only("inviteMcu", args, &["body"])?;
+                let body: types::InviteMcuRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::invite_mcu::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::default(),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let body = &body;
+                            async move {
+                                Ok(fetched(api.invite_mcu(body).await?, &context))
                             }
                         },
                     )
@@ -537,6 +757,50 @@ impl Client {
                     .await?;
                 answer.into_inner().answer()
             }
+            "updateVideoConferenceSetting" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "updateVideoConferenceSetting",
+                    true,
+                );
+                only("updateVideoConferenceSetting", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::update_video_conference_setting::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::UpdateVideoConferenceSettingRequest = arg(
+                    args,
+                    "body",
+                )?;
+                dingtalk_conference_api::checks::update_video_conference_setting::body(
+                        &body,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .update_video_conference_setting(conference_id, body)
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "closeVideoConference" => {
                 const OPERATION: &Operation = &Operation::write(
                     "closeVideoConference",
@@ -569,6 +833,35 @@ impl Client {
                                         api.close_video_conference(conference_id, union_id).await?,
                                         &context,
                                     ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "muteAll" => {
+                const OPERATION: &Operation = &Operation::write("muteAll", true);
+                only("muteAll", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::mute_all::conference_id(&conference_id)
+                    .map_err(Error::from)?;
+                let body: types::MuteAllRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::mute_all::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(api.mute_all(conference_id, body).await?, &context),
                                 )
                             }
                         },
@@ -829,6 +1122,463 @@ impl Client {
                     .await?;
                 answer.into_inner().answer()
             }
+            "cohosts" => {
+                const OPERATION: &Operation = &Operation::write("cohosts", true);
+                only("cohosts", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::cohosts::conference_id(&conference_id)
+                    .map_err(Error::from)?;
+                let body: types::CohostsRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::cohosts::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(api.cohosts(conference_id, body).await?, &context),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "GetConfDetailData" => {
+                const OPERATION: &Operation = &Operation::read("GetConfDetailData");
+                only(
+                    "GetConfDetailData",
+                    args,
+                    &["conferenceId", "maxResults", "nextToken", "nick"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::get_conf_detail_data::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let max_results: Option<i32> = arg(args, "maxResults")?;
+                dingtalk_conference_api::checks::get_conf_detail_data::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
+                let next_token: Option<String> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::get_conf_detail_data::next_token(
+                        next_token.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let nick: Option<String> = arg(args, "nick")?;
+                dingtalk_conference_api::checks::get_conf_detail_data::nick(
+                        nick.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let next_token = &next_token;
+                            let nick = &nick;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .get_conf_detail_data(
+                                                conference_id,
+                                                max_results,
+                                                next_token.as_deref(),
+                                                nick.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "updateVideoConferenceExtInfo" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "updateVideoConferenceExtInfo",
+                    true,
+                );
+                only("updateVideoConferenceExtInfo", args, &["conferenceId"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::update_video_conference_ext_info::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.update_video_conference_ext_info(conference_id).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "generateFlashMinutesDocumentUrl" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "generateFlashMinutesDocumentUrl",
+                );
+                only(
+                    "generateFlashMinutesDocumentUrl",
+                    args,
+                    &["conferenceId", "bizType", "expireTime", "unionId"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::generate_flash_minutes_document_url::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let biz_type: String = arg(args, "bizType")?;
+                dingtalk_conference_api::checks::generate_flash_minutes_document_url::biz_type(
+                        &biz_type,
+                    )
+                    .map_err(Error::from)?;
+                let expire_time: Option<i64> = arg(args, "expireTime")?;
+                dingtalk_conference_api::checks::generate_flash_minutes_document_url::expire_time(
+                        expire_time,
+                    )
+                    .map_err(Error::from)?;
+                let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::generate_flash_minutes_document_url::union_id(
+                        &union_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let biz_type = &biz_type;
+                            let union_id = &union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .generate_flash_minutes_document_url(
+                                                conference_id,
+                                                biz_type,
+                                                expire_time,
+                                                union_id,
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "addRecordPermission" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "addRecordPermission",
+                    true,
+                );
+                only("addRecordPermission", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::add_record_permission::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::AddRecordPermissionRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::add_record_permission::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.add_record_permission(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryRecordMinutesUrl" => {
+                const OPERATION: &Operation = &Operation::read("queryRecordMinutesUrl");
+                only(
+                    "queryRecordMinutesUrl",
+                    args,
+                    &["conferenceId", "bizType", "recorderUnionId"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_record_minutes_url::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let biz_type: String = arg(args, "bizType")?;
+                dingtalk_conference_api::checks::query_record_minutes_url::biz_type(
+                        &biz_type,
+                    )
+                    .map_err(Error::from)?;
+                let recorder_union_id: String = arg(args, "recorderUnionId")?;
+                dingtalk_conference_api::checks::query_record_minutes_url::recorder_union_id(
+                        &recorder_union_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let biz_type = &biz_type;
+                            let recorder_union_id = &recorder_union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_record_minutes_url(
+                                                conference_id,
+                                                biz_type,
+                                                recorder_union_id,
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryFlashMinutesSummary" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "queryFlashMinutesSummary",
+                );
+                only(
+                    "queryFlashMinutesSummary",
+                    args,
+                    &["conferenceId", "bizType", "recorderUnionId"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_flash_minutes_summary::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let biz_type: String = arg(args, "bizType")?;
+                dingtalk_conference_api::checks::query_flash_minutes_summary::biz_type(
+                        &biz_type,
+                    )
+                    .map_err(Error::from)?;
+                let recorder_union_id: String = arg(args, "recorderUnionId")?;
+                dingtalk_conference_api::checks::query_flash_minutes_summary::recorder_union_id(
+                        &recorder_union_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let biz_type = &biz_type;
+                            let recorder_union_id = &recorder_union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_flash_minutes_summary(
+                                                conference_id,
+                                                biz_type,
+                                                recorder_union_id,
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "focus" => {
+                const OPERATION: &Operation = &Operation::write("focus", true);
+                only("focus", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::focus::conference_id(&conference_id)
+                    .map_err(Error::from)?;
+                let body: types::FocusRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::focus::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(fetched(api.focus(conference_id, body).await?, &context))
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "GetConfDataByConferenceId" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "GetConfDataByConferenceId",
+                );
+                only("GetConfDataByConferenceId", args, &["conferenceId", "realData"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::get_conf_data_by_conference_id::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let real_data: bool = arg(args, "realData")?;
+                dingtalk_conference_api::checks::get_conf_data_by_conference_id::real_data(
+                        real_data,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .get_conf_data_by_conference_id(conference_id, real_data)
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "GetUserLastMetric" => {
+                const OPERATION: &Operation = &Operation::read("GetUserLastMetric");
+                only("GetUserLastMetric", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::get_user_last_metric::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::GetUserLastMetricRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::get_user_last_metric::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.get_user_last_metric(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "lockConference" => {
+                const OPERATION: &Operation = &Operation::write("lockConference", true);
+                only("lockConference", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::lock_conference::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::LockConferenceRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::lock_conference::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.lock_conference(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
             "queryConferenceMembers" => {
                 const OPERATION: &Operation = &Operation::read("queryConferenceMembers");
                 only(
@@ -869,6 +1619,410 @@ impl Client {
                                                 conference_id,
                                                 max_results,
                                                 next_token.as_deref(),
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "kickMembers" => {
+                const OPERATION: &Operation = &Operation::write("kickMembers", false);
+                only("kickMembers", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::kick_members::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::KickMembersRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::kick_members::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.kick_members(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "muteMembers" => {
+                const OPERATION: &Operation = &Operation::write("muteMembers", true);
+                only("muteMembers", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::mute_members::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::MuteMembersRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::mute_members::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.mute_members(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "updateMemberNick" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "updateMemberNick",
+                    true,
+                );
+                only("updateMemberNick", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::update_member_nick::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::UpdateMemberNickRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::update_member_nick::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.update_member_nick(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "GetUserMetricData" => {
+                const OPERATION: &Operation = &Operation::read("GetUserMetricData");
+                only(
+                    "GetUserMetricData",
+                    args,
+                    &["conferenceId", "beginTime", "endTime", "unionId"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::get_user_metric_data::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let begin_time: i64 = arg(args, "beginTime")?;
+                dingtalk_conference_api::checks::get_user_metric_data::begin_time(
+                        begin_time,
+                    )
+                    .map_err(Error::from)?;
+                let end_time: i64 = arg(args, "endTime")?;
+                dingtalk_conference_api::checks::get_user_metric_data::end_time(end_time)
+                    .map_err(Error::from)?;
+                let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::get_user_metric_data::union_id(
+                        &union_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let union_id = &union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .get_user_metric_data(
+                                                conference_id,
+                                                begin_time,
+                                                end_time,
+                                                union_id,
+                                            )
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryMinutesAudio" => {
+                const OPERATION: &Operation = &Operation::read("queryMinutesAudio");
+                only("queryMinutesAudio", args, &["conferenceId", "unionId"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_minutes_audio::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::query_minutes_audio::union_id(&union_id)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let union_id = &union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.query_minutes_audio(conference_id, union_id).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryMinutesMeetingResult" => {
+                const OPERATION: &Operation = &Operation::read(
+                    "queryMinutesMeetingResult",
+                );
+                only("queryMinutesMeetingResult", args, &["conferenceId", "unionId"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_minutes_meeting_result::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let union_id: String = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::query_minutes_meeting_result::union_id(
+                        &union_id,
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let union_id = &union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_minutes_meeting_result(conference_id, union_id)
+                                            .await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "stopMinutes" => {
+                const OPERATION: &Operation = &Operation::write("stopMinutes", false);
+                only("stopMinutes", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::stop_minutes::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::StopMinutesRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::stop_minutes::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.stop_minutes(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "startMinutes" => {
+                const OPERATION: &Operation = &Operation::write("startMinutes", false);
+                only("startMinutes", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::start_minutes::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::StartMinutesRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::start_minutes::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.start_minutes(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryMinutesSummary" => {
+                const OPERATION: &Operation = &Operation::read("queryMinutesSummary");
+                only("queryMinutesSummary", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_minutes_summary::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::QueryMinutesSummaryRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::query_minutes_summary::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.query_minutes_summary(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "queryMinutesText" => {
+                const OPERATION: &Operation = &Operation::read("queryMinutesText");
+                only(
+                    "queryMinutesText",
+                    args,
+                    &["conferenceId", "direction", "maxResults", "nextToken", "unionId"],
+                )?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::query_minutes_text::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let direction: String = arg(args, "direction")?;
+                dingtalk_conference_api::checks::query_minutes_text::direction(
+                        &direction,
+                    )
+                    .map_err(Error::from)?;
+                let max_results: Option<::std::num::NonZeroU64> = arg(
+                    args,
+                    "maxResults",
+                )?;
+                dingtalk_conference_api::checks::query_minutes_text::max_results(
+                        max_results,
+                    )
+                    .map_err(Error::from)?;
+                let next_token: Option<String> = arg(args, "nextToken")?;
+                dingtalk_conference_api::checks::query_minutes_text::next_token(
+                        next_token.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let union_id: Option<String> = arg(args, "unionId")?;
+                dingtalk_conference_api::checks::query_minutes_text::union_id(
+                        union_id.as_deref(),
+                    )
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let direction = &direction;
+                            let next_token = &next_token;
+                            let union_id = &union_id;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api
+                                            .query_minutes_text(
+                                                conference_id,
+                                                direction,
+                                                max_results,
+                                                next_token.as_deref(),
+                                                union_id.as_deref(),
                                             )
                                             .await?,
                                         &context,
@@ -939,6 +2093,77 @@ impl Client {
                                 Ok(
                                     fetched(
                                         api.stop_stream_out(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "setSubtitleEvent" => {
+                const OPERATION: &Operation = &Operation::write(
+                    "setSubtitleEvent",
+                    true,
+                );
+                only("setSubtitleEvent", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::set_subtitle_event::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::SetSubtitleEventRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::set_subtitle_event::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.set_subtitle_event(conference_id, body).await?,
+                                        &context,
+                                    ),
+                                )
+                            }
+                        },
+                    )
+                    .await?;
+                answer.into_inner().answer()
+            }
+            "inviteUsers" => {
+                const OPERATION: &Operation = &Operation::write("inviteUsers", false);
+                only("inviteUsers", args, &["conferenceId", "body"])?;
+                let conference_id: String = arg(args, "conferenceId")?;
+                dingtalk_conference_api::checks::invite_users::conference_id(
+                        &conference_id,
+                    )
+                    .map_err(Error::from)?;
+                let body: types::InviteUsersRequest = arg(args, "body")?;
+                dingtalk_conference_api::checks::invite_users::body(&body)
+                    .map_err(Error::from)?;
+                let answer = self
+                    .execute(
+                        OPERATION,
+                        Subject::conference(&conference_id),
+                        self.deadline()?,
+                        |context| {
+                            let context = context.keeping_body();
+                            let api = self.endpoint().api(context.clone());
+                            let conference_id = &conference_id;
+                            let body = &body;
+                            async move {
+                                Ok(
+                                    fetched(
+                                        api.invite_users(conference_id, body).await?,
                                         &context,
                                     ),
                                 )

@@ -20,18 +20,22 @@ mod recordings;
 
 pub use call::Answer;
 pub use conferences::{CONFERENCES_PER_BATCH_REQUEST, MAX_TITLE_CHARS};
-pub use generated::{CloudRecording, NewConference, StopCloudRecording, StreamOut, StreamStop};
-pub use record_stream::RecordAllowListChange;
+pub use control::{CohostChange, Focus, Invitation, Kick, MuteAll, MuteMember, PhoneCall};
 pub use generated::NewConference;
+// part record-stream
+pub use generated::{CloudRecording, StopCloudRecording, StreamOut, StreamStop};
+pub use record_stream::RecordAllowListChange;
 // part data
 pub use generated::MetricMembers;
-pub use control::{CohostChange, Focus, Invitation, Kick, MuteAll, MuteMember, PhoneCall};
-pub use generated::{ConferenceSettings, McuInvitation, NewConference};
+// part control
+pub use generated::{ConferenceSettings, McuInvitation};
 // part schedule: the request builders of the scheduled-conference operations.
 pub use generated::{
     NewSchedule, NewShortLink, ScheduleCancellation, ScheduleSettingsUpdate, ScheduleUpdate,
 };
-pub use generated::{AutoLogin, MemberNick, NewConference, SubtitleEvents};
+// part org
+pub use generated::{AutoLogin, MemberNick, SubtitleEvents};
+// part minutes
 pub use generated::{MinutesPause, MinutesShare, NewMinutes};
 pub use recordings::{MAX_TRANSCRIPT_PAGE_SIZE, TranscriptQuery};
 

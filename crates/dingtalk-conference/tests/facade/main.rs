@@ -10,8 +10,8 @@ mod budget;
 mod client;
 mod common;
 mod conformance;
-mod data;
 mod control;
+mod data;
 mod errors;
 #[cfg(feature = "redis")]
 mod fleet;

@@ -59,8 +59,8 @@ async fn starting_and_stopping_a_cloud_recording_shows_in_the_info_the_videos_an
         .start_cloud_recording(
             &id,
             CloudRecording::new(HOST)
-                .layout("speech".into())
-                .small_window("float_right".into()),
+                .layout("speech")
+                .small_window("float_right"),
         )
         .await
         .expect("started");
@@ -180,8 +180,8 @@ async fn a_bad_layout_or_a_blank_host_is_refused_before_any_request() {
     let client = app_client(&mock);
     for recording in [
         CloudRecording::new(" "),
-        CloudRecording::new(HOST).layout("grip".into()),
-        CloudRecording::new(HOST).small_window("left".into()),
+        CloudRecording::new(HOST).layout("grip"),
+        CloudRecording::new(HOST).small_window("left"),
     ] {
         match client
             .start_cloud_recording(seeded::STARTED, recording)

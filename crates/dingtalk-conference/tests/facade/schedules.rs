@@ -249,7 +249,7 @@ async fn settings_read_back_what_was_written_in_the_reads_shape_and_update_parti
     );
 
     // Short links: the creator gets a new one each time; others are refused.
-    let link = NewShortLink::new(CREATOR, id.clone(), "COOLAPP-1-ABC").biz_data("seat A1".into());
+    let link = NewShortLink::new(CREATOR, id.clone(), "COOLAPP-1-ABC").biz_data("seat A1");
     let first = client
         .custom_short_link(link.clone())
         .await

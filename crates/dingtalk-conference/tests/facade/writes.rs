@@ -365,7 +365,7 @@ fn every_write() -> Vec<(&'static str, serde_json::Map<String, serde_json::Value
             .cloned()
             .expect("the arguments are written as objects")
     };
-    vec![
+    let mut writes = vec![
         (
             "createVideoConference",
             args(serde_json::json!({
@@ -379,7 +379,14 @@ fn every_write() -> Vec<(&'static str, serde_json::Map<String, serde_json::Value
                 "unionId": seeded::STARTED_HOST,
             })),
         ),
-    ]
+    ];
+    writes.extend(crate::org::seeded_writes());
+    writes.extend(crate::control::seeded_writes());
+    writes.extend(crate::schedules::seeded_writes());
+    writes.extend(crate::record_stream::seeded_writes());
+    writes.extend(crate::minutes::seeded_writes());
+    writes.extend(crate::data::seeded_writes());
+    writes
 }
 
 /// The spec's writes (`x-facade-op` kind `write`) and whether each is declared retry-safe.
