@@ -650,11 +650,27 @@ pub(crate) fn join_schedule(
             "the room of {schedule_id:?} is locked (lockRoom 1): only its host and co-hosts may join"
         ));
     }
-    let muted = match settings.mute_on_join {
-        Some(-1) => true,
-        Some(6) => present(&members) + 1 > 6,
-        _ => false,
-    };
+    // The in-meeting controls of a running instance hold for a join through the schedule too:
+    // someone removed with `forbiddenRejoin` stays out, a locked conference takes only its host
+    // and co-hosts, and a mute-all mutes newcomers.
+    let control = state.control(&conference_id);
+    if control.barred.contains(union_id) {
+        return Err(format!(
+            "{union_id:?} was removed from {conference_id:?} with forbiddenRejoin and may not \
+             join again"
+        ));
+    }
+    if control.settings.locked && !is_host && !is_cohost {
+        return Err(format!(
+            "{conference_id:?} is locked: only its host and co-hosts may join"
+        ));
+    }
+    let muted = control.settings.mute_all
+        || match settings.mute_on_join {
+            Some(-1) => true,
+            Some(6) => present(&members) + 1 > 6,
+            _ => false,
+        };
     let member = ConferenceMember {
         union_id: Some(union_id.to_owned()),
         conference_id: Some(conference_id.clone()),
