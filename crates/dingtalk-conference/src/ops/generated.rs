@@ -307,25 +307,23 @@ impl Client {
     /// `GET /v1.0/conference/orgConferences` (`queryOrgConferenceList`): The conferences in progress in the app's organisation, a page at a time. The listing ends when `hasMore` is false. Needs the permission `VideoConference.Conference.Read`; internal and third-party enterprise apps may call it.
     pub fn org_ongoing_conferences(&self) -> Listing<OrgConference> {
         let invalid = None;
-        let args = ();
         Listing::new(
             self,
             QUERY_ORG_CONFERENCE_LIST.id,
             None,
             invalid,
             move |client, token, size| {
-                let args = args.clone();
                 async move {
                     let key = ReadKey::new(
                         QUERY_ORG_CONFERENCE_LIST.id,
-                        (args.clone(), token.clone(), size),
+                        (token.clone(), size),
                     );
                     client
                         .read(
                             &QUERY_ORG_CONFERENCE_LIST,
                             key,
                             move |client, deadline| {
-                                let (args, token) = (args.clone(), token.clone());
+                                let token = token.clone();
                                 async move {
                                     let answer = client
                                         .execute(
@@ -334,7 +332,7 @@ impl Client {
                                             deadline,
                                             |context| {
                                                 let api = client.endpoint().api(context);
-                                                let (_args, token) = (&args, token.as_deref());
+                                                let token = token.as_deref();
                                                 async move {
                                                     api.query_org_conference_list(page_size_i32(size), token)
                                                         .await
