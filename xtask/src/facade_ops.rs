@@ -937,6 +937,9 @@ pub(crate) fn operations_module(spec: &OpenAPI, path: &Path) -> Result<TokenStre
         //! modules next to this one.
 
         #![allow(unused_imports, clippy::redundant_closure_for_method_calls)]
+        // A method takes the operation's parameters as they are in the spec, one argument
+        // each: `GetHistoryConfDataList` has seven besides its paging.
+        #![allow(clippy::too_many_arguments)]
 
         use std::sync::Arc;
 
@@ -1063,7 +1066,7 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
                 Some(builder) => {
                     let arg = builder_arg(builder);
                     let call_args: Vec<TokenStream> =
-                        call_args.into_iter().chain([quote! { &**body }]).collect();
+                        call_args.into_iter().chain([quote! { body }]).collect();
                     (
                         quote! {
                             let keyed = #arg.clone();

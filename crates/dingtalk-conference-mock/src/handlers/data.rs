@@ -350,12 +350,12 @@ fn sample_at(union_id: &str, step: i64, at: i64) -> MetricSample {
     let camera_recv = wave(700_000, 300_000, 6_007);
     let audio_send = 32_000 + (seed % 2) * 16_000;
     let audio_recv = 32_000;
-    let screen = if seed % 5 == 0 {
+    let screen = if seed.is_multiple_of(5) {
         600_000 + (k % 10) * 1_000
     } else {
         0
     };
-    let (width, height) = if seed % 3 == 0 {
+    let (width, height) = if seed.is_multiple_of(3) {
         (1280, 720)
     } else {
         (1920, 1080)
@@ -365,7 +365,7 @@ fn sample_at(union_id: &str, step: i64, at: i64) -> MetricSample {
         timestamp: Some(at),
         send_bit_rate: text(camera_send + audio_send + screen),
         recv_bit_rate: text(camera_recv + audio_recv),
-        lost_rate: text(u64::from((seed + k) % 17 == 0)),
+        lost_rate: text(u64::from((seed + k).is_multiple_of(17))),
         round_trip_time: text(wave(15, 40, 3)),
         audio_send_bit_rate: text(audio_send),
         audio_recv_bit_rate: text(audio_recv),
@@ -375,7 +375,7 @@ fn sample_at(union_id: &str, step: i64, at: i64) -> MetricSample {
         camera_recv_bit_rate: text(camera_recv),
         camera_send_resolution_actual: Some(format!("{width}*{height}")),
         camera_recv_resolution_actual: Some("1280*720".to_owned()),
-        camera_send_frame: text(if seed % 2 == 0 { 30 } else { 20 }),
+        camera_send_frame: text(if seed.is_multiple_of(2) { 30 } else { 20 }),
         camera_recv_frame: text(20),
         screen_send_bit_rate: text(screen),
         screen_recv_bit_rate: text(0),

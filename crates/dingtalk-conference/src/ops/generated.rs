@@ -7,6 +7,7 @@
 //! (answer conversions, request builders, methods marked `hand`) live in the theme
 //! modules next to this one.
 #![allow(unused_imports, clippy::redundant_closure_for_method_calls)]
+#![allow(clippy::too_many_arguments)]
 use std::sync::Arc;
 use dingtalk_conference_api::ResponseValue;
 use dingtalk_conference_api::types as wire;
@@ -1584,9 +1585,7 @@ impl Client {
                                     let api = client.endpoint().api(context);
                                     let args = &args;
                                     let body = &body;
-                                    async move {
-                                        api.get_user_last_metric(&args.0, &**body).await
-                                    }
+                                    async move { api.get_user_last_metric(&args.0, body).await }
                                 },
                             )
                             .await?;
