@@ -588,6 +588,19 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
             }
         }
     }
+    // A builder with no required field is built by `new()` alone: `Default` too (clippy's
+    // `new_without_default`).
+    let default_impl = if new_args.is_empty() {
+        quote! {
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    } else {
+        quote! {}
+    };
     let body_check = check_call(&op.id, "body", &quote! { &request });
     let into_doc = format!(
         " The request body of `{}`, checked: a bad field is refused before any request.",
@@ -617,6 +630,8 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
                 Ok(request)
             }
         }
+
+        #default_impl
     }
 }
 

@@ -1089,6 +1089,11 @@ impl ConferenceSettings {
         Ok(request)
     }
 }
+impl Default for ConferenceSettings {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Turns the answer to `updateVideoConferenceSetting` into what the method returns.
 pub(crate) fn update_video_conference_setting_answer(
     response: ResponseValue<wire::UpdateVideoConferenceSettingResponse>,
