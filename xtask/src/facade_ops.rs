@@ -1555,7 +1555,7 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("];").next())
             .expect("the OPERATIONS list");
-        assert_eq!(list.matches(',').count(), 10, "{list}");
+        assert_eq!(list.matches(',').count(), 19, "{list}");
     }
 
     #[test]
