@@ -1040,15 +1040,13 @@ impl State {
                 (false, false)
             }
         };
-        if !was_in {
-            if let Some(info) = self.conferences.get_mut(id) {
-                info.active_num = Some(info.active_num.unwrap_or(0).saturating_add(1));
-                if !ever_in {
-                    info.attend_num = Some(info.attend_num.unwrap_or(0).saturating_add(1));
-                }
-                if !known {
-                    info.invited_num = Some(info.invited_num.unwrap_or(0).saturating_add(1));
-                }
+        if !was_in && let Some(info) = self.conferences.get_mut(id) {
+            info.active_num = Some(info.active_num.unwrap_or(0).saturating_add(1));
+            if !ever_in {
+                info.attend_num = Some(info.attend_num.unwrap_or(0).saturating_add(1));
+            }
+            if !known {
+                info.invited_num = Some(info.invited_num.unwrap_or(0).saturating_add(1));
             }
         }
         Ok(())

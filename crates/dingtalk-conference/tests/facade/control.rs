@@ -41,7 +41,7 @@ async fn mic(client: &dingtalk_conference::Client, union_id: &str) -> Option<Dev
         .user_list
         .iter()
         .find(|p| p.user_id.as_deref() == Some(union_id))
-        .and_then(|p| p.mic_status.clone())
+        .and_then(|p| p.mic_status)
 }
 
 async fn media_status(client: &dingtalk_conference::Client) -> Option<MediaStatus> {
@@ -49,7 +49,7 @@ async fn media_status(client: &dingtalk_conference::Client) -> Option<MediaStatu
         .conferences_status(&[seeded::STARTED])
         .await
         .expect("the status");
-    status[0].media_status.clone()
+    status[0].media_status
 }
 
 fn code(error: &Error) -> Option<&ErrorCode> {
