@@ -618,7 +618,10 @@ fn field_kind(
                 }
                 // Ids (`sentenceIdsOfAnswer`): the wire's integers, at the wire's width.
                 Some(ReferenceOr::Item(item))
-                    if matches!(item.as_ref().schema_kind, SchemaKind::Type(Type::Integer(_))) =>
+                    if matches!(
+                        item.as_ref().schema_kind,
+                        SchemaKind::Type(Type::Integer(_))
+                    ) =>
                 {
                     let int32 = matches!(
                         &item.as_ref().schema_kind,
@@ -628,7 +631,11 @@ fn field_kind(
                         )
                     );
                     Ok(FieldKind::List {
-                        item: if int32 { quote! { i32 } } else { quote! { i64 } },
+                        item: if int32 {
+                            quote! { i32 }
+                        } else {
+                            quote! { i64 }
+                        },
                         facade_item: false,
                         nullable,
                     })

@@ -2,8 +2,7 @@
 
 use clap::Subcommand;
 use dingtalk_conference::{
-    MinutesChapter, MinutesParagraph, MinutesPause, MinutesSentenceRef, MinutesSummary,
-    NewMinutes,
+    MinutesChapter, MinutesParagraph, MinutesPause, MinutesSentenceRef, MinutesSummary, NewMinutes,
 };
 use futures_util::StreamExt as _;
 
@@ -203,7 +202,10 @@ fn paragraph_line(paragraph: &MinutesParagraph) -> String {
 
 /// `[hh:mm:ss]` of an optional offset.
 fn at(offset: Option<std::time::Duration>) -> String {
-    format!("[{}]", offset.map_or("--:--:--".to_string(), render::offset))
+    format!(
+        "[{}]",
+        offset.map_or("--:--:--".to_string(), render::offset)
+    )
 }
 
 /// The summary in sections, each under its title; empty sections are left out.
@@ -233,7 +235,14 @@ fn summary_text(summary: &MinutesSummary) -> String {
             .map(|text| clean(text))
             .collect(),
     );
-    section("Chapters", summary.auto_chapters.iter().flat_map(chapter_lines).collect());
+    section(
+        "Chapters",
+        summary
+            .auto_chapters
+            .iter()
+            .flat_map(chapter_lines)
+            .collect(),
+    );
     section("Key sentences", sentence_lines(&summary.key_sentences));
     section("Actions", sentence_lines(&summary.actions));
     section(
@@ -242,8 +251,12 @@ fn summary_text(summary: &MinutesSummary) -> String {
             .questions_answering_summary
             .iter()
             .flat_map(|qa| {
-                let text = |value: &Option<String>| value.as_deref().map_or(ABSENT.to_string(), clean);
-                [format!("Q: {}", text(&qa.question)), format!("A: {}", text(&qa.answer))]
+                let text =
+                    |value: &Option<String>| value.as_deref().map_or(ABSENT.to_string(), clean);
+                [
+                    format!("Q: {}", text(&qa.question)),
+                    format!("A: {}", text(&qa.answer)),
+                ]
             })
             .collect(),
     );
@@ -276,7 +289,10 @@ fn summary_text(summary: &MinutesSummary) -> String {
 
 /// A chapter: `[start] headline (to [end])`, its summary indented below.
 fn chapter_lines(chapter: &MinutesChapter) -> Vec<String> {
-    let headline = chapter.headline.as_deref().map_or(ABSENT.to_string(), clean);
+    let headline = chapter
+        .headline
+        .as_deref()
+        .map_or(ABSENT.to_string(), clean);
     let mut lines = vec![format!(
         "{} {headline} (to {})",
         at(chapter.start),

@@ -254,8 +254,8 @@ fn record(id: &str, biz_type: &str, state: &mut State) -> Result<Record, Failure
             } else {
                 None
             };
-            let recording =
-                recording.ok_or_else(|| minutes_not_found("no cloud recording for this conference"))?;
+            let recording = recording
+                .ok_or_else(|| minutes_not_found("no cloud recording for this conference"))?;
             let paragraphs = recording
                 .paragraphs
                 .iter()
@@ -343,9 +343,7 @@ fn minutes_text(minutes: &Minutes, end: Option<i64>) -> Vec<MinutesParagraph> {
         .into_iter()
         .fold(0, i64::saturating_add);
     let count = (elapsed / LINE_MS).min(MAX_PARAGRAPHS);
-    (0..count)
-        .map(|index| paragraph(minutes, index))
-        .collect()
+    (0..count).map(|index| paragraph(minutes, index)).collect()
 }
 
 /// Paragraph `index` (from 0) of the minutes: line `index` of the script, cycled, spoken by
@@ -492,16 +490,18 @@ fn minutes_audio(id: &str, minutes: &Minutes, end: Option<i64>) -> Vec<MinutesAu
         .zip(run_lengths(minutes, end))
         .zip(1..)
         .filter(|((_, length), _)| *length > 0)
-        .map(|((run, length), number): ((&MinutesRun, i64), u32)| MinutesAudio {
-            record_id: Some(format!("{}_{number}", minutes.record_id)),
-            union_id: Some(minutes.owner.clone()),
-            start_time: Some(run.started_ms),
-            end_time: Some(run.started_ms.saturating_add(length)),
-            duration: Some(length),
-            // 32 kbit/s.
-            file_size: Some(length.saturating_mul(4)),
-            play_url: Some(signed_url(&format!("audio/{task}_{number}.m4a"), expires)),
-        })
+        .map(
+            |((run, length), number): ((&MinutesRun, i64), u32)| MinutesAudio {
+                record_id: Some(format!("{}_{number}", minutes.record_id)),
+                union_id: Some(minutes.owner.clone()),
+                start_time: Some(run.started_ms),
+                end_time: Some(run.started_ms.saturating_add(length)),
+                duration: Some(length),
+                // 32 kbit/s.
+                file_size: Some(length.saturating_mul(4)),
+                play_url: Some(signed_url(&format!("audio/{task}_{number}.m4a"), expires)),
+            },
+        )
         .collect()
 }
 
@@ -545,7 +545,11 @@ fn query_minutes_text(
     if descending {
         paragraphs.reverse();
     }
-    let start = match request.next_token.as_deref().filter(|token| !token.is_empty()) {
+    let start = match request
+        .next_token
+        .as_deref()
+        .filter(|token| !token.is_empty())
+    {
         None => 0,
         Some(token) => {
             paragraphs
@@ -592,12 +596,7 @@ fn query_minutes_summary(
     state: &mut State,
 ) -> Result<QueryMinutesSummaryResponse, Failure> {
     let body = request.body;
-    let record = readable(
-        &request.conference_id,
-        MINUTES,
-        Some(&body.union_id),
-        state,
-    )?;
+    let record = readable(&request.conference_id, MINUTES, Some(&body.union_id), state)?;
     let mut summary = summarise(&record.paragraphs);
     let wanted = |section: &str| {
         body.summary_type_list.is_empty() || body.summary_type_list.iter().any(|s| s == section)
@@ -776,7 +775,11 @@ pub(crate) fn summarise(paragraphs: &[MinutesParagraph]) -> MinutesSummary {
         .iter()
         .enumerate()
         .flat_map(|(index, paragraph)| {
-            paragraph.sentence_list.iter().flatten().map(move |sentence| (index, paragraph, sentence))
+            paragraph
+                .sentence_list
+                .iter()
+                .flatten()
+                .map(move |sentence| (index, paragraph, sentence))
         })
         .zip(1..)
         .map(|((index, paragraph, sentence), id)| Spoken {
@@ -824,7 +827,9 @@ fn is_decision(text: &str) -> bool {
 
 /// A sentence that gives someone a task.
 fn is_action(text: &str) -> bool {
-    [" will ", "负责"].iter().any(|marker| text.contains(marker))
+    [" will ", "负责"]
+        .iter()
+        .any(|marker| text.contains(marker))
 }
 
 /// A question.
@@ -868,7 +873,11 @@ fn headline(sentence: &str) -> String {
 }
 
 /// The one-paragraph summary: how much was said, by how many, and the chapters' headlines.
-fn overview(paragraphs: &[MinutesParagraph], spoken: &[Spoken<'_>], chapters: &[MinutesChapter]) -> String {
+fn overview(
+    paragraphs: &[MinutesParagraph],
+    spoken: &[Spoken<'_>],
+    chapters: &[MinutesChapter],
+) -> String {
     if paragraphs.is_empty() {
         return String::new();
     }
@@ -967,7 +976,11 @@ fn keywords(spoken: &[Spoken<'_>]) -> Vec<String> {
     }
     // A stable sort keeps the first said first among equals.
     counts.sort_by(|a, b| b.1.cmp(&a.1));
-    counts.into_iter().take(KEYWORDS).map(|(word, _)| word).collect()
+    counts
+        .into_iter()
+        .take(KEYWORDS)
+        .map(|(word, _)| word)
+        .collect()
 }
 
 #[cfg(test)]

@@ -281,12 +281,16 @@ impl Harness {
                         .minutes_document_url(CONFERENCE, &FlashMinutesBizType::Minutes, "u", None)
                         .await?,
                 ),
-                "queryFlashMinutesSummary" => {
-                    json(&client.flash_minutes_summary(CONFERENCE, "minutes", "u").await?)
-                }
-                "queryRecordMinutesUrl" => {
-                    json(&client.record_minutes_urls(CONFERENCE, "minutes", "u").await?)
-                }
+                "queryFlashMinutesSummary" => json(
+                    &client
+                        .flash_minutes_summary(CONFERENCE, "minutes", "u")
+                        .await?,
+                ),
+                "queryRecordMinutesUrl" => json(
+                    &client
+                        .record_minutes_urls(CONFERENCE, "minutes", "u")
+                        .await?,
+                ),
                 other => panic!("no facade call for {other}: add it here"),
             })
         })

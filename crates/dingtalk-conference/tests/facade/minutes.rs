@@ -45,13 +45,24 @@ async fn the_text_grows_while_the_minutes_run_and_stops_while_they_are_paused() 
     let first = text(&client, seeded::STARTED).await;
     assert!(first.len() >= 40, "{}", first.len());
     let ids: Vec<i64> = first.iter().filter_map(|p| p.paragraph_id).collect();
-    assert_eq!(ids, (1..=i64::try_from(first.len()).expect("small")).collect::<Vec<_>>());
+    assert_eq!(
+        ids,
+        (1..=i64::try_from(first.len()).expect("small")).collect::<Vec<_>>()
+    );
     let paragraph = &first[0];
-    assert_eq!(paragraph.union_id.as_deref(), Some(HOST), "the host speaks first");
+    assert_eq!(
+        paragraph.union_id.as_deref(),
+        Some(HOST),
+        "the host speaks first"
+    );
     let sentence = &paragraph.sentences[0];
     assert_eq!(sentence.union_id.as_deref(), Some(HOST));
     assert!(!sentence.words.is_empty());
-    let words: String = sentence.words.iter().filter_map(|w| w.word.clone()).collect();
+    let words: String = sentence
+        .words
+        .iter()
+        .filter_map(|w| w.word.clone())
+        .collect();
     assert_eq!(Some(words.as_str()), sentence.sentence.as_deref());
     // Several speakers take turns.
     assert_ne!(first[0].union_id, first[1].union_id);
@@ -73,7 +84,12 @@ async fn the_text_grows_while_the_minutes_run_and_stops_while_they_are_paused() 
     // Running: a minute adds ten lines.
     tokio::time::advance(line() * 10).await;
     let grown = text(&client, seeded::STARTED).await;
-    assert!(grown.len() >= first.len() + 10, "{} then {}", first.len(), grown.len());
+    assert!(
+        grown.len() >= first.len() + 10,
+        "{} then {}",
+        first.len(),
+        grown.len()
+    );
 
     // Paused: nothing more, however long; pausing again changes nothing.
     client
@@ -103,7 +119,10 @@ async fn the_text_grows_while_the_minutes_run_and_stops_while_they_are_paused() 
     assert_eq!(audio.len(), 2, "{audio:?}");
     let url = audio[0].play_url.as_deref().expect("a play link");
     assert!(url.contains("Expires="), "{url}");
-    assert!(!format!("{audio:?}").contains("Expires="), "the link stays out of Debug");
+    assert!(
+        !format!("{audio:?}").contains("Expires="),
+        "the link stays out of Debug"
+    );
     assert!(audio[0].duration.expect("a length") >= line() * 40);
 }
 
@@ -138,14 +157,22 @@ async fn the_summary_and_the_meeting_result_come_from_the_text() {
         .find(|qa| qa.question.as_deref() == Some("性能测试的结果怎么样？"))
         .expect("the question");
     assert_eq!(qa.answer.as_deref(), Some("延迟比上周降低了百分之二十。"));
-    assert_eq!(summary.keywords.first().map(String::as_str), Some("release"));
+    assert_eq!(
+        summary.keywords.first().map(String::as_str),
+        Some("release")
+    );
     assert!(
         summary
             .conversational_summary
             .iter()
             .any(|s| s.speaker_id.as_deref() == Some(HOST))
     );
-    assert!(summary.paragraph_summary.as_deref().is_some_and(|p| p.starts_with(&format!("{} paragraphs", paragraphs.len()))));
+    assert!(
+        summary
+            .paragraph_summary
+            .as_deref()
+            .is_some_and(|p| p.starts_with(&format!("{} paragraphs", paragraphs.len())))
+    );
 
     // Asking for one section leaves the others out.
     let chapters_only = client
@@ -175,7 +202,10 @@ async fn the_summary_and_the_meeting_result_come_from_the_text() {
         .flash_minutes_summary(seeded::ENDED, "cloud_record", seeded::ENDED_HOST)
         .await
         .expect("the recording's chapters");
-    assert_eq!(recorded.chapters.len(), seeded::ENDED_PARAGRAPHS.div_ceil(4));
+    assert_eq!(
+        recorded.chapters.len(),
+        seeded::ENDED_PARAGRAPHS.div_ceil(4)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -191,7 +221,10 @@ async fn only_the_owner_and_those_it_was_shared_with_may_read() {
     assert_eq!(refused.status().map(|s| s.as_u16()), Some(403));
 
     let shared = client
-        .share_minutes(seeded::STARTED, MinutesShare::new("minutes", HOST, STRANGER))
+        .share_minutes(
+            seeded::STARTED,
+            MinutesShare::new("minutes", HOST, STRANGER),
+        )
         .await
         .expect("shared");
     let task = shared.task_id.clone().expect("a task id");
@@ -231,7 +264,10 @@ async fn only_the_owner_and_those_it_was_shared_with_may_read() {
 
     // Only the owner's record can be shared.
     let wrong_owner = client
-        .share_minutes(seeded::STARTED, MinutesShare::new("minutes", STRANGER, HOST))
+        .share_minutes(
+            seeded::STARTED,
+            MinutesShare::new("minutes", STRANGER, HOST),
+        )
         .await
         .expect_err("not the owner");
     assert_eq!(code(&wrong_owner), Some(&ErrorCode::MinutesNotFound));
@@ -255,12 +291,26 @@ async fn the_document_link_expires_when_asked_and_a_past_expiry_is_refused() {
         .await
         .expect("a link");
     let url = link.url.clone().expect("a url");
-    assert!(url.contains(&format!("Expires={}&", expires.timestamp())), "{url}");
-    assert!(!format!("{link:?}").contains("Expires"), "the link stays out of Debug");
+    assert!(
+        url.contains(&format!("Expires={}&", expires.timestamp())),
+        "{url}"
+    );
+    assert!(
+        !format!("{link:?}").contains("Expires"),
+        "the link stays out of Debug"
+    );
 
-    let past = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).single().expect("a time");
+    let past = Utc
+        .with_ymd_and_hms(2020, 1, 1, 0, 0, 0)
+        .single()
+        .expect("a time");
     let refused = client
-        .minutes_document_url(seeded::STARTED, &FlashMinutesBizType::Minutes, HOST, Some(past))
+        .minutes_document_url(
+            seeded::STARTED,
+            &FlashMinutesBizType::Minutes,
+            HOST,
+            Some(past),
+        )
         .await
         .expect_err("in the past");
     assert_eq!(refused.status().map(|s| s.as_u16()), Some(400));
@@ -305,7 +355,10 @@ async fn minutes_of_a_new_conference_are_spoken_by_who_is_in_it_and_errors_are_t
     assert_eq!(code(&none), Some(&ErrorCode::MinutesNotFound));
 
     client
-        .start_minutes(&id, NewMinutes::new().operator(ORGANISER).record_audio(false))
+        .start_minutes(
+            &id,
+            NewMinutes::new().operator(ORGANISER).record_audio(false),
+        )
         .await
         .expect("started");
     tokio::time::advance(line() * 2 + Duration::from_millis(10)).await;
@@ -315,7 +368,11 @@ async fn minutes_of_a_new_conference_are_spoken_by_who_is_in_it_and_errors_are_t
         .await
         .expect("the text");
     assert!(paragraphs.len() >= 2);
-    assert!(paragraphs.iter().all(|p| p.union_id.as_deref() == Some(ORGANISER)));
+    assert!(
+        paragraphs
+            .iter()
+            .all(|p| p.union_id.as_deref() == Some(ORGANISER))
+    );
     assert!(
         client
             .minutes_audio(&id, ORGANISER)
@@ -325,7 +382,10 @@ async fn minutes_of_a_new_conference_are_spoken_by_who_is_in_it_and_errors_are_t
     );
 
     // An ended conference's minutes stop with it; starting there is refused.
-    client.close_conference(&id, ORGANISER).await.expect("closed");
+    client
+        .close_conference(&id, ORGANISER)
+        .await
+        .expect("closed");
     let at_close = client
         .minutes_text(&id, "0", None)
         .collect()
@@ -333,7 +393,11 @@ async fn minutes_of_a_new_conference_are_spoken_by_who_is_in_it_and_errors_are_t
         .expect("the text")
         .len();
     tokio::time::advance(line() * 10).await;
-    let later = client.minutes_text(&id, "0", None).collect().await.expect("the text");
+    let later = client
+        .minutes_text(&id, "0", None)
+        .collect()
+        .await
+        .expect("the text");
     assert_eq!(later.len(), at_close);
     let ended = client
         .start_minutes(&id, NewMinutes::new())
