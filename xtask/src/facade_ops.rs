@@ -617,7 +617,20 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
         " The request body of `{}`, checked: a bad field is refused before any request.",
         op.id
     );
+    // A builder whose fields are all optional starts empty: its `new` takes nothing.
+    let default = if new_args.is_empty() {
+        quote! {
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    } else {
+        quote! {}
+    };
     quote! {
+        #default
         #doc
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[non_exhaustive]
