@@ -203,10 +203,10 @@ fn stop_minutes(request: StopMinutes, state: &mut State) -> Result<MinutesCodeRe
     if !may_read(minutes, &grants, &asker) {
         return Err(permission_denied());
     }
-    if let Some(run) = minutes.runs.last_mut() {
-        if run.ran.is_none() {
-            run.ran = Some(run.length());
-        }
+    if let Some(run) = minutes.runs.last_mut()
+        && run.ran.is_none()
+    {
+        run.ran = Some(run.length());
     }
     Ok(success())
 }
@@ -975,7 +975,7 @@ fn keywords(spoken: &[Spoken<'_>]) -> Vec<String> {
         }
     }
     // A stable sort keeps the first said first among equals.
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
     counts
         .into_iter()
         .take(KEYWORDS)

@@ -3563,7 +3563,7 @@ pub struct MinutesShare {
     /// `shareScope`, sent as is: DingTalk documents no values (its example is 0).
     pub share_scope: Option<i32>,
     /// `roleSubResourceIds`, sent as is: DingTalk documents no meaning.
-    pub role_sub_resource_ids: Vec<String>,
+    pub role_sub_resources: Vec<String>,
 }
 impl MinutesShare {
     /// Grants `grantee` (a unionId) access to the record of kind `biz_type` (`minutes` or
@@ -3578,7 +3578,7 @@ impl MinutesShare {
             owner: owner.into(),
             grantee: grantee.into(),
             share_scope: None,
-            role_sub_resource_ids: Vec::new(),
+            role_sub_resources: Vec::new(),
         }
     }
     /// Sets `shareScope` (raw; DingTalk documents no values).
@@ -3588,17 +3588,17 @@ impl MinutesShare {
     }
     /// Adds to `roleSubResourceIds` (raw; DingTalk documents no meaning).
     pub fn role_sub_resource(mut self, id: impl Into<String>) -> Self {
-        self.role_sub_resource_ids.push(id.into());
+        self.role_sub_resources.push(id.into());
         self
     }
     /// The request body of `addRecordPermission`, checked: a bad field is refused before any request.
     pub(crate) fn into_request(self) -> Result<wire::AddRecordPermissionRequest, Error> {
-        let mut role_sub_resource_ids: Vec<String> = Vec::with_capacity(
-            self.role_sub_resource_ids.len(),
+        let mut role_sub_resources: Vec<String> = Vec::with_capacity(
+            self.role_sub_resources.len(),
         );
-        for item in self.role_sub_resource_ids {
-            if !role_sub_resource_ids.contains(&item) {
-                role_sub_resource_ids.push(item);
+        for item in self.role_sub_resources {
+            if !role_sub_resources.contains(&item) {
+                role_sub_resources.push(item);
             }
         }
         let request = wire::AddRecordPermissionRequest {
@@ -3606,7 +3606,7 @@ impl MinutesShare {
             owner_union_id: self.owner,
             union_id: self.grantee,
             share_scope: self.share_scope,
-            role_sub_resource_ids: role_sub_resource_ids,
+            role_sub_resource_ids: role_sub_resources,
         };
         dingtalk_conference_api::checks::add_record_permission::body(&request)
             .map_err(Error::from)?;
@@ -3880,6 +3880,11 @@ pub(crate) fn stop_minutes_answer(
     response: ResponseValue<wire::MinutesCodeResponse>,
 ) -> Result<MinutesAnswer, Error> {
     Ok(MinutesAnswer::from_wire(response.into_inner()))
+}
+impl Default for NewMinutes {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 /// Flash minutes (闪记) to start (or resume) with [`Client::start_minutes`]: who starts
 /// them, who owns them, and whether the audio is kept. Every field is optional on the
