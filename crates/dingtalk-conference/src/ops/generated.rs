@@ -3881,11 +3881,6 @@ pub(crate) fn stop_minutes_answer(
 ) -> Result<MinutesAnswer, Error> {
     Ok(MinutesAnswer::from_wire(response.into_inner()))
 }
-impl Default for NewMinutes {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 /// Flash minutes (闪记) to start (or resume) with [`Client::start_minutes`]: who starts
 /// them, who owns them, and whether the audio is kept. Every field is optional on the
 /// wire.
