@@ -722,37 +722,6 @@ pub(crate) fn recorded_stretch(
     recording
 }
 
-// part control: the named members are who the constants say.
-#[cfg(test)]
-mod control_tests {
-    use super::*;
-
-    #[test]
-    fn the_named_members_of_the_started_conference_are_in_it_with_the_roles_the_docs_say() {
-        let info = conferences()
-            .into_iter()
-            .find(|info| info.conference_id.as_deref() == Some(seeded::STARTED))
-            .expect("seeded");
-        assert_eq!(info.room_code.as_deref(), Some(seeded::STARTED_ROOM_CODE));
-        let members = members(&info);
-        let role = |union_id: &str| {
-            let member = &members
-                .iter()
-                .find(|r| r.member.union_id.as_deref() == Some(union_id))
-                .expect("a member")
-                .member;
-            (member.host, member.co_host, member.attend_status)
-        };
-        assert_eq!(
-            role(seeded::STARTED_COHOST),
-            (Some(false), Some(true), Some(3))
-        );
-        for participant in seeded::STARTED_PARTICIPANTS {
-            assert_eq!(role(participant), (Some(false), Some(false), Some(3)));
-        }
-    }
-}
-
 // part schedule
 /// The seeded scheduled conferences, by id: those of the seeded scheduled instances, and one
 /// far ahead with settings.
@@ -858,3 +827,34 @@ pub(crate) fn minutes() -> Vec<(&'static str, crate::state::Minutes)> {
     vec![(seeded::STARTED, minutes)]
 }
 // end part minutes
+
+// part control: the named members are who the constants say.
+#[cfg(test)]
+mod control_tests {
+    use super::*;
+
+    #[test]
+    fn the_named_members_of_the_started_conference_are_in_it_with_the_roles_the_docs_say() {
+        let info = conferences()
+            .into_iter()
+            .find(|info| info.conference_id.as_deref() == Some(seeded::STARTED))
+            .expect("seeded");
+        assert_eq!(info.room_code.as_deref(), Some(seeded::STARTED_ROOM_CODE));
+        let members = members(&info);
+        let role = |union_id: &str| {
+            let member = &members
+                .iter()
+                .find(|r| r.member.union_id.as_deref() == Some(union_id))
+                .expect("a member")
+                .member;
+            (member.host, member.co_host, member.attend_status)
+        };
+        assert_eq!(
+            role(seeded::STARTED_COHOST),
+            (Some(false), Some(true), Some(3))
+        );
+        for participant in seeded::STARTED_PARTICIPANTS {
+            assert_eq!(role(participant), (Some(false), Some(false), Some(3)));
+        }
+    }
+}
