@@ -1890,7 +1890,7 @@ pub mod types {
         ///Which recording the list is for: `cloud_record` (the SDK's example; a value for local recording presumably exists, undocumented).
         #[serde(rename = "bizType")]
         pub biz_type: ::std::string::String,
-        ///What to do with the ranges. Values not documented: the SDK's example is `1`; this SDK's fake server reads 1 as add and 2 as remove.
+        ///What to do with the ranges. Values not documented: the SDK's example is `1`; this SDK's fake server reads 2 as remove and any other value (1 in the SDK's example) as add.
         pub operation: i32,
         ///Who the change is about.
         #[serde(rename = "settingRangeList")]

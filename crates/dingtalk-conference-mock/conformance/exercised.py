@@ -1,8 +1,8 @@
 """Fails unless schemathesis exercised every operation of the spec.
 
-    python exercised.py SPEC.yaml REQUESTS.har
+    python exercised.py SPEC.yaml REQUESTS.har [MORE.har ...]
 
-Reads the requests schemathesis sent (its HAR report), matches each to an operation of the
+Reads the requests schemathesis sent (its HAR reports, one per run), matches each to an operation of the
 spec by method and path template (a parameter matches one segment; where two templates match,
 the one with more literal segments wins, as in the fake server's router), and prints, per
 operation, how many requests were sent and how many were answered 2xx. Exits 1 if any
@@ -49,14 +49,16 @@ def match(ops, method, path):
     return best[0] if best else None
 
 
-def main(spec_path, har_path):
+def main(spec_path, *har_paths):
     ops = operations(spec_path)
-    try:
-        with open(har_path, encoding="utf-8") as har_file:
-            entries = json.load(har_file)["log"]["entries"]
-    except (OSError, ValueError, KeyError) as error:
-        print(f"exercised: cannot read the HAR report {har_path}: {error}", file=sys.stderr)
-        return 2
+    entries = []
+    for har_path in har_paths:
+        try:
+            with open(har_path, encoding="utf-8") as har_file:
+                entries.extend(json.load(har_file)["log"]["entries"])
+        except (OSError, ValueError, KeyError) as error:
+            print(f"exercised: cannot read the HAR report {har_path}: {error}", file=sys.stderr)
+            return 2
     sent = {operation_id: 0 for operation_id, _, _ in ops}
     succeeded = dict(sent)
     for entry in entries:
@@ -85,7 +87,7 @@ def main(spec_path, har_path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], *sys.argv[2:]))

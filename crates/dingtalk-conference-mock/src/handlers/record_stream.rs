@@ -45,7 +45,7 @@ const OK_CODE: &str = "200";
 /// fake: DingTalk documents no values (its SDK's example is 1).
 pub const ALLOW_LIST_ADD: i32 = 1;
 /// `operation` of `optRecordWhiteAccount` that removes the ranges from the list (this fake's
-/// choice, as [`ALLOW_LIST_ADD`]).
+/// choice, as [`ALLOW_LIST_ADD`]); any value but this one adds.
 pub const ALLOW_LIST_REMOVE: i32 = 2;
 
 /// The handler of `operation_id`, if it is one of this module's.
@@ -178,18 +178,14 @@ fn opt_record_white_account(
         .into_iter()
         .map(|range| (range.setting_range_id, range.setting_range_type));
     let list = state.record_allow_list_mut(&change.biz_type);
-    match change.operation {
-        ALLOW_LIST_ADD => list.extend(entries),
-        ALLOW_LIST_REMOVE => {
-            for entry in entries {
-                list.remove(&entry);
-            }
+    // DingTalk documents no value set (its SDK's example is 1): this fake removes on 2 and adds
+    // on any other value.
+    if change.operation == ALLOW_LIST_REMOVE {
+        for entry in entries {
+            list.remove(&entry);
         }
-        other => {
-            return Err(params(format!(
-                "error:operation {other} is neither {ALLOW_LIST_ADD} (add) nor {ALLOW_LIST_REMOVE} (remove)"
-            )));
-        }
+    } else {
+        list.extend(entries);
     }
     Ok(OptRecordWhiteAccountResponse {
         code: Some(OK_CODE.to_owned()),
