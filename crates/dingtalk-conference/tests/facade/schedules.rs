@@ -4,7 +4,7 @@
 //! errors, typed.
 
 use dingtalk_conference::{
-    ConferenceStatus, Error, ErrorCode, MuteOnJoin, NewSchedule, NewShortLink,
+    ConferenceStatus, Error, ErrorCode, Kick, MuteOnJoin, NewSchedule, NewShortLink,
     ScheduleCancellation, ScheduleSettingsUpdate, ScheduleSwitch, ScheduleUpdate,
 };
 use dingtalk_conference_api::types::{
@@ -382,6 +382,36 @@ async fn joining_a_started_schedule_holds_a_conference_that_every_read_shows() {
         code_of(&unknown),
         Some(&ErrorCode::InvalidScheduleConferenceId)
     );
+}
+
+#[tokio::test]
+async fn someone_kicked_with_no_rejoin_cannot_come_back_through_the_schedule() {
+    let mock = mock().await;
+    let client = app_client(&mock);
+    let start = now_ms() - 60_000;
+    let mut unlocked = settings();
+    unlocked.lock_room = Some(0);
+    let created = client
+        .schedule_conference(
+            NewSchedule::new(CREATOR, "Review", start, start + HOUR_MS).settings(unlocked),
+        )
+        .await
+        .expect("scheduled");
+    let id = created.schedule_id.expect("an id");
+    let conference = mock.join_schedule(&id, COHOST, "Co").expect("joined");
+    mock.join_schedule(&id, GUEST, "Guest").expect("joined");
+
+    client
+        .kick_members(&conference, Kick::members([GUEST]).forbid_rejoin(true))
+        .await
+        .expect("kicked");
+    let refused = mock
+        .join_schedule(&id, GUEST, "Guest")
+        .expect_err("barred from rejoining");
+    assert!(refused.to_string().contains("forbiddenRejoin"), "{refused}");
+    // Someone else still may.
+    mock.join_schedule(&id, "Yy8scheduleotherxiEiE", "Other")
+        .expect("joined");
 }
 
 #[tokio::test]
