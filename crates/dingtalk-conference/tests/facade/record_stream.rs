@@ -344,14 +344,18 @@ async fn the_recording_allow_list_is_a_set_kept_by_business_type() {
     assert_eq!(json["operation"], 2);
     assert_eq!(json["settingRangeList"][0]["settingRangeId"], GUEST);
 
-    // An operation the fake does not know is paramsError; an empty change never leaves.
-    let unknown = no_retry_client(&mock)
+    // DingTalk documents no value set: the fake adds on any operation but 2 (remove). An empty
+    // change never leaves.
+    no_retry_client(&mock)
         .change_record_allow_list(
             RecordAllowListChange::new(HOST, "cloud_record", 9).range(GUEST, 3),
         )
         .await
-        .expect_err("unknown operation");
-    assert_eq!(api_code(&unknown), (Some("paramsError"), Some(400)));
+        .expect("an operation other than 2 adds");
+    assert!(
+        mock.record_allow_list("cloud_record")
+            .contains(&(GUEST.to_string(), 3))
+    );
     match client
         .change_record_allow_list(RecordAllowListChange::new(HOST, "cloud_record", 1))
         .await
