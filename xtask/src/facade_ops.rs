@@ -44,6 +44,9 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::facade::FACADE_EXTENSION;
+
+/// The extension that gives an integer a unit (`epoch-millis` makes a time argument typed).
+const UNIT_EXTENSION: &str = "x-unit";
 use crate::{CodegenError, spec_error};
 
 /// The operation extension this module reads.
@@ -87,6 +90,8 @@ enum ParamType {
     I32,
     I64,
     Bool,
+    /// An `int64` with `x-unit: epoch-millis`: the facade takes a `DateTime<Utc>`.
+    Time,
 }
 
 impl ParamType {
@@ -96,6 +101,7 @@ impl ParamType {
             Self::I32 => quote! { i32 },
             Self::I64 => quote! { i64 },
             Self::Bool => quote! { bool },
+            Self::Time => quote! { ::chrono::DateTime<::chrono::Utc> },
         }
     }
 }
@@ -371,6 +377,18 @@ fn parameters(
             },
             _ => ParamType::Str,
         };
+        // A time (`x-unit: epoch-millis` on the parameter or its schema) is taken typed.
+        let epoch_millis = |extensions: &indexmap::IndexMap<String, Value>| {
+            extensions.get(UNIT_EXTENSION).and_then(Value::as_str) == Some("epoch-millis")
+        };
+        let ty = if ty == ParamType::I64
+            && (epoch_millis(&data.extensions)
+                || schema.is_some_and(|schema| epoch_millis(&schema.schema_data.extensions)))
+        {
+            ParamType::Time
+        } else {
+            ty
+        };
         // `x-facade-name` renames the argument for Rust users (`creatorNike` → `creator_nick`).
         let rust_name = data
             .extensions
@@ -429,8 +447,11 @@ enum FieldShape {
     Required,
     /// A required boolean: an argument of `new`.
     RequiredBool,
-    /// A required integer (such as a time in epoch milliseconds): an `i64` argument of `new`.
+    /// A required integer: an `i64` argument of `new`.
     RequiredInteger,
+    /// A required time (`x-unit: epoch-millis`): a `DateTime<Utc>` argument of `new`, sent as
+    /// epoch milliseconds.
+    RequiredTime,
     /// A list of strings, with an adder `add(arg)` and, if `unique`, repeats sent once.
     List {
         add: proc_macro2::Ident,
@@ -521,6 +542,16 @@ fn builder_decl(
         let shape = match (&property.schema_kind, required) {
             (SchemaKind::Type(Type::String(_)), true) => FieldShape::Required,
             (SchemaKind::Type(Type::Boolean(_)), true) => FieldShape::RequiredBool,
+            (SchemaKind::Type(Type::Integer(_)), true)
+                if property
+                    .schema_data
+                    .extensions
+                    .get(UNIT_EXTENSION)
+                    .and_then(Value::as_str)
+                    == Some("epoch-millis") =>
+            {
+                FieldShape::RequiredTime
+            }
             (SchemaKind::Type(Type::Integer(_)), true) => FieldShape::RequiredInteger,
             (SchemaKind::Type(Type::Array(_)), _) => FieldShape::List {
                 add: format_ident!(
@@ -613,6 +644,12 @@ fn builder_items(op: &Op, builder: &Builder) -> TokenStream {
                 new_args.push(quote! { #ident: bool });
                 new_init.push(quote! { #ident });
                 build.push(quote! { #wire: self.#ident });
+            }
+            FieldShape::RequiredTime => {
+                fields.extend(quote! { #field_doc pub #ident: ::chrono::DateTime<::chrono::Utc>, });
+                new_args.push(quote! { #ident: ::chrono::DateTime<::chrono::Utc> });
+                new_init.push(quote! { #ident });
+                build.push(quote! { #wire: self.#ident.timestamp_millis() });
             }
             FieldShape::RequiredInteger => {
                 fields.extend(quote! { #field_doc pub #ident: i64, });
@@ -1013,7 +1050,12 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
         } else {
             quote! { #ident: Option<#ty> }
         });
-        checks.push(check_call(&op.id, &p.name, &quote! { #ident }));
+        let value = match (p.ty, p.required) {
+            (ParamType::Time, true) => quote! { #ident.timestamp_millis() },
+            (ParamType::Time, false) => quote! { #ident.map(|time| time.timestamp_millis()) },
+            _ => quote! { #ident },
+        };
+        checks.push(check_call(&op.id, &p.name, &value));
     }
     if let Some(builder) = &op.builder {
         let arg = builder_arg(builder);
@@ -1047,6 +1089,8 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
         match (p.ty, p.required) {
             (ParamType::Str, true) => quote! { &args.#index },
             (ParamType::Str, false) => quote! { args.#index.as_deref() },
+            (ParamType::Time, true) => quote! { args.#index.timestamp_millis() },
+            (ParamType::Time, false) => quote! { args.#index.map(|time| time.timestamp_millis()) },
             _ => quote! { args.#index },
         }
     };

@@ -40,6 +40,13 @@ pub(crate) fn epoch_millis(time: &DateTime<FixedOffset>) -> i64 {
     time.timestamp_millis()
 }
 
+/// Epoch milliseconds as the time the facade takes, or a usage error for a value no calendar
+/// holds (never from [`parse_time`]; a value DingTalk answered could be anything).
+pub(crate) fn utc_of_millis(millis: i64) -> Result<chrono::DateTime<chrono::Utc>, crate::Failure> {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .ok_or_else(|| crate::Failure::Usage(format!("{millis} milliseconds is not a time")))
+}
+
 fn no_zone(text: &str) -> String {
     format!(
         "{text:?} has no zone: give RFC 3339 (2026-12-07T10:00:00+08:00) or add the zone, as \

@@ -11,7 +11,7 @@ use super::Context;
 use crate::Failure;
 use crate::cli::conference_id;
 use crate::render::{self, ABSENT, clean};
-use crate::time_arg::{TIME_HELP, epoch_millis, parse_time};
+use crate::time_arg::{TIME_HELP, epoch_millis, parse_time, utc_of_millis};
 
 /// The data commands.
 #[derive(Subcommand)]
@@ -101,11 +101,11 @@ async fn history(
 ) -> Result<(), Failure> {
     let mut listing = cx.client().conference_history(
         None,
-        epoch_millis(to),
+        to.with_timezone(&Utc),
         None,
         true,
         None,
-        epoch_millis(from),
+        from.with_timezone(&Utc),
         title,
     );
     if let Some(size) = page_size {
@@ -140,10 +140,12 @@ async fn quality(
         }
     };
     let samples = cx
-        .call(
-            cx.client()
-                .member_metrics(conference_id, begin, end, member),
-        )
+        .call(cx.client().member_metrics(
+            conference_id,
+            utc_of_millis(begin)?,
+            utc_of_millis(end)?,
+            member,
+        ))
         .await?;
     if cx.json() {
         cx.out.json(&samples)

@@ -12,7 +12,7 @@ use dingtalk_conference_api::types::{ScheduleConfSettingModel, UpdateScheduleCon
 use super::Context;
 use crate::cli::{checked, union_id};
 use crate::render::{self, ABSENT, clean};
-use crate::time_arg::{TIME_HELP, epoch_millis, parse_time};
+use crate::time_arg::{TIME_HELP, epoch_millis, parse_time, utc_of_millis};
 use crate::{Failure, say};
 
 /// How many characters of a title DingTalk keeps (it cuts the rest).
@@ -207,7 +207,8 @@ impl Schedules {
                 let (start, end) = (epoch_millis(start), epoch_millis(end));
                 check_window(start, end)?;
                 note_title(title);
-                let mut schedule = NewSchedule::new(user_id, title, start, end);
+                let mut schedule =
+                    NewSchedule::new(user_id, title, utc_of_millis(start)?, utc_of_millis(end)?);
                 if !cohost.is_empty() || *mute_on_join || *lock {
                     schedule = schedule.settings(ScheduleConfSettingModel {
                         cohost_union_ids: cohost.clone(),
@@ -290,8 +291,8 @@ impl Schedules {
                     user_id,
                     schedule_id,
                     new_title,
-                    new_start,
-                    new_end,
+                    utc_of_millis(new_start)?,
+                    utc_of_millis(new_end)?,
                 )))
                 .await?;
                 let after = cx.call(cx.client().schedule(schedule_id, user_id)).await?;

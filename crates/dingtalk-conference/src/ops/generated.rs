@@ -742,11 +742,11 @@ impl Client {
     pub fn conference_history(
         &self,
         creator_nick: Option<&str>,
-        end_time: i64,
+        end_time: ::chrono::DateTime<::chrono::Utc>,
         free_type: Option<&str>,
         real_data: bool,
         scene: Option<&str>,
-        start_time: i64,
+        start_time: ::chrono::DateTime<::chrono::Utc>,
         title: Option<&str>,
     ) -> Listing<ConferenceData> {
         let invalid = dingtalk_conference_api::checks::get_history_conf_data_list::creator_nike(
@@ -755,7 +755,7 @@ impl Client {
             .map_err(Error::from)
             .and_then(|()| {
                 dingtalk_conference_api::checks::get_history_conf_data_list::end_time(
-                        end_time,
+                        end_time.timestamp_millis(),
                     )
                     .map_err(Error::from)
             })
@@ -777,7 +777,7 @@ impl Client {
             })
             .and_then(|()| {
                 dingtalk_conference_api::checks::get_history_conf_data_list::start_time(
-                        start_time,
+                        start_time.timestamp_millis(),
                     )
                     .map_err(Error::from)
             })
@@ -825,13 +825,13 @@ impl Client {
                                                 async move {
                                                     api.get_history_conf_data_list(
                                                             args.0.as_deref(),
-                                                            args.1,
+                                                            args.1.timestamp_millis(),
                                                             args.2.as_deref(),
                                                             page_size_i32(size),
                                                             token,
                                                             args.3,
                                                             args.4.as_deref(),
-                                                            args.5,
+                                                            args.5.timestamp_millis(),
                                                             args.6.as_deref(),
                                                         )
                                                         .await
@@ -1799,17 +1799,21 @@ impl Client {
     pub async fn member_metrics(
         &self,
         conference_id: &str,
-        begin_time: i64,
-        end_time: i64,
+        begin_time: ::chrono::DateTime<::chrono::Utc>,
+        end_time: ::chrono::DateTime<::chrono::Utc>,
         union_id: &str,
     ) -> Result<Vec<MetricSample>, Error> {
         dingtalk_conference_api::checks::get_user_metric_data::conference_id(
                 conference_id,
             )
             .map_err(Error::from)?;
-        dingtalk_conference_api::checks::get_user_metric_data::begin_time(begin_time)
+        dingtalk_conference_api::checks::get_user_metric_data::begin_time(
+                begin_time.timestamp_millis(),
+            )
             .map_err(Error::from)?;
-        dingtalk_conference_api::checks::get_user_metric_data::end_time(end_time)
+        dingtalk_conference_api::checks::get_user_metric_data::end_time(
+                end_time.timestamp_millis(),
+            )
             .map_err(Error::from)?;
         dingtalk_conference_api::checks::get_user_metric_data::union_id(union_id)
             .map_err(Error::from)?;
@@ -1835,7 +1839,12 @@ impl Client {
                                     let api = client.endpoint().api(context);
                                     let args = &args;
                                     async move {
-                                        api.get_user_metric_data(&args.0, args.1, args.2, &args.3)
+                                        api.get_user_metric_data(
+                                                &args.0,
+                                                args.1.timestamp_millis(),
+                                                args.2.timestamp_millis(),
+                                                &args.3,
+                                            )
                                             .await
                                     }
                                 },
@@ -2340,11 +2349,11 @@ impl crate::blocking::Client {
     pub fn conference_history(
         &self,
         creator_nick: Option<&str>,
-        end_time: i64,
+        end_time: ::chrono::DateTime<::chrono::Utc>,
         free_type: Option<&str>,
         real_data: bool,
         scene: Option<&str>,
-        start_time: i64,
+        start_time: ::chrono::DateTime<::chrono::Utc>,
         title: Option<&str>,
         page_size: Option<u32>,
     ) -> crate::ops::paging::BlockingListing<ConferenceData> {
@@ -2621,8 +2630,8 @@ impl crate::blocking::Client {
     pub fn member_metrics(
         &self,
         conference_id: &str,
-        begin_time: i64,
-        end_time: i64,
+        begin_time: ::chrono::DateTime<::chrono::Utc>,
+        end_time: ::chrono::DateTime<::chrono::Utc>,
         union_id: &str,
     ) -> Result<Vec<MetricSample>, Error> {
         let client = self.as_async().clone();
@@ -2863,9 +2872,9 @@ pub struct ScheduleUpdate {
     /// The title; DingTalk cuts it to 50 characters and refuses it over 256.
     pub title: String,
     /// Planned start, milliseconds since the Unix epoch (UTC).
-    pub start: i64,
+    pub start: ::chrono::DateTime<::chrono::Utc>,
     /// Planned end, milliseconds since the Unix epoch (UTC).
-    pub end: i64,
+    pub end: ::chrono::DateTime<::chrono::Utc>,
 }
 impl ScheduleUpdate {
     /// The schedule `schedule_id`, updated by its creator `creator`, to be titled `title` and
@@ -2874,8 +2883,8 @@ impl ScheduleUpdate {
         creator: impl Into<String>,
         schedule_id: impl Into<String>,
         title: impl Into<String>,
-        start: i64,
-        end: i64,
+        start: ::chrono::DateTime<::chrono::Utc>,
+        end: ::chrono::DateTime<::chrono::Utc>,
     ) -> Self {
         Self {
             creator: creator.into(),
@@ -2893,8 +2902,8 @@ impl ScheduleUpdate {
             creator_union_id: self.creator,
             schedule_conference_id: self.schedule_id,
             title: self.title,
-            start_time: self.start,
-            end_time: self.end,
+            start_time: self.start.timestamp_millis(),
+            end_time: self.end.timestamp_millis(),
         };
         dingtalk_conference_api::checks::update_schedule_conference::body(&request)
             .map_err(Error::from)?;
@@ -2930,9 +2939,9 @@ pub struct NewSchedule {
     /// The title; DingTalk cuts it to 50 characters and refuses it over 256.
     pub title: String,
     /// Planned start, milliseconds since the Unix epoch (UTC).
-    pub start: i64,
+    pub start: ::chrono::DateTime<::chrono::Utc>,
     /// Planned end, milliseconds since the Unix epoch (UTC).
-    pub end: i64,
+    pub end: ::chrono::DateTime<::chrono::Utc>,
     /// `scheduleConfSettingModel`.
     pub settings: Option<wire::ScheduleConfSettingModel>,
 }
@@ -2942,8 +2951,8 @@ impl NewSchedule {
     pub fn new(
         creator: impl Into<String>,
         title: impl Into<String>,
-        start: i64,
-        end: i64,
+        start: ::chrono::DateTime<::chrono::Utc>,
+        end: ::chrono::DateTime<::chrono::Utc>,
     ) -> Self {
         Self {
             creator: creator.into(),
@@ -2965,8 +2974,8 @@ impl NewSchedule {
         let request = wire::CreateScheduleConferenceRequest {
             creator_union_id: self.creator,
             title: self.title,
-            start_time: self.start,
-            end_time: self.end,
+            start_time: self.start.timestamp_millis(),
+            end_time: self.end.timestamp_millis(),
             schedule_conf_setting_model: self.settings,
         };
         dingtalk_conference_api::checks::create_schedule_conference::body(&request)

@@ -170,3 +170,8 @@ pub(crate) async fn all_call(clients: &[Client], calls: usize) {
         task.await.expect("task ran").expect("call answered");
     }
 }
+
+/// A time given in epoch milliseconds, as the facade's time arguments take it.
+pub(crate) fn at(millis: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(millis).expect("a time chrono can hold")
+}

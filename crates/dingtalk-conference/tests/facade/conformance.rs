@@ -6,6 +6,7 @@
 //! panic. The strategies follow from `spec/dingtalk-conference.yaml`: a new field or a new
 //! operation's schema is covered with no change here.
 
+use crate::common::at;
 use std::collections::BTreeSet;
 
 use dingtalk_conference::{
@@ -327,7 +328,7 @@ impl Harness {
                 ),
                 "GetHistoryConfDataList" => json(
                     &client
-                        .conference_history(None, 1, None, true, None, 0, None)
+                        .conference_history(None, at(1), None, true, None, at(0), None)
                         .page(None)
                         .await?
                         .items,
@@ -339,7 +340,7 @@ impl Harness {
                 ),
                 "GetUserMetricData" => json(
                     &client
-                        .member_metrics(CONFERENCE, 0, 1, "iPOLxxxxiEiE")
+                        .member_metrics(CONFERENCE, at(0), at(1), "iPOLxxxxiEiE")
                         .await?,
                 ),
                 // part control: the in-meeting control operations.
@@ -399,8 +400,8 @@ impl Harness {
                         .schedule_conference(NewSchedule::new(
                             "iPOLxxxxiEiE",
                             "title",
-                            1_687_924_800_000,
-                            1_687_928_400_000,
+                            at(1_687_924_800_000),
+                            at(1_687_928_400_000),
                         ))
                         .await?,
                 ),
@@ -410,8 +411,8 @@ impl Harness {
                             "iPOLxxxxiEiE",
                             "s1",
                             "title",
-                            1_687_924_800_000,
-                            1_687_928_400_000,
+                            at(1_687_924_800_000),
+                            at(1_687_928_400_000),
                         ))
                         .await?;
                     Value::Null

@@ -12,7 +12,7 @@ use dingtalk_conference_mock::{METRIC_INTERVAL_MS, MockServer, seeded};
 use dingtalk_conference_testkit::spec::load_spec;
 use serde_json::{Map, Value};
 
-use crate::common::{app_client, mock, no_retry_client};
+use crate::common::{app_client, at, mock, no_retry_client};
 
 /// The whole range of times the spec allows.
 const ALWAYS: (i64, i64) = (0, 253_402_300_799_999);
@@ -269,7 +269,7 @@ async fn history_is_the_conferences_started_in_the_window_filtered_and_paged() {
         .collect();
     started.sort();
     let all = client
-        .conference_history(None, to, None, true, None, from, None)
+        .conference_history(None, at(to), None, true, None, at(from), None)
         .page_size(3)
         .collect()
         .await
@@ -284,7 +284,7 @@ async fn history_is_the_conferences_started_in_the_window_filtered_and_paged() {
 
     // Title (a substring) and creator nickname (exact).
     let planning = client
-        .conference_history(None, to, None, true, None, from, Some("planning"))
+        .conference_history(None, at(to), None, true, None, at(from), Some("planning"))
         .collect()
         .await
         .expect("by title");
@@ -295,7 +295,7 @@ async fn history_is_the_conferences_started_in_the_window_filtered_and_paged() {
         .and_then(|c| c.creator_nick)
         .expect("a creator");
     let by_creator = client
-        .conference_history(Some(&creator), to, None, true, None, from, None)
+        .conference_history(Some(&creator), at(to), None, true, None, at(from), None)
         .collect()
         .await
         .expect("by creator");
@@ -306,7 +306,15 @@ async fn history_is_the_conferences_started_in_the_window_filtered_and_paged() {
             .all(|c| c.creator_nick.as_deref() == Some(creator.as_str()))
     );
     let none = client
-        .conference_history(None, to, None, true, Some("other_scene"), from, None)
+        .conference_history(
+            None,
+            at(to),
+            None,
+            true,
+            Some("other_scene"),
+            at(from),
+            None,
+        )
         .collect()
         .await
         .expect("an empty history");
@@ -318,7 +326,7 @@ async fn history_is_the_conferences_started_in_the_window_filtered_and_paged() {
         .and_then(|c| c.start_time)
         .expect("a start");
     let narrow = client
-        .conference_history(None, start, None, true, None, start, None)
+        .conference_history(None, at(start), None, true, None, at(start), None)
         .collect()
         .await
         .expect("narrow");
@@ -335,7 +343,15 @@ async fn history_is_the_conferences_started_in_the_window_filtered_and_paged() {
         .await
         .expect("created");
     let fresh = client
-        .conference_history(None, to, None, true, None, from, Some("Fresh history"))
+        .conference_history(
+            None,
+            at(to),
+            None,
+            true,
+            None,
+            at(from),
+            Some("Fresh history"),
+        )
         .collect()
         .await
         .expect("fresh");
@@ -344,7 +360,7 @@ async fn history_is_the_conferences_started_in_the_window_filtered_and_paged() {
 
     // A window that ends before it starts.
     let error = no_retry_client(&mock)
-        .conference_history(None, 1, None, true, None, 2, None)
+        .conference_history(None, at(1), None, true, None, at(2), None)
         .collect()
         .await
         .expect_err("backwards");
@@ -365,7 +381,12 @@ async fn quality_is_a_sample_a_minute_over_the_overlap_and_the_last_metric_is_it
 
     // Ten minutes from joining: eleven samples, a minute apart, the same on every call.
     let series = client
-        .member_metrics(id, join, join + 10 * METRIC_INTERVAL_MS, seeded::ENDED_HOST)
+        .member_metrics(
+            id,
+            at(join),
+            at(join + 10 * METRIC_INTERVAL_MS),
+            seeded::ENDED_HOST,
+        )
         .await
         .expect("the series");
     assert_eq!(series.len(), 11);
@@ -381,14 +402,19 @@ async fn quality_is_a_sample_a_minute_over_the_overlap_and_the_last_metric_is_it
         );
     }
     let again = client
-        .member_metrics(id, join, join + 10 * METRIC_INTERVAL_MS, seeded::ENDED_HOST)
+        .member_metrics(
+            id,
+            at(join),
+            at(join + 10 * METRIC_INTERVAL_MS),
+            seeded::ENDED_HOST,
+        )
         .await
         .expect("again");
     assert_eq!(series, again);
 
     // A window reaching past the member's time ends with their leaving; one before is empty.
     let whole = client
-        .member_metrics(id, ALWAYS.0, ALWAYS.1, seeded::ENDED_HOST)
+        .member_metrics(id, at(ALWAYS.0), at(ALWAYS.1), seeded::ENDED_HOST)
         .await
         .expect("whole");
     let expected_len = usize::try_from((leave - join) / METRIC_INTERVAL_MS + 1)
@@ -396,7 +422,7 @@ async fn quality_is_a_sample_a_minute_over_the_overlap_and_the_last_metric_is_it
         .min(dingtalk_conference_mock::MAX_METRIC_SAMPLES);
     assert_eq!(whole.len(), expected_len);
     let before = client
-        .member_metrics(id, 0, join - 1, seeded::ENDED_HOST)
+        .member_metrics(id, at(0), at(join - 1), seeded::ENDED_HOST)
         .await
         .expect("before");
     assert!(before.is_empty());
@@ -440,7 +466,7 @@ async fn quality_is_a_sample_a_minute_over_the_overlap_and_the_last_metric_is_it
     let new_id = created.conference_id.expect("an id");
     let organiser_join = mock.members(&new_id)[0].join_time.expect("joined");
     let mine = client
-        .member_metrics(&new_id, organiser_join, organiser_join, ORGANISER)
+        .member_metrics(&new_id, at(organiser_join), at(organiser_join), ORGANISER)
         .await
         .expect("the organiser's first sample");
     assert_eq!(mine.len(), 1);
@@ -448,17 +474,17 @@ async fn quality_is_a_sample_a_minute_over_the_overlap_and_the_last_metric_is_it
     // Errors: someone who never attended, an unknown conference, a backwards window, no one.
     let strict = no_retry_client(&mock);
     let error = strict
-        .member_metrics(id, ALWAYS.0, ALWAYS.1, "Ab3neverattendedxxiEiE")
+        .member_metrics(id, at(ALWAYS.0), at(ALWAYS.1), "Ab3neverattendedxxiEiE")
         .await
         .expect_err("not an attendee");
     assert_eq!(code(&error), Some(&ErrorCode::MemberNotFound));
     let error = strict
-        .member_metrics("6323d7568777190142ab0000", 0, 1, seeded::ENDED_HOST)
+        .member_metrics("6323d7568777190142ab0000", at(0), at(1), seeded::ENDED_HOST)
         .await
         .expect_err("unknown");
     assert_eq!(code(&error), Some(&ErrorCode::RoomNotFound));
     let error = strict
-        .member_metrics(id, 2, 1, seeded::ENDED_HOST)
+        .member_metrics(id, at(2), at(1), seeded::ENDED_HOST)
         .await
         .expect_err("backwards");
     assert_eq!(code(&error), Some(&ErrorCode::ParamError));
@@ -484,11 +510,25 @@ fn the_blocking_client_reads_quality_and_history() {
     )
     .expect("valid");
     let series = client
-        .member_metrics(seeded::ENDED, ALWAYS.0, ALWAYS.1, seeded::ENDED_HOST)
+        .member_metrics(
+            seeded::ENDED,
+            at(ALWAYS.0),
+            at(ALWAYS.1),
+            seeded::ENDED_HOST,
+        )
         .expect("the series");
     assert!(!series.is_empty());
     let history: Vec<_> = client
-        .conference_history(None, ALWAYS.1, None, true, None, ALWAYS.0, None, Some(2))
+        .conference_history(
+            None,
+            at(ALWAYS.1),
+            None,
+            true,
+            None,
+            at(ALWAYS.0),
+            None,
+            Some(2),
+        )
         .collect::<Result<_, _>>()
         .expect("the history");
     assert!(history.len() > 2);

@@ -13,7 +13,7 @@ use dingtalk_conference_api::types::{
 use dingtalk_conference_mock::{MockServer, seeded};
 use serde_json::{Map, Value, json};
 
-use crate::common::{app_client, mock};
+use crate::common::{app_client, at, mock};
 
 const CREATOR: &str = "iPOLschedulerxxxxiEiE";
 const COHOST: &str = "Ab3schedulecohostiEiE";
@@ -61,7 +61,7 @@ async fn a_schedule_is_created_read_updated_and_cancelled_and_reads_so() {
     let long_title = "季".repeat(60);
     let created = client
         .schedule_conference(
-            NewSchedule::new(CREATOR, long_title.clone(), start, start + HOUR_MS)
+            NewSchedule::new(CREATOR, long_title.clone(), at(start), at(start + HOUR_MS))
                 .settings(settings()),
         )
         .await
@@ -94,8 +94,8 @@ async fn a_schedule_is_created_read_updated_and_cancelled_and_reads_so() {
         CREATOR,
         id.clone(),
         "Moved",
-        start + HOUR_MS,
-        start + 2 * HOUR_MS,
+        at(start + HOUR_MS),
+        at(start + 2 * HOUR_MS),
     );
     client
         .update_schedule(update.clone())
@@ -113,14 +113,20 @@ async fn a_schedule_is_created_read_updated_and_cancelled_and_reads_so() {
             GUEST,
             id.clone(),
             "x",
-            start,
-            start + 1,
+            at(start),
+            at(start + 1),
         ))
         .await
         .expect_err("not the creator");
     assert_eq!(code_of(&not_creator), Some(&ErrorCode::PermissionError));
     let backwards = client
-        .update_schedule(ScheduleUpdate::new(CREATOR, id.clone(), "x", start, start))
+        .update_schedule(ScheduleUpdate::new(
+            CREATOR,
+            id.clone(),
+            "x",
+            at(start),
+            at(start),
+        ))
         .await
         .expect_err("end not after start");
     assert_eq!(code_of(&backwards), Some(&ErrorCode::ParamsError));
@@ -148,8 +154,8 @@ async fn a_schedule_is_created_read_updated_and_cancelled_and_reads_so() {
             CREATOR,
             id.clone(),
             "x",
-            start,
-            start + 1,
+            at(start),
+            at(start + 1),
         ))
         .await
         .expect_err("cancelled");
@@ -171,7 +177,8 @@ async fn settings_read_back_what_was_written_in_the_reads_shape_and_update_parti
     let start = now_ms() + 24 * HOUR_MS;
     let id = client
         .schedule_conference(
-            NewSchedule::new(CREATOR, "Settings", start, start + HOUR_MS).settings(settings()),
+            NewSchedule::new(CREATOR, "Settings", at(start), at(start + HOUR_MS))
+                .settings(settings()),
         )
         .await
         .expect("scheduled")
@@ -274,7 +281,7 @@ async fn joining_a_started_schedule_holds_a_conference_that_every_read_shows() {
     unlocked.lock_room = Some(0);
     let created = client
         .schedule_conference(
-            NewSchedule::new(CREATOR, "Standup", start, start + HOUR_MS).settings(unlocked),
+            NewSchedule::new(CREATOR, "Standup", at(start), at(start + HOUR_MS)).settings(unlocked),
         )
         .await
         .expect("scheduled");
@@ -364,7 +371,12 @@ async fn joining_a_started_schedule_holds_a_conference_that_every_read_shows() {
     // answers invalidScheduleConferenceId.
     let later = now_ms() + 24 * HOUR_MS;
     let future = client
-        .schedule_conference(NewSchedule::new(CREATOR, "Later", later, later + HOUR_MS))
+        .schedule_conference(NewSchedule::new(
+            CREATOR,
+            "Later",
+            at(later),
+            at(later + HOUR_MS),
+        ))
         .await
         .expect("scheduled")
         .schedule_id
@@ -393,7 +405,7 @@ async fn someone_kicked_with_no_rejoin_cannot_come_back_through_the_schedule() {
     unlocked.lock_room = Some(0);
     let created = client
         .schedule_conference(
-            NewSchedule::new(CREATOR, "Review", start, start + HOUR_MS).settings(unlocked),
+            NewSchedule::new(CREATOR, "Review", at(start), at(start + HOUR_MS)).settings(unlocked),
         )
         .await
         .expect("scheduled");
@@ -469,7 +481,7 @@ async fn a_blank_or_malformed_schedule_id_is_refused_before_any_request() {
     }
     let title = "x".repeat(257);
     let too_long = client
-        .schedule_conference(NewSchedule::new(CREATOR, title, 1, 2))
+        .schedule_conference(NewSchedule::new(CREATOR, title, at(1), at(2)))
         .await;
     assert!(
         matches!(too_long, Err(Error::InvalidInput(_))),
