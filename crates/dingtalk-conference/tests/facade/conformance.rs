@@ -150,16 +150,18 @@ fn success_schema(spec: &Value, operation_id: &str) -> Value {
 /// names are what the facade reads as absent.
 fn normalise(value: &Value) -> Value {
     match value {
+        // Children first: a nested object whose fields are all null is empty once normalised,
+        // and reads as absent like any empty one.
         Value::Object(map) => Value::Object(
             map.iter()
-                .filter(|(key, v)| {
-                    key.as_str() != EXTRA_KEY
-                        && !v.is_null()
+                .filter(|(key, _)| key.as_str() != EXTRA_KEY)
+                .map(|(key, v)| (key.clone(), normalise(v)))
+                .filter(|(_, v)| {
+                    !v.is_null()
                         && !v.as_array().is_some_and(Vec::is_empty)
                         // An empty map reads as absent too (the facade skips it).
                         && !v.as_object().is_some_and(Map::is_empty)
                 })
-                .map(|(key, v)| (key.clone(), normalise(v)))
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(normalise).collect()),
@@ -666,4 +668,13 @@ fn any_bytes_with_any_status_give_a_typed_answer_never_a_panic_for_every_operati
             })
             .unwrap_or_else(|e| panic!("{operation}: {e}"));
     }
+}
+
+#[test]
+fn a_nested_object_of_nulls_normalises_to_absent_like_an_empty_one() {
+    // The case a property run found: a schedule's settings whose only nested field is null.
+    let answer = json!({"moziConfVirtualExtraSetting": {"moziConfExtensionAppSettings": null}});
+    assert_eq!(normalise(&answer), json!({}));
+    let kept = json!({"a": {"b": null, "c": 1}, "d": [], "e": {}});
+    assert_eq!(normalise(&kept), json!({"a": {"c": 1}}));
 }
