@@ -39,7 +39,7 @@ use crate::requests_generated::{
 };
 use crate::state::{Minutes, MinutesRun, State, now_millis};
 
-/// Running time per paragraph of the minutes' text: one line of [`SCRIPT`] every 6 seconds.
+/// Running time per paragraph of the minutes' text: one line of its script every 6 seconds.
 pub const MINUTES_LINE_MS: i64 = LINE_MS;
 const LINE_MS: i64 = 6_000;
 /// The silence after each line (its paragraph ends this long before the next starts).

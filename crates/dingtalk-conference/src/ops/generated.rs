@@ -2013,7 +2013,7 @@ impl Client {
     }
     /// The text of a conference's flash minutes (paragraphs of sentences of words, each
     /// with its speaker and its offsets), as a paged [`Listing`]. `direction` is `"0"`
-    /// (oldest first) or `"1"` (newest first), the values of [`TranscriptDirection`]
+    /// (oldest first) or `"1"` (newest first), the values of [`TranscriptDirection`](crate::TranscriptDirection)
     /// (inferred from the cloud recording's transcript; DingTalk documents neither).
     ///
     /// While the minutes run, the text grows: a listing reads what was said when each page
