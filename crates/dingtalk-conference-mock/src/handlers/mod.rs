@@ -36,6 +36,7 @@ use crate::requests::Failure;
 use crate::routes::Matched;
 use crate::server::percent_decode;
 use crate::state::{Shared, State};
+use dingtalk_conference_api::types::ConferenceInfo;
 
 pub use conferences::{DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, MAX_BATCH_IDS};
 pub use data::{DEFAULT_DATA_PAGE_SIZE, MAX_METRIC_SAMPLES, METRIC_INTERVAL_MS};
@@ -60,6 +61,21 @@ pub(crate) fn find(operation_id: &str) -> Option<Handler> {
         .or_else(|| record_stream::find(operation_id))
         .or_else(|| minutes::find(operation_id))
         .or_else(|| data::find(operation_id))
+}
+
+/// The conference `id` if it is not over: `404 roomNotFound` for one the server does not
+/// hold, `400 ended_code` for one that has ended (`status` 1).
+pub(super) fn open_conference(
+    state: &mut State,
+    id: &str,
+    ended_code: &'static str,
+    ended_message: &str,
+) -> Result<ConferenceInfo, Failure> {
+    let info = state.conference(id).ok_or_else(Failure::room_not_found)?;
+    if info.status == Some(1) {
+        return Err(Failure::bad_request(ended_code, ended_message));
+    }
+    Ok(info)
 }
 
 /// A request routed to an operation, as a handler sees it.

@@ -12,7 +12,7 @@ use dingtalk_conference_api::types::{
 };
 use rand::Rng;
 
-use super::{Handler, offset_token, page, page_size, typed};
+use super::{Handler, offset_token, open_conference, page, page_size, typed};
 use crate::requests::Failure;
 use crate::requests_generated::{
     CreateAutoLoginUrl, QueryOrgConferenceList, SetSubtitleEvent, UpdateMemberNick,
@@ -93,21 +93,6 @@ fn query_org_conference_list(
                 .collect(),
         ),
     })
-}
-
-/// The conference `id` if it is not over: `404 roomNotFound` for one the server does not
-/// hold, `400 ended_code` for one that has ended (`status` 1).
-fn open_conference(
-    state: &mut State,
-    id: &str,
-    ended_code: &'static str,
-    ended_message: &str,
-) -> Result<ConferenceInfo, Failure> {
-    let info = state.conference(id).ok_or_else(Failure::room_not_found)?;
-    if info.status == Some(1) {
-        return Err(Failure::bad_request(ended_code, ended_message));
-    }
-    Ok(info)
 }
 
 /// Answers `code` `"200"` (no failure reason) for a conference not ended, and changes

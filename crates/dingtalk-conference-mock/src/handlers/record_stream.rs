@@ -23,14 +23,13 @@
 
 use dingtalk_conference_api::checks::ids;
 use dingtalk_conference_api::types::{
-    ConferenceInfo, OptRecordWhiteAccountRequestBody, OptRecordWhiteAccountResponse,
-    StartCloudRecordResponse, StartStreamOutResponse, StopCloudRecordResponse,
-    StopStreamOutResponse,
+    OptRecordWhiteAccountRequestBody, OptRecordWhiteAccountResponse, StartCloudRecordResponse,
+    StartStreamOutResponse, StopCloudRecordResponse, StopStreamOutResponse,
 };
 use http::StatusCode;
 use rand::Rng;
 
-use super::{Handler, typed};
+use super::{Handler, open_conference, typed};
 use crate::requests::Failure;
 use crate::requests_generated::{
     OptRecordWhiteAccount, StartCloudRecord, StartStreamOut, StopCloudRecord, StopStreamOut,
@@ -60,23 +59,13 @@ pub(super) fn find(operation_id: &str) -> Option<Handler> {
     })
 }
 
-/// Conference `id`: `404 roomNotFound` if the server does not hold it, `400 roomClosed` once
-/// it has ended.
-fn open_conference(id: &str, state: &mut State) -> Result<ConferenceInfo, Failure> {
-    let info = state.conference(id).ok_or_else(Failure::room_not_found)?;
-    if info.status == Some(1) {
-        return Err(Failure::bad_request("roomClosed", "the meeting has ended"));
-    }
-    Ok(info)
-}
-
 /// Starts the cloud recording, for the host of a conference in progress.
 fn start_cloud_record(
     request: StartCloudRecord,
     state: &mut State,
 ) -> Result<StartCloudRecordResponse, Failure> {
     let id = request.conference_id;
-    let mut info = open_conference(&id, state)?;
+    let mut info = open_conference(state, &id, "roomClosed", "the meeting has ended")?;
     let refused = |code: &'static str, message: &str| Failure {
         status: StatusCode::NOT_FOUND,
         code,
@@ -116,7 +105,7 @@ fn stop_cloud_record(
     state: &mut State,
 ) -> Result<StopCloudRecordResponse, Failure> {
     let id = request.conference_id;
-    let mut info = open_conference(&id, state)?;
+    let mut info = open_conference(state, &id, "roomClosed", "the meeting has ended")?;
     if info.creator_id.as_deref() != Some(request.body.union_id.as_str()) {
         return Err(Failure::bad_request(
             "recordStopPermissionError",
