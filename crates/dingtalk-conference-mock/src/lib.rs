@@ -171,6 +171,7 @@
 
 #![forbid(unsafe_code)]
 
+mod events;
 mod fault;
 mod handlers;
 mod limits;
@@ -197,6 +198,7 @@ use tokio::task::JoinHandle;
 
 pub mod cli;
 
+pub use events::MockEvent;
 pub use fault::{Fault, FaultScope};
 pub use handlers::{
     DEFAULT_DATA_PAGE_SIZE, DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ORG_CONFERENCES_PAGE_SIZE,
@@ -694,6 +696,11 @@ impl MockServer {
     /// Every request received, in order (the most recent 100,000 at most).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests()
+    }
+
+    /// Every event the server emitted so far, in order (delivered or not).
+    pub fn emitted_events(&self) -> Vec<MockEvent> {
+        self.shared.lock().events.emitted()
     }
 
     /// A snapshot of the counters.

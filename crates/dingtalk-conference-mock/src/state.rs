@@ -229,6 +229,8 @@ pub(crate) struct State {
     /// conference id; absent until set.
     subtitle_events: HashMap<String, bool>,
     faults: VecDeque<(FaultScope, Fault)>,
+    /// The events the state's changes made, for the gateway and HTTP push.
+    pub(crate) events: crate::events::EventBus,
     log: VecDeque<RecordedRequest>,
     counters: Counters,
     limits: Limits,
@@ -263,6 +265,7 @@ impl Shared {
             schedules: BTreeMap::new(),
             subtitle_events: HashMap::new(),
             faults: VecDeque::new(),
+            events: crate::events::EventBus::default(),
             log: VecDeque::new(),
             counters: Counters::default(),
             limits: Limits::new(config),
@@ -440,6 +443,17 @@ impl State {
         if let Some(id) = info.conference_id.clone() {
             self.conferences.insert(id, info);
         }
+    }
+
+    /// Emits an event for the gateway and HTTP push ([`crate::events`]), under this lock so
+    /// events leave in the order the changes happened.
+    pub(crate) fn emit_event(
+        &mut self,
+        event_type: &str,
+        corp_id: &str,
+        data: serde_json::Value,
+    ) -> std::sync::Arc<crate::events::MockEvent> {
+        self.events.emit(&mut self.rng, event_type, corp_id, data)
     }
 
     pub(crate) fn remove_conference(&mut self, id: &str) {

@@ -49,6 +49,9 @@ pub(crate) struct ClientInner {
     pub(crate) max_age: Option<Duration>,
     /// The client's default for sharing identical reads in flight.
     pub(crate) coalesce_reads: bool,
+    /// Where the client's event streams meet its waits (feature `events`).
+    #[cfg(feature = "events")]
+    pub(crate) events: Arc<crate::events::hub::Hub>,
 }
 
 /// The economy settings [`ClientBuilder::build`] hands the client beside its endpoint and
@@ -106,6 +109,8 @@ impl Client {
                 reads: SharedReads::new(economy.answer_cache_entries),
                 max_age: economy.max_age,
                 coalesce_reads: economy.coalesce_reads,
+                #[cfg(feature = "events")]
+                events: Arc::new(crate::events::hub::Hub::new()),
             }),
             options: CallOptions::default(),
         }

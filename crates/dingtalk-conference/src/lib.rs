@@ -45,6 +45,8 @@ mod client;
 mod config;
 mod endpoint;
 mod error;
+#[cfg(feature = "events")]
+pub mod events;
 #[cfg(feature = "redis")]
 mod fleet;
 #[cfg(feature = "fuzzing")]

@@ -1,0 +1,1 @@
+//! The Stream mode gateway. PLACEHOLDER of the lead's skeleton, written by the gateway helper.

@@ -1,0 +1,1 @@
+//! HTTP push (`--push-url`). PLACEHOLDER of the lead's skeleton, written by the HTTP-push helper.

@@ -1,0 +1,2 @@
+//! PLACEHOLDER of the lead's skeleton (replaced by a helper).
+fn main() {}

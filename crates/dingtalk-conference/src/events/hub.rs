@@ -1,0 +1,212 @@
+//! Where a client's events meet its waits: the Stream runner (and, with `redis`, the fleet's
+//! shared stream) deliver each event here once; the waits subscribe.
+//!
+//! - **Once.** [`Hub::deliver`] drops an event whose `eventId` it saw among the last
+//!   [`DEDUPE_WINDOW`] ids: DingTalk redelivers even after an ACK, and a fleet hears an event
+//!   both from the gateway and from its shared stream.
+//! - **Connected or not.** The runner calls [`Hub::connection_opened`] /
+//!   [`Hub::connection_closed`] per WebSocket (two may be open at once during a
+//!   make-before-break); a wait uses events only while [`Hub::is_connected`], and polls once
+//!   on every [`Signal::Connected`] to reconcile what it may have missed.
+//! - **Never blocks a sender.** Signals go through a bounded broadcast channel; a subscriber
+//!   that falls behind gets `Lagged` and must reconcile by polling, as after a reconnection.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::broadcast;
+
+use super::Event;
+
+/// How many recent `eventId`s the hub remembers to drop duplicates.
+pub(crate) const DEDUPE_WINDOW: usize = 4096;
+
+/// How many signals a subscriber may fall behind before it lags.
+const CHANNEL_CAPACITY: usize = 1024;
+
+/// What the hub tells its subscribers.
+#[derive(Debug, Clone)]
+pub(crate) enum Signal {
+    /// An event seen for the first time.
+    Event(Arc<Event>),
+    /// A connection opened (the first, or a new one after a loss): anything may have
+    /// happened while none was; `generation` counts the connections opened so far.
+    Connected { generation: u64 },
+    /// The last open connection closed: events stop until the next [`Signal::Connected`].
+    Disconnected,
+}
+
+/// One client's event hub (cheap when no stream ever runs: nobody sends, nobody listens).
+#[derive(Debug)]
+pub(crate) struct Hub {
+    signals: broadcast::Sender<Signal>,
+    open: AtomicUsize,
+    generation: AtomicU64,
+    /// `eventId`s handed to the application (the Stream runner's check).
+    handled: Mutex<Seen>,
+    /// `eventId`s handed to the waits.
+    delivered: Mutex<Seen>,
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    order: VecDeque<String>,
+    ids: HashSet<String>,
+}
+
+impl Seen {
+    /// Records `id`; `false` when it was among the window already.
+    fn first_time(&mut self, id: &str) -> bool {
+        if self.ids.contains(id) {
+            return false;
+        }
+        if self.order.len() == DEDUPE_WINDOW
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.ids.remove(&oldest);
+        }
+        self.order.push_back(id.to_owned());
+        self.ids.insert(id.to_owned());
+        true
+    }
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hub {
+    pub(crate) fn new() -> Self {
+        let (signals, _) = broadcast::channel(CHANNEL_CAPACITY);
+        Self {
+            signals,
+            open: AtomicUsize::new(0),
+            generation: AtomicU64::new(0),
+            handled: Mutex::new(Seen::default()),
+            delivered: Mutex::new(Seen::default()),
+        }
+    }
+
+    /// Subscribes to every signal from now on.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Signal> {
+        self.signals.subscribe()
+    }
+
+    /// Whether at least one connection is open now.
+    pub(crate) fn is_connected(&self) -> bool {
+        self.open.load(Ordering::Acquire) > 0
+    }
+
+    /// Connections opened so far (a wait compares it to see whether one opened meanwhile).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// A connection is open and receiving.
+    pub(crate) fn connection_opened(&self) {
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        self.open.fetch_add(1, Ordering::AcqRel);
+        let _ = self.signals.send(Signal::Connected { generation });
+    }
+
+    /// A connection that [`Hub::connection_opened`] announced has closed.
+    pub(crate) fn connection_closed(&self) {
+        let was = self
+            .open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+                Some(open.saturating_sub(1))
+            })
+            .unwrap_or(0);
+        if was == 1 {
+            let _ = self.signals.send(Signal::Disconnected);
+        }
+    }
+
+    /// Whether `event_id` is new (and records it): the Stream runner asks before handing an
+    /// event to the application, so a redelivered event is ACKed but not handled twice.
+    pub(crate) fn first_time(&self, event_id: &str) -> bool {
+        self.handled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first_time(event_id)
+    }
+
+    /// Hands an event to the waits, once: `false` (and nothing sent) for an `eventId` seen
+    /// already through [`Hub::deliver`].
+    pub(crate) fn deliver(&self, event: Arc<Event>) -> bool {
+        let fresh = self.first_time_delivered(&event.id);
+        if fresh {
+            let _ = self.signals.send(Signal::Event(event));
+        }
+        fresh
+    }
+
+    fn first_time_delivered(&self, event_id: &str) -> bool {
+        // Deliveries keep a window of their own, apart from `first_time`'s, so that the
+        // runner's check before the handler does not hide the event from the waits.
+        self.delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first_time(event_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::ConferenceEvent;
+
+    fn event(id: &str) -> Arc<Event> {
+        Arc::new(Event {
+            id: id.to_owned(),
+            event_type: "meeting_status_change".to_owned(),
+            corp_id: None,
+            born_at: None,
+            kind: ConferenceEvent::parse("meeting_status_change", "{}"),
+        })
+    }
+
+    #[test]
+    fn an_event_id_is_delivered_once_within_the_window_and_again_after_it() {
+        let hub = Hub::new();
+        let mut signals = hub.subscribe();
+        assert!(hub.deliver(event("a")));
+        assert!(!hub.deliver(event("a")));
+        assert!(matches!(signals.try_recv(), Ok(Signal::Event(e)) if e.id == "a"));
+        assert!(signals.try_recv().is_err());
+        for n in 0..DEDUPE_WINDOW {
+            assert!(hub.deliver(event(&format!("filler-{n}"))));
+        }
+        assert!(hub.deliver(event("a")), "forgotten once the window passed it");
+    }
+
+    #[test]
+    fn the_handler_check_and_the_waits_keep_separate_windows() {
+        let hub = Hub::new();
+        assert!(hub.first_time("a"));
+        assert!(!hub.first_time("a"));
+        assert!(hub.deliver(event("a")));
+    }
+
+    #[test]
+    fn connected_while_any_connection_is_open_across_a_make_before_break() {
+        let hub = Hub::new();
+        let mut signals = hub.subscribe();
+        assert!(!hub.is_connected());
+        hub.connection_opened();
+        hub.connection_opened();
+        hub.connection_closed();
+        assert!(hub.is_connected());
+        hub.connection_closed();
+        assert!(!hub.is_connected());
+        hub.connection_closed();
+        assert_eq!(hub.generation(), 2);
+        assert!(matches!(signals.try_recv(), Ok(Signal::Connected { generation: 1 })));
+        assert!(matches!(signals.try_recv(), Ok(Signal::Connected { generation: 2 })));
+        assert!(matches!(signals.try_recv(), Ok(Signal::Disconnected)));
+        assert!(signals.try_recv().is_err(), "one Disconnected, at the last close");
+    }
+}
