@@ -79,12 +79,17 @@ impl EventBus {
 
     /// Every event emitted so far, in order.
     pub(crate) fn emitted(&self) -> Vec<MockEvent> {
-        self.log.iter().map(|event| MockEvent::clone(event)).collect()
+        self.log
+            .iter()
+            .map(|event| MockEvent::clone(event))
+            .collect()
     }
 }
 
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        })
 }

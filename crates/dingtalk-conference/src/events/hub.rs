@@ -13,7 +13,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use tokio::sync::broadcast;
 
@@ -37,8 +37,20 @@ pub(crate) enum Signal {
     Disconnected,
 }
 
+/// Where an event reached this process from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// This client's own connection to DingTalk's gateway.
+    Gateway,
+    /// Another member of the fleet, through the shared stream (feature `redis`).
+    Fleet,
+}
+
+/// Called once for each fresh event that came from this client's own gateway connection: a
+/// fleet publishes it for its other members.
+pub(crate) type Forwarder = Box<dyn Fn(&Arc<Event>) + Send + Sync>;
+
 /// One client's event hub (cheap when no stream ever runs: nobody sends, nobody listens).
-#[derive(Debug)]
 pub(crate) struct Hub {
     signals: broadcast::Sender<Signal>,
     open: AtomicUsize,
@@ -47,6 +59,18 @@ pub(crate) struct Hub {
     handled: Mutex<Seen>,
     /// `eventId`s handed to the waits.
     delivered: Mutex<Seen>,
+    /// Set once by a fleet ([`Hub::set_forwarder`]).
+    forwarder: OnceLock<Forwarder>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("open", &self.open)
+            .field("generation", &self.generation)
+            .field("forwarding", &self.forwarder.get().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -87,6 +111,7 @@ impl Hub {
             generation: AtomicU64::new(0),
             handled: Mutex::new(Seen::default()),
             delivered: Mutex::new(Seen::default()),
+            forwarder: OnceLock::new(),
         }
     }
 
@@ -134,11 +159,22 @@ impl Hub {
             .first_time(event_id)
     }
 
+    /// Sets what forwards this client's own events to a fleet; `false` if one was set.
+    pub(crate) fn set_forwarder(&self, forwarder: Forwarder) -> bool {
+        self.forwarder.set(forwarder).is_ok()
+    }
+
     /// Hands an event to the waits, once: `false` (and nothing sent) for an `eventId` seen
-    /// already through [`Hub::deliver`].
-    pub(crate) fn deliver(&self, event: Arc<Event>) -> bool {
+    /// already through [`Hub::deliver`]. A fresh event from this client's own gateway
+    /// connection also goes to the forwarder, if a fleet set one.
+    pub(crate) fn deliver(&self, event: Arc<Event>, origin: Origin) -> bool {
         let fresh = self.first_time_delivered(&event.id);
         if fresh {
+            if origin == Origin::Gateway
+                && let Some(forward) = self.forwarder.get()
+            {
+                forward(&event);
+            }
             let _ = self.signals.send(Signal::Event(event));
         }
         fresh
@@ -173,14 +209,17 @@ mod tests {
     fn an_event_id_is_delivered_once_within_the_window_and_again_after_it() {
         let hub = Hub::new();
         let mut signals = hub.subscribe();
-        assert!(hub.deliver(event("a")));
-        assert!(!hub.deliver(event("a")));
+        assert!(hub.deliver(event("a"), Origin::Gateway));
+        assert!(!hub.deliver(event("a"), Origin::Gateway));
         assert!(matches!(signals.try_recv(), Ok(Signal::Event(e)) if e.id == "a"));
         assert!(signals.try_recv().is_err());
         for n in 0..DEDUPE_WINDOW {
-            assert!(hub.deliver(event(&format!("filler-{n}"))));
+            assert!(hub.deliver(event(&format!("filler-{n}")), Origin::Fleet));
         }
-        assert!(hub.deliver(event("a")), "forgotten once the window passed it");
+        assert!(
+            hub.deliver(event("a"), Origin::Gateway),
+            "forgotten once the window passed it"
+        );
     }
 
     #[test]
@@ -188,7 +227,21 @@ mod tests {
         let hub = Hub::new();
         assert!(hub.first_time("a"));
         assert!(!hub.first_time("a"));
-        assert!(hub.deliver(event("a")));
+        assert!(hub.deliver(event("a"), Origin::Gateway));
+    }
+
+    #[test]
+    fn only_fresh_events_from_the_gateway_are_forwarded() {
+        let hub = Hub::new();
+        let forwarded = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&forwarded);
+        assert!(hub.set_forwarder(Box::new(move |event: &Arc<Event>| {
+            sink.lock().unwrap().push(event.id.clone());
+        })));
+        assert!(hub.deliver(event("mine"), Origin::Gateway));
+        assert!(!hub.deliver(event("mine"), Origin::Gateway));
+        assert!(hub.deliver(event("theirs"), Origin::Fleet));
+        assert_eq!(*forwarded.lock().unwrap(), vec!["mine".to_owned()]);
     }
 
     #[test]
@@ -204,9 +257,18 @@ mod tests {
         assert!(!hub.is_connected());
         hub.connection_closed();
         assert_eq!(hub.generation(), 2);
-        assert!(matches!(signals.try_recv(), Ok(Signal::Connected { generation: 1 })));
-        assert!(matches!(signals.try_recv(), Ok(Signal::Connected { generation: 2 })));
+        assert!(matches!(
+            signals.try_recv(),
+            Ok(Signal::Connected { generation: 1 })
+        ));
+        assert!(matches!(
+            signals.try_recv(),
+            Ok(Signal::Connected { generation: 2 })
+        ));
         assert!(matches!(signals.try_recv(), Ok(Signal::Disconnected)));
-        assert!(signals.try_recv().is_err(), "one Disconnected, at the last close");
+        assert!(
+            signals.try_recv().is_err(),
+            "one Disconnected, at the last close"
+        );
     }
 }
