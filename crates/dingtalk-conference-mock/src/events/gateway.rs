@@ -324,6 +324,13 @@ impl Gateway {
     /// Sends each waiting event to a connection that takes it, chosen at random; those no
     /// connection takes keep waiting, in order.
     fn dispatch(&self, inner: &mut Inner) {
+        // Nobody to take anything: leave the queue as it is (no pass over it per event).
+        let open = inner.connections.values().any(|connection| {
+            connection.accepting && !connection.silent && connection.subscriber.events
+        });
+        if !open {
+            return;
+        }
         let mut waiting = VecDeque::new();
         let mut sent = false;
         while let Some(event) = inner.pending.pop_front() {
@@ -859,4 +866,62 @@ pub(crate) fn admin_emit(shared: &Shared, body: &[u8]) -> (u16, Value) {
     let data = request.get("data").cloned().unwrap_or_else(|| json!({}));
     let event = shared.lock().emit_event(event_type, corp_id, data);
     (200, json!({ "eventId": event.event_id }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unified_app_id_is_a_stable_uuid_per_app() {
+        let id = unified_app_id("mock-app-key");
+        assert_eq!(id, unified_app_id("mock-app-key"));
+        assert_ne!(id, unified_app_id("mock-suite-key"));
+        let groups: Vec<usize> = id.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert!(id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn a_ping_reply_may_re_encode_the_data() {
+        assert!(same_json(r#"{"opaque":"a"}"#, r#"{ "opaque" : "a" }"#));
+        assert!(!same_json(r#"{"opaque":"a"}"#, r#"{"opaque":"b"}"#));
+        assert!(!same_json(r#"{"opaque":"a"}"#, "not json"));
+    }
+
+    #[test]
+    fn frames_of_an_event_are_remembered_up_to_a_bound() {
+        let mut gateway = Gateway::new(DEFAULT_EVENT_REDELIVERY, None);
+        let inner = gateway.inner.get_mut().expect("not poisoned");
+        for n in 0..FRAMES_KEPT_PER_EVENT + 3 {
+            remember_frame(inner, "event", &format!("frame-{n}"));
+        }
+        assert_eq!(inner.frames.len(), FRAMES_KEPT_PER_EVENT);
+        assert!(!inner.frames.contains_key("frame-0"));
+        resolve(inner, "event");
+        assert!(inner.frames.is_empty() && inner.event_frames.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_oldest_waiting_event_is_dropped_beyond_the_bound() {
+        let gateway = Gateway::new(DEFAULT_EVENT_REDELIVERY, None);
+        let event = |n: usize| {
+            Arc::new(MockEvent {
+                event_id: format!("{n:032x}"),
+                event_type: "meeting_status_change".to_owned(),
+                corp_id: crate::DEFAULT_CORP_ID.to_owned(),
+                born_ms: 0,
+                data: json!({}),
+            })
+        };
+        for n in 0..=MAX_PENDING {
+            gateway.enqueue(event(n));
+        }
+        let stats = gateway.stats();
+        assert_eq!((stats.pending, stats.dropped), (MAX_PENDING, 1));
+        assert_eq!(
+            gateway.lock().pending.front().map(|e| e.event_id.clone()),
+            Some(format!("{:032x}", 1))
+        );
+    }
 }

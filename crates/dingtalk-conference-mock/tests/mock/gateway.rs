@@ -598,15 +598,13 @@ async fn disconnect_is_sent_then_the_connection_closes_ten_seconds_later() {
     assert_eq!(frame["headers"]["topic"], "disconnect");
     // It takes no new event meanwhile: one emitted now waits for the next connection.
     let emitted = server.emit_event("meeting_status_change", status_change());
-    // The connection ends: a close frame, then the end of the stream.
-    loop {
-        match tokio::time::timeout(Duration::from_secs(60), socket.next())
-            .await
-            .expect("the gateway closes it")
-        {
-            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-            Some(Ok(other)) => panic!("no frame after disconnect: {other:?}"),
-        }
+    // The connection ends (a close frame, or the end of the stream), with no frame before.
+    match tokio::time::timeout(Duration::from_secs(60), socket.next())
+        .await
+        .expect("the gateway closes it")
+    {
+        Some(Ok(Message::Close(_)) | Err(_)) | None => {}
+        Some(Ok(other)) => panic!("no frame after disconnect: {other:?}"),
     }
     assert!(
         start.elapsed() >= Duration::from_secs(10),
@@ -903,4 +901,100 @@ async fn admin_routes_drive_the_gateway_from_another_process() {
             .iter()
             .all(|request| !request.path.starts_with("/__mock"))
     );
+}
+
+/// The binary, killed when dropped.
+struct Binary(std::process::Child);
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_binary_serves_the_gateway_with_its_flags() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut child = Binary(
+        Command::new(env!("CARGO_BIN_EXE_dingtalk-conference-mock"))
+            .args([
+                "--no-seed",
+                "--gateway-ping",
+                "0.2",
+                "--event-redelivery",
+                "0.3",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts"),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("one line");
+    let base_url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("`listening on URL`")
+        .to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let opened: Value = client()
+            .post(format!("{base_url}/v1.0/gateway/connections/open"))
+            .json(&open_body(DEFAULT_APP_KEY, DEFAULT_APP_SECRET))
+            .send()
+            .await
+            .expect("a response")
+            .json()
+            .await
+            .expect("JSON");
+        let (mut socket, _) = tokio_tungstenite::connect_async(connect_url(&opened))
+            .await
+            .expect("the WebSocket opens");
+        let emitted: Value = client()
+            .post(format!("{base_url}/__mock/events/emit"))
+            .body(
+                json!({"eventType": "meeting_status_change", "data": status_change()}).to_string(),
+            )
+            .send()
+            .await
+            .expect("a response")
+            .json()
+            .await
+            .expect("JSON");
+        // The event, pings every 0.2 s, and the event again after 0.3 s without an ACK.
+        let mut deliveries = 0;
+        let mut pings = 0;
+        while deliveries < 2 || pings < 1 {
+            let frame = next_frame(&mut socket).await;
+            match frame["type"].as_str() {
+                Some("EVENT") => {
+                    assert_eq!(frame["headers"]["eventId"], emitted["eventId"]);
+                    deliveries += 1;
+                }
+                Some("SYSTEM") => {
+                    assert_eq!(frame["headers"]["topic"], "ping");
+                    pings += 1;
+                }
+                other => panic!("unexpected frame type {other:?}"),
+            }
+        }
+        let stats: Value = client()
+            .get(format!("{base_url}/__mock/gateway"))
+            .send()
+            .await
+            .expect("a response")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(stats["connections"], 1);
+        assert!(stats["acks"]["unanswered"].as_u64() >= Some(1), "{stats}");
+    });
 }
