@@ -703,6 +703,11 @@ pub(crate) async fn serve_socket(
         WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
     let gateway = &shared.gateway;
     let mut stop = gateway.stop.subscribe();
+    // A connection that completes its switch after shutdown began is not served.
+    if *stop.borrow_and_update() {
+        let _ = tokio::time::timeout(Duration::from_millis(500), socket.close(None)).await;
+        return;
+    }
     let (id, mut commands) = gateway.register(subscriber);
     let mut pings = gateway.ping.map(|period| {
         let mut interval = tokio::time::interval_at(Instant::now() + period, period);
