@@ -63,6 +63,8 @@
 //!   | token lifetime, and the `expireIn` announced | [`MockConfig::with_token_lifetime`] | `--token-lifetime SECS` | [`DEFAULT_TOKEN_LIFETIME`] (7200 s) |
 //!   | the [`seeded`] conferences | [`MockConfig::with_seed`] | `--no-seed` | seeded |
 //!   | a new corp token invalidates the earlier ones of its suite and organisation at once (`400 InvalidAuthentication`, counted in [`Counters::rejected_tokens`]): DingTalk's "token is not the latest", for fleets that refresh on their own | [`MockConfig::with_corp_token_invalidation`], [`MockServer::set_corp_token_invalidation`] | `--invalidate-previous-corp-token` | off: earlier corp tokens stay valid until they expire |
+//!   | the Stream gateway sends an event again after an ACK `LATER`, or after no ACK, once this has passed | [`MockConfig::with_event_redelivery`] | `--event-redelivery SECS` | [`DEFAULT_EVENT_REDELIVERY`] (5 s) |
+//!   | the Stream gateway's SYSTEM `ping` frames, per connection | [`MockConfig::with_gateway_ping`] | `--gateway-ping SECS\|off` | every [`DEFAULT_GATEWAY_PING`] (30 s) |
 //! - **A Stream mode gateway** (part gateway), as DingTalk's `api.dingtalk.com` serves it:
 //!   `POST /v1.0/gateway/connections/open` with an app's (or a suite's) key and secret answers
 //!   `{"endpoint": "ws://127.0.0.1:PORT/connect", "ticket"}` (a ticket is valid

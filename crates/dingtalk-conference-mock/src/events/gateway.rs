@@ -304,13 +304,15 @@ impl Gateway {
     /// Sends again every event whose time has come.
     fn expire(&self, now: Instant) {
         let mut inner = self.lock();
-        let due: Vec<String> = inner
+        let mut due: Vec<(Instant, i64, String)> = inner
             .in_flight
             .iter()
             .filter(|(_, flight)| flight.deadline <= now)
-            .map(|(id, _)| id.clone())
+            .map(|(id, flight)| (flight.deadline, flight.event.born_ms, id.clone()))
             .collect();
-        for id in due {
+        // Several due at once go again in the order they were due, then born.
+        due.sort();
+        for (_, _, id) in due {
             if let Some(flight) = inner.in_flight.remove(&id) {
                 if !flight.answered {
                     inner.stats.acks.unanswered += 1;
