@@ -1038,3 +1038,16 @@ async fn a_connection_without_an_event_subscription_gets_no_events() {
     );
     assert_eq!(server.gateway_stats().pending, 1);
 }
+
+#[tokio::test]
+async fn a_client_that_vanishes_without_a_close_frame_is_forgotten() {
+    let server = quiet_server().await;
+    let socket = connect(&server).await;
+    until_connections(&server, 1).await;
+    // The TCP connection drops with no WebSocket close: a killed process.
+    drop(socket);
+    until_connections(&server, 0).await;
+    let mut next = connect(&server).await;
+    let emitted = server.emit_event("meeting_status_change", status_change());
+    assert_eq!(event_id(&next_frame(&mut next).await), emitted.event_id);
+}
