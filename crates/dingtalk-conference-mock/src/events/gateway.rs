@@ -405,7 +405,7 @@ impl Gateway {
         }
     }
 
-    /// A text frame from connection `id`: an ACK, a ping's reply, or anything else (ignored).
+    /// A text frame from a connection: an ACK, a ping's reply, or anything else (ignored).
     fn inbound(&self, text: &str) {
         let Ok(frame) = serde_json::from_str::<Value>(text) else {
             return;
