@@ -199,6 +199,10 @@ use tokio::task::JoinHandle;
 pub mod cli;
 
 pub use events::MockEvent;
+pub use events::push::{
+    DEFAULT_PUSH_AES_KEY, DEFAULT_PUSH_OWNER_KEY, DEFAULT_PUSH_REPLY_TIMEOUT,
+    DEFAULT_PUSH_RETRY_DELAYS, DEFAULT_PUSH_TOKEN, PushConfig, PushError, PushFailure,
+};
 pub use fault::{Fault, FaultScope};
 pub use handlers::{
     DEFAULT_DATA_PAGE_SIZE, DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ORG_CONFERENCES_PAGE_SIZE,
@@ -281,6 +285,9 @@ pub struct MockConfig {
     /// processes that refresh on their own. Internal apps' tokens are not affected. Default:
     /// `false` (earlier corp tokens stay valid until they expire).
     pub invalidate_previous_corp_tokens: bool,
+    /// HTTP push: where and how the fake posts every event it emits, encrypted as DingTalk
+    /// does ([`PushConfig`]). Default: no URL, no push.
+    pub push: PushConfig,
 }
 
 impl Default for MockConfig {
@@ -295,6 +302,7 @@ impl Default for MockConfig {
             monthly_quota: None,
             limit_clock: None,
             invalidate_previous_corp_tokens: false,
+            push: PushConfig::default(),
         }
     }
 }
@@ -390,6 +398,37 @@ impl MockConfig {
         self.invalidate_previous_corp_tokens = true;
         self
     }
+
+    /// Pushes every emitted event to `url` (`http://` only) over HTTP, as DingTalk's HTTP push
+    /// does ([`PushConfig::url`]; the binary's `--push-url`).
+    #[must_use]
+    pub fn with_push_url(mut self, url: impl Into<String>) -> Self {
+        self.push.url = Some(url.into());
+        self
+    }
+
+    /// Sets the HTTP push's 签名 token, 加密 aes_key and owner key (the binary's
+    /// `--push-token`, `--push-aes-key`, `--push-owner-key`).
+    #[must_use]
+    pub fn with_push_keys(
+        mut self,
+        token: impl Into<String>,
+        aes_key: impl Into<String>,
+        owner_key: impl Into<String>,
+    ) -> Self {
+        self.push.token = token.into();
+        self.push.aes_key = aes_key.into();
+        self.push.owner_key = owner_key.into();
+        self
+    }
+
+    /// Sets the waits before each retry of a failed push ([`PushConfig::retry_delays`];
+    /// DingTalk: 10 s, then 30 s).
+    #[must_use]
+    pub fn with_push_retry_delays(mut self, delays: Vec<Duration>) -> Self {
+        self.push.retry_delays = delays;
+        self
+    }
 }
 
 /// One request as the server received it.
@@ -463,6 +502,9 @@ pub struct MockServer {
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    /// HTTP push (idle without a URL).
+    pusher: Arc<events::push::Pusher>,
+    push_task: Option<JoinHandle<()>>,
 }
 
 impl fmt::Debug for MockServer {
@@ -490,12 +532,17 @@ impl MockServer {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(&config));
         let (shutdown, signal) = watch::channel(false);
+        let pusher = Arc::new(events::push::Pusher::new(&config.push)?);
+        // Subscribed before the first request is served: no emitted event is missed.
+        let push_task = pusher.start(shared.lock().events.subscribe(), signal.clone());
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), signal));
         Ok(MockServer {
             addr,
             shared,
             shutdown,
             task: Some(task),
+            pusher,
+            push_task,
         })
     }
 
@@ -515,6 +562,9 @@ impl MockServer {
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.push_task.take() {
             let _ = task.await;
         }
     }
@@ -696,6 +746,51 @@ impl MockServer {
     /// Every request received, in order (the most recent 100,000 at most).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests()
+    }
+
+    /// Events pushed over HTTP and acknowledged with the encrypted `success`
+    /// ([`MockConfig::with_push_url`]).
+    pub fn push_delivered(&self) -> u64 {
+        self.pusher.delivered()
+    }
+
+    /// Events whose HTTP push failed on every attempt: DingTalk's failed list
+    /// ([`MockServer::push_failures`]).
+    pub fn push_failed(&self) -> u64 {
+        self.pusher.failures().len() as u64
+    }
+
+    /// HTTP push retries made so far (attempts after an event's first).
+    pub fn push_retries(&self) -> u64 {
+        self.pusher.retries()
+    }
+
+    /// The events whose HTTP push and retries all failed, in the order they failed, with why.
+    pub fn push_failures(&self) -> Vec<PushFailure> {
+        self.pusher.failures()
+    }
+
+    /// Posts `{"EventType":"check_url"}` to the push URL once, as DingTalk does when the
+    /// console saves it, and checks the app's reply.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError`] when there is no URL, it cannot be reached, or the reply is not the
+    /// encrypted, signed `success`.
+    pub async fn push_check_url(&self) -> Result<(), PushError> {
+        self.pusher.check_url().await
+    }
+
+    /// Emits an event of `event_type` with payload `data` for [`DEFAULT_CORP_ID`], as a
+    /// handler does: for tests of the deliverers before (or beside) the handlers' own events.
+    #[doc(hidden)]
+    pub fn emit_event(&self, event_type: &str, data: serde_json::Value) -> MockEvent {
+        MockEvent::clone(
+            &self
+                .shared
+                .lock()
+                .emit_event(event_type, DEFAULT_CORP_ID, data),
+        )
     }
 
     /// Every event the server emitted so far, in order (delivered or not).
