@@ -53,6 +53,9 @@ HTTP push (DingTalk's encrypted callback; off unless --push-url is given):
   --push-check-url        Post {\"EventType\":\"check_url\"} once at start, as DingTalk does
                           when the console saves the URL, and report the result on stderr
 
+At exit, with --push-url, prints `http push: N delivered, M failed, R retries` on stderr,
+then one line per failed event.
+
 Prints `listening on http://127.0.0.1:PORT` on stdout once it accepts connections, and the
 default credentials and seeded conference ids on stderr. Runs until Ctrl-C or SIGTERM.
 
@@ -380,6 +383,9 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
 
     wait_for_stop().await;
     eprintln!("shutting down");
+    if push.url.is_some() {
+        report_push(&server);
+    }
     server.shutdown().await;
     ExitCode::SUCCESS
 }
@@ -411,6 +417,22 @@ async fn describe_push(server: &MockServer, push: &crate::PushConfig, check_url:
             Ok(()) => eprintln!("http push:       check_url answered with the encrypted success"),
             Err(error) => eprintln!("http push:       check_url failed: {error}"),
         }
+    }
+}
+
+/// What HTTP push did, on stderr at exit, for a script to check.
+fn report_push(server: &MockServer) {
+    eprintln!(
+        "http push:       {} delivered, {} failed, {} retries",
+        server.push_delivered(),
+        server.push_failed(),
+        server.push_retries()
+    );
+    for failure in server.push_failures() {
+        eprintln!(
+            "http push:       failed {} {} after {} attempts: {}",
+            failure.event.event_type, failure.event.event_id, failure.attempts, failure.error
+        );
     }
 }
 
