@@ -67,7 +67,7 @@ POST /__mock/reset-quota starts a new month for the monthly quota.";
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
     /// Serve with this configuration; `true`: send a `check_url` push at start.
-    Run(MockConfig, bool),
+    Run(Box<MockConfig>, bool),
     Help,
 }
 
@@ -258,7 +258,10 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     if push_check_url && config.push.url.is_none() {
         return Err("--push-check-url: there is no --push-url to check".to_owned());
     }
-    Ok(Command::Run(limits.apply(config)?, push_check_url))
+    Ok(Command::Run(
+        Box::new(limits.apply(config)?),
+        push_check_url,
+    ))
 }
 
 /// The limits in force, for the start-up banner.
@@ -304,7 +307,7 @@ pub fn main() -> ExitCode {
 /// Runs the command line with `args` (without the program name) until Ctrl-C or SIGTERM.
 pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
     let (config, push_check_url) = match parse(args) {
-        Ok(Command::Run(config, check_url)) => (config, check_url),
+        Ok(Command::Run(config, check_url)) => (*config, check_url),
         Ok(Command::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -465,7 +468,7 @@ mod tests {
 
     fn config(args: &[&str]) -> Result<MockConfig, String> {
         match parse(args.iter().map(|arg| (*arg).to_owned()))? {
-            Command::Run(config, _) => Ok(config),
+            Command::Run(config, _) => Ok(*config),
             Command::Help => Err("help".to_owned()),
         }
     }
@@ -613,7 +616,7 @@ mod tests {
             "--push-retry-secs",
             "1,2",
         ])
-        .unwrap();
+        .expect("test input");
         assert_eq!(pushed.push.url.as_deref(), Some("http://127.0.0.1:9/cb"));
         assert_eq!(
             (pushed.push.token.as_str(), pushed.push.owner_key.as_str()),
@@ -626,11 +629,11 @@ mod tests {
         assert_eq!(
             parse(["--push-url", "http://h/", "--push-check-url"].map(str::to_owned)),
             Ok(Command::Run(
-                MockConfig::default().with_push_url("http://h/"),
+                Box::new(MockConfig::default().with_push_url("http://h/")),
                 true
             ))
         );
-        assert_eq!(config(&[]).unwrap().push.url, None);
+        assert_eq!(config(&[]).expect("test input").push.url, None);
         for (args, expected) in [
             (&["--push-aes-key", "short"][..], "--push-aes-key: `short`"),
             (&["--push-retry-secs", "1,x"], "--push-retry-secs"),
@@ -642,7 +645,7 @@ mod tests {
         }
         assert_eq!(
             config(&["--push-url", "http://h/", "--push-retry-secs", ""])
-                .unwrap()
+                .expect("test input")
                 .push
                 .retry_delays,
             Vec::<Duration>::new()

@@ -516,14 +516,14 @@ mod tests {
             owner_key: "dingsnotzck6pm5veliw".to_owned(),
             ..PushConfig::default()
         })
-        .unwrap();
-        let (message, owner) = pusher.decrypt(encrypt).unwrap();
+        .expect("valid push settings");
+        let (message, owner) = pusher.decrypt(encrypt).expect("decrypts");
         assert_eq!(
             (&message[..], &owner[..]),
             (&b"success"[..], &b"dingsnotzck6pm5veliw"[..])
         );
         let again = pusher.encrypt("success", &[1; 16]);
-        assert_eq!(pusher.decrypt(&again).unwrap().0, b"success");
+        assert_eq!(pusher.decrypt(&again).expect("decrypts").0, b"success");
     }
 
     #[test]
@@ -535,7 +535,8 @@ mod tests {
             born_ms: 1_663_143_335_567,
             data: serde_json::json!({"changeScene": "conference_closed", "statusSeqNum": 2}),
         };
-        let flat: serde_json::Value = serde_json::from_str(&flat_plaintext(&event)).unwrap();
+        let flat: serde_json::Value =
+            serde_json::from_str(&flat_plaintext(&event)).expect("test input");
         assert_eq!(
             flat,
             serde_json::json!({
@@ -549,10 +550,13 @@ mod tests {
     #[test]
     fn only_http_urls_with_a_host_are_targets() {
         assert_eq!(
-            target("http://127.0.0.1:8080/cb?x=1").unwrap(),
+            target("http://127.0.0.1:8080/cb?x=1").expect("test input"),
             ("127.0.0.1:8080".to_owned(), "/cb?x=1".to_owned())
         );
-        assert_eq!(target("http://localhost").unwrap().0, "localhost:80");
+        assert_eq!(
+            target("http://localhost").expect("test input").0,
+            "localhost:80"
+        );
         assert!(target("https://example.com/").is_err());
         assert!(target("not a url").is_err());
         assert!(

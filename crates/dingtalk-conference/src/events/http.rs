@@ -556,7 +556,7 @@ mod tests {
     const OWNER: &str = "dingappkey123";
 
     fn receiver() -> Receiver {
-        Receiver::new(TOKEN, KEY, OWNER).unwrap()
+        Receiver::new(TOKEN, KEY, OWNER).expect("valid receiver settings")
     }
 
     /// A push as DingTalk would send it: the query and the body for `ciphertext`.
@@ -574,17 +574,21 @@ mod tests {
 
     /// Encrypts raw plaintext bytes (already padded) with `key`, base64.
     fn raw_encrypt(key: &str, plain: &[u8]) -> String {
-        let key = decode_key(key).unwrap();
-        let cipher = Encryptor::new_from_slices(&key, &key[..16]).unwrap();
+        let key = decode_key(key).expect("test input");
+        let cipher = Encryptor::new_from_slices(&key, &key[..16]).expect("test input");
         STANDARD.encode(cipher.encrypt_padded_vec::<NoPadding>(plain))
     }
 
     #[test]
     fn dingtalk_vector_v1_decrypts_to_success_after_its_signature_matches() {
-        let receiver = Receiver::new(V1_TOKEN, V1_KEY, V1_OWNER).unwrap();
+        let receiver = Receiver::new(V1_TOKEN, V1_KEY, V1_OWNER).expect("valid receiver settings");
         let query = Query::new(V1_SIGNATURE, V1_TIMESTAMP, V1_NONCE);
-        assert_eq!(receiver.open(&query, V1_ENCRYPT).unwrap(), "success");
-        let wrong_owner = Receiver::new(V1_TOKEN, V1_KEY, "dingsomeoneelse").unwrap();
+        assert_eq!(
+            receiver.open(&query, V1_ENCRYPT).expect("a valid push"),
+            "success"
+        );
+        let wrong_owner =
+            Receiver::new(V1_TOKEN, V1_KEY, "dingsomeoneelse").expect("valid receiver settings");
         assert_eq!(
             wrong_owner.open(&query, V1_ENCRYPT),
             Err(PushError::OwnerKeyMismatch)
@@ -593,10 +597,10 @@ mod tests {
 
     #[test]
     fn dingtalk_vector_v2_is_a_suite_url_check() {
-        let receiver = Receiver::new(V1_TOKEN, V2_KEY, V2_OWNER).unwrap();
+        let receiver = Receiver::new(V1_TOKEN, V2_KEY, V2_OWNER).expect("valid receiver settings");
         let received = receiver
             .receive(&Query::parse(V2_QUERY), V2_BODY.as_bytes())
-            .unwrap();
+            .expect("a valid push");
         assert_eq!(
             received.push,
             Push::UrlCheck {
@@ -605,8 +609,8 @@ mod tests {
         );
         assert_eq!(
             receiver
-                .decrypt(&encrypted_body(V2_BODY.as_bytes()).unwrap())
-                .unwrap(),
+                .decrypt(&encrypted_body(V2_BODY.as_bytes()).expect("decrypts"))
+                .expect("test input"),
             r#"{"EventType":"check_create_suite_url","Random":"LPIdSnlF","TestSuiteKey":"suite4xxxxxxxxxxxxxxx"}"#
         );
     }
@@ -615,7 +619,7 @@ mod tests {
     fn the_reply_is_success_encrypted_and_signed_with_camel_case_timestamp() {
         let receiver = receiver();
         let reply = receiver.reply();
-        let json: serde_json::Value = serde_json::from_str(&reply.to_json()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&reply.to_json()).expect("test input");
         for field in ["msg_signature", "timeStamp", "nonce", "encrypt"] {
             assert!(json[field].is_string(), "{field} in {json}");
         }
@@ -626,7 +630,12 @@ mod tests {
             reply.time_stamp(),
             reply.nonce()
         ));
-        assert_eq!(receiver.open(&query, reply.encrypt()).unwrap(), "success");
+        assert_eq!(
+            receiver
+                .open(&query, reply.encrypt())
+                .expect("a valid push"),
+            "success"
+        );
     }
 
     #[test]
@@ -634,7 +643,7 @@ mod tests {
         let receiver = receiver();
         let message = r#"{"EventType":"meeting_status_change","EventTime":1663143335567,"CorpId":"dingcorp","BizId":"biz1","eventId":"ev1","openConfModel":{"conferenceId":"c1","status":1},"statusSeqNum":1,"changeScene":"conference_created"}"#;
         let (query, body) = signed(TOKEN, &receiver.seal(message, &[7; 16]));
-        let received = receiver.receive(&query, &body).unwrap();
+        let received = receiver.receive(&query, &body).expect("a valid push");
         let Push::Event(event) = received.push else {
             panic!("not an event: {:?}", received.push)
         };
@@ -656,7 +665,7 @@ mod tests {
         let receiver = receiver();
         let message = r#"{"EventType":"x","BizId":"biz9","EventTime":"1663143335567"}"#;
         let (query, body) = signed(TOKEN, &receiver.seal(message, &[0; 16]));
-        let Push::Event(event) = receiver.receive(&query, &body).unwrap().push else {
+        let Push::Event(event) = receiver.receive(&query, &body).expect("a valid push").push else {
             panic!("not an event")
         };
         assert_eq!((event.id.as_str(), event.born_at.is_some()), ("biz9", true));
@@ -670,7 +679,7 @@ mod tests {
             &receiver.seal(r#"{"EventType" : "check_url"}"#, &[1; 16]),
         );
         assert_eq!(
-            receiver.receive(&query, &body).unwrap().push,
+            receiver.receive(&query, &body).expect("a valid push").push,
             Push::UrlCheck {
                 event_type: "check_url".to_owned()
             }
@@ -683,12 +692,12 @@ mod tests {
         let ciphertext = receiver.seal(r#"{"EventType":"check_url"}"#, &[1; 16]);
         let (query, body) = signed(TOKEN, &ciphertext);
         assert!(receiver.receive(&query, &body).is_ok());
-        let sig = query.signature().unwrap().to_owned();
+        let sig = query.signature().expect("test input").to_owned();
         let mut flipped = sig.clone().into_bytes();
         flipped[0] = if flipped[0] == b'0' { b'1' } else { b'0' };
         let cases = [
             Query::new(
-                String::from_utf8(flipped).unwrap(),
+                String::from_utf8(flipped).expect("test input"),
                 "1700000000000",
                 "n0nce",
             ),
@@ -706,12 +715,13 @@ mod tests {
         }
         let mut other = ciphertext.into_bytes();
         other[5] = if other[5] == b'A' { b'B' } else { b'A' };
-        let other = serde_json::json!({ "encrypt": String::from_utf8(other).unwrap() }).to_string();
+        let other = serde_json::json!({ "encrypt": String::from_utf8(other).expect("test input") })
+            .to_string();
         assert_eq!(
             receiver.receive(&query, other.as_bytes()),
             Err(PushError::WrongSignature)
         );
-        let wrong_token = Receiver::new("otherToken", KEY, OWNER).unwrap();
+        let wrong_token = Receiver::new("otherToken", KEY, OWNER).expect("valid receiver settings");
         assert_eq!(
             wrong_token.receive(&query, &body),
             Err(PushError::WrongSignature)
@@ -725,8 +735,8 @@ mod tests {
             TOKEN,
             &receiver.seal(r#"{"EventType":"check_url"}"#, &[3; 16]),
         );
-        let wrong_key =
-            Receiver::new(TOKEN, "ZbcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456", OWNER).unwrap();
+        let wrong_key = Receiver::new(TOKEN, "ZbcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456", OWNER)
+            .expect("valid receiver settings");
         let refused = wrong_key.receive(&query, &body);
         assert!(
             matches!(
@@ -735,7 +745,8 @@ mod tests {
             ),
             "{refused:?}"
         );
-        let wrong_owner = Receiver::new(TOKEN, KEY, "dingotherapp").unwrap();
+        let wrong_owner =
+            Receiver::new(TOKEN, KEY, "dingotherapp").expect("valid receiver settings");
         assert_eq!(
             wrong_owner.receive(&query, &body),
             Err(PushError::OwnerKeyMismatch)
@@ -811,7 +822,7 @@ mod tests {
             pad(&mut plain);
             seen.insert(plain.len() - before);
             assert_eq!(plain.len() % PAD_BLOCK, 0);
-            assert_eq!(unpad(&plain).unwrap().len(), before);
+            assert_eq!(unpad(&plain).expect("test input").len(), before);
             let (query, body) = signed(TOKEN, &receiver.seal(&message, &[5; 16]));
             assert!(receiver.receive(&query, &body).is_ok(), "{len}");
         }
@@ -825,11 +836,15 @@ mod tests {
             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ01234+/",
             &format!("{KEY}a"),
         ] {
-            let error = Receiver::new(TOKEN, key, OWNER).unwrap_err().to_string();
+            let error = Receiver::new(TOKEN, key, OWNER)
+                .expect_err("refused")
+                .to_string();
             assert!(error.contains("aes_key") && !error.contains(key), "{error}");
         }
         for token in ["ab", "has space", "semi;colon", &"t".repeat(64)] {
-            let error = Receiver::new(token, KEY, OWNER).unwrap_err().to_string();
+            let error = Receiver::new(token, KEY, OWNER)
+                .expect_err("refused")
+                .to_string();
             assert!(error.contains("token") && !error.contains(token), "{error}");
         }
         assert!(Receiver::new(TOKEN, KEY, " ").is_err());
@@ -871,7 +886,7 @@ mod tests {
         let from_serde: Query = serde_json::from_value(
             serde_json::json!({"msg_signature": "s", "timestamp": "t", "nonce": "n"}),
         )
-        .unwrap();
+        .expect("test input");
         assert_eq!(
             from_serde,
             Query::new("s", "t", "n").with_msg_signature_only()
@@ -893,10 +908,10 @@ mod tests {
             owner in "[A-Za-z0-9]{1,40}",
             random in any::<[u8; 16]>(),
         ) {
-            let receiver = Receiver::new(TOKEN, KEY, owner).unwrap();
+            let receiver = Receiver::new(TOKEN, KEY, owner).expect("valid receiver settings");
             let ciphertext = receiver.seal(&message, &random);
             let (query, _) = signed(TOKEN, &ciphertext);
-            prop_assert_eq!(receiver.open(&query, &ciphertext).unwrap(), message);
+            prop_assert_eq!(receiver.open(&query, &ciphertext).expect("a valid push"), message);
         }
     }
 }

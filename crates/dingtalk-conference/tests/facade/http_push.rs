@@ -69,7 +69,7 @@ async fn on_push(
             (StatusCode::OK, received.reply.to_json())
         }
         Err(error) => {
-            app.refusals.lock().unwrap().push(error);
+            app.refusals.lock().expect("not poisoned").push(error);
             (StatusCode::BAD_REQUEST, error.to_string())
         }
     }
@@ -89,8 +89,13 @@ async fn app(receiver: Receiver, answer: Answer) -> App {
     let router = axum::Router::new()
         .route("/dingtalk/events", post(on_push))
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/dingtalk/events", listener.local_addr().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let url = format!(
+        "http://{}/dingtalk/events",
+        listener.local_addr().expect("bound")
+    );
     tokio::spawn(async move { axum::serve(listener, router).await });
     App {
         url,
@@ -106,7 +111,7 @@ fn good_receiver() -> Receiver {
         DEFAULT_PUSH_AES_KEY,
         DEFAULT_PUSH_OWNER_KEY,
     )
-    .unwrap()
+    .expect("valid receiver settings")
 }
 
 async fn fake(url: &str) -> MockServer {
@@ -116,7 +121,7 @@ async fn fake(url: &str) -> MockServer {
             .with_push_retry_delays(QUICK_RETRIES.to_vec()),
     )
     .await
-    .unwrap()
+    .expect("the fake starts")
 }
 
 /// Waits (real time: real sockets) until `done`, for at most 10 s.
@@ -187,7 +192,7 @@ async fn pushed_events_arrive_typed_and_the_fake_accepts_the_replies() {
         "{:?}",
         server.push_failures()
     );
-    assert!(app.refusals.lock().unwrap().is_empty());
+    assert!(app.refusals.lock().expect("not poisoned").is_empty());
     server.shutdown().await;
 }
 
@@ -195,7 +200,8 @@ async fn pushed_events_arrive_typed_and_the_fake_accepts_the_replies() {
 async fn a_wrong_token_aes_key_or_owner_key_is_refused_retried_and_listed_as_failed() {
     let wrong = [
         (
-            Receiver::new("othertoken", DEFAULT_PUSH_AES_KEY, DEFAULT_PUSH_OWNER_KEY).unwrap(),
+            Receiver::new("othertoken", DEFAULT_PUSH_AES_KEY, DEFAULT_PUSH_OWNER_KEY)
+                .expect("valid receiver settings"),
             "token",
         ),
         (
@@ -204,11 +210,12 @@ async fn a_wrong_token_aes_key_or_owner_key_is_refused_retried_and_listed_as_fai
                 "otherAesKey0123456789abcdefghijklmnopqrstuv",
                 DEFAULT_PUSH_OWNER_KEY,
             )
-            .unwrap(),
+            .expect("valid receiver settings"),
             "aes key",
         ),
         (
-            Receiver::new(DEFAULT_PUSH_TOKEN, DEFAULT_PUSH_AES_KEY, "another-app-key").unwrap(),
+            Receiver::new(DEFAULT_PUSH_TOKEN, DEFAULT_PUSH_AES_KEY, "another-app-key")
+                .expect("valid receiver settings"),
             "owner key",
         ),
     ];
@@ -222,7 +229,7 @@ async fn a_wrong_token_aes_key_or_owner_key_is_refused_retried_and_listed_as_fai
         assert_eq!(failures[0].attempts, 3, "{what}: the push and 2 retries");
         assert_eq!(failures[0].error, FakePushError::Status(400), "{what}");
         assert_eq!((server.push_delivered(), server.push_retries()), (0, 2));
-        let refusals = app.refusals.lock().unwrap().clone();
+        let refusals = app.refusals.lock().expect("not poisoned").clone();
         assert_eq!(refusals.len(), 3, "{what}");
         for refusal in refusals {
             let expected = match what {
@@ -278,7 +285,7 @@ async fn a_plain_success_is_not_the_reply_dingtalk_wants() {
 async fn check_url_is_answered_and_accepted_and_a_wrong_token_fails_it() {
     let mut app = app(good_receiver(), Answer::Receiver).await;
     let server = fake(&app.url).await;
-    server.push_check_url().await.unwrap();
+    server.push_check_url().await.expect("check_url answered");
     assert_eq!(
         next_push(&mut app).await,
         Push::UrlCheck {
@@ -301,14 +308,15 @@ async fn check_url_is_answered_and_accepted_and_a_wrong_token_fails_it() {
     );
     server.shutdown().await;
 
-    let no_url = MockServer::start().await.unwrap();
+    let no_url = MockServer::start().await.expect("the fake starts");
     assert_eq!(no_url.push_check_url().await, Err(FakePushError::NoUrl));
     no_url.shutdown().await;
 }
 
 async fn app_with_wrong_token() -> App {
     app(
-        Receiver::new("othertoken", DEFAULT_PUSH_AES_KEY, DEFAULT_PUSH_OWNER_KEY).unwrap(),
+        Receiver::new("othertoken", DEFAULT_PUSH_AES_KEY, DEFAULT_PUSH_OWNER_KEY)
+            .expect("valid receiver settings"),
         Answer::Receiver,
     )
     .await
@@ -317,8 +325,8 @@ async fn app_with_wrong_token() -> App {
 #[tokio::test]
 async fn an_unreachable_url_is_retried_then_listed() {
     // A port that was free a moment ago: nothing listens there.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/gone", listener.local_addr().unwrap());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}/gone", listener.local_addr().expect("bound"));
     drop(listener);
     let server = fake(&url).await;
     server.emit_event("meeting_status_change", serde_json::json!({}));
