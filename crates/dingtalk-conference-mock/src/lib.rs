@@ -781,8 +781,17 @@ impl MockServer {
         self.pusher.check_url().await
     }
 
-    /// Emits an event of `event_type` with payload `data` for [`DEFAULT_CORP_ID`], as a
-    /// handler does: for tests of the deliverers before (or beside) the handlers' own events.
+    /// Every event the server emitted so far, in order (delivered or not).
+    pub fn emitted_events(&self) -> Vec<MockEvent> {
+        self.shared.lock().events.emitted()
+    }
+
+    // part gateway
+
+    /// Emits an event of `event_type` with payload `data` for [`DEFAULT_CORP_ID`], as the
+    /// handlers do when the state changes: the Stream gateway (and HTTP push) deliver it.
+    /// `POST /__mock/events/emit` does the same from another process. For tests of the
+    /// delivery itself; the state's own events come from its changes.
     #[doc(hidden)]
     pub fn emit_event(&self, event_type: &str, data: serde_json::Value) -> MockEvent {
         MockEvent::clone(
@@ -791,11 +800,6 @@ impl MockServer {
                 .lock()
                 .emit_event(event_type, DEFAULT_CORP_ID, data),
         )
-    }
-
-    /// Every event the server emitted so far, in order (delivered or not).
-    pub fn emitted_events(&self) -> Vec<MockEvent> {
-        self.shared.lock().events.emitted()
     }
 
     /// A snapshot of the counters.
