@@ -198,6 +198,7 @@ use tokio::task::JoinHandle;
 
 pub mod cli;
 
+// part push
 pub use events::MockEvent;
 pub use events::push::{
     DEFAULT_PUSH_AES_KEY, DEFAULT_PUSH_OWNER_KEY, DEFAULT_PUSH_REPLY_TIMEOUT,
@@ -277,6 +278,9 @@ pub struct MockConfig {
     /// The clock the limits count time by: `None` (the default) for Tokio's clock (which a
     /// test can pause and advance), or a [`ManualClock`] the test moves by hand.
     pub limit_clock: Option<ManualClock>,
+    /// HTTP push: where and how the fake posts every event it emits, encrypted as DingTalk
+    /// does ([`PushConfig`]). Default: no URL, no push.
+    pub push: PushConfig,
     /// Whether issuing a corp token (`getCorpAccessToken`) invalidates, at once, every token
     /// issued earlier to the same suite key for the same organisation: they get `400
     /// InvalidAuthentication`, exactly as an expired token does (counted in
@@ -285,9 +289,6 @@ pub struct MockConfig {
     /// processes that refresh on their own. Internal apps' tokens are not affected. Default:
     /// `false` (earlier corp tokens stay valid until they expire).
     pub invalidate_previous_corp_tokens: bool,
-    /// HTTP push: where and how the fake posts every event it emits, encrypted as DingTalk
-    /// does ([`PushConfig`]). Default: no URL, no push.
-    pub push: PushConfig,
 }
 
 impl Default for MockConfig {
@@ -301,8 +302,8 @@ impl Default for MockConfig {
             ip_ban: DINGTALK_IP_BAN,
             monthly_quota: None,
             limit_clock: None,
-            invalidate_previous_corp_tokens: false,
             push: PushConfig::default(),
+            invalidate_previous_corp_tokens: false,
         }
     }
 }
@@ -390,15 +391,6 @@ impl MockConfig {
         self
     }
 
-    /// Makes each new corp token invalidate the earlier ones of its suite and organisation
-    /// ([`MockConfig::invalidate_previous_corp_tokens`]; the binary's
-    /// `--invalidate-previous-corp-token`).
-    #[must_use]
-    pub fn with_corp_token_invalidation(mut self) -> Self {
-        self.invalidate_previous_corp_tokens = true;
-        self
-    }
-
     /// Pushes every emitted event to `url` (`http://` only) over HTTP, as DingTalk's HTTP push
     /// does ([`PushConfig::url`]; the binary's `--push-url`).
     #[must_use]
@@ -427,6 +419,15 @@ impl MockConfig {
     #[must_use]
     pub fn with_push_retry_delays(mut self, delays: Vec<Duration>) -> Self {
         self.push.retry_delays = delays;
+        self
+    }
+
+    /// Makes each new corp token invalidate the earlier ones of its suite and organisation
+    /// ([`MockConfig::invalidate_previous_corp_tokens`]; the binary's
+    /// `--invalidate-previous-corp-token`).
+    #[must_use]
+    pub fn with_corp_token_invalidation(mut self) -> Self {
+        self.invalidate_previous_corp_tokens = true;
         self
     }
 }
@@ -501,10 +502,10 @@ pub struct MockServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
     /// HTTP push (idle without a URL).
     pusher: Arc<events::push::Pusher>,
     push_task: Option<JoinHandle<()>>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl fmt::Debug for MockServer {
@@ -531,18 +532,19 @@ impl MockServer {
         let listener = socket.listen(8192)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(&config));
-        let (shutdown, signal) = watch::channel(false);
+        // HTTP push, subscribed before the first request is served: no emitted event is missed.
         let pusher = Arc::new(events::push::Pusher::new(&config.push)?);
-        // Subscribed before the first request is served: no emitted event is missed.
-        let push_task = pusher.start(shared.lock().events.subscribe(), signal.clone());
+        let push_events = shared.lock().events.subscribe();
+        let (shutdown, signal) = watch::channel(false);
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), signal));
+        let push_task = pusher.start(push_events, shutdown.subscribe());
         Ok(MockServer {
             addr,
             shared,
             shutdown,
-            task: Some(task),
             pusher,
             push_task,
+            task: Some(task),
         })
     }
 
@@ -561,10 +563,10 @@ impl MockServer {
     /// is free again when this returns.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(push_task) = self.push_task.take() {
+            let _ = push_task.await;
         }
-        if let Some(task) = self.push_task.take() {
+        if let Some(task) = self.task.take() {
             let _ = task.await;
         }
     }
