@@ -198,12 +198,7 @@ use tokio::task::JoinHandle;
 
 pub mod cli;
 
-// part push
 pub use events::MockEvent;
-pub use events::push::{
-    DEFAULT_PUSH_AES_KEY, DEFAULT_PUSH_OWNER_KEY, DEFAULT_PUSH_REPLY_TIMEOUT,
-    DEFAULT_PUSH_RETRY_DELAYS, DEFAULT_PUSH_TOKEN, PushConfig, PushError, PushFailure,
-};
 pub use fault::{Fault, FaultScope};
 pub use handlers::{
     DEFAULT_DATA_PAGE_SIZE, DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ORG_CONFERENCES_PAGE_SIZE,
@@ -221,6 +216,12 @@ pub use limits::{
 };
 pub use seed::seeded;
 pub use state::JoinRefusal;
+
+// part push
+pub use events::push::{
+    DEFAULT_PUSH_AES_KEY, DEFAULT_PUSH_OWNER_KEY, DEFAULT_PUSH_REPLY_TIMEOUT,
+    DEFAULT_PUSH_RETRY_DELAYS, DEFAULT_PUSH_TOKEN, PushConfig, PushError, PushFailure,
+};
 
 use state::{MemberRecord, Recording, Shared};
 
