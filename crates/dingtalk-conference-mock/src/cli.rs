@@ -14,7 +14,7 @@ const USAGE: &str = "\
 dingtalk-conference-mock: a fake DingTalk video conference server on 127.0.0.1
 
 Usage: dingtalk-conference-mock [--port N] [--token-lifetime SECS] [--no-seed]
-                                [--invalidate-previous-corp-token] [LIMITS] [HTTP PUSH]
+                                [--invalidate-previous-corp-token] [LIMITS]
 
 Options:
   --port N                Port to listen on (default 0: pick a free one)
@@ -25,19 +25,6 @@ Options:
                           ones of its suite and organisation at once: they get 400
                           InvalidAuthentication (default: they stay valid until they expire)
   -h, --help              Print this help
-
-Limits (all off unless given; `off` turns one off):
-  --qps-limit N           Conference calls per second allowed per app and per API; the
-                          calls beyond get 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi
-                          (token requests are not limited)
-  --ip-limit N/SECS       Requests allowed from one IP within any SECS seconds; the request
-                          beyond bans the IP: every request gets the HTML ban page
-  --ip-ban-secs SECS      How long the ban lasts (default 300; needs an IP limit)
-  --monthly-quota N       Conference calls per organisation until POST /__mock/reset-quota;
-                          then 403 Forbidden.AccessDenied.ApiCountLimitForOrg (0: spent)
-  --dingtalk-limits       All of them at DingTalk's numbers: --qps-limit 20
-                          --ip-limit 10000/20 --ip-ban-secs 300 --monthly-quota 5000 (the
-                          quota is illustrative); the flags above, given too, win
 
 HTTP push (DingTalk's encrypted callback; off unless --push-url is given):
   --push-url URL          POST every event the server emits to URL (http:// only), encrypted
@@ -55,6 +42,19 @@ HTTP push (DingTalk's encrypted callback; off unless --push-url is given):
 
 At exit, with --push-url, prints `http push: N delivered, M failed, R retries` on stderr,
 then one line per failed event.
+
+Limits (all off unless given; `off` turns one off):
+  --qps-limit N           Conference calls per second allowed per app and per API; the
+                          calls beyond get 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi
+                          (token requests are not limited)
+  --ip-limit N/SECS       Requests allowed from one IP within any SECS seconds; the request
+                          beyond bans the IP: every request gets the HTML ban page
+  --ip-ban-secs SECS      How long the ban lasts (default 300; needs an IP limit)
+  --monthly-quota N       Conference calls per organisation until POST /__mock/reset-quota;
+                          then 403 Forbidden.AccessDenied.ApiCountLimitForOrg (0: spent)
+  --dingtalk-limits       All of them at DingTalk's numbers: --qps-limit 20
+                          --ip-limit 10000/20 --ip-ban-secs 300 --monthly-quota 5000 (the
+                          quota is illustrative); the flags above, given too, win
 
 Prints `listening on http://127.0.0.1:PORT` on stdout once it accepts connections, and the
 default credentials and seeded conference ids on stderr. Runs until Ctrl-C or SIGTERM.
@@ -202,6 +202,29 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
             "--invalidate-previous-corp-token" if inline.is_none() => {
                 config.invalidate_previous_corp_tokens = true;
             }
+            "--push-url" => config.push.url = Some(value("--push-url")?),
+            "--push-token" => {
+                let raw = value("--push-token")?;
+                if raw.is_empty() {
+                    return Err("--push-token: the token is empty".to_owned());
+                }
+                config.push.token = raw;
+            }
+            "--push-aes-key" => {
+                let raw = value("--push-aes-key")?;
+                if raw.len() != 43 || !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    return Err(format!(
+                        "--push-aes-key: `{raw}` is not 43 ASCII letters and digits"
+                    ));
+                }
+                config.push.aes_key = raw;
+            }
+            "--push-owner-key" => config.push.owner_key = value("--push-owner-key")?,
+            "--push-retry-secs" => {
+                let raw = value("--push-retry-secs")?;
+                config.push.retry_delays = retry_secs(&raw)?;
+            }
+            "--push-check-url" if inline.is_none() => push_check_url = true,
             "--qps-limit" => {
                 let raw = value("--qps-limit")?;
                 limits.qps = Some(off_or(&raw, |raw| {
@@ -229,29 +252,6 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
                 })?);
             }
             "--dingtalk-limits" if inline.is_none() => limits.dingtalk = true,
-            "--push-url" => config.push.url = Some(value("--push-url")?),
-            "--push-token" => {
-                let raw = value("--push-token")?;
-                if raw.is_empty() {
-                    return Err("--push-token: the token is empty".to_owned());
-                }
-                config.push.token = raw;
-            }
-            "--push-aes-key" => {
-                let raw = value("--push-aes-key")?;
-                if raw.len() != 43 || !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                    return Err(format!(
-                        "--push-aes-key: `{raw}` is not 43 ASCII letters and digits"
-                    ));
-                }
-                config.push.aes_key = raw;
-            }
-            "--push-owner-key" => config.push.owner_key = value("--push-owner-key")?,
-            "--push-retry-secs" => {
-                let raw = value("--push-retry-secs")?;
-                config.push.retry_delays = retry_secs(&raw)?;
-            }
-            "--push-check-url" if inline.is_none() => push_check_url = true,
             _ => return Err(format!("unexpected argument `{arg}`")),
         }
     }
@@ -317,11 +317,11 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let push = config.push.clone();
     let seed = config.seed;
     let lifetime = config.token_lifetime;
     let invalidate_corp_tokens = config.invalidate_previous_corp_tokens;
     let limits = describe_limits(&config);
-    let push = config.push.clone();
     let server = match MockServer::start_with(config).await {
         Ok(server) => server,
         Err(error) => {
@@ -347,7 +347,6 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
         eprintln!("corp tokens:     a new one invalidates the earlier ones");
     }
     eprintln!("limits:          {limits}");
-    describe_push(&server, &push, push_check_url).await;
     if seed {
         let ids = [
             ("started", seeded::STARTED),
@@ -383,6 +382,8 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
     } else {
         eprintln!("conferences:     none (--no-seed)");
     }
+
+    describe_push(&server, &push, push_check_url).await;
 
     wait_for_stop().await;
     eprintln!("shutting down");
