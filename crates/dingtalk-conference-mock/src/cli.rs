@@ -383,9 +383,25 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
         eprintln!("conferences:     none (--no-seed)");
     }
 
-    describe_push(&server, &push, push_check_url).await;
-
-    wait_for_stop().await;
+    describe_push(&push);
+    // Listening for Ctrl-C and SIGTERM before the URL check starts (`biased`), so a stop
+    // that comes during the check is never missed.
+    let mut stop = std::pin::pin!(wait_for_stop());
+    let stopped = push_check_url
+        && tokio::select! {
+            biased;
+            () = stop.as_mut() => true,
+            result = server.push_check_url() => {
+                match result {
+                    Ok(()) => eprintln!("http push:       check_url answered with the encrypted success"),
+                    Err(error) => eprintln!("http push:       check_url failed: {error}"),
+                }
+                false
+            }
+        };
+    if !stopped {
+        stop.await;
+    }
     eprintln!("shutting down");
     if push.url.is_some() {
         report_push(&server);
@@ -394,8 +410,8 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The HTTP push settings, for the start-up banner, and the URL check if asked for.
-async fn describe_push(server: &MockServer, push: &crate::PushConfig, check_url: bool) {
+/// The HTTP push settings, for the start-up banner.
+fn describe_push(push: &crate::PushConfig) {
     let Some(url) = &push.url else {
         eprintln!("http push:       off (--push-url URL)");
         return;
@@ -416,12 +432,6 @@ async fn describe_push(server: &MockServer, push: &crate::PushConfig, check_url:
             retries.join(", ")
         }
     );
-    if check_url {
-        match server.push_check_url().await {
-            Ok(()) => eprintln!("http push:       check_url answered with the encrypted success"),
-            Err(error) => eprintln!("http push:       check_url failed: {error}"),
-        }
-    }
 }
 
 /// What HTTP push did, on stderr at exit, for a script to check.

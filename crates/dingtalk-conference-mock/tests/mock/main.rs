@@ -9,6 +9,7 @@ mod conformance_config;
 mod faults;
 mod lifecycle;
 mod limits;
+mod push;
 mod recordings;
 mod server;
 mod tokens;
