@@ -21,6 +21,31 @@
 //!   match.
 //!
 //! No error carries the token, the key, the owner key or any plaintext.
+//!
+//! ```
+//! use dingtalk_conference::events::http::{Push, Query, Receiver};
+//!
+//! // DingTalk's published test vector (its page on the callback crypto).
+//! let receiver = Receiver::new(
+//!     "123456",
+//!     "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij",
+//!     "suite4xxxxxxxxxxxxxxx",
+//! )?;
+//! let query = Query::parse(
+//!     "signature=5a65ceeef9aab2d149439f82dc191dd6c5cbe2c0&timestamp=1445827045067&nonce=nEXhMP4r",
+//! );
+//! let body = br#"{"encrypt":"1a3NBxmCFwkCJvfoQ7WhJHB+iX3qHPsc9JbaDznE1i03peOk1LaOQoRz3+nlyGNhwmwJ3vDMG+OzrHMeiZI7gTRWVdUBmfxjZ8Ej23JVYa9VrYeJ5as7XM/ZpulX8NEQis44w53h1qAgnC3PRzM7Zc/D6Ibr0rgUathB6zRHP8PYrfgnNOS9PhSBdHlegK+AGGanfwjXuQ9+0pZcy0w9lQ=="}"#;
+//! let received = receiver.receive(&query, body)?;
+//! // First the reply (status 200, JSON), then the handling.
+//! let reply: String = received.reply.to_json();
+//! assert!(reply.contains("\"msg_signature\""));
+//! match received.push {
+//!     Push::UrlCheck { event_type } => assert_eq!(event_type, "check_create_suite_url"),
+//!     Push::Event(event) => println!("{} {}", event.event_type, event.id),
+//!     _ => {}
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::sync::Arc;
