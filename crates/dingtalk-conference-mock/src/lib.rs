@@ -768,6 +768,12 @@ impl MockServer {
         self.pusher.retries()
     }
 
+    /// Events never pushed because the pusher fell more than 4096 events behind the server's
+    /// event bus (DingTalk's HTTP push may lose events too); counted, never listed.
+    pub fn push_lost(&self) -> u64 {
+        self.pusher.lost()
+    }
+
     /// The events whose HTTP push and retries all failed, in the order they failed, with why.
     pub fn push_failures(&self) -> Vec<PushFailure> {
         self.pusher.failures()

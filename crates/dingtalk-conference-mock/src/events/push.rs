@@ -24,7 +24,8 @@
 //!   failed-push page; [`PushConfig::retry_delays`] makes them shorter for tests), then lands in
 //!   the failed list ([`crate::MockServer::push_failures`]), as DingTalk keeps it for its
 //!   `get_call_back_failed_result` API. Each event is pushed by a task of its own, so one
-//!   event's retries hold back no other.
+//!   event's retries hold back no other; at most 64 posts are in flight at once (each holds a
+//!   socket).
 //! - **URL check.** [`crate::MockServer::push_check_url`] posts `{"EventType":"check_url"}` once,
 //!   as DingTalk does when the console saves the URL (no retry: the console shows the error).
 
@@ -45,7 +46,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sha1::{Digest, Sha1};
 use tokio::net::TcpStream;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Semaphore, broadcast, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::MockEvent;
@@ -64,6 +65,10 @@ pub const DEFAULT_PUSH_RETRY_DELAYS: [Duration; 2] =
 /// How long the fake waits for the app's reply: DingTalk's current page says 2500 ms (older
 /// ones 1500 ms and 1200 ms).
 pub const DEFAULT_PUSH_REPLY_TIMEOUT: Duration = Duration::from_millis(2500);
+
+/// Pushes in flight at once (each holds a socket): a burst of events must not run a test
+/// process out of file descriptors. DingTalk documents no figure.
+const MAX_IN_FLIGHT: usize = 64;
 
 /// The largest reply the fake reads (DingTalk's reply is about 200 bytes).
 const MAX_REPLY_BYTES: usize = 64 * 1024;
@@ -154,6 +159,8 @@ pub struct PushFailure {
 struct Stats {
     delivered: u64,
     retries: u64,
+    /// Events the pusher fell too far behind the bus to see.
+    lost: u64,
     failures: Vec<PushFailure>,
 }
 
@@ -163,6 +170,7 @@ pub(crate) struct Pusher {
     key: [u8; 32],
     rng: Mutex<StdRng>,
     stats: Mutex<Stats>,
+    in_flight: Semaphore,
 }
 
 impl fmt::Debug for Pusher {
@@ -190,6 +198,7 @@ impl Pusher {
             key,
             rng: Mutex::new(StdRng::from_os_rng()),
             stats: Mutex::new(Stats::default()),
+            in_flight: Semaphore::new(MAX_IN_FLIGHT),
         })
     }
 
@@ -218,7 +227,9 @@ impl Pusher {
                     }
                     // Fell behind the bus: those events are lost, as DingTalk's HTTP push may
                     // lose events ("会出现数据丢失").
-                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        self.stats().lost += missed;
+                    }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 // A shutdown, or the server's handle dropped.
@@ -236,7 +247,12 @@ impl Pusher {
         let mut delays = self.config.retry_delays.iter();
         loop {
             attempts += 1;
-            let error = match self.post(&plaintext).await {
+            let attempt = async {
+                // Never closed, so the permit always comes.
+                let _permit = self.in_flight.acquire().await;
+                self.post(&plaintext).await
+            };
+            let error = match attempt.await {
                 Ok(()) => {
                     self.stats().delivered += 1;
                     return;
@@ -269,6 +285,11 @@ impl Pusher {
     /// Retries made (attempts after an event's first).
     pub(crate) fn retries(&self) -> u64 {
         self.stats().retries
+    }
+
+    /// Events never pushed: the pusher fell behind the bus by more than its capacity.
+    pub(crate) fn lost(&self) -> u64 {
+        self.stats().lost
     }
 
     /// Events whose every attempt failed, in the order they failed.

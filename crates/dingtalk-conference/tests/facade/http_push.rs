@@ -339,3 +339,25 @@ async fn an_unreachable_url_is_retried_then_listed() {
     assert_eq!(failure.attempts, 3);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_pusher_that_falls_behind_the_bus_counts_what_it_lost() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}/gone", listener.local_addr().expect("bound"));
+    drop(listener);
+    let server = MockServer::start_with(
+        MockConfig::new()
+            .with_push_url(url)
+            .with_push_retry_delays(Vec::new()),
+    )
+    .await
+    .expect("the fake starts");
+    // 5000 events before the pusher runs once (this test's runtime has one thread): the bus
+    // keeps the last 4096.
+    for _ in 0..5000 {
+        server.emit_event("meeting_status_change", serde_json::json!({}));
+    }
+    until(|| server.push_failed() + server.push_lost() == 5000).await;
+    assert_eq!(server.push_lost(), 5000 - 4096);
+    server.shutdown().await;
+}
