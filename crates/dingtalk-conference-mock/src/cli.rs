@@ -26,6 +26,23 @@ Options:
                           InvalidAuthentication (default: they stay valid until they expire)
   -h, --help              Print this help
 
+HTTP push (DingTalk's encrypted callback; off unless --push-url is given):
+  --push-url URL          POST every event the server emits to URL (http:// only), encrypted
+                          and signed as DingTalk does (?signature=&timestamp=&nonce=, body
+                          {\"encrypt\": ...}), and check the app's encrypted `success` reply
+  --push-token TOKEN      The 签名 token (default mockpushtoken)
+  --push-aes-key KEY      The 加密 aes_key, 43 letters and digits
+                          (default mockPushAesKey0123456789abcdefghijklmnopqrs)
+  --push-owner-key KEY    The owner key ending every plaintext (default mock-app-key, the
+                          default app's key, as DingTalk uses the AppKey)
+  --push-retry-secs A,B   Waits before the retries of a failed push (default 10,30, as
+                          DingTalk); then the event goes to the failed list
+  --push-check-url        Post {\"EventType\":\"check_url\"} once at start, as DingTalk does
+                          when the console saves the URL, and report the result on stderr
+
+At exit, with --push-url, prints `http push: N delivered, M failed, R retries` on stderr,
+then one line per failed event.
+
 Limits (all off unless given; `off` turns one off):
   --qps-limit N           Conference calls per second allowed per app and per API; the
                           calls beyond get 403 Forbidden.AccessDenied.QpsLimitForAppkeyAndApi
@@ -58,7 +75,8 @@ the frame), /silence and /refuse-tickets (both with {on: true|false}) drive the 
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
-    Run(MockConfig),
+    /// Serve with this configuration; `true`: send a `check_url` push at start.
+    Run(Box<MockConfig>, bool),
     Help,
 }
 
@@ -150,8 +168,24 @@ fn ip_limit(raw: &str) -> Result<IpLimit, String> {
     })
 }
 
+/// `A,B,...`: whole seconds before each retry (empty: no retry).
+fn retry_secs(raw: &str) -> Result<Vec<Duration>, String> {
+    raw.split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            part.trim()
+                .parse::<u64>()
+                .map(Duration::from_secs)
+                .map_err(|_| {
+                    format!("--push-retry-secs: `{raw}` is not whole seconds separated by commas")
+                })
+        })
+        .collect()
+}
+
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut config = MockConfig::default();
+    let mut push_check_url = false;
     let mut limits = LimitFlags::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -186,6 +220,29 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
             "--invalidate-previous-corp-token" if inline.is_none() => {
                 config.invalidate_previous_corp_tokens = true;
             }
+            "--push-url" => config.push.url = Some(value("--push-url")?),
+            "--push-token" => {
+                let raw = value("--push-token")?;
+                if raw.is_empty() {
+                    return Err("--push-token: the token is empty".to_owned());
+                }
+                config.push.token = raw;
+            }
+            "--push-aes-key" => {
+                let raw = value("--push-aes-key")?;
+                if raw.len() != 43 || !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    return Err(format!(
+                        "--push-aes-key: `{raw}` is not 43 ASCII letters and digits"
+                    ));
+                }
+                config.push.aes_key = raw;
+            }
+            "--push-owner-key" => config.push.owner_key = value("--push-owner-key")?,
+            "--push-retry-secs" => {
+                let raw = value("--push-retry-secs")?;
+                config.push.retry_delays = retry_secs(&raw)?;
+            }
+            "--push-check-url" if inline.is_none() => push_check_url = true,
             "--qps-limit" => {
                 let raw = value("--qps-limit")?;
                 limits.qps = Some(off_or(&raw, |raw| {
@@ -224,7 +281,13 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
             _ => return Err(format!("unexpected argument `{arg}`")),
         }
     }
-    Ok(Command::Run(limits.apply(config)?))
+    if push_check_url && config.push.url.is_none() {
+        return Err("--push-check-url: there is no --push-url to check".to_owned());
+    }
+    Ok(Command::Run(
+        Box::new(limits.apply(config)?),
+        push_check_url,
+    ))
 }
 
 /// The limits in force, for the start-up banner.
@@ -281,8 +344,8 @@ pub fn main() -> ExitCode {
 
 /// Runs the command line with `args` (without the program name) until Ctrl-C or SIGTERM.
 pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
-    let config = match parse(args) {
-        Ok(Command::Run(config)) => config,
+    let (config, push_check_url) = match parse(args) {
+        Ok(Command::Run(config, check_url)) => (*config, check_url),
         Ok(Command::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -292,6 +355,7 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let push = config.push.clone();
     let seed = config.seed;
     let lifetime = config.token_lifetime;
     let invalidate_corp_tokens = config.invalidate_previous_corp_tokens;
@@ -359,10 +423,71 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
         eprintln!("conferences:     none (--no-seed)");
     }
 
-    wait_for_stop().await;
+    describe_push(&push);
+    // Listening for Ctrl-C and SIGTERM before the URL check starts (`biased`), so a stop
+    // that comes during the check is never missed.
+    let mut stop = std::pin::pin!(wait_for_stop());
+    let stopped = push_check_url
+        && tokio::select! {
+            biased;
+            () = stop.as_mut() => true,
+            result = server.push_check_url() => {
+                match result {
+                    Ok(()) => eprintln!("http push:       check_url answered with the encrypted success"),
+                    Err(error) => eprintln!("http push:       check_url failed: {error}"),
+                }
+                false
+            }
+        };
+    if !stopped {
+        stop.await;
+    }
     eprintln!("shutting down");
+    if push.url.is_some() {
+        report_push(&server);
+    }
     server.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// The HTTP push settings, for the start-up banner.
+fn describe_push(push: &crate::PushConfig) {
+    let Some(url) = &push.url else {
+        eprintln!("http push:       off (--push-url URL)");
+        return;
+    };
+    let retries: Vec<String> = push
+        .retry_delays
+        .iter()
+        .map(|delay| format!("{} s", delay.as_secs()))
+        .collect();
+    eprintln!(
+        "http push:       {url} token={} aesKey={} ownerKey={} retries after {}",
+        push.token,
+        push.aes_key,
+        push.owner_key,
+        if retries.is_empty() {
+            "none".to_owned()
+        } else {
+            retries.join(", ")
+        }
+    );
+}
+
+/// What HTTP push did, on stderr at exit, for a script to check.
+fn report_push(server: &MockServer) {
+    eprintln!(
+        "http push:       {} delivered, {} failed, {} retries",
+        server.push_delivered(),
+        server.push_failed(),
+        server.push_retries()
+    );
+    for failure in server.push_failures() {
+        eprintln!(
+            "http push:       failed {} {} after {} attempts: {}",
+            failure.event.event_type, failure.event.event_id, failure.attempts, failure.error
+        );
+    }
 }
 
 /// Resolves on Ctrl-C, or SIGTERM on Unix.
@@ -394,7 +519,7 @@ mod tests {
 
     fn config(args: &[&str]) -> Result<MockConfig, String> {
         match parse(args.iter().map(|arg| (*arg).to_owned()))? {
-            Command::Run(config) => Ok(config),
+            Command::Run(config, _) => Ok(*config),
             Command::Help => Err("help".to_owned()),
         }
     }
@@ -553,5 +678,54 @@ mod tests {
             let error = config(args).expect_err("refused");
             assert!(error.contains(expected), "{args:?}: {error}");
         }
+    }
+
+    #[test]
+    fn the_push_flags_set_the_http_push() {
+        let pushed = config(&[
+            "--push-url",
+            "http://127.0.0.1:9/cb",
+            "--push-token=tok123",
+            "--push-aes-key",
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456",
+            "--push-owner-key",
+            "dingapp",
+            "--push-retry-secs",
+            "1,2",
+        ])
+        .expect("test input");
+        assert_eq!(pushed.push.url.as_deref(), Some("http://127.0.0.1:9/cb"));
+        assert_eq!(
+            (pushed.push.token.as_str(), pushed.push.owner_key.as_str()),
+            ("tok123", "dingapp")
+        );
+        assert_eq!(
+            pushed.push.retry_delays,
+            vec![Duration::from_secs(1), Duration::from_secs(2)]
+        );
+        assert_eq!(
+            parse(["--push-url", "http://h/", "--push-check-url"].map(str::to_owned)),
+            Ok(Command::Run(
+                Box::new(MockConfig::default().with_push_url("http://h/")),
+                true
+            ))
+        );
+        assert_eq!(config(&[]).expect("test input").push.url, None);
+        for (args, expected) in [
+            (&["--push-aes-key", "short"][..], "--push-aes-key: `short`"),
+            (&["--push-retry-secs", "1,x"], "--push-retry-secs"),
+            (&["--push-check-url"], "no --push-url"),
+            (&["--push-token", ""], "--push-token"),
+        ] {
+            let error = config(args).expect_err("refused");
+            assert!(error.contains(expected), "{args:?}: {error}");
+        }
+        assert_eq!(
+            config(&["--push-url", "http://h/", "--push-retry-secs", ""])
+                .expect("test input")
+                .push
+                .retry_delays,
+            Vec::<Duration>::new()
+        );
     }
 }

@@ -239,6 +239,12 @@ pub use limits::{
 pub use seed::seeded;
 pub use state::JoinRefusal;
 
+// part push
+pub use events::push::{
+    DEFAULT_PUSH_AES_KEY, DEFAULT_PUSH_OWNER_KEY, DEFAULT_PUSH_REPLY_TIMEOUT,
+    DEFAULT_PUSH_RETRY_DELAYS, DEFAULT_PUSH_TOKEN, PushConfig, PushError, PushFailure,
+};
+
 use state::{MemberRecord, Recording, Shared};
 
 /// The internal app key registered on every server.
@@ -295,6 +301,9 @@ pub struct MockConfig {
     /// The clock the limits count time by: `None` (the default) for Tokio's clock (which a
     /// test can pause and advance), or a [`ManualClock`] the test moves by hand.
     pub limit_clock: Option<ManualClock>,
+    /// HTTP push: where and how the fake posts every event it emits, encrypted as DingTalk
+    /// does ([`PushConfig`]). Default: no URL, no push.
+    pub push: PushConfig,
     /// Whether issuing a corp token (`getCorpAccessToken`) invalidates, at once, every token
     /// issued earlier to the same suite key for the same organisation: they get `400
     /// InvalidAuthentication`, exactly as an expired token does (counted in
@@ -326,6 +335,7 @@ impl Default for MockConfig {
             ip_ban: DINGTALK_IP_BAN,
             monthly_quota: None,
             limit_clock: None,
+            push: PushConfig::default(),
             invalidate_previous_corp_tokens: false,
             event_redelivery: DEFAULT_EVENT_REDELIVERY,
             gateway_ping: Some(DEFAULT_GATEWAY_PING),
@@ -413,6 +423,37 @@ impl MockConfig {
     #[must_use]
     pub fn with_limit_clock(mut self, clock: ManualClock) -> Self {
         self.limit_clock = Some(clock);
+        self
+    }
+
+    /// Pushes every emitted event to `url` (`http://` only) over HTTP, as DingTalk's HTTP push
+    /// does ([`PushConfig::url`]; the binary's `--push-url`).
+    #[must_use]
+    pub fn with_push_url(mut self, url: impl Into<String>) -> Self {
+        self.push.url = Some(url.into());
+        self
+    }
+
+    /// Sets the HTTP push's 签名 token, 加密 aes_key and owner key (the binary's
+    /// `--push-token`, `--push-aes-key`, `--push-owner-key`).
+    #[must_use]
+    pub fn with_push_keys(
+        mut self,
+        token: impl Into<String>,
+        aes_key: impl Into<String>,
+        owner_key: impl Into<String>,
+    ) -> Self {
+        self.push.token = token.into();
+        self.push.aes_key = aes_key.into();
+        self.push.owner_key = owner_key.into();
+        self
+    }
+
+    /// Sets the waits before each retry of a failed push ([`PushConfig::retry_delays`];
+    /// DingTalk: 10 s, then 30 s).
+    #[must_use]
+    pub fn with_push_retry_delays(mut self, delays: Vec<Duration>) -> Self {
+        self.push.retry_delays = delays;
         self
     }
 
@@ -511,6 +552,9 @@ pub struct MockServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
+    /// HTTP push (idle without a URL).
+    pusher: Arc<events::push::Pusher>,
+    push_task: Option<JoinHandle<()>>,
     task: Option<JoinHandle<()>>,
     /// The Stream gateway's delivery task.
     gateway_task: Option<JoinHandle<()>>,
@@ -540,6 +584,9 @@ impl MockServer {
         let listener = socket.listen(8192)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(&config));
+        // HTTP push, subscribed before the first request is served: no emitted event is missed.
+        let pusher = Arc::new(events::push::Pusher::new(&config.push)?);
+        let push_events = shared.lock().events.subscribe();
         let (shutdown, signal) = watch::channel(false);
         // Subscribed before anything is served, so no event a handler emits is missed.
         let events = shared.lock().events.subscribe();
@@ -549,10 +596,13 @@ impl MockServer {
             signal.clone(),
         ));
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), signal));
+        let push_task = pusher.start(push_events, shutdown.subscribe());
         Ok(MockServer {
             addr,
             shared,
             shutdown,
+            pusher,
+            push_task,
             task: Some(task),
             gateway_task: Some(gateway_task),
         })
@@ -573,6 +623,9 @@ impl MockServer {
     /// is free again when this returns.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
+        if let Some(push_task) = self.push_task.take() {
+            let _ = push_task.await;
+        }
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
@@ -758,6 +811,45 @@ impl MockServer {
     /// Every request received, in order (the most recent 100,000 at most).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests()
+    }
+
+    /// Events pushed over HTTP and acknowledged with the encrypted `success`
+    /// ([`MockConfig::with_push_url`]).
+    pub fn push_delivered(&self) -> u64 {
+        self.pusher.delivered()
+    }
+
+    /// Events whose HTTP push failed on every attempt: DingTalk's failed list
+    /// ([`MockServer::push_failures`]).
+    pub fn push_failed(&self) -> u64 {
+        self.pusher.failures().len() as u64
+    }
+
+    /// HTTP push retries made so far (attempts after an event's first).
+    pub fn push_retries(&self) -> u64 {
+        self.pusher.retries()
+    }
+
+    /// Events never pushed because the pusher fell more than 4096 events behind the server's
+    /// event bus (DingTalk's HTTP push may lose events too); counted, never listed.
+    pub fn push_lost(&self) -> u64 {
+        self.pusher.lost()
+    }
+
+    /// The events whose HTTP push and retries all failed, in the order they failed, with why.
+    pub fn push_failures(&self) -> Vec<PushFailure> {
+        self.pusher.failures()
+    }
+
+    /// Posts `{"EventType":"check_url"}` to the push URL once, as DingTalk does when the
+    /// console saves it, and checks the app's reply.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError`] when there is no URL, it cannot be reached, or the reply is not the
+    /// encrypted, signed `success`.
+    pub async fn push_check_url(&self) -> Result<(), PushError> {
+        self.pusher.check_url().await
     }
 
     /// Every event the server emitted so far, in order (delivered or not).

@@ -10,6 +10,7 @@ mod faults;
 mod gateway;
 mod lifecycle;
 mod limits;
+mod push;
 mod recordings;
 mod server;
 mod tokens;

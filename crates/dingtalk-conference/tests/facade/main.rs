@@ -23,6 +23,8 @@ mod fleet_promises;
 mod fleet_third_party;
 #[cfg(feature = "redis")]
 mod fleet_tls;
+#[cfg(feature = "events")]
+mod http_push;
 mod matrix;
 #[cfg(feature = "metrics")]
 mod metrics;
