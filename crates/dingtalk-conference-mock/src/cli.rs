@@ -14,7 +14,7 @@ const USAGE: &str = "\
 dingtalk-conference-mock: a fake DingTalk video conference server on 127.0.0.1
 
 Usage: dingtalk-conference-mock [--port N] [--token-lifetime SECS] [--no-seed]
-                                [--invalidate-previous-corp-token] [LIMITS] [GATEWAY]
+                                [--invalidate-previous-corp-token] [LIMITS] [GATEWAY] [HTTP PUSH]
 
 Options:
   --port N                Port to listen on (default 0: pick a free one)
