@@ -80,7 +80,7 @@ pub(crate) fn events(spec: &OpenAPI, path: &Path) -> Result<TokenStream, Codegen
     check_event_schemas(&schemas, &types, path)?;
 
     let type_names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
-    let count = type_names.len();
+    let count = proc_macro2::Literal::usize_unsuffixed(type_names.len());
     let mut items = quote! {
         use std::sync::Arc;
         #[allow(unused_imports)]
