@@ -184,7 +184,11 @@ async fn a_duplicate_is_acked_twice_and_handled_once() {
     let counts = Arc::clone(&handled);
     let handle = client(&mock, StreamOptions::default())
         .on_events(move |event| {
-            *counts.lock().unwrap().entry(event.id).or_default() += 1;
+            *counts
+                .lock()
+                .expect("not poisoned")
+                .entry(event.id)
+                .or_default() += 1;
             async { AckStatus::Success }
         })
         .expect("a handler");
@@ -194,7 +198,7 @@ async fn a_duplicate_is_acked_twice_and_handled_once() {
     let once = mock.emit_event("meeting_status_change", created("conf-2", 1));
     until("three ACKs", || mock.gateway_acks().success == 3).await;
     assert_eq!(mock.gateway_deliveries(), 3);
-    let handled = handled.lock().unwrap().clone();
+    let handled = handled.lock().expect("not poisoned").clone();
     assert_eq!(
         handled,
         HashMap::from([(twice.event_id, 1), (once.event_id, 1)])
@@ -355,6 +359,11 @@ async fn malformed_and_oversized_frames_are_skipped_and_the_stream_goes_on() {
     }
     let sent = mock.emit_event("meeting_status_change", created("conf-1", 1));
     assert_eq!(next(&mut events).await.id, sent.event_id);
+    assert_eq!(
+        opens(&mock),
+        1,
+        "malformed frames leave the connection as it is"
+    );
     // Too large for the WebSocket layer: refused unread, the connection replaced.
     mock.gateway_send_raw(&format!(
         r#"{{"type":"EVENT","pad":"{}"}}"#,
@@ -363,6 +372,19 @@ async fn malformed_and_oversized_frames_are_skipped_and_the_stream_goes_on() {
     let after = mock.emit_event("meeting_status_change", created("conf-2", 2));
     assert_eq!(next(&mut events).await.id, after.event_id);
     assert!(events.is_connected());
+    assert_eq!(
+        opens(&mock),
+        2,
+        "one connection before the oversized frame, one after"
+    );
+}
+
+/// How many connections the client asked the gateway for.
+fn opens(mock: &MockServer) -> usize {
+    mock.requests()
+        .iter()
+        .filter(|request| request.path.starts_with("/v1.0/gateway/connections/open"))
+        .count()
 }
 
 #[tokio::test]
@@ -396,7 +418,7 @@ async fn handlers_in_flight_are_bounded_and_pings_are_answered_meanwhile() {
                 let now = r.fetch_add(1, Ordering::SeqCst) + 1;
                 m.fetch_max(now, Ordering::SeqCst);
                 gate.acquire().await.expect("open").forget();
-                h.lock().unwrap().push(event.id);
+                h.lock().expect("not poisoned").push(event.id);
                 r.fetch_sub(1, Ordering::SeqCst);
                 AckStatus::Success
             }
@@ -416,13 +438,16 @@ async fn handlers_in_flight_are_bounded_and_pings_are_answered_meanwhile() {
     })
     .await;
     release.add_permits(100);
-    until("every event handled", || handled.lock().unwrap().len() == 5).await;
+    until("every event handled", || {
+        handled.lock().expect("not poisoned").len() == 5
+    })
+    .await;
     assert_eq!(
         most.load(Ordering::SeqCst),
         2,
         "never more than two at once"
     );
-    let mut handled = handled.lock().unwrap().clone();
+    let mut handled = handled.lock().expect("not poisoned").clone();
     handled.sort();
     let mut expected: Vec<_> = sent.into_iter().map(|event| event.event_id).collect();
     expected.sort();

@@ -42,7 +42,10 @@ pub(crate) enum Inbound {
     /// Another SYSTEM topic: nothing to do.
     OtherSystem { topic: String },
     /// An event, its envelope read from the headers and its payload parsed.
-    Event { message_id: String, event: Event },
+    Event {
+        message_id: String,
+        event: Box<Event>,
+    },
     /// A CALLBACK (robot messages, cards): this SDK subscribes to none.
     Callback { message_id: String, topic: String },
 }
@@ -111,13 +114,13 @@ impl Inbound {
                     .and_then(|ms| ms.trim().parse::<i64>().ok());
                 Ok(Self::Event {
                     message_id,
-                    event: Event::from_parts(
+                    event: Box::new(Event::from_parts(
                         id,
                         event_type,
                         header(&wire.headers, "eventCorpId"),
                         born_at_millis,
                         &data,
-                    ),
+                    )),
                 })
             }
             "CALLBACK" => Ok(Self::Callback {
@@ -253,15 +256,16 @@ mod tests {
 
     #[test]
     fn answers_name_the_message_and_say_the_status() {
-        let ack: serde_json::Value = serde_json::from_str(&ack("m-1", AckStatus::Later)).unwrap();
+        let json = |text: &str| -> serde_json::Value { serde_json::from_str(text).expect("JSON") };
+        let ack = json(&ack("m-1", AckStatus::Later));
         assert_eq!(ack["code"], 200);
         assert_eq!(ack["headers"]["messageId"], "m-1");
         assert_eq!(ack["headers"]["contentType"], "application/json");
-        let data: serde_json::Value = serde_json::from_str(ack["data"].as_str().unwrap()).unwrap();
+        let data = json(ack["data"].as_str().expect("data is text"));
         assert_eq!(data["status"], "LATER");
-        let pong: serde_json::Value = serde_json::from_str(&pong("p", "{\"opaque\":1}")).unwrap();
+        let pong = json(&pong("p", "{\"opaque\":1}"));
         assert_eq!(pong["data"], "{\"opaque\":1}");
-        let callback: serde_json::Value = serde_json::from_str(&no_handler("c")).unwrap();
+        let callback = json(&no_handler("c"));
         assert_eq!(callback["code"], 404);
     }
 }

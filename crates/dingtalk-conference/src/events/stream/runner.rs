@@ -280,7 +280,7 @@ impl Runner {
                 let _ = answers.send(frame::no_handler(&message_id));
             }
             Ok(Inbound::Event { message_id, event }) => {
-                self.on_event(message_id, event, answers.clone());
+                self.on_event(message_id, *event, answers.clone());
             }
         }
         false
