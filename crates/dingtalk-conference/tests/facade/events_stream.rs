@@ -500,6 +500,18 @@ async fn a_client_without_a_secret_cannot_open_a_stream() {
     ));
 }
 
+#[test]
+fn a_stream_outside_a_tokio_runtime_is_a_config_error_not_a_panic() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mock = runtime.block_on(gateway(Duration::from_secs(5)));
+    let client = client(&mock, StreamOptions::default());
+    assert!(matches!(client.events(), Err(Error::Config(_))));
+    assert!(matches!(
+        client.on_events(|_| async { AckStatus::Success }),
+        Err(Error::Config(_))
+    ));
+}
+
 #[tokio::test]
 async fn options_no_connection_could_work_with_are_refused_at_build() {
     let mock = gateway(Duration::from_secs(5)).await;

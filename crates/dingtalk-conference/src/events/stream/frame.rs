@@ -164,6 +164,24 @@ pub(crate) fn no_handler(message_id: &str) -> String {
 mod tests {
     use super::*;
     use crate::events::ConferenceEvent;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_or_frame_shaped_json_parses_without_panicking(
+            text in ".{0,200}",
+            kind in prop::sample::select(vec!["SYSTEM", "EVENT", "CALLBACK", "", "x"]),
+            header in prop::collection::hash_map(
+                prop::sample::select(vec!["topic", "messageId", "eventId", "eventType", "eventBornTime", "eventCorpId"]),
+                prop_oneof![".{0,20}".prop_map(serde_json::Value::from), any::<i64>().prop_map(serde_json::Value::from), Just(serde_json::Value::Null)],
+                0..6,
+            ),
+        ) {
+            let _ = Inbound::parse(&text);
+            let frame = serde_json::json!({"type": kind, "headers": header, "data": text});
+            let _ = Inbound::parse(&frame.to_string());
+        }
+    }
 
     fn event_frame(data: &str) -> String {
         serde_json::json!({

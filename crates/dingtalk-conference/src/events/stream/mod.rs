@@ -180,11 +180,12 @@ impl Drop for EventsHandle {
 impl Client {
     /// Opens a Stream mode connection and returns its events as a
     /// [`Stream`](futures_util::Stream): see [`events::stream`](crate::events::stream) for
-    /// the ACK and back-pressure rules. Connects in the background (call it within a Tokio
-    /// runtime); [`EventStream::last_error`] says why it cannot.
+    /// the ACK and back-pressure rules. Connects in the background, on the current Tokio
+    /// runtime; [`EventStream::last_error`] says why it cannot.
     ///
     /// Fails with [`Error::Config`] when the client has no app or suite credentials (a fixed
-    /// token or a custom token provider has no secret to open a connection with).
+    /// token or a custom token provider has no secret to open a connection with), or when
+    /// called outside a Tokio runtime.
     ///
     /// ```no_run
     /// # async fn run(client: dingtalk_conference::Client) -> Result<(), dingtalk_conference::Error> {
@@ -221,7 +222,8 @@ impl Client {
     /// [`StreamOptions::max_in_flight`] at once, each on a task of its own; what it returns is
     /// the ACK: [`AckStatus::Later`] (or a panic) makes DingTalk send the event again.
     ///
-    /// Fails with [`Error::Config`] when the client has no app or suite credentials.
+    /// Fails with [`Error::Config`] when the client has no app or suite credentials, or when
+    /// called outside a Tokio runtime.
     ///
     /// ```no_run
     /// # async fn run(client: dingtalk_conference::Client) -> Result<(), dingtalk_conference::Error> {
@@ -251,11 +253,20 @@ impl Client {
         })
     }
 
+    /// Whether a runner can start: credentials to open connections with, and a Tokio
+    /// runtime to run it on.
     fn check_stream_credentials(&self) -> Result<(), Error> {
-        match &self.inner.stream.credentials {
-            Some(_) => Ok(()),
-            None => Err(open::no_credentials()),
+        if self.inner.stream.credentials.is_none() {
+            return Err(open::no_credentials());
         }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::Config(
+                "a Stream mode connection runs on a Tokio runtime: call events() or \
+                 on_events() from within one"
+                    .to_string(),
+            ));
+        }
+        Ok(())
     }
 
     fn start_runner(
