@@ -284,10 +284,11 @@ async fn an_unreachable_gateway_is_tried_again_with_backoff_until_it_answers() {
         events.last_error()
     );
     connected(&events, &mock).await;
-    // Three failures waited 0.5–1 s, then 1–2 s, then 2–4 s (Tokio's paused clock).
+    // Three failures waited 0.5–1 s, then 1–2 s, then 2–4 s (Tokio's paused clock; the upper
+    // bound leaves room for the clock jumping while a socket is idle).
     let waited = started.elapsed();
     assert!(
-        waited >= Duration::from_millis(3500) && waited <= Duration::from_secs(8),
+        waited >= Duration::from_millis(3500) && waited <= Duration::from_secs(20),
         "{waited:?}"
     );
     assert!(events.last_error().is_none(), "cleared once connected");
