@@ -280,3 +280,63 @@ impl Client {
         (stopper, status, runner, join)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DINGTALK_GATEWAY;
+    use crate::{Client, Edition};
+
+    #[test]
+    fn both_editions_open_connections_on_dingtalks_gateway_unless_a_base_url_is_given() {
+        for edition in [Edition::International, Edition::China] {
+            let client = Client::builder()
+                .edition(edition)
+                .app_credentials("app-key", "app-secret")
+                .build()
+                .expect("a client");
+            assert_eq!(
+                client.inner.stream.base_url, DINGTALK_GATEWAY,
+                "{edition:?}"
+            );
+        }
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:9/")
+            .app_credentials("app-key", "app-secret")
+            .build()
+            .expect("a client");
+        assert_eq!(client.inner.stream.base_url, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn an_internal_app_opens_with_its_app_key_a_third_party_app_with_its_suite_key() {
+        let client_id = |client: Client| {
+            client
+                .inner
+                .stream
+                .credentials
+                .as_ref()
+                .map(|(id, secret)| (id.clone(), secret.expose().to_owned()))
+        };
+        let internal = Client::builder()
+            .app_credentials("app-key", "app-secret")
+            .build()
+            .expect("a client");
+        assert_eq!(
+            client_id(internal),
+            Some(("app-key".to_owned(), "app-secret".to_owned()))
+        );
+        let third_party = Client::builder()
+            .suite_credentials("suite-key", "suite-secret", "corp", "ticket")
+            .build()
+            .expect("a client");
+        assert_eq!(
+            client_id(third_party),
+            Some(("suite-key".to_owned(), "suite-secret".to_owned()))
+        );
+        let fixed = Client::builder()
+            .static_token("token")
+            .build()
+            .expect("a client");
+        assert_eq!(client_id(fixed), None);
+    }
+}
