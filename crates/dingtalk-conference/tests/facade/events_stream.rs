@@ -487,6 +487,39 @@ async fn a_stopped_stream_ends_and_a_stopped_handler_closes_its_connection() {
 }
 
 #[tokio::test]
+async fn stopping_a_handler_waits_for_the_handlers_running() {
+    let mock = gateway(Duration::from_secs(5)).await;
+    let release = Arc::new(tokio::sync::Notify::new());
+    let started = Arc::new(tokio::sync::Notify::new());
+    let (gate, begun) = (Arc::clone(&release), Arc::clone(&started));
+    let handle = client(&mock, StreamOptions::default())
+        .on_events(move |_| {
+            let (gate, begun) = (Arc::clone(&gate), Arc::clone(&begun));
+            async move {
+                begun.notify_one();
+                gate.notified().await;
+                AckStatus::Success
+            }
+        })
+        .expect("a handler");
+    until("a connection", || handle.is_connected()).await;
+    mock.emit_event("meeting_status_change", created("conf-1", 1));
+    started.notified().await;
+    let mut stopping = tokio::spawn(handle.stop());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut stopping)
+            .await
+            .is_err(),
+        "stop waits while a handler runs"
+    );
+    release.notify_one();
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("stop returns once the handler has")
+        .expect("no panic");
+}
+
+#[tokio::test]
 async fn a_client_without_a_secret_cannot_open_a_stream() {
     let mock = gateway(Duration::from_secs(5)).await;
     let client = Client::builder()
