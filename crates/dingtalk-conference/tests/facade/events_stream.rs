@@ -153,6 +153,47 @@ async fn a_handler_answering_later_gets_the_event_again() {
 }
 
 #[tokio::test]
+async fn an_event_answered_later_by_one_handler_is_handled_again_whichever_connection_it_returns_to()
+ {
+    let mock = gateway(Duration::from_millis(100)).await;
+    let client = client(&mock, StreamOptions::default());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let handler = |calls: Arc<AtomicUsize>| {
+        move |_event: Event| {
+            let call = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if call == 0 {
+                    AckStatus::Later
+                } else {
+                    AckStatus::Success
+                }
+            }
+        }
+    };
+    // Two connections of one client: the gateway picks one at random for each delivery.
+    let first = client
+        .on_events(handler(Arc::clone(&calls)))
+        .expect("a handler");
+    let second = client
+        .on_events(handler(Arc::clone(&calls)))
+        .expect("a handler");
+    until("two connections", || mock.gateway_connections() == 2).await;
+    for n in 0..4 {
+        calls.store(0, Ordering::SeqCst);
+        let before = mock.gateway_acks();
+        mock.emit_event("meeting_status_change", created(&format!("c{n}"), 1));
+        until("LATER then SUCCESS", || {
+            let acks = mock.gateway_acks();
+            acks.later == before.later + 1 && acks.success == before.success + 1
+        })
+        .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "event {n}: handled again");
+    }
+    first.stop().await;
+    second.stop().await;
+}
+
+#[tokio::test]
 async fn a_handler_that_panics_is_answered_later_and_the_runner_goes_on() {
     let mock = gateway(Duration::from_millis(200)).await;
     let calls = Arc::new(AtomicUsize::new(0));
