@@ -140,14 +140,18 @@ async fn a_handler_answering_later_gets_the_event_again() {
     until("a connection", || mock.gateway_connections() == 1).await;
     mock.emit_event("meeting_status_change", created("conf-1", 1));
     until("LATER then SUCCESS", || {
-        mock.gateway_acks()
-            == GatewayAcks {
-                success: 1,
-                later: 1,
-                unanswered: 0,
-            }
+        let acks = mock.gateway_acks();
+        acks.later >= 1 && acks.success >= 1
     })
     .await;
+    assert_eq!(
+        mock.gateway_acks(),
+        GatewayAcks {
+            success: 1,
+            later: 1,
+            unanswered: 0,
+        }
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 2, "handled again after LATER");
     handle.stop().await;
 }
@@ -155,7 +159,7 @@ async fn a_handler_answering_later_gets_the_event_again() {
 #[tokio::test]
 async fn an_event_answered_later_by_one_handler_is_handled_again_whichever_connection_it_returns_to()
  {
-    let mock = gateway(Duration::from_millis(100)).await;
+    let mock = gateway(Duration::from_millis(300)).await;
     let client = client(&mock, StreamOptions::default());
     let calls = Arc::new(AtomicUsize::new(0));
     let handler = |calls: Arc<AtomicUsize>| {
@@ -184,7 +188,7 @@ async fn an_event_answered_later_by_one_handler_is_handled_again_whichever_conne
         mock.emit_event("meeting_status_change", created(&format!("c{n}"), 1));
         until("LATER then SUCCESS", || {
             let acks = mock.gateway_acks();
-            acks.later == before.later + 1 && acks.success == before.success + 1
+            acks.later > before.later && acks.success > before.success
         })
         .await;
         assert_eq!(calls.load(Ordering::SeqCst), 2, "event {n}: handled again");
