@@ -308,6 +308,47 @@ async fn a_silent_connection_is_replaced() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn pings_on_idle_keep_a_quiet_connection_alive() {
+    // The fake sends nothing of its own (no pings, no events) but answers WebSocket pings.
+    let mock = gateway(Duration::from_secs(5)).await;
+    let options = StreamOptions::default()
+        .ping_after_idle(Duration::from_secs(5))
+        .dead_after_silence(Duration::from_secs(8));
+    let mut events = client(&mock, options).events().expect("a stream");
+    connected(&events, &mock).await;
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(opens(&mock), 1, "never taken for dead");
+    let sent = mock.emit_event("meeting_status_change", created("conf-1", 1));
+    assert_eq!(next(&mut events).await.id, sent.event_id);
+}
+
+#[tokio::test]
+async fn a_full_stream_holds_events_unacked_then_answers_later_and_loses_none() {
+    let mock = gateway(Duration::from_millis(300)).await;
+    let options = StreamOptions::default().buffer(1).max_in_flight(1);
+    let mut events = client(&mock, options).events().expect("a stream");
+    connected(&events, &mock).await;
+    let sent: Vec<_> = (0..3)
+        .map(|n| mock.emit_event("meeting_status_change", created(&format!("c{n}"), 1)))
+        .collect();
+    // One queued (ACKed), one waiting for room (not ACKed), the rest answered LATER.
+    until("the queue full and the rest answered LATER", || {
+        let acks = mock.gateway_acks();
+        acks.success == 1 && acks.later >= 1
+    })
+    .await;
+    let mut received = Vec::new();
+    while received.len() < sent.len() {
+        received.push(next(&mut events).await.id);
+    }
+    received.sort();
+    let mut expected: Vec<_> = sent.into_iter().map(|event| event.event_id).collect();
+    expected.sort();
+    assert_eq!(received, expected, "every event, once");
+    until("every event ACKed", || mock.gateway_acks().success >= 3).await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_unreachable_gateway_is_tried_again_with_backoff_until_it_answers() {
     let mock = gateway(Duration::from_secs(5)).await;
     mock.push_fault(
