@@ -77,7 +77,7 @@ impl Stopper {
 }
 
 /// The events of one Stream mode connection ([`Client::events`]): a
-/// [`Stream`](futures_util::Stream) of [`Event`]s that ends when [`Stopper::stop`] is called.
+/// [`Stream`] of [`Event`]s that ends when [`Stopper::stop`] is called.
 /// Dropping it closes the connection.
 #[derive(Debug)]
 #[must_use = "the connection closes when the stream is dropped"]
@@ -179,7 +179,7 @@ impl Drop for EventsHandle {
 
 impl Client {
     /// Opens a Stream mode connection and returns its events as a
-    /// [`Stream`](futures_util::Stream): see [`events::stream`](crate::events::stream) for
+    /// [`Stream`]: see [`events::stream`](crate::events::stream) for
     /// the ACK and back-pressure rules. Connects in the background, on the current Tokio
     /// runtime; [`EventStream::last_error`] says why it cannot.
     ///
