@@ -235,12 +235,12 @@ mod tests {
         let forwarded = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&forwarded);
         assert!(hub.set_forwarder(Box::new(move |event: &Arc<Event>| {
-            sink.lock().unwrap().push(event.id.clone());
+            sink.lock().expect("not poisoned").push(event.id.clone());
         })));
         assert!(hub.deliver(event("mine"), Origin::Gateway));
         assert!(!hub.deliver(event("mine"), Origin::Gateway));
         assert!(hub.deliver(event("theirs"), Origin::Fleet));
-        assert_eq!(*forwarded.lock().unwrap(), vec!["mine".to_owned()]);
+        assert_eq!(*forwarded.lock().expect("not poisoned"), vec!["mine".to_owned()]);
     }
 
     #[test]
