@@ -490,6 +490,13 @@ impl MockServer {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(&config));
         let (shutdown, signal) = watch::channel(false);
+        // events: scripted status changes happen (and emit) when due, not at the next read.
+        let added = Arc::clone(&shared.lock().script_added);
+        tokio::spawn(events::emit::script_ticker(
+            Arc::clone(&shared),
+            added,
+            signal.clone(),
+        ));
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), signal));
         Ok(MockServer {
             addr,
@@ -701,6 +708,13 @@ impl MockServer {
     /// Every event the server emitted so far, in order (delivered or not).
     pub fn emitted_events(&self) -> Vec<MockEvent> {
         self.shared.lock().events.emitted()
+    }
+
+    /// Makes the next event of conference `id` skip one `statusSeqNum`, as if DingTalk had
+    /// lost the event before it (for tests of a client's gap detection). Conference and
+    /// member events share one sequence per conference, starting at 1.
+    pub fn skip_seq(&self, id: &str) {
+        self.shared.lock().emitter.skip(id);
     }
 
     /// A snapshot of the counters.
