@@ -676,7 +676,9 @@ impl MockServer {
     ///
     /// The delays are **cumulative**: each counts from the step before it (the first from now),
     /// so `[(100 ms, 2), (100 ms, 1)]` starts the conference after 100 ms and ends it after
-    /// 200 ms. Time is Tokio's clock, and steps are applied lazily when the conference is read.
+    /// 200 ms. Time is Tokio's clock; each step is applied when it falls due (a task of the
+    /// server wakes for it, and emits its events then: `conference_created` on becoming 2,
+    /// `user_leave` and `conference_closed` on becoming 1), or at the first read after.
     /// Becoming `2` (started) sets `startTime` if unset, at least one active person, and
     /// removes `endTime`/`confDuration`; becoming `1` (ended) sets `endTime` to the step's time,
     /// `confDuration` to `endTime - startTime`, `activeNum` to 0, and finishes a running cloud
