@@ -10,6 +10,8 @@
 //! still ends the wait then. When the stream drops mid-wait, the wait polls at its interval
 //! again until a stream connects.
 
+#[cfg(all(test, feature = "events"))]
+mod event_tests;
 mod feed;
 pub(crate) mod many;
 
@@ -278,7 +280,10 @@ impl Client {
                                 next_poll = None;
                                 continue;
                             };
-                            if pushed.order != Order::Stale && pushed.status.is_some() {
+                            if pushed.order != Order::Stale
+                                && pushed.status.is_some()
+                                && pushed.status != polled.status
+                            {
                                 let info = pushed.apply_to(polled);
                                 last_status = info.status;
                                 on_event(WaitEvent::Pushed {
