@@ -8,7 +8,7 @@ use std::time::Duration;
 use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockServer, seeded};
 
 use crate::events::hub::{Hub, Origin};
-use crate::events::{ConferenceEvent, Event};
+use crate::events::Event;
 use crate::{Client, ConferenceStatus, Error, RateLimit, WaitEvent, WaitOptions, WaitUntil};
 
 const BATCH: (&str, &str) = ("POST", "/v1.0/conference/videoConferences/query");
@@ -49,13 +49,13 @@ fn status_event(id: &str, conference_id: &str, scene: &str, seq: i64) -> Arc<Eve
         "changeScene": scene,
     })
     .to_string();
-    Arc::new(Event {
-        id: id.to_owned(),
-        event_type: "meeting_status_change".to_owned(),
-        corp_id: None,
-        born_at: chrono::DateTime::from_timestamp_millis(1_700_000_000_000),
-        kind: ConferenceEvent::parse("meeting_status_change", &data),
-    })
+    Arc::new(Event::from_parts(
+        id,
+        "meeting_status_change",
+        None,
+        Some(1_700_000_000_000),
+        &data,
+    ))
 }
 
 fn closed(conference_id: &str, seq: i64) -> Arc<Event> {
@@ -357,6 +357,7 @@ fn conferences_in_progress(mock: &MockServer, n: usize) -> Vec<String> {
         mock.upsert_conference_with_id(
             id,
             dingtalk_conference_api::types::ConferenceInfo {
+                conference_id: Some(id.clone()),
                 status: Some(2),
                 ..Default::default()
             },
@@ -468,6 +469,9 @@ async fn watching_100_conferences_for_10_minutes_costs_4_batch_calls_per_20_ids_
     let polling = batch_calls_watching(100, false, fixed.clone()).await;
     let backing_off = batch_calls_watching(100, false, WaitOptions::default()).await;
     let streaming = batch_calls_watching(100, true, WaitOptions::default()).await;
+    let streaming_1_min =
+        batch_calls_watching(100, true, WaitOptions::default().safety_poll(Duration::from_secs(60)))
+            .await;
     println!("| how | batch calls | per 20 ids |");
     println!("|---|---:|---:|");
     println!(
@@ -481,6 +485,10 @@ async fn watching_100_conferences_for_10_minutes_costs_4_batch_calls_per_20_ids_
     println!(
         "| stream connected, safety poll every 5 min | {streaming} | {} |",
         per_20(streaming)
+    );
+    println!(
+        "| stream connected, `safety_poll` 1 min | {streaming_1_min} | {} |",
+        per_20(streaming_1_min)
     );
     assert_eq!(polling, 5 * 120, "today: 120 polls of 5 batch requests");
     assert!(streaming <= 5 * (2 + 10 / 5), "{streaming}");
