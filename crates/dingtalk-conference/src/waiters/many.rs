@@ -83,6 +83,12 @@ impl Client {
     /// seen ended within 20 polls (within 4 while at most a fifth of the conferences waited for
     /// are not in progress).
     ///
+    /// With feature `events` and a stream connected, events decide and polls only reconcile,
+    /// as for [`wait_for_status`](Self::wait_for_status): a poll (of every id still waited
+    /// for) at the start, after every (re)connection, on a `statusSeqNum` gap of any of them,
+    /// and every [`WaitOptions::safety_poll`]; each event that changes a conference's status
+    /// is reported as `WaitEvent::Pushed`. What follows is how it polls without a stream.
+    ///
     /// While nothing changes the interval doubles, up to
     /// [`WaitOptions::max_interval`]; a change brings it back to [`WaitOptions::interval`]. While
     /// every conference still waited for has not started and starts more than

@@ -204,6 +204,15 @@ pub enum WaitEvent<'a> {
 impl Client {
     /// Polls the conference until `until` holds, then returns it.
     ///
+    /// With feature `events` and a stream connected ([`Client::events`](crate::Client::events)
+    /// or [`Client::on_events`](crate::Client::on_events) running on this client, or a fleet
+    /// sharing its events), an event about the conference that meets `until` ends the wait at
+    /// once, and the wait polls only to reconcile: at its start, after every (re)connection,
+    /// when `statusSeqNum` shows a gap, and every [`WaitOptions::safety_poll`]. Without a
+    /// stream it polls every [`WaitOptions::interval`]; it switches as a stream connects or
+    /// drops. A wait ended by an event returns the conference as last polled, with the status
+    /// the event gave (and for an end, the event's time as its end time if none was polled).
+    ///
     /// ```no_run
     /// # async fn run(client: dingtalk_conference::Client) -> Result<(), dingtalk_conference::Error> {
     /// use dingtalk_conference::{WaitOptions, WaitUntil};
@@ -225,8 +234,8 @@ impl Client {
             .await
     }
 
-    /// Like [`wait_for_status`](Self::wait_for_status), reporting each poll and back-off to
-    /// `on_event`.
+    /// Like [`wait_for_status`](Self::wait_for_status), reporting each poll, back-off, event
+    /// that changed the status, and stream connecting or dropping to `on_event`.
     pub async fn wait_for_status_with(
         &self,
         conference_id: &str,
