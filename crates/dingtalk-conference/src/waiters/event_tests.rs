@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET, MockServer, seeded};
 
-use crate::events::hub::{Hub, Origin};
 use crate::events::Event;
+use crate::events::hub::{Hub, Origin};
 use crate::{Client, ConferenceStatus, Error, RateLimit, WaitEvent, WaitOptions, WaitUntil};
 
 const BATCH: (&str, &str) = ("POST", "/v1.0/conference/videoConferences/query");
@@ -175,7 +175,11 @@ async fn a_reconnection_polls_once_then_an_event_decides() {
         .await
         .expect("ends on the event");
     assert!(info.has_ended());
-    assert_eq!(count(&mock, INFO), 2, "the first poll and one after reconnecting");
+    assert_eq!(
+        count(&mock, INFO),
+        2,
+        "the first poll and one after reconnecting"
+    );
     assert!(
         polled_at[1] < Duration::from_secs(1),
         "the reconciliation comes at once, not at an interval: {polled_at:?}"
@@ -218,16 +222,14 @@ async fn a_wait_that_falls_behind_the_hub_polls_once() {
     hub.connection_opened();
     let info = client
         .wait_for_status_with(seeded::STARTED, WaitUntil::Ended, ten_minutes(), |event| {
-            if let WaitEvent::Polled { polls, .. } = event {
-                if polls == 1 {
-                    // More signals than the channel holds: the wait lags, and the close
-                    // event at the start is lost to it.
-                    hub.deliver(closed(seeded::STARTED, 2), Origin::Gateway);
-                    for n in 0..2000 {
-                        hub.deliver(closed(seeded::ENDED, n + 10), Origin::Gateway);
-                    }
-                    mock.script_status(seeded::STARTED, vec![(Duration::ZERO, 1)]);
+            if let WaitEvent::Polled { polls: 1, .. } = event {
+                // More signals than the channel holds: the wait lags, and the close event at
+                // the start is lost to it.
+                hub.deliver(closed(seeded::STARTED, 2), Origin::Gateway);
+                for n in 0..2000 {
+                    hub.deliver(closed(seeded::ENDED, n + 10), Origin::Gateway);
                 }
+                mock.script_status(seeded::STARTED, vec![(Duration::ZERO, 1)]);
             }
         })
         .await
@@ -376,24 +378,30 @@ async fn close_events_end_a_wait_for_many_with_no_call_after_the_first_poll() {
     let mut pushed = 0;
     let mut sent = false;
     let infos = client
-        .wait_for_all_with(&ids, WaitUntil::Ended, ten_minutes(), |event| {
-            match event {
-                WaitEvent::Polled { .. } if !sent => {
-                    sent = true;
-                    for id in &ids {
-                        hub.deliver(closed(id, 2), Origin::Gateway);
-                    }
+        .wait_for_all_with(&ids, WaitUntil::Ended, ten_minutes(), |event| match event {
+            WaitEvent::Polled { .. } if !sent => {
+                sent = true;
+                for id in &ids {
+                    hub.deliver(closed(id, 2), Origin::Gateway);
                 }
-                WaitEvent::Pushed { .. } => pushed += 1,
-                _ => {}
             }
+            WaitEvent::Pushed { .. } => pushed += 1,
+            _ => {}
         })
         .await
         .expect("all end on their events");
     assert!(infos.iter().all(|info| info.has_ended()));
     assert_eq!(pushed, ids.len());
-    assert_eq!(count(&mock, BATCH), 2, "one poll: two batch requests for 25 ids");
-    assert_eq!(count(&mock, INFO), 0, "all were in progress: no single reads");
+    assert_eq!(
+        count(&mock, BATCH),
+        2,
+        "one poll: two batch requests for 25 ids"
+    );
+    assert_eq!(
+        count(&mock, INFO),
+        0,
+        "all were in progress: no single reads"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -451,7 +459,11 @@ async fn batch_calls_watching(n: usize, connected: bool, options: WaitOptions) -
     }
     let ids = conferences_in_progress(&mock, n);
     let error = client
-        .wait_for_all(&ids, WaitUntil::Ended, options.timeout(Duration::from_secs(600)))
+        .wait_for_all(
+            &ids,
+            WaitUntil::Ended,
+            options.timeout(Duration::from_secs(600)),
+        )
         .await
         .expect_err("none ends");
     assert!(matches!(error, Error::WaitTimedOut { .. }), "{error:?}");
@@ -469,9 +481,12 @@ async fn watching_100_conferences_for_10_minutes_costs_4_batch_calls_per_20_ids_
     let polling = batch_calls_watching(100, false, fixed.clone()).await;
     let backing_off = batch_calls_watching(100, false, WaitOptions::default()).await;
     let streaming = batch_calls_watching(100, true, WaitOptions::default()).await;
-    let streaming_1_min =
-        batch_calls_watching(100, true, WaitOptions::default().safety_poll(Duration::from_secs(60)))
-            .await;
+    let streaming_1_min = batch_calls_watching(
+        100,
+        true,
+        WaitOptions::default().safety_poll(Duration::from_secs(60)),
+    )
+    .await;
     println!("| how | batch calls | per 20 ids |");
     println!("|---|---:|---:|");
     println!(
@@ -492,5 +507,9 @@ async fn watching_100_conferences_for_10_minutes_costs_4_batch_calls_per_20_ids_
     );
     assert_eq!(polling, 5 * 120, "today: 120 polls of 5 batch requests");
     assert!(streaming <= 5 * (2 + 10 / 5), "{streaming}");
-    assert_eq!(streaming, 5 * 2, "the first poll and one safety poll at 5 minutes");
+    assert_eq!(
+        streaming,
+        5 * 2,
+        "the first poll and one safety poll at 5 minutes"
+    );
 }

@@ -71,7 +71,7 @@ impl Pushed {
 #[cfg_attr(not(feature = "events"), allow(dead_code))]
 pub(crate) enum Order {
     /// The next one, or the first seen for the conference (or the event has none).
-    InOrder,
+    Next,
     /// Later than the next one: events in between were missed, a poll reconciles.
     Gap,
     /// Not later than one seen already: the event is older news, its status is ignored.
@@ -93,18 +93,18 @@ impl SeqBook {
     /// Records `seq` for `conference_id` and says where it falls.
     pub(crate) fn note(&mut self, conference_id: &str, seq: Option<i64>) -> Order {
         let Some(seq) = seq else {
-            return Order::InOrder;
+            return Order::Next;
         };
         match self.last.get_mut(conference_id) {
             None => {
                 self.last.insert(conference_id.to_owned(), seq);
-                Order::InOrder
+                Order::Next
             }
             Some(last) if seq <= *last => Order::Stale,
             Some(last) => {
                 let gap = seq > last.saturating_add(1);
                 *last = seq;
-                if gap { Order::Gap } else { Order::InOrder }
+                if gap { Order::Gap } else { Order::Next }
             }
         }
     }
@@ -156,11 +156,7 @@ impl Feed {
 
     /// Tells `on_event` when whether a stream is connected differs from `following` (what the
     /// wait last said), and returns what it is now.
-    pub(crate) fn follow(
-        &self,
-        following: bool,
-        on_event: &mut impl FnMut(WaitEvent<'_>),
-    ) -> bool {
+    pub(crate) fn follow(&self, following: bool, on_event: &mut impl FnMut(WaitEvent<'_>)) -> bool {
         let connected = self.connected();
         if connected != following {
             on_event(WaitEvent::Stream { connected });
@@ -269,16 +265,20 @@ mod tests {
     #[test]
     fn seq_numbers_in_order_a_gap_and_older_news() {
         let mut book = SeqBook::default();
-        assert_eq!(book.note("a", Some(4)), Order::InOrder, "first seen");
-        assert_eq!(book.note("a", Some(5)), Order::InOrder);
-        assert_eq!(book.note("b", Some(1)), Order::InOrder, "per conference");
+        assert_eq!(book.note("a", Some(4)), Order::Next, "first seen");
+        assert_eq!(book.note("a", Some(5)), Order::Next);
+        assert_eq!(book.note("b", Some(1)), Order::Next, "per conference");
         assert_eq!(book.note("a", Some(5)), Order::Stale);
         assert_eq!(book.note("a", Some(3)), Order::Stale);
         assert_eq!(book.note("a", Some(8)), Order::Gap);
-        assert_eq!(book.note("a", Some(9)), Order::InOrder, "counted from the jump");
-        assert_eq!(book.note("a", None), Order::InOrder, "no number: no verdict");
+        assert_eq!(
+            book.note("a", Some(9)),
+            Order::Next,
+            "counted from the jump"
+        );
+        assert_eq!(book.note("a", None), Order::Next, "no number: no verdict");
         book.clear();
-        assert_eq!(book.note("a", Some(20)), Order::InOrder, "forgotten");
+        assert_eq!(book.note("a", Some(20)), Order::Next, "forgotten");
         assert_eq!(book.note("a", Some(i64::MAX)), Order::Gap);
         assert_eq!(book.note("a", Some(i64::MAX)), Order::Stale, "no overflow");
     }
@@ -291,7 +291,7 @@ mod tests {
             event_type: "meeting_status_change".into(),
             status: Some(ConferenceStatus::Ended),
             born_at: born,
-            order: Order::InOrder,
+            order: Order::Next,
         };
         let polled = ConferenceInfo {
             title: Some("standup".into()),
@@ -306,6 +306,9 @@ mod tests {
             end_time: chrono::DateTime::from_timestamp_millis(1),
             ..polled
         };
-        assert_eq!(pushed.apply_to(&ended_earlier).end_time, ended_earlier.end_time);
+        assert_eq!(
+            pushed.apply_to(&ended_earlier).end_time,
+            ended_earlier.end_time
+        );
     }
 }

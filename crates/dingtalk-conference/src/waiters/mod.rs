@@ -2,7 +2,7 @@
 //! runs, for library users too.
 //!
 //! A wait polls at its interval. With feature `events` and a stream connected
-//! ([`Client::events`](crate::Client::events) or [`Client::on_events`](crate::Client::on_events)
+//! (`Client::events` or `Client::on_events`
 //! running), it reacts to the conference's events instead and polls only to reconcile: once at
 //! its start, once after every (re)connection, once when `statusSeqNum` shows a gap, and every
 //! [`WaitOptions::safety_poll`] (5 minutes by default). An app may not have ticked the
@@ -204,8 +204,8 @@ pub enum WaitEvent<'a> {
 impl Client {
     /// Polls the conference until `until` holds, then returns it.
     ///
-    /// With feature `events` and a stream connected ([`Client::events`](crate::Client::events)
-    /// or [`Client::on_events`](crate::Client::on_events) running on this client, or a fleet
+    /// With feature `events` and a stream connected (`Client::events`
+    /// or `Client::on_events` running on this client, or a fleet
     /// sharing its events), an event about the conference that meets `until` ends the wait at
     /// once, and the wait polls only to reconcile: at its start, after every (re)connection,
     /// when `statusSeqNum` shows a gap, and every [`WaitOptions::safety_poll`]. Without a
