@@ -52,6 +52,9 @@ pub(crate) struct ClientInner {
     /// Where the client's event streams meet its waits (feature `events`).
     #[cfg(feature = "events")]
     pub(crate) events: Arc<crate::events::hub::Hub>,
+    /// How the client opens Stream mode connections (feature `events`).
+    #[cfg(feature = "events")]
+    pub(crate) stream: crate::events::stream::Setup,
 }
 
 /// The economy settings [`ClientBuilder::build`] hands the client beside its endpoint and
@@ -67,6 +70,9 @@ pub(crate) struct Economy {
     pub(crate) rate_limit_alone: Option<RateLimit>,
     /// The organisation's monthly budget, if set.
     pub(crate) monthly: Option<crate::limits::month::MonthlyCounter>,
+    /// How Stream mode connections are opened (feature `events`).
+    #[cfg(feature = "events")]
+    pub(crate) stream: crate::events::stream::Setup,
 }
 
 impl fmt::Debug for Client {
@@ -111,6 +117,8 @@ impl Client {
                 coalesce_reads: economy.coalesce_reads,
                 #[cfg(feature = "events")]
                 events: Arc::new(crate::events::hub::Hub::new()),
+                #[cfg(feature = "events")]
+                stream: economy.stream,
             }),
             options: CallOptions::default(),
         }

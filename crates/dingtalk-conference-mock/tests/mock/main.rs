@@ -7,6 +7,7 @@
 mod conferences;
 mod conformance_config;
 mod faults;
+mod gateway;
 mod lifecycle;
 mod limits;
 mod recordings;

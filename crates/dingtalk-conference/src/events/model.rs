@@ -419,3 +419,7 @@ fn list<T>(
         Some(_) => Err(Mismatch::at(key, "expected a list")),
     }
 }
+
+#[cfg(test)]
+#[path = "model_tests.rs"]
+mod tests;
