@@ -8,10 +8,9 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::events::{ConferenceEvent, Event};
+use crate::events::Event;
 
 /// What the application answered for an event: DingTalk redelivers an event answered
 /// [`AckStatus::Later`] (or not answered at all).
@@ -109,17 +108,16 @@ impl Inbound {
                 let event_type =
                     header(&wire.headers, "eventType").ok_or(Malformed::Missing("eventType"))?;
                 let born_at = header(&wire.headers, "eventBornTime")
-                    .and_then(|ms| ms.trim().parse::<i64>().ok())
-                    .and_then(DateTime::<Utc>::from_timestamp_millis);
+                    .and_then(|ms| ms.trim().parse::<i64>().ok());
                 Ok(Self::Event {
                     message_id,
-                    event: Event {
-                        kind: ConferenceEvent::parse(&event_type, &data),
+                    event: Event::from_parts(
                         id,
                         event_type,
-                        corp_id: header(&wire.headers, "eventCorpId"),
+                        header(&wire.headers, "eventCorpId"),
                         born_at,
-                    },
+                        &data,
+                    ),
                 })
             }
             "CALLBACK" => Ok(Self::Callback {
@@ -162,6 +160,7 @@ pub(crate) fn no_handler(message_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::ConferenceEvent;
 
     fn event_frame(data: &str) -> String {
         serde_json::json!({
