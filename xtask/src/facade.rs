@@ -41,15 +41,18 @@ pub(crate) const SECRET_EXTENSION: &str = "x-secret";
 pub(crate) const UNIT_EXTENSION: &str = "x-unit";
 
 /// One declared enum.
-struct EnumDef {
-    name: String,
+pub(crate) struct EnumDef {
+    pub(crate) name: String,
     description: String,
-    kind: EnumKind,
+    pub(crate) kind: EnumKind,
     variants: Vec<Variant>,
+    /// `events: true`: a value set of event payloads only, generated into the events module
+    /// (`crate::events`) instead of the model.
+    pub(crate) events: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum EnumKind {
+pub(crate) enum EnumKind {
     /// An integer on the wire, held as `i32` or `i64` (the widest width any field uses).
     Int { wide: bool },
     /// A string on the wire.
@@ -69,8 +72,7 @@ pub(crate) fn model(spec: &OpenAPI, path: &Path) -> Result<TokenStream, CodegenE
         .components
         .as_ref()
         .ok_or_else(|| spec_error(path, "the spec has no components".to_string()))?;
-    let mut enums = read_enums(components.extensions.get(ENUMS_EXTENSION), path)?;
-    widen_enums(spec, &mut enums, path)?;
+    let enums = enums(spec, path)?;
 
     let mut items = TokenStream::new();
     items.extend(quote! {
@@ -101,10 +103,24 @@ pub(crate) fn model(spec: &OpenAPI, path: &Path) -> Result<TokenStream, CodegenE
             name, facade, schema, components, &enums, path,
         )?);
     }
-    for def in enums.values() {
+    for def in enums.values().filter(|def| !def.events) {
         items.extend(enum_items(def));
     }
     Ok(items)
+}
+
+/// The enums of `components.x-enums`, each at the widest integer width any use needs.
+pub(crate) fn enums(
+    spec: &OpenAPI,
+    path: &Path,
+) -> Result<BTreeMap<String, EnumDef>, CodegenError> {
+    let components = spec
+        .components
+        .as_ref()
+        .ok_or_else(|| spec_error(path, "the spec has no components".to_string()))?;
+    let mut enums = read_enums(components.extensions.get(ENUMS_EXTENSION), path)?;
+    widen_enums(spec, &mut enums, path)?;
+    Ok(enums)
 }
 
 fn read_enums(
@@ -184,6 +200,11 @@ fn read_enums(
                 description: text("description")?,
                 kind,
                 variants,
+                events: match def.get("events") {
+                    None => false,
+                    Some(Value::Bool(events)) => *events,
+                    Some(_) => return Err(bad(format!("{name}: `events` must be true or false"))),
+                },
             },
         );
     }
@@ -712,7 +733,7 @@ fn doc_text(description: Option<&str>, fallback: &str) -> String {
 
 /// An enum with `Unknown(raw)`, `raw()`/`as_str()`, `Display` (the labels), equality and
 /// hashing by wire value, `From` the wire type, and serde and JSON Schema in the wire form.
-fn enum_items(def: &EnumDef) -> TokenStream {
+pub(crate) fn enum_items(def: &EnumDef) -> TokenStream {
     let name = format_ident!("{}", def.name);
     let doc = format!(" {}", def.description);
     let variants: Vec<_> = def

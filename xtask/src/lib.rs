@@ -15,6 +15,7 @@ mod cli_api;
 pub mod digest;
 mod dispatch;
 mod error_codes;
+mod events;
 mod facade;
 mod facade_ops;
 mod facts;
@@ -50,8 +51,12 @@ pub const CHECKS_PATH: &str = "crates/dingtalk-conference-api/src/checks.rs";
 /// The fake server's typed requests (one per operation, parsed and checked from the spec),
 /// relative to the workspace root.
 pub const MOCK_REQUESTS_PATH: &str = "crates/dingtalk-conference-mock/src/requests_generated.rs";
+/// The facade's typed events (the payload types, `ConferenceEvent` and the dispatch from
+/// `eventType`), from the spec's event schemas (`x-event`) and `components.x-events`, relative
+/// to the workspace root.
+pub const EVENTS_PATH: &str = "crates/dingtalk-conference/src/events/generated.rs";
 /// Every file `cargo xtask codegen` writes, in the order [`generate_all_from_str`] returns them.
-pub const OUTPUT_PATHS: [&str; 10] = [
+pub const OUTPUT_PATHS: [&str; 11] = [
     OUTPUT_PATH,
     CONSTANTS_PATH,
     DISPATCH_PATH,
@@ -62,6 +67,7 @@ pub const OUTPUT_PATHS: [&str; 10] = [
     FACADE_OPS_PATH,
     CHECKS_PATH,
     MOCK_REQUESTS_PATH,
+    EVENTS_PATH,
 ];
 /// The document whose operation table `cargo xtask codegen` rewrites (between its
 /// `BEGIN GENERATED`/`END GENERATED` marks; the rest is hand-written), relative to the
@@ -172,8 +178,8 @@ pub struct GeneratedFile {
 }
 
 /// Generates every file ([`OUTPUT_PATHS`]) from spec text: the client, the constants module,
-/// the tests' dispatch, the facade's model, its `ErrorCode`, its `Client::call` dispatch and the CLI's `api`
-/// command tree.
+/// the tests' dispatch, the facade's model, its `ErrorCode`, its `Client::call` dispatch, the CLI's `api`
+/// command tree, the input checks, the fake server's typed requests and the facade's typed events.
 pub fn generate_all_from_str(
     text: &str,
     spec_name: &str,
@@ -190,6 +196,7 @@ pub fn generate_all_from_str(
     let ops = format_file(facade_ops::operations_module(&spec, &path)?, spec_name)?;
     let checks = format_file(checks::checks(&spec, &client, &path)?, spec_name)?;
     let mock_requests = format_file(mock_requests::requests(&spec, &client, &path)?, spec_name)?;
+    let events = format_file(events::events(&spec, &path)?, spec_name)?;
     Ok(vec![
         GeneratedFile {
             path: OUTPUT_PATH,
@@ -231,6 +238,10 @@ pub fn generate_all_from_str(
             path: MOCK_REQUESTS_PATH,
             text: mock_requests,
         },
+        GeneratedFile {
+            path: EVENTS_PATH,
+            text: events,
+        },
     ])
 }
 
@@ -267,7 +278,11 @@ fn generate_client(spec: &OpenAPI, path: &Path) -> Result<syn::File, CodegenErro
     check_spec(spec, path)?;
 
     // The checks enforce the string constraints; progenitor would make newtypes of them.
-    let spec = &checks::for_progenitor(spec);
+    let mut spec = checks::for_progenitor(spec);
+    // The event payloads are pushed, never answered: the typed events are the facade's
+    // (`EVENTS_PATH`), and the generated client has no use for wire types of them.
+    events::strip_event_schemas(&mut spec);
+    let spec = &spec;
     let mut generator = progenitor::Generator::new(&settings(path)?);
     // `check_spec` rules out the inputs progenitor is known to panic on; this guard turns any
     // other panic into an error that names the spec instead of a backtrace.

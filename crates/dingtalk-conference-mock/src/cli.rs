@@ -14,7 +14,7 @@ const USAGE: &str = "\
 dingtalk-conference-mock: a fake DingTalk video conference server on 127.0.0.1
 
 Usage: dingtalk-conference-mock [--port N] [--token-lifetime SECS] [--no-seed]
-                                [--invalidate-previous-corp-token] [LIMITS]
+                                [--invalidate-previous-corp-token] [LIMITS] [GATEWAY]
 
 Options:
   --port N                Port to listen on (default 0: pick a free one)
@@ -39,12 +39,21 @@ Limits (all off unless given; `off` turns one off):
                           --ip-limit 10000/20 --ip-ban-secs 300 --monthly-quota 5000 (the
                           quota is illustrative); the flags above, given too, win
 
+Stream mode gateway (POST /v1.0/gateway/connections/open, then ws://127.0.0.1:PORT/connect):
+  --event-redelivery SECS An event not ACKed (or ACKed LATER) is sent again after SECS
+                          seconds, fractions allowed (default 5)
+  --gateway-ping SECS     A SYSTEM ping frame to each connection every SECS seconds,
+                          fractions allowed, or `off` (default 30)
+
 Prints `listening on http://127.0.0.1:PORT` on stdout once it accepts connections, and the
 default credentials and seeded conference ids on stderr. Runs until Ctrl-C or SIGTERM.
 
 Control routes (not part of DingTalk's API): GET /__mock/counters returns the request
 counters as JSON; POST /__mock/expire-tokens makes every issued token invalid;
-POST /__mock/reset-quota starts a new month for the monthly quota.";
+POST /__mock/reset-quota starts a new month for the monthly quota; POST /__mock/events/emit
+with {eventType, data, corpId?} emits an event; GET /__mock/gateway returns the
+gateway's counters; POST /__mock/gateway/disconnect, /duplicate-next, /send-raw (the body is
+the frame), /silence and /refuse-tickets (both with {on: true|false}) drive the gateway.";
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
@@ -115,6 +124,15 @@ fn positive(flag: &str, raw: &str, what: &str) -> Result<u32, String> {
             u32::MAX
         )
     })
+}
+
+/// A positive number of seconds, fractions allowed (`0.25`).
+fn seconds(flag: &str, raw: &str) -> Result<Duration, String> {
+    raw.parse::<f64>()
+        .ok()
+        .filter(|secs| *secs > 0.0)
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| format!("{flag}: `{raw}` is not a positive number of seconds"))
 }
 
 /// `N/SECS`: at least one request within at least one second.
@@ -195,6 +213,14 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
                 })?);
             }
             "--dingtalk-limits" if inline.is_none() => limits.dingtalk = true,
+            "--event-redelivery" => {
+                let raw = value("--event-redelivery")?;
+                config.event_redelivery = seconds("--event-redelivery", &raw)?;
+            }
+            "--gateway-ping" => {
+                let raw = value("--gateway-ping")?;
+                config.gateway_ping = off_or(&raw, |raw| seconds("--gateway-ping", raw))?;
+            }
             _ => return Err(format!("unexpected argument `{arg}`")),
         }
     }
@@ -225,6 +251,18 @@ fn describe_limits(config: &MockConfig) -> String {
     } else {
         parts.join("; ")
     }
+}
+
+/// The gateway's settings, for the start-up banner.
+fn describe_gateway(config: &MockConfig) -> String {
+    let pings = config.gateway_ping.map_or_else(
+        || "no pings".to_owned(),
+        |every| format!("a ping every {} s", every.as_secs_f64()),
+    );
+    format!(
+        "POST /v1.0/gateway/connections/open; events not ACKed go again after {} s; {pings}",
+        config.event_redelivery.as_secs_f64()
+    )
 }
 
 /// Runs the command line with the process's arguments: what the binary's `main` does.
@@ -258,6 +296,7 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
     let lifetime = config.token_lifetime;
     let invalidate_corp_tokens = config.invalidate_previous_corp_tokens;
     let limits = describe_limits(&config);
+    let gateway = describe_gateway(&config);
     let server = match MockServer::start_with(config).await {
         Ok(server) => server,
         Err(error) => {
@@ -283,6 +322,7 @@ pub async fn run(args: impl IntoIterator<Item = String>) -> ExitCode {
         eprintln!("corp tokens:     a new one invalidates the earlier ones");
     }
     eprintln!("limits:          {limits}");
+    eprintln!("stream gateway:  {gateway}");
     if seed {
         let ids = [
             ("started", seeded::STARTED),
@@ -374,6 +414,32 @@ mod tests {
         );
         let error = config(&["--invalidate-previous-corp-token=yes"]).expect_err("refused");
         assert!(error.contains("unexpected argument"), "{error}");
+    }
+
+    #[test]
+    fn the_gateway_flags_set_redelivery_and_pings() {
+        assert_eq!(
+            config(&["--event-redelivery", "0.5", "--gateway-ping=off"]),
+            Ok(MockConfig::new()
+                .with_event_redelivery(Duration::from_millis(500))
+                .with_gateway_ping(None))
+        );
+        assert_eq!(
+            config(&["--gateway-ping", "2"]).map(|c| c.gateway_ping),
+            Ok(Some(Duration::from_secs(2)))
+        );
+        for (args, expected) in [
+            (
+                ["--event-redelivery", "0"],
+                "--event-redelivery: `0` is not a positive",
+            ),
+            (["--event-redelivery", "soon"], "--event-redelivery: `soon`"),
+            (["--gateway-ping", "-1"], "--gateway-ping: `-1`"),
+            (["--gateway-ping", "inf"], "--gateway-ping: `inf`"),
+        ] {
+            let error = config(&args).expect_err("refused");
+            assert!(error.contains(expected), "{args:?}: {error}");
+        }
     }
 
     #[test]

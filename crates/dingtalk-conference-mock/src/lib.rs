@@ -199,6 +199,11 @@ use tokio::task::JoinHandle;
 pub mod cli;
 
 pub use events::MockEvent;
+// part gateway
+pub use events::gateway::{
+    DEFAULT_EVENT_REDELIVERY, DEFAULT_GATEWAY_PING, DISCONNECT_GRACE, GATEWAY_OPEN_OPERATION,
+    GatewayAcks, GatewayStats, MAX_CLIENT_MESSAGE, MAX_PENDING, TICKET_LIFETIME,
+};
 pub use fault::{Fault, FaultScope};
 pub use handlers::{
     DEFAULT_DATA_PAGE_SIZE, DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ORG_CONFERENCES_PAGE_SIZE,
@@ -281,6 +286,16 @@ pub struct MockConfig {
     /// processes that refresh on their own. Internal apps' tokens are not affected. Default:
     /// `false` (earlier corp tokens stay valid until they expire).
     pub invalidate_previous_corp_tokens: bool,
+    // part gateway
+    /// How long the Stream gateway waits for an event's ACK before it sends the event again
+    /// (same `eventId`, to a connection chosen at random), and how long after an ACK `LATER`
+    /// it sends it again. DingTalk documents that an event not ACKed is pushed again, not
+    /// after how long. Default: [`DEFAULT_EVENT_REDELIVERY`] (5 s).
+    pub event_redelivery: Duration,
+    /// How often the Stream gateway sends each connection a SYSTEM `ping` frame; `None` (or
+    /// zero): never. DingTalk documents the frame, not its period. Default:
+    /// [`DEFAULT_GATEWAY_PING`] (every 30 s).
+    pub gateway_ping: Option<Duration>,
 }
 
 impl Default for MockConfig {
@@ -295,6 +310,8 @@ impl Default for MockConfig {
             monthly_quota: None,
             limit_clock: None,
             invalidate_previous_corp_tokens: false,
+            event_redelivery: DEFAULT_EVENT_REDELIVERY,
+            gateway_ping: Some(DEFAULT_GATEWAY_PING),
         }
     }
 }
@@ -390,6 +407,21 @@ impl MockConfig {
         self.invalidate_previous_corp_tokens = true;
         self
     }
+
+    // part gateway
+    /// Sets [`MockConfig::event_redelivery`] (the binary's `--event-redelivery SECS`).
+    #[must_use]
+    pub fn with_event_redelivery(mut self, after: Duration) -> Self {
+        self.event_redelivery = after;
+        self
+    }
+
+    /// Sets [`MockConfig::gateway_ping`] (`None`: no pings; the binary's `--gateway-ping`).
+    #[must_use]
+    pub fn with_gateway_ping(mut self, every: Option<Duration>) -> Self {
+        self.gateway_ping = every;
+        self
+    }
 }
 
 /// One request as the server received it.
@@ -463,6 +495,8 @@ pub struct MockServer {
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    /// The Stream gateway's delivery task.
+    gateway_task: Option<JoinHandle<()>>,
 }
 
 impl fmt::Debug for MockServer {
@@ -497,12 +531,20 @@ impl MockServer {
             added,
             signal.clone(),
         ));
+        // Subscribed before anything is served, so no event a handler emits is missed.
+        let events = shared.lock().events.subscribe();
+        let gateway_task = tokio::spawn(events::gateway::run(
+            Arc::clone(&shared),
+            events,
+            signal.clone(),
+        ));
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), signal));
         Ok(MockServer {
             addr,
             shared,
             shutdown,
             task: Some(task),
+            gateway_task: Some(gateway_task),
         })
     }
 
@@ -522,6 +564,9 @@ impl MockServer {
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.gateway_task.take() {
             let _ = task.await;
         }
     }
@@ -710,6 +755,78 @@ impl MockServer {
     /// Every event the server emitted so far, in order (delivered or not).
     pub fn emitted_events(&self) -> Vec<MockEvent> {
         self.shared.lock().events.emitted()
+    }
+
+    // part gateway
+
+    /// Emits an event of `event_type` with payload `data` for [`DEFAULT_CORP_ID`], as the
+    /// handlers do when the state changes: the Stream gateway (and HTTP push) deliver it.
+    /// `POST /__mock/events/emit` does the same from another process. For tests of the
+    /// delivery itself; the state's own events come from its changes.
+    #[doc(hidden)]
+    pub fn emit_event(&self, event_type: &str, data: serde_json::Value) -> MockEvent {
+        MockEvent::clone(
+            &self
+                .shared
+                .lock()
+                .emit_event(event_type, DEFAULT_CORP_ID, data),
+        )
+    }
+
+    /// Sends a SYSTEM `disconnect` frame to every open Stream connection; each takes no new
+    /// event from then on, and is closed [`DISCONNECT_GRACE`] (10 s) later unless the client
+    /// closes it first. `POST /__mock/gateway/disconnect` does the same.
+    pub fn gateway_disconnect(&self) {
+        self.shared.gateway.disconnect_all();
+    }
+
+    /// Sends the next event twice (two EVENT frames, same `eventId`, different `messageId`s)
+    /// to the connection it goes to. `POST /__mock/gateway/duplicate-next` does the same.
+    pub fn gateway_duplicate_next(&self) {
+        self.shared.gateway.duplicate_next();
+    }
+
+    /// `true` silences every Stream connection open now: nothing goes out (no event, no ping,
+    /// no WebSocket pong), nothing is read, and the socket stays open; events go to other
+    /// connections (those in flight on a silenced one are sent again once their redelivery
+    /// time passes). Connections opened later are served normally. `false` lets the silenced
+    /// ones speak again. `POST /__mock/gateway/silence` with `{"on": bool}` does the same.
+    pub fn gateway_silence(&self, on: bool) {
+        self.shared.gateway.silence(on);
+    }
+
+    /// Sends `text` as one WebSocket text frame to every open Stream connection: a malformed
+    /// or oversized frame, for the client's robustness. `POST /__mock/gateway/send-raw` with
+    /// the text as the body does the same.
+    pub fn gateway_send_raw(&self, text: &str) {
+        self.shared.gateway.send_raw(text);
+    }
+
+    /// `true` makes the WebSocket upgrade refuse every ticket (`401`, as for an unknown one);
+    /// `false` accepts valid tickets again. `POST /__mock/gateway/refuse-tickets` with
+    /// `{"on": bool}` does the same.
+    pub fn gateway_refuse_tickets(&self, on: bool) {
+        self.shared.gateway.refuse_tickets(on);
+    }
+
+    /// The ACKs the gateway received so far.
+    pub fn gateway_acks(&self) -> GatewayAcks {
+        self.shared.gateway.stats().acks
+    }
+
+    /// The Stream connections open now.
+    pub fn gateway_connections(&self) -> usize {
+        self.shared.gateway.stats().connections
+    }
+
+    /// The EVENT frames sent so far (redeliveries and duplicates included).
+    pub fn gateway_deliveries(&self) -> u64 {
+        self.shared.gateway.stats().deliveries
+    }
+
+    /// Everything the gateway counted (`GET /__mock/gateway` serves the same as JSON).
+    pub fn gateway_stats(&self) -> GatewayStats {
+        self.shared.gateway.stats()
     }
 
     /// Makes the next event of conference `id` skip one `statusSeqNum`, as if DingTalk had

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -24,6 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::Sleep;
 
 use crate::RecordedRequest;
+use crate::events::gateway;
 use crate::fault::{Fault, RouteKind};
 use crate::handlers::{self, Call, Handler};
 use crate::reply::{JSON, Reply, to_json};
@@ -93,17 +94,21 @@ async fn serve_connection(
 ) {
     let kill = Arc::new(Notify::new());
     let service_kill = Arc::clone(&kill);
+    // The gateway's open endpoint names the WebSocket endpoint on this same listener.
+    let local = stream.local_addr().ok();
     let service = service_fn(move |request| {
         handle(
             Arc::clone(&shared),
             Arc::clone(&service_kill),
-            peer,
+            Peer { ip: peer, local },
             request,
         )
     });
+    // With upgrades: the Stream gateway's WebSocket leaves HTTP on this connection.
     let connection = http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
     let mut connection = std::pin::pin!(connection);
     let mut grace: Option<Pin<Box<Sleep>>> = None;
     loop {
@@ -143,6 +148,14 @@ enum Route {
     /// `POST /__mock/join-schedule` with `{"scheduleConferenceId", "unionId", "nick"}`:
     /// someone joins a scheduled conference; answers `{"conferenceId"}`.
     AdminJoinSchedule,
+    // part gateway
+    /// `POST /v1.0/gateway/connections/open`: a Stream mode ticket (DingTalk traffic: logged,
+    /// limited per IP and faultable like an operation, by [`gateway::GATEWAY_OPEN_OPERATION`]).
+    GatewayOpen,
+    /// `/__mock/gateway/…`: the gateway's controls and counters.
+    AdminGateway,
+    /// `POST /__mock/events/emit`: an event, as `MockServer::emit_event` emits it.
+    AdminEmit,
 }
 
 impl fmt::Debug for Route {
@@ -156,6 +169,9 @@ impl fmt::Debug for Route {
             Self::AdminResetQuota => f.write_str("AdminResetQuota"),
             Self::AdminJoin => f.write_str("AdminJoin"),
             Self::AdminJoinSchedule => f.write_str("AdminJoinSchedule"),
+            Self::GatewayOpen => f.write_str("GatewayOpen"),
+            Self::AdminGateway => f.write_str("AdminGateway"),
+            Self::AdminEmit => f.write_str("AdminEmit"),
         }
     }
 }
@@ -168,6 +184,13 @@ impl Route {
             (&Method::POST, ADMIN_RESET_QUOTA_PATH) => return Self::AdminResetQuota,
             (&Method::POST, ADMIN_JOIN_PATH) => return Self::AdminJoin,
             (&Method::POST, ADMIN_JOIN_SCHEDULE_PATH) => return Self::AdminJoinSchedule,
+            (&Method::POST, gateway::OPEN_PATH) => return Self::GatewayOpen,
+            (&Method::POST, gateway::ADMIN_EMIT_PATH) => return Self::AdminEmit,
+            _ if path == gateway::ADMIN_PREFIX
+                || path.starts_with(&format!("{}/", gateway::ADMIN_PREFIX)) =>
+            {
+                return Self::AdminGateway;
+            }
             _ => {}
         }
         match match_operation(OPERATIONS, method, path) {
@@ -192,12 +215,18 @@ impl Route {
                 operation_id: Some(matched.operation_id),
                 id: matched.first_param().map(str::to_string),
             },
+            Self::GatewayOpen => RouteKind {
+                operation_id: Some(gateway::GATEWAY_OPEN_OPERATION),
+                id: None,
+            },
             Self::NotFound
             | Self::AdminCounters
             | Self::AdminExpireTokens
             | Self::AdminResetQuota
             | Self::AdminJoin
-            | Self::AdminJoinSchedule => RouteKind::default(),
+            | Self::AdminJoinSchedule
+            | Self::AdminGateway
+            | Self::AdminEmit => RouteKind::default(),
         }
     }
 }
@@ -301,6 +330,15 @@ impl Body for MockBody {
 struct Ids {
     request_id: String,
     trace_id: String,
+    /// The local address the request came in on (for the gateway's endpoint).
+    local: Option<SocketAddr>,
+}
+
+/// Who a connection is with, and on which local address it came in.
+#[derive(Debug, Clone, Copy)]
+struct Peer {
+    ip: IpAddr,
+    local: Option<SocketAddr>,
 }
 
 /// Handles one request: record it, count it, answer the ban page if `peer` is banned
@@ -308,9 +346,14 @@ struct Ids {
 async fn handle(
     shared: Arc<Shared>,
     kill: Arc<Notify>,
-    peer: IpAddr,
-    request: Request<Incoming>,
+    peer: Peer,
+    mut request: Request<Incoming>,
 ) -> Result<Response<MockBody>, Infallible> {
+    if request.uri().path() == gateway::CONNECT_PATH {
+        return Ok(gateway_connect(shared, &mut request));
+    }
+    let local = peer.local;
+    let peer = peer.ip;
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
@@ -337,6 +380,20 @@ async fn handle(
         }
         Route::AdminJoin => return Ok(admin_join(&shared, body.as_deref().unwrap_or_default())),
         Route::AdminJoinSchedule => return Ok(admin_join_schedule(&shared, body.as_deref())),
+        Route::AdminGateway => {
+            let (status, answer) = gateway::admin(
+                &shared,
+                &parts.method,
+                parts.uri.path(),
+                body.as_deref().unwrap_or_default(),
+            );
+            return Ok(admin_json(status, &answer));
+        }
+        Route::AdminEmit => {
+            let (status, answer) =
+                gateway::admin_emit(&shared, body.as_deref().unwrap_or_default());
+            return Ok(admin_json(status, &answer));
+        }
         _ => {}
     }
     let recorded = RecordedRequest {
@@ -382,6 +439,7 @@ async fn handle(
             Ids {
                 request_id,
                 trace_id,
+                local,
             },
             banned,
             fault,
@@ -522,6 +580,17 @@ fn operate(
 ) -> Reply {
     let request_id = ids.request_id.as_str();
     match route {
+        Route::GatewayOpen => {
+            let host = ids
+                .local
+                .map_or_else(|| "127.0.0.1".to_owned(), |addr| addr.to_string());
+            match gateway::open(shared, &host, body) {
+                Ok(answer) => Reply::ok(&answer),
+                Err((code, message)) => {
+                    Reply::error(StatusCode::BAD_REQUEST, code, &message, request_id)
+                }
+            }
+        }
         Route::Operation(matched, handler) => {
             let call = Call {
                 matched,
@@ -546,7 +615,9 @@ fn operate(
         | Route::AdminExpireTokens
         | Route::AdminResetQuota
         | Route::AdminJoin
-        | Route::AdminJoinSchedule => Reply::error(
+        | Route::AdminJoinSchedule
+        | Route::AdminGateway
+        | Route::AdminEmit => Reply::error(
             StatusCode::NOT_FOUND,
             "InvalidAction.NotFound",
             "Specified api is not found, please check your url and method.",
@@ -629,10 +700,89 @@ fn admin_join_schedule(shared: &Shared, body: Result<&[u8], &bool>) -> Response<
     }
 }
 
+/// A control answer with `status` and `answer` as its JSON body.
+fn admin_json(status: u16, answer: &serde_json::Value) -> Response<MockBody> {
+    admin_reply(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        to_json(answer),
+    )
+}
+
+/// `GET /connect?ticket=…`: the Stream gateway's WebSocket upgrade. A request that is not a
+/// WebSocket handshake gets `400`; a ticket unknown, used, expired or refused on purpose gets
+/// `401` `{"code": "invalidTicket", "message"}` (DingTalk documents no answer for it); a valid
+/// one is used up and the connection switches to the WebSocket, served by its own task.
+fn gateway_connect(shared: Arc<Shared>, request: &mut Request<Incoming>) -> Response<MockBody> {
+    let refuse = |status: StatusCode, code: &str, message: &str| {
+        admin_reply(
+            status,
+            to_json(&serde_json::json!({"code": code, "message": message})),
+        )
+    };
+    let headers = request.headers();
+    let has = |name: http::header::HeaderName, token: &str| {
+        headers.get_all(name).iter().any(|value| {
+            value
+                .to_str()
+                .unwrap_or_default()
+                .split(',')
+                .any(|part| part.trim().eq_ignore_ascii_case(token))
+        })
+    };
+    let key = headers
+        .get(http::header::SEC_WEBSOCKET_KEY)
+        .map(|key| key.as_bytes().to_vec());
+    let handshake = request.method() == Method::GET
+        && has(http::header::CONNECTION, "upgrade")
+        && has(http::header::UPGRADE, "websocket")
+        && has(http::header::SEC_WEBSOCKET_VERSION, "13");
+    let Some(key) = key.filter(|_| handshake) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "notWebSocket",
+            "GET /connect?ticket=… is a WebSocket upgrade (version 13)",
+        );
+    };
+    let ticket = handlers::parse_query(request.uri().query())
+        .into_iter()
+        .find(|(name, _)| name == "ticket")
+        .map(|(_, ticket)| ticket)
+        .unwrap_or_default();
+    let Some(subscriber) = shared.gateway.take_ticket(&ticket) else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "invalidTicket",
+            "the ticket is unknown, already used or expired",
+        );
+    };
+    let upgrade = hyper::upgrade::on(request);
+    tokio::spawn(async move {
+        // The client may go away before the switch completes: nothing to serve then.
+        if let Ok(upgraded) = upgrade.await {
+            gateway::serve_socket(shared, subscriber, upgraded).await;
+        }
+    });
+    let mut response = Response::new(MockBody::Full(None));
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONNECTION,
+        HeaderValue::from_static("upgrade"),
+    );
+    headers.insert(http::header::UPGRADE, HeaderValue::from_static("websocket"));
+    if let Ok(accept) =
+        HeaderValue::try_from(tokio_tungstenite::tungstenite::handshake::derive_accept_key(&key))
+    {
+        headers.insert(http::header::SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    response
+}
+
 fn admin_reply(status: StatusCode, body: Vec<u8>) -> Response<MockBody> {
     let ids = Ids {
         request_id: String::new(),
         trace_id: String::new(),
+        local: None,
     };
     respond(
         Reply {

@@ -246,6 +246,8 @@ pub(crate) struct State {
 #[derive(Debug)]
 pub(crate) struct Shared {
     state: Mutex<State>,
+    /// The Stream mode gateway (its own lock: frames never wait for the state's).
+    pub(crate) gateway: crate::events::gateway::Gateway,
 }
 
 impl Shared {
@@ -306,6 +308,10 @@ impl Shared {
         }
         Self {
             state: Mutex::new(state),
+            gateway: crate::events::gateway::Gateway::new(
+                config.event_redelivery,
+                config.gateway_ping,
+            ),
         }
     }
 
@@ -452,6 +458,27 @@ impl State {
             self.wake_ticker_for(&id); // events
             self.conferences.insert(id, info);
         }
+    }
+
+    /// The organisations whose events a Stream connection opened with `client_id` and `secret`
+    /// receives: an internal app's (every internal app belongs to [`crate::DEFAULT_CORP_ID`]),
+    /// or those that authorised a suite (third-party apps connect with the suite's key and
+    /// secret); `None` for credentials the fake does not know.
+    pub(crate) fn stream_subscriber(&self, client_id: &str, secret: &str) -> Option<Vec<String>> {
+        if self
+            .apps
+            .get(client_id)
+            .is_some_and(|known| known == secret)
+        {
+            return Some(vec![crate::DEFAULT_CORP_ID.to_owned()]);
+        }
+        let suite = self
+            .suites
+            .get(client_id)
+            .filter(|suite| suite.secret == secret)?;
+        let mut corps: Vec<String> = suite.corps.iter().cloned().collect();
+        corps.sort();
+        Some(corps)
     }
 
     // events

@@ -55,6 +55,9 @@ pub(crate) struct ClientInner {
     /// With a Redis: the fleet's shared events, started with the client's event stream.
     #[cfg(all(feature = "events", feature = "redis"))]
     pub(crate) event_fleet: Option<crate::events::fleet::EventFleet>,
+    /// How the client opens Stream mode connections (feature `events`).
+    #[cfg(feature = "events")]
+    pub(crate) stream: crate::events::stream::Setup,
 }
 
 #[cfg(feature = "events")]
@@ -85,6 +88,9 @@ pub(crate) struct Economy {
     /// The Redis and the app's name in its keys, for the fleet's shared events.
     #[cfg(all(feature = "events", feature = "redis"))]
     pub(crate) event_fleet: Option<(crate::RedisStore, String)>,
+    /// How Stream mode connections are opened (feature `events`).
+    #[cfg(feature = "events")]
+    pub(crate) stream: crate::events::stream::Setup,
 }
 
 impl fmt::Debug for Client {
@@ -135,6 +141,8 @@ impl Client {
                 }),
                 #[cfg(feature = "events")]
                 events: hub,
+                #[cfg(feature = "events")]
+                stream: economy.stream,
             }),
             options: CallOptions::default(),
         }

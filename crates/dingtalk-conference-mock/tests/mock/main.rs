@@ -8,6 +8,7 @@ mod conferences;
 mod conformance_config;
 mod events_emit;
 mod faults;
+mod gateway;
 mod lifecycle;
 mod limits;
 mod recordings;

@@ -148,6 +148,8 @@ pub struct ClientBuilder {
     redis: Option<RedisSetting>,
     #[cfg(feature = "redis")]
     rate_limit_without_redis: Option<RateLimit>,
+    #[cfg(feature = "events")]
+    event_options: crate::events::stream::StreamOptions,
 }
 
 /// Redis as given to the builder: a URL, checked at build, or a store.
@@ -190,6 +192,8 @@ impl Default for ClientBuilder {
             redis: None,
             #[cfg(feature = "redis")]
             rate_limit_without_redis: None,
+            #[cfg(feature = "events")]
+            event_options: crate::events::stream::StreamOptions::default(),
         }
     }
 }
@@ -243,6 +247,8 @@ impl fmt::Debug for ClientBuilder {
         );
         #[cfg(feature = "redis")]
         let f = f.field("rate_limit_without_redis", &self.rate_limit_without_redis);
+        #[cfg(feature = "events")]
+        let f = f.field("event_options", &self.event_options);
         f.finish()
     }
 }
@@ -456,6 +462,8 @@ impl ClientBuilder {
         check_credentials(&credentials)?;
         self.check_limits()?;
         let (base_url, loopback) = self.checked_base_url()?;
+        #[cfg(feature = "events")]
+        let stream = self.stream_setup(&credentials, &base_url)?;
         // A client built here times each request out itself; one brought by the caller may
         // not, so each request then carries the timeout.
         let (http, timeout_built_in) = match &self.http_client {
@@ -595,6 +603,8 @@ impl ClientBuilder {
                 monthly,
                 #[cfg(all(feature = "events", feature = "redis"))]
                 event_fleet,
+                #[cfg(feature = "events")]
+                stream,
             },
         ))
     }
@@ -647,6 +657,49 @@ impl ClientBuilder {
                 }
                 Some(store)
             }
+        })
+    }
+
+    /// How Stream mode connections behave (feature `events`): keep-alive, bounds, back-off
+    /// ([`StreamOptions`](crate::events::stream::StreamOptions); checked by
+    /// [`build`](Self::build)).
+    #[cfg(feature = "events")]
+    pub fn event_options(mut self, options: crate::events::stream::StreamOptions) -> Self {
+        self.event_options = options;
+        self
+    }
+
+    /// How the client will open Stream mode connections: with the app's or the suite's key and
+    /// secret (DingTalk's `clientId`/`clientSecret`), at the base URL if one was given, else at
+    /// DingTalk's gateway host, which is the same for both editions.
+    #[cfg(feature = "events")]
+    fn stream_setup(
+        &self,
+        credentials: &Credentials,
+        base_url: &str,
+    ) -> Result<crate::events::stream::Setup, Error> {
+        self.event_options.check()?;
+        let credentials = match credentials {
+            Credentials::App {
+                app_key,
+                app_secret,
+            } => Some((app_key.clone(), app_secret.clone())),
+            Credentials::Suite {
+                suite_key,
+                suite_secret,
+                ..
+            } => Some((suite_key.clone(), suite_secret.clone())),
+            Credentials::StaticToken(_) | Credentials::Provider(_) => None,
+        };
+        Ok(crate::events::stream::Setup {
+            credentials,
+            base_url: match self.base_url {
+                Some(_) => base_url.to_string(),
+                None => crate::events::stream::DINGTALK_GATEWAY.to_string(),
+            },
+            allow_insecure: self.allow_insecure_http,
+            user_agent: self.user_agent.clone(),
+            options: self.event_options.clone(),
         })
     }
 

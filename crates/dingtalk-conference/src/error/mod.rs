@@ -205,6 +205,12 @@ pub enum Error {
         pages: u32,
     },
 
+    /// A Stream mode connection (feature `events`) could not be used: the WebSocket did not
+    /// open or broke, or the gateway gave an endpoint that may not be used. The event
+    /// stream's runner tries again with its back-off.
+    #[error("the event stream's connection failed: {0}")]
+    EventStream(String),
+
     /// A failure inside a user-supplied [`TokenProvider`](crate::TokenProvider), which is the
     /// [`source`](std::error::Error::source). Made with [`Error::custom`] (final) or
     /// [`Error::transient`] (retried).
@@ -350,6 +356,7 @@ impl Error {
             Self::Custom { transient, .. } => *transient,
             // The window frees a slot every few milliseconds; the call was never sent.
             Self::IpWindowFull { .. } => true,
+            Self::EventStream(_) => true,
             Self::InvalidInput(_)
             | Self::Config(_)
             | Self::Decode { .. }
@@ -497,7 +504,7 @@ impl Error {
 }
 
 impl Error {
-    fn unexpected(status: StatusCode, headers: &HeaderMap, snippet: String) -> Self {
+    pub(crate) fn unexpected(status: StatusCode, headers: &HeaderMap, snippet: String) -> Self {
         Self::UnexpectedResponse {
             status,
             content_type: header_string(headers, CONTENT_TYPE.as_str()),

@@ -24,11 +24,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use redis::Value as RedisValue;
-use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
+use super::Event;
 use super::hub::{Hub, Origin};
-use super::{ConferenceEvent, Event};
 use crate::RedisStore;
 use crate::fleet::Connection;
 
@@ -373,66 +372,17 @@ fn cause(e: &redis::RedisError) -> String {
     format!("{:?}", e.kind())
 }
 
-/// An event as the stream carries it: DingTalk's Stream envelope (`eventId`, `eventType`,
-/// `eventCorpId`, `eventBornTime`) and the payload as received (`data`), re-parsed on the
-/// other side the same way as from the gateway.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Wire {
-    #[serde(rename = "eventId")]
-    id: String,
-    #[serde(rename = "eventType")]
-    event_type: String,
-    #[serde(
-        rename = "eventCorpId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    corp_id: Option<String>,
-    #[serde(
-        rename = "eventBornTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    born_ms: Option<i64>,
-    #[serde(default)]
-    data: Value,
-}
-
-/// The event as the stream carries it; `None` if it cannot be written (it stays local).
+/// The event as the stream carries it: DingTalk's Stream envelope (`eventId`, `eventType`,
+/// `eventCorpId`, `eventBornTime`) and the payload as received (`data`); `None` if it cannot
+/// be written (it stays local).
 pub(crate) fn encode(event: &Event) -> Option<String> {
-    let wire = Wire {
-        id: event.id.clone(),
-        event_type: event.event_type.clone(),
-        corp_id: event.corp_id.clone(),
-        born_ms: event.born_at.map(|at| at.timestamp_millis()),
-        data: payload(event),
-    };
-    serde_json::to_string(&wire).ok()
+    serde_json::to_string(event).ok()
 }
 
-/// An event read from the stream; `None` for text that is not one.
+/// An event read from the stream, its payload parsed again the same way as from the gateway;
+/// `None` for text that is not one.
 pub(crate) fn decode(text: &str) -> Option<Event> {
-    let wire: Wire = serde_json::from_str(text).ok()?;
-    let data = match &wire.data {
-        Value::String(raw) => raw.clone(),
-        other => other.to_string(),
-    };
-    Some(Event {
-        kind: ConferenceEvent::parse(&wire.event_type, &data),
-        id: wire.id,
-        event_type: wire.event_type,
-        corp_id: wire.corp_id,
-        born_at: wire
-            .born_ms
-            .and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_millis),
-    })
-}
-
-/// The payload as received.
-fn payload(event: &Event) -> Value {
-    match &event.kind {
-        ConferenceEvent::Unknown { raw, .. } => Value::clone(raw),
-    }
+    serde_json::from_str(text).ok()
 }
 
 #[cfg(test)]
@@ -441,6 +391,8 @@ mod tests {
 
     use dingtalk_conference_testkit::redis::{RedisServer, ensure_redis_server};
     use tokio::sync::broadcast;
+
+    use serde_json::Value;
 
     use super::*;
     use crate::events::hub::Signal;
@@ -451,13 +403,13 @@ mod tests {
         let data = format!(
             r#"{{"openConfModel":{{"conferenceId":"{conference}","status":1}},"statusSeqNum":3,"changeScene":"conference_closed"}}"#
         );
-        Event {
-            id: id.to_owned(),
-            event_type: "meeting_status_change".to_owned(),
-            corp_id: Some("corp".to_owned()),
-            born_at: chrono::DateTime::from_timestamp_millis(1_683_533_823_336),
-            kind: ConferenceEvent::parse("meeting_status_change", &data),
-        }
+        Event::from_parts(
+            id,
+            "meeting_status_change",
+            Some("corp".to_owned()),
+            Some(1_683_533_823_336),
+            &data,
+        )
     }
 
     fn store(redis: &RedisServer) -> RedisStore {

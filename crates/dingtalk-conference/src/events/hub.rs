@@ -193,16 +193,15 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::ConferenceEvent;
 
     fn event(id: &str) -> Arc<Event> {
-        Arc::new(Event {
-            id: id.to_owned(),
-            event_type: "meeting_status_change".to_owned(),
-            corp_id: None,
-            born_at: None,
-            kind: ConferenceEvent::parse("meeting_status_change", "{}"),
-        })
+        Arc::new(Event::from_parts(
+            id,
+            "meeting_status_change",
+            None,
+            None,
+            "{}",
+        ))
     }
 
     #[test]

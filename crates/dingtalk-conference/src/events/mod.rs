@@ -23,3 +23,4 @@ mod model;
 pub mod stream;
 
 pub use model::*;
+pub use stream::AckStatus;

@@ -1,0 +1,461 @@
+//! The runner behind an [`EventStream`](super::EventStream) or an
+//! [`EventsHandle`](super::EventsHandle): a supervisor that keeps one connection open, and a
+//! task per connection that reads it.
+//!
+//! - **Make-before-break.** On `disconnect` the supervisor opens the next connection at once,
+//!   while the old one's task goes on reading (and ACKing) until DingTalk closes it, or
+//!   [`StreamOptions::drain_after_disconnect`] passes.
+//! - **Back-off.** A failed opening, or a connection that ends, waits
+//!   [`StreamOptions::backoff`] for the failures in a row; any frame received resets them.
+//! - **Never starved.** Events are handled on tasks of their own, at most
+//!   [`StreamOptions::max_in_flight`] at once; the connection's task only reads, answers
+//!   pings and writes the ACKs the handlers send back.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_util::future::BoxFuture;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::{Duration, Instant, sleep, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tracing::Instrument;
+
+use super::frame::{self, AckStatus, Inbound};
+use super::open::{self, Socket};
+use crate::events::Event;
+use crate::events::hub::{Hub, Origin};
+use crate::{Client, Error};
+
+/// What handles an event: the application's callback, or the queue of an `EventStream`.
+pub(crate) type Handler = Arc<dyn Fn(Event) -> BoxFuture<'static, AckStatus> + Send + Sync>;
+
+/// How long a stopping runner waits for its connections to close politely.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How many `eventId`s answered `LATER` are remembered, to be handled again when redelivered.
+const LATER_WINDOW: usize = 4096;
+
+/// What the runner shares with its public handle.
+#[derive(Debug, Default)]
+pub(crate) struct Status {
+    open: AtomicUsize,
+    last_error: Mutex<Option<Error>>,
+}
+
+impl Status {
+    pub(crate) fn is_connected(&self) -> bool {
+        self.open.load(Ordering::Acquire) > 0
+    }
+
+    pub(crate) fn last_error(&self) -> Option<Error> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_error(&self, error: Option<Error>) {
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = error;
+    }
+}
+
+/// Resolves once the runner is told to stop, or once every stopper is gone.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// One runner's state, shared by its supervisor, connections and handler tasks.
+pub(crate) struct Runner {
+    client: Client,
+    handler: Handler,
+    status: Arc<Status>,
+    in_flight: Arc<Semaphore>,
+    /// `eventId`s answered `LATER`: their redelivery is handled again, not dropped as a
+    /// duplicate.
+    later: Mutex<Recent>,
+}
+
+/// What a connection tells the supervisor.
+#[derive(Debug)]
+enum Report {
+    /// Its first frame arrived: the connection works.
+    Alive,
+    /// DingTalk asked it to go (`disconnect`): open the next one now.
+    Disconnect(u64),
+    /// It closed.
+    Closed(u64),
+}
+
+impl Runner {
+    pub(crate) fn new(client: Client, handler: Handler, status: Arc<Status>) -> Arc<Self> {
+        let handlers = client.inner.stream.options.max_in_flight;
+        Arc::new(Self {
+            client,
+            handler,
+            status,
+            in_flight: Arc::new(Semaphore::new(handlers)),
+            later: Mutex::new(Recent::default()),
+        })
+    }
+
+    /// Waits until no handler runs (every permit free).
+    pub(crate) async fn handlers_done(&self) {
+        let all = u32::try_from(self.client.inner.stream.options.max_in_flight).unwrap_or(u32::MAX);
+        let _ = self.in_flight.acquire_many(all).await;
+    }
+
+    fn hub(&self) -> &Arc<Hub> {
+        &self.client.inner.events
+    }
+
+    /// The supervisor: keeps a connection open until told to stop.
+    pub(crate) async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let options = &self.client.inner.stream.options;
+        let (reports_tx, mut reports) = mpsc::unbounded_channel();
+        let mut connections = JoinSet::new();
+        let mut current: Option<u64> = None;
+        let mut failures: u32 = 0;
+        let mut next_id: u64 = 0;
+        loop {
+            if current.is_none() {
+                tokio::select! {
+                    () = stopped(&mut stop) => break,
+                    () = sleep(options.backoff(failures)) => {}
+                }
+                next_id += 1;
+                let opened = tokio::select! {
+                    () = stopped(&mut stop) => break,
+                    opened = self.connect() => opened,
+                };
+                match opened {
+                    Ok(socket) => {
+                        tracing::info!(connection = next_id, "event stream connected");
+                        self.status.set_error(None);
+                        let connection = Connection::open(&self, next_id, reports_tx.clone());
+                        let span = tracing::info_span!("dingtalk.events", connection = next_id);
+                        connections.spawn(
+                            Arc::clone(&self)
+                                .read(connection, socket, stop.clone())
+                                .instrument(span),
+                        );
+                        current = Some(next_id);
+                    }
+                    Err(error) => {
+                        failures = failures.saturating_add(1);
+                        tracing::warn!(
+                            failures,
+                            error = %error.report(),
+                            "the event stream could not connect; trying again after a back-off"
+                        );
+                        self.status.set_error(Some(error));
+                        continue;
+                    }
+                }
+            }
+            tokio::select! {
+                () = stopped(&mut stop) => break,
+                Some(report) = reports.recv() => match report {
+                    Report::Alive => failures = 0,
+                    Report::Disconnect(id) if current == Some(id) => current = None,
+                    Report::Closed(id) if current == Some(id) => {
+                        // Even a connection that worked waits a little before the next, so a
+                        // gateway that drops every connection at once is not hammered.
+                        failures = failures.saturating_add(1);
+                        current = None;
+                    }
+                    Report::Disconnect(_) | Report::Closed(_) => {}
+                },
+                Some(_) = connections.join_next() => {}
+            }
+        }
+        // Each connection sees the stop too and closes; those that do not in time are aborted.
+        let _ = timeout(CLOSE_TIMEOUT, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+    }
+
+    async fn connect(&self) -> Result<Socket, Error> {
+        let endpoint = &self.client.inner.endpoint;
+        open::connect(&endpoint.http, &self.client.inner.stream, endpoint.timeout).await
+    }
+
+    /// Reads one connection until it closes, goes silent, drains after a `disconnect`, or
+    /// the runner stops.
+    async fn read(
+        self: Arc<Self>,
+        mut connection: Connection,
+        mut socket: Socket,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let options = &self.client.inner.stream.options;
+        let (answers_tx, mut answers) = mpsc::unbounded_channel::<String>();
+        let mut heard = Instant::now();
+        let mut pinged = false;
+        let mut drain_until: Option<Instant> = None;
+        loop {
+            let drain_at =
+                drain_until.unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
+            tokio::select! {
+                biased;
+                () = stopped(&mut stop) => {
+                    let _ = timeout(CLOSE_TIMEOUT, socket.close(None)).await;
+                    break;
+                }
+                Some(answer) = answers.recv() => {
+                    if !send(&mut socket, Message::text(answer), options.dead_after_silence).await {
+                        break;
+                    }
+                }
+                message = socket.next() => match message {
+                    None => break,
+                    Some(Err(error)) => {
+                        log_read_error(&error);
+                        break;
+                    }
+                    Some(Ok(message)) => {
+                        heard = Instant::now();
+                        pinged = false;
+                        connection.heard();
+                        if let Message::Text(text) = message {
+                            if self.on_text(&text, &connection, &answers_tx) {
+                                drain_until.get_or_insert(Instant::now() + options.drain_after_disconnect);
+                            }
+                        } else if let Message::Binary(data) = message {
+                            tracing::warn!(bytes = data.len(), "skipped a binary frame: the protocol has none");
+                        }
+                    }
+                },
+                () = sleep_until(heard + options.ping_after_idle), if !pinged => {
+                    pinged = true;
+                    if !send(&mut socket, Message::Ping(Default::default()), options.dead_after_silence).await {
+                        break;
+                    }
+                }
+                () = sleep_until(heard + options.dead_after_silence) => {
+                    tracing::warn!(silent_for = ?options.dead_after_silence, "the connection went silent: replacing it");
+                    break;
+                }
+                () = sleep_until(drain_at), if drain_until.is_some() => {
+                    tracing::debug!("closing the connection DingTalk asked to go");
+                    let _ = timeout(CLOSE_TIMEOUT, socket.close(None)).await;
+                    break;
+                }
+            }
+        }
+        tracing::info!("event stream connection closed");
+        drop(connection);
+    }
+
+    /// Handles one text frame; `true` for a `disconnect`.
+    fn on_text(
+        self: &Arc<Self>,
+        text: &str,
+        connection: &Connection,
+        answers: &mpsc::UnboundedSender<String>,
+    ) -> bool {
+        match Inbound::parse(text) {
+            Err(malformed) => {
+                tracing::warn!(bytes = text.len(), reason = %malformed, "skipped a malformed frame");
+            }
+            Ok(Inbound::Ping { message_id, data }) => {
+                let _ = answers.send(frame::pong(&message_id, &data));
+            }
+            Ok(Inbound::Disconnect) => {
+                tracing::info!("DingTalk asked this connection to go: opening the next one");
+                connection.report(Report::Disconnect(connection.id));
+                return true;
+            }
+            Ok(Inbound::OtherSystem { topic }) => {
+                tracing::debug!(topic = %crate::text::shown(&topic), "ignored a SYSTEM frame");
+            }
+            Ok(Inbound::Callback { message_id, topic }) => {
+                tracing::debug!(topic = %crate::text::shown(&topic), "answered a CALLBACK 404: none is subscribed");
+                let _ = answers.send(frame::no_handler(&message_id));
+            }
+            Ok(Inbound::Event { message_id, event }) => {
+                self.on_event(message_id, event, answers.clone());
+            }
+        }
+        false
+    }
+
+    /// Hands an event to the waits, and to the application unless it is a duplicate; the ACK
+    /// goes back through `answers` when the handler returns.
+    fn on_event(
+        self: &Arc<Self>,
+        message_id: String,
+        event: Event,
+        answers: mpsc::UnboundedSender<String>,
+    ) {
+        let id = event.id.clone();
+        tracing::debug!(event_id = %crate::text::shown(&id), event_type = %crate::text::shown(&event.event_type), "event");
+        self.hub().deliver(Arc::new(event.clone()), Origin::Gateway);
+        let first = self.hub().first_time(&id);
+        let again = self
+            .later
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+        if !first && !again {
+            tracing::debug!(event_id = %crate::text::shown(&id), "duplicate event: ACKed, not handled again");
+            let _ = answers.send(frame::ack(&message_id, AckStatus::Success));
+            return;
+        }
+        let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+            tracing::warn!(event_id = %crate::text::shown(&id), "every handler is busy: answered LATER, DingTalk sends it again");
+            self.later
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(id);
+            let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
+            return;
+        };
+        let runner = Arc::clone(self);
+        tokio::spawn(
+            async move {
+                // Its own task, so that a panicking handler is a LATER, not a lost ACK.
+                let status = match tokio::spawn((runner.handler)(event)).await {
+                    Ok(status) => status,
+                    Err(_) => {
+                        tracing::warn!("the event handler panicked: answered LATER");
+                        AckStatus::Later
+                    }
+                };
+                if status == AckStatus::Later {
+                    runner
+                        .later
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(id);
+                }
+                drop(permit);
+                // The connection may be gone: DingTalk then sends the event again.
+                let _ = answers.send(frame::ack(&message_id, status));
+            }
+            .in_current_span(),
+        );
+    }
+}
+
+/// Sends one frame, within `limit` (a peer that stopped reading must not hang the task).
+async fn send(socket: &mut Socket, message: Message, limit: Duration) -> bool {
+    match timeout(limit, socket.send(message)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(error)) => {
+            tracing::info!(error = %error, "could not write to the connection");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("a write did not finish in time: replacing the connection");
+            false
+        }
+    }
+}
+
+fn log_read_error(error: &WsError) {
+    match error {
+        WsError::Capacity(capacity) => tracing::warn!(
+            reason = %capacity,
+            "skipped an oversized frame; the WebSocket cannot go on after it, so the connection is replaced"
+        ),
+        WsError::ConnectionClosed | WsError::AlreadyClosed => {}
+        other => tracing::info!(error = %other, "the connection broke"),
+    }
+}
+
+/// One open connection as the hub and the runner's status count it: opened when made,
+/// closed when dropped, however its task ends.
+struct Connection {
+    id: u64,
+    hub: Arc<Hub>,
+    status: Arc<Status>,
+    reports: mpsc::UnboundedSender<Report>,
+    alive: bool,
+}
+
+impl Connection {
+    fn open(runner: &Runner, id: u64, reports: mpsc::UnboundedSender<Report>) -> Self {
+        runner.hub().connection_opened();
+        runner.status.open.fetch_add(1, Ordering::AcqRel);
+        Self {
+            id,
+            hub: Arc::clone(runner.hub()),
+            status: Arc::clone(&runner.status),
+            reports,
+            alive: false,
+        }
+    }
+
+    /// A frame arrived: the first one tells the supervisor the connection works.
+    fn heard(&mut self) {
+        if !self.alive {
+            self.alive = true;
+            self.report(Report::Alive);
+        }
+    }
+
+    fn report(&self, report: Report) {
+        let _ = self.reports.send(report);
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.status.open.fetch_sub(1, Ordering::AcqRel);
+        self.hub.connection_closed();
+        self.report(Report::Closed(self.id));
+    }
+}
+
+/// A bounded set of recent ids, the oldest forgotten first.
+#[derive(Debug, Default)]
+struct Recent {
+    order: VecDeque<String>,
+    ids: HashSet<String>,
+}
+
+impl Recent {
+    fn insert(&mut self, id: String) {
+        if !self.ids.insert(id.clone()) {
+            return;
+        }
+        self.order.push_back(id);
+        while self.order.len() > LATER_WINDOW {
+            if let Some(oldest) = self.order.pop_front() {
+                self.ids.remove(&oldest);
+            }
+        }
+    }
+
+    fn remove(&mut self, id: &str) -> bool {
+        if self.ids.remove(id) {
+            self.order.retain(|kept| kept != id);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_ids_forget_the_oldest_past_the_window() {
+        let mut recent = Recent::default();
+        for n in 0..=LATER_WINDOW {
+            recent.insert(n.to_string());
+        }
+        assert!(!recent.remove("0"), "the oldest is forgotten");
+        assert!(recent.remove("1"));
+        assert!(!recent.remove("1"), "once");
+    }
+}
