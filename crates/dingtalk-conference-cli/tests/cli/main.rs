@@ -7,6 +7,7 @@
 mod api;
 mod control;
 mod data;
+mod events;
 mod minutes;
 mod org;
 mod record_stream;
