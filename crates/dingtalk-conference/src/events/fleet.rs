@@ -202,11 +202,13 @@ async fn publish_one(shared: &Shared, event_id: &str, encoded: &str) -> Option<b
 
 /// The reader: every other member's event into this client's hub, until stopped.
 async fn read(shared: Arc<Shared>, hub: Arc<Hub>, mut stop: watch::Receiver<()>) {
+    // Where reading goes on: the stream's end as first found, then the last entry read. Kept
+    // across failures, so that an event published while the reader was cut off is read.
     let mut after: Option<String> = None;
     let mut connection: Option<Connection> = None;
     let mut down = false;
     loop {
-        let attempt = async {
+        let read = async {
             let mut held = match connection.take() {
                 Some(held) => held,
                 None => shared
@@ -214,34 +216,23 @@ async fn read(shared: Arc<Shared>, hub: Arc<Hub>, mut stop: watch::Receiver<()>)
                     .blocking_connection(BLOCK)
                     .map_err(|e| cause(&e))?,
             };
-            let from = match &after {
-                Some(id) => id.clone(),
-                None => stream_end(&shared, &mut held).await?,
-            };
-            let reply: RedisValue = redis::cmd("XREAD")
-                .arg("COUNT")
-                .arg(READ_COUNT)
-                .arg("BLOCK")
-                .arg(u64::try_from(BLOCK.as_millis()).unwrap_or(5_000))
-                .arg("STREAMS")
-                .arg(&shared.stream_key)
-                .arg(&from)
-                .query_async(&mut held)
-                .await
-                .map_err(|e| cause(&e))?;
-            Ok::<_, String>((held, from, reply))
+            if after.is_none() {
+                after = Some(stream_end(&shared, &mut held).await?);
+            }
+            let from = after.clone().unwrap_or_else(|| "0-0".to_owned());
+            let reply = read_after(&shared, &mut held, &from).await?;
+            connection = Some(held);
+            Ok::<_, String>(reply)
         };
-        let Some(outcome) = until_stopped(attempt, &mut stop).await else {
+        let Some(outcome) = until_stopped(read, &mut stop).await else {
             return;
         };
         match outcome {
-            Ok((held, from, reply)) => {
+            Ok(reply) => {
                 if down {
                     tracing::info!(redis = %shared.store.shown_server(), "reading the fleet's events again");
                     down = false;
                 }
-                connection = Some(held);
-                after = Some(from);
                 for (id, fields) in entries(reply) {
                     after = Some(id);
                     deliver(&shared, &hub, &fields);
@@ -265,6 +256,25 @@ async fn read(shared: Arc<Shared>, hub: Arc<Hub>, mut stop: watch::Receiver<()>)
             }
         }
     }
+}
+
+/// One `XREAD` of the entries after `from`, blocking up to [`BLOCK`] for one to come.
+async fn read_after(
+    shared: &Shared,
+    connection: &mut Connection,
+    from: &str,
+) -> Result<RedisValue, String> {
+    redis::cmd("XREAD")
+        .arg("COUNT")
+        .arg(READ_COUNT)
+        .arg("BLOCK")
+        .arg(u64::try_from(BLOCK.as_millis()).unwrap_or(5_000))
+        .arg("STREAMS")
+        .arg(&shared.stream_key)
+        .arg(from)
+        .query_async(connection)
+        .await
+        .map_err(|e| cause(&e))
 }
 
 /// `work`'s output, or `None` once the fleet is dropped (its stop sender gone).
@@ -454,9 +464,23 @@ mod tests {
         panic!("the stream {key} never held {count} entries");
     }
 
-    /// Until every member's reader has read the stream's end (it starts after it).
-    async fn readers_settle() {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    /// How many clients of `redis` are blocked in `XREAD` (the members' readers).
+    fn blocked_readers(redis: &RedisServer) -> usize {
+        redis.cli(&["CLIENT", "LIST"]).map_or(0, |list| {
+            list.lines().filter(|l| l.contains("cmd=xread")).count()
+        })
+    }
+
+    /// Until `count` readers have found the stream's end and block after it (an event
+    /// published before a reader starts is not read by it).
+    async fn readers_settle(redis: &RedisServer, count: usize) {
+        for _ in 0..500 {
+            if blocked_readers(redis) >= count {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("{count} readers never blocked on the stream");
     }
 
     #[test]
@@ -481,7 +505,7 @@ mod tests {
         let store = store(&redis);
         let (_a, hub_a) = member(&store);
         let (_b, hub_b) = member(&store);
-        readers_settle().await;
+        readers_settle(&redis, 2).await;
         let mut at_a = hub_a.subscribe();
         let mut at_b = hub_b.subscribe();
 
@@ -560,7 +584,7 @@ mod tests {
         let store = store(&redis);
         let (_a, hub_a) = member(&store);
         let (_b, hub_b) = member(&store);
-        readers_settle().await;
+        readers_settle(&redis, 2).await;
         let mut at_a = hub_a.subscribe();
         let mut at_b = hub_b.subscribe();
 
@@ -587,7 +611,7 @@ mod tests {
         let store = RedisStore::cluster([redis.url()]).expect("a cluster");
         let (a, hub_a) = member(&store);
         let (_b, hub_b) = member(&store);
-        readers_settle().await;
+        readers_settle(&redis, 2).await;
         let mut at_b = hub_b.subscribe();
         assert!(hub_a.deliver(Arc::new(event("c1", "conf-1")), Origin::Gateway));
         let shared = next_event(&mut at_b, Duration::from_secs(5)).await;
@@ -603,17 +627,12 @@ mod tests {
         let redis = RedisServer::start();
         let store = store(&redis);
         let (fleet, hub) = member(&store);
-        readers_settle().await;
-        let clients = |redis: &RedisServer| {
-            redis.cli(&["CLIENT", "LIST"]).map_or(0, |list| {
-                list.lines().filter(|l| l.contains("cmd=xread")).count()
-            })
-        };
-        assert_eq!(clients(&redis), 1, "the reader blocks on XREAD");
+        readers_settle(&redis, 1).await;
+        assert_eq!(blocked_readers(&redis), 1, "the reader blocks on XREAD");
         drop(fleet);
         drop(hub);
         for _ in 0..100 {
-            if clients(&redis) == 0 {
+            if blocked_readers(&redis) == 0 {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
