@@ -70,6 +70,16 @@ impl ClientInner {
             fleet.start();
         }
     }
+
+    /// Waits a moment (at most [`crate::events::fleet::FLUSH_WITHIN`]) until the events this
+    /// client received are published to the fleet: `EventsHandle::stop` does, so that a
+    /// process that stops and exits does not take the others' events with it.
+    pub(crate) async fn flush_event_fleet(&self) {
+        #[cfg(feature = "redis")]
+        if let Some(fleet) = &self.event_fleet {
+            fleet.flush(crate::events::fleet::FLUSH_WITHIN).await;
+        }
+    }
 }
 
 /// The economy settings [`ClientBuilder::build`] hands the client beside its endpoint and

@@ -25,7 +25,7 @@ impl Watcher {
     fn start(fake: &Fake, redis: &RedisServer, ids: &[String]) -> Self {
         let mut args = fake.cli_args();
         args.extend(["--redis".to_owned(), redis.url()]);
-        args.extend(["--timeout".to_owned(), "60".to_owned(), "watch".to_owned()]);
+        args.extend(["--timeout".to_owned(), "30".to_owned(), "watch".to_owned()]);
         args.extend(ids.iter().cloned());
         // Polls ten minutes apart, a safety poll every five: only events end it in time.
         args.extend(["--events", "--interval", "600"].map(str::to_owned));

@@ -20,11 +20,12 @@
 //!   every second and resumes after the last entry it read, so a short outage loses nothing
 //!   still in the stream. Failures are logged (once per outage) and counted like the store's.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use redis::Value as RedisValue;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::Event;
 use super::hub::{Hub, Origin};
@@ -38,6 +39,10 @@ pub(crate) const STREAM_MAX_LEN: u64 = 10_000;
 /// How long an event's id is remembered for deduplication (`SET NX EX`), in seconds: longer
 /// than DingTalk's redeliveries of one event.
 pub(crate) const DEDUPE_SECONDS: u64 = 600;
+
+/// The longest [`EventFleet::flush`] waits when a handler stops (Redis down: the events stay
+/// local; they were delivered here).
+pub(crate) const FLUSH_WITHIN: Duration = Duration::from_secs(2);
 
 /// How long one `XREAD` blocks before it is sent again (and the reader sees whether to stop).
 const BLOCK: Duration = Duration::from_secs(5);
@@ -96,6 +101,10 @@ struct Shared {
     member: String,
     /// The stream's approximate cap ([`STREAM_MAX_LEN`]).
     max_len: u64,
+    /// Events queued and not yet published (or given up on).
+    pending: AtomicUsize,
+    /// Woken each time the publisher is done with an event.
+    published: Notify,
 }
 
 impl Shared {
@@ -117,6 +126,8 @@ impl EventFleet {
                 stream_key,
                 member: crate::fleet::owner(),
                 max_len: STREAM_MAX_LEN,
+                pending: AtomicUsize::new(0),
+                published: Notify::new(),
             }),
             hub,
             started: OnceLock::new(),
@@ -131,9 +142,12 @@ impl EventFleet {
             return;
         }
         let (queue, events) = mpsc::channel::<Arc<Event>>(QUEUE);
+        let shared = Arc::clone(&self.shared);
         let forwarder_set = self.hub.set_forwarder(Box::new(move |event: &Arc<Event>| {
             // Never waits: the Stream runner calls this.
+            shared.pending.fetch_add(1, Ordering::AcqRel);
             if queue.try_send(Arc::clone(event)).is_err() {
+                shared.pending.fetch_sub(1, Ordering::AcqRel);
                 tracing::debug!(event_id = %event.id, "fleet queue full; event kept local");
             }
         }));
@@ -152,6 +166,26 @@ impl EventFleet {
     }
 }
 
+impl EventFleet {
+    /// Waits (up to `within`) until the events this client received are published: a process
+    /// that stops its stream and exits would otherwise take the events it received for the
+    /// others' waits with it (DingTalk had them ACKed, so it does not send them again).
+    pub(crate) async fn flush(&self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let published = self.shared.published.notified();
+            let mut published = std::pin::pin!(published);
+            published.as_mut().enable();
+            if self.shared.pending.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, published).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
 /// The publisher: each queued event to the stream, once per id across the fleet.
 async fn publish(
     shared: Arc<Shared>,
@@ -162,21 +196,28 @@ async fn publish(
         let Some(Some(event)) = until_stopped(events.recv(), &mut stop).await else {
             return;
         };
-        let Some(encoded) = encode(&event) else {
-            continue;
-        };
-        let give_up = tokio::time::Instant::now() + PUBLISH_FOR;
-        while publish_one(&shared, &event.id, &encoded).await.is_none() {
-            if tokio::time::Instant::now() >= give_up {
-                tracing::warn!(event_id = %event.id, "event not shared with the fleet: Redis failed");
-                break;
-            }
-            if until_stopped(tokio::time::sleep(RETRY_AFTER), &mut stop)
-                .await
-                .is_none()
-            {
-                return;
-            }
+        publish_event(&shared, &event, &mut stop).await;
+        shared.pending.fetch_sub(1, Ordering::AcqRel);
+        shared.published.notify_waiters();
+    }
+}
+
+/// Publishes one event, trying again every second while Redis fails, up to [`PUBLISH_FOR`].
+async fn publish_event(shared: &Shared, event: &Event, stop: &mut watch::Receiver<()>) {
+    let Some(encoded) = encode(event) else {
+        return;
+    };
+    let give_up = tokio::time::Instant::now() + PUBLISH_FOR;
+    while publish_one(shared, &event.id, &encoded).await.is_none() {
+        if tokio::time::Instant::now() >= give_up {
+            tracing::warn!(event_id = %event.id, "event not shared with the fleet: Redis failed");
+            return;
+        }
+        if until_stopped(tokio::time::sleep(RETRY_AFTER), stop)
+            .await
+            .is_none()
+        {
+            return;
         }
     }
 }
@@ -532,6 +573,24 @@ mod tests {
                 .is_none(),
             "A does not read its own e1 back"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn flush_waits_until_the_events_received_are_published() {
+        ensure_redis_server();
+        let redis = RedisServer::start();
+        let store = store(&redis);
+        let (a, hub) = member(&store);
+        for n in 0..50 {
+            assert!(hub.deliver(Arc::new(event(&format!("f{n}"), "conf")), Origin::Gateway));
+        }
+        a.flush(Duration::from_secs(5)).await;
+        let key = store.app_key(APP, "events");
+        assert_eq!(redis.cli(&["XLEN", &key]).as_deref(), Some("50"));
+        // Nothing pending: at once.
+        let started = tokio::time::Instant::now();
+        a.flush(Duration::from_secs(5)).await;
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -243,11 +243,16 @@ impl Client {
         self.check_stream_credentials()?;
         let handler: Handler = Arc::new(move |event| Box::pin(handler(event)));
         let (stopper, status, runner, join) = self.start_runner(handler);
+        // fleet: stopping also waits a moment for the events received to reach the fleet.
+        let inner = Arc::clone(&self.inner);
         Ok(EventsHandle {
             stopper,
             status,
             runner: Some(join),
-            handlers_done: Some(Box::pin(async move { runner.handlers_done().await })),
+            handlers_done: Some(Box::pin(async move {
+                runner.handlers_done().await;
+                inner.flush_event_fleet().await;
+            })),
         })
     }
 
