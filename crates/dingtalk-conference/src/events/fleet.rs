@@ -9,6 +9,8 @@
 //!   only if that was new, `XADD … MAXLEN ~ N` to the app's stream. Two processes receiving the
 //!   same event (DingTalk redelivers) add it once. The forwarder never waits for Redis: a full
 //!   queue drops the event for the fleet (it was still delivered here).
+//! - **Stop.** `EventsHandle::stop` waits a moment ([`FLUSH_WITHIN`]) for the queue to be
+//!   published: the events were ACKed, and a process that exits would take them with it.
 //! - **Read.** Each process reads the stream (`XREAD BLOCK`, on a connection of its own) from
 //!   its end when the reader starts, and hands every other process's event to its own hub as
 //!   [`Origin::Fleet`]; the hub delivers each `eventId` once, whichever way it came first.
