@@ -18,8 +18,9 @@ const ABOUT: &str = "DingTalk video conferences from the command line: show, lis
 
 const LONG_ABOUT: &str = "\
 DingTalk video conferences from the command line: show one (or every one with a room code), the
-status of several, their members; create and close them; watch one or many until they end; list a
-recording's videos and read its transcript; check the access token. And any operation of the API
+status of several, their members; create and close them; watch one or many until they end; print
+the app's conference events as they arrive (Stream mode); list a recording's videos and read its
+transcript; check the access token. And any operation of the API
 by its operationId, printing DingTalk's JSON answer (like `gh api`):
 
     dingtalk-conference --mock api queryConferenceInfo --conference-id 6323d7568777190142ab9d10

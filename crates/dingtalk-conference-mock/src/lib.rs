@@ -588,6 +588,13 @@ impl MockServer {
         let pusher = Arc::new(events::push::Pusher::new(&config.push)?);
         let push_events = shared.lock().events.subscribe();
         let (shutdown, signal) = watch::channel(false);
+        // events: scripted status changes happen (and emit) when due, not at the next read.
+        let added = Arc::clone(&shared.lock().script_added);
+        tokio::spawn(events::emit::script_ticker(
+            Arc::clone(&shared),
+            added,
+            signal.clone(),
+        ));
         // Subscribed before anything is served, so no event a handler emits is missed.
         let events = shared.lock().events.subscribe();
         let gateway_task = tokio::spawn(events::gateway::run(
@@ -784,7 +791,9 @@ impl MockServer {
     ///
     /// The delays are **cumulative**: each counts from the step before it (the first from now),
     /// so `[(100 ms, 2), (100 ms, 1)]` starts the conference after 100 ms and ends it after
-    /// 200 ms. Time is Tokio's clock, and steps are applied lazily when the conference is read.
+    /// 200 ms. Time is Tokio's clock; each step is applied when it falls due (a task of the
+    /// server wakes for it, and emits its events then: `conference_created` on becoming 2,
+    /// `user_leave` and `conference_closed` on becoming 1), or at the first read after.
     /// Becoming `2` (started) sets `startTime` if unset, at least one active person, and
     /// removes `endTime`/`confDuration`; becoming `1` (ended) sets `endTime` to the step's time,
     /// `confDuration` to `endTime - startTime`, `activeNum` to 0, and finishes a running cloud
@@ -927,6 +936,13 @@ impl MockServer {
     /// Everything the gateway counted (`GET /__mock/gateway` serves the same as JSON).
     pub fn gateway_stats(&self) -> GatewayStats {
         self.shared.gateway.stats()
+    }
+
+    /// Makes the next event of conference `id` skip one `statusSeqNum`, as if DingTalk had
+    /// lost the event before it (for tests of a client's gap detection). Conference and
+    /// member events share one sequence per conference, starting at 1.
+    pub fn skip_seq(&self, id: &str) {
+        self.shared.lock().emitter.skip(id);
     }
 
     /// A snapshot of the counters.

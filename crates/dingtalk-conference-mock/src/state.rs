@@ -231,6 +231,11 @@ pub(crate) struct State {
     faults: VecDeque<(FaultScope, Fault)>,
     /// The events the state's changes made, for the gateway and HTTP push.
     pub(crate) events: crate::events::EventBus,
+    // events
+    /// What emitting remembers between changes (`statusSeqNum`s, API-created conferences).
+    pub(crate) emitter: crate::events::emit::Emitter,
+    /// Woken when a status script is set, so the script ticker re-plans its sleep.
+    pub(crate) script_added: std::sync::Arc<tokio::sync::Notify>,
     log: VecDeque<RecordedRequest>,
     counters: Counters,
     limits: Limits,
@@ -268,6 +273,8 @@ impl Shared {
             subtitle_events: HashMap::new(),
             faults: VecDeque::new(),
             events: crate::events::EventBus::default(),
+            emitter: crate::events::emit::Emitter::default(),
+            script_added: std::sync::Arc::default(),
             log: VecDeque::new(),
             counters: Counters::default(),
             limits: Limits::new(config),
@@ -442,11 +449,13 @@ impl State {
     /// Stores `info` under `id`.
     pub(crate) fn upsert_at(&mut self, id: &str, info: ConferenceInfo) {
         self.conferences.insert(id.to_owned(), info);
+        self.wake_ticker_for(id); // events
     }
 
     /// Stores `info` under its own `conference_id`; without one, it is ignored.
     pub(crate) fn upsert(&mut self, info: ConferenceInfo) {
         if let Some(id) = info.conference_id.clone() {
+            self.wake_ticker_for(&id); // events
             self.conferences.insert(id, info);
         }
     }
@@ -472,6 +481,14 @@ impl State {
         Some(corps)
     }
 
+    // events
+    /// Wakes the script ticker when conference `id` has a script waiting for it to appear.
+    fn wake_ticker_for(&self, id: &str) {
+        if self.scripts.contains_key(id) {
+            self.script_added.notify_one();
+        }
+    }
+
     /// Emits an event for the gateway and HTTP push ([`crate::events`]), under this lock so
     /// events leave in the order the changes happened.
     pub(crate) fn emit_event(
@@ -484,6 +501,7 @@ impl State {
     }
 
     pub(crate) fn remove_conference(&mut self, id: &str) {
+        self.emitter.forget(id); // events
         self.conferences.remove(id);
         self.members.remove(id);
         self.recordings.remove(id);
@@ -671,10 +689,16 @@ impl State {
         let Some(info) = self.conferences.get_mut(id) else {
             return;
         };
+        let was = info.status; // events
         transition(info, status, at_ms);
         if status != 1 {
+            // events: a conference coming into progress is `conference_created`.
+            if status == 2 && was != Some(2) {
+                self.emit_conference_change(id, crate::events::emit::CONFERENCE_CREATED);
+            }
             return;
         }
+        let mut left = Vec::new(); // events: who was in and leaves with the end
         let end = info.end_time.unwrap_or(at_ms);
         let finished_recording = info.cloud_record_status == Some(3);
         let info = info.clone();
@@ -689,6 +713,7 @@ impl State {
                     member.duration = Some(end - join);
                     record.camera_status = 0;
                     record.mic_status = 0;
+                    left.push(member.clone());
                 }
                 Some(2) => member.attend_status = Some(4),
                 _ => {}
@@ -707,6 +732,45 @@ impl State {
             self.recordings
                 .insert(id.to_owned(), seed::finished_recording(&info, end));
         }
+        // events: the members leave, running minutes have their summary, then it is closed.
+        if was != Some(1) {
+            self.emit_member_change(id, &left, crate::events::emit::USER_LEAVE);
+            if self.minutes.get(id).is_some_and(Minutes::running) {
+                let task = crate::handlers::minutes_task_id(id);
+                self.emit_minutes_ready(id, &task);
+            }
+            self.emit_conference_change(id, crate::events::emit::CONFERENCE_CLOSED);
+        }
+    }
+
+    // events
+    /// Conference `id` as held, without applying its script (for building event payloads
+    /// while a script step is being applied).
+    pub(crate) fn conference_as_held(&self, id: &str) -> Option<ConferenceInfo> {
+        self.conferences.get(id).cloned()
+    }
+
+    /// Applies every status script step whose time has come (the script ticker's work).
+    pub(crate) fn apply_due_scripts(&mut self) {
+        let scripted: Vec<String> = self
+            .scripts
+            .keys()
+            .filter(|id| self.conferences.contains_key(id.as_str()))
+            .cloned()
+            .collect();
+        for id in scripted {
+            self.apply_script(&id);
+        }
+    }
+
+    /// When the earliest pending script step falls due, if any; steps of conferences the
+    /// server does not hold yet wait for them, so they do not count.
+    pub(crate) fn next_script_step(&self) -> Option<Instant> {
+        self.scripts
+            .iter()
+            .filter(|(id, _)| self.conferences.contains_key(id.as_str()))
+            .filter_map(|(_, script)| script.front().map(|step| step.at))
+            .min()
     }
 
     /// The conference `id` as it is now: scripted status changes whose time has come are
@@ -733,6 +797,7 @@ impl State {
             script.push_back(Step { at, status });
         }
         self.scripts.insert(id.to_owned(), script);
+        self.script_added.notify_one(); // events
     }
 
     fn apply_script(&mut self, id: &str) {
@@ -1089,6 +1154,18 @@ impl State {
             if !known {
                 info.invited_num = Some(info.invited_num.unwrap_or(0).saturating_add(1));
             }
+        }
+        // events: `user_join` with the member record as it is now.
+        if !was_in {
+            let joined: Vec<ConferenceMember> = self
+                .members
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter(|r| r.member.union_id.as_deref() == Some(union_id))
+                .map(|r| r.member.clone())
+                .collect();
+            self.emit_member_change(id, &joined, crate::events::emit::USER_JOIN);
         }
         Ok(())
     }

@@ -105,7 +105,7 @@ pub use pipeline::shared::DEFAULT_ANSWER_CACHE_ENTRIES;
 pub use secret::Secret;
 pub use text::{MAX_SHOWN_CHARS, escape_untrusted};
 pub use waiters::many::SCHEDULED_LEAD;
-pub use waiters::{DEFAULT_WAIT_TIMEOUT, WaitEvent, WaitOptions, WaitUntil};
+pub use waiters::{DEFAULT_SAFETY_POLL, DEFAULT_WAIT_TIMEOUT, WaitEvent, WaitOptions, WaitUntil};
 
 /// The generated low-level client this crate is built on.
 pub use dingtalk_conference_api;

@@ -11,6 +11,7 @@ mod api_generated;
 mod conferences;
 mod control;
 mod data;
+mod events;
 mod members;
 mod minutes;
 mod org;
@@ -49,6 +50,9 @@ pub(crate) enum Command {
     /// Polling a conference until it changes.
     #[command(flatten)]
     Watch(watch::Watch),
+    /// Conference events as they arrive (Stream mode).
+    #[command(flatten)]
+    Events(events::Events),
     /// Cloud recordings: videos and transcripts.
     #[command(flatten)]
     Recordings(recordings::Recordings),
@@ -80,6 +84,7 @@ pub(crate) async fn run(command: &Command, cx: &mut Context<'_>) -> Result<(), F
         Command::Control(command) => command.run(cx).await,
         Command::Org(command) => command.run(cx).await,
         Command::Watch(command) => command.run(cx).await,
+        Command::Events(command) => command.run(cx).await,
         Command::Recordings(command) => command.run(cx).await,
         Command::RecordStream(command) => command.run(cx).await,
         Command::Data(command) => command.run(cx).await,

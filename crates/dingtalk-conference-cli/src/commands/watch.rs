@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{Local, Utc};
 use clap::{Subcommand, ValueEnum};
+use dingtalk_conference::events::AckStatus;
 use dingtalk_conference::{Error, WaitEvent, WaitOptions, WaitUntil};
 use dingtalk_conference_mock::{MockServer, seeded};
 
@@ -41,6 +42,13 @@ when DingTalk throttles or a poll fails. The final conference goes to stdout (wi
 confInfo object as info --json prints it). --timeout SECS gives up after SECS seconds (exit
 code 8).
 
+With --events, the watch also opens a Stream-mode connection to DingTalk's gateway (the app needs
+Stream mode and the conference events ticked in DingTalk's console) and reacts to the conferences'
+events at once: while connected it polls only to reconcile, once when the connection opens (and
+again after every reconnection), once when an event's statusSeqNum shows a gap, and every 5
+minutes; while not connected it polls at the interval as without --events. It says on stderr
+which it is doing, and each event that changes a status. Without --events nothing is opened.
+
 With --mock, a seeded conference that has not ended is scripted to change on its own: an
 initialised one starts after 2 s and ends 3 s later, a started one ends after 3 s; and the
 default interval is 1 s.")]
@@ -65,6 +73,10 @@ default interval is 1 s.")]
             verbatim_doc_comment
         )]
         interval: Option<Duration>,
+
+        /// React to the conferences' events over Stream mode; poll only to reconcile
+        #[arg(long)]
+        events: bool,
     },
 }
 
@@ -95,6 +107,7 @@ impl Watch {
             conference_ids,
             until,
             interval,
+            events,
         } = self;
         if let Some(mock) = &cx.connection.mock {
             for id in conference_ids {
@@ -102,21 +115,49 @@ impl Watch {
             }
         }
         let interval = interval.or(cx.connection.mock.as_ref().map(|_| MOCK_INTERVAL));
-        match conference_ids.as_slice() {
-            [one] => {
-                let info = watch(cx, one, (*until).into(), interval).await?;
-                print_conference(cx, &info)
-            }
-            many => {
-                let infos = watch_many(cx, many, (*until).into(), interval).await?;
-                if cx.json() {
-                    cx.out.json(&infos)
-                } else {
-                    for info in &infos {
-                        print_conference(cx, info)?;
-                    }
-                    Ok(())
+        let stream = if *events {
+            let handle = cx
+                .client()
+                .on_events(|_event| async { AckStatus::Success })
+                .map_err(Failure::Dingtalk)?;
+            say(
+                "events: opening a Stream-mode connection; polling at the interval until it connects",
+            );
+            Some(handle)
+        } else {
+            None
+        };
+        let result = watch_all(cx, conference_ids, *until, interval).await;
+        if let Some(handle) = stream {
+            handle.stop().await;
+        }
+        result
+    }
+}
+
+/// Watches the conferences, one with `wait_for_status`, several with `wait_for_all`, and prints
+/// them.
+async fn watch_all(
+    cx: &mut Context<'_>,
+    conference_ids: &[String],
+    until: UntilArg,
+    interval: Option<Duration>,
+) -> Result<(), Failure> {
+    let until = until.into();
+    match conference_ids {
+        [one] => {
+            let info = watch(cx, one, until, interval).await?;
+            print_conference(cx, &info)
+        }
+        many => {
+            let infos = watch_many(cx, many, until, interval).await?;
+            if cx.json() {
+                cx.out.json(&infos)
+            } else {
+                for info in &infos {
+                    print_conference(cx, info)?;
                 }
+                Ok(())
             }
         }
     }
@@ -262,6 +303,19 @@ fn progress_line(event: &WaitEvent<'_>) -> Option<String> {
                 .map(|n| format!(", {n} active"))
                 .unwrap_or_default();
             format!("poll {polls}: {status}{active}")
+        }
+        WaitEvent::Pushed { info, event_type } => {
+            let status = info.status.map_or("-".to_string(), |s| s.to_string());
+            format!("event {event_type}: {status}")
+        }
+        WaitEvent::Stream { connected: true } => {
+            format!(
+                "stream connected: reacting to events, polling every {} to reconcile",
+                render::short_delay(dingtalk_conference::DEFAULT_SAFETY_POLL)
+            )
+        }
+        WaitEvent::Stream { connected: false } => {
+            "stream not connected: polling at the interval".to_string()
         }
         WaitEvent::BackingOff { error, delay } => {
             let delay = render::short_delay(*delay);

@@ -7,6 +7,8 @@
 mod api;
 mod control;
 mod data;
+mod events;
+mod fleet_events;
 mod minutes;
 mod org;
 mod record_stream;

@@ -2,6 +2,7 @@
 //! the handlers (through [`EventBus::emit`]), then delivered by the Stream gateway
 //! ([`gateway`]) and, with `--push-url`, by HTTP push ([`push`]).
 
+pub(crate) mod emit;
 pub(crate) mod gateway;
 pub(crate) mod push;
 

@@ -11,6 +11,7 @@ use http::StatusCode;
 use rand::Rng;
 
 use super::{Handler, offset_token, page, page_size, typed};
+use crate::events::emit::{CONFERENCE_CREATED, USER_INVITED, USER_JOIN};
 use crate::requests::Failure;
 use crate::requests_generated::{
     CloseVideoConference, CreateVideoConference, QueryConferenceInfo, QueryConferenceInfoBatch,
@@ -163,8 +164,17 @@ fn create_video_conference(
             ..ConferenceMember::default()
         })
     });
-    let members = std::iter::once(host).chain(invitees).collect();
+    let members: Vec<MemberRecord> = std::iter::once(host).chain(invitees).collect();
+    // events: created (statusSeqNum 1), the organiser in (2), the invitees called (3).
+    let (organiser, called): (Vec<_>, Vec<_>) = members
+        .iter()
+        .map(|record| record.member.clone())
+        .partition(|member| member.host == Some(true));
     state.set_members(&id, members);
+    state.emitter.created_by_api(&id);
+    state.emit_conference_change(&id, CONFERENCE_CREATED);
+    state.emit_member_change(&id, &organiser, USER_JOIN);
+    state.emit_member_change(&id, &called, USER_INVITED);
     Ok(CreateVideoConferenceResponse {
         conference_id: Some(id),
         conference_password: Some(conference_password),

@@ -20,6 +20,7 @@ use dingtalk_conference_api::types::{
 use http::StatusCode;
 
 use super::{Handler, typed};
+use crate::events::emit::{USER_INVITED, USER_KICKED};
 use crate::requests::Failure;
 use crate::requests_generated::{
     Cohosts, Focus, InviteMcu, InviteUsers, KickMembers, LockConference, MuteAll, MuteMembers,
@@ -247,6 +248,7 @@ fn invite_users(request: InviteUsers, state: &mut State) -> Result<ControlRespon
         phones.push(nick);
     }
     let mut invited = 0;
+    let mut called = Vec::new(); // events
     for (union_id, nick) in users {
         state.control_mut(&id).barred.remove(&union_id);
         match record(state, &id, &union_id) {
@@ -254,20 +256,24 @@ fn invite_users(request: InviteUsers, state: &mut State) -> Result<ControlRespon
             Some(record) => {
                 record.member.attend_status = Some(CALLING);
                 record.reject_description = None;
+                called.push(record.member.clone());
             }
             None => {
-                state
-                    .members_mut(&id)
-                    .push(calling(&id, Some(union_id), nick, false));
+                let record = calling(&id, Some(union_id), nick, false);
+                called.push(record.member.clone());
+                state.members_mut(&id).push(record);
                 invited += 1;
             }
         }
     }
     for nick in phones {
-        state.members_mut(&id).push(calling(&id, None, nick, true));
+        let record = calling(&id, None, nick, true);
+        called.push(record.member.clone());
+        state.members_mut(&id).push(record);
         invited += 1;
     }
     state.adjust_counts(&id, 0, invited);
+    state.emit_member_change(&id, &called, USER_INVITED); // events
     Ok(done())
 }
 
@@ -312,10 +318,11 @@ fn invite_mcu(request: InviteMcu, state: &mut State) -> Result<ControlResponse, 
     let control = state.control_mut(&id);
     if !control.mcus.contains(&mcu) {
         control.mcus.push(mcu.clone());
-        state
-            .members_mut(&id)
-            .push(calling(&id, None, format!("MCU {mcu}"), false));
+        let record = calling(&id, None, format!("MCU {mcu}"), false);
+        let called = [record.member.clone()]; // events
+        state.members_mut(&id).push(record);
         state.adjust_counts(&id, 0, 1);
+        state.emit_member_change(&id, &called, USER_INVITED); // events
     }
     Ok(done())
 }
@@ -339,6 +346,7 @@ fn kick_members(request: KickMembers, state: &mut State) -> Result<ControlRespon
     }
     let now = now_millis();
     let mut left = 0;
+    let mut kicked = Vec::new(); // events
     for user in &body.user_list {
         let Some(record) = record(state, &id, &user.union_id) else {
             continue;
@@ -355,6 +363,7 @@ fn kick_members(request: KickMembers, state: &mut State) -> Result<ControlRespon
         member.attend_status = Some(REMOVED);
         member.leave_time = Some(now);
         member.co_host = Some(false);
+        kicked.push(member.clone());
         record.mic_status = MIC_OFF;
         let control = state.control_mut(&id);
         if control.focus.as_deref() == Some(user.union_id.as_str()) {
@@ -365,6 +374,7 @@ fn kick_members(request: KickMembers, state: &mut State) -> Result<ControlRespon
         }
     }
     state.adjust_counts(&id, -left, 0);
+    state.emit_member_change(&id, &kicked, USER_KICKED); // events
     Ok(done())
 }
 

@@ -195,7 +195,7 @@ fn start_minutes(request: StartMinutes, state: &mut State) -> Result<MinutesCode
 fn stop_minutes(request: StopMinutes, state: &mut State) -> Result<MinutesCodeResponse, Failure> {
     let id = request.conference_id;
     let asker = request.body.union_id;
-    state.conference(&id).ok_or_else(Failure::room_not_found)?;
+    let info = state.conference(&id).ok_or_else(Failure::room_not_found)?;
     let grants = state.record_grants(&id, MINUTES).to_vec();
     let minutes = state
         .minutes(&id)
@@ -203,10 +203,17 @@ fn stop_minutes(request: StopMinutes, state: &mut State) -> Result<MinutesCodeRe
     if !may_read(minutes, &grants, &asker) {
         return Err(permission_denied());
     }
+    let mut paused = false;
     if let Some(run) = minutes.runs.last_mut()
         && run.ran.is_none()
     {
         run.ran = Some(run.length());
+        paused = true;
+    }
+    // events: pausing running minutes of a conference in progress makes their summary (one
+    // of an ended conference was made when it ended).
+    if paused && info.status == Some(2) {
+        state.emit_minutes_ready(&id, &minutes_task_id(&id));
     }
     Ok(success())
 }
@@ -296,6 +303,11 @@ fn readable(
         }
     }
     Ok(record)
+}
+
+/// The `taskUuid` of conference `id`'s flash minutes (the `minutesTaskId` of their events).
+pub(crate) fn minutes_task_id(id: &str) -> String {
+    task_uuid(id, MINUTES)
 }
 
 /// A 24-hex-digit task id, the same every time for the same conference and kind.

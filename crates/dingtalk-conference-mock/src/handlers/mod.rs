@@ -40,6 +40,7 @@ use dingtalk_conference_api::types::ConferenceInfo;
 
 pub use conferences::{DEFAULT_MEMBERS_PAGE_SIZE, DEFAULT_ROOM_CODE_PAGE_SIZE, MAX_BATCH_IDS};
 pub use data::{DEFAULT_DATA_PAGE_SIZE, MAX_METRIC_SAMPLES, METRIC_INTERVAL_MS};
+pub(crate) use minutes::minutes_task_id;
 pub use minutes::{DEFAULT_MINUTES_PAGE_SIZE, MINUTES_LINE_MS};
 pub use org::{DEFAULT_ORG_CONFERENCES_PAGE_SIZE, MEETING_LINK_PREFIXES};
 pub use record_stream::{ALLOW_LIST_ADD, ALLOW_LIST_REMOVE};
@@ -178,8 +179,14 @@ pub(crate) fn serve(shared: &Shared, handler: Handler, call: &Call<'_>) -> Reply
         if let Err(refusal) = state.admit_call(&owner, call.matched.operation_id) {
             return Reply::throttle(refusal.code(), call.request_id);
         }
+        // events: what the call creates belongs to the caller's organisation.
+        if let crate::limits::Owner::Suite { corp, .. } = &owner {
+            state.emitter.set_caller_corp(Some(corp.clone()));
+        }
     }
-    handler(call, &mut state)
+    let reply = handler(call, &mut state);
+    state.emitter.set_caller_corp(None); // events
+    reply
 }
 
 /// Whether the spec requires the access token for `operation_id` (every operation but those

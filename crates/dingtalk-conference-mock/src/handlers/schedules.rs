@@ -607,10 +607,12 @@ pub(crate) fn join_schedule(
         .into_iter()
         .rev()
         .find(|info| info.status != Some(1));
+    let fresh = current.is_none(); // events
     let mut info = match current {
         Some(info) => info,
         None => new_instance(state, schedule_id, &schedule, now),
     };
+    let starting = fresh || info.status != Some(2); // events
     if info.status != Some(2) {
         // A seeded instance nobody has joined yet starts now.
         info.status = Some(2);
@@ -716,7 +718,17 @@ pub(crate) fn join_schedule(
     info.active_num = Some(active);
     info.attend_num = Some(info.attend_num.unwrap_or(0).max(active));
     state.upsert(info);
+    // events: an instance starting is `conference_created`, then the member's `user_join`.
+    let joined: Vec<ConferenceMember> = members
+        .iter()
+        .filter(|r| r.member.union_id.as_deref() == Some(union_id))
+        .map(|r| r.member.clone())
+        .collect();
     state.set_members(&conference_id, members);
+    if starting {
+        state.emit_conference_change(&conference_id, crate::events::emit::CONFERENCE_CREATED);
+    }
+    state.emit_member_change(&conference_id, &joined, crate::events::emit::USER_JOIN);
     Ok(conference_id)
 }
 

@@ -6,6 +6,7 @@
 
 mod conferences;
 mod conformance_config;
+mod events_emit;
 mod faults;
 mod gateway;
 mod lifecycle;

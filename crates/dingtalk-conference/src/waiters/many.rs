@@ -16,7 +16,8 @@ use std::time::Duration;
 use tracing::Instrument as _;
 
 use crate::ops::check_conference_id;
-use crate::waiters::{PollFailures, shared_age, sleep_before_next_poll};
+use crate::waiters::feed::{Feed, Order, Pushed, Wake};
+use crate::waiters::{PollFailures, shared_age, sooner};
 use crate::{
     CONFERENCES_PER_BATCH_REQUEST, CallOptions, Client, ConferenceInfo, ConferenceStatus,
     ConferenceSummary, Error, WaitEvent, WaitOptions, WaitUntil,
@@ -82,6 +83,12 @@ impl Client {
     /// seen ended within 20 polls (within 4 while at most a fifth of the conferences waited for
     /// are not in progress).
     ///
+    /// With feature `events` and a stream connected, events decide and polls only reconcile,
+    /// as for [`wait_for_status`](Self::wait_for_status): a poll (of every id still waited
+    /// for) at the start, after every (re)connection, on a `statusSeqNum` gap of any of them,
+    /// and every [`WaitOptions::safety_poll`]; each event that changes a conference's status
+    /// is reported as `WaitEvent::Pushed`. What follows is how it polls without a stream.
+    ///
     /// While nothing changes the interval doubles, up to
     /// [`WaitOptions::max_interval`]; a change brings it back to [`WaitOptions::interval`]. While
     /// every conference still waited for has not started and starts more than
@@ -117,6 +124,11 @@ impl Client {
             let mut polls = 0u32;
             let mut failures = PollFailures::default();
             let mut interval = options.interval;
+            // Subscribed before the first poll: an event after it is never missed.
+            let mut feed = Feed::new(self);
+            let mut following = false;
+            // `None`: poll now (the first poll, a reconnection, a gap).
+            let mut next_poll: Option<Option<tokio::time::Instant>> = None;
             loop {
                 let pending: Vec<String> = ids
                     .iter()
@@ -126,7 +138,34 @@ impl Client {
                 if pending.is_empty() {
                     break;
                 }
-                let poll = poll_once(&poller, &pending, &mut watched);
+                // A poll that reconciles after a connection or a gap asks DingTalk afresh.
+                let mut fresh = false;
+                if let Some(at) = next_poll {
+                    let wake = feed
+                        .wait(at, deadline, options.max_interval, |id| {
+                            pending.iter().any(|p| p == id)
+                        })
+                        .await;
+                    following = feed.follow(following, &mut on_event);
+                    fresh = !matches!(wake, Wake::Due);
+                    match wake {
+                        Wake::Due | Wake::Connected | Wake::Missed => {}
+                        Wake::TimedOut => return Err(timed_out(started, &watched)),
+                        Wake::Disconnected => {
+                            next_poll = Some(sooner(at, options.interval));
+                            continue;
+                        }
+                        Wake::Pushed(pushed) => {
+                            match apply_event(&pushed, until, &mut watched, &mut on_event) {
+                                Applied::Nothing if pushed.order != Order::Gap => continue,
+                                Applied::Nothing | Applied::Unknown => {}
+                            }
+                        }
+                    }
+                }
+                following = feed.follow(following, &mut on_event);
+                let client = if fresh { self } else { &poller };
+                let poll = poll_once(client, &pending, &mut watched);
                 let answer = match deadline {
                     Some(deadline) => match tokio::time::timeout_at(deadline, poll).await {
                         Ok(answer) => answer,
@@ -154,7 +193,12 @@ impl Client {
                         } else {
                             options.interval
                         };
-                        scheduled_delay(&watched, interval, &options)
+                        // With a stream connected, events decide; this poll only guards.
+                        if feed.connected() {
+                            options.safety_poll
+                        } else {
+                            scheduled_delay(&watched, interval, &options)
+                        }
                     }
                     Err(error) if error.is_retryable() => {
                         let Some(delay) =
@@ -166,12 +210,7 @@ impl Client {
                     }
                     Err(error) => return Err(error),
                 };
-                if watched.len() == ids.len() && watched.values().all(|w| w.done) {
-                    break;
-                }
-                if !sleep_before_next_poll(delay, deadline, options.max_interval).await {
-                    return Err(timed_out(started, &watched));
-                }
+                next_poll = Some(tokio::time::Instant::now().checked_add(delay));
             }
             Ok(ids
                 .iter()
@@ -181,6 +220,41 @@ impl Client {
         .instrument(span)
         .await
     }
+}
+
+/// What an event did to a wait for many.
+enum Applied {
+    /// Nothing to apply (a stale event, or one that gives no status), or applied.
+    Nothing,
+    /// The conference has not been polled yet: nothing to compare with, a poll must.
+    Unknown,
+}
+
+/// Applies an event's status to its conference, reporting the change to `on_event` and
+/// marking the conference done when `until` holds.
+fn apply_event(
+    pushed: &Pushed,
+    until: WaitUntil,
+    watched: &mut HashMap<String, Watched>,
+    on_event: &mut impl FnMut(WaitEvent<'_>),
+) -> Applied {
+    let Some(entry) = watched.get_mut(&pushed.conference_id) else {
+        return Applied::Unknown;
+    };
+    if pushed.order == Order::Stale || pushed.status.is_none() || entry.done {
+        return Applied::Nothing;
+    }
+    if pushed.status != entry.info.status {
+        entry.info = pushed.apply_to(&entry.info);
+        on_event(WaitEvent::Pushed {
+            info: &entry.info,
+            event_type: &pushed.event_type,
+        });
+        if until.is_met(entry.first, entry.info.status) {
+            entry.done = true;
+        }
+    }
+    Applied::Nothing
 }
 
 fn timed_out(started: tokio::time::Instant, watched: &HashMap<String, Watched>) -> Error {

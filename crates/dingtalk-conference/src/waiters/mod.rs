@@ -1,6 +1,18 @@
-//! Polling a conference until its status reaches a target: what `dingtalk-conference watch`
+//! Waiting for a conference's status to reach a target: what `dingtalk-conference watch`
 //! runs, for library users too.
+//!
+//! A wait polls at its interval. With feature `events` and a stream connected
+//! (`Client::events` or `Client::on_events`
+//! running), it reacts to the conference's events instead and polls only to reconcile: once at
+//! its start, once after every (re)connection, once when `statusSeqNum` shows a gap, and every
+//! [`WaitOptions::safety_poll`] (5 minutes by default). An app may not have ticked the
+//! conference events in DingTalk's console, and a connection can drop: those polls are what
+//! still ends the wait then. When the stream drops mid-wait, the wait polls at its interval
+//! again until a stream connects.
 
+#[cfg(all(test, feature = "events"))]
+mod event_tests;
+mod feed;
 pub(crate) mod many;
 
 use std::time::Duration;
@@ -8,6 +20,7 @@ use std::time::Duration;
 use tracing::Instrument as _;
 
 use crate::{CallOptions, Client, ConferenceInfo, ConferenceStatus, Error};
+use feed::{Feed, Order, Wake};
 
 /// The `max_age` of a watcher's polls: nine tenths of its interval, so that one watcher's
 /// next poll always asks DingTalk while a second watcher of the same conference is served
@@ -53,6 +66,11 @@ impl WaitUntil {
 /// [`WaitOptions::no_timeout`], to wait longer.
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
+/// How often a wait polls while a stream is connected and no event decides: 5 minutes. Events
+/// decide at once; this poll only bounds how long a missed event (an app that did not subscribe
+/// to the conference events, an event DingTalk never sent) can keep a wait going.
+pub const DEFAULT_SAFETY_POLL: Duration = Duration::from_secs(300);
+
 /// How [`Client::wait_for_status`] polls.
 #[derive(Debug, Clone, PartialEq)]
 #[must_use]
@@ -63,6 +81,7 @@ pub struct WaitOptions {
     pub(crate) max_consecutive_failures: u32,
     pub(crate) max_consecutive_throttled: u32,
     pub(crate) scheduled_interval: Duration,
+    pub(crate) safety_poll: Duration,
 }
 
 impl Default for WaitOptions {
@@ -78,6 +97,7 @@ impl Default for WaitOptions {
             max_consecutive_failures: 5,
             max_consecutive_throttled: 30,
             scheduled_interval: Duration::from_secs(300),
+            safety_poll: DEFAULT_SAFETY_POLL,
         }
     }
 }
@@ -87,6 +107,7 @@ impl WaitOptions {
     pub fn interval(mut self, interval: Duration) -> Self {
         self.interval = interval.max(Duration::from_millis(10));
         self.max_interval = self.max_interval.max(self.interval);
+        self.safety_poll = self.safety_poll.max(self.interval);
         self
     }
 
@@ -126,6 +147,15 @@ impl WaitOptions {
         self
     }
 
+    /// How often a wait polls while a stream is connected (feature `events`) and no event
+    /// decides (default [`DEFAULT_SAFETY_POLL`], 5 minutes; at least the
+    /// [`interval`](Self::interval)). Without a connected stream the wait polls at its
+    /// interval, and this does not apply.
+    pub fn safety_poll(mut self, every: Duration) -> Self {
+        self.safety_poll = every.max(self.interval);
+        self
+    }
+
     /// Gives up, with the throttling error, after this many throttled polls in a row
     /// (default 30). Throttling backs the polling off instead of counting as a failure, but
     /// throttling that never ends must not keep the wait polling forever.
@@ -153,10 +183,35 @@ pub enum WaitEvent<'a> {
         /// How long until the next poll.
         delay: Duration,
     },
+    /// An event from a connected stream (feature `events`) changed the conference's status,
+    /// without a poll; the last event when it decided the wait.
+    Pushed {
+        /// The conference as last polled, with the status (and for an end, the end time) the
+        /// event gave.
+        info: &'a ConferenceInfo,
+        /// The event's `eventType`, e.g. `meeting_status_change`.
+        event_type: &'a str,
+    },
+    /// A stream connected or dropped (feature `events`): `true` when the wait now reacts to
+    /// events and polls only to reconcile, `false` when it polls at its interval again. Also
+    /// the first event of a wait that starts with a stream connected.
+    Stream {
+        /// Whether a stream is connected.
+        connected: bool,
+    },
 }
 
 impl Client {
     /// Polls the conference until `until` holds, then returns it.
+    ///
+    /// With feature `events` and a stream connected (`Client::events`
+    /// or `Client::on_events` running on this client, or a fleet
+    /// sharing its events), an event about the conference that meets `until` ends the wait at
+    /// once, and the wait polls only to reconcile: at its start, after every (re)connection,
+    /// when `statusSeqNum` shows a gap, and every [`WaitOptions::safety_poll`]. Without a
+    /// stream it polls every [`WaitOptions::interval`]; it switches as a stream connects or
+    /// drops. A wait ended by an event returns the conference as last polled, with the status
+    /// the event gave (and for an end, the event's time as its end time if none was polled).
     ///
     /// ```no_run
     /// # async fn run(client: dingtalk_conference::Client) -> Result<(), dingtalk_conference::Error> {
@@ -179,8 +234,8 @@ impl Client {
             .await
     }
 
-    /// Like [`wait_for_status`](Self::wait_for_status), reporting each poll and back-off to
-    /// `on_event`.
+    /// Like [`wait_for_status`](Self::wait_for_status), reporting each poll, back-off, event
+    /// that changed the status, and stream connecting or dropping to `on_event`.
     pub async fn wait_for_status_with(
         &self,
         conference_id: &str,
@@ -198,6 +253,7 @@ impl Client {
                 last_status,
             };
             let mut first: Option<Option<ConferenceStatus>> = None;
+            let mut last: Option<ConferenceInfo> = None;
             let mut last_status = None;
             let mut polls = 0u32;
             let mut failures = PollFailures::default();
@@ -206,9 +262,57 @@ impl Client {
             // than most of an interval serves them all, and the polls stay one per interval.
             let poller =
                 self.with_options(CallOptions::new().max_age(shared_age(options.interval)));
+            // Subscribed before the first poll: an event after it is never missed.
+            let mut feed = Feed::new(self);
+            let mut following = false;
+            // `None`: poll now (the first poll, a reconnection, a gap).
+            let mut next_poll: Option<Option<tokio::time::Instant>> = None;
             loop {
+                // A poll that reconciles after a connection or a gap asks DingTalk afresh.
+                let mut fresh = false;
+                if let Some(at) = next_poll {
+                    let wake = feed
+                        .wait(at, deadline, options.max_interval, |id| id == conference_id)
+                        .await;
+                    following = feed.follow(following, &mut on_event);
+                    fresh = !matches!(wake, Wake::Due);
+                    match wake {
+                        Wake::Due | Wake::Connected | Wake::Missed => {}
+                        Wake::TimedOut => return Err(timed_out(last_status)),
+                        Wake::Disconnected => {
+                            next_poll = Some(sooner(at, options.interval));
+                            continue;
+                        }
+                        Wake::Pushed(pushed) => {
+                            let (Some(baseline), Some(polled)) = (first, last.as_ref()) else {
+                                // No answer yet to compare with: poll.
+                                next_poll = None;
+                                continue;
+                            };
+                            if pushed.order != Order::Stale
+                                && pushed.status.is_some()
+                                && pushed.status != polled.status
+                            {
+                                let info = pushed.apply_to(polled);
+                                last_status = info.status;
+                                on_event(WaitEvent::Pushed {
+                                    info: &info,
+                                    event_type: &pushed.event_type,
+                                });
+                                if until.is_met(baseline, info.status) {
+                                    return Ok(info);
+                                }
+                                last = Some(info);
+                            }
+                            if pushed.order != Order::Gap {
+                                continue;
+                            }
+                        }
+                    }
+                }
+                following = feed.follow(following, &mut on_event);
                 // The deadline bounds a poll in flight too, retries included.
-                let poll = poller.conference_info(conference_id);
+                let poll = if fresh { self } else { &poller }.conference_info(conference_id);
                 let answer = match deadline {
                     Some(deadline) => match tokio::time::timeout_at(deadline, poll).await {
                         Ok(answer) => answer,
@@ -227,7 +331,13 @@ impl Client {
                         if until.is_met(baseline, info.status) {
                             return Ok(info);
                         }
-                        interval
+                        last = Some(info);
+                        // With a stream connected, events decide; this poll only guards.
+                        if feed.connected() {
+                            options.safety_poll
+                        } else {
+                            interval
+                        }
                     }
                     Err(error) if error.is_retryable() => {
                         let Some(delay) =
@@ -239,13 +349,24 @@ impl Client {
                     }
                     Err(error) => return Err(error),
                 };
-                if !sleep_before_next_poll(delay, deadline, options.max_interval).await {
-                    return Err(timed_out(last_status));
-                }
+                next_poll = Some(tokio::time::Instant::now().checked_add(delay));
             }
         }
         .instrument(span)
         .await
+    }
+}
+
+/// The earlier of the planned poll `at` and `interval` from now: when a stream drops, the wait
+/// polls at its interval again, not at the end of a long safety interval.
+pub(crate) fn sooner(
+    at: Option<tokio::time::Instant>,
+    interval: Duration,
+) -> Option<tokio::time::Instant> {
+    let soon = tokio::time::Instant::now().checked_add(interval);
+    match (at, soon) {
+        (Some(at), Some(soon)) => Some(at.min(soon)),
+        (at, soon) => at.or(soon),
     }
 }
 
@@ -290,34 +411,6 @@ impl PollFailures {
             .min(options.max_interval);
         on_event(WaitEvent::BackingOff { error, delay });
         Some(delay)
-    }
-}
-
-/// Sleeps `delay`, or until `deadline` if that comes first; `false` when the deadline came
-/// first (the wait has timed out).
-pub(crate) async fn sleep_before_next_poll(
-    delay: Duration,
-    deadline: Option<tokio::time::Instant>,
-    max_interval: Duration,
-) -> bool {
-    let wake = tokio::time::Instant::now().checked_add(delay);
-    match (deadline, wake) {
-        (Some(deadline), Some(wake)) if wake < deadline => {
-            tokio::time::sleep_until(wake).await;
-            true
-        }
-        (Some(deadline), _) => {
-            tokio::time::sleep_until(deadline).await;
-            false
-        }
-        (None, Some(wake)) => {
-            tokio::time::sleep_until(wake).await;
-            true
-        }
-        (None, None) => {
-            tokio::time::sleep(max_interval).await;
-            true
-        }
     }
 }
 

@@ -43,4 +43,6 @@ mod safety;
 mod schedules;
 mod tokens;
 mod wait;
+#[cfg(feature = "events")]
+mod wait_events;
 mod writes;
