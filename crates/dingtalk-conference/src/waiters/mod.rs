@@ -280,13 +280,16 @@ impl Client {
                         Wake::Due | Wake::Connected | Wake::Missed => {}
                         Wake::TimedOut => return Err(timed_out(last_status)),
                         Wake::Disconnected => {
-                            next_poll = Some(sooner(at, options.interval));
+                            // Back to polling at the interval, unless backing off.
+                            if !failures.any() {
+                                next_poll = Some(sooner(at, options.interval));
+                            }
                             continue;
                         }
                         Wake::Pushed(pushed) => {
                             let (Some(baseline), Some(polled)) = (first, last.as_ref()) else {
-                                // No answer yet to compare with: poll.
-                                next_poll = None;
+                                // No answer yet to compare with (the first polls failed):
+                                // the planned poll reads the status anyway.
                                 continue;
                             };
                             if pushed.order != Order::Stale
@@ -308,6 +311,11 @@ impl Client {
                                 continue;
                             }
                         }
+                    }
+                    if fresh && failures.any() {
+                        // Backing off: the planned poll reconciles; an early one would
+                        // defeat the back-off.
+                        continue;
                     }
                 }
                 following = feed.follow(following, &mut on_event);
@@ -379,6 +387,11 @@ pub(crate) struct PollFailures {
 }
 
 impl PollFailures {
+    /// Whether the last poll failed: the wait is backing off.
+    pub(crate) fn any(&self) -> bool {
+        self.failures > 0 || self.throttled > 0
+    }
+
     /// A poll answered: the counts start again.
     pub(crate) fn reset(&mut self) {
         *self = Self::default();
