@@ -186,8 +186,8 @@ pub enum WaitEvent<'a> {
     /// An event from a connected stream (feature `events`) changed the conference's status,
     /// without a poll; the last event when it decided the wait.
     Pushed {
-        /// The conference as last polled, with the status (and for an end, the end time) the
-        /// event gave.
+        /// The conference as last polled, with the status (and the end time, duration and
+        /// counts, when it has them) the event gave.
         info: &'a ConferenceInfo,
         /// The event's `eventType`, e.g. `meeting_status_change`.
         event_type: &'a str,
@@ -211,7 +211,8 @@ impl Client {
     /// when `statusSeqNum` shows a gap, and every [`WaitOptions::safety_poll`]. Without a
     /// stream it polls every [`WaitOptions::interval`]; it switches as a stream connects or
     /// drops. A wait ended by an event returns the conference as last polled, with the status
-    /// the event gave (and for an end, the event's time as its end time if none was polled).
+    /// the event gave and the end time, duration and counts of the event's `openConfModel`
+    /// when it has them (for an end with no end time, the event's time).
     ///
     /// ```no_run
     /// # async fn run(client: dingtalk_conference::Client) -> Result<(), dingtalk_conference::Error> {
