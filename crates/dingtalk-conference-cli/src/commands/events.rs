@@ -44,7 +44,7 @@ impl Events {
         let out = &mut *cx.out;
         let listen = async {
             while let Some(event) = stream.next().await {
-                if !types.is_empty() && !types.iter().any(|t| *t == event.event_type) {
+                if !types.is_empty() && !types.contains(&event.event_type) {
                     continue;
                 }
                 if json {

@@ -513,3 +513,62 @@ async fn watching_100_conferences_for_10_minutes_costs_4_batch_calls_per_20_ids_
         "the first poll and one safety poll at 5 minutes"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn events_never_hurry_a_wait_that_backs_off() {
+    let mock = mock().await;
+    // Two throttled answers: the wait backs off 10 s, then 20 s.
+    mock.push_fault(
+        dingtalk_conference_mock::FaultScope::NextConferenceRequests(2),
+        dingtalk_conference_mock::Fault::Throttle(
+            "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into(),
+        ),
+    );
+    let client = Client::builder()
+        .base_url(mock.base_url())
+        .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
+        .rate_limit(RateLimit::none())
+        .retry_policy(crate::RetryPolicy::none())
+        .build()
+        .expect("valid client");
+    let hub = hub(&client);
+    hub.connection_opened();
+    let mut seq = 0;
+    let mut backoffs = 0;
+    let info = client
+        .wait_for_status_with(seeded::STARTED, WaitUntil::Ended, ten_minutes(), |event| {
+            match event {
+                WaitEvent::BackingOff { .. } => {
+                    backoffs += 1;
+                    // Gaps, a reconnection and events before any answer: none may poll early.
+                    for _ in 0..20 {
+                        seq += 2;
+                        hub.deliver(
+                            status_event(
+                                &format!("g{seq}"),
+                                seeded::STARTED,
+                                "conference_created",
+                                seq,
+                            ),
+                            Origin::Gateway,
+                        );
+                    }
+                    hub.connection_closed();
+                    hub.connection_opened();
+                }
+                WaitEvent::Polled { .. } => {
+                    hub.deliver(closed(seeded::STARTED, seq + 1), Origin::Gateway);
+                }
+                _ => {}
+            }
+        })
+        .await
+        .expect("ends after the back-off");
+    assert!(info.has_ended());
+    assert_eq!(backoffs, 2);
+    assert_eq!(
+        count(&mock, INFO),
+        3,
+        "two throttled polls and the one that answered"
+    );
+}

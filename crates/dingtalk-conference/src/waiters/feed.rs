@@ -49,18 +49,30 @@ pub(crate) struct Pushed {
     pub(crate) born_at: Option<chrono::DateTime<chrono::Utc>>,
     /// How its `statusSeqNum` compares with the last one seen for the conference.
     pub(crate) order: Order,
+    /// The conference as the event shows it (`openConfModel`), when it does.
+    #[cfg(feature = "events")]
+    pub(crate) snapshot: Option<crate::events::EventConference>,
 }
 
 impl Pushed {
-    /// `info` as the event leaves it: the status it gives, and for an end, the event's time
-    /// as the end time when the last poll had none. Everything else is as last polled.
+    /// `info` as the event leaves it: the status it gives; the end time, duration and counts
+    /// the event's `openConfModel` gives; and for an end with no end time from either, the
+    /// event's time. Everything else is as last polled.
     pub(crate) fn apply_to(&self, info: &ConferenceInfo) -> ConferenceInfo {
         let mut info = info.clone();
-        if let Some(status) = self.status {
-            info.status = Some(status);
-            if status == ConferenceStatus::Ended && info.end_time.is_none() {
-                info.end_time = self.born_at;
-            }
+        let Some(status) = self.status else {
+            return info;
+        };
+        info.status = Some(status);
+        #[cfg(feature = "events")]
+        if let Some(snapshot) = &self.snapshot {
+            info.end_time = snapshot.end_time.or(info.end_time);
+            info.duration = snapshot.duration.or(info.duration);
+            info.active_count = snapshot.active_count.or(info.active_count);
+            info.attended_count = snapshot.attended_count.or(info.attended_count);
+        }
+        if status == ConferenceStatus::Ended && info.end_time.is_none() {
+            info.end_time = self.born_at;
         }
         info
     }
@@ -209,12 +221,19 @@ impl Feed {
                     return None;
                 }
                 let order = self.seqs.note(conference_id, event.kind.seq());
+                let snapshot = match &event.kind {
+                    crate::events::ConferenceEvent::StatusChanged { conference, .. } => {
+                        conference.clone()
+                    }
+                    _ => None,
+                };
                 Some(Wake::Pushed(Pushed {
                     conference_id: conference_id.to_owned(),
                     event_type: event.event_type.clone(),
                     status: event.kind.conference_status(),
                     born_at: event.born_at,
                     order,
+                    snapshot,
                 }))
             }
             Ok(Signal::Connected { .. }) => {
@@ -292,6 +311,8 @@ mod tests {
             status: Some(ConferenceStatus::Ended),
             born_at: born,
             order: Order::Next,
+            #[cfg(feature = "events")]
+            snapshot: None,
         };
         let polled = ConferenceInfo {
             title: Some("standup".into()),
@@ -309,6 +330,41 @@ mod tests {
         assert_eq!(
             pushed.apply_to(&ended_earlier).end_time,
             ended_earlier.end_time
+        );
+    }
+
+    #[cfg(feature = "events")]
+    #[test]
+    fn the_events_snapshot_gives_the_end_time_duration_and_counts() {
+        let ended_at = chrono::DateTime::from_timestamp_millis(1_700_000_100_000);
+        let pushed = Pushed {
+            conference_id: "a".into(),
+            event_type: "meeting_status_change".into(),
+            status: Some(ConferenceStatus::Ended),
+            born_at: chrono::DateTime::from_timestamp_millis(1_700_000_200_000),
+            order: Order::Next,
+            snapshot: Some(crate::events::EventConference {
+                end_time: ended_at,
+                active_count: Some(0),
+                ..Default::default()
+            }),
+        };
+        let polled = ConferenceInfo {
+            status: Some(ConferenceStatus::Started),
+            active_count: Some(8),
+            attended_count: Some(12),
+            ..ConferenceInfo::default()
+        };
+        let after = pushed.apply_to(&polled);
+        assert_eq!(
+            after.end_time, ended_at,
+            "the snapshot's, not the event's time"
+        );
+        assert_eq!(after.active_count, Some(0));
+        assert_eq!(
+            after.attended_count,
+            Some(12),
+            "absent from the snapshot: as polled"
         );
     }
 }

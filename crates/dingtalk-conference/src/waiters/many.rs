@@ -152,7 +152,10 @@ impl Client {
                         Wake::Due | Wake::Connected | Wake::Missed => {}
                         Wake::TimedOut => return Err(timed_out(started, &watched)),
                         Wake::Disconnected => {
-                            next_poll = Some(sooner(at, options.interval));
+                            // Back to polling at the interval, unless backing off.
+                            if !failures.any() {
+                                next_poll = Some(sooner(at, options.interval));
+                            }
                             continue;
                         }
                         Wake::Pushed(pushed) => {
@@ -161,6 +164,11 @@ impl Client {
                                 Applied::Nothing | Applied::Unknown => {}
                             }
                         }
+                    }
+                    if fresh && failures.any() {
+                        // Backing off: the planned poll reconciles; an early one would
+                        // defeat the back-off.
+                        continue;
                     }
                 }
                 following = feed.follow(following, &mut on_event);

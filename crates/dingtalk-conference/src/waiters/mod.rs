@@ -186,8 +186,8 @@ pub enum WaitEvent<'a> {
     /// An event from a connected stream (feature `events`) changed the conference's status,
     /// without a poll; the last event when it decided the wait.
     Pushed {
-        /// The conference as last polled, with the status (and for an end, the end time) the
-        /// event gave.
+        /// The conference as last polled, with the status (and the end time, duration and
+        /// counts, when it has them) the event gave.
         info: &'a ConferenceInfo,
         /// The event's `eventType`, e.g. `meeting_status_change`.
         event_type: &'a str,
@@ -211,7 +211,8 @@ impl Client {
     /// when `statusSeqNum` shows a gap, and every [`WaitOptions::safety_poll`]. Without a
     /// stream it polls every [`WaitOptions::interval`]; it switches as a stream connects or
     /// drops. A wait ended by an event returns the conference as last polled, with the status
-    /// the event gave (and for an end, the event's time as its end time if none was polled).
+    /// the event gave and the end time, duration and counts of the event's `openConfModel`
+    /// when it has them (for an end with no end time, the event's time).
     ///
     /// ```no_run
     /// # async fn run(client: dingtalk_conference::Client) -> Result<(), dingtalk_conference::Error> {
@@ -280,13 +281,16 @@ impl Client {
                         Wake::Due | Wake::Connected | Wake::Missed => {}
                         Wake::TimedOut => return Err(timed_out(last_status)),
                         Wake::Disconnected => {
-                            next_poll = Some(sooner(at, options.interval));
+                            // Back to polling at the interval, unless backing off.
+                            if !failures.any() {
+                                next_poll = Some(sooner(at, options.interval));
+                            }
                             continue;
                         }
                         Wake::Pushed(pushed) => {
                             let (Some(baseline), Some(polled)) = (first, last.as_ref()) else {
-                                // No answer yet to compare with: poll.
-                                next_poll = None;
+                                // No answer yet to compare with (the first polls failed):
+                                // the planned poll reads the status anyway.
                                 continue;
                             };
                             if pushed.order != Order::Stale
@@ -308,6 +312,11 @@ impl Client {
                                 continue;
                             }
                         }
+                    }
+                    if fresh && failures.any() {
+                        // Backing off: the planned poll reconciles; an early one would
+                        // defeat the back-off.
+                        continue;
                     }
                 }
                 following = feed.follow(following, &mut on_event);
@@ -379,6 +388,11 @@ pub(crate) struct PollFailures {
 }
 
 impl PollFailures {
+    /// Whether the last poll failed: the wait is backing off.
+    pub(crate) fn any(&self) -> bool {
+        self.failures > 0 || self.throttled > 0
+    }
+
     /// A poll answered: the counts start again.
     pub(crate) fn reset(&mut self) {
         *self = Self::default();
