@@ -55,11 +55,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use cbc::cipher::block_padding::NoPadding;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
-use super::{ConferenceEvent, Event};
+use super::Event;
 use crate::{Error, Secret};
 
 /// The length of an EncodingAESKey: 43 characters of `[A-Za-z0-9]`.
@@ -234,9 +233,10 @@ pub enum Push {
         /// `EventType` as sent.
         event_type: String,
     },
-    /// An event. Its [`Event::id`] is `eventId` (or `BizId` when DingTalk sent no `eventId`;
-    /// empty when it sent neither); the conference events always carry one.
-    Event(Event),
+    /// An event (boxed: an event is large beside a URL check). Its [`Event::id`] is
+    /// `eventId`, or `BizId` when DingTalk sent no `eventId`; a push with neither is
+    /// [`PushError::BadMessage`].
+    Event(Box<Event>),
 }
 
 /// The answer DingTalk expects: `{"msg_signature", "timeStamp", "nonce", "encrypt"}`, the
@@ -520,26 +520,11 @@ fn push_of(message: &str) -> Result<Push, PushError> {
     if URL_CHECKS.contains(&event_type.as_str()) {
         return Ok(Push::UrlCheck { event_type });
     }
-    let id = text("eventId")
-        .or_else(|| text("BizId"))
-        .unwrap_or_default();
-    Ok(Push::Event(Event {
-        id: id.to_owned(),
-        corp_id: text("CorpId").map(str::to_owned),
-        born_at: event_time(json.get("EventTime")),
-        kind: ConferenceEvent::parse(&event_type, message),
-        event_type,
-    }))
-}
-
-/// `EventTime`: epoch milliseconds, as a number or a string of digits.
-fn event_time(value: Option<&serde_json::Value>) -> Option<DateTime<Utc>> {
-    let millis = match value? {
-        serde_json::Value::Number(number) => number.as_i64()?,
-        serde_json::Value::String(text) => text.trim().parse().ok()?,
-        _ => return None,
-    };
-    DateTime::from_timestamp_millis(millis)
+    // The model reads the flat envelope (`eventId`, else `BizId`; `CorpId`; `EventTime`) and
+    // the payload beside it.
+    Event::from_http_plaintext(message)
+        .map(|event| Push::Event(Box::new(event)))
+        .map_err(|_| PushError::BadMessage)
 }
 
 /// Milliseconds since the epoch (0 on a clock before 1970).

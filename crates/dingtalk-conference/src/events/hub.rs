@@ -12,7 +12,7 @@
 //!   that falls behind gets `Lagged` and must reconcile by polling, as after a reconnection.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use tokio::sync::broadcast;
@@ -31,8 +31,8 @@ pub(crate) enum Signal {
     /// An event seen for the first time.
     Event(Arc<Event>),
     /// A connection opened (the first, or a new one after a loss): anything may have
-    /// happened while none was; `generation` counts the connections opened so far.
-    Connected { generation: u64 },
+    /// happened while none was.
+    Connected,
     /// The last open connection closed: events stop until the next [`Signal::Connected`].
     Disconnected,
 }
@@ -54,7 +54,6 @@ pub(crate) type Forwarder = Box<dyn Fn(&Arc<Event>) + Send + Sync>;
 pub(crate) struct Hub {
     signals: broadcast::Sender<Signal>,
     open: AtomicUsize,
-    generation: AtomicU64,
     /// `eventId`s handed to the application (the Stream runner's check).
     handled: Mutex<Seen>,
     /// `eventId`s handed to the waits.
@@ -67,7 +66,6 @@ impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hub")
             .field("open", &self.open)
-            .field("generation", &self.generation)
             .field("forwarding", &self.forwarder.get().is_some())
             .finish_non_exhaustive()
     }
@@ -108,7 +106,6 @@ impl Hub {
         Self {
             signals,
             open: AtomicUsize::new(0),
-            generation: AtomicU64::new(0),
             handled: Mutex::new(Seen::default()),
             delivered: Mutex::new(Seen::default()),
             forwarder: OnceLock::new(),
@@ -125,16 +122,10 @@ impl Hub {
         self.open.load(Ordering::Acquire) > 0
     }
 
-    /// Connections opened so far (a wait compares it to see whether one opened meanwhile).
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
     /// A connection is open and receiving.
     pub(crate) fn connection_opened(&self) {
-        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         self.open.fetch_add(1, Ordering::AcqRel);
-        let _ = self.signals.send(Signal::Connected { generation });
+        let _ = self.signals.send(Signal::Connected);
     }
 
     /// A connection that [`Hub::connection_opened`] announced has closed.
@@ -255,15 +246,8 @@ mod tests {
         hub.connection_closed();
         assert!(!hub.is_connected());
         hub.connection_closed();
-        assert_eq!(hub.generation(), 2);
-        assert!(matches!(
-            signals.try_recv(),
-            Ok(Signal::Connected { generation: 1 })
-        ));
-        assert!(matches!(
-            signals.try_recv(),
-            Ok(Signal::Connected { generation: 2 })
-        ));
+        assert!(matches!(signals.try_recv(), Ok(Signal::Connected)));
+        assert!(matches!(signals.try_recv(), Ok(Signal::Connected)));
         assert!(matches!(signals.try_recv(), Ok(Signal::Disconnected)));
         assert!(
             signals.try_recv().is_err(),

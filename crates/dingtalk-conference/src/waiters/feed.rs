@@ -236,7 +236,7 @@ impl Feed {
                     snapshot,
                 }))
             }
-            Ok(Signal::Connected { .. }) => {
+            Ok(Signal::Connected) => {
                 self.seqs.clear();
                 Some(Wake::Connected)
             }
