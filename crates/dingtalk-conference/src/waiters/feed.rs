@@ -31,8 +31,8 @@ pub(crate) enum Wake {
     Missed,
     /// The last stream connection closed: the wait polls at its interval again.
     Disconnected,
-    /// An event about a watched conference.
-    Pushed(Pushed),
+    /// An event about a watched conference (boxed: a snapshot is large, the other wakes small).
+    Pushed(Box<Pushed>),
 }
 
 /// An event about a watched conference, as a wait needs it.
@@ -227,14 +227,14 @@ impl Feed {
                     }
                     _ => None,
                 };
-                Some(Wake::Pushed(Pushed {
+                Some(Wake::Pushed(Box::new(Pushed {
                     conference_id: conference_id.to_owned(),
                     event_type: event.event_type.clone(),
                     status: event.kind.conference_status(),
                     born_at: event.born_at,
                     order,
                     snapshot,
-                }))
+                })))
             }
             Ok(Signal::Connected) => {
                 self.seqs.clear();
