@@ -56,7 +56,7 @@ async fn on_push(
             match received.push {
                 Push::UrlCheck { event_type } => println!("url check: {event_type}"),
                 Push::Event(event) => {
-                    let _ = app.events.send(event);
+                    let _ = app.events.send(*event);
                 }
                 other => println!("push: {other:?}"),
             }

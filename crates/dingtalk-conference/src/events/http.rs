@@ -543,6 +543,7 @@ fn random_bytes() -> [u8; RANDOM_LEN] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::ConferenceEvent;
     use proptest::prelude::*;
 
     // DingTalk's published vectors (docs/EVENTS.md, part push).

@@ -231,7 +231,10 @@ mod tests {
         assert!(hub.deliver(event("mine"), Origin::Gateway));
         assert!(!hub.deliver(event("mine"), Origin::Gateway));
         assert!(hub.deliver(event("theirs"), Origin::Fleet));
-        assert_eq!(*forwarded.lock().expect("not poisoned"), vec!["mine".to_owned()]);
+        assert_eq!(
+            *forwarded.lock().expect("not poisoned"),
+            vec!["mine".to_owned()]
+        );
     }
 
     #[test]
