@@ -3,6 +3,7 @@
 //! - [`api_listing`] renders the generated client's public API, one line per item.
 //! - [`facade_listing`] renders the facade crate's public API by public path, whatever the file
 //!   layout.
+//! - [`event_listing`] renders the typed events: each `eventType`'s variant, and their items.
 //! - [`spec`] loads the hand-written OpenAPI document and finds every example in it.
 //! - [`schema`] validates a JSON value against the subset of OpenAPI 3.0 schemas the spec uses.
 //! - [`operations`] turns every operation of the spec into arguments for [`dispatch`].
@@ -18,6 +19,7 @@ pub mod api_listing;
 /// Calls any operation of the generated client by its operationId (**generated** by
 /// `cargo xtask codegen` from the spec and the generated client: never edit it by hand).
 pub mod dispatch;
+pub mod event_listing;
 pub mod facade_listing;
 pub mod operations;
 pub mod schema;

@@ -80,7 +80,7 @@ pub(crate) fn events(spec: &OpenAPI, path: &Path) -> Result<TokenStream, Codegen
     check_event_schemas(&schemas, &types, path)?;
 
     let type_names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
-    let count = type_names.len();
+    let count = proc_macro2::Literal::usize_unsuffixed(type_names.len());
     let mut items = quote! {
         use std::sync::Arc;
         #[allow(unused_imports)]
@@ -528,4 +528,166 @@ fn event_enum(
             #constructors
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const SPEC: &str = include_str!("../../spec/dingtalk-conference.yaml");
+
+    /// The spec with more schemas (YAML indented as under `components.schemas`) and more
+    /// entries of `components.x-events` (the spec's last map, so they go at its end).
+    fn with(schemas: &str, event_types: &str) -> OpenAPI {
+        let text =
+            SPEC.replacen("\n  schemas:\n", &format!("\n  schemas:\n{schemas}"), 1) + event_types;
+        crate::parse_spec(&text, Path::new("spec.yaml")).expect("the changed spec parses")
+    }
+
+    fn generated(spec: &OpenAPI) -> Result<String, CodegenError> {
+        let tokens = events(spec, Path::new("spec.yaml"))?;
+        let file: syn::File = syn::parse2(tokens).expect("the generated module parses");
+        Ok(prettyplease::unparse(&file))
+    }
+
+    fn refusal(schemas: &str, event_types: &str) -> String {
+        generated(&with(schemas, event_types))
+            .expect_err("refused")
+            .to_string()
+    }
+
+    const ROOM_BOOKED: &str = r#"    RoomBookedEvent:
+      type: object
+      x-event: true
+      description: A room was booked.
+      properties:
+        roomId:
+          type: string
+          x-facade-name: room
+        bookedAt:
+          type: integer
+          format: int64
+          x-unit: epoch-millis
+        openConfModel:
+          allOf:
+            - $ref: '#/components/schemas/EventConference'
+          x-facade-name: conference
+"#;
+
+    #[test]
+    fn a_new_event_type_is_the_spec_alone() {
+        let spec = with(
+            ROOM_BOOKED,
+            "    meetingroom_book:\n      payload: RoomBookedEvent\n      variant: RoomBooked\n",
+        );
+        let code = generated(&spec).expect("it generates");
+        for expected in [
+            "pub const EVENT_TYPES: [&str; 9] = [",
+            "\"meetingroom_book\" => Self::room_booked(object, false),",
+            "    RoomBooked {\n",
+            "        room: Option<String>,\n",
+            "        booked_at: Option<DateTime<Utc>>,\n",
+            "        conference: Option<EventConference>,\n",
+            "room: text(object, \"roomId\")?,",
+            "booked_at: time(object, \"bookedAt\")?,",
+            "conference: nested(object, \"openConfModel\", EventConference::from_json)?,",
+        ] {
+            assert!(code.contains(expected), "{expected}\n{code}");
+        }
+    }
+
+    #[test]
+    fn the_spec_generates_a_variant_per_payload_and_an_arm_per_event_type() {
+        let spec = crate::parse_spec(SPEC, Path::new("spec.yaml")).expect("the spec parses");
+        let code = generated(&spec).expect("it generates");
+        for expected in [
+            "\"meeting_status_change\" => Self::status_changed(object, false),",
+            "\"meeting_status_change_target_push\" => Self::status_changed(object, true),",
+            "members: list(object, \"openMemberModels\", EventMember::from_json)?,",
+            "scene: text(object, \"changeScene\")?.map(ConferenceScene::from),",
+            "status: int(object, \"status\")?.map(crate::ConferenceStatus::from),",
+            "pub enum MemberScene {",
+        ] {
+            assert!(code.contains(expected), "{expected}\n{code}");
+        }
+        assert_eq!(
+            code.matches("    #[non_exhaustive]\n    ").count(),
+            4,
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn the_generated_client_has_no_event_types() {
+        let client = crate::generate_from_str(SPEC, "spec.yaml").expect("it generates");
+        assert!(!client.contains("EventConference"));
+        assert!(!client.contains("MeetingStatusChangeEvent"));
+        assert!(client.contains("pub struct ConferenceInfo"));
+    }
+
+    #[test]
+    fn an_event_schema_no_event_uses_is_refused() {
+        let message = refusal(ROOM_BOOKED, "");
+        assert!(message.contains("RoomBookedEvent"), "{message}");
+        assert!(message.contains("no event uses it"), "{message}");
+    }
+
+    #[test]
+    fn a_payload_not_marked_as_an_event_schema_is_refused() {
+        let message = refusal(
+            "",
+            "    meetingroom_book:\n      payload: ConferenceInfo\n      variant: RoomBooked\n",
+        );
+        assert!(
+            message.contains("not a schema marked `x-event: true`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn two_payloads_for_one_variant_are_refused() {
+        let message = refusal(
+            ROOM_BOOKED,
+            "    meetingroom_book:\n      payload: RoomBookedEvent\n      variant: StatusChanged\n",
+        );
+        assert!(
+            message.contains("share the variant StatusChanged"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_reserved_variant_name_is_refused() {
+        let message = refusal(
+            ROOM_BOOKED,
+            "    meetingroom_book:\n      payload: RoomBookedEvent\n      variant: Unknown\n",
+        );
+        assert!(message.contains("reserved"), "{message}");
+    }
+
+    #[test]
+    fn a_reference_to_a_schema_of_the_api_is_refused() {
+        let schemas = ROOM_BOOKED.replace(
+            "'#/components/schemas/EventConference'",
+            "'#/components/schemas/ConferenceInfo'",
+        );
+        let message = refusal(
+            &schemas,
+            "    meetingroom_book:\n      payload: RoomBookedEvent\n      variant: RoomBooked\n",
+        );
+        assert!(message.contains("refers to ConferenceInfo"), "{message}");
+    }
+
+    #[test]
+    fn a_field_type_the_generator_cannot_read_is_refused() {
+        let schemas = format!("{ROOM_BOOKED}        price:\n          type: number\n");
+        let message = refusal(
+            &schemas,
+            "    meetingroom_book:\n      payload: RoomBookedEvent\n      variant: RoomBooked\n",
+        );
+        assert!(message.contains("RoomBookedEvent.price"), "{message}");
+        assert!(message.contains("xtask/src/events.rs"), "{message}");
+    }
 }

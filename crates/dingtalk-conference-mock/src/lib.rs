@@ -63,12 +63,29 @@
 //!   | token lifetime, and the `expireIn` announced | [`MockConfig::with_token_lifetime`] | `--token-lifetime SECS` | [`DEFAULT_TOKEN_LIFETIME`] (7200 s) |
 //!   | the [`seeded`] conferences | [`MockConfig::with_seed`] | `--no-seed` | seeded |
 //!   | a new corp token invalidates the earlier ones of its suite and organisation at once (`400 InvalidAuthentication`, counted in [`Counters::rejected_tokens`]): DingTalk's "token is not the latest", for fleets that refresh on their own | [`MockConfig::with_corp_token_invalidation`], [`MockServer::set_corp_token_invalidation`] | `--invalidate-previous-corp-token` | off: earlier corp tokens stay valid until they expire |
+//!   | the Stream gateway sends an event again after an ACK `LATER`, or after no ACK, once this has passed | [`MockConfig::with_event_redelivery`] | `--event-redelivery SECS` | [`DEFAULT_EVENT_REDELIVERY`] (5 s) |
+//!   | the Stream gateway's SYSTEM `ping` frames, per connection | [`MockConfig::with_gateway_ping`] | `--gateway-ping SECS\|off` | every [`DEFAULT_GATEWAY_PING`] (30 s) |
+//! - **A Stream mode gateway** (part gateway), as DingTalk's `api.dingtalk.com` serves it:
+//!   `POST /v1.0/gateway/connections/open` with an app's (or a suite's) key and secret answers
+//!   `{"endpoint": "ws://127.0.0.1:PORT/connect", "ticket"}` (a ticket is valid
+//!   [`TICKET_LIFETIME`], for one connection), and the WebSocket on the same listener delivers
+//!   every emitted event ([`MockServer::emitted_events`]) as an EVENT frame to one open
+//!   connection chosen at random, again until it is ACKed `SUCCESS` (after an ACK `LATER` or
+//!   none, once [`MockConfig::event_redelivery`] has passed); it sends `ping` frames
+//!   ([`MockConfig::gateway_ping`]) and, on demand, `disconnect`
+//!   ([`MockServer::gateway_disconnect`]), duplicates, silence and raw frames; it counts ACKs
+//!   ([`MockServer::gateway_acks`], [`GatewayStats`]). The open endpoint takes faults like an
+//!   operation, by [`GATEWAY_OPEN_OPERATION`].
 //! - **A log.** Every request as received ([`MockServer::requests`]) and [`Counters`].
 //! - **Control from another process.** Outside DingTalk's API, `GET /__mock/counters` returns the
 //!   [`Counters`] as JSON, `POST /__mock/expire-tokens` expires every token and
 //!   `POST /__mock/reset-quota` starts a new month for the quota, `POST /__mock/join` with
-//!   `{"conferenceId", "unionId", "nick"}` has a person join ([`MockServer::join`]); these requests are not
-//!   logged, counted, limited or faulted.
+//!   `{"conferenceId", "unionId", "nick"}` has a person join ([`MockServer::join`]),
+//!   `POST /__mock/events/emit` with `{"eventType", "data", "corpId"?}` emits an event, `GET
+//!   /__mock/gateway` returns the [`GatewayStats`], and `POST /__mock/gateway/disconnect`,
+//!   `/duplicate-next`, `/send-raw` (the frame as the body), `/silence` and `/refuse-tickets`
+//!   (both with `{"on": bool}`) drive the gateway; these requests are not logged, counted,
+//!   limited or faulted.
 //!
 //! Every response carries `x-acs-request-id` (DingTalk's format, unique per request) and
 //! `x-acs-trace-id`; error bodies are DingTalk's `{"code","requestid","message"}` with the same

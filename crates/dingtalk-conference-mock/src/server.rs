@@ -186,8 +186,9 @@ impl Route {
             (&Method::POST, ADMIN_JOIN_SCHEDULE_PATH) => return Self::AdminJoinSchedule,
             (&Method::POST, gateway::OPEN_PATH) => return Self::GatewayOpen,
             (&Method::POST, gateway::ADMIN_EMIT_PATH) => return Self::AdminEmit,
-            _ if path == gateway::ADMIN_PREFIX
-                || path.starts_with(&format!("{}/", gateway::ADMIN_PREFIX)) =>
+            _ if path
+                .strip_prefix(gateway::ADMIN_PREFIX)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) =>
             {
                 return Self::AdminGateway;
             }

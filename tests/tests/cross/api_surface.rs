@@ -3,6 +3,7 @@
 
 use dingtalk_conference_tests::BoxError;
 use dingtalk_conference_tests::api_listing::{UNRENDERED, crate_listing, items_of, listing_of};
+use dingtalk_conference_tests::event_listing::event_listing;
 use dingtalk_conference_tests::facade_listing::{
     UNNAMEABLE, facade_listing, facade_listing_of_dir,
 };
@@ -142,6 +143,57 @@ fn facade_public_api() -> Result<(), BoxError> {
         facade_crate_listing()?
     );
     Ok(())
+}
+
+/// The typed events (`tests/src/event_listing.rs`): each documented `eventType`'s variant, then
+/// the events module's typed items. A change to an event payload in the spec shows here.
+fn typed_event_listing() -> Result<String, BoxError> {
+    event_listing(&read(xtask::EVENTS_PATH)?, &facade_crate_listing()?)
+}
+
+#[test]
+fn typed_events_listing() -> Result<(), BoxError> {
+    assert_snapshot_in_place!(assert_snapshot, "event_listing", typed_event_listing()?);
+    Ok(())
+}
+
+#[test]
+fn event_listing_maps_every_documented_event_type_and_lists_each_variant() -> Result<(), BoxError> {
+    let listing = typed_event_listing()?;
+    let spec = dingtalk_conference_tests::spec::load_spec()?;
+    let declared = spec["components"]["x-events"]
+        .as_object()
+        .ok_or("components.x-events")?;
+    for (event_type, declaration) in declared {
+        let variant = declaration["variant"].as_str().ok_or("variant")?;
+        let mark = if declaration["directed"] == true {
+            "  [directed]"
+        } else {
+            ""
+        };
+        let line = format!("eventType {event_type} -> ConferenceEvent::{variant}{mark}");
+        assert!(listing.lines().any(|l| l == line), "{line}\n{listing}");
+        assert!(
+            listing.contains(&format!(
+                "dingtalk_conference::events::ConferenceEvent::{variant}"
+            )),
+            "{variant}\n{listing}"
+        );
+    }
+    assert!(!listing.contains("events::stream::"), "{listing}");
+    Ok(())
+}
+
+#[test]
+fn event_listing_refuses_a_dispatch_it_cannot_read() {
+    let source = "impl ConferenceEvent { fn from_documented() -> u8 { 7 } }";
+    let error = event_listing(source, "").expect_err("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("extend tests/src/event_listing.rs"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -304,13 +304,15 @@ impl Gateway {
     /// Sends again every event whose time has come.
     fn expire(&self, now: Instant) {
         let mut inner = self.lock();
-        let due: Vec<String> = inner
+        let mut due: Vec<(Instant, i64, String)> = inner
             .in_flight
             .iter()
             .filter(|(_, flight)| flight.deadline <= now)
-            .map(|(id, _)| id.clone())
+            .map(|(id, flight)| (flight.deadline, flight.event.born_ms, id.clone()))
             .collect();
-        for id in due {
+        // Several due at once go again in the order they were due, then born.
+        due.sort();
+        for (_, _, id) in due {
             if let Some(flight) = inner.in_flight.remove(&id) {
                 if !flight.answered {
                     inner.stats.acks.unanswered += 1;
@@ -403,7 +405,7 @@ impl Gateway {
         }
     }
 
-    /// A text frame from connection `id`: an ACK, a ping's reply, or anything else (ignored).
+    /// A text frame from a connection: an ACK, a ping's reply, or anything else (ignored).
     fn inbound(&self, text: &str) {
         let Ok(frame) = serde_json::from_str::<Value>(text) else {
             return;
@@ -703,6 +705,11 @@ pub(crate) async fn serve_socket(
         WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
     let gateway = &shared.gateway;
     let mut stop = gateway.stop.subscribe();
+    // A connection that completes its switch after shutdown began is not served.
+    if *stop.borrow_and_update() {
+        let _ = tokio::time::timeout(Duration::from_millis(500), socket.close(None)).await;
+        return;
+    }
     let (id, mut commands) = gateway.register(subscriber);
     let mut pings = gateway.ping.map(|period| {
         let mut interval = tokio::time::interval_at(Instant::now() + period, period);

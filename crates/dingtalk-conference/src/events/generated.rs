@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{Mismatch, Object, flag, int, int32, list, nested, span, text, time};
 /// Every `eventType` DingTalk documents for conferences, sorted: each is typed by
 /// [`ConferenceEvent`]; any other arrives as [`ConferenceEvent::Unknown`].
-pub const EVENT_TYPES: [&str; 8usize] = [
+pub const EVENT_TYPES: [&str; 8] = [
     "flash_minutes_open_event",
     "flash_minutes_open_event_directed",
     "meeting_asr_result_event",

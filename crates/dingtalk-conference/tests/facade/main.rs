@@ -13,6 +13,8 @@ mod conformance;
 mod control;
 mod data;
 mod errors;
+#[cfg(feature = "events")]
+mod events_stream;
 #[cfg(feature = "redis")]
 mod fleet;
 #[cfg(feature = "redis")]

@@ -42,7 +42,10 @@ pub(crate) enum Inbound {
     /// Another SYSTEM topic: nothing to do.
     OtherSystem { topic: String },
     /// An event, its envelope read from the headers and its payload parsed.
-    Event { message_id: String, event: Event },
+    Event {
+        message_id: String,
+        event: Box<Event>,
+    },
     /// A CALLBACK (robot messages, cards): this SDK subscribes to none.
     Callback { message_id: String, topic: String },
 }
@@ -107,17 +110,17 @@ impl Inbound {
                 let id = header(&wire.headers, "eventId").ok_or(Malformed::Missing("eventId"))?;
                 let event_type =
                     header(&wire.headers, "eventType").ok_or(Malformed::Missing("eventType"))?;
-                let born_at = header(&wire.headers, "eventBornTime")
+                let born_at_millis = header(&wire.headers, "eventBornTime")
                     .and_then(|ms| ms.trim().parse::<i64>().ok());
                 Ok(Self::Event {
                     message_id,
-                    event: Event::from_parts(
+                    event: Box::new(Event::from_parts(
                         id,
                         event_type,
                         header(&wire.headers, "eventCorpId"),
-                        born_at,
+                        born_at_millis,
                         &data,
-                    ),
+                    )),
                 })
             }
             "CALLBACK" => Ok(Self::Callback {
@@ -161,6 +164,24 @@ pub(crate) fn no_handler(message_id: &str) -> String {
 mod tests {
     use super::*;
     use crate::events::ConferenceEvent;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_or_frame_shaped_json_parses_without_panicking(
+            text in ".{0,200}",
+            kind in prop::sample::select(vec!["SYSTEM", "EVENT", "CALLBACK", "", "x"]),
+            header in prop::collection::hash_map(
+                prop::sample::select(vec!["topic", "messageId", "eventId", "eventType", "eventBornTime", "eventCorpId"]),
+                prop_oneof![".{0,20}".prop_map(serde_json::Value::from), any::<i64>().prop_map(serde_json::Value::from), Just(serde_json::Value::Null)],
+                0..6,
+            ),
+        ) {
+            let _ = Inbound::parse(&text);
+            let frame = serde_json::json!({"type": kind, "headers": header, "data": text});
+            let _ = Inbound::parse(&frame.to_string());
+        }
+    }
 
     fn event_frame(data: &str) -> String {
         serde_json::json!({
@@ -253,15 +274,16 @@ mod tests {
 
     #[test]
     fn answers_name_the_message_and_say_the_status() {
-        let ack: serde_json::Value = serde_json::from_str(&ack("m-1", AckStatus::Later)).unwrap();
+        let json = |text: &str| -> serde_json::Value { serde_json::from_str(text).expect("JSON") };
+        let ack = json(&ack("m-1", AckStatus::Later));
         assert_eq!(ack["code"], 200);
         assert_eq!(ack["headers"]["messageId"], "m-1");
         assert_eq!(ack["headers"]["contentType"], "application/json");
-        let data: serde_json::Value = serde_json::from_str(ack["data"].as_str().unwrap()).unwrap();
+        let data = json(ack["data"].as_str().expect("data is text"));
         assert_eq!(data["status"], "LATER");
-        let pong: serde_json::Value = serde_json::from_str(&pong("p", "{\"opaque\":1}")).unwrap();
+        let pong = json(&pong("p", "{\"opaque\":1}"));
         assert_eq!(pong["data"], "{\"opaque\":1}");
-        let callback: serde_json::Value = serde_json::from_str(&no_handler("c")).unwrap();
+        let callback = json(&no_handler("c"));
         assert_eq!(callback["code"], 404);
     }
 }

@@ -77,7 +77,7 @@ impl Stopper {
 }
 
 /// The events of one Stream mode connection ([`Client::events`]): a
-/// [`Stream`](futures_util::Stream) of [`Event`]s that ends when [`Stopper::stop`] is called.
+/// [`Stream`] of [`Event`]s that ends when [`Stopper::stop`] is called.
 /// Dropping it closes the connection.
 #[derive(Debug)]
 #[must_use = "the connection closes when the stream is dropped"]
@@ -179,12 +179,13 @@ impl Drop for EventsHandle {
 
 impl Client {
     /// Opens a Stream mode connection and returns its events as a
-    /// [`Stream`](futures_util::Stream): see [`events::stream`](crate::events::stream) for
-    /// the ACK and back-pressure rules. Connects in the background (call it within a Tokio
-    /// runtime); [`EventStream::last_error`] says why it cannot.
+    /// [`Stream`]: see [`events::stream`](crate::events::stream) for
+    /// the ACK and back-pressure rules. Connects in the background, on the current Tokio
+    /// runtime; [`EventStream::last_error`] says why it cannot.
     ///
     /// Fails with [`Error::Config`] when the client has no app or suite credentials (a fixed
-    /// token or a custom token provider has no secret to open a connection with).
+    /// token or a custom token provider has no secret to open a connection with), or when
+    /// called outside a Tokio runtime.
     ///
     /// ```no_run
     /// # async fn run(client: dingtalk_conference::Client) -> Result<(), dingtalk_conference::Error> {
@@ -221,7 +222,8 @@ impl Client {
     /// [`StreamOptions::max_in_flight`] at once, each on a task of its own; what it returns is
     /// the ACK: [`AckStatus::Later`] (or a panic) makes DingTalk send the event again.
     ///
-    /// Fails with [`Error::Config`] when the client has no app or suite credentials.
+    /// Fails with [`Error::Config`] when the client has no app or suite credentials, or when
+    /// called outside a Tokio runtime.
     ///
     /// ```no_run
     /// # async fn run(client: dingtalk_conference::Client) -> Result<(), dingtalk_conference::Error> {
@@ -251,11 +253,20 @@ impl Client {
         })
     }
 
+    /// Whether a runner can start: credentials to open connections with, and a Tokio
+    /// runtime to run it on.
     fn check_stream_credentials(&self) -> Result<(), Error> {
-        match &self.inner.stream.credentials {
-            Some(_) => Ok(()),
-            None => Err(open::no_credentials()),
+        if self.inner.stream.credentials.is_none() {
+            return Err(open::no_credentials());
         }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::Config(
+                "a Stream mode connection runs on a Tokio runtime: call events() or \
+                 on_events() from within one"
+                    .to_string(),
+            ));
+        }
+        Ok(())
     }
 
     fn start_runner(
@@ -267,5 +278,65 @@ impl Client {
         let runner = Runner::new(self.clone(), handler, Arc::clone(&status));
         let join = tokio::spawn(Arc::clone(&runner).run(stop));
         (stopper, status, runner, join)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DINGTALK_GATEWAY;
+    use crate::{Client, Edition};
+
+    #[test]
+    fn both_editions_open_connections_on_dingtalks_gateway_unless_a_base_url_is_given() {
+        for edition in [Edition::International, Edition::China] {
+            let client = Client::builder()
+                .edition(edition)
+                .app_credentials("app-key", "app-secret")
+                .build()
+                .expect("a client");
+            assert_eq!(
+                client.inner.stream.base_url, DINGTALK_GATEWAY,
+                "{edition:?}"
+            );
+        }
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:9/")
+            .app_credentials("app-key", "app-secret")
+            .build()
+            .expect("a client");
+        assert_eq!(client.inner.stream.base_url, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn an_internal_app_opens_with_its_app_key_a_third_party_app_with_its_suite_key() {
+        let client_id = |client: Client| {
+            client
+                .inner
+                .stream
+                .credentials
+                .as_ref()
+                .map(|(id, secret)| (id.clone(), secret.expose().to_owned()))
+        };
+        let internal = Client::builder()
+            .app_credentials("app-key", "app-secret")
+            .build()
+            .expect("a client");
+        assert_eq!(
+            client_id(internal),
+            Some(("app-key".to_owned(), "app-secret".to_owned()))
+        );
+        let third_party = Client::builder()
+            .suite_credentials("suite-key", "suite-secret", "corp", "ticket")
+            .build()
+            .expect("a client");
+        assert_eq!(
+            client_id(third_party),
+            Some(("suite-key".to_owned(), "suite-secret".to_owned()))
+        );
+        let fixed = Client::builder()
+            .static_token("token")
+            .build()
+            .expect("a client");
+        assert_eq!(client_id(fixed), None);
     }
 }

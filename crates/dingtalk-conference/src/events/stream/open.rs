@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Url;
@@ -26,7 +27,8 @@ const MAX_OPEN_ANSWER_BYTES: usize = 64 * 1024;
 /// A connected WebSocket.
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// What opening a connection needs, fixed when the client is built.
+/// What opening a connection needs, fixed when the client is built, and what the client's
+/// runners share.
 #[derive(Clone)]
 pub(crate) struct Setup {
     /// `clientId` and `clientSecret`: the app's key and secret (internal app) or the suite's
@@ -40,6 +42,8 @@ pub(crate) struct Setup {
     /// The `ua` the gateway is told.
     pub(crate) user_agent: String,
     pub(crate) options: StreamOptions,
+    /// The `eventId`s the client's handlers answered `LATER` (see the runner).
+    pub(crate) later: Arc<Mutex<super::runner::Recent>>,
 }
 
 impl fmt::Debug for Setup {
@@ -284,6 +288,7 @@ mod tests {
             allow_insecure: false,
             user_agent: "ua".into(),
             options: StreamOptions::default(),
+            later: Arc::default(),
         };
         let shown = format!("{setup:?}");
         assert!(

@@ -76,9 +76,10 @@ pub(crate) struct Runner {
     handler: Handler,
     status: Arc<Status>,
     in_flight: Arc<Semaphore>,
-    /// `eventId`s answered `LATER`: their redelivery is handled again, not dropped as a
-    /// duplicate.
-    later: Mutex<Recent>,
+    /// `eventId`s answered `LATER`, the client's (shared by its runners, since DingTalk may
+    /// redeliver to any of its connections): their redelivery is handled again, not dropped
+    /// as a duplicate.
+    later: Arc<Mutex<Recent>>,
 }
 
 /// What a connection tells the supervisor.
@@ -95,12 +96,13 @@ enum Report {
 impl Runner {
     pub(crate) fn new(client: Client, handler: Handler, status: Arc<Status>) -> Arc<Self> {
         let handlers = client.inner.stream.options.max_in_flight;
+        let later = Arc::clone(&client.inner.stream.later);
         Arc::new(Self {
             client,
             handler,
             status,
             in_flight: Arc::new(Semaphore::new(handlers)),
-            later: Mutex::new(Recent::default()),
+            later,
         })
     }
 
@@ -280,7 +282,7 @@ impl Runner {
                 let _ = answers.send(frame::no_handler(&message_id));
             }
             Ok(Inbound::Event { message_id, event }) => {
-                self.on_event(message_id, event, answers.clone());
+                self.on_event(message_id, *event, answers.clone());
             }
         }
         false
@@ -416,7 +418,7 @@ impl Drop for Connection {
 
 /// A bounded set of recent ids, the oldest forgotten first.
 #[derive(Debug, Default)]
-struct Recent {
+pub(crate) struct Recent {
     order: VecDeque<String>,
     ids: HashSet<String>,
 }
