@@ -43,6 +43,8 @@ struct EventType {
     payload: String,
     variant: String,
     directed: bool,
+    /// DingTalk's page of the event type, if the spec gives it.
+    page: Option<String>,
 }
 
 /// Whether `schema` is marked `x-event: true`.
@@ -142,6 +144,10 @@ fn read_event_types(
             payload: text("payload")?,
             variant: text("variant")?,
             directed,
+            page: declaration
+                .get("page")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         };
         if event.variant == "Unknown" || syn::parse_str::<syn::Ident>(&event.variant).is_err() {
             return Err(bad(format!(
@@ -452,10 +458,14 @@ fn event_enum(
             .iter()
             .filter(|t| t.variant == event.variant)
             .map(|t| {
+                let name = match &t.page {
+                    Some(page) => format!("[`{}`]({page})", t.name),
+                    None => format!("`{}`", t.name),
+                };
                 if t.directed {
-                    format!("`{}` (`directed`)", t.name)
+                    format!("{name} (`directed`)")
                 } else {
-                    format!("`{}`", t.name)
+                    name
                 }
             })
             .collect();

@@ -13,9 +13,11 @@ use std::collections::BTreeSet;
 
 use dingtalk_conference_tests::BoxError;
 use dingtalk_conference_tests::api_listing::crate_listing;
+use dingtalk_conference_tests::event_listing::event_listing;
+use dingtalk_conference_tests::facade_listing::facade_listing;
 use dingtalk_conference_tests::operations::{capture_every_operation, render_wire};
 use dingtalk_conference_tests::spec::spec_path;
-use xtask::{CONSTANTS_PATH, DISPATCH_PATH, OUTPUT_PATH, SPEC_PATH};
+use xtask::{CONSTANTS_PATH, DISPATCH_PATH, EVENTS_PATH, OUTPUT_PATH, SPEC_PATH};
 
 /// A snapshot output the review shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +30,8 @@ enum Output {
     Wire,
     /// `tests/src/dispatch.rs`, which gives a new operation its wire snapshot.
     Dispatch,
+    /// `api_surface__event_listing.snap`: the typed events.
+    Events,
 }
 
 /// Every output, rendered from spec text.
@@ -36,6 +40,7 @@ struct Rendered {
     listing: String,
     wire: String,
     dispatch: String,
+    events: String,
 }
 
 impl Rendered {
@@ -54,6 +59,7 @@ impl Rendered {
             listing: crate_listing(&file(OUTPUT_PATH)?, &file(CONSTANTS_PATH)?)?,
             wire: wire_of(&typed).await?,
             dispatch: file(DISPATCH_PATH)?,
+            events: events_of(&file(EVENTS_PATH)?)?,
         })
     }
 
@@ -63,8 +69,26 @@ impl Rendered {
             Output::Listing => &self.listing,
             Output::Wire => &self.wire,
             Output::Dispatch => &self.dispatch,
+            Output::Events => &self.events,
         }
     }
+}
+
+/// The event listing with `generated` as the facade's generated events module (the other
+/// files as they are on disk).
+fn events_of(generated: &str) -> Result<String, BoxError> {
+    let src = xtask::workspace_root().join("crates/dingtalk-conference/src");
+    let module = EVENTS_PATH
+        .strip_prefix("crates/dingtalk-conference/src/")
+        .ok_or("EVENTS_PATH is not in the facade's src/")?;
+    let facade = facade_listing(&|relative: &str| {
+        if relative == module {
+            Some(generated.to_string())
+        } else {
+            std::fs::read_to_string(src.join(relative)).ok()
+        }
+    })?;
+    event_listing(generated, &facade)
 }
 
 /// Every operation's wire rendering, for the operations the compiled dispatch knows (a new
@@ -300,6 +324,21 @@ const MUTATIONS: &[Mutation] = &[
             (Output::Wire, "  \"appKey\": \"dingchangedkey\","),
         ],
     },
+    Mutation {
+        kind: "an event field type",
+        find: "        userNick:\n          type: string\n          description: The member's nickname (用户昵称).\n",
+        replace: "        userNick:\n          type: integer\n          format: int32\n          description: The member's nickname (用户昵称).\n",
+        expect: &[
+            (
+                Output::Digest,
+                "schema EventMember.userNick: optional, integer (int32)",
+            ),
+            (
+                Output::Events,
+                "dingtalk_conference::events::EventMember.user_nick: Option<i32>",
+            ),
+        ],
+    },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,9 +369,9 @@ async fn every_kind_of_spec_change_shows_in_the_snapshot_that_names_it() -> Resu
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(
         MUTATIONS.len(),
-        12,
+        13,
         "the review-snapshot issue names eleven kinds of change; the twelfth is an enum \
-         meaning declared in components.x-enums"
+         meaning declared in components.x-enums, the thirteenth an event payload's field"
     );
     Ok(())
 }
@@ -375,6 +414,7 @@ async fn a_pure_reformat_changes_no_snapshot_output() -> Result<(), BoxError> {
         Output::Listing,
         Output::Wire,
         Output::Dispatch,
+        Output::Events,
     ] {
         let (added, removed) = changed_lines(before.get(output), after.get(output));
         assert!(

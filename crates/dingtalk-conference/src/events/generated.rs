@@ -478,7 +478,7 @@ impl schemars::JsonSchema for MinutesState {
 pub enum ConferenceEvent {
     /// A flash minutes record changed state: its summary was generated, or its video was transcoded or merged, after which its resources can be fetched through the open API (`flash_minutes_open_event`; with `directed`, `flash_minutes_open_event_directed`, whose page does not say what it is directed to).
     ///
-    /// Event types: `flash_minutes_open_event`, `flash_minutes_open_event_directed` (`directed`).
+    /// Event types: [`flash_minutes_open_event`](https://open.dingtalk.com/document/development/flash-memory-status-change-open-event), [`flash_minutes_open_event_directed`](https://open.dingtalk.com/document/development/events-flash-minutes-open-event-directed) (`directed`).
     #[non_exhaustive]
     MinutesReady {
         /// `bizType`: Flash minutes or cloud recording (`cloud_record` in the example).
@@ -495,7 +495,7 @@ pub enum ConferenceEvent {
     },
     /// A piece of live transcription from a conference's flash minutes or cloud recording (`meeting_asr_result_event`; with `directed`, `meeting_asr_result_event_directed`, whose page does not say how the app it goes to is chosen). No field is documented beyond the example.
     ///
-    /// Event types: `meeting_asr_result_event`, `meeting_asr_result_event_directed` (`directed`).
+    /// Event types: [`meeting_asr_result_event`](https://open.dingtalk.com/document/development/events-meeting-asr-result-event), [`meeting_asr_result_event_directed`](https://open.dingtalk.com/document/development/asr-transcription-conferences-targeted-event-push) (`directed`).
     #[non_exhaustive]
     TranscriptionResult {
         /// `bizType`: Flash minutes or cloud recording. The example's value is the legend `"minutes : 闪记  cloud_record : 云录制"` itself, which reads as an unknown value.
@@ -516,7 +516,7 @@ pub enum ConferenceEvent {
     },
     /// Members joined, left, were invited or were removed (`meeting_member_status_change`; with `directed`, the `meeting_member_status_change_target_push` sent only to the app that created the conference through the open API). The payload names no conference of its own: each member carries its `conferenceId`.
     ///
-    /// Event types: `meeting_member_status_change`, `meeting_member_status_change_target_push` (`directed`).
+    /// Event types: [`meeting_member_status_change`](https://open.dingtalk.com/document/development/event-meeting-member-status-change), [`meeting_member_status_change_target_push`](https://open.dingtalk.com/document/development/events-meeting-member-status-change-target-push) (`directed`).
     #[non_exhaustive]
     MemberStatusChanged {
         /// `changeScene`: What happened to the members (the member event's `changeScene`).
@@ -531,7 +531,7 @@ pub enum ConferenceEvent {
     },
     /// A conference was created or closed (`meeting_status_change`; with `directed`, the `meeting_status_change_target_push` sent only to the app that created the conference through the open API).
     ///
-    /// Event types: `meeting_status_change`, `meeting_status_change_target_push` (`directed`).
+    /// Event types: [`meeting_status_change`](https://open.dingtalk.com/document/development/event-meeting-status-change), [`meeting_status_change_target_push`](https://open.dingtalk.com/document/development/events-meeting-status-change-target-push) (`directed`).
     #[non_exhaustive]
     StatusChanged {
         /// `changeScene`: What happened (会议状态变化细分类型).

@@ -39,7 +39,9 @@ use crate::ConferenceStatus;
 ///
 /// Serde reads and writes it in the shape of DingTalk's Stream-mode examples: `eventId`,
 /// `eventType`, `eventCorpId`, `eventBornTime` (epoch milliseconds) and the payload as the
-/// object `data`; reading it back types the payload again.
+/// object `data`; reading it back types the payload again. Reading also takes `data` as a
+/// JSON-encoded string (Stream mode's wire form) and `eventBornTime` as a string of digits
+/// (the wire's headers are strings).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Event {
@@ -161,7 +163,7 @@ struct Envelope {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    born_at: Option<i64>,
+    born_at: Option<Value>,
     #[serde(default)]
     data: Value,
 }
@@ -172,8 +174,14 @@ impl serde::Serialize for Event {
             id: self.id.clone(),
             event_type: self.event_type.clone(),
             corp_id: self.corp_id.clone(),
-            born_at: self.born_at.map(|t| t.timestamp_millis()),
-            data: Value::clone(&self.data),
+            born_at: self.born_at.map(|t| Value::from(t.timestamp_millis())),
+            // A payload that is itself a JSON string is written encoded, as Stream mode sends
+            // every payload, so that reading it back (which decodes a string `data`) gives it
+            // back unchanged.
+            data: match self.data.as_ref() {
+                Value::String(_) => Value::String(self.data.to_string()),
+                other => other.clone(),
+            },
         }
         .serialize(serializer)
     }
@@ -182,13 +190,24 @@ impl serde::Serialize for Event {
 impl<'de> serde::Deserialize<'de> for Event {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let envelope = Envelope::deserialize(deserializer)?;
-        Ok(Event::from_value(
-            envelope.id,
-            envelope.event_type,
-            envelope.corp_id,
-            envelope.born_at,
-            envelope.data,
-        ))
+        let born_at_millis = envelope.born_at.as_ref().and_then(integer);
+        Ok(match envelope.data {
+            // Stream mode's own form: the payload as a JSON-encoded string.
+            Value::String(text) => Event::from_parts(
+                envelope.id,
+                envelope.event_type,
+                envelope.corp_id,
+                born_at_millis,
+                &text,
+            ),
+            data => Event::from_value(
+                envelope.id,
+                envelope.event_type,
+                envelope.corp_id,
+                born_at_millis,
+                data,
+            ),
+        })
     }
 }
 

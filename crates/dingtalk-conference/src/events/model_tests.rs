@@ -512,6 +512,22 @@ fn serde_round_trips_every_example_in_the_stream_shape() {
     assert_eq!(back, unknown);
 }
 
+#[test]
+fn serde_also_reads_streams_wire_form_data_as_a_string_and_times_as_text() {
+    let typed = stream_event(include_str!(
+        "../../tests/data/events/meeting_member_status_change.stream.json"
+    ));
+    let wire = json!({
+        "eventId": typed.id,
+        "eventType": typed.event_type,
+        "eventCorpId": typed.corp_id,
+        "eventBornTime": "1683533823336",
+        "data": typed.data.to_string(),
+    });
+    let event: Event = serde_json::from_value(wire).expect("decodes");
+    assert_eq!(event, typed);
+}
+
 /// Any JSON value, a few levels deep, with the keys the payloads use among random ones.
 fn any_json() -> impl Strategy<Value = Value> {
     let key = prop_oneof![
@@ -557,6 +573,20 @@ proptest! {
             prop_assert_eq!(raw.as_ref(), &reread);
         }
         let _ = (kind.conference_id(), kind.seq(), kind.conference_status());
+    }
+
+    #[test]
+    fn serde_round_trips_any_event(
+        index in 0..EVENT_TYPES.len(),
+        data in any_json(),
+        born in proptest::option::of(0..253_402_300_799_999_i64),
+    ) {
+        // As serde_json reads it (its float parsing may round differently).
+        let data: Value = serde_json::from_str(&data.to_string()).expect("JSON");
+        let event = Event::from_value("e1", EVENT_TYPES[index], Some("corp".into()), born, data);
+        let back: Event = serde_json::from_value(serde_json::to_value(&event).expect("encodes"))
+            .expect("decodes");
+        prop_assert_eq!(back, event);
     }
 
     #[test]
