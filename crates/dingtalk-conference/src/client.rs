@@ -52,9 +52,34 @@ pub(crate) struct ClientInner {
     /// Where the client's event streams meet its waits (feature `events`).
     #[cfg(feature = "events")]
     pub(crate) events: Arc<crate::events::hub::Hub>,
+    /// With a Redis: the fleet's shared events, started with the client's event stream.
+    #[cfg(all(feature = "events", feature = "redis"))]
+    pub(crate) event_fleet: Option<crate::events::fleet::EventFleet>,
     /// How the client opens Stream mode connections (feature `events`).
     #[cfg(feature = "events")]
     pub(crate) stream: crate::events::stream::Setup,
+}
+
+#[cfg(feature = "events")]
+impl ClientInner {
+    /// Starts sharing events with the fleet when the client has a Redis (once; later calls do
+    /// nothing): the event stream calls it as it starts, inside the runtime.
+    pub(crate) fn start_event_fleet(&self) {
+        #[cfg(feature = "redis")]
+        if let Some(fleet) = &self.event_fleet {
+            fleet.start();
+        }
+    }
+
+    /// Waits a moment (at most [`crate::events::fleet::FLUSH_WITHIN`]) until the events this
+    /// client received are published to the fleet: `EventsHandle::stop` does, so that a
+    /// process that stops and exits does not take the others' events with it.
+    pub(crate) async fn flush_event_fleet(&self) {
+        #[cfg(feature = "redis")]
+        if let Some(fleet) = &self.event_fleet {
+            fleet.flush(crate::events::fleet::FLUSH_WITHIN).await;
+        }
+    }
 }
 
 /// The economy settings [`ClientBuilder::build`] hands the client beside its endpoint and
@@ -70,6 +95,9 @@ pub(crate) struct Economy {
     pub(crate) rate_limit_alone: Option<RateLimit>,
     /// The organisation's monthly budget, if set.
     pub(crate) monthly: Option<crate::limits::month::MonthlyCounter>,
+    /// The Redis and the app's name in its keys, for the fleet's shared events.
+    #[cfg(all(feature = "events", feature = "redis"))]
+    pub(crate) event_fleet: Option<(crate::RedisStore, String)>,
     /// How Stream mode connections are opened (feature `events`).
     #[cfg(feature = "events")]
     pub(crate) stream: crate::events::stream::Setup,
@@ -98,6 +126,8 @@ impl Client {
         suite: Option<Arc<SuiteTokenProvider>>,
         economy: Economy,
     ) -> Self {
+        #[cfg(feature = "events")]
+        let hub = Arc::new(crate::events::hub::Hub::new());
         Self {
             inner: Arc::new(ClientInner {
                 endpoint,
@@ -115,8 +145,12 @@ impl Client {
                 reads: SharedReads::new(economy.answer_cache_entries),
                 max_age: economy.max_age,
                 coalesce_reads: economy.coalesce_reads,
+                #[cfg(all(feature = "events", feature = "redis"))]
+                event_fleet: economy.event_fleet.map(|(store, app)| {
+                    crate::events::fleet::EventFleet::new(store, &app, Arc::clone(&hub))
+                }),
                 #[cfg(feature = "events")]
-                events: Arc::new(crate::events::hub::Hub::new()),
+                events: hub,
                 #[cfg(feature = "events")]
                 stream: economy.stream,
             }),

@@ -8,6 +8,7 @@ mod api;
 mod control;
 mod data;
 mod events;
+mod fleet_events;
 mod minutes;
 mod org;
 mod record_stream;

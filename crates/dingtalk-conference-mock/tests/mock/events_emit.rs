@@ -6,11 +6,12 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use dingtalk_conference_api::types::{
-    AddRecordPermissionRequest, CreateVideoConferenceRequest, InviteUsersRequest, Invitee,
-    KickMembersRequest, MemberDevice, StartMinutesRequest, StopMinutesRequest,
+    AddRecordPermissionRequest, CreateVideoConferenceRequest, GetCorpAccessTokenRequest,
+    InviteUsersRequest, Invitee, KickMembersRequest, MemberDevice, StartMinutesRequest,
+    StopMinutesRequest,
 };
 use dingtalk_conference_mock::{DEFAULT_CORP_ID, MockEvent, MockServer, seeded};
-use dingtalk_conference_testkit::fake::start;
+use dingtalk_conference_testkit::fake::{api_with_token, start};
 use serde_json::Value;
 
 const ORGANISER: &str = "Org4nIsErUn10nIdAbCdEiE";
@@ -421,4 +422,48 @@ async fn reads_and_refused_changes_emit_nothing() {
     assert!(refused.is_err());
     assert!(server.join(seeded::ENDED, GUEST, "Guest").is_err());
     assert_eq!(server.emitted_events(), Vec::<MockEvent>::new());
+}
+
+#[tokio::test]
+async fn a_third_party_apps_conference_belongs_to_its_authorising_organisation() {
+    let (server, api) = start().await;
+    server.add_suite("other-suite", "other-secret", "other-corp", "other-ticket");
+    let token = api
+        .get_corp_access_token(&GetCorpAccessTokenRequest {
+            auth_corp_id: "other-corp".to_owned(),
+            suite_key: "other-suite".to_owned(),
+            suite_secret: "other-secret".to_owned(),
+            suite_ticket: "other-ticket".to_owned(),
+        })
+        .await
+        .expect("a corp token")
+        .into_inner()
+        .access_token
+        .expect("accessToken");
+    let theirs = api_with_token(&server, &token)
+        .create_video_conference(&create_request("Theirs", &[]))
+        .await
+        .expect("created")
+        .into_inner()
+        .conference_id
+        .expect("conferenceId");
+    let ours = api
+        .create_video_conference(&create_request("Ours", &[]))
+        .await
+        .expect("created")
+        .into_inner()
+        .conference_id
+        .expect("conferenceId");
+    server.join(&theirs, GUEST, "Guest").expect("joins");
+    let events = server.emitted_events();
+    let corps = |id: &str| -> HashSet<String> {
+        events
+            .iter()
+            .filter(|e| conference_of(e).as_deref() == Some(id))
+            .map(|e| e.corp_id.clone())
+            .collect()
+    };
+    // Also for a change made later without the caller's token (a join).
+    assert_eq!(corps(&theirs), HashSet::from(["other-corp".to_owned()]));
+    assert_eq!(corps(&ours), HashSet::from([DEFAULT_CORP_ID.to_owned()]));
 }

@@ -559,6 +559,9 @@ impl ClientBuilder {
                 redis.clone(),
             )
         });
+        // events: the fleet's shared events, under the same app name as its other keys.
+        #[cfg(all(feature = "events", feature = "redis"))]
+        let event_fleet = redis.clone().map(|store| (store, format!("{scope}:{app}")));
         #[cfg(feature = "redis")]
         let shared_rate = redis.map(|store| {
             Box::new(crate::fleet::RedisRate::new(
@@ -598,6 +601,8 @@ impl ClientBuilder {
                 shared_rate,
                 rate_limit_alone,
                 monthly,
+                #[cfg(all(feature = "events", feature = "redis"))]
+                event_fleet,
                 #[cfg(feature = "events")]
                 stream,
             },

@@ -244,7 +244,7 @@ fn cluster_client(
 
 /// A connection to one node (reconnecting) or to a cluster (following its topology).
 #[derive(Clone)]
-enum Connection {
+pub(crate) enum Connection {
     Single(ConnectionManager),
     Cluster(Box<ClusterConnection>),
 }
@@ -695,7 +695,7 @@ impl RedisStore {
     /// names, `{prefix}:{what}:{app}` (the lock `{prefix}:lock:token:{app}`, a rate key
     /// `{prefix}:rate:{app}:{operationId}`). A cluster: `{{prefix}:{app}}:{what}`, every key
     /// of an app under one hash tag, so one slot.
-    fn app_key(&self, app: &str, what: &str) -> String {
+    pub(crate) fn app_key(&self, app: &str, what: &str) -> String {
         let prefix = &self.inner.prefix;
         if self.hash_tagged() {
             return format!("{{{prefix}:{app}}}:{what}");
@@ -740,7 +740,7 @@ impl RedisStore {
     }
 
     /// A connection, unless Redis failed a moment ago (then `None`, counted as a fallback).
-    fn connection(&self, what: &'static str) -> Option<Connection> {
+    pub(crate) fn connection(&self, what: &'static str) -> Option<Connection> {
         let down = *self
             .inner
             .down_until
@@ -796,7 +796,7 @@ impl RedisStore {
 
     /// Runs one Redis command within the timeout; `None` (a fallback, warned and counted) if
     /// it fails or runs out.
-    async fn run<T>(
+    pub(crate) async fn run<T>(
         &self,
         what: &'static str,
         command: impl Future<Output = redis::RedisResult<T>>,
@@ -1171,8 +1171,44 @@ fn millis(duration: Duration) -> u64 {
 }
 
 /// A random owner value for a lock: nobody else's release can delete it.
-fn owner() -> String {
+pub(crate) fn owner() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+// events: what a fleet's shared events (`crate::events::fleet`) need of the store.
+#[cfg(feature = "events")]
+impl RedisStore {
+    /// A connection of its own for a reader that blocks (`XREAD BLOCK`): a blocked command
+    /// would hold every other command queued behind it on the shared connection, and outlast
+    /// the store's timeout. Its answers may take `block` beyond that timeout.
+    pub(crate) fn blocking_connection(&self, block: Duration) -> redis::RedisResult<Connection> {
+        let response = self.inner.timeout.saturating_add(block);
+        match &self.inner.backend {
+            Backend::Single(client) => {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.inner.timeout))
+                    .set_response_timeout(Some(response))
+                    .set_number_of_retries(1)
+                    .set_min_delay(Duration::from_millis(10))
+                    .set_max_delay(Duration::from_millis(100));
+                ConnectionManager::new_lazy_with_config((**client).clone(), config)
+                    .map(Connection::Single)
+            }
+            Backend::Cluster { client, .. } => {
+                let config = redis::cluster::ClusterConfig::new()
+                    .set_connection_timeout(self.inner.timeout)
+                    .set_response_timeout(response);
+                Ok(Connection::Cluster(Box::new(
+                    client.get_pending_async_connection_with_config(config),
+                )))
+            }
+        }
+    }
+
+    /// What logs may show of the server: its host and port, never a password.
+    pub(crate) fn shown_server(&self) -> &str {
+        &self.inner.shown
+    }
 }
 
 impl RedisStore {

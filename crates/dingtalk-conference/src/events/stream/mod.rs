@@ -245,11 +245,16 @@ impl Client {
         self.check_stream_credentials()?;
         let handler: Handler = Arc::new(move |event| Box::pin(handler(event)));
         let (stopper, status, runner, join) = self.start_runner(handler);
+        // fleet: stopping also waits a moment for the events received to reach the fleet.
+        let inner = Arc::clone(&self.inner);
         Ok(EventsHandle {
             stopper,
             status,
             runner: Some(join),
-            handlers_done: Some(Box::pin(async move { runner.handlers_done().await })),
+            handlers_done: Some(Box::pin(async move {
+                runner.handlers_done().await;
+                inner.flush_event_fleet().await;
+            })),
         })
     }
 
@@ -273,6 +278,8 @@ impl Client {
         &self,
         handler: Handler,
     ) -> (Stopper, Arc<Status>, Arc<Runner>, JoinHandle<()>) {
+        // fleet: with a Redis, this client's events are shared and the others' read from now.
+        self.inner.start_event_fleet();
         let (stopper, stop) = Stopper::new();
         let status = Arc::new(Status::default());
         let runner = Runner::new(self.clone(), handler, Arc::clone(&status));
