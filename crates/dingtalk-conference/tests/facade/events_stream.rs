@@ -222,8 +222,28 @@ async fn a_handler_that_panics_is_answered_later_and_the_runner_goes_on() {
     handle.stop().await;
 }
 
+/// The EVENT frame the fake gateway sends for `event`, with a message id of its own: a
+/// redelivery DingTalk makes on its own schedule.
+fn redelivered_frame(event: &dingtalk_conference_mock::MockEvent, message_id: &str) -> String {
+    json!({
+        "specVersion": "1.0",
+        "type": "EVENT",
+        "headers": {
+            "topic": "*",
+            "contentType": "application/json",
+            "messageId": message_id,
+            "eventType": event.event_type,
+            "eventId": event.event_id,
+            "eventCorpId": event.corp_id,
+            "eventBornTime": event.born_ms.to_string(),
+        },
+        "data": event.data.to_string(),
+    })
+    .to_string()
+}
+
 #[tokio::test]
-async fn a_duplicate_is_acked_twice_and_handled_once() {
+async fn a_duplicate_after_the_handling_is_acked_and_not_handled_again() {
     let mock = gateway(Duration::from_secs(5)).await;
     let handled = Arc::new(Mutex::new(HashMap::<String, usize>::new()));
     let counts = Arc::clone(&handled);
@@ -238,17 +258,69 @@ async fn a_duplicate_is_acked_twice_and_handled_once() {
         })
         .expect("a handler");
     until("a connection", || mock.gateway_connections() == 1).await;
-    mock.gateway_duplicate_next();
-    let twice = mock.emit_event("meeting_status_change", created("conf-1", 1));
-    let once = mock.emit_event("meeting_status_change", created("conf-2", 1));
-    until("three ACKs", || mock.gateway_acks().success == 3).await;
-    assert_eq!(mock.gateway_deliveries(), 3);
+    let event = mock.emit_event("meeting_status_change", created("conf-1", 1));
+    until("its ACK", || mock.gateway_acks().success == 1).await;
+    // DingTalk redelivers even after an ACK.
+    mock.gateway_send_raw(&redelivered_frame(&event, "again"));
+    until("the duplicate's ACK", || mock.gateway_acks().success == 2).await;
+    assert_eq!(mock.gateway_acks().later, 0);
     let handled = handled.lock().expect("not poisoned").clone();
-    assert_eq!(
-        handled,
-        HashMap::from([(twice.event_id, 1), (once.event_id, 1)])
-    );
+    assert_eq!(handled, HashMap::from([(event.event_id, 1)]));
     handle.stop().await;
+}
+
+#[tokio::test]
+async fn a_duplicate_while_the_first_is_handled_is_answered_later_not_success() {
+    let mock = gateway(Duration::from_secs(60)).await;
+    let handled = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (count, gate) = (Arc::clone(&handled), Arc::clone(&release));
+    let handle = client(&mock, StreamOptions::default())
+        .on_events(move |_event| {
+            count.fetch_add(1, Ordering::SeqCst);
+            let gate = Arc::clone(&gate);
+            async move {
+                // Still being handled when the duplicate comes.
+                gate.notified().await;
+                AckStatus::Success
+            }
+        })
+        .expect("a handler");
+    until("a connection", || mock.gateway_connections() == 1).await;
+    mock.gateway_duplicate_next();
+    mock.emit_event("meeting_status_change", created("conf-1", 1));
+    // A SUCCESS for the copy would tell DingTalk the event is done while its handling may
+    // still fail.
+    until("the copy answered LATER", || mock.gateway_acks().later == 1).await;
+    assert_eq!(mock.gateway_acks().success, 0);
+    release.notify_one();
+    until("the first answered SUCCESS", || {
+        mock.gateway_acks().success == 1
+    })
+    .await;
+    assert_eq!(handled.load(Ordering::SeqCst), 1, "handled once");
+    handle.stop().await;
+}
+
+// Several workers: a task per event would let them overtake each other here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_gives_the_events_of_a_connection_in_the_order_they_arrived() {
+    let mock = gateway(Duration::from_secs(5)).await;
+    let mut events = client(&mock, StreamOptions::default())
+        .events()
+        .expect("a stream");
+    connected(&events, &mock).await;
+    let sent: Vec<String> = (0..40)
+        .map(|n| {
+            mock.emit_event("meeting_status_change", created(&format!("c{n}"), 1))
+                .event_id
+        })
+        .collect();
+    let mut received = Vec::new();
+    for _ in 0..sent.len() {
+        received.push(next(&mut events).await.id);
+    }
+    assert_eq!(received, sent);
 }
 
 #[tokio::test]

@@ -200,16 +200,8 @@ impl Client {
     pub fn events(&self) -> Result<EventStream, Error> {
         self.check_stream_credentials()?;
         let (queue, events) = mpsc::channel(self.inner.stream.options.buffer);
-        let handler: Handler = Arc::new(move |event| {
-            let queue = queue.clone();
-            Box::pin(async move {
-                match queue.send(event).await {
-                    Ok(()) => AckStatus::Success,
-                    // The stream is gone: the runner is stopping.
-                    Err(_) => AckStatus::Later,
-                }
-            })
-        });
+        // Each connection feeds the queue in the order its events arrive (runner.rs).
+        let handler = Handler::Queue(queue);
         let (stopper, status, _, _) = self.start_runner(handler);
         Ok(EventStream {
             events,
@@ -243,7 +235,7 @@ impl Client {
         Fut: Future<Output = AckStatus> + Send + 'static,
     {
         self.check_stream_credentials()?;
-        let handler: Handler = Arc::new(move |event| Box::pin(handler(event)));
+        let handler = Handler::Callback(Arc::new(move |event| Box::pin(handler(event))));
         let (stopper, status, runner, join) = self.start_runner(handler);
         // fleet: stopping also waits a moment for the events received to reach the fleet.
         let inner = Arc::clone(&self.inner);

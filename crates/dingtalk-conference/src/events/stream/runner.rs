@@ -10,6 +10,13 @@
 //! - **Never starved.** Events are handled on tasks of their own, at most
 //!   [`StreamOptions::max_in_flight`] at once; the connection's task only reads, answers
 //!   pings and writes the ACKs the handlers send back.
+//! - **In order, for a stream.** An [`EventStream`](super::EventStream)'s queue is fed by one
+//!   forwarding task per connection, so its events come out in the order they arrived on that
+//!   connection; at most [`StreamOptions::max_in_flight`] wait for room in the queue, and
+//!   further ones are answered `LATER`.
+//! - **One handling at a time per event.** A redelivery that arrives while the same `eventId`
+//!   is still being handled is answered `LATER`, never `SUCCESS`: the first handling may yet
+//!   fail, and DingTalk must still hold the event then.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Duration, Instant, sleep, sleep_until, timeout};
@@ -29,8 +37,29 @@ use crate::events::Event;
 use crate::events::hub::{Hub, Origin};
 use crate::{Client, Error};
 
-/// What handles an event: the application's callback, or the queue of an `EventStream`.
-pub(crate) type Handler = Arc<dyn Fn(Event) -> BoxFuture<'static, AckStatus> + Send + Sync>;
+/// What handles an event.
+pub(crate) enum Handler {
+    /// The application's callback ([`Client::on_events`]): each event on a task of its own.
+    Callback(Arc<dyn Fn(Event) -> BoxFuture<'static, AckStatus> + Send + Sync>),
+    /// An `EventStream`'s queue ([`Client::events`]): fed in arrival order, per connection.
+    Queue(mpsc::Sender<Event>),
+}
+
+/// An event on its way into an `EventStream`'s queue, with what its ACK needs.
+struct Queued {
+    message_id: String,
+    event: Event,
+}
+
+/// One connection's way into an `EventStream`'s queue, in arrival order: straight in while
+/// the queue has room and nothing waits before it; otherwise behind the events waiting, in a
+/// task that waits for room.
+struct Forwarder {
+    queue: mpsc::Sender<Event>,
+    waiting: mpsc::Sender<Queued>,
+    /// Events handed to the task and not yet in the queue.
+    pending: Arc<AtomicUsize>,
+}
 
 /// How long a stopping runner waits for its connections to close politely.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -80,6 +109,8 @@ pub(crate) struct Runner {
     /// redeliver to any of its connections): their redelivery is handled again, not dropped
     /// as a duplicate.
     later: Arc<Mutex<Recent>>,
+    /// `eventId`s being handled now (a handler running, or waiting for room in the queue).
+    handling: Mutex<HashSet<String>>,
 }
 
 /// What a connection tells the supervisor.
@@ -103,6 +134,7 @@ impl Runner {
             status,
             in_flight: Arc::new(Semaphore::new(handlers)),
             later,
+            handling: Mutex::new(HashSet::new()),
         })
     }
 
@@ -198,6 +230,12 @@ impl Runner {
     ) {
         let options = &self.client.inner.stream.options;
         let (answers_tx, mut answers) = mpsc::unbounded_channel::<String>();
+        let forward = match &self.handler {
+            Handler::Queue(queue) => {
+                Some(Arc::clone(&self).forward(queue.clone(), answers_tx.clone()))
+            }
+            Handler::Callback(_) => None,
+        };
         let mut heard = Instant::now();
         let mut pinged = false;
         let mut drain_until: Option<Instant> = None;
@@ -226,7 +264,7 @@ impl Runner {
                         pinged = false;
                         connection.heard();
                         if let Message::Text(text) = message {
-                            if self.on_text(&text, &connection, &answers_tx) {
+                            if self.on_text(&text, &connection, &answers_tx, forward.as_ref()) {
                                 drain_until.get_or_insert(Instant::now() + options.drain_after_disconnect);
                             }
                         } else if let Message::Binary(data) = message {
@@ -261,6 +299,7 @@ impl Runner {
         text: &str,
         connection: &Connection,
         answers: &mpsc::UnboundedSender<String>,
+        forward: Option<&Forwarder>,
     ) -> bool {
         match Inbound::parse(text) {
             Err(malformed) => {
@@ -282,23 +321,29 @@ impl Runner {
                 let _ = answers.send(frame::no_handler(&message_id));
             }
             Ok(Inbound::Event { message_id, event }) => {
-                self.on_event(message_id, *event, answers.clone());
+                self.on_event(message_id, *event, answers.clone(), forward);
             }
         }
         false
     }
 
     /// Hands an event to the waits, and to the application unless it is a duplicate; the ACK
-    /// goes back through `answers` when the handler returns.
+    /// goes back through `answers` when the handler returns (or the queue took it).
     fn on_event(
         self: &Arc<Self>,
         message_id: String,
         event: Event,
         answers: mpsc::UnboundedSender<String>,
+        forward: Option<&Forwarder>,
     ) {
         let id = event.id.clone();
         tracing::debug!(event_id = %crate::text::shown(&id), event_type = %crate::text::shown(&event.event_type), "event");
         self.hub().deliver(Arc::new(event.clone()), Origin::Gateway);
+        if self.is_handling(&id) {
+            tracing::debug!(event_id = %crate::text::shown(&id), "redelivered while still being handled: answered LATER");
+            let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
+            return;
+        }
         let first = self.hub().first_time(&id);
         let again = self
             .later
@@ -310,39 +355,148 @@ impl Runner {
             let _ = answers.send(frame::ack(&message_id, AckStatus::Success));
             return;
         }
-        let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
-            tracing::warn!(event_id = %crate::text::shown(&id), "every handler is busy: answered LATER, DingTalk sends it again");
-            self.later
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(id);
-            let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
-            return;
-        };
-        let runner = Arc::clone(self);
-        tokio::spawn(
-            async move {
-                // Its own task, so that a panicking handler is a LATER, not a lost ACK.
-                let status = match tokio::spawn((runner.handler)(event)).await {
-                    Ok(status) => status,
-                    Err(_) => {
-                        tracing::warn!("the event handler panicked: answered LATER");
-                        AckStatus::Later
-                    }
-                };
-                if status == AckStatus::Later {
-                    runner
-                        .later
+        match (&self.handler, forward) {
+            (Handler::Queue(_), Some(forward)) => {
+                let status = self.enqueue(forward, message_id.clone(), event);
+                if let Some(status) = status {
+                    let _ = answers.send(frame::ack(&message_id, status));
+                }
+            }
+            (Handler::Callback(callback), _) => {
+                let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+                    tracing::warn!(event_id = %crate::text::shown(&id), "every handler is busy: answered LATER, DingTalk sends it again");
+                    self.later
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .insert(id);
+                    let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
+                    return;
+                };
+                self.start_handling(&id);
+                let runner = Arc::clone(self);
+                let callback = Arc::clone(callback);
+                tokio::spawn(
+                    async move {
+                        // Its own task, so that a panicking handler is a LATER, not a lost ACK.
+                        let status = match tokio::spawn(async move { callback(event).await }).await
+                        {
+                            Ok(status) => status,
+                            Err(_) => {
+                                tracing::warn!("the event handler panicked: answered LATER");
+                                AckStatus::Later
+                            }
+                        };
+                        runner.finish_handling(id, status);
+                        drop(permit);
+                        // The connection may be gone: DingTalk then sends the event again.
+                        let _ = answers.send(frame::ack(&message_id, status));
+                    }
+                    .in_current_span(),
+                );
+            }
+            (Handler::Queue(_), None) => {
+                // Not reached: every connection of a stream has its forwarder.
+                let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
+            }
+        }
+    }
+
+    /// Puts an event into an `EventStream`'s queue in arrival order: the ACK now (`SUCCESS`
+    /// when it went straight in, `LATER` when even the waiting line is full), or `None` when
+    /// it waits for room and the forwarding task will ACK it.
+    fn enqueue(&self, forward: &Forwarder, message_id: String, event: Event) -> Option<AckStatus> {
+        let id = event.id.clone();
+        // Straight in only when nothing waits before it: the order is the connection's.
+        let event = if forward.pending.load(Ordering::Acquire) == 0 {
+            match forward.queue.try_send(event) {
+                Ok(()) => return Some(AckStatus::Success),
+                Err(TrySendError::Closed(_)) => {
+                    // The stream is gone: the runner is stopping.
+                    self.finish_handling(id, AckStatus::Later);
+                    return Some(AckStatus::Later);
                 }
-                drop(permit);
-                // The connection may be gone: DingTalk then sends the event again.
-                let _ = answers.send(frame::ack(&message_id, status));
+                Err(TrySendError::Full(event)) => event,
+            }
+        } else {
+            event
+        };
+        self.start_handling(&id);
+        forward.pending.fetch_add(1, Ordering::AcqRel);
+        match forward.waiting.try_send(Queued { message_id, event }) {
+            Ok(()) => None,
+            Err(_) => {
+                forward.pending.fetch_sub(1, Ordering::AcqRel);
+                tracing::warn!(event_id = %crate::text::shown(&id), "the stream's queue is full: answered LATER, DingTalk sends it again");
+                self.finish_handling(id, AckStatus::Later);
+                Some(AckStatus::Later)
+            }
+        }
+    }
+
+    /// The task that moves one connection's waiting events into an `EventStream`'s queue as
+    /// room comes, in order, each ACKed `SUCCESS` once the queue took it (`LATER` if the
+    /// stream is gone). It ends when its connection's reader drops the sender and the events
+    /// left are queued.
+    fn forward(
+        self: Arc<Self>,
+        queue: mpsc::Sender<Event>,
+        answers: mpsc::UnboundedSender<String>,
+    ) -> Forwarder {
+        let (waiting, mut queued) =
+            mpsc::channel::<Queued>(self.client.inner.stream.options.max_in_flight);
+        let pending = Arc::new(AtomicUsize::new(0));
+        let forwarder = Forwarder {
+            queue: queue.clone(),
+            waiting,
+            pending: Arc::clone(&pending),
+        };
+        tokio::spawn(
+            async move {
+                while let Some(Queued { message_id, event }) = queued.recv().await {
+                    let id = event.id.clone();
+                    let status = match queue.send(event).await {
+                        Ok(()) => AckStatus::Success,
+                        // The stream is gone: the runner is stopping.
+                        Err(_) => AckStatus::Later,
+                    };
+                    pending.fetch_sub(1, Ordering::AcqRel);
+                    self.finish_handling(id, status);
+                    let _ = answers.send(frame::ack(&message_id, status));
+                }
             }
             .in_current_span(),
         );
+        forwarder
+    }
+
+    fn is_handling(&self, id: &str) -> bool {
+        self.handling
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(id)
+    }
+
+    fn start_handling(&self, id: &str) {
+        self.handling
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.to_owned());
+    }
+
+    /// The handling of `id` ended with `status`: a `LATER` is remembered (so the redelivery
+    /// is handled again) before the id stops counting as being handled, so a redelivery in
+    /// between is never taken for a duplicate.
+    fn finish_handling(&self, id: String, status: AckStatus) {
+        if status == AckStatus::Later {
+            self.later
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(id.clone());
+        }
+        self.handling
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
     }
 }
 
