@@ -215,7 +215,7 @@ use tokio::task::JoinHandle;
 
 pub mod cli;
 
-pub use events::MockEvent;
+pub use events::{EMITTED_EVENTS_KEPT, MockEvent};
 // part gateway
 pub use events::gateway::{
     DEFAULT_EVENT_REDELIVERY, DEFAULT_GATEWAY_PING, DISCONNECT_GRACE, GATEWAY_OPEN_OPERATION,
@@ -861,7 +861,8 @@ impl MockServer {
         self.pusher.check_url().await
     }
 
-    /// Every event the server emitted so far, in order (delivered or not).
+    /// Every event the server emitted so far, in order (delivered or not); the latest
+    /// [`EMITTED_EVENTS_KEPT`] of them.
     pub fn emitted_events(&self) -> Vec<MockEvent> {
         self.shared.lock().events.emitted()
     }

@@ -14,6 +14,10 @@ use tokio::sync::broadcast;
 /// How many events a slow deliverer may fall behind before it lags (and counts them lost).
 const CHANNEL_CAPACITY: usize = 4096;
 
+/// How many of the latest events [`crate::MockServer::emitted_events`] keeps: a fake that runs
+/// for days must not grow without bound.
+pub const EMITTED_EVENTS_KEPT: usize = 100_000;
+
 /// One event the fake emitted: DingTalk's envelope fields and the business payload.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -36,8 +40,9 @@ pub struct MockEvent {
 #[derive(Debug)]
 pub(crate) struct EventBus {
     sender: broadcast::Sender<Arc<MockEvent>>,
-    /// Every event emitted, in order ([`crate::MockServer::emitted_events`]).
-    log: Vec<Arc<MockEvent>>,
+    /// The latest [`EMITTED_EVENTS_KEPT`] events emitted, in order
+    /// ([`crate::MockServer::emitted_events`]).
+    log: std::collections::VecDeque<Arc<MockEvent>>,
 }
 
 impl Default for EventBus {
@@ -45,7 +50,7 @@ impl Default for EventBus {
         let (sender, _) = broadcast::channel(CHANNEL_CAPACITY);
         Self {
             sender,
-            log: Vec::new(),
+            log: std::collections::VecDeque::new(),
         }
     }
 }
@@ -67,7 +72,10 @@ impl EventBus {
             born_ms: now_ms(),
             data,
         });
-        self.log.push(Arc::clone(&event));
+        if self.log.len() == EMITTED_EVENTS_KEPT {
+            self.log.pop_front();
+        }
+        self.log.push_back(Arc::clone(&event));
         // No deliverer listening (no gateway task, no push URL) is not an error.
         let _ = self.sender.send(Arc::clone(&event));
         event
@@ -78,7 +86,7 @@ impl EventBus {
         self.sender.subscribe()
     }
 
-    /// Every event emitted so far, in order.
+    /// The events emitted so far (the latest [`EMITTED_EVENTS_KEPT`]), in order.
     pub(crate) fn emitted(&self) -> Vec<MockEvent> {
         self.log
             .iter()

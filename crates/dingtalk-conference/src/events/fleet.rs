@@ -150,7 +150,7 @@ impl EventFleet {
             shared.pending.fetch_add(1, Ordering::AcqRel);
             if queue.try_send(Arc::clone(event)).is_err() {
                 shared.pending.fetch_sub(1, Ordering::AcqRel);
-                tracing::debug!(event_id = %event.id, "fleet queue full; event kept local");
+                tracing::debug!(event_id = %crate::text::shown(&event.id), "fleet queue full; event kept local");
             }
         }));
         if forwarder_set {
@@ -212,7 +212,7 @@ async fn publish_event(shared: &Shared, event: &Event, stop: &mut watch::Receive
     let give_up = tokio::time::Instant::now() + PUBLISH_FOR;
     while publish_one(shared, &event.id, &encoded).await.is_none() {
         if tokio::time::Instant::now() >= give_up {
-            tracing::warn!(event_id = %event.id, "event not shared with the fleet: Redis failed");
+            tracing::warn!(event_id = %crate::text::shown(&event.id), "event not shared with the fleet: Redis failed");
             return;
         }
         if until_stopped(tokio::time::sleep(RETRY_AFTER), stop)

@@ -233,7 +233,7 @@ impl ConferenceEvent {
             Some(Err(mismatch)) => {
                 tracing::debug!(
                     event_type = %crate::text::shown(event_type),
-                    field = %mismatch.path,
+                    field = %crate::text::shown(&mismatch.path),
                     why = mismatch.why,
                     "an event payload does not fit its documented type; delivered as Unknown"
                 );

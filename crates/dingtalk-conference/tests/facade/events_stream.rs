@@ -711,6 +711,16 @@ async fn options_no_connection_could_work_with_are_refused_at_build() {
         .event_options(StreamOptions::default().max_in_flight(0))
         .build();
     assert!(matches!(built, Err(Error::Config(_))), "{built:?}");
+    // Too large for the runtime's timers and semaphores: refused, never a panic later.
+    for options in [
+        StreamOptions::default().drain_after_disconnect(Duration::MAX),
+        StreamOptions::default().dead_after_silence(Duration::MAX),
+        StreamOptions::default().max_in_flight(usize::MAX),
+        StreamOptions::default().buffer(usize::MAX),
+    ] {
+        let built = app_builder(&mock).event_options(options).build();
+        assert!(matches!(built, Err(Error::Config(_))), "{built:?}");
+    }
 }
 
 #[test]

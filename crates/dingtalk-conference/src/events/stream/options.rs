@@ -57,6 +57,12 @@ impl Default for StreamOptions {
     }
 }
 
+/// The longest timer [`StreamOptions`] takes (a day).
+pub const MAX_TIMER: Duration = Duration::from_secs(86_400);
+
+/// The most handlers in flight, or events queued, [`StreamOptions`] takes.
+pub const MAX_EVENTS_AT_ONCE: usize = 1 << 20;
+
 impl StreamOptions {
     /// The defaults.
     pub fn new() -> Self {
@@ -120,9 +126,26 @@ impl StreamOptions {
         self
     }
 
-    /// Refuses settings under which no connection could work.
+    /// Refuses settings under which no connection could work, and those too large for the
+    /// runtime to hold (timers past a day, more handlers or queued events than
+    /// [`MAX_EVENTS_AT_ONCE`]).
     pub(crate) fn check(&self) -> Result<(), Error> {
         let bad = |what: &str| Err(Error::Config(format!("event_options: {what}")));
+        for (name, value) in [
+            ("ping_after_idle", self.ping_after_idle),
+            ("dead_after_silence", self.dead_after_silence),
+            ("drain_after_disconnect", self.drain_after_disconnect),
+            ("the initial back-off", self.initial_backoff),
+        ] {
+            if value > MAX_TIMER {
+                return bad(&format!("{name} is over a day"));
+            }
+        }
+        if self.max_in_flight > MAX_EVENTS_AT_ONCE || self.buffer > MAX_EVENTS_AT_ONCE {
+            return bad(&format!(
+                "max_in_flight and buffer are at most {MAX_EVENTS_AT_ONCE}"
+            ));
+        }
         if self.ping_after_idle.is_zero() {
             return bad("ping_after_idle is zero");
         }
