@@ -61,6 +61,17 @@ struct Forwarder {
     pending: Arc<AtomicUsize>,
 }
 
+/// What to do with one delivery of an event ([`Runner::claim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    /// Hand it to the application: the first delivery, or one answered `LATER` before.
+    Handle,
+    /// The same `eventId` is being handled now: answer `LATER`.
+    BeingHandled,
+    /// Handled already: answer `SUCCESS`, do not hand it over again.
+    Duplicate,
+}
+
 /// How long a stopping runner waits for its connections to close politely.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -339,21 +350,18 @@ impl Runner {
         let id = event.id.clone();
         tracing::debug!(event_id = %crate::text::shown(&id), event_type = %crate::text::shown(&event.event_type), "event");
         self.hub().deliver(Arc::new(event.clone()), Origin::Gateway);
-        if self.is_handling(&id) {
-            tracing::debug!(event_id = %crate::text::shown(&id), "redelivered while still being handled: answered LATER");
-            let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
-            return;
-        }
-        let first = self.hub().first_time(&id);
-        let again = self
-            .later
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&id);
-        if !first && !again {
-            tracing::debug!(event_id = %crate::text::shown(&id), "duplicate event: ACKed, not handled again");
-            let _ = answers.send(frame::ack(&message_id, AckStatus::Success));
-            return;
+        match self.claim(&id) {
+            Claim::Handle => {}
+            Claim::BeingHandled => {
+                tracing::debug!(event_id = %crate::text::shown(&id), "redelivered while still being handled: answered LATER");
+                let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
+                return;
+            }
+            Claim::Duplicate => {
+                tracing::debug!(event_id = %crate::text::shown(&id), "duplicate event: ACKed, not handled again");
+                let _ = answers.send(frame::ack(&message_id, AckStatus::Success));
+                return;
+            }
         }
         match (&self.handler, forward) {
             (Handler::Queue(_), Some(forward)) => {
@@ -365,14 +373,10 @@ impl Runner {
             (Handler::Callback(callback), _) => {
                 let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
                     tracing::warn!(event_id = %crate::text::shown(&id), "every handler is busy: answered LATER, DingTalk sends it again");
-                    self.later
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .insert(id);
+                    self.finish_handling(id, AckStatus::Later);
                     let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
                     return;
                 };
-                self.start_handling(&id);
                 let runner = Arc::clone(self);
                 let callback = Arc::clone(callback);
                 tokio::spawn(
@@ -396,6 +400,7 @@ impl Runner {
             }
             (Handler::Queue(_), None) => {
                 // Not reached: every connection of a stream has its forwarder.
+                self.finish_handling(id, AckStatus::Later);
                 let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
             }
         }
@@ -409,7 +414,10 @@ impl Runner {
         // Straight in only when nothing waits before it: the order is the connection's.
         let event = if forward.pending.load(Ordering::Acquire) == 0 {
             match forward.queue.try_send(event) {
-                Ok(()) => return Some(AckStatus::Success),
+                Ok(()) => {
+                    self.finish_handling(id, AckStatus::Success);
+                    return Some(AckStatus::Success);
+                }
                 Err(TrySendError::Closed(_)) => {
                     // The stream is gone: the runner is stopping.
                     self.finish_handling(id, AckStatus::Later);
@@ -420,7 +428,6 @@ impl Runner {
         } else {
             event
         };
-        self.start_handling(&id);
         forward.pending.fetch_add(1, Ordering::AcqRel);
         match forward.waiting.try_send(Queued { message_id, event }) {
             Ok(()) => None,
@@ -469,18 +476,26 @@ impl Runner {
         forwarder
     }
 
-    fn is_handling(&self, id: &str) -> bool {
-        self.handling
+    /// Whether this delivery of `id` is to be handled, in one step under the `handling` lock
+    /// so that two connections receiving the same event at once cannot both take it, nor one
+    /// ACK it `SUCCESS` as a duplicate while the other's handling may still fail. `Handle`
+    /// marks it as being handled until [`Runner::finish_handling`].
+    fn claim(&self, id: &str) -> Claim {
+        let mut handling = self.handling.lock().unwrap_or_else(PoisonError::into_inner);
+        if handling.contains(id) {
+            return Claim::BeingHandled;
+        }
+        let first = self.hub().first_time(id);
+        let again = self
+            .later
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .contains(id)
-    }
-
-    fn start_handling(&self, id: &str) {
-        self.handling
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id.to_owned());
+            .remove(id);
+        if !first && !again {
+            return Claim::Duplicate;
+        }
+        handling.insert(id.to_owned());
+        Claim::Handle
     }
 
     /// The handling of `id` ended with `status`: a `LATER` is remembered (so the redelivery
@@ -613,5 +628,61 @@ mod tests {
         assert!(!recent.remove("0"), "the oldest is forgotten");
         assert!(recent.remove("1"));
         assert!(!recent.remove("1"), "once");
+    }
+
+    fn runner() -> Arc<Runner> {
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:9/")
+            .app_credentials("app-key", "app-secret")
+            .build()
+            .expect("a client");
+        let (queue, _) = mpsc::channel(1);
+        Runner::new(client, Handler::Queue(queue), Arc::default())
+    }
+
+    #[test]
+    fn a_delivery_is_claimed_once_and_a_later_one_is_claimed_again() {
+        let runner = runner();
+        assert_eq!(runner.claim("e1"), Claim::Handle);
+        assert_eq!(runner.claim("e1"), Claim::BeingHandled, "while handled");
+        runner.finish_handling("e1".to_owned(), AckStatus::Success);
+        assert_eq!(runner.claim("e1"), Claim::Duplicate, "after a SUCCESS");
+        assert_eq!(runner.claim("e2"), Claim::Handle);
+        runner.finish_handling("e2".to_owned(), AckStatus::Later);
+        assert_eq!(runner.claim("e2"), Claim::Handle, "after a LATER");
+        assert_eq!(runner.claim("e2"), Claim::BeingHandled);
+    }
+
+    #[test]
+    fn two_connections_delivering_the_same_event_at_once_never_see_a_duplicate_before_the_end() {
+        // Two threads claim the same ids at once, as two connections' readers may: for each id
+        // exactly one handles it, and the other is told it is being handled (LATER), never
+        // that it is a duplicate (SUCCESS) while the handling has not ended.
+        let runner = runner();
+        let ids: Vec<String> = (0..20_000).map(|n| format!("race-{n}")).collect();
+        let barrier = std::sync::Barrier::new(2);
+        let claims: Vec<Vec<Claim>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..2)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        ids.iter().map(|id| runner.claim(id)).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|thread| thread.join().expect("no panic"))
+                .collect()
+        });
+        for (n, (a, b)) in claims[0].iter().zip(&claims[1]).enumerate() {
+            assert!(
+                matches!(
+                    (a, b),
+                    (Claim::Handle, Claim::BeingHandled) | (Claim::BeingHandled, Claim::Handle)
+                ),
+                "id {n}: {a:?} and {b:?}"
+            );
+        }
     }
 }
