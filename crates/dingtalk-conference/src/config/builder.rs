@@ -700,7 +700,7 @@ impl ClientBuilder {
             allow_insecure: self.allow_insecure_http,
             user_agent: self.user_agent.clone(),
             options: self.event_options.clone(),
-            later: Arc::default(),
+            claims: Arc::default(),
         })
     }
 

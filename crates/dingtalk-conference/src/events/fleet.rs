@@ -30,7 +30,7 @@ use redis::Value as RedisValue;
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::Event;
-use super::hub::{Hub, Origin};
+use super::hub::{Hub, MAX_EVENT_ID_BYTES, Origin};
 use crate::RedisStore;
 use crate::fleet::Connection;
 
@@ -433,9 +433,11 @@ pub(crate) fn encode(event: &Event) -> Option<String> {
 }
 
 /// An event read from the stream, its payload parsed again the same way as from the gateway;
-/// `None` for text that is not one.
+/// `None` for text that is not one, or whose `eventId` is longer than a gateway's may be.
 pub(crate) fn decode(text: &str) -> Option<Event> {
-    serde_json::from_str(text).ok()
+    serde_json::from_str::<Event>(text)
+        .ok()
+        .filter(|event| event.id.len() <= MAX_EVENT_ID_BYTES)
 }
 
 #[cfg(test)]

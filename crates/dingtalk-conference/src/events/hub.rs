@@ -22,6 +22,11 @@ use super::Event;
 /// How many recent `eventId`s the hub remembers to drop duplicates.
 pub(crate) const DEDUPE_WINDOW: usize = 4096;
 
+/// The longest `eventId` taken from the network, in bytes. DingTalk's are 32 characters; the
+/// windows above keep thousands of ids, so a longer one (a broken or hostile peer) is refused
+/// rather than remembered.
+pub(crate) const MAX_EVENT_ID_BYTES: usize = 256;
+
 /// How many signals a subscriber may fall behind before it lags.
 const CHANNEL_CAPACITY: usize = 1024;
 
@@ -92,6 +97,13 @@ impl Seen {
         self.ids.insert(id.to_owned());
         true
     }
+
+    /// Forgets `id`, so that it counts as new when it comes again.
+    fn forget(&mut self, id: &str) {
+        if self.ids.remove(id) {
+            self.order.retain(|kept| kept != id);
+        }
+    }
 }
 
 impl Default for Hub {
@@ -148,6 +160,15 @@ impl Hub {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .first_time(event_id)
+    }
+
+    /// Forgets that `event_id` was handed to the application: its next delivery is handled as
+    /// new. For an id answered `LATER` that the runner can no longer remember as such.
+    pub(crate) fn forget_handled(&self, event_id: &str) {
+        self.handled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .forget(event_id);
     }
 
     /// Sets what forwards this client's own events to a fleet; `false` if one was set.

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use crate::events::Event;
+use crate::events::hub::MAX_EVENT_ID_BYTES;
 
 /// What the application answered for an event: DingTalk redelivers an event answered
 /// [`AckStatus::Later`] (or not answered at all).
@@ -57,6 +58,8 @@ pub(crate) enum Malformed {
     NotJson(String),
     #[error("the frame has no {0}")]
     Missing(&'static str),
+    #[error("the frame's {0} is too long")]
+    TooLong(&'static str),
     #[error("unknown frame type {0:?}")]
     UnknownType(String),
 }
@@ -86,7 +89,15 @@ impl Inbound {
     /// Reads one text frame. Never panics: whatever does not fit is [`Malformed`].
     pub(crate) fn parse(text: &str) -> Result<Self, Malformed> {
         let wire: Wire =
-            serde_json::from_str(text).map_err(|e| Malformed::NotJson(e.to_string()))?;
+            // The kind and place of the error only: serde_json's message may quote the frame.
+            serde_json::from_str(text).map_err(|e| {
+                Malformed::NotJson(format!(
+                    "{:?} error at line {} column {}",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ))
+            })?;
         let kind = wire.kind.ok_or(Malformed::Missing("type"))?;
         let data = match wire.data {
             Some(serde_json::Value::String(text)) => text,
@@ -108,6 +119,9 @@ impl Inbound {
             "EVENT" => {
                 let message_id = message_id()?;
                 let id = header(&wire.headers, "eventId").ok_or(Malformed::Missing("eventId"))?;
+                if id.len() > MAX_EVENT_ID_BYTES {
+                    return Err(Malformed::TooLong("eventId"));
+                }
                 let event_type =
                     header(&wire.headers, "eventType").ok_or(Malformed::Missing("eventType"))?;
                 let born_at_millis = header(&wire.headers, "eventBornTime")
@@ -262,6 +276,36 @@ mod tests {
         ] {
             assert!(Inbound::parse(text).is_err(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn why_a_frame_was_skipped_never_quotes_it() {
+        let secret_looking = "x".repeat(10_000);
+        for text in [
+            format!("\"{secret_looking}\""),
+            format!(r#"{{"type":"EVENT","headers":"{secret_looking}"}}"#),
+            format!(r#"{{"type":["{secret_looking}"]}}"#),
+        ] {
+            let Err(why) = Inbound::parse(&text) else {
+                panic!("a malformed frame");
+            };
+            let shown = why.to_string();
+            assert!(shown.len() < 100 && !shown.contains("xxx"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn an_event_id_longer_than_a_gateways_is_refused() {
+        let frame = |id: &str| {
+            format!(
+                r#"{{"type":"EVENT","headers":{{"messageId":"m","eventId":"{id}","eventType":"t"}},"data":"{{}}"}}"#
+            )
+        };
+        assert!(Inbound::parse(&frame(&"e".repeat(MAX_EVENT_ID_BYTES))).is_ok());
+        assert_eq!(
+            Inbound::parse(&frame(&"e".repeat(MAX_EVENT_ID_BYTES + 1))).err(),
+            Some(Malformed::TooLong("eventId"))
+        );
     }
 
     #[test]

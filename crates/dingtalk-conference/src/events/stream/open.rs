@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -42,8 +42,9 @@ pub(crate) struct Setup {
     /// The `ua` the gateway is told.
     pub(crate) user_agent: String,
     pub(crate) options: StreamOptions,
-    /// The `eventId`s the client's handlers answered `LATER` (see the runner).
-    pub(crate) later: Arc<Mutex<super::runner::Recent>>,
+    /// Which deliveries of the client's events are handled (see the runner): shared by the
+    /// client's runners.
+    pub(crate) claims: Arc<super::runner::Claims>,
 }
 
 impl fmt::Debug for Setup {
@@ -288,7 +289,7 @@ mod tests {
             allow_insecure: false,
             user_agent: "ua".into(),
             options: StreamOptions::default(),
-            later: Arc::default(),
+            claims: Arc::default(),
         };
         let shown = format!("{setup:?}");
         assert!(

@@ -166,6 +166,11 @@ impl StreamOptions {
         if self.initial_backoff.is_zero() {
             return bad("the initial back-off is zero: a failing gateway would be hammered");
         }
+        if self.max_backoff < self.initial_backoff {
+            return bad(
+                "the maximum back-off is shorter than the initial one: a failing gateway would be hammered",
+            );
+        }
         Ok(())
     }
 
@@ -213,6 +218,9 @@ mod tests {
             StreamOptions::default().buffer(0),
             StreamOptions::default().max_frame_bytes(10),
             StreamOptions::default().reconnect_backoff(Duration::ZERO, Duration::from_secs(1)),
+            StreamOptions::default().reconnect_backoff(Duration::from_secs(1), Duration::ZERO),
+            StreamOptions::default()
+                .reconnect_backoff(Duration::from_secs(2), Duration::from_secs(1)),
         ] {
             assert!(matches!(bad.check(), Err(Error::Config(_))), "{bad:?}");
         }

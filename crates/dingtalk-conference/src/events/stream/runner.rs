@@ -116,12 +116,9 @@ pub(crate) struct Runner {
     handler: Handler,
     status: Arc<Status>,
     in_flight: Arc<Semaphore>,
-    /// `eventId`s answered `LATER`, the client's (shared by its runners, since DingTalk may
-    /// redeliver to any of its connections): their redelivery is handled again, not dropped
-    /// as a duplicate.
-    later: Arc<Mutex<Recent>>,
-    /// `eventId`s being handled now (a handler running, or waiting for room in the queue).
-    handling: Mutex<HashSet<String>>,
+    /// Which deliveries are handled: the client's, shared by its runners, since DingTalk may
+    /// redeliver to any of its connections.
+    claims: Arc<Claims>,
 }
 
 /// What a connection tells the supervisor.
@@ -138,14 +135,13 @@ enum Report {
 impl Runner {
     pub(crate) fn new(client: Client, handler: Handler, status: Arc<Status>) -> Arc<Self> {
         let handlers = client.inner.stream.options.max_in_flight;
-        let later = Arc::clone(&client.inner.stream.later);
+        let claims = Arc::clone(&client.inner.stream.claims);
         Arc::new(Self {
             client,
             handler,
             status,
             in_flight: Arc::new(Semaphore::new(handlers)),
-            later,
-            handling: Mutex::new(HashSet::new()),
+            claims,
         })
     }
 
@@ -476,42 +472,12 @@ impl Runner {
         forwarder
     }
 
-    /// Whether this delivery of `id` is to be handled, in one step under the `handling` lock
-    /// so that two connections receiving the same event at once cannot both take it, nor one
-    /// ACK it `SUCCESS` as a duplicate while the other's handling may still fail. `Handle`
-    /// marks it as being handled until [`Runner::finish_handling`].
     fn claim(&self, id: &str) -> Claim {
-        let mut handling = self.handling.lock().unwrap_or_else(PoisonError::into_inner);
-        if handling.contains(id) {
-            return Claim::BeingHandled;
-        }
-        let first = self.hub().first_time(id);
-        let again = self
-            .later
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(id);
-        if !first && !again {
-            return Claim::Duplicate;
-        }
-        handling.insert(id.to_owned());
-        Claim::Handle
+        self.claims.claim(self.hub(), id)
     }
 
-    /// The handling of `id` ended with `status`: a `LATER` is remembered (so the redelivery
-    /// is handled again) before the id stops counting as being handled, so a redelivery in
-    /// between is never taken for a duplicate.
     fn finish_handling(&self, id: String, status: AckStatus) {
-        if status == AckStatus::Later {
-            self.later
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(id.clone());
-        }
-        self.handling
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&id);
+        self.claims.finish(self.hub(), id, status);
     }
 }
 
@@ -585,24 +551,78 @@ impl Drop for Connection {
     }
 }
 
+/// Which deliveries of a client's events are handed to its application: one for each
+/// `eventId`, and again after a `LATER`. The client's, shared by all its runners (DingTalk may
+/// redeliver an event to any of the app's connections), and decided under one lock, so that
+/// two connections receiving the same event at once cannot both take it, nor one ACK it
+/// `SUCCESS` as a duplicate while the other's handling may still fail.
+#[derive(Debug, Default)]
+pub(crate) struct Claims {
+    state: Mutex<ClaimState>,
+}
+
+#[derive(Debug, Default)]
+struct ClaimState {
+    /// `eventId`s being handled now (a handler running, or waiting for room in a queue).
+    handling: HashSet<String>,
+    /// `eventId`s answered `LATER`: their redelivery is handled again, not taken for a
+    /// duplicate.
+    later: Recent,
+}
+
+impl Claims {
+    /// Whether this delivery of `id` is to be handled. `Handle` marks it as being handled
+    /// until [`Claims::finish`].
+    fn claim(&self, hub: &Hub, id: &str) -> Claim {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.handling.contains(id) {
+            return Claim::BeingHandled;
+        }
+        let first = hub.first_time(id);
+        let again = state.later.remove(id);
+        if !first && !again {
+            return Claim::Duplicate;
+        }
+        state.handling.insert(id.to_owned());
+        Claim::Handle
+    }
+
+    /// The handling of `id` ended with `status`. A `LATER` is remembered, so that the
+    /// redelivery is handled again; when that memory is full, the id it forgets is also
+    /// forgotten by the hub, so that its redelivery is handled as new rather than taken for a
+    /// duplicate and lost.
+    fn finish(&self, hub: &Hub, id: String, status: AckStatus) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.handling.remove(&id);
+        if status == AckStatus::Later
+            && let Some(forgotten) = state.later.insert(id)
+        {
+            hub.forget_handled(&forgotten);
+        }
+    }
+}
+
 /// A bounded set of recent ids, the oldest forgotten first.
 #[derive(Debug, Default)]
-pub(crate) struct Recent {
+struct Recent {
     order: VecDeque<String>,
     ids: HashSet<String>,
 }
 
 impl Recent {
-    fn insert(&mut self, id: String) {
+    /// Adds `id`; returns the id forgotten to make room, if any.
+    fn insert(&mut self, id: String) -> Option<String> {
         if !self.ids.insert(id.clone()) {
-            return;
+            return None;
         }
         self.order.push_back(id);
-        while self.order.len() > LATER_WINDOW {
-            if let Some(oldest) = self.order.pop_front() {
-                self.ids.remove(&oldest);
-            }
+        if self.order.len() > LATER_WINDOW
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.ids.remove(&oldest);
+            return Some(oldest);
         }
+        None
     }
 
     fn remove(&mut self, id: &str) -> bool {
@@ -622,22 +642,74 @@ mod tests {
     #[test]
     fn recent_ids_forget_the_oldest_past_the_window() {
         let mut recent = Recent::default();
-        for n in 0..=LATER_WINDOW {
-            recent.insert(n.to_string());
+        for n in 0..LATER_WINDOW {
+            assert_eq!(recent.insert(n.to_string()), None);
         }
+        assert_eq!(
+            recent.insert(LATER_WINDOW.to_string()),
+            Some("0".to_owned())
+        );
         assert!(!recent.remove("0"), "the oldest is forgotten");
         assert!(recent.remove("1"));
         assert!(!recent.remove("1"), "once");
     }
 
-    fn runner() -> Arc<Runner> {
-        let client = Client::builder()
+    fn client() -> Client {
+        Client::builder()
             .base_url("http://127.0.0.1:9/")
             .app_credentials("app-key", "app-secret")
             .build()
-            .expect("a client");
+            .expect("a client")
+    }
+
+    fn runner_of(client: &Client) -> Arc<Runner> {
         let (queue, _) = mpsc::channel(1);
-        Runner::new(client, Handler::Queue(queue), Arc::default())
+        Runner::new(client.clone(), Handler::Queue(queue), Arc::default())
+    }
+
+    fn runner() -> Arc<Runner> {
+        runner_of(&client())
+    }
+
+    #[test]
+    fn a_delivery_being_handled_by_one_runner_is_answered_later_by_another_of_the_client() {
+        // An app with two streams (or a handler replaced while the old one still runs):
+        // DingTalk may redeliver to the other's connection while the first still handles it.
+        let client = client();
+        let (first, second) = (runner_of(&client), runner_of(&client));
+        assert_eq!(first.claim("e1"), Claim::Handle);
+        assert_eq!(
+            second.claim("e1"),
+            Claim::BeingHandled,
+            "never SUCCESS meanwhile"
+        );
+        first.finish_handling("e1".to_owned(), AckStatus::Later);
+        assert_eq!(
+            second.claim("e1"),
+            Claim::Handle,
+            "handled again after the LATER"
+        );
+        second.finish_handling("e1".to_owned(), AckStatus::Success);
+        assert_eq!(first.claim("e1"), Claim::Duplicate);
+    }
+
+    #[test]
+    fn an_id_answered_later_and_pushed_out_of_the_window_is_handled_again_not_lost() {
+        // A burst with slow handlers: 4,095 events answered LATER, then X, then the 4,095
+        // come again and are answered LATER again (so they are remembered after X), then one
+        // new event. The LATER memory, full, forgets X while the hub still knows X as handed
+        // over: X's redelivery must be handled as new, not ACKed SUCCESS as a duplicate.
+        let runner = runner();
+        let later = |id: &str| {
+            assert_eq!(runner.claim(id), Claim::Handle, "{id}");
+            runner.finish_handling(id.to_owned(), AckStatus::Later);
+        };
+        let burst: Vec<String> = (1..LATER_WINDOW).map(|n| format!("a{n}")).collect();
+        burst.iter().for_each(|id| later(id));
+        later("x");
+        burst.iter().for_each(|id| later(id));
+        later("b");
+        assert_eq!(runner.claim("x"), Claim::Handle);
     }
 
     #[test]
