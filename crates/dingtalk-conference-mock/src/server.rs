@@ -38,6 +38,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 /// Request bodies larger than this are refused with `413`.
 const MAX_REQUEST_BODY: usize = 1024 * 1024;
 
+/// The largest body of `/__mock/gateway/...` control requests (a raw frame to send).
+const MAX_ADMIN_GATEWAY_BODY: usize = 8 * 1024 * 1024;
+
 /// How long a truncated body waits after its partial data before the connection is cut, so the
 /// partial data is flushed to the client first.
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(20);
@@ -177,6 +180,20 @@ impl fmt::Debug for Route {
 }
 
 impl Route {
+    /// A control request of the fake's own (`/__mock/...`), not DingTalk traffic.
+    fn is_admin(&self) -> bool {
+        matches!(
+            self,
+            Self::AdminCounters
+                | Self::AdminExpireTokens
+                | Self::AdminResetQuota
+                | Self::AdminJoin
+                | Self::AdminJoinSchedule
+                | Self::AdminGateway
+                | Self::AdminEmit
+        )
+    }
+
     fn of(method: &Method, path: &str) -> Self {
         match (method, path) {
             (&Method::GET, ADMIN_COUNTERS_PATH) => return Self::AdminCounters,
@@ -356,7 +373,14 @@ async fn handle(
     let local = peer.local;
     let peer = peer.ip;
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+    let route = Route::of(&parts.method, parts.uri.path());
+    // The gateway's control route takes more, so that a test in another process can send a
+    // frame over the SDK's 1 MiB limit (`send-raw`).
+    let limit = match route {
+        Route::AdminGateway => MAX_ADMIN_GATEWAY_BODY,
+        _ => MAX_REQUEST_BODY,
+    };
+    let body = match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) => Err(error.downcast_ref::<LengthLimitError>().is_some()),
     };
@@ -364,7 +388,27 @@ async fn handle(
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
-    let route = Route::of(&parts.method, parts.uri.path());
+    // A control request whose body is too large or broke off is refused, never taken as an
+    // empty body (which would, say, send an empty frame and answer 200).
+    if route.is_admin()
+        && let Err(too_large) = body
+    {
+        let (status, why) = if too_large {
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            )
+        } else {
+            (
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            )
+        };
+        return Ok(admin_reply(
+            status,
+            to_json(&serde_json::json!({ "error": why })),
+        ));
+    }
     // Control requests are not DingTalk traffic: not logged, not counted, never faulted.
     match route {
         Route::AdminCounters => {

@@ -26,7 +26,10 @@ conference_closed or user_join) and the members it is about. With --json, one JS
 line (JSON Lines): eventId, eventType, eventCorpId, eventBornTime and data as DingTalk sent them.
 --type keeps only the events of that eventType (repeat it for several), e.g.
 --type meeting_status_change --type meeting_member_status_change. --timeout SECS stops listening
-after SECS seconds (exit code 0).")]
+after SECS seconds: exit code 0, or, if no connection opened in that time, the exit code of the
+connection's last error (4 for refused credentials, 6 for an unreachable gateway).
+
+Stderr says when the connection opens, drops, or fails to open, and why.")]
     Events {
         /// Only events of this eventType (repeatable), e.g. meeting_status_change
         #[arg(long = "type", value_name = "T")]
@@ -42,27 +45,87 @@ impl Events {
         let json = cx.json();
         let timeout = cx.global.timeout;
         let out = &mut *cx.out;
+        let mut connection = Connection::default();
         let listen = async {
-            while let Some(event) = stream.next().await {
-                if !types.is_empty() && !types.contains(&event.event_type) {
-                    continue;
-                }
-                if json {
-                    out.json_line(&event)?;
-                } else {
-                    out.print(&(event_line(&event) + "\n"))?;
-                }
-                if out.is_closed() {
-                    break;
+            let mut check = tokio::time::interval(CHECK_CONNECTION_EVERY);
+            check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    event = stream.next() => {
+                        let Some(event) = event else { break };
+                        if !types.is_empty() && !types.contains(&event.event_type) {
+                            continue;
+                        }
+                        if json {
+                            out.json_line(&event)?;
+                        } else {
+                            out.print(&(event_line(&event) + "\n"))?;
+                        }
+                        if out.is_closed() {
+                            break;
+                        }
+                    }
+                    _ = check.tick() => {
+                        connection.check(stream.is_connected(), stream.last_error());
+                    }
                 }
             }
             Ok(())
         };
-        // `--timeout` bounds the listening too: a script can listen for a while.
+        // `--timeout` bounds the listening too: a script can listen for a while. A listen that
+        // never connected in that time is a failure, with the connection's last error.
         match super::within(timeout, listen).await {
             Ok(result) => result,
-            Err(Failure::TimedOut(_)) => Ok(()),
+            Err(Failure::TimedOut(limit)) => {
+                if connection.ever || stream.is_connected() {
+                    Ok(())
+                } else {
+                    Err(stream
+                        .last_error()
+                        .map_or(Failure::TimedOut(limit), Failure::Dingtalk))
+                }
+            }
             Err(failure) => Err(failure),
+        }
+    }
+}
+
+/// How often `events` looks at its connection, to say when it connects, fails or drops.
+const CHECK_CONNECTION_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What `events` has said of its connection, so that each change is said once on stderr: the
+/// stream connects and retries in the background, and a wrong secret or an app without
+/// Stream mode would otherwise look like a quiet hour.
+#[derive(Default)]
+struct Connection {
+    /// Connected at some point.
+    ever: bool,
+    connected: bool,
+    /// The last error said, as shown.
+    error: Option<String>,
+}
+
+impl Connection {
+    fn check(&mut self, connected: bool, error: Option<dingtalk_conference::Error>) {
+        if connected != self.connected {
+            self.connected = connected;
+            if connected {
+                self.ever = true;
+                self.error = None;
+                say("connected to DingTalk's gateway");
+            } else {
+                say("the connection to DingTalk's gateway dropped; reconnecting");
+            }
+        }
+        if connected {
+            return;
+        }
+        if let Some(error) = error {
+            let shown = render::clean(&error.to_string());
+            if self.error.as_deref() != Some(shown.as_str()) {
+                say(&format!("not connected: {shown}; trying again"));
+                self.error = Some(shown);
+            }
         }
     }
 }

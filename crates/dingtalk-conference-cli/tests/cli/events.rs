@@ -20,7 +20,12 @@ impl Running {
     fn start(fake: &Fake, args: &[&str]) -> Self {
         let mut all = fake.cli_args();
         all.extend(args.iter().map(|arg| (*arg).to_string()));
-        let mut child = command(&all.iter().map(String::as_str).collect::<Vec<_>>())
+        Self::start_with(&all.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// The binary with exactly these arguments.
+    fn start_with(args: &[&str]) -> Self {
+        let mut child = command(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -167,9 +172,50 @@ fn events_needs_credentials_that_can_open_a_stream() {
     let output = command(&["events", "--access-token", "t0k3n"])
         .output()
         .expect("the binary runs");
-    assert_ne!(output.status.code(), Some(0));
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(err.contains("error:"), "{err}");
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error:") && err.contains("Stream mode") && err.contains("secret"),
+        "{err}"
+    );
+}
+
+#[test]
+fn events_with_a_wrong_secret_says_why_it_cannot_connect_and_fails_at_its_timeout() {
+    let fake = Fake::start();
+    let base_url = fake.server.base_url();
+    let mut run = Running::start_with(&[
+        "--base-url",
+        &base_url,
+        "--app-key",
+        dingtalk_conference_mock::DEFAULT_APP_KEY,
+        "--app-secret",
+        "not-the-secret",
+        "--timeout",
+        "4",
+        "events",
+    ]);
+    let said = run.stderr_until("not connected:");
+    assert!(said.contains("invalidClientIdOrSecret"), "{said}");
+    assert!(
+        !said.contains("not-the-secret"),
+        "the secret is never shown: {said}"
+    );
+    let (code, rest) = run.finish();
+    assert_eq!(code, Some(4), "refused credentials exit 4: {said}{rest}");
+}
+
+#[test]
+fn events_says_when_it_connects() {
+    let fake = Fake::start();
+    let mut run = Running::start(&fake, &["--timeout", "3", "events"]);
+    run.stderr_until("connected to DingTalk's gateway");
+    let (code, rest) = run.finish();
+    assert_eq!(
+        code,
+        Some(0),
+        "a listen that connected ends well at its timeout: {rest}"
+    );
 }
 
 #[test]

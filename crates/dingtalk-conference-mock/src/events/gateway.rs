@@ -190,6 +190,10 @@ pub(crate) struct Gateway {
     ping: Option<Duration>,
 }
 
+/// The longest redelivery delay or ping period the gateway keeps: a day, longer than any test
+/// or demo waits; longer settings are taken as this.
+const LONGEST_TIMER: Duration = Duration::from_secs(24 * 60 * 60);
+
 impl Gateway {
     pub(crate) fn new(redelivery: Duration, ping: Option<Duration>) -> Self {
         Self {
@@ -209,9 +213,13 @@ impl Gateway {
             }),
             wake: Notify::new(),
             stop: watch::channel(false).0,
-            redelivery,
+            // Capped, so that a huge setting (`--event-redelivery 1e19`) cannot overflow an
+            // `Instant` and panic a connection's task.
+            redelivery: redelivery.min(LONGEST_TIMER),
             // A zero period would spin; it means "no pings".
-            ping: ping.filter(|period| !period.is_zero()),
+            ping: ping
+                .filter(|period| !period.is_zero())
+                .map(|period| period.min(LONGEST_TIMER)),
         }
     }
 
@@ -280,10 +288,7 @@ impl Gateway {
     fn enqueue(&self, event: Arc<MockEvent>) {
         let mut inner = self.lock();
         inner.pending.push_back(event);
-        if inner.pending.len() > MAX_PENDING {
-            inner.pending.pop_front();
-            inner.stats.dropped += 1;
-        }
+        trim_pending(&mut inner);
         self.dispatch(&mut inner);
     }
 
@@ -320,6 +325,7 @@ impl Gateway {
                 inner.pending.push_back(flight.event);
             }
         }
+        trim_pending(&mut inner);
         self.dispatch(&mut inner);
     }
 
@@ -545,6 +551,24 @@ fn remember_frame(inner: &mut Inner, event_id: &str, message_id: &str) {
 }
 
 /// An ACK `SUCCESS` ended `event_id`: it goes no more, wherever it was.
+/// Drops the oldest waiting events beyond [`MAX_PENDING`], counted, with the frames kept for
+/// their ACKs.
+fn trim_pending(inner: &mut Inner) {
+    while inner.pending.len() > MAX_PENDING {
+        let Some(oldest) = inner.pending.pop_front() else {
+            break;
+        };
+        inner.stats.dropped += 1;
+        for message_id in inner
+            .event_frames
+            .remove(&oldest.event_id)
+            .unwrap_or_default()
+        {
+            inner.frames.remove(&message_id);
+        }
+    }
+}
+
 fn resolve(inner: &mut Inner, event_id: &str) {
     inner.in_flight.remove(event_id);
     inner.pending.retain(|event| event.event_id != event_id);
@@ -930,5 +954,48 @@ mod tests {
             gateway.lock().pending.front().map(|e| e.event_id.clone()),
             Some(format!("{:032x}", 1))
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn events_going_back_to_wait_are_bounded_too_and_their_frames_forgotten() {
+        // Events in flight to a client that never ACKed, whose connection is gone: when their
+        // time comes they wait again, and the bound holds for them as for new ones.
+        let gateway = Gateway::new(DEFAULT_EVENT_REDELIVERY, None);
+        let event = |n: usize| {
+            Arc::new(MockEvent {
+                event_id: format!("{n:032x}"),
+                event_type: "meeting_status_change".to_owned(),
+                corp_id: crate::DEFAULT_CORP_ID.to_owned(),
+                born_ms: 0,
+                data: json!({}),
+            })
+        };
+        {
+            let mut inner = gateway.lock();
+            for n in 0..MAX_PENDING + 5 {
+                let event = event(n);
+                let id = event.event_id.clone();
+                remember_frame(&mut inner, &id, &format!("frame-{n}"));
+                inner.in_flight.insert(
+                    id,
+                    InFlight {
+                        event,
+                        deadline: Instant::now(),
+                        current: vec![format!("frame-{n}")],
+                        answered: false,
+                    },
+                );
+            }
+        }
+        gateway.expire(Instant::now());
+        let stats = gateway.stats();
+        assert_eq!((stats.pending, stats.dropped), (MAX_PENDING, 5));
+        let inner = gateway.lock();
+        assert_eq!(
+            inner.frames.len(),
+            MAX_PENDING,
+            "the dropped events' frames forgotten"
+        );
+        assert!(!inner.event_frames.contains_key(&format!("{:032x}", 0)));
     }
 }

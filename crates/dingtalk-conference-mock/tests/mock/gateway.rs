@@ -319,6 +319,32 @@ async fn an_emitted_event_arrives_as_a_well_formed_event_frame() {
 }
 
 #[tokio::test]
+async fn huge_redelivery_and_ping_settings_are_capped_not_a_panic() {
+    // `--event-redelivery 1e19` / `--gateway-ping 1e19`: an `Instant` that far ahead would
+    // overflow and panic the connection's and the delivery's tasks.
+    let server = MockServer::start_with(
+        MockConfig::new()
+            .with_event_redelivery(Duration::MAX)
+            .with_gateway_ping(Some(Duration::MAX)),
+    )
+    .await
+    .expect("the fake server starts");
+    let mut socket = connect(&server).await;
+    until_connections(&server, 1).await;
+    for _ in 0..2 {
+        let emitted = server.emit_event("meeting_status_change", status_change());
+        let frame = next_frame(&mut socket).await;
+        assert_eq!(event_id(&frame), emitted.event_id);
+        ack(&mut socket, &frame, "LATER").await;
+    }
+    until("both LATERs counted", || {
+        server.gateway_stats().acks.later == 2
+    })
+    .await;
+    assert_eq!(server.gateway_connections(), 1, "the connection lives on");
+}
+
+#[tokio::test]
 async fn an_event_emitted_before_any_connection_waits_for_one() {
     let server = quiet_server().await;
     let emitted = server.emit_event("meeting_status_change", status_change());
@@ -799,6 +825,42 @@ async fn admin(server: &MockServer, path: &str, body: &str) -> (u16, Value) {
         .expect("a response");
     let status = response.status().as_u16();
     (status, response.json().await.expect("JSON"))
+}
+
+#[tokio::test]
+async fn an_oversized_raw_frame_can_be_sent_over_http_and_a_body_too_large_is_refused() {
+    let server = quiet_server().await;
+    let mut socket = connect(&server).await;
+    until_connections(&server, 1).await;
+    // Over the SDK's 1 MiB frame limit, from another process: sent as it is.
+    let oversized = "x".repeat(2 * 1024 * 1024);
+    assert_eq!(
+        admin(&server, "/__mock/gateway/send-raw", &oversized)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        socket.next().await.expect("open").expect("readable"),
+        Message::text(oversized.as_str())
+    );
+    // Over a control route's limit: refused, never taken as an empty body.
+    let (status, answer) =
+        admin(&server, "/__mock/events/emit", &"y".repeat(2 * 1024 * 1024)).await;
+    assert_eq!(status, 413, "{answer}");
+    let (status, answer) = admin(
+        &server,
+        "/__mock/gateway/send-raw",
+        &"z".repeat(9 * 1024 * 1024),
+    )
+    .await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(
+        frame_within(&mut socket, Duration::from_millis(300))
+            .await
+            .is_none(),
+        "nothing sent for a refused body"
+    );
 }
 
 #[tokio::test(start_paused = true)]
