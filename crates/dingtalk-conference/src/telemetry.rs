@@ -13,9 +13,15 @@
 //! | `dingtalk_coalesced_total` | counter | `operation` | reads that shared an identical read's request |
 //! | `dingtalk_cache_hits_total` | counter | `operation` | reads answered from a recent answer (`max_age`) |
 //! | `dingtalk_token_fetches_total` | counter | `outcome` (`ok`/`error`) | access-token fetches |
-//! | `dingtalk_redis_fallbacks_total` | counter | `use` (`token`/`rate`/`month`) | Redis commands not made or failed (down, slow, restarting): the client used its own cache, limiter or count instead (feature `redis`) |
+//! | `dingtalk_redis_fallbacks_total` | counter | `use` (`token`/`rate`/`month`/`events`) | Redis commands not made or failed (down, slow, restarting): the client used its own cache, limiter or count instead, or kept an event local until Redis was back (feature `redis`) |
+//! | `dingtalk_events_total` | counter | `event_type` | EVENT frames received over Stream mode, redeliveries included (feature `events`) |
+//! | `dingtalk_event_duplicates_total` | counter | – | EVENT frames ACKed `SUCCESS` and not handed to the application again: already handled (feature `events`) |
+//! | `dingtalk_event_acks_total` | counter | `status` (`success`/`later`) | ACKs answered to the gateway. `later`: the handler asked for it, panicked, or was busy, or the event's first copy was still being handled; DingTalk sends it again (feature `events`) |
+//! | `dingtalk_stream_connects_total` | counter | `outcome` (`opened`/`failed`) | attempts to open a Stream mode connection (feature `events`) |
+//! | `dingtalk_stream_connections` | gauge | – | Stream mode connections open now: two during a make-before-break (feature `events`) |
 //!
 //! `operation` is the spec's `operationId` (such as `queryConferenceInfo`), a small fixed set.
+//! `event_type` is one of DingTalk's eight conference event types, or `other`.
 
 use std::time::Duration;
 
@@ -95,6 +101,42 @@ mod enabled {
     pub(crate) fn redis_fallback(what: &'static str) {
         metrics::counter!("dingtalk_redis_fallbacks_total", "use" => what).increment(1);
     }
+
+    #[cfg(feature = "events")]
+    pub(crate) fn event_received(event_type: &str) {
+        // A label from the network only when it is one of the known types: bounded labels.
+        let label = crate::events::EVENT_TYPES
+            .iter()
+            .find(|known| **known == event_type)
+            .copied()
+            .unwrap_or("other");
+        metrics::counter!("dingtalk_events_total", "event_type" => label).increment(1);
+    }
+
+    #[cfg(feature = "events")]
+    pub(crate) fn event_duplicate() {
+        metrics::counter!("dingtalk_event_duplicates_total").increment(1);
+    }
+
+    #[cfg(feature = "events")]
+    pub(crate) fn event_ack(status: crate::events::AckStatus) {
+        let status = match status {
+            crate::events::AckStatus::Success => "success",
+            crate::events::AckStatus::Later => "later",
+        };
+        metrics::counter!("dingtalk_event_acks_total", "status" => status).increment(1);
+    }
+
+    #[cfg(feature = "events")]
+    pub(crate) fn stream_connect(opened: bool) {
+        let outcome = if opened { "opened" } else { "failed" };
+        metrics::counter!("dingtalk_stream_connects_total", "outcome" => outcome).increment(1);
+    }
+
+    #[cfg(feature = "events")]
+    pub(crate) fn stream_connections(change: f64) {
+        metrics::gauge!("dingtalk_stream_connections").increment(change);
+    }
 }
 
 #[cfg(not(feature = "metrics"))]
@@ -113,6 +155,16 @@ mod enabled {
     pub(crate) fn token_fetch(_: bool) {}
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn redis_fallback(_: &'static str) {}
+    #[cfg(feature = "events")]
+    pub(crate) fn event_received(_: &str) {}
+    #[cfg(feature = "events")]
+    pub(crate) fn event_duplicate() {}
+    #[cfg(feature = "events")]
+    pub(crate) fn event_ack(_: crate::events::AckStatus) {}
+    #[cfg(feature = "events")]
+    pub(crate) fn stream_connect(_: bool) {}
+    #[cfg(feature = "events")]
+    pub(crate) fn stream_connections(_: f64) {}
 }
 
 pub(crate) use enabled::*;

@@ -48,6 +48,7 @@ pub(crate) enum Origin {
     /// This client's own connection to DingTalk's gateway.
     Gateway,
     /// Another member of the fleet, through the shared stream (feature `redis`).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     Fleet,
 }
 
@@ -172,6 +173,7 @@ impl Hub {
     }
 
     /// Sets what forwards this client's own events to a fleet; `false` if one was set.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn set_forwarder(&self, forwarder: Forwarder) -> bool {
         self.forwarder.set(forwarder).is_ok()
     }

@@ -424,6 +424,7 @@ async fn minutes_of_a_new_conference_are_spoken_by_who_is_in_it_and_errors_are_t
     assert!(matches!(bad_direction, Error::InvalidInput(_)));
 }
 
+#[cfg(feature = "blocking")]
 #[test]
 fn the_blocking_client_reads_the_meeting_result() {
     use dingtalk_conference_mock::{DEFAULT_APP_KEY, DEFAULT_APP_SECRET};

@@ -35,7 +35,7 @@ use super::frame::{self, AckStatus, Inbound};
 use super::open::{self, Socket};
 use crate::events::Event;
 use crate::events::hub::{Hub, Origin};
-use crate::{Client, Error};
+use crate::{Client, Error, telemetry};
 
 /// What handles an event.
 pub(crate) enum Handler {
@@ -59,6 +59,13 @@ struct Forwarder {
     waiting: mpsc::Sender<Queued>,
     /// Events handed to the task and not yet in the queue.
     pending: Arc<AtomicUsize>,
+}
+
+/// Answers an EVENT frame with `status`, through its connection's writer (gone with the
+/// connection: DingTalk then sends the event again).
+fn ack(answers: &mpsc::UnboundedSender<String>, message_id: &str, status: AckStatus) {
+    telemetry::event_ack(status);
+    let _ = answers.send(frame::ack(message_id, status));
 }
 
 /// What to do with one delivery of an event ([`Runner::claim`]).
@@ -177,6 +184,7 @@ impl Runner {
                 match opened {
                     Ok(socket) => {
                         tracing::info!(connection = next_id, "event stream connected");
+                        telemetry::stream_connect(true);
                         self.status.set_error(None);
                         let connection = Connection::open(&self, next_id, reports_tx.clone());
                         let span = tracing::info_span!("dingtalk.events", connection = next_id);
@@ -194,6 +202,7 @@ impl Runner {
                             error = %error.report(),
                             "the event stream could not connect; trying again after a back-off"
                         );
+                        telemetry::stream_connect(false);
                         self.status.set_error(Some(error));
                         continue;
                     }
@@ -344,18 +353,20 @@ impl Runner {
         forward: Option<&Forwarder>,
     ) {
         let id = event.id.clone();
+        telemetry::event_received(&event.event_type);
         tracing::debug!(event_id = %crate::text::shown(&id), event_type = %crate::text::shown(&event.event_type), "event");
         self.hub().deliver(Arc::new(event.clone()), Origin::Gateway);
         match self.claim(&id) {
             Claim::Handle => {}
             Claim::BeingHandled => {
                 tracing::debug!(event_id = %crate::text::shown(&id), "redelivered while still being handled: answered LATER");
-                let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
+                ack(&answers, &message_id, AckStatus::Later);
                 return;
             }
             Claim::Duplicate => {
+                telemetry::event_duplicate();
                 tracing::debug!(event_id = %crate::text::shown(&id), "duplicate event: ACKed, not handled again");
-                let _ = answers.send(frame::ack(&message_id, AckStatus::Success));
+                ack(&answers, &message_id, AckStatus::Success);
                 return;
             }
         }
@@ -363,14 +374,14 @@ impl Runner {
             (Handler::Queue(_), Some(forward)) => {
                 let status = self.enqueue(forward, message_id.clone(), event);
                 if let Some(status) = status {
-                    let _ = answers.send(frame::ack(&message_id, status));
+                    ack(&answers, &message_id, status);
                 }
             }
             (Handler::Callback(callback), _) => {
                 let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
                     tracing::warn!(event_id = %crate::text::shown(&id), "every handler is busy: answered LATER, DingTalk sends it again");
                     self.finish_handling(id, AckStatus::Later);
-                    let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
+                    ack(&answers, &message_id, AckStatus::Later);
                     return;
                 };
                 let runner = Arc::clone(self);
@@ -389,7 +400,7 @@ impl Runner {
                         runner.finish_handling(id, status);
                         drop(permit);
                         // The connection may be gone: DingTalk then sends the event again.
-                        let _ = answers.send(frame::ack(&message_id, status));
+                        ack(&answers, &message_id, status);
                     }
                     .in_current_span(),
                 );
@@ -397,7 +408,7 @@ impl Runner {
             (Handler::Queue(_), None) => {
                 // Not reached: every connection of a stream has its forwarder.
                 self.finish_handling(id, AckStatus::Later);
-                let _ = answers.send(frame::ack(&message_id, AckStatus::Later));
+                ack(&answers, &message_id, AckStatus::Later);
             }
         }
     }
@@ -464,7 +475,7 @@ impl Runner {
                     };
                     pending.fetch_sub(1, Ordering::AcqRel);
                     self.finish_handling(id, status);
-                    let _ = answers.send(frame::ack(&message_id, status));
+                    ack(&answers, &message_id, status);
                 }
             }
             .in_current_span(),
@@ -521,6 +532,7 @@ impl Connection {
     fn open(runner: &Runner, id: u64, reports: mpsc::UnboundedSender<Report>) -> Self {
         runner.hub().connection_opened();
         runner.status.open.fetch_add(1, Ordering::AcqRel);
+        telemetry::stream_connections(1.0);
         Self {
             id,
             hub: Arc::clone(runner.hub()),
@@ -546,6 +558,7 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         self.status.open.fetch_sub(1, Ordering::AcqRel);
+        telemetry::stream_connections(-1.0);
         self.hub.connection_closed();
         self.report(Report::Closed(self.id));
     }
