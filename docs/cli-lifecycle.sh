@@ -8,7 +8,9 @@ bin="${CARGO_TARGET_DIR:-target}/debug"
 export TZ=CST-8   # Beijing time, as the seeded data is
 
 # The fake server on a free port; it prints `listening on http://127.0.0.1:PORT`.
-coproc MOCK { "$bin/dingtalk-conference-mock" --port 0 2>/dev/null; }
+# `exec`: the coprocess is the server itself, so the trap's kill reaches it (a subshell killed
+# would leave the server running after the script).
+coproc MOCK { exec "$bin/dingtalk-conference-mock" --port 0 2>/dev/null; }
 trap 'kill "$MOCK_PID" 2>/dev/null || true' EXIT
 read -r _ _ url <&"${MOCK[0]}"
 
