@@ -474,13 +474,16 @@ fn describe_push(push: &crate::PushConfig) {
     );
 }
 
-/// What HTTP push did, on stderr at exit, for a script to check.
+/// What HTTP push did, on stderr at exit, for a script to check. `unfinished`: events still
+/// being pushed or waiting for a retry, which the shutdown ends undelivered.
 fn report_push(server: &MockServer) {
     eprintln!(
-        "http push:       {} delivered, {} failed, {} retries",
+        "http push:       {} delivered, {} failed, {} retries, {} unfinished, {} lost",
         server.push_delivered(),
         server.push_failed(),
-        server.push_retries()
+        server.push_retries(),
+        server.push_unfinished(),
+        server.push_lost()
     );
     for failure in server.push_failures() {
         eprintln!(

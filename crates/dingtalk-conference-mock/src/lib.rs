@@ -831,7 +831,13 @@ impl MockServer {
     /// Events whose HTTP push failed on every attempt: DingTalk's failed list
     /// ([`MockServer::push_failures`]).
     pub fn push_failed(&self) -> u64 {
-        self.pusher.failures().len() as u64
+        self.pusher.failed()
+    }
+
+    /// Events whose HTTP push is under way or waiting for a retry now; those still so at
+    /// shutdown are never delivered.
+    pub fn push_unfinished(&self) -> usize {
+        self.pusher.unfinished()
     }
 
     /// HTTP push retries made so far (attempts after an event's first).
@@ -840,12 +846,14 @@ impl MockServer {
     }
 
     /// Events never pushed because the pusher fell more than 4096 events behind the server's
-    /// event bus (DingTalk's HTTP push may lose events too); counted, never listed.
+    /// event bus, or already had 4096 pushes under way or waiting for a retry (a receiver
+    /// that hangs); DingTalk's HTTP push may lose events too. Counted, never listed.
     pub fn push_lost(&self) -> u64 {
         self.pusher.lost()
     }
 
-    /// The events whose HTTP push and retries all failed, in the order they failed, with why.
+    /// The events whose HTTP push and retries all failed, in the order they failed, with why
+    /// (the latest 10,000; [`MockServer::push_failed`] counts them all).
     pub fn push_failures(&self) -> Vec<PushFailure> {
         self.pusher.failures()
     }

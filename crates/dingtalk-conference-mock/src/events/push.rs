@@ -70,6 +70,13 @@ pub const DEFAULT_PUSH_REPLY_TIMEOUT: Duration = Duration::from_millis(2500);
 /// process out of file descriptors. DingTalk documents no figure.
 const MAX_IN_FLIGHT: usize = 64;
 
+/// Events being pushed or waiting for a retry at once. Beyond it a new event is lost (counted
+/// in [`Pusher::lost`]), so a hung receiver cannot grow the fake without bound.
+const MAX_PUSHES: usize = 4096;
+
+/// Failed pushes listed (the latest); the count of failures goes on beyond it.
+const MAX_FAILURES_LISTED: usize = 10_000;
+
 /// The largest reply the fake reads (DingTalk's reply is about 200 bytes).
 const MAX_REPLY_BYTES: usize = 64 * 1024;
 
@@ -159,9 +166,14 @@ pub struct PushFailure {
 struct Stats {
     delivered: u64,
     retries: u64,
-    /// Events the pusher fell too far behind the bus to see.
+    /// Events the pusher fell too far behind the bus to see, or had no room for.
     lost: u64,
-    failures: Vec<PushFailure>,
+    /// Events whose every attempt failed.
+    failed: u64,
+    /// The latest [`MAX_FAILURES_LISTED`] of them.
+    failures: std::collections::VecDeque<PushFailure>,
+    /// Events being pushed or waiting for a retry.
+    unfinished: usize,
 }
 
 /// The fake's HTTP pusher: one per server, idle without a URL.
@@ -171,6 +183,8 @@ pub(crate) struct Pusher {
     rng: Mutex<StdRng>,
     stats: Mutex<Stats>,
     in_flight: Semaphore,
+    /// [`MAX_PUSHES`]; smaller in a test.
+    max_pushes: usize,
 }
 
 impl fmt::Debug for Pusher {
@@ -199,6 +213,7 @@ impl Pusher {
             rng: Mutex::new(StdRng::from_os_rng()),
             stats: Mutex::new(Stats::default()),
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
+            max_pushes: MAX_PUSHES,
         })
     }
 
@@ -223,7 +238,14 @@ impl Pusher {
             tokio::select! {
                 received = events.recv() => match received {
                     Ok(event) => {
-                        pushes.spawn(Arc::clone(&self).deliver(event));
+                        let mut stats = self.stats();
+                        if stats.unfinished >= self.max_pushes {
+                            stats.lost += 1;
+                        } else {
+                            stats.unfinished += 1;
+                            drop(stats);
+                            pushes.spawn(Arc::clone(&self).deliver(event));
+                        }
                     }
                     // Fell behind the bus: those events are lost, as DingTalk's HTTP push may
                     // lose events ("会出现数据丢失").
@@ -242,7 +264,12 @@ impl Pusher {
 
     /// Pushes `event`, retrying after each of the configured delays, then lists it as failed.
     async fn deliver(self: Arc<Self>, event: Arc<MockEvent>) {
-        let plaintext = flat_plaintext(&event);
+        self.push(&event).await;
+        self.stats().unfinished -= 1;
+    }
+
+    async fn push(&self, event: &MockEvent) {
+        let plaintext = flat_plaintext(event);
         let mut attempts = 0;
         let mut delays = self.config.retry_delays.iter();
         loop {
@@ -260,8 +287,13 @@ impl Pusher {
                 Err(error) => error,
             };
             let Some(delay) = delays.next() else {
-                self.stats().failures.push(PushFailure {
-                    event: MockEvent::clone(&event),
+                let mut stats = self.stats();
+                stats.failed += 1;
+                if stats.failures.len() == MAX_FAILURES_LISTED {
+                    stats.failures.pop_front();
+                }
+                stats.failures.push_back(PushFailure {
+                    event: event.clone(),
                     attempts,
                     error,
                 });
@@ -292,9 +324,20 @@ impl Pusher {
         self.stats().lost
     }
 
-    /// Events whose every attempt failed, in the order they failed.
+    /// The latest events whose every attempt failed (at most [`MAX_FAILURES_LISTED`]), in
+    /// the order they failed.
     pub(crate) fn failures(&self) -> Vec<PushFailure> {
-        self.stats().failures.clone()
+        self.stats().failures.iter().cloned().collect()
+    }
+
+    /// How many events failed on every attempt.
+    pub(crate) fn failed(&self) -> u64 {
+        self.stats().failed
+    }
+
+    /// Events being pushed or waiting for a retry now.
+    pub(crate) fn unfinished(&self) -> usize {
+        self.stats().unfinished
     }
 
     fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
@@ -587,5 +630,54 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn pushes_under_way_are_bounded_and_counted_until_they_end() {
+        // A receiver that refuses every connection, and a retry an hour away: each event
+        // stays unfinished. Beyond the bound, new events are lost (counted), not queued.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let url = format!("http://{}/cb", closed.local_addr().expect("an address"));
+        drop(closed);
+        let mut pusher = Pusher::new(&PushConfig {
+            url: Some(url),
+            retry_delays: vec![Duration::from_secs(3600)],
+            ..PushConfig::default()
+        })
+        .expect("valid push settings");
+        pusher.max_pushes = 3;
+        let pusher = Arc::new(pusher);
+        let (events, receiver) = broadcast::channel(16);
+        let (stop, shutdown) = watch::channel(false);
+        let run = pusher.start(receiver, shutdown).expect("a push URL");
+        for n in 0..5u32 {
+            events
+                .send(Arc::new(MockEvent {
+                    event_id: format!("{n:032x}"),
+                    event_type: "meeting_status_change".to_owned(),
+                    corp_id: crate::DEFAULT_CORP_ID.to_owned(),
+                    born_ms: 0,
+                    data: serde_json::json!({}),
+                }))
+                .expect("the pusher listens");
+        }
+        for _ in 0..500 {
+            if pusher.retries() == 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            (
+                pusher.unfinished(),
+                pusher.lost(),
+                pusher.retries(),
+                pusher.failed()
+            ),
+            (3, 2, 3, 0)
+        );
+        let _ = stop.send(true);
+        run.await.expect("the pusher ends");
+        assert_eq!(pusher.delivered(), 0);
     }
 }

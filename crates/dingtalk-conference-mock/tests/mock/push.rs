@@ -97,8 +97,8 @@ fn binary_posts_a_signed_check_url_and_refuses_a_reply_that_is_not_the_encrypted
         .expect("SIGTERM sent");
     let rest: Vec<String> = lines.map(|line| line.expect("a line")).collect();
     assert!(
-        rest.iter()
-            .any(|line| line.ends_with("http push:       0 delivered, 0 failed, 0 retries")),
+        rest.iter().any(|line| line
+            .ends_with("http push:       0 delivered, 0 failed, 0 retries, 0 unfinished, 0 lost")),
         "{rest:?}"
     );
     assert!(child.wait().expect("the binary exits").success());
