@@ -559,22 +559,21 @@ fn trim_pending(inner: &mut Inner) {
             break;
         };
         inner.stats.dropped += 1;
-        for message_id in inner
-            .event_frames
-            .remove(&oldest.event_id)
-            .unwrap_or_default()
-        {
-            inner.frames.remove(&message_id);
-        }
+        forget_frames(inner, &oldest.event_id);
+    }
+}
+
+/// Forgets the frames remembered for `event_id`'s ACKs.
+fn forget_frames(inner: &mut Inner, event_id: &str) {
+    for message_id in inner.event_frames.remove(event_id).unwrap_or_default() {
+        inner.frames.remove(&message_id);
     }
 }
 
 fn resolve(inner: &mut Inner, event_id: &str) {
     inner.in_flight.remove(event_id);
     inner.pending.retain(|event| event.event_id != event_id);
-    for message_id in inner.event_frames.remove(event_id).unwrap_or_default() {
-        inner.frames.remove(&message_id);
-    }
+    forget_frames(inner, event_id);
 }
 
 /// Whether two JSON texts hold the same value (a client may re-encode the ping's data).

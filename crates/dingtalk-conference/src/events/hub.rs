@@ -77,35 +77,59 @@ impl std::fmt::Debug for Hub {
     }
 }
 
-#[derive(Debug, Default)]
-struct Seen {
+/// A bounded set of recent ids, at most `N`, the oldest forgotten first: the hub's windows of
+/// ids handed over and delivered, and the runner's of ids answered `LATER`.
+#[derive(Debug)]
+pub(crate) struct RecentIds<const N: usize> {
     order: VecDeque<String>,
     ids: HashSet<String>,
 }
 
-impl Seen {
+impl<const N: usize> Default for RecentIds<N> {
+    fn default() -> Self {
+        Self {
+            order: VecDeque::new(),
+            ids: HashSet::new(),
+        }
+    }
+}
+
+impl<const N: usize> RecentIds<N> {
+    /// Adds `id` (nothing if it is there already); the id forgotten to make room, if any.
+    pub(crate) fn insert(&mut self, id: &str) -> Option<String> {
+        if !self.ids.insert(id.to_owned()) {
+            return None;
+        }
+        self.order.push_back(id.to_owned());
+        if self.order.len() > N {
+            let oldest = self.order.pop_front()?;
+            self.ids.remove(&oldest);
+            return Some(oldest);
+        }
+        None
+    }
+
     /// Records `id`; `false` when it was among the window already.
     fn first_time(&mut self, id: &str) -> bool {
         if self.ids.contains(id) {
             return false;
         }
-        if self.order.len() == DEDUPE_WINDOW
-            && let Some(oldest) = self.order.pop_front()
-        {
-            self.ids.remove(&oldest);
-        }
-        self.order.push_back(id.to_owned());
-        self.ids.insert(id.to_owned());
+        self.insert(id);
         true
     }
 
-    /// Forgets `id`, so that it counts as new when it comes again.
-    fn forget(&mut self, id: &str) {
+    /// Forgets `id`; `false` if it was not there. It counts as new when it comes again.
+    pub(crate) fn remove(&mut self, id: &str) -> bool {
         if self.ids.remove(id) {
             self.order.retain(|kept| kept != id);
+            true
+        } else {
+            false
         }
     }
 }
+
+type Seen = RecentIds<DEDUPE_WINDOW>;
 
 impl Default for Hub {
     fn default() -> Self {
@@ -169,7 +193,7 @@ impl Hub {
         self.handled
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .forget(event_id);
+            .remove(event_id);
     }
 
     /// Sets what forwards this client's own events to a fleet; `false` if one was set.

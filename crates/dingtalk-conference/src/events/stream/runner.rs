@@ -18,7 +18,7 @@
 //!   is still being handled is answered `LATER`, never `SUCCESS`: the first handling may yet
 //!   fail, and DingTalk must still hold the event then.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -34,7 +34,7 @@ use tracing::Instrument;
 use super::frame::{self, AckStatus, Inbound};
 use super::open::{self, Socket};
 use crate::events::Event;
-use crate::events::hub::{Hub, Origin};
+use crate::events::hub::{Hub, Origin, RecentIds};
 use crate::{Client, Error, telemetry};
 
 /// What handles an event.
@@ -580,7 +580,7 @@ struct ClaimState {
     handling: HashSet<String>,
     /// `eventId`s answered `LATER`: their redelivery is handled again, not taken for a
     /// duplicate.
-    later: Recent,
+    later: RecentIds<LATER_WINDOW>,
 }
 
 impl Claims {
@@ -608,42 +608,9 @@ impl Claims {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.handling.remove(&id);
         if status == AckStatus::Later
-            && let Some(forgotten) = state.later.insert(id)
+            && let Some(forgotten) = state.later.insert(&id)
         {
             hub.forget_handled(&forgotten);
-        }
-    }
-}
-
-/// A bounded set of recent ids, the oldest forgotten first.
-#[derive(Debug, Default)]
-struct Recent {
-    order: VecDeque<String>,
-    ids: HashSet<String>,
-}
-
-impl Recent {
-    /// Adds `id`; returns the id forgotten to make room, if any.
-    fn insert(&mut self, id: String) -> Option<String> {
-        if !self.ids.insert(id.clone()) {
-            return None;
-        }
-        self.order.push_back(id);
-        if self.order.len() > LATER_WINDOW
-            && let Some(oldest) = self.order.pop_front()
-        {
-            self.ids.remove(&oldest);
-            return Some(oldest);
-        }
-        None
-    }
-
-    fn remove(&mut self, id: &str) -> bool {
-        if self.ids.remove(id) {
-            self.order.retain(|kept| kept != id);
-            true
-        } else {
-            false
         }
     }
 }
@@ -654,12 +621,12 @@ mod tests {
 
     #[test]
     fn recent_ids_forget_the_oldest_past_the_window() {
-        let mut recent = Recent::default();
+        let mut recent = RecentIds::<LATER_WINDOW>::default();
         for n in 0..LATER_WINDOW {
-            assert_eq!(recent.insert(n.to_string()), None);
+            assert_eq!(recent.insert(&n.to_string()), None);
         }
         assert_eq!(
-            recent.insert(LATER_WINDOW.to_string()),
+            recent.insert(&LATER_WINDOW.to_string()),
             Some("0".to_owned())
         );
         assert!(!recent.remove("0"), "the oldest is forgotten");
