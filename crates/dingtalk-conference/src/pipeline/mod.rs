@@ -285,13 +285,17 @@ impl Client {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let outcome = match self.admit(operation, deadline, attempt).await {
-                Ok(token) => self.send(operation, send, token).await,
-                Err(error) => Err(Failed { error, token: None }),
-            };
-            let Failed { error, token } = match outcome {
-                Ok(answer) => return Ok(answer),
-                Err(failed) => failed,
+            // Each step's result is taken apart before the next await, so that no slot of
+            // this future is kept for it across the others.
+            let Failed { error, token } = 'attempt: {
+                let token = match self.admit(operation, deadline, attempt).await {
+                    Ok(token) => token,
+                    Err(error) => break 'attempt Failed { error, token: None },
+                };
+                match self.send(operation, send, token).await {
+                    Ok(answer) => return Ok(answer),
+                    Err(failed) => failed,
+                }
             };
             self.classify(operation, &error);
             *last_error = Some(error.clone());
@@ -412,7 +416,10 @@ impl Client {
                 .with_access_token_header(token.header.clone()),
             None => self.inner.endpoint.context(),
         };
-        match send(context.clone()).await {
+        // The answer leaves this future before the error path's await, so that the future
+        // holds no slot for it while the request is in flight (its size is copied on every
+        // move of every future that holds it).
+        let failure = match send(context.clone()).await {
             Ok(response) => {
                 let span = tracing::Span::current();
                 if !span.is_disabled() {
@@ -421,14 +428,19 @@ impl Client {
                         span.record("request_id", id.as_str());
                     }
                 }
-                Ok(response)
+                return Ok(response);
             }
-            Err(e) => Err(Failed {
-                // A token operation's answer may hold credentials: its body is never quoted.
-                error: Error::from_api(e, context.response_meta(), !operation.authenticated).await,
-                token,
-            }),
-        }
+            Err(e) => e,
+        };
+        // A token operation's answer may hold credentials: its body is never quoted. Boxed:
+        // only a failure pays for its size.
+        let error = Box::pin(Error::from_api(
+            failure,
+            context.response_meta(),
+            !operation.authenticated,
+        ))
+        .await;
+        Err(Failed { error, token })
     }
 
     /// What a failure tells beyond this call: its status and request id for the span, and a
