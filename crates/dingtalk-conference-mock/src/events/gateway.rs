@@ -69,6 +69,14 @@ const FRAMES_KEPT_PER_EVENT: usize = 8;
 const TICKETS_BEFORE_SWEEP: usize = 1024;
 /// How long shutdown waits for the connections to close.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
+/// How many frames may wait for one connection. A connection with this many waiting is too
+/// slow: the gateway drops it (counted in [`GatewayStats::slow_connections`]), and the events
+/// it had not ACKed go out again after the redelivery time, as for any connection that closes.
+/// Without a bound, a client that stops reading grows the server's memory by every event.
+pub const CONNECTION_QUEUE: usize = 256;
+/// How long one frame may take to go out; a connection whose socket takes none for this long
+/// (a client that stopped reading, its buffers full) is closed and counted as slow.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The ACKs the gateway received, over every connection ([`crate::MockServer::gateway_acks`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -103,6 +111,9 @@ pub struct GatewayStats {
     pub lagged: u64,
     /// Tickets refused at the WebSocket upgrade (unknown, used, expired, or refused on purpose).
     pub refused_tickets: u64,
+    /// Connections dropped for not taking their frames: [`CONNECTION_QUEUE`] frames waiting,
+    /// or one frame not taken within [`SEND_TIMEOUT`].
+    pub slow_connections: u64,
 }
 
 /// What a ticket (and then its connection) is for: whose events it may receive.
@@ -131,7 +142,9 @@ enum Command {
 /// One open WebSocket.
 #[derive(Debug)]
 struct Connection {
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::Sender<Command>,
+    /// Tells its task to close at once (the gateway dropped it as too slow).
+    close: Arc<Notify>,
     subscriber: Subscriber,
     /// False once told `disconnect`: it takes no new events.
     accepting: bool,
@@ -258,8 +271,12 @@ impl Gateway {
     }
 
     /// Registers an open connection; the events waiting go out at once.
-    fn register(&self, subscriber: Subscriber) -> (u64, mpsc::UnboundedReceiver<Command>) {
-        let (commands, receiver) = mpsc::unbounded_channel();
+    fn register(
+        &self,
+        subscriber: Subscriber,
+    ) -> (u64, mpsc::Receiver<Command>, Arc<Notify>) {
+        let (commands, receiver) = mpsc::channel(CONNECTION_QUEUE);
+        let close = Arc::new(Notify::new());
         let mut inner = self.lock();
         let id = inner.next_connection;
         inner.next_connection += 1;
@@ -267,6 +284,7 @@ impl Gateway {
             id,
             Connection {
                 commands,
+                close: Arc::clone(&close),
                 subscriber,
                 accepting: true,
                 silent: false,
@@ -274,13 +292,15 @@ impl Gateway {
         );
         inner.stats.connections = inner.connections.len();
         self.dispatch(&mut inner);
-        (id, receiver)
+        (id, receiver, close)
     }
 
-    /// A connection's task ended.
-    fn closed(&self, id: u64) {
+    /// A connection's task ended; `slow`: because its socket took no frame in time.
+    fn closed(&self, id: u64, slow: bool) {
         let mut inner = self.lock();
-        inner.connections.remove(&id);
+        if inner.connections.remove(&id).is_some() && slow {
+            inner.stats.slow_connections += 1;
+        }
         inner.stats.connections = inner.connections.len();
     }
 
@@ -382,7 +402,7 @@ impl Gateway {
                     break;
                 };
                 let frame = event_frame(event, &message_id, &connection.subscriber);
-                if connection.commands.send(Command::Frame(frame)).is_err() {
+                if offer(inner, chosen, Command::Frame(frame)).is_err() {
                     alive = false;
                     break;
                 }
@@ -391,7 +411,8 @@ impl Gateway {
                 current.push(message_id);
             }
             if !alive {
-                // Its task has ended and not yet said so: forget it, try another.
+                // Its task has ended and not yet said so, or it was dropped as too slow:
+                // forget it, try another.
                 inner.connections.remove(&chosen);
                 inner.stats.connections = inner.connections.len();
                 if current.is_empty() {
@@ -485,9 +506,12 @@ impl Gateway {
     /// Sends `disconnect` to every open connection (which then takes no new events).
     pub(crate) fn disconnect_all(&self) {
         let mut inner = self.lock();
-        for connection in inner.connections.values_mut() {
-            connection.accepting = false;
-            let _ = connection.commands.send(Command::Disconnect);
+        let ids: Vec<u64> = inner.connections.keys().copied().collect();
+        for id in ids {
+            if let Some(connection) = inner.connections.get_mut(&id) {
+                connection.accepting = false;
+            }
+            let _ = offer(&mut inner, id, Command::Disconnect);
         }
         // What was waiting for them keeps waiting for the next connection.
     }
@@ -500,10 +524,14 @@ impl Gateway {
     /// Silences the connections open now (`true`), or lets every silenced one speak again.
     pub(crate) fn silence(&self, on: bool) {
         let mut inner = self.lock();
-        for connection in inner.connections.values_mut() {
+        let ids: Vec<u64> = inner.connections.keys().copied().collect();
+        for id in ids {
+            let Some(connection) = inner.connections.get_mut(&id) else {
+                continue;
+            };
             if connection.silent != on {
                 connection.silent = on;
-                let _ = connection.commands.send(Command::Silence(on));
+                let _ = offer(&mut inner, id, Command::Silence(on));
             }
         }
         if !on {
@@ -513,9 +541,10 @@ impl Gateway {
 
     /// Sends `text` as a text frame to every open connection (a silenced one drops it).
     pub(crate) fn send_raw(&self, text: &str) {
-        let inner = self.lock();
-        for connection in inner.connections.values() {
-            let _ = connection.commands.send(Command::Frame(text.to_owned()));
+        let mut inner = self.lock();
+        let ids: Vec<u64> = inner.connections.keys().copied().collect();
+        for id in ids {
+            let _ = offer(&mut inner, id, Command::Frame(text.to_owned()));
         }
     }
 
@@ -537,6 +566,51 @@ impl Gateway {
 
 /// Remembers that frame `message_id` carries `event_id`, forgetting the event's oldest frames
 /// beyond [`FRAMES_KEPT_PER_EVENT`].
+/// Hands `command` to connection `id`'s task, without waiting. A connection with
+/// [`CONNECTION_QUEUE`] frames waiting is too slow: it is dropped here (its task told to close
+/// at once, and counted). `Err` when the command did not go: dropped now, or its task ended.
+fn offer(inner: &mut Inner, id: u64, command: Command) -> Result<(), ()> {
+    let Some(connection) = inner.connections.get(&id) else {
+        return Err(());
+    };
+    match connection.commands.try_send(command) {
+        Ok(()) => Ok(()),
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            connection.close.notify_one();
+            inner.connections.remove(&id);
+            inner.stats.slow_connections += 1;
+            inner.stats.connections = inner.connections.len();
+            Err(())
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+    }
+}
+
+/// Why a frame did not go out.
+enum SendFailed {
+    /// The socket took nothing within [`SEND_TIMEOUT`].
+    Slow,
+    /// The socket broke, or the gateway dropped the connection.
+    Ended,
+}
+
+/// Sends one text frame within [`SEND_TIMEOUT`], unless the gateway drops the connection
+/// first.
+async fn send_frame(
+    socket: &mut WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>,
+    text: String,
+    close: &Notify,
+) -> Result<(), SendFailed> {
+    tokio::select! {
+        sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::text(text))) => match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(SendFailed::Ended),
+            Err(_) => Err(SendFailed::Slow),
+        },
+        () = close.notified() => Err(SendFailed::Ended),
+    }
+}
+
 fn remember_frame(inner: &mut Inner, event_id: &str, message_id: &str) {
     inner
         .frames
@@ -733,7 +807,7 @@ pub(crate) async fn serve_socket(
         let _ = tokio::time::timeout(Duration::from_millis(500), socket.close(None)).await;
         return;
     }
-    let (id, mut commands) = gateway.register(subscriber);
+    let (id, mut commands, close) = gateway.register(subscriber);
     let mut pings = gateway.ping.map(|period| {
         let mut interval = tokio::time::interval_at(Instant::now() + period, period);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -741,33 +815,41 @@ pub(crate) async fn serve_socket(
     });
     let mut silent = false;
     let mut close_at: Option<Instant> = None;
+    let mut slow = false;
     loop {
-        tokio::select! {
+        let sent = tokio::select! {
             _ = stop.changed() => break,
+            // Dropped by the gateway as too slow (and counted there).
+            () = close.notified() => break,
             command = commands.recv() => match command {
                 None => break,
-                Some(Command::Frame(text)) => {
-                    if !silent && socket.send(Message::text(text)).await.is_err() {
-                        break;
-                    }
+                Some(Command::Frame(text)) if !silent => {
+                    send_frame(&mut socket, text, &close).await
                 }
+                Some(Command::Frame(_)) => Ok(()),
                 Some(Command::Disconnect) => {
-                    if !silent
-                        && socket.send(Message::text(gateway.disconnect_frame())).await.is_err()
-                    {
-                        break;
-                    }
                     close_at.get_or_insert(Instant::now() + DISCONNECT_GRACE);
+                    if silent {
+                        Ok(())
+                    } else {
+                        send_frame(&mut socket, gateway.disconnect_frame(), &close).await
+                    }
                 }
-                Some(Command::Silence(on)) => silent = on,
+                Some(Command::Silence(on)) => {
+                    silent = on;
+                    Ok(())
+                }
             },
             message = socket.next(), if !silent => match message {
                 // Closed, broken, or a message over the size limit: the connection ends.
                 None | Some(Err(_)) => break,
-                Some(Ok(Message::Text(text))) => gateway.inbound(text.as_str()),
+                Some(Ok(Message::Text(text))) => {
+                    gateway.inbound(text.as_str());
+                    Ok(())
+                }
                 // Pings are answered by tungstenite as it reads; a close is answered the same
                 // way, and the next read ends the stream.
-                Some(Ok(_)) => {}
+                Some(Ok(_)) => Ok(()),
             },
             _ = async {
                 match pings.as_mut() {
@@ -775,9 +857,7 @@ pub(crate) async fn serve_socket(
                     None => std::future::pending().await,
                 }
             }, if !silent && pings.is_some() => {
-                if socket.send(Message::text(gateway.ping_frame())).await.is_err() {
-                    break;
-                }
+                send_frame(&mut socket, gateway.ping_frame(), &close).await
             }
             () = async {
                 match close_at {
@@ -785,9 +865,17 @@ pub(crate) async fn serve_socket(
                     None => std::future::pending().await,
                 }
             }, if close_at.is_some() => break,
+        };
+        match sent {
+            Ok(()) => {}
+            Err(SendFailed::Slow) => {
+                slow = true;
+                break;
+            }
+            Err(SendFailed::Ended) => break,
         }
     }
-    gateway.closed(id);
+    gateway.closed(id, slow);
     // A close frame if the socket still takes one; a client gone already is no error.
     let _ = tokio::time::timeout(Duration::from_millis(500), socket.close(None)).await;
 }

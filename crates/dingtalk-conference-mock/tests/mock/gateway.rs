@@ -1113,3 +1113,65 @@ async fn a_client_that_vanishes_without_a_close_frame_is_forgotten() {
     let emitted = server.emit_event("meeting_status_change", status_change());
     assert_eq!(event_id(&next_frame(&mut next).await), emitted.event_id);
 }
+
+/// Reads `socket` until the server ends it (a close frame, or the stream ending); false if it
+/// is still open after a minute.
+async fn ends_within_a_minute(socket: &mut Socket) -> bool {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_with_a_full_queue_is_dropped_and_its_events_go_to_the_next_one() {
+    let server = quiet_server().await;
+    let mut slow = connect(&server).await;
+    until_connections(&server, 1).await;
+    let emitted = server.emit_event("meeting_status_change", status_change());
+    until("the event is sent", || server.gateway_stats().deliveries == 1).await;
+    // More frames than may wait for one connection, handed over before its task can take
+    // any: the last one finds the queue full.
+    for _ in 0..=dingtalk_conference_mock::CONNECTION_QUEUE {
+        server.gateway_send_raw("{}");
+    }
+    until_connections(&server, 0).await;
+    assert_eq!(server.gateway_stats().slow_connections, 1);
+    assert!(ends_within_a_minute(&mut slow).await, "the slow connection is closed");
+    // The gateway goes on: the event the dropped connection never ACKed goes to the next.
+    let mut next = connect(&server).await;
+    assert_eq!(event_id(&next_frame(&mut next).await), emitted.event_id);
+    assert_eq!(server.gateway_stats().slow_connections, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_stops_reading_is_closed_after_the_send_timeout() {
+    let server = quiet_server().await;
+    let _stalled = connect(&server).await;
+    until_connections(&server, 1).await;
+    // Far more than the loopback socket's buffers hold: the server's writes stall, since the
+    // client reads nothing.
+    let big = "x".repeat(1024 * 1024);
+    for _ in 0..32 {
+        server.gateway_send_raw(&big);
+    }
+    for _ in 0..120 {
+        if server.gateway_connections() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let stats = server.gateway_stats();
+    assert_eq!(stats.connections, 0, "the stalled connection is closed");
+    assert_eq!(stats.slow_connections, 1);
+    // Nothing else is held up: a new connection gets events at once.
+    let mut next = connect(&server).await;
+    let emitted = server.emit_event("meeting_status_change", status_change());
+    assert_eq!(event_id(&next_frame(&mut next).await), emitted.event_id);
+}
