@@ -147,6 +147,10 @@ struct Failed {
     token: Option<CachedToken>,
 }
 
+/// How much later than a request's own timeout a deadline must be for the request to be sent
+/// without a timer of the call's own ([`Client::ends_before_request`]).
+const REQUEST_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
+
 /// A call that waited this long for its token after its rate slot came has missed the slot.
 const SLOT_MISSED_AFTER: Duration = Duration::from_millis(20);
 
@@ -252,28 +256,28 @@ impl Client {
             http.status = Empty,
             request_id = Empty,
         );
-        let mut last_error = None;
-        let attempts = self
-            .attempts(operation, deadline, &send, &mut last_error)
-            .instrument(span);
-        let result = match deadline.at {
-            Some(at) => tokio::time::timeout_at(at, attempts)
-                .await
-                .unwrap_or_else(|_| Err(deadline.timeout(last_error))),
-            None => attempts.await,
-        };
+        let result = self
+            .attempts(operation, deadline, &send)
+            .instrument(span)
+            .await;
         telemetry::call(operation.id, result.as_ref().map(drop), deadline.started);
         result
     }
 
-    /// The attempts of one call, until an answer, a final failure or the deadline. Each
-    /// failure is kept in `last_error`, for the timeout error if the deadline passes.
+    /// The attempts of one call, until an answer, a final failure or the deadline.
+    ///
+    /// The deadline is kept stage by stage, where the call may wait: admission under a timer
+    /// of the call's own (armed only if admission has to wait), the request under its own
+    /// timeout (reqwest's, `ClientBuilder::timeout`) when that ends well before the deadline
+    /// and under the call's timer otherwise, and a retry's back-off never past it (the
+    /// policy). So a call whose admission is immediate and whose deadline is far arms no
+    /// timer beside the request's. When the deadline passes, the call fails with
+    /// [`Error::Timeout`] holding the last attempt's failure.
     async fn attempts<T, F, Fut>(
         &self,
         operation: &'static Operation,
         deadline: Deadline,
         send: &F,
-        last_error: &mut Option<Error>,
     ) -> Result<ResponseValue<T>, Error>
     where
         F: Fn(RequestContext) -> Fut,
@@ -282,23 +286,40 @@ impl Client {
         let span = tracing::Span::current();
         let mut history = History::default();
         let mut attempt = 0u32;
+        let mut last_error: Option<Error> = None;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
             // Each step's result is taken apart before the next await, so that no slot of
             // this future is kept for it across the others.
             let Failed { error, token } = 'attempt: {
-                let token = match self.admit(operation, deadline, attempt).await {
-                    Ok(token) => token,
-                    Err(error) => break 'attempt Failed { error, token: None },
+                let admitted = match deadline.at {
+                    Some(at) => {
+                        tokio::time::timeout_at(at, self.admit(operation, deadline, attempt)).await
+                    }
+                    None => Ok(self.admit(operation, deadline, attempt).await),
                 };
-                match self.send(operation, send, token).await {
+                let token = match admitted {
+                    Ok(Ok(token)) => token,
+                    Ok(Err(error)) => break 'attempt Failed { error, token: None },
+                    Err(_) => return Err(deadline.timeout(last_error)),
+                };
+                let sent = match deadline.at.filter(|&at| self.ends_before_request(at)) {
+                    Some(at) => {
+                        match tokio::time::timeout_at(at, self.send(operation, send, token)).await {
+                            Ok(sent) => sent,
+                            Err(_) => return Err(deadline.timeout(last_error)),
+                        }
+                    }
+                    None => self.send(operation, send, token).await,
+                };
+                match sent {
                     Ok(answer) => return Ok(answer),
                     Err(failed) => failed,
                 }
             };
             self.classify(operation, &error);
-            *last_error = Some(error.clone());
+            last_error = Some(error.clone());
             let delay = policy::delay_for(self.retry_policy(), history, &error);
             let decision = policy::decide(
                 operation,
@@ -340,6 +361,18 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// Whether a deadline at `at` may come before a request sent now ends by its own timeout
+    /// (with a second's margin, so that the call's own timer, not the request's, ends a call
+    /// whose two limits nearly coincide, and the call fails with the deadline's error).
+    fn ends_before_request(&self, at: Instant) -> bool {
+        at.saturating_duration_since(Instant::now())
+            <= self
+                .inner
+                .endpoint
+                .timeout
+                .saturating_add(REQUEST_TIMEOUT_MARGIN)
     }
 
     /// Admission: a token first, then the rate slot, then the month's count. The token comes

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use dingtalk_conference::{CallOptions, Error, ErrorCode, RetryPolicy, TimeoutKind};
+use dingtalk_conference::{
+    CallOptions, Error, ErrorCode, RetryPolicy, TimeoutKind, TransportErrorKind,
+};
 use dingtalk_conference_mock::{Fault, FaultScope, seeded};
 
 use crate::common::{
@@ -239,6 +241,55 @@ async fn the_call_deadline_ends_a_call_whose_answer_is_late() {
     assert!(last_error.is_none(), "the first attempt was still running");
     assert!(!error.is_retryable());
     assert!(error.to_string().contains("deadline"), "{error}");
+}
+
+/// A deadline far beyond the request timeout arms no timer of the call's own while the
+/// request is out: the request's timeout ends each hung attempt, the retries go on, and the
+/// deadline still ends the call, never later than it says.
+#[tokio::test(start_paused = true)]
+async fn hung_requests_end_by_their_own_timeout_and_the_call_by_its_deadline() {
+    let mock = mock().await;
+    mock.push_fault(
+        FaultScope::Conference(seeded::STARTED.into()),
+        Fault::Delay(Duration::from_secs(3600)),
+    );
+    let client = app_builder(&mock)
+        .timeout(Duration::from_secs(2))
+        .call_timeout(Duration::from_secs(9))
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(100)
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_millis(100))
+                .with_jitter(false),
+        )
+        .build()
+        .expect("valid");
+    let start = tokio::time::Instant::now();
+    let error = client
+        .conference_info(seeded::STARTED)
+        .await
+        .expect_err("never answered");
+    let took = start.elapsed();
+    // Attempts end at 2 s each (their own timeout), retried 100 ms later: four in 8.3 s, and
+    // the fifth is cut by the deadline at 9 s.
+    assert_eq!(mock.counters().conference_requests, 5);
+    let Error::Timeout {
+        kind, last_error, ..
+    } = &error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!(*kind, TimeoutKind::Deadline);
+    assert!(
+        matches!(
+            last_error.as_deref(),
+            Some(Error::Transport(transport)) if transport.kind() == TransportErrorKind::Timeout
+        ),
+        "{error:?}"
+    );
+    assert!(took >= Duration::from_secs(9), "{took:?}");
+    assert!(took < Duration::from_millis(9_100), "{took:?}");
 }
 
 #[tokio::test(start_paused = true)]
