@@ -310,6 +310,10 @@ fn generate_client(spec: &OpenAPI, path: &Path) -> Result<syn::File, CodegenErro
         path: path.to_path_buf(),
         message: format!("decoding answers with crate::hooks::decode: {message}"),
     })?;
+    wire::build_urls(&mut file).map_err(|message| CodegenError::Generator {
+        path: path.to_path_buf(),
+        message: format!("building URLs with crate::hooks::url: {message}"),
+    })?;
     Ok(file)
 }
 

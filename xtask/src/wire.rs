@@ -1,4 +1,4 @@
-//! Two edits of progenitor's output, each exact: when progenitor's output no longer has the
+//! Three edits of progenitor's output, each exact: when progenitor's output no longer has the
 //! shape an edit expects, codegen fails and says so rather than going on without it.
 //!
 //! - **No `api-version` header.** Progenitor 0.15 makes every request method build a header
@@ -13,6 +13,13 @@
 //!   `ResponseValue::from_response` clones the whole header map of every response (two
 //!   allocations and a copy of each header) and drops the response's own;
 //!   `crate::hooks::decode` does the same work and moves the map instead.
+//! - **URLs built in one allocation.** Progenitor formats every request URL with
+//!   `format!("{}/v1.0/…/{}", self.baseurl, encode_path(&param.to_string()))`: a copy of each
+//!   parameter into a `String`, its encoding into another, and a URL that grows as it is
+//!   written. `crate::hooks::url(&self.baseurl, &["/v1.0/…/"], &[param])` builds the same URL
+//!   (a unit test there compares the two on every byte and many strings) in one allocation of
+//!   the right size. Only a method whose path parameters are all `&str` is edited; any other
+//!   keeps progenitor's `format!`.
 
 use quote::ToTokens as _;
 use syn::visit_mut::VisitMut;
@@ -98,6 +105,149 @@ pub(crate) fn decode_in_place(file: &mut syn::File) -> Result<usize, String> {
         return Err("no ResponseValue::from_response call to replace".to_string());
     }
     Ok(calls.0)
+}
+
+/// Makes each `let url = format!("{}…{}…", self.baseurl, encode_path(&p.to_string()), …);`
+/// of a method whose path parameters are `&str` call `crate::hooks::url`; returns how many it
+/// changed. Fails when no method builds its URL that way any more, or a URL's `format!` has a
+/// shape this edit does not know.
+pub(crate) fn build_urls(file: &mut syn::File) -> Result<usize, String> {
+    let mut edited = 0;
+    let mut seen = 0;
+    for item in &mut file.items {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        for member in &mut block.items {
+            let syn::ImplItem::Fn(method) = member else {
+                continue;
+            };
+            let name = method.sig.ident.to_string();
+            let string_params: Vec<String> = method
+                .sig
+                .inputs
+                .iter()
+                .filter_map(|input| match input {
+                    syn::FnArg::Typed(typed) if is_str_ref(&typed.ty) => {
+                        Some(typed.pat.to_token_stream().to_string())
+                    }
+                    _ => None,
+                })
+                .collect();
+            for stmt in &mut method.block.stmts {
+                let Some(init) = url_format(stmt) else {
+                    continue;
+                };
+                seen += 1;
+                let (pieces, params) =
+                    url_parts(init).map_err(|why| format!("`{name}`'s URL: {why}"))?;
+                if !params.iter().all(|param| string_params.contains(param)) {
+                    continue;
+                }
+                let params = params.iter().map(|param| quote::format_ident!("{param}"));
+                *init = syn::parse_quote! {
+                    crate::hooks::url(&self.baseurl, &[#(#pieces),*], &[#(#params),*])
+                };
+                edited += 1;
+            }
+        }
+    }
+    if seen == 0 {
+        return Err("no `let url = format!(…)` to replace".to_string());
+    }
+    Ok(edited)
+}
+
+/// The initialiser of `let url = format!(…);`.
+fn url_format(stmt: &mut syn::Stmt) -> Option<&mut syn::Expr> {
+    let syn::Stmt::Local(local) = stmt else {
+        return None;
+    };
+    let syn::Pat::Ident(binding) = &local.pat else {
+        return None;
+    };
+    let init = local.init.as_mut()?;
+    let syn::Expr::Macro(mac) = init.expr.as_ref() else {
+        return None;
+    };
+    (binding.ident == "url" && mac.mac.path.is_ident("format")).then_some(init.expr.as_mut())
+}
+
+/// The literal pieces after the base URL and the parameter names of a URL's `format!`.
+fn url_parts(init: &syn::Expr) -> Result<(Vec<String>, Vec<String>), String> {
+    use syn::parse::Parser as _;
+    let syn::Expr::Macro(mac) = init else {
+        return Err("not a macro".to_string());
+    };
+    let args = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated
+        .parse2(mac.mac.tokens.clone())
+        .map_err(|e| format!("unreadable format! arguments: {e}"))?;
+    let mut args = args.into_iter();
+    let Some(syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(template),
+        ..
+    })) = args.next()
+    else {
+        return Err("the format is not a string literal".to_string());
+    };
+    let template = template.value();
+    let Some(rest) = template.strip_prefix("{}") else {
+        return Err(format!("`{template}` does not start with the base URL"));
+    };
+    if rest.contains("{{") || rest.contains("}}") || rest.replace("{}", "").contains(['{', '}']) {
+        return Err(format!("`{template}` has placeholders other than `{{}}`"));
+    }
+    let pieces: Vec<String> = rest.split("{}").map(str::to_string).collect();
+    match args.next() {
+        Some(base) if base.to_token_stream().to_string() == "self . baseurl" => {}
+        _ => return Err("the first argument is not `self.baseurl`".to_string()),
+    }
+    let params = args
+        .map(|arg| {
+            encoded_param(&arg).ok_or_else(|| {
+                format!(
+                    "`{}` is not `encode_path(&param.to_string())`",
+                    arg.to_token_stream()
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if params.len() + 1 != pieces.len() {
+        return Err(format!("`{template}` has {} parameters", params.len()));
+    }
+    Ok((pieces, params))
+}
+
+/// `p` of `encode_path(&p.to_string())`.
+fn encoded_param(arg: &syn::Expr) -> Option<String> {
+    let syn::Expr::Call(call) = arg else {
+        return None;
+    };
+    let syn::Expr::Path(func) = call.func.as_ref() else {
+        return None;
+    };
+    if !func.path.is_ident("encode_path") || call.args.len() != 1 {
+        return None;
+    }
+    let syn::Expr::Reference(reference) = call.args.first()? else {
+        return None;
+    };
+    let syn::Expr::MethodCall(to_string) = reference.expr.as_ref() else {
+        return None;
+    };
+    let syn::Expr::Path(param) = to_string.receiver.as_ref() else {
+        return None;
+    };
+    (to_string.method == "to_string" && to_string.args.is_empty())
+        .then(|| param.path.get_ident().map(ToString::to_string))
+        .flatten()
+}
+
+/// `&str` with any lifetime.
+fn is_str_ref(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Reference(reference)
+        if reference.mutability.is_none()
+            && matches!(reference.elem.as_ref(), syn::Type::Path(path) if path.path.is_ident("str")))
 }
 
 fn mentions_header(stmt: &syn::Stmt) -> bool {
@@ -215,6 +365,75 @@ mod tests {
             "{text}"
         );
         assert!(decode_in_place(&mut method("let x = 1;")).is_err());
+    }
+
+    fn method_with(params: &str, body: &str) -> syn::File {
+        syn::parse_str(&format!(
+            "impl Client {{ pub async fn op<'a>(&'a self, {params}) {{ {body} }} }}"
+        ))
+        .expect("valid Rust")
+    }
+
+    #[test]
+    fn urls_of_str_parameters_are_built_by_our_function() {
+        let mut file = method_with(
+            "conference_id: &'a str, union_id: &'a str",
+            r#"let url = format!(
+                "{}/v1.0/conference/videoConferences/{}/users/{}/x", self.baseurl,
+                encode_path(&conference_id.to_string()), encode_path(&union_id.to_string()),
+            );"#,
+        );
+        assert_eq!(build_urls(&mut file), Ok(1));
+        let text = file.to_token_stream().to_string();
+        assert!(
+            text.contains(
+                "crate :: hooks :: url (& self . baseurl , & [\"/v1.0/conference/videoConferences/\" , \"/users/\" , \"/x\"] , & [conference_id , union_id])"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("format !"), "{text}");
+
+        let mut bare =
+            method(r#"let url = format!("{}/v1.0/conference/customShortLinks", self.baseurl,);"#);
+        assert_eq!(build_urls(&mut bare), Ok(1));
+        let text = bare.to_token_stream().to_string();
+        assert!(
+            text.contains("\"/v1.0/conference/customShortLinks\"] , & [])"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_url_with_a_parameter_that_is_not_a_str_keeps_progenitors_format() {
+        let mut file = method_with(
+            "page: i64",
+            r#"let url = format!("{}/v1.0/x/{}", self.baseurl, encode_path(&page.to_string()));"#,
+        );
+        assert_eq!(build_urls(&mut file), Ok(0));
+        assert!(file.to_token_stream().to_string().contains("format !"));
+    }
+
+    #[test]
+    fn a_url_of_an_unknown_shape_fails_codegen() {
+        let named = method_with(
+            "id: &'a str",
+            r#"let url = format!("{}/v1.0/x/{id}", self.baseurl);"#,
+        );
+        let error = build_urls(&mut named.clone()).expect_err("unknown shape");
+        assert!(
+            error.contains("`op`") && error.contains("placeholders"),
+            "{error}"
+        );
+        let raw = method_with(
+            "id: &'a str",
+            r#"let url = format!("{}/v1.0/x/{}", self.baseurl, id);"#,
+        );
+        let error = build_urls(&mut raw.clone()).expect_err("unknown shape");
+        assert!(error.contains("encode_path"), "{error}");
+        assert!(
+            build_urls(&mut method("let x = 1;")).is_err(),
+            "no URL at all"
+        );
     }
 
     #[test]

@@ -3761,7 +3761,11 @@ Sends a `POST` request to `/v1.0/conference/customShortLinks`
         ResponseValue<types::CreateCustomShortLinkResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!("{}/v1.0/conference/customShortLinks", self.baseurl,);
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/customShortLinks"],
+            &[],
+        );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
@@ -3812,7 +3816,11 @@ Arguments:
         ResponseValue<types::QueryOrgConferenceListResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!("{}/v1.0/conference/orgConferences", self.baseurl,);
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/orgConferences"],
+            &[],
+        );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
@@ -3867,9 +3875,10 @@ Arguments:
         ResponseValue<types::QueryConferenceInfoByRoomCodeResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/roomCodes/{}/infos", self.baseurl, encode_path(&
-            room_code.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/roomCodes/", "/infos"],
+            &[room_code],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -3914,7 +3923,11 @@ Sends a `PUT` request to `/v1.0/conference/scheduleConferences`
         &'a self,
         body: &'a types::UpdateScheduleConferenceRequest,
     ) -> Result<ResponseValue<types::ScheduleWriteResponse>, Error<types::ErrorBody>> {
-        let url = format!("{}/v1.0/conference/scheduleConferences", self.baseurl,);
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/scheduleConferences"],
+            &[],
+        );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
@@ -3960,7 +3973,11 @@ Sends a `POST` request to `/v1.0/conference/scheduleConferences`
         ResponseValue<types::CreateScheduleConferenceResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!("{}/v1.0/conference/scheduleConferences", self.baseurl,);
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/scheduleConferences"],
+            &[],
+        );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
@@ -4003,8 +4020,10 @@ Sends a `POST` request to `/v1.0/conference/scheduleConferences/cancel`
         &'a self,
         body: &'a types::CancelScheduleConferenceRequest,
     ) -> Result<ResponseValue<types::ScheduleWriteResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/scheduleConferences/cancel", self.baseurl,
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/scheduleConferences/cancel"],
+            &[],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4053,8 +4072,10 @@ Arguments:
         ResponseValue<types::QueryScheduleConfSettingsResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/scheduleConferences/settings", self.baseurl,
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/scheduleConferences/settings"],
+            &[],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4104,8 +4125,10 @@ Sends a `PUT` request to `/v1.0/conference/scheduleConferences/settings`
         &'a self,
         body: &'a types::UpdateScheduleConfSettingsRequest,
     ) -> Result<ResponseValue<types::ScheduleWriteResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/scheduleConferences/settings", self.baseurl,
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/scheduleConferences/settings"],
+            &[],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4157,9 +4180,10 @@ Arguments:
         ResponseValue<types::QueryScheduleConferenceResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/scheduleConferences/{}/infos", self.baseurl,
-            encode_path(& schedule_conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/scheduleConferences/", "/infos"],
+            &[schedule_conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4210,7 +4234,11 @@ Arguments:
         ResponseValue<types::QueryUserOnGoingConferenceResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!("{}/v1.0/conference/users/lists", self.baseurl,);
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/users/lists"],
+            &[],
+        );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
@@ -4257,7 +4285,11 @@ Sends a `POST` request to `/v1.0/conference/videoConferences`
         ResponseValue<types::CreateVideoConferenceResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!("{}/v1.0/conference/videoConferences", self.baseurl,);
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences"],
+            &[],
+        );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
@@ -4303,8 +4335,10 @@ Sends a `POST` request to `/v1.0/conference/videoConferences/createAutoLoginUrl`
         ResponseValue<types::CreateAutoLoginUrlResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/createAutoLoginUrl", self.baseurl,
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/createAutoLoginUrl"],
+            &[],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4354,9 +4388,10 @@ Arguments:
         ResponseValue<types::OptRecordWhiteAccountResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/enterpriseSetting/record/whiteAccount",
-            self.baseurl,
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/enterpriseSetting/record/whiteAccount"],
+            &[],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4421,8 +4456,10 @@ Arguments:
         ResponseValue<types::GetHistoryConfDataListResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/histories/dataLists", self.baseurl,
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/histories/dataLists"],
+            &[],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4475,8 +4512,10 @@ Sends a `POST` request to `/v1.0/conference/videoConferences/mcus/invite`
         &'a self,
         body: &'a types::InviteMcuRequest,
     ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/mcus/invite", self.baseurl,
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/mcus/invite"],
+            &[],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4524,7 +4563,11 @@ Sends a `POST` request to `/v1.0/conference/videoConferences/query`
         ResponseValue<types::QueryConferenceInfoBatchResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!("{}/v1.0/conference/videoConferences/query", self.baseurl,);
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/query"],
+            &[],
+        );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
@@ -4576,9 +4619,10 @@ Arguments:
         ResponseValue<types::QueryScheduleConferenceInfoResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/scheduleConferences/{}", self.baseurl,
-            encode_path(& schedule_conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/scheduleConferences/", ""],
+            &[schedule_conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4628,9 +4672,10 @@ Arguments:
         ResponseValue<types::QueryConferenceInfoResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}", self.baseurl, encode_path(&
-            conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", ""],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4683,9 +4728,10 @@ Arguments:
         ResponseValue<types::UpdateVideoConferenceSettingResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}", self.baseurl, encode_path(&
-            conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", ""],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4738,9 +4784,10 @@ Arguments:
         ResponseValue<types::CloseVideoConferenceResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}", self.baseurl, encode_path(&
-            conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", ""],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4790,9 +4837,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::MuteAllRequest,
     ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/allMembers/mute", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/allMembers/mute"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4853,9 +4901,10 @@ Arguments:
         ResponseValue<types::QueryCloudRecordTextResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/cloudRecords/getTexts", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/cloudRecords/getTexts"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4911,9 +4960,10 @@ Arguments:
         ResponseValue<types::QueryCloudRecordVideoResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/cloudRecords/getVideos", self
-            .baseurl, encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/cloudRecords/getVideos"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -4965,9 +5015,10 @@ Arguments:
         ResponseValue<types::StartCloudRecordResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/cloudRecords/start", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/cloudRecords/start"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5017,9 +5068,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::StopCloudRecordRequest,
     ) -> Result<ResponseValue<types::StopCloudRecordResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/cloudRecords/stop", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/cloudRecords/stop"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5076,9 +5128,10 @@ Arguments:
         ResponseValue<types::QueryCloudRecordVideoPlayInfoResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/cloudRecords/videos/getPlayInfos",
-            self.baseurl, encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/cloudRecords/videos/getPlayInfos"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5129,9 +5182,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::CohostsRequest,
     ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/coHosts/set", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/coHosts/set"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5188,9 +5242,10 @@ Arguments:
         ResponseValue<types::GetConfDetailDataResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/details", self.baseurl, encode_path(&
-            conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/details"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5243,9 +5298,10 @@ Arguments:
         ResponseValue<types::UpdateVideoConferenceExtInfoResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/extInfo", self.baseurl, encode_path(&
-            conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/extInfo"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5300,9 +5356,10 @@ Arguments:
         ResponseValue<types::GenerateFlashMinutesDocumentUrlResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/flashMinutes/document/generate", self
-            .baseurl, encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/flashMinutes/document/generate"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5357,9 +5414,10 @@ Arguments:
         ResponseValue<types::AddRecordPermissionResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/flashMinutes/recordPermissions", self
-            .baseurl, encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/flashMinutes/recordPermissions"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5414,9 +5472,10 @@ Arguments:
         ResponseValue<types::QueryRecordMinutesUrlResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/flashMinutes/recordUrls", self
-            .baseurl, encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/flashMinutes/recordUrls"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5476,9 +5535,10 @@ Arguments:
         ResponseValue<types::QueryFlashMinutesSummaryResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/flashMinutes/summaries", self
-            .baseurl, encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/flashMinutes/summaries"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5533,9 +5593,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::FocusRequest,
     ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/focus", self.baseurl, encode_path(&
-            conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/focus"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5585,9 +5646,10 @@ Arguments:
         conference_id: &'a str,
         real_data: bool,
     ) -> Result<ResponseValue<types::ConferenceData>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/infos", self.baseurl, encode_path(&
-            conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/infos"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5640,9 +5702,10 @@ Arguments:
         ResponseValue<types::GetUserLastMetricResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/lastMetricDatas/query", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/lastMetricDatas/query"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5692,9 +5755,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::LockConferenceRequest,
     ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/lock", self.baseurl, encode_path(&
-            conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/lock"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5749,9 +5813,10 @@ Arguments:
         ResponseValue<types::QueryConferenceMembersResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/members", self.baseurl, encode_path(&
-            conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/members"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5802,9 +5867,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::KickMembersRequest,
     ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/members/kick", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/members/kick"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5854,9 +5920,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::MuteMembersRequest,
     ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/members/mute", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/members/mute"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5909,9 +5976,10 @@ Arguments:
         ResponseValue<types::UpdateMemberNickResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/members/updateNick", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/members/updateNick"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -5967,9 +6035,10 @@ Arguments:
         ResponseValue<types::GetUserMetricDataResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/metricDatas", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/metricDatas"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -6024,9 +6093,10 @@ Arguments:
         ResponseValue<types::QueryMinutesAudioResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/minutes/audioInfos", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/minutes/audioInfos"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -6079,9 +6149,10 @@ Arguments:
         ResponseValue<types::QueryMinutesMeetingResultResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/minutes/meetingResult", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/minutes/meetingResult"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -6131,9 +6202,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::StopMinutesRequest,
     ) -> Result<ResponseValue<types::MinutesCodeResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/minutes/pause", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/minutes/pause"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -6182,9 +6254,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::StartMinutesRequest,
     ) -> Result<ResponseValue<types::MinutesCodeResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/minutes/start", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/minutes/start"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -6236,9 +6309,10 @@ Arguments:
         ResponseValue<types::QueryMinutesSummaryResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/minutes/summaries/query", self
-            .baseurl, encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/minutes/summaries/query"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -6297,9 +6371,10 @@ Arguments:
         ResponseValue<types::QueryMinutesTextResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/minutes/textInfos", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/minutes/textInfos"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -6352,9 +6427,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::StartStreamOutRequest,
     ) -> Result<ResponseValue<types::StartStreamOutResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/streamOuts/start", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/streamOuts/start"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -6404,9 +6480,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::StopStreamOutRequest,
     ) -> Result<ResponseValue<types::StopStreamOutResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/streamOuts/stop", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/streamOuts/stop"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -6459,9 +6536,10 @@ Arguments:
         ResponseValue<types::SetSubtitleEventResponse>,
         Error<types::ErrorBody>,
     > {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/subtitleEvents", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/subtitleEvents"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -6510,9 +6588,10 @@ Arguments:
         conference_id: &'a str,
         body: &'a types::InviteUsersRequest,
     ) -> Result<ResponseValue<types::ControlResponse>, Error<types::ErrorBody>> {
-        let url = format!(
-            "{}/v1.0/conference/videoConferences/{}/users/invite", self.baseurl,
-            encode_path(& conference_id.to_string()),
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/conference/videoConferences/", "/users/invite"],
+            &[conference_id],
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
@@ -6558,7 +6637,7 @@ Sends a `POST` request to `/v1.0/oauth2/accessToken`
         &'a self,
         body: &'a types::GetAccessTokenRequest,
     ) -> Result<ResponseValue<types::AccessTokenResponse>, Error<types::ErrorBody>> {
-        let url = format!("{}/v1.0/oauth2/accessToken", self.baseurl,);
+        let url = crate::hooks::url(&self.baseurl, &["/v1.0/oauth2/accessToken"], &[]);
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
@@ -6601,7 +6680,11 @@ Sends a `POST` request to `/v1.0/oauth2/corpAccessToken`
         &'a self,
         body: &'a types::GetCorpAccessTokenRequest,
     ) -> Result<ResponseValue<types::AccessTokenResponse>, Error<types::ErrorBody>> {
-        let url = format!("{}/v1.0/oauth2/corpAccessToken", self.baseurl,);
+        let url = crate::hooks::url(
+            &self.baseurl,
+            &["/v1.0/oauth2/corpAccessToken"],
+            &[],
+        );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
