@@ -425,12 +425,18 @@ mod tests {
         let base = "https://api.dingtalk.com";
         for input in &inputs {
             for (pieces, params) in [
-                (&["/v1.0/conference/videoConferences/"][..], &[input.as_str()][..]),
+                (
+                    &["/v1.0/conference/videoConferences/"][..],
+                    &[input.as_str()][..],
+                ),
                 (
                     &["/v1.0/conference/videoConferences/", "/members"][..],
                     &[input.as_str()][..],
                 ),
-                (&["/a/", "/b/", ""][..], &[input.as_str(), input.as_str()][..]),
+                (
+                    &["/a/", "/b/", ""][..],
+                    &[input.as_str(), input.as_str()][..],
+                ),
                 (&["/v1.0/conference/customShortLinks"][..], &[][..]),
             ] {
                 let built = url(base, pieces, params);

@@ -46,21 +46,21 @@ pub(crate) fn match_operation(
     let segments = slashes(path);
     let mut best: Option<(usize, &'static str, &'static str)> = None;
     for &(operation_id, template_method, template) in operations {
-        if !method.as_str().eq_ignore_ascii_case(template_method) || slashes(template) != segments
-        {
+        if !method.as_str().eq_ignore_ascii_case(template_method) || slashes(template) != segments {
             continue;
         }
         let mut literals = 0;
-        let matched = template
-            .split('/')
-            .zip(path.split('/'))
-            .all(|(part, segment)| match parameter(part) {
-                Some(_) => true,
-                None => {
-                    literals += 1;
-                    part == segment
-                }
-            });
+        let matched =
+            template
+                .split('/')
+                .zip(path.split('/'))
+                .all(|(part, segment)| match parameter(part) {
+                    Some(_) => true,
+                    None => {
+                        literals += 1;
+                        part == segment
+                    }
+                });
         if matched && best.is_none_or(|(most, _, _)| literals > most) {
             best = Some((literals, operation_id, template));
         }

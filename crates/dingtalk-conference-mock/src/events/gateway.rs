@@ -271,10 +271,7 @@ impl Gateway {
     }
 
     /// Registers an open connection; the events waiting go out at once.
-    fn register(
-        &self,
-        subscriber: Subscriber,
-    ) -> (u64, mpsc::Receiver<Command>, Arc<Notify>) {
+    fn register(&self, subscriber: Subscriber) -> (u64, mpsc::Receiver<Command>, Arc<Notify>) {
         let (commands, receiver) = mpsc::channel(CONNECTION_QUEUE);
         let close = Arc::new(Notify::new());
         let mut inner = self.lock();

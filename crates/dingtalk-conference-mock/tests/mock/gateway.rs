@@ -1135,7 +1135,10 @@ async fn a_connection_with_a_full_queue_is_dropped_and_its_events_go_to_the_next
     let mut slow = connect(&server).await;
     until_connections(&server, 1).await;
     let emitted = server.emit_event("meeting_status_change", status_change());
-    until("the event is sent", || server.gateway_stats().deliveries == 1).await;
+    until("the event is sent", || {
+        server.gateway_stats().deliveries == 1
+    })
+    .await;
     // More frames than may wait for one connection, handed over before its task can take
     // any: the last one finds the queue full.
     for _ in 0..=dingtalk_conference_mock::CONNECTION_QUEUE {
@@ -1143,7 +1146,10 @@ async fn a_connection_with_a_full_queue_is_dropped_and_its_events_go_to_the_next
     }
     until_connections(&server, 0).await;
     assert_eq!(server.gateway_stats().slow_connections, 1);
-    assert!(ends_within_a_minute(&mut slow).await, "the slow connection is closed");
+    assert!(
+        ends_within_a_minute(&mut slow).await,
+        "the slow connection is closed"
+    );
     // The gateway goes on: the event the dropped connection never ACKed goes to the next.
     let mut next = connect(&server).await;
     assert_eq!(event_id(&next_frame(&mut next).await), emitted.event_id);
