@@ -561,8 +561,6 @@ impl Gateway {
     }
 }
 
-/// Remembers that frame `message_id` carries `event_id`, forgetting the event's oldest frames
-/// beyond [`FRAMES_KEPT_PER_EVENT`].
 /// Hands `command` to connection `id`'s task, without waiting. A connection with
 /// [`CONNECTION_QUEUE`] frames waiting is too slow: it is dropped here (its task told to close
 /// at once, and counted). `Err` when the command did not go: dropped now, or its task ended.
@@ -608,6 +606,8 @@ async fn send_frame(
     }
 }
 
+/// Remembers that frame `message_id` carries `event_id`, forgetting the event's oldest frames
+/// beyond [`FRAMES_KEPT_PER_EVENT`].
 fn remember_frame(inner: &mut Inner, event_id: &str, message_id: &str) {
     inner
         .frames
