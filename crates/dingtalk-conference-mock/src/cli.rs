@@ -231,8 +231,11 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
             "--push-aes-key" => {
                 let raw = value("--push-aes-key")?;
                 if raw.len() != 43 || !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    // The key is a secret: the error says what is wrong, not what was given.
                     return Err(format!(
-                        "--push-aes-key: `{raw}` is not 43 ASCII letters and digits"
+                        "--push-aes-key: the key is not 43 ASCII letters and digits ({} \
+                         characters given)",
+                        raw.chars().count()
                     ));
                 }
                 config.push.aes_key = raw;
@@ -461,10 +464,19 @@ fn describe_push(push: &crate::PushConfig) {
         .iter()
         .map(|delay| format!("{} s", delay.as_secs()))
         .collect();
+    // The fake's own defaults are printed, for setting up a receiver; a token or key given
+    // on the command line is the user's secret and stays out of the log.
+    let shown = |value: &str, default: &str| {
+        if value == default {
+            value.to_owned()
+        } else {
+            "(given, not shown)".to_owned()
+        }
+    };
     eprintln!(
         "http push:       {url} token={} aesKey={} ownerKey={} retries after {}",
-        push.token,
-        push.aes_key,
+        shown(&push.token, crate::DEFAULT_PUSH_TOKEN),
+        shown(&push.aes_key, crate::DEFAULT_PUSH_AES_KEY),
         push.owner_key,
         if retries.is_empty() {
             "none".to_owned()

@@ -103,3 +103,51 @@ fn binary_posts_a_signed_check_url_and_refuses_a_reply_that_is_not_the_encrypted
     );
     assert!(child.wait().expect("the binary exits").success());
 }
+
+/// A push token or AES key given on the command line is the user's secret: the banner says it
+/// was given and shows the fake's own defaults only, and a malformed key is refused without
+/// being quoted.
+#[cfg(unix)]
+#[test]
+fn the_banner_never_shows_a_token_or_key_given_on_the_command_line() {
+    let token = "userSecretPushToken";
+    let key = "userSecretAesKey0123456789abcdefghijklmnopq";
+    assert_eq!(key.len(), 43);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dingtalk-conference-mock"))
+        .args([
+            "--push-url",
+            "http://127.0.0.1:9/never",
+            "--push-token",
+            token,
+            "--push-aes-key",
+            key,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let banner = BufReader::new(stderr)
+        .lines()
+        .map(|line| line.expect("a line"))
+        .find(|line| line.starts_with("http push:"))
+        .expect("the push line of the banner");
+    let pid = i32::try_from(child.id()).expect("a pid fits in pid_t");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGTERM)
+        .expect("SIGTERM sent");
+    child.wait().expect("the binary exits");
+    assert!(!banner.contains(token) && !banner.contains(key), "{banner}");
+    assert!(
+        banner.contains("token=(given, not shown) aesKey=(given, not shown)"),
+        "{banner}"
+    );
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_dingtalk-conference-mock"))
+        .args(["--push-aes-key", "tooShortButStillSecret"])
+        .output()
+        .expect("the binary runs");
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("--push-aes-key"), "{message}");
+    assert!(!message.contains("tooShortButStillSecret"), "{message}");
+}
