@@ -693,6 +693,8 @@ mod tests {
             let error = config(args).expect_err("refused");
             assert!(error.contains(expected), "{args:?}: {error}");
         }
+        let error = config(&["--push-aes-key", "short"]).expect_err("refused");
+        assert!(!error.contains("short"), "a key is never quoted: {error}");
     }
 
     #[test]
@@ -727,7 +729,10 @@ mod tests {
         );
         assert_eq!(config(&[]).expect("test input").push.url, None);
         for (args, expected) in [
-            (&["--push-aes-key", "short"][..], "--push-aes-key: `short`"),
+            (
+                &["--push-aes-key", "short"][..],
+                "--push-aes-key: the key is not 43 ASCII letters and digits (5 characters",
+            ),
             (&["--push-retry-secs", "1,x"], "--push-retry-secs"),
             (&["--push-check-url"], "no --push-url"),
             (&["--push-token", ""], "--push-token"),
@@ -735,6 +740,8 @@ mod tests {
             let error = config(args).expect_err("refused");
             assert!(error.contains(expected), "{args:?}: {error}");
         }
+        let error = config(&["--push-aes-key", "short"]).expect_err("refused");
+        assert!(!error.contains("short"), "a key is never quoted: {error}");
         assert_eq!(
             config(&["--push-url", "http://h/", "--push-retry-secs", ""])
                 .expect("test input")
