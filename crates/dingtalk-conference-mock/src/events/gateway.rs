@@ -287,7 +287,6 @@ impl Gateway {
                 silent: false,
             },
         );
-        inner.stats.connections = inner.connections.len();
         self.dispatch(&mut inner);
         (id, receiver, close)
     }
@@ -298,7 +297,6 @@ impl Gateway {
         if inner.connections.remove(&id).is_some() && slow {
             inner.stats.slow_connections += 1;
         }
-        inner.stats.connections = inner.connections.len();
     }
 
     /// A new event from the bus.
@@ -411,7 +409,6 @@ impl Gateway {
                 // Its task has ended and not yet said so, or it was dropped as too slow:
                 // forget it, try another.
                 inner.connections.remove(&chosen);
-                inner.stats.connections = inner.connections.len();
                 if current.is_empty() {
                     continue;
                 }
@@ -574,7 +571,6 @@ fn offer(inner: &mut Inner, id: u64, command: Command) -> Result<(), ()> {
             connection.close.notify_one();
             inner.connections.remove(&id);
             inner.stats.slow_connections += 1;
-            inner.stats.connections = inner.connections.len();
             Err(())
         }
         Err(mpsc::error::TrySendError::Closed(_)) => Err(()),

@@ -1167,11 +1167,12 @@ async fn a_client_that_stops_reading_is_closed_after_the_send_timeout() {
     for _ in 0..32 {
         server.gateway_send_raw(&big);
     }
+    // The paused clock, moved on a second at a time until the server's send timeout fires.
     for _ in 0..120 {
         if server.gateway_connections() == 0 {
             break;
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::advance(Duration::from_secs(1)).await;
     }
     let stats = server.gateway_stats();
     assert_eq!(stats.connections, 0, "the stalled connection is closed");
