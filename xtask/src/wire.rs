@@ -32,46 +32,52 @@ const HEADER: &str = "\"api-version\"";
 /// this edit does not know.
 pub(crate) fn drop_api_version(file: &mut syn::File) -> Result<usize, String> {
     let mut edited = 0;
-    for item in &mut file.items {
-        let syn::Item::Impl(block) = item else {
+    for method in methods(file) {
+        let name = method.sig.ident.to_string();
+        let stmts = &mut method.block.stmts;
+        let Some(map) = stmts.iter().position(is_header_map_local) else {
+            if stmts.iter().any(mentions_header) {
+                return Err(format!("`{name}` sends api-version outside a header map"));
+            }
             continue;
         };
-        for member in &mut block.items {
-            let syn::ImplItem::Fn(method) = member else {
-                continue;
-            };
-            let name = method.sig.ident.to_string();
-            let stmts = &mut method.block.stmts;
-            let Some(map) = stmts.iter().position(is_header_map_local) else {
-                if stmts.iter().any(mentions_header) {
-                    return Err(format!("`{name}` sends api-version outside a header map"));
-                }
-                continue;
-            };
-            let appends: Vec<usize> = (0..stmts.len())
-                .filter(|&i| is_api_version_append(&stmts[i]))
-                .collect();
-            let [append] = appends[..] else {
-                return Err(format!(
-                    "`{name}` has {} api-version statements, not 1",
-                    appends.len()
-                ));
-            };
-            stmts.remove(append);
-            let still_appends = stmts.iter().any(|stmt| {
-                stmt.to_token_stream()
-                    .to_string()
-                    .contains("header_map . append")
-            });
-            lower_capacity(&mut stmts[map], still_appends)
-                .map_err(|why| format!("`{name}`: {why}"))?;
-            if stmts.iter().any(mentions_header) {
-                return Err(format!("`{name}` still mentions api-version"));
-            }
-            edited += 1;
+        let appends: Vec<usize> = (0..stmts.len())
+            .filter(|&i| is_api_version_append(&stmts[i]))
+            .collect();
+        let [append] = appends[..] else {
+            return Err(format!(
+                "`{name}` has {} api-version statements, not 1",
+                appends.len()
+            ));
+        };
+        stmts.remove(append);
+        let still_appends = stmts.iter().any(|stmt| {
+            stmt.to_token_stream()
+                .to_string()
+                .contains("header_map . append")
+        });
+        lower_capacity(&mut stmts[map], still_appends).map_err(|why| format!("`{name}`: {why}"))?;
+        if stmts.iter().any(mentions_header) {
+            return Err(format!("`{name}` still mentions api-version"));
         }
+        edited += 1;
     }
     Ok(edited)
+}
+
+/// Every method of every `impl` block of `file`.
+fn methods(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ImplItemFn> {
+    file.items
+        .iter_mut()
+        .filter_map(|item| match item {
+            syn::Item::Impl(block) => Some(block),
+            _ => None,
+        })
+        .flat_map(|block| block.items.iter_mut())
+        .filter_map(|member| match member {
+            syn::ImplItem::Fn(method) => Some(method),
+            _ => None,
+        })
 }
 
 /// The decoding function progenitor calls, and ours.
@@ -114,42 +120,34 @@ pub(crate) fn decode_in_place(file: &mut syn::File) -> Result<usize, String> {
 pub(crate) fn build_urls(file: &mut syn::File) -> Result<usize, String> {
     let mut edited = 0;
     let mut seen = 0;
-    for item in &mut file.items {
-        let syn::Item::Impl(block) = item else {
-            continue;
-        };
-        for member in &mut block.items {
-            let syn::ImplItem::Fn(method) = member else {
+    for method in methods(file) {
+        let name = method.sig.ident.to_string();
+        let string_params: Vec<String> = method
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|input| match input {
+                syn::FnArg::Typed(typed) if is_str_ref(&typed.ty) => {
+                    Some(typed.pat.to_token_stream().to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        for stmt in &mut method.block.stmts {
+            let Some(init) = url_format(stmt) else {
                 continue;
             };
-            let name = method.sig.ident.to_string();
-            let string_params: Vec<String> = method
-                .sig
-                .inputs
-                .iter()
-                .filter_map(|input| match input {
-                    syn::FnArg::Typed(typed) if is_str_ref(&typed.ty) => {
-                        Some(typed.pat.to_token_stream().to_string())
-                    }
-                    _ => None,
-                })
-                .collect();
-            for stmt in &mut method.block.stmts {
-                let Some(init) = url_format(stmt) else {
-                    continue;
-                };
-                seen += 1;
-                let (pieces, params) =
-                    url_parts(init).map_err(|why| format!("`{name}`'s URL: {why}"))?;
-                if !params.iter().all(|param| string_params.contains(param)) {
-                    continue;
-                }
-                let params = params.iter().map(|param| quote::format_ident!("{param}"));
-                *init = syn::parse_quote! {
-                    crate::hooks::url(&self.baseurl, &[#(#pieces),*], &[#(#params),*])
-                };
-                edited += 1;
+            seen += 1;
+            let (pieces, params) =
+                url_parts(init).map_err(|why| format!("`{name}`'s URL: {why}"))?;
+            if !params.iter().all(|param| string_params.contains(param)) {
+                continue;
             }
+            let params = params.iter().map(|param| quote::format_ident!("{param}"));
+            *init = syn::parse_quote! {
+                crate::hooks::url(&self.baseurl, &[#(#pieces),*], &[#(#params),*])
+            };
+            edited += 1;
         }
     }
     if seen == 0 {

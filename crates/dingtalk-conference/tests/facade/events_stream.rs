@@ -755,48 +755,39 @@ fn neither_the_secret_nor_the_ticket_is_ever_logged() {
 #[cfg(feature = "metrics")]
 #[test]
 fn events_acks_duplicates_and_connections_are_counted() {
-    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    use metrics_util::debugging::DebugValue;
 
-    use crate::metrics::{counter, read_back};
+    use crate::metrics::{counter, recorded};
 
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let mock = gateway(Duration::from_secs(60)).await;
-            // A status change's first handling answers LATER; everything else SUCCESS.
-            let seen = Arc::new(Mutex::new(HashMap::<String, usize>::new()));
-            let handle = client(&mock, StreamOptions::default())
-                .on_events(move |event| {
-                    let mut seen = seen.lock().expect("not poisoned");
-                    let first_status_change = event.event_type == "meeting_status_change"
-                        && seen.insert(event.id, 1).is_none();
-                    let status = if first_status_change {
-                        AckStatus::Later
-                    } else {
-                        AckStatus::Success
-                    };
-                    async move { status }
-                })
-                .expect("a handler");
-            until("a connection", || mock.gateway_connections() == 1).await;
-            let event = mock.emit_event("meeting_status_change", created("conf-1", 1));
-            until("its LATER", || mock.gateway_acks().later == 1).await;
-            // DingTalk's redelivery (sent here at once): handled again, SUCCESS.
-            mock.gateway_send_raw(&redelivered_frame(&event, "again"));
-            until("its SUCCESS", || mock.gateway_acks().success == 1).await;
-            // A duplicate after the SUCCESS, and an event of a type the SDK does not know.
-            mock.gateway_send_raw(&redelivered_frame(&event, "once-more"));
-            mock.emit_event("some_new_event", json!({"x": 1}));
-            until("both ACKed", || mock.gateway_acks().success == 3).await;
-            handle.stop().await;
-        })
+    let snapshot = recorded(false, async {
+        let mock = gateway(Duration::from_secs(60)).await;
+        // A status change's first handling answers LATER; everything else SUCCESS.
+        let seen = Arc::new(Mutex::new(HashMap::<String, usize>::new()));
+        let handle = client(&mock, StreamOptions::default())
+            .on_events(move |event| {
+                let mut seen = seen.lock().expect("not poisoned");
+                let first_status_change = event.event_type == "meeting_status_change"
+                    && seen.insert(event.id, 1).is_none();
+                let status = if first_status_change {
+                    AckStatus::Later
+                } else {
+                    AckStatus::Success
+                };
+                async move { status }
+            })
+            .expect("a handler");
+        until("a connection", || mock.gateway_connections() == 1).await;
+        let event = mock.emit_event("meeting_status_change", created("conf-1", 1));
+        until("its LATER", || mock.gateway_acks().later == 1).await;
+        // DingTalk's redelivery (sent here at once): handled again, SUCCESS.
+        mock.gateway_send_raw(&redelivered_frame(&event, "again"));
+        until("its SUCCESS", || mock.gateway_acks().success == 1).await;
+        // A duplicate after the SUCCESS, and an event of a type the SDK does not know.
+        mock.gateway_send_raw(&redelivered_frame(&event, "once-more"));
+        mock.emit_event("some_new_event", json!({"x": 1}));
+        until("both ACKed", || mock.gateway_acks().success == 3).await;
+        handle.stop().await;
     });
-    let snapshot = read_back(&snapshotter);
     let status_change = ("event_type", "meeting_status_change");
     assert_eq!(
         counter(&snapshot, "dingtalk_events_total", &[status_change]),

@@ -217,32 +217,19 @@ async fn a_slow_redis_costs_a_bounded_wait_and_no_call() {
 #[cfg(feature = "metrics")]
 #[test]
 fn fallbacks_are_counted() {
-    use metrics_util::debugging::DebuggingRecorder;
     let mut redis = RedisServer::start();
     redis.stop();
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let mock = MockServer::start().await.expect("fake server");
-            let client = member(&mock, &redis).build().expect("client");
-            for _ in 0..3 {
-                client
-                    .conference_info(seeded::STARTED)
-                    .await
-                    .expect("answered without Redis");
-            }
-        });
+    let snapshot = crate::metrics::recorded(false, async {
+        let mock = MockServer::start().await.expect("fake server");
+        let client = member(&mock, &redis).build().expect("client");
+        for _ in 0..3 {
+            client
+                .conference_info(seeded::STARTED)
+                .await
+                .expect("answered without Redis");
+        }
     });
-    let fallbacks = crate::metrics::counter(
-        &crate::metrics::read_back(&snapshotter),
-        "dingtalk_redis_fallbacks_total",
-        &[],
-    );
+    let fallbacks = crate::metrics::counter(&snapshot, "dingtalk_redis_fallbacks_total", &[]);
     // At least the token's and each call's rate reservation.
     assert!(fallbacks >= 4, "{fallbacks} fallbacks counted");
 }

@@ -13,8 +13,24 @@ use crate::common::app_builder;
 /// A metric as read back: its name, its labels and its value.
 pub(crate) type Metric = (String, Vec<(String, String)>, DebugValue);
 
+/// Runs `body` on a single-threaded runtime (its clock paused if `paused`) inside a debugging
+/// recorder's scope, so that every task it spawns records there; returns what was recorded.
+pub(crate) fn recorded(paused: bool, body: impl Future<Output = ()>) -> Vec<Metric> {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(paused)
+            .build()
+            .expect("runtime")
+            .block_on(body);
+    });
+    read_back(&snapshotter)
+}
+
 /// Every metric the recorder holds, as names, labels and values.
-pub(crate) fn read_back(snapshotter: &Snapshotter) -> Vec<Metric> {
+fn read_back(snapshotter: &Snapshotter) -> Vec<Metric> {
     snapshotter
         .snapshot()
         .into_vec()
@@ -60,51 +76,41 @@ fn histogram_count(snapshot: &[Metric], name: &str) -> usize {
 
 #[test]
 fn calls_retries_throttling_coalescing_cache_hits_and_token_fetches_are_counted() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        // Tokio's paused clock: the throttling pause and the slow answers take no real time.
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
+    // Tokio's paused clock: the throttling pause and the slow answers take no real time.
+    let snapshot = recorded(true, async {
+        let mock = crate::common::mock().await;
+        let client = app_builder(&mock)
+            .rate_limit(RateLimit::per_second(1000))
             .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let mock = crate::common::mock().await;
-            let client = app_builder(&mock)
-                .rate_limit(RateLimit::per_second(1000))
-                .build()
-                .expect("valid client");
-            // One throttling answer, then the retry succeeds.
-            mock.push_fault(
-                FaultScope::NextConferenceRequests(1),
-                Fault::Throttle("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into()),
-            );
-            client
-                .conference_info(seeded::STARTED)
-                .await
-                .expect("retried");
-            // Five identical reads at once, held open by the server: one request.
-            mock.push_fault(
-                FaultScope::NextConferenceRequests(1),
-                Fault::Delay(Duration::from_millis(200)),
-            );
-            let reads = (0..5).map(|_| client.conference_info(seeded::ENDED));
-            for read in futures_util::future::join_all(reads).await {
-                read.expect("shared");
-            }
-            // A recent answer within max_age: no request.
-            let fresh = client.with_options(CallOptions::new().max_age(Duration::from_secs(60)));
-            fresh.conference_info(seeded::AUDIO).await.expect("asked");
-            fresh.conference_info(seeded::AUDIO).await.expect("cached");
-            // A refused call.
-            client
-                .conference_info("ffffffffffffffffffffffff")
-                .await
-                .expect_err("404");
-        });
+            .expect("valid client");
+        // One throttling answer, then the retry succeeds.
+        mock.push_fault(
+            FaultScope::NextConferenceRequests(1),
+            Fault::Throttle("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi".into()),
+        );
+        client
+            .conference_info(seeded::STARTED)
+            .await
+            .expect("retried");
+        // Five identical reads at once, held open by the server: one request.
+        mock.push_fault(
+            FaultScope::NextConferenceRequests(1),
+            Fault::Delay(Duration::from_millis(200)),
+        );
+        let reads = (0..5).map(|_| client.conference_info(seeded::ENDED));
+        for read in futures_util::future::join_all(reads).await {
+            read.expect("shared");
+        }
+        // A recent answer within max_age: no request.
+        let fresh = client.with_options(CallOptions::new().max_age(Duration::from_secs(60)));
+        fresh.conference_info(seeded::AUDIO).await.expect("asked");
+        fresh.conference_info(seeded::AUDIO).await.expect("cached");
+        // A refused call.
+        client
+            .conference_info("ffffffffffffffffffffffff")
+            .await
+            .expect_err("404");
     });
-    let snapshot = read_back(&snapshotter);
     let op = ("operation", "queryConferenceInfo");
     // Calls as callers saw them: the throttled-then-retried one, one shared read (the five
     // callers share one call), two max_age reads (one from the cache, not a call), one 404.
