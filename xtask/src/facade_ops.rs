@@ -1151,7 +1151,6 @@ fn method_items(op: &Op) -> Result<(TokenStream, TokenStream, TokenStream), Code
                                 .await?;
                             #convert(answer)
                         }
-                        .boxed()
                     })
                     .await
                 }

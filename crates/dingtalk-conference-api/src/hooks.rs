@@ -321,7 +321,7 @@ async fn read_bounded(
         context.set_seen(if status.is_success() {
             Seen::Success {
                 status,
-                request_id: response.headers().get(REQUEST_ID_HEADER).cloned(),
+                request_id: response.headers().get(&REQUEST_ID_HEADER_NAME).cloned(),
             }
         } else {
             Seen::Whole(ResponseMeta::new(status, response.headers().clone()))

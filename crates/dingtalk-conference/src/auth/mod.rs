@@ -475,6 +475,19 @@ impl TokenCache {
         }
     }
 
+    /// The cached token if it is fresh (not yet due for refresh): what [`Self::get`] answers
+    /// at once, without the future a wait would need. `None` says nothing more: the caller
+    /// asks [`Self::get`].
+    pub(crate) fn fresh(&self) -> Option<CachedToken> {
+        let now = Instant::now();
+        let state = self.inner.lock();
+        state
+            .current
+            .as_ref()
+            .filter(|token| token.is_usable(now) && token.is_fresh(now))
+            .cloned()
+    }
+
     /// A token to send, or `None` when the fetch waited for returned the rejected token.
     async fn get_once(&self) -> Result<Option<CachedToken>, Error> {
         let (mut outcome, handing_over) = {

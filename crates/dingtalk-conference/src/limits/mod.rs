@@ -356,6 +356,24 @@ impl Limits {
             .filter(|until| *until > tokio::time::Instant::now())
     }
 
+    /// Takes `operation_id`'s slot if [`Self::acquire`] would grant it without waiting: no
+    /// shared budget, no pause, nobody queued for the turn, and the limiter's slot free now.
+    /// `false` takes nothing; the caller then goes through [`Self::acquire`]. Spares a call
+    /// that is not held back the future and the clock reads of a wait.
+    pub(crate) fn acquire_at_once(&self, operation_id: &'static str) -> bool {
+        if self.shared.is_some() || self.pause_of(operation_id).is_some() {
+            return false;
+        }
+        match self.lane(operation_id) {
+            None => true,
+            Some(lane) => match lane.turn.try_lock() {
+                // The turn is released at once: the slot is taken or nothing is.
+                Ok(_turn) => lane.limiter.check().is_ok(),
+                Err(_) => false,
+            },
+        }
+    }
+
     /// Waits until `operation_id` may send one request: past any pause, then within its rate,
     /// callers in arrival order. Returns how long it waited (zero when it did not wait).
     ///
@@ -797,6 +815,40 @@ mod tests {
         }
         let order = order.lock().unwrap_or_else(PoisonError::into_inner).clone();
         assert_eq!(order, (0..20).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_is_taken_at_once_only_when_free_with_nobody_waiting_and_no_pause() {
+        let limits = Arc::new(Limits::new(RateLimit::per_second(20)));
+        assert!(limits.acquire_at_once("op"), "the first slot is free");
+        // The next slot is 50 ms away: nothing is taken, so the waiting path gets it then.
+        assert!(!limits.acquire_at_once("op"));
+        let waiter = {
+            let limits = Arc::clone(&limits);
+            tokio::spawn(async move { limits.acquire("op", None).await })
+        };
+        tokio::task::yield_now().await;
+        // Past the slot, but the waiter (queued first) has not taken it yet: a call arriving
+        // now must not go before it.
+        tokio::time::advance(Duration::from_millis(60)).await;
+        assert!(
+            !limits.acquire_at_once("op"),
+            "went ahead of a waiting caller"
+        );
+        let waited = waiter.await.expect("the waiter").expect("no shared budget");
+        assert!(waited >= Duration::from_millis(50), "{waited:?}");
+        // Another API has its own slot; a pause holds this one's.
+        assert!(limits.acquire_at_once("other"));
+        tokio::time::advance(Duration::from_millis(60)).await;
+        limits.pause("op", Duration::from_secs(1));
+        assert!(!limits.acquire_at_once("op"));
+        tokio::time::advance(Duration::from_millis(1001)).await;
+        assert!(
+            limits.acquire_at_once("op"),
+            "free again once the pause is over"
+        );
+        // Without a limit every call is admitted at once.
+        assert!(Limits::new(RateLimit::none()).acquire_at_once("op"));
     }
 
     #[tokio::test(start_paused = true)]

@@ -545,7 +545,6 @@ impl Client {
                             .await?;
                         query_schedule_conf_settings_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await
@@ -623,7 +622,6 @@ impl Client {
                             .await?;
                         query_schedule_conference_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await
@@ -664,7 +662,6 @@ impl Client {
                             .await?;
                         query_user_on_going_conference_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await
@@ -978,7 +975,6 @@ impl Client {
                             .await?;
                         query_conference_info_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await
@@ -1120,7 +1116,6 @@ impl Client {
                             .await?;
                         query_cloud_record_video_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await
@@ -1419,7 +1414,6 @@ impl Client {
                             .await?;
                         query_record_minutes_url_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await
@@ -1474,7 +1468,6 @@ impl Client {
                             .await?;
                         query_flash_minutes_summary_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await
@@ -1546,7 +1539,6 @@ impl Client {
                             .await?;
                         get_conf_data_by_conference_id_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await
@@ -1591,7 +1583,6 @@ impl Client {
                             .await?;
                         get_user_last_metric_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await
@@ -1852,7 +1843,6 @@ impl Client {
                             .await?;
                         get_user_metric_data_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await
@@ -1897,7 +1887,6 @@ impl Client {
                             .await?;
                         query_minutes_audio_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await
@@ -1941,7 +1930,6 @@ impl Client {
                             .await?;
                         query_minutes_meeting_result_answer(answer)
                     }
-                        .boxed()
                 },
             )
             .await

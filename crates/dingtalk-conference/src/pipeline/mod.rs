@@ -175,7 +175,12 @@ impl Client {
     /// call's `max_age`, else shared with an identical read in flight (unless coalescing is
     /// off for this call), else `fetch`ed (by a clone of this client, within the deadline it
     /// is given; typically [`Client::execute`] and a decoding step).
-    pub(crate) async fn read<A, T, F>(
+    ///
+    /// A read that is neither shared nor cached awaits `fetch`'s future in place; only a
+    /// shared one is boxed, to be handed to a task if another caller joins it. So a read
+    /// nobody joins allocates nothing for the pipeline's future (an allocation that size
+    /// comes from the allocator's slow path on every call).
+    pub(crate) async fn read<A, T, F, Fut>(
         &self,
         operation: &'static Operation,
         key: ReadKey<A>,
@@ -184,7 +189,8 @@ impl Client {
     where
         A: Hash + Eq + Send + Sync + 'static,
         T: Clone + Send + Sync + 'static,
-        F: Fn(Client, Deadline) -> BoxFuture<'static, Result<T, Error>> + Send + Sync + 'static,
+        F: Fn(Client, Deadline) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, Error>> + Send + 'static,
     {
         let deadline = self.deadline()?;
         let policy = ReadPolicy {
@@ -210,7 +216,7 @@ impl Client {
             .inner
             .reads
             .read(key, policy, deadline, |deadline| {
-                fetch(self.clone(), deadline)
+                Box::pin(fetch(self.clone(), deadline)) as BoxFuture<'static, _>
             })
             .await;
         match source {
@@ -293,16 +299,22 @@ impl Client {
             // Each step's result is taken apart before the next await, so that no slot of
             // this future is kept for it across the others.
             let Failed { error, token } = 'attempt: {
-                let admitted = match deadline.at {
-                    Some(at) => {
-                        tokio::time::timeout_at(at, self.admit(operation, deadline, attempt)).await
-                    }
-                    None => Ok(self.admit(operation, deadline, attempt).await),
+                let admitted = match self.admit_at_once(operation, attempt) {
+                    Some(token) => Ok(token),
+                    None => match deadline.at {
+                        Some(at) => {
+                            let admit = self.admit(operation, deadline, attempt);
+                            match tokio::time::timeout_at(at, admit).await {
+                                Ok(admitted) => admitted,
+                                Err(_) => return Err(deadline.timeout(last_error)),
+                            }
+                        }
+                        None => self.admit(operation, deadline, attempt).await,
+                    },
                 };
                 let token = match admitted {
-                    Ok(Ok(token)) => token,
-                    Ok(Err(error)) => break 'attempt Failed { error, token: None },
-                    Err(_) => return Err(deadline.timeout(last_error)),
+                    Ok(token) => token,
+                    Err(error) => break 'attempt Failed { error, token: None },
                 };
                 let sent = match deadline.at.filter(|&at| self.ends_before_request(at)) {
                     Some(at) => {
@@ -373,6 +385,29 @@ impl Client {
                 .endpoint
                 .timeout
                 .saturating_add(REQUEST_TIMEOUT_MARGIN)
+    }
+
+    /// Admission when nothing has to wait: a fresh cached token (none for an unauthenticated
+    /// operation), then a rate slot free now, with no monthly budget to count. `None` takes
+    /// nothing, and the call goes through [`Client::admit`]. What it grants is what `admit`
+    /// would have granted at once; it only spares the call `admit`'s future and timer.
+    fn admit_at_once(
+        &self,
+        operation: &'static Operation,
+        attempt: u32,
+    ) -> Option<Option<CachedToken>> {
+        if operation.authenticated && self.inner.monthly.is_some() {
+            return None;
+        }
+        let token = match operation.authenticated {
+            true => Some(self.inner.tokens.fresh()?),
+            false => None,
+        };
+        if !self.inner.limits.acquire_at_once(operation.id) {
+            return None;
+        }
+        telemetry::request(operation.id, attempt);
+        Some(token)
     }
 
     /// Admission: a token first, then the rate slot, then the month's count. The token comes
