@@ -3766,7 +3766,6 @@ Sends a `POST` request to `/v1.0/conference/customShortLinks`
             &["/v1.0/conference/customShortLinks"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -3776,7 +3775,6 @@ Sends a `POST` request to `/v1.0/conference/customShortLinks`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "create_custom_short_link",
@@ -3821,7 +3819,6 @@ Arguments:
             &["/v1.0/conference/orgConferences"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -3832,7 +3829,6 @@ Arguments:
             )
             .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
             .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_org_conference_list",
@@ -3880,7 +3876,6 @@ Arguments:
             &["/v1.0/conference/roomCodes/", "/infos"],
             &[room_code],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -3891,7 +3886,6 @@ Arguments:
             )
             .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
             .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_conference_info_by_room_code",
@@ -3928,7 +3922,6 @@ Sends a `PUT` request to `/v1.0/conference/scheduleConferences`
             &["/v1.0/conference/scheduleConferences"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -3938,7 +3931,6 @@ Sends a `PUT` request to `/v1.0/conference/scheduleConferences`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "update_schedule_conference",
@@ -3978,7 +3970,6 @@ Sends a `POST` request to `/v1.0/conference/scheduleConferences`
             &["/v1.0/conference/scheduleConferences"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -3988,7 +3979,6 @@ Sends a `POST` request to `/v1.0/conference/scheduleConferences`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "create_schedule_conference",
@@ -4025,7 +4015,6 @@ Sends a `POST` request to `/v1.0/conference/scheduleConferences/cancel`
             &["/v1.0/conference/scheduleConferences/cancel"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4035,7 +4024,6 @@ Sends a `POST` request to `/v1.0/conference/scheduleConferences/cancel`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "cancel_schedule_conference",
@@ -4077,7 +4065,6 @@ Arguments:
             &["/v1.0/conference/scheduleConferences/settings"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4092,7 +4079,6 @@ Arguments:
                     &schedule_conference_id,
                 ),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_schedule_conf_settings",
@@ -4130,7 +4116,6 @@ Sends a `PUT` request to `/v1.0/conference/scheduleConferences/settings`
             &["/v1.0/conference/scheduleConferences/settings"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4140,7 +4125,6 @@ Sends a `PUT` request to `/v1.0/conference/scheduleConferences/settings`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "update_schedule_conf_settings",
@@ -4185,7 +4169,6 @@ Arguments:
             &["/v1.0/conference/scheduleConferences/", "/infos"],
             &[schedule_conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4197,7 +4180,6 @@ Arguments:
             .query(
                 &progenitor_client::QueryParam::new("requestUnionId", &request_union_id),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_schedule_conference",
@@ -4239,7 +4221,6 @@ Arguments:
             &["/v1.0/conference/users/lists"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4249,7 +4230,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("unionId", &union_id))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_user_on_going_conference",
@@ -4290,7 +4270,6 @@ Sends a `POST` request to `/v1.0/conference/videoConferences`
             &["/v1.0/conference/videoConferences"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4300,7 +4279,6 @@ Sends a `POST` request to `/v1.0/conference/videoConferences`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "create_video_conference",
@@ -4340,7 +4318,6 @@ Sends a `POST` request to `/v1.0/conference/videoConferences/createAutoLoginUrl`
             &["/v1.0/conference/videoConferences/createAutoLoginUrl"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4350,7 +4327,6 @@ Sends a `POST` request to `/v1.0/conference/videoConferences/createAutoLoginUrl`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "create_auto_login_url",
@@ -4393,7 +4369,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/enterpriseSetting/record/whiteAccount"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4403,7 +4378,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("requestBody", &request_body))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "opt_record_white_account",
@@ -4461,7 +4435,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/histories/dataLists"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4479,7 +4452,6 @@ Arguments:
             .query(&progenitor_client::QueryParam::new("scene", &scene))
             .query(&progenitor_client::QueryParam::new("startTime", &start_time))
             .query(&progenitor_client::QueryParam::new("title", &title))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_history_conf_data_list",
@@ -4517,7 +4489,6 @@ Sends a `POST` request to `/v1.0/conference/videoConferences/mcus/invite`
             &["/v1.0/conference/videoConferences/mcus/invite"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4527,7 +4498,6 @@ Sends a `POST` request to `/v1.0/conference/videoConferences/mcus/invite`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "invite_mcu",
@@ -4568,7 +4538,6 @@ Sends a `POST` request to `/v1.0/conference/videoConferences/query`
             &["/v1.0/conference/videoConferences/query"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4578,7 +4547,6 @@ Sends a `POST` request to `/v1.0/conference/videoConferences/query`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_conference_info_batch",
@@ -4624,7 +4592,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/scheduleConferences/", ""],
             &[schedule_conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4635,7 +4602,6 @@ Arguments:
             )
             .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
             .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_schedule_conference_info",
@@ -4677,7 +4643,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", ""],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4686,7 +4651,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_conference_info",
@@ -4733,7 +4697,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", ""],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4743,7 +4706,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "update_video_conference_setting",
@@ -4789,7 +4751,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", ""],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4799,7 +4760,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("unionId", &union_id))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "close_video_conference",
@@ -4842,7 +4802,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/allMembers/mute"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4852,7 +4811,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "mute_all",
@@ -4906,7 +4864,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/cloudRecords/getTexts"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4920,7 +4877,6 @@ Arguments:
             .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
             .query(&progenitor_client::QueryParam::new("startTime", &start_time))
             .query(&progenitor_client::QueryParam::new("unionId", &union_id))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_cloud_record_text",
@@ -4965,7 +4921,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/cloudRecords/getVideos"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -4975,7 +4930,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("unionId", &union_id))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_cloud_record_video",
@@ -5020,7 +4974,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/cloudRecords/start"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5030,7 +4983,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "start_cloud_record",
@@ -5073,7 +5025,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/cloudRecords/stop"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5083,7 +5034,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "stop_cloud_record",
@@ -5133,7 +5083,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/cloudRecords/videos/getPlayInfos"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5145,7 +5094,6 @@ Arguments:
             .query(&progenitor_client::QueryParam::new("mediaId", &media_id))
             .query(&progenitor_client::QueryParam::new("regionId", &region_id))
             .query(&progenitor_client::QueryParam::new("unionId", &union_id))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_cloud_record_video_play_info",
@@ -5187,7 +5135,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/coHosts/set"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5197,7 +5144,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "cohosts",
@@ -5247,7 +5193,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/details"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5259,7 +5204,6 @@ Arguments:
             .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
             .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
             .query(&progenitor_client::QueryParam::new("nick", &nick))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_conf_detail_data",
@@ -5303,7 +5247,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/extInfo"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5312,7 +5255,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "update_video_conference_ext_info",
@@ -5361,7 +5303,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/flashMinutes/document/generate"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5373,7 +5314,6 @@ Arguments:
             .query(&progenitor_client::QueryParam::new("bizType", &biz_type))
             .query(&progenitor_client::QueryParam::new("expireTime", &expire_time))
             .query(&progenitor_client::QueryParam::new("unionId", &union_id))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "generate_flash_minutes_document_url",
@@ -5419,7 +5359,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/flashMinutes/recordPermissions"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5429,7 +5368,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "add_record_permission",
@@ -5477,7 +5415,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/flashMinutes/recordUrls"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5493,7 +5430,6 @@ Arguments:
                     &recorder_union_id,
                 ),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_record_minutes_url",
@@ -5540,7 +5476,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/flashMinutes/summaries"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5556,7 +5491,6 @@ Arguments:
                     &recorder_union_id,
                 ),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_flash_minutes_summary",
@@ -5598,7 +5532,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/focus"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5608,7 +5541,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "focus",
@@ -5651,7 +5583,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/infos"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5661,7 +5592,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("realData", &real_data))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_conf_data_by_conference_id",
@@ -5707,7 +5637,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/lastMetricDatas/query"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5717,7 +5646,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_user_last_metric",
@@ -5760,7 +5688,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/lock"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5770,7 +5697,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "lock_conference",
@@ -5818,7 +5744,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/members"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5829,7 +5754,6 @@ Arguments:
             )
             .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
             .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_conference_members",
@@ -5872,7 +5796,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/members/kick"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5882,7 +5805,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "kick_members",
@@ -5925,7 +5847,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/members/mute"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5935,7 +5856,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "mute_members",
@@ -5981,7 +5901,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/members/updateNick"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -5991,7 +5910,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "update_member_nick",
@@ -6040,7 +5958,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/metricDatas"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6052,7 +5969,6 @@ Arguments:
             .query(&progenitor_client::QueryParam::new("beginTime", &begin_time))
             .query(&progenitor_client::QueryParam::new("endTime", &end_time))
             .query(&progenitor_client::QueryParam::new("unionId", &union_id))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_user_metric_data",
@@ -6098,7 +6014,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/minutes/audioInfos"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6108,7 +6023,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("unionId", &union_id))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_minutes_audio",
@@ -6154,7 +6068,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/minutes/meetingResult"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6164,7 +6077,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .query(&progenitor_client::QueryParam::new("unionId", &union_id))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_minutes_meeting_result",
@@ -6207,7 +6119,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/minutes/pause"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6217,7 +6128,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "stop_minutes",
@@ -6259,7 +6169,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/minutes/start"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6269,7 +6178,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "start_minutes",
@@ -6314,7 +6222,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/minutes/summaries/query"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6324,7 +6231,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_minutes_summary",
@@ -6376,7 +6282,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/minutes/textInfos"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6389,7 +6294,6 @@ Arguments:
             .query(&progenitor_client::QueryParam::new("maxResults", &max_results))
             .query(&progenitor_client::QueryParam::new("nextToken", &next_token))
             .query(&progenitor_client::QueryParam::new("unionId", &union_id))
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "query_minutes_text",
@@ -6432,7 +6336,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/streamOuts/start"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6442,7 +6345,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "start_stream_out",
@@ -6485,7 +6387,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/streamOuts/stop"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6495,7 +6396,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "stop_stream_out",
@@ -6541,7 +6441,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/subtitleEvents"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6551,7 +6450,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "set_subtitle_event",
@@ -6593,7 +6491,6 @@ Arguments:
             &["/v1.0/conference/videoConferences/", "/users/invite"],
             &[conference_id],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6603,7 +6500,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "invite_users",
@@ -6638,7 +6534,6 @@ Sends a `POST` request to `/v1.0/oauth2/accessToken`
         body: &'a types::GetAccessTokenRequest,
     ) -> Result<ResponseValue<types::AccessTokenResponse>, Error<types::ErrorBody>> {
         let url = crate::hooks::url(&self.baseurl, &["/v1.0/oauth2/accessToken"], &[]);
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6648,7 +6543,6 @@ Sends a `POST` request to `/v1.0/oauth2/accessToken`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_access_token",
@@ -6685,7 +6579,6 @@ Sends a `POST` request to `/v1.0/oauth2/corpAccessToken`
             &["/v1.0/oauth2/corpAccessToken"],
             &[],
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -6695,7 +6588,6 @@ Sends a `POST` request to `/v1.0/oauth2/corpAccessToken`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "get_corp_access_token",
