@@ -176,10 +176,10 @@ impl Client {
     /// off for this call), else `fetch`ed (by a clone of this client, within the deadline it
     /// is given; typically [`Client::execute`] and a decoding step).
     ///
-    /// A read that is neither shared nor cached awaits `fetch`'s future in place; only a
-    /// shared one is boxed, to be handed to a task if another caller joins it. So a read
-    /// nobody joins allocates nothing for the pipeline's future (an allocation that size
-    /// comes from the allocator's slow path on every call).
+    /// A read that is neither shared nor cached awaits `fetch`'s future in place, and
+    /// allocates nothing for it (an allocation of its size, ~3 KiB, takes the allocator's slow
+    /// path on every call). A shared one is boxed, so that it can move to a task of its own
+    /// when another caller joins it.
     pub(crate) async fn read<A, T, F, Fut>(
         &self,
         operation: &'static Operation,
