@@ -25,7 +25,9 @@
 //! `valgrind --tool=callgrind`; `BENCH_PROFILE_CALLS=N` makes N, and
 //! `BENCH_PROFILE_IN_FLIGHT=256` keeps that many in flight. `BENCH_FUTURE_SIZES=1` prints the
 //! size of one call's future on each side (what a call in flight holds before anything it
-//! boxes) and nothing else.
+//! boxes) and nothing else. `BENCH_EXTRA_ALLOC=N` makes each call of the bench client also
+//! allocate (and free) N bytes, such as the box a shared read's request takes: what one
+//! allocation of that size costs a call, measured against the same run's floor.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -86,6 +88,8 @@ const SEED_BODY: &str = r#"{"confInfo":{"activeNum":10,"attendNum":15,"confDurat
 
 struct Setup {
     client: Client,
+    /// `BENCH_EXTRA_ALLOC`: bytes the bench client's calls allocate beside the call.
+    extra_alloc: usize,
     /// The default client: shared reads on, the limiter on but never binding.
     default: Client,
     http: reqwest::Client,
@@ -99,11 +103,14 @@ struct Setup {
 
 impl Setup {
     async fn facade(&self, client: &Client, which: usize) {
+        let extra = (self.extra_alloc > 0 && std::ptr::eq(client, &self.client))
+            .then(|| black_box(vec![0u8; self.extra_alloc].into_boxed_slice()));
         let info = client
             .conference_info(&self.ids[which])
             .await
             .expect("facade call");
         black_box(info);
+        drop(extra);
     }
 
     async fn generated(&self, which: usize) {
@@ -308,6 +315,10 @@ fn main() {
         .map(|id| format!("{}/v1.0/conference/videoConferences/{id}", mock.base_url()))
         .collect();
     let setup = Arc::new(Setup {
+        extra_alloc: std::env::var("BENCH_EXTRA_ALLOC")
+            .ok()
+            .and_then(|bytes| bytes.parse().ok())
+            .unwrap_or(0),
         generated,
         http: client.http_client().clone(),
         ids,
