@@ -532,9 +532,8 @@ async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
     let cluster = cluster();
     let _shared = cluster.shared().await;
     let old = RedisServer::start();
-    // Commands may take long on a loaded machine (12 clients and 3 fake servers at once): this
-    // test is about the budgets of a fleet half moved, not a slow Redis, and no member may fall
-    // back to its own limiter (each allowed 20 calls/s) for that.
+    // Commands may take long on a loaded machine: this test is about the budgets of a fleet
+    // half moved, not a slow Redis, and no member may fall back to its own limiter for that.
     let old_store = || {
         RedisStore::open(&old.url())
             .expect("redis url")
@@ -552,11 +551,15 @@ async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
             .migrating_from(old_store())
             .expect("a cluster moving from one Redis")
     };
-    // 2 + 2 processes, each allowed 16 calls/s, 25 calls each, against a fake server enforcing
+    // 2 + 2 processes, each allowed 12 calls/s, 25 calls each, against a fake server enforcing
     // DingTalk's 20 calls/s: the calls answered (of 100) and the server's counters. One shared
-    // budget stays under the limit with a fifth to spare, for calls a loaded machine sends late
-    // and bunched (at 20 against 20 this test failed about one run in three under the whole
-    // suite: 17 throttled with one budget); two budgets, 32 calls/s, are still well over it.
+    // budget (11.4 calls/s after the fleet's headroom, a slot every 88 ms) stays under the
+    // limit with 8 calls a second to spare: a second DingTalk counts may also hold the calls
+    // a loaded machine woke ~0.7 s late, bunched with those on time, and none is throttled.
+    // Two budgets, 22.8 calls/s, are still over it in every second. (At 20 against 20 this
+    // test failed about one run in three under the whole suite, 17 throttled with one budget;
+    // at 16 against 20, ~0.3 s to spare, it still failed now and then in CI, and once with 11
+    // throttled beside a valgrind run.)
     async fn run(stores: [RedisStore; 4]) -> (usize, Counters) {
         let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
             .await
@@ -567,7 +570,7 @@ async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
                 .base_url(mock.base_url())
                 .app_credentials(DEFAULT_APP_KEY, DEFAULT_APP_SECRET)
                 .retry_policy(fast_retries())
-                .rate_limit(RateLimit::per_second(16))
+                .rate_limit(RateLimit::per_second(12))
                 .redis_store(store)
                 .build()
                 .expect("client")
