@@ -533,18 +533,19 @@ async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
     let _shared = cluster.shared().await;
     let old = RedisServer::start();
     // Commands may take long on a loaded machine: this test is about the budgets of a fleet
-    // half moved, not a slow Redis, and no member may fall back to its own limiter for that.
+    // half moved, not a slow Redis, and no member may fall back to its own limiter for that
+    // (a new client that has not yet seen the fleet would take the whole budget alone).
     let old_store = || {
         RedisStore::open(&old.url())
             .expect("redis url")
             .with_prefix(PREFIX)
-            .with_timeout(Duration::from_secs(2))
+            .with_timeout(Duration::from_secs(5))
     };
     let cluster_store = || {
         RedisStore::cluster(cluster.urls())
             .expect("cluster urls")
             .with_prefix(PREFIX)
-            .with_timeout(Duration::from_secs(2))
+            .with_timeout(Duration::from_secs(5))
     };
     let migrating_store = || {
         cluster_store()
