@@ -559,7 +559,7 @@ async fn moving_from_one_redis_onto_a_cluster_never_doubles_the_budget() {
     // a loaded machine woke ~0.7 s late, bunched with those on time, and none is throttled.
     // Two budgets, 22.8 calls/s, are still over it in every second. (At 20 against 20 this
     // test failed about one run in three under the whole suite, 17 throttled with one budget;
-    // at 16 against 20, ~0.3 s to spare, it still failed now and then in CI, and once with 11
+    // at 16 against 20, ~0.3 s to spare, it still failed once in CI, and once with 11
     // throttled beside a valgrind run.)
     async fn run(stores: [RedisStore; 4]) -> (usize, Counters) {
         let mock = MockServer::start_with(MockConfig::new().with_qps_limit(Some(20)))
