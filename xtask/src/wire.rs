@@ -58,7 +58,7 @@ pub(crate) fn drop_api_version(file: &mut syn::File) -> Result<usize, String> {
                 .to_string()
                 .contains("header_map . append")
         });
-        lower_capacity(&mut stmts[map], still_appends).map_err(|why| format!("`{name}`: {why}"))?;
+        lower_capacity(&mut stmts[map]).map_err(|why| format!("`{name}`: {why}"))?;
         if !still_appends {
             // Nothing goes into the map any more: neither it nor the builder's
             // `.headers(header_map)` (which would merge an empty map into the request).
@@ -316,16 +316,12 @@ fn drop_empty_headers(stmts: &mut [syn::Stmt]) -> Result<(), String> {
     Ok(())
 }
 
-/// `with_capacity(n)` → `with_capacity(n - 1)`: the map now holds one header fewer (and none
-/// at all, with no allocation, for an operation without header parameters, whose map is then
-/// no longer `mut`).
-fn lower_capacity(stmt: &mut syn::Stmt, still_appends: bool) -> Result<(), String> {
+/// `with_capacity(n)` → `with_capacity(n - 1)`: the map now holds one header fewer. (A map
+/// left with none is removed whole by the caller; this still checks its shape.)
+fn lower_capacity(stmt: &mut syn::Stmt) -> Result<(), String> {
     let syn::Stmt::Local(local) = stmt else {
         return Err("the header map is not a local".to_string());
     };
-    if !still_appends && let syn::Pat::Ident(binding) = &mut local.pat {
-        binding.mutability = None;
-    }
     let Some(init) = &mut local.init else {
         return Err("the header map has no initialiser".to_string());
     };
